@@ -1,0 +1,134 @@
+// CPU feature detection (cpuid + OS register-state check) and the PYGRAD_CPU_CAPABILITY override.
+#include "backend/cpu/cpu_features.h"
+
+#include <atomic>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <stdexcept>
+#include <string>
+
+#if defined(__x86_64__) || defined(__i386__) || defined(_M_X64) || defined(_M_IX86)
+#define PG_CPU_X86 1
+#if defined(_MSC_VER)
+#include <immintrin.h>
+#include <intrin.h>
+#else
+#include <cpuid.h>
+#endif
+#endif
+
+namespace pygrad::cpu {
+namespace {
+
+#if defined(PG_CPU_X86)
+struct CpuidRegs {
+  uint32_t eax = 0, ebx = 0, ecx = 0, edx = 0;
+};
+
+CpuidRegs cpuid(uint32_t leaf, uint32_t subleaf) {
+  CpuidRegs r;
+#if defined(_MSC_VER)
+  int out[4];
+  __cpuidex(out, static_cast<int>(leaf), static_cast<int>(subleaf));
+  r.eax = static_cast<uint32_t>(out[0]);
+  r.ebx = static_cast<uint32_t>(out[1]);
+  r.ecx = static_cast<uint32_t>(out[2]);
+  r.edx = static_cast<uint32_t>(out[3]);
+#else
+  __cpuid_count(leaf, subleaf, r.eax, r.ebx, r.ecx, r.edx);
+#endif
+  return r;
+}
+
+uint64_t read_xcr0() {
+#if defined(_MSC_VER)
+  return _xgetbv(0);
+#else
+  uint32_t lo = 0, hi = 0;
+  __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+  return (static_cast<uint64_t>(hi) << 32) | lo;
+#endif
+}
+
+bool bit(uint32_t reg, int n) { return (reg >> n) & 1u; }
+
+CpuCapability detect() {
+  const uint32_t max_leaf = cpuid(0, 0).eax;
+  if (max_leaf < 7) return CpuCapability::Portable;
+  const CpuidRegs l1 = cpuid(1, 0);
+  const CpuidRegs l7 = cpuid(7, 0);
+  const bool osxsave = bit(l1.ecx, 27);
+  if (!osxsave) return CpuCapability::Portable;
+  const uint64_t xcr0 = read_xcr0();
+  const bool os_ymm = (xcr0 & 0x6) == 0x6;     // XMM and YMM state saved by the OS
+  const bool os_zmm = (xcr0 & 0xE6) == 0xE6;   // plus opmask, ZMM0-15 upper halves, ZMM16-31
+  const bool avx2 = bit(l1.ecx, 28) && bit(l1.ecx, 12) && bit(l7.ebx, 5) && os_ymm;
+  if (!avx2) return CpuCapability::Portable;
+  const bool avx512 = bit(l7.ebx, 16) && bit(l7.ebx, 17) && bit(l7.ebx, 30) && bit(l7.ebx, 31) && os_zmm;
+  return avx512 ? CpuCapability::Avx512 : CpuCapability::Avx2;
+}
+#else
+CpuCapability detect() { return CpuCapability::Portable; }
+#endif
+
+CpuCapability capability_from_env() {
+  const CpuCapability detected = detected_cpu_capability();
+  const char* raw = std::getenv("PYGRAD_CPU_CAPABILITY");
+  if (raw == nullptr || raw[0] == '\0') return detected;
+  std::string value(raw);
+  for (char& ch : value) ch = static_cast<char>(ch >= 'A' && ch <= 'Z' ? ch - 'A' + 'a' : ch);
+  CpuCapability wanted;
+  if (value == "scalar" || value == "portable") {
+    wanted = CpuCapability::Portable;
+  } else if (value == "avx2") {
+    wanted = CpuCapability::Avx2;
+  } else if (value == "avx512") {
+    wanted = CpuCapability::Avx512;
+  } else {
+    std::fprintf(stderr, "pygrad: ignoring unknown PYGRAD_CPU_CAPABILITY=%s (use scalar, avx2 or avx512)\n", raw);
+    return detected;
+  }
+  return static_cast<int>(wanted) < static_cast<int>(detected) ? wanted : detected;
+}
+
+std::atomic<int>& active_slot() {
+  static std::atomic<int> slot{static_cast<int>(capability_from_env())};
+  return slot;
+}
+
+}  // namespace
+
+CpuCapability detected_cpu_capability() {
+  static const CpuCapability detected = detect();
+  return detected;
+}
+
+CpuCapability cpu_capability() { return static_cast<CpuCapability>(active_slot().load(std::memory_order_relaxed)); }
+
+void set_cpu_capability(CpuCapability c) {
+  const int level = static_cast<int>(c);
+  if (level < 0 || level > static_cast<int>(CpuCapability::Avx512)) {
+    throw std::invalid_argument("set_cpu_capability: unknown capability");
+  }
+  if (level > static_cast<int>(detected_cpu_capability())) {
+    throw std::invalid_argument(std::string("set_cpu_capability: this CPU does not support ") +
+                                cpu_capability_name(c) + " (detected " +
+                                cpu_capability_name(detected_cpu_capability()) + ")");
+  }
+  active_slot().store(level, std::memory_order_relaxed);
+}
+
+const char* cpu_capability_name(CpuCapability c) {
+  switch (c) {
+    case CpuCapability::Portable:
+      return "portable";
+    case CpuCapability::Avx2:
+      return "avx2";
+    case CpuCapability::Avx512:
+      return "avx512";
+  }
+  return "unknown";
+}
+
+}  // namespace pygrad::cpu

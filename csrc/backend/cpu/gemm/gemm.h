@@ -1,0 +1,21 @@
+// Strided single/double precision GEMM for the CPU backend (BLIS-style packing, per-ISA micro-kernels).
+#pragma once
+#include <cstdint>
+
+namespace pygrad::cpu {
+
+// Row-major C = alpha * op(A) * op(B) + beta * C with element strides:
+//   A(i,p) = a[i*a_row_stride + p*a_col_stride]   (m x k)
+//   B(p,j) = b[p*b_row_stride + j*b_col_stride]   (k x n)
+//   C(i,j) = c[i*c_row_stride + j*c_col_stride]   (m x n)
+// Strides may be any non-negative values (a transposed view is just swapped strides); m, n, k may be 0.
+// beta == 0 overwrites C (NaN in C ignored, BLAS semantics); k == 0 or alpha == 0 gives C = beta * C.
+// The result is bit-identical for every num_threads; num_threads == 1 never enters an OpenMP region.
+void gemm(int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t a_row_stride, int64_t a_col_stride,
+          const float* b, int64_t b_row_stride, int64_t b_col_stride, float beta, float* c, int64_t c_row_stride,
+          int64_t c_col_stride, int num_threads);
+void gemm(int64_t m, int64_t n, int64_t k, double alpha, const double* a, int64_t a_row_stride,
+          int64_t a_col_stride, const double* b, int64_t b_row_stride, int64_t b_col_stride, double beta, double* c,
+          int64_t c_row_stride, int64_t c_col_stride, int num_threads);
+
+}  // namespace pygrad::cpu

@@ -1,0 +1,112 @@
+// AVX2+FMA GEMM micro-kernels: fp32 6x16 and fp64 6x8 register tiles (two ymm per row of C).
+#include "backend/cpu/gemm/micro_kernels.h"
+
+#if defined(__AVX2__) && (defined(__FMA__) || defined(_MSC_VER))
+#include <immintrin.h>
+
+namespace pygrad::cpu::gemm_detail {
+namespace {
+
+constexpr int kMrF32 = 6;
+constexpr int kNrF32 = 16;
+constexpr int kMrF64 = 6;
+constexpr int kNrF64 = 8;
+constexpr int kPrefetchSteps = 16;  // k steps ahead that the packed A sliver is prefetched from L2
+
+void sgemm_6x16(int64_t k, const float* __restrict a, const float* __restrict b, float* __restrict c, int64_t ldc,
+                float alpha, float beta) {
+  __m256 acc[kMrF32][2];
+#pragma GCC unroll 6
+  for (int i = 0; i < kMrF32; ++i) {
+    acc[i][0] = _mm256_setzero_ps();
+    acc[i][1] = _mm256_setzero_ps();
+    _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc), _MM_HINT_T0);
+  }
+  // k loop: one rank-1 update of the 6x16 tile held in 12 ymm accumulators; A and B stream from L1/L2.
+  for (int64_t p = 0; p < k; ++p) {
+    _mm_prefetch(reinterpret_cast<const char*>(a + kPrefetchSteps * kMrF32), _MM_HINT_T0);
+    const __m256 b0 = _mm256_loadu_ps(b);
+    const __m256 b1 = _mm256_loadu_ps(b + 8);
+#pragma GCC unroll 6
+    for (int i = 0; i < kMrF32; ++i) {
+      const __m256 ai = _mm256_broadcast_ss(a + i);
+      acc[i][0] = _mm256_fmadd_ps(ai, b0, acc[i][0]);
+      acc[i][1] = _mm256_fmadd_ps(ai, b1, acc[i][1]);
+    }
+    a += kMrF32;
+    b += kNrF32;
+  }
+  const __m256 va = _mm256_set1_ps(alpha);
+  if (beta == 0.0f) {
+#pragma GCC unroll 6
+    for (int i = 0; i < kMrF32; ++i) {
+      _mm256_storeu_ps(c + i * ldc, _mm256_mul_ps(va, acc[i][0]));
+      _mm256_storeu_ps(c + i * ldc + 8, _mm256_mul_ps(va, acc[i][1]));
+    }
+  } else {
+    const __m256 vb = _mm256_set1_ps(beta);
+#pragma GCC unroll 6
+    for (int i = 0; i < kMrF32; ++i) {
+      float* row = c + i * ldc;
+      _mm256_storeu_ps(row, _mm256_fmadd_ps(vb, _mm256_loadu_ps(row), _mm256_mul_ps(va, acc[i][0])));
+      _mm256_storeu_ps(row + 8, _mm256_fmadd_ps(vb, _mm256_loadu_ps(row + 8), _mm256_mul_ps(va, acc[i][1])));
+    }
+  }
+}
+
+void dgemm_6x8(int64_t k, const double* __restrict a, const double* __restrict b, double* __restrict c, int64_t ldc,
+               double alpha, double beta) {
+  __m256d acc[kMrF64][2];
+#pragma GCC unroll 6
+  for (int i = 0; i < kMrF64; ++i) {
+    acc[i][0] = _mm256_setzero_pd();
+    acc[i][1] = _mm256_setzero_pd();
+    _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc), _MM_HINT_T0);
+  }
+  // k loop: one rank-1 update of the 6x8 tile held in 12 ymm accumulators; A and B stream from L1/L2.
+  for (int64_t p = 0; p < k; ++p) {
+    _mm_prefetch(reinterpret_cast<const char*>(a + kPrefetchSteps * kMrF64), _MM_HINT_T0);
+    const __m256d b0 = _mm256_loadu_pd(b);
+    const __m256d b1 = _mm256_loadu_pd(b + 4);
+#pragma GCC unroll 6
+    for (int i = 0; i < kMrF64; ++i) {
+      const __m256d ai = _mm256_broadcast_sd(a + i);
+      acc[i][0] = _mm256_fmadd_pd(ai, b0, acc[i][0]);
+      acc[i][1] = _mm256_fmadd_pd(ai, b1, acc[i][1]);
+    }
+    a += kMrF64;
+    b += kNrF64;
+  }
+  const __m256d va = _mm256_set1_pd(alpha);
+  if (beta == 0.0) {
+#pragma GCC unroll 6
+    for (int i = 0; i < kMrF64; ++i) {
+      _mm256_storeu_pd(c + i * ldc, _mm256_mul_pd(va, acc[i][0]));
+      _mm256_storeu_pd(c + i * ldc + 4, _mm256_mul_pd(va, acc[i][1]));
+    }
+  } else {
+    const __m256d vb = _mm256_set1_pd(beta);
+#pragma GCC unroll 6
+    for (int i = 0; i < kMrF64; ++i) {
+      double* row = c + i * ldc;
+      _mm256_storeu_pd(row, _mm256_fmadd_pd(vb, _mm256_loadu_pd(row), _mm256_mul_pd(va, acc[i][0])));
+      _mm256_storeu_pd(row + 4, _mm256_fmadd_pd(vb, _mm256_loadu_pd(row + 4), _mm256_mul_pd(va, acc[i][1])));
+    }
+  }
+}
+
+}  // namespace
+
+MicroKernelSet avx2_micro_kernels() {
+  return MicroKernelSet{"avx2", &sgemm_6x16, MicroTile{kMrF32, kNrF32}, &dgemm_6x8, MicroTile{kMrF64, kNrF64}};
+}
+
+}  // namespace pygrad::cpu::gemm_detail
+
+#else
+
+namespace pygrad::cpu::gemm_detail {
+MicroKernelSet avx2_micro_kernels() { return MicroKernelSet{"avx2", nullptr, MicroTile{0, 0}, nullptr, MicroTile{0, 0}}; }
+}  // namespace pygrad::cpu::gemm_detail
+
+#endif

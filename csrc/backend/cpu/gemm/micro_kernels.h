@@ -1,0 +1,35 @@
+// Internal contract between the GEMM driver and the per-ISA micro-kernels (one file per instruction set).
+#pragma once
+#include <cstdint>
+
+namespace pygrad::cpu::gemm_detail {
+
+// C(i,j) = c[i*ldc + j] for i < mr, j < nr (a full tile; the driver handles edges).
+// C = alpha * Apanel * Bpanel + beta * C, where Apanel(i,p) = a[p*mr + i] and Bpanel(p,j) = b[p*nr + j]
+// are packed, zero-padded micro-panels and k >= 1. beta == 0 overwrites C without reading it.
+using MicroKernelF32 = void (*)(int64_t k, const float* a, const float* b, float* c, int64_t ldc, float alpha,
+                                float beta);
+using MicroKernelF64 = void (*)(int64_t k, const double* a, const double* b, double* c, int64_t ldc,
+                                double alpha, double beta);
+
+// Register tile of one micro-kernel: rows of A (mr) by columns of B (nr).
+struct MicroTile {
+  int mr;
+  int nr;
+};
+
+// The kernels of one instruction set. A null kernel means the file was built without that ISA.
+struct MicroKernelSet {
+  const char* name;
+  MicroKernelF32 f32;
+  MicroTile f32_tile;
+  MicroKernelF64 f64;
+  MicroTile f64_tile;
+};
+
+// Call only when detected_cpu_capability() reaches that level: their code uses the ISA's instructions.
+MicroKernelSet avx512_micro_kernels();
+MicroKernelSet avx2_micro_kernels();
+MicroKernelSet portable_micro_kernels();
+
+}  // namespace pygrad::cpu::gemm_detail

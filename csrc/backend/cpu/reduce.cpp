@@ -1,0 +1,252 @@
+// CPU reductions (sum, amax, amin, argmax, argmin). Input arrives permuted with the reduced dims last
+// (ints[0] of them); each output element is reduced in one fixed order, so results do not depend on the
+// thread count: threads split outputs, or fixed-size blocks of a full reduction combined in order.
+#include <cmath>
+#include <limits>
+#include <type_traits>
+#include <vector>
+
+#include "backend/cpu/parallel.h"
+#include "backend/dispatch.h"
+#include "core/error.h"
+
+namespace pygrad::cpu {
+namespace {
+
+constexpr int64_t kReduceGrain = 16384;
+constexpr int64_t kFullReduceBlock = 65536;  // fixed, so a full sum's order never depends on threads
+
+struct Group {
+  std::vector<int64_t> sizes, strides;  // coalesced, outermost first
+  int64_t numel = 1;
+};
+
+Group coalesce(const Shape& shape, const Shape& strides, size_t begin, size_t end) {
+  Group g;
+  for (size_t d = begin; d < end; ++d) {
+    g.numel *= shape[d];
+    if (shape[d] == 1) continue;
+    if (!g.sizes.empty() && g.strides.back() == strides[d] * shape[d]) {
+      g.sizes.back() *= shape[d];
+      g.strides.back() = strides[d];
+      continue;
+    }
+    g.sizes.push_back(shape[d]);
+    g.strides.push_back(strides[d]);
+  }
+  return g;
+}
+
+int64_t offset_of(const Group& g, int64_t linear) {
+  int64_t off = 0;
+  for (int64_t d = static_cast<int64_t>(g.sizes.size()) - 1; d >= 0; --d) {
+    off += (linear % g.sizes[d]) * g.strides[d];
+    linear /= g.sizes[d];
+  }
+  return off;
+}
+
+// Calls fn(value, reduced_index) over the reduced group in row-major order.
+template <class T, class Fn>
+void visit_reduced(const Group& red, const T* base, const Fn& fn) {
+  const int nd = static_cast<int>(red.sizes.size());
+  if (nd == 0) {
+    fn(base[0], 0);
+    return;
+  }
+  if (nd == 1) {
+    const int64_t n = red.sizes[0], s = red.strides[0];
+    for (int64_t i = 0; i < n; ++i) fn(base[i * s], i);
+    return;
+  }
+  std::vector<int64_t> index(nd, 0);
+  const int64_t inner = red.sizes[nd - 1], inner_stride = red.strides[nd - 1];
+  int64_t linear = 0;
+  const T* row = base;
+  while (true) {
+    for (int64_t i = 0; i < inner; ++i) fn(row[i * inner_stride], linear + i);
+    linear += inner;
+    int d = nd - 2;
+    for (; d >= 0; --d) {
+      row += red.strides[d];
+      if (++index[d] < red.sizes[d]) break;
+      row -= red.strides[d] * red.sizes[d];
+      index[d] = 0;
+    }
+    if (d < 0) return;
+  }
+}
+
+// Calls fn(row_pointer) for each position of the reduced group, in row-major order.
+template <class T, class Fn>
+void visit_rows(const Group& red, const T* base, const Fn& fn) {
+  const int nd = static_cast<int>(red.sizes.size());
+  if (nd == 0) {
+    fn(base);
+    return;
+  }
+  std::vector<int64_t> index(nd, 0);
+  const T* row = base;
+  while (true) {
+    fn(row);
+    int d = nd - 1;
+    for (; d >= 0; --d) {
+      row += red.strides[d];
+      if (++index[d] < red.sizes[d]) break;
+      row -= red.strides[d] * red.sizes[d];
+      index[d] = 0;
+    }
+    if (d < 0) return;
+  }
+}
+
+template <class T>
+using SumAcc = typename std::conditional<std::is_floating_point<T>::value, double, T>::type;
+
+// Sum of a contiguous run: 16 independent lanes (vectorised), folded into a double every block.
+template <class T>
+SumAcc<T> sum_contiguous(const T* x, int64_t n) {
+  SumAcc<T> total = 0;
+  for (int64_t block = 0; block < n; block += 4096) {
+    const int64_t end = block + 4096 < n ? block + 4096 : n;
+    T lanes[16] = {};
+    int64_t i = block;
+    for (; i + 16 <= end; i += 16) {
+      for (int l = 0; l < 16; ++l) lanes[l] += x[i + l];
+    }
+    T tail = 0;
+    for (; i < end; ++i) tail += x[i];
+    SumAcc<T> block_sum = 0;
+    for (int l = 0; l < 16; ++l) block_sum += lanes[l];
+    total += block_sum + tail;
+  }
+  return total;
+}
+
+template <class T>
+void sum_typed(const Tensor& in, const Tensor& out, int num_reduced) {
+  const size_t nd = in.shape().size(), split = nd - num_reduced;
+  Group kept = coalesce(in.shape(), in.strides(), 0, split);
+  Group red = coalesce(in.shape(), in.strides(), split, nd);
+  const T* x = in.data<T>();
+  T* o = out.data<T>();
+  const int64_t outputs = kept.numel, reduced = red.numel;
+  if (outputs == 0) return;
+  if (reduced == 0) {
+    for (int64_t i = 0; i < outputs; ++i) o[i] = 0;
+    return;
+  }
+  const bool inner_contiguous = red.sizes.size() == 1 && red.strides[0] == 1;
+  if (outputs == 1 && red.sizes.size() <= 1) {
+    // Full reduction: fixed blocks reduced in parallel, partials combined in block order.
+    const int64_t stride = red.sizes.empty() ? 1 : red.strides[0];
+    const int64_t blocks = (reduced + kFullReduceBlock - 1) / kFullReduceBlock;
+    std::vector<SumAcc<T>> partial(blocks);
+    parallel_for(0, blocks, 1, [&](int64_t b, int64_t e) {
+      for (int64_t blk = b; blk < e; ++blk) {
+        const int64_t start = blk * kFullReduceBlock;
+        const int64_t n = std::min(kFullReduceBlock, reduced - start);
+        if (stride == 1) {
+          partial[blk] = sum_contiguous(x + start, n);
+        } else {
+          SumAcc<T> acc = 0;
+          for (int64_t i = 0; i < n; ++i) acc += x[(start + i) * stride];
+          partial[blk] = acc;
+        }
+      }
+    });
+    SumAcc<T> total = 0;
+    for (SumAcc<T> p : partial) total += p;
+    o[0] = static_cast<T>(total);
+    return;
+  }
+  if (!inner_contiguous && kept.sizes.size() == 1 && kept.strides[0] == 1) {
+    // Outputs contiguous in the input: walk reduced rows in order, vectorised across outputs.
+    parallel_for(0, outputs, std::max<int64_t>(1, kReduceGrain / reduced), [&](int64_t b, int64_t e) {
+      std::vector<SumAcc<T>> acc(e - b, 0);
+      visit_rows(red, x, [&](const T* row) {
+        for (int64_t i = b; i < e; ++i) acc[i - b] += row[i];
+      });
+      for (int64_t i = b; i < e; ++i) o[i] = static_cast<T>(acc[i - b]);
+    });
+    return;
+  }
+  parallel_for(0, outputs, std::max<int64_t>(1, kReduceGrain / reduced), [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) {
+      const T* base = x + offset_of(kept, i);
+      if (inner_contiguous) {
+        o[i] = static_cast<T>(sum_contiguous(base, reduced));
+      } else {
+        SumAcc<T> acc = 0;
+        visit_reduced(red, base, [&](T v, int64_t) { acc += v; });
+        o[i] = static_cast<T>(acc);
+      }
+    }
+  });
+}
+
+template <class T, bool IsMax>
+bool better(T candidate, T best) {
+  if constexpr (std::is_floating_point<T>::value) {
+    if (best != best) return false;           // NaN already won
+    if (candidate != candidate) return true;  // NaN propagates
+  }
+  return IsMax ? candidate > best : candidate < best;
+}
+
+template <class T, bool IsMax>
+void extreme_typed(const Tensor& in, const Tensor& out, const Tensor& indices, int num_reduced) {
+  const size_t nd = in.shape().size(), split = nd - num_reduced;
+  Group kept = coalesce(in.shape(), in.strides(), 0, split);
+  Group red = coalesce(in.shape(), in.strides(), split, nd);
+  const T* x = in.data<T>();
+  T* o = out.defined() ? out.data<T>() : nullptr;
+  int64_t* idx = indices.defined() ? indices.data<int64_t>() : nullptr;
+  const int64_t outputs = kept.numel, reduced = red.numel;
+  if (outputs == 0 || reduced == 0) return;
+  parallel_for(0, outputs, std::max<int64_t>(1, kReduceGrain / reduced), [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) {
+      const T* base = x + offset_of(kept, i);
+      T best = base[0];
+      int64_t best_index = 0;
+      visit_reduced(red, base, [&](T v, int64_t r) {
+        if (better<T, IsMax>(v, best)) {
+          best = v;
+          best_index = r;
+        }
+      });
+      if (o) o[i] = best;
+      if (idx) idx[i] = best_index;
+    }
+  });
+}
+
+// sum: in[0] (reduced dims last, ints[0] of them), out[0] contiguous, same dtype.
+void sum_kernel(KernelArgs& args) {
+  const int num_reduced = static_cast<int>(args.ints[0]);
+  switch (args.in[0].dtype()) {
+    case DType::Float32: return sum_typed<float>(args.in[0], args.out[0], num_reduced);
+    case DType::Float64: return sum_typed<double>(args.in[0], args.out[0], num_reduced);
+    case DType::Int64: return sum_typed<int64_t>(args.in[0], args.out[0], num_reduced);
+    default: PG_THROW(TypeError, "sum", "no CPU kernel for dtype ", dtype_name(args.in[0].dtype()));
+  }
+}
+
+template <bool IsMax, bool WantValues>
+void extreme_kernel(KernelArgs& args) {
+  const int num_reduced = static_cast<int>(args.ints[0]);
+  Tensor values = WantValues ? args.out[0] : Tensor();
+  Tensor indices = WantValues ? Tensor() : args.out[0];
+  PG_DISPATCH_ALL(args.in[0].dtype(), "reduce", [&] {
+    extreme_typed<scalar_t, IsMax>(args.in[0], values, indices, num_reduced);
+  });
+}
+
+const KernelRegistrar register_sum(OpId::sum, Device::CPU, &sum_kernel);
+const KernelRegistrar register_amax(OpId::amax, Device::CPU, &extreme_kernel<true, true>);
+const KernelRegistrar register_amin(OpId::amin, Device::CPU, &extreme_kernel<false, true>);
+const KernelRegistrar register_argmax(OpId::argmax, Device::CPU, &extreme_kernel<true, false>);
+const KernelRegistrar register_argmin(OpId::argmin, Device::CPU, &extreme_kernel<false, false>);
+
+}  // namespace
+}  // namespace pygrad::cpu

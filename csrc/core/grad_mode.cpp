@@ -1,0 +1,13 @@
+// Thread-local grad mode storage.
+#include "core/grad_mode.h"
+
+namespace pygrad {
+
+namespace {
+thread_local bool grad_enabled = true;
+}
+
+bool is_grad_enabled() { return grad_enabled; }
+void set_grad_enabled(bool enabled) { grad_enabled = enabled; }
+
+}  // namespace pygrad

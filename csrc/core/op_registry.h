@@ -1,0 +1,28 @@
+// The op enum and names, expanded from op_list.def.
+#pragma once
+#include <cstdint>
+
+namespace pygrad {
+
+enum class OpId : uint16_t {
+#define PG_UNARY_OP(name, Functor, kind) name,
+#define PG_UNARY_OP_PARAM(name, Functor, kind) name,
+#define PG_BINARY_OP(name, Functor, kind) name,
+#define PG_OP(name) name,
+#include "core/op_list.def"
+  NumOps
+};
+constexpr int kNumOps = static_cast<int>(OpId::NumOps);
+
+inline const char* op_name(OpId op) {
+  static const char* const names[] = {
+#define PG_UNARY_OP(name, Functor, kind) #name,
+#define PG_UNARY_OP_PARAM(name, Functor, kind) #name,
+#define PG_BINARY_OP(name, Functor, kind) #name,
+#define PG_OP(name) #name,
+#include "core/op_list.def"
+  };
+  return names[static_cast<int>(op)];
+}
+
+}  // namespace pygrad

@@ -1,0 +1,120 @@
+// Ops built from ops, with no derivative of their own: softmax, log_softmax and the losses.
+#include "core/error.h"
+#include "ops/ops.h"
+
+namespace pygrad {
+
+namespace {
+
+Tensor reduce_loss(const Tensor& loss, const std::string& reduction, const char* op) {
+  if (reduction == "mean") return mean(loss);
+  if (reduction == "sum") return sum(loss);
+  if (reduction == "none") return loss;
+  PG_THROW(ValueError, op, "reduction must be 'mean', 'sum' or 'none', got '", reduction, "'");
+}
+
+void check_reduction(const std::string& reduction, const char* op) {
+  PG_CHECK(reduction == "mean" || reduction == "sum" || reduction == "none", ValueError, op,
+           "reduction must be 'mean', 'sum' or 'none', got '", reduction, "'");
+}
+
+// [N, C, d1, ...] -> [N * d1 * ..., C] with the class dim last; [C] -> [1, C].
+Tensor classes_last(const Tensor& input) {
+  if (input.dim() == 1) return unsqueeze(input, 0);
+  if (input.dim() == 2) return input;
+  Dims order{0};
+  for (int64_t d = 2; d < input.dim(); ++d) order.push_back(d);
+  order.push_back(1);
+  return reshape(permute(input, order), {-1, input.shape()[1]});
+}
+
+void check_class_target(const Tensor& input, const Tensor& target, const char* op) {
+  PG_CHECK(input.dim() >= 1, ValueError, op, "input must have at least 1 dimension, got ", input.shape());
+  Shape expected = input.shape();
+  if (input.dim() == 1) {
+    expected = {};
+  } else {
+    expected.erase(expected.begin() + 1);
+  }
+  PG_CHECK(target.shape() == expected, ValueError, op, "expected target of shape ", expected, " for input of shape ",
+           input.shape(), ", got ", target.shape());
+}
+
+}  // namespace
+
+Tensor softmax(const Tensor& x, int64_t dim) {
+  Tensor shifted = exp(sub(x, detach(amax(x, {dim}, true))));
+  return div(shifted, sum(shifted, {dim}, true));
+}
+
+Tensor log_softmax(const Tensor& x, int64_t dim) {
+  Tensor shifted = sub(x, detach(amax(x, {dim}, true)));
+  return sub(shifted, log(sum(exp(shifted), {dim}, true)));
+}
+
+Tensor mse_loss(const Tensor& input, const Tensor& target, const std::string& reduction) {
+  check_reduction(reduction, "mse_loss");
+  Tensor difference = sub(input, target);
+  return reduce_loss(mul(difference, difference), reduction, "mse_loss");
+}
+
+Tensor cross_entropy(const Tensor& input, const Tensor& target, const std::string& reduction, int64_t ignore_index,
+                     double label_smoothing) {
+  check_reduction(reduction, "cross_entropy");
+  PG_CHECK(is_floating(input.dtype()), TypeError, "cross_entropy", "input must be floating point, got ",
+           dtype_name(input.dtype()));
+  if (is_floating(target.dtype())) {
+    // Class probabilities as targets.
+    PG_CHECK(target.shape() == input.shape(), ValueError, "cross_entropy", "probability target of shape ",
+             target.shape(), " must match input of shape ", input.shape());
+    const int64_t class_dim = input.dim() == 1 ? 0 : 1;
+    Tensor probabilities = target;
+    if (label_smoothing > 0) {
+      double classes = static_cast<double>(input.shape()[class_dim]);
+      probabilities = add(mul(target, wrapped_scalar(1.0 - label_smoothing)), wrapped_scalar(label_smoothing / classes));
+    }
+    Tensor loss = neg(sum(mul(log_softmax(input, class_dim), probabilities), {class_dim}));
+    return reduce_loss(loss, reduction, "cross_entropy");
+  }
+  check_class_target(input, target, "cross_entropy");
+  Tensor per_sample = cross_entropy_per_sample(classes_last(input), reshape(target, {-1}), ignore_index, label_smoothing);
+  if (reduction == "none") return reshape(per_sample, target.shape());
+  if (reduction == "sum") return sum(per_sample);
+  Tensor valid = sum(ne(target, wrapped_scalar(ignore_index)), {}, false, input.dtype());
+  return div(sum(per_sample), valid);
+}
+
+Tensor nll_loss(const Tensor& input, const Tensor& target, const std::string& reduction, int64_t ignore_index) {
+  check_reduction(reduction, "nll_loss");
+  check_class_target(input, target, "nll_loss");
+  PG_CHECK(target.dtype() == DType::Int64, TypeError, "nll_loss", "target must be int64, got ", dtype_name(target.dtype()));
+  Tensor log_probabilities = classes_last(input);
+  Tensor flat_target = reshape(target, {-1});
+  Tensor valid = ne(flat_target, wrapped_scalar(ignore_index));
+  Tensor safe_target = where(valid, flat_target, zeros({}, DType::Int64));
+  Tensor picked = squeeze(gather(log_probabilities, 1, unsqueeze(safe_target, 1)), Dims{1});
+  Tensor loss = neg(mul(picked, valid));
+  if (reduction == "none") return reshape(loss, target.shape());
+  if (reduction == "sum") return sum(loss);
+  return div(sum(loss), sum(valid, {}, false, input.dtype()));
+}
+
+Tensor binary_cross_entropy_with_logits(const Tensor& input, const Tensor& target, const std::string& reduction,
+                                        const Tensor& weight, const Tensor& pos_weight) {
+  check_reduction(reduction, "binary_cross_entropy_with_logits");
+  PG_CHECK(input.shape() == target.shape(), ValueError, "binary_cross_entropy_with_logits", "target size ",
+           target.shape(), " must be the same as input size ", input.shape());
+  // log(1 + exp(-|x|)) + max(-x, 0) is log(1 + exp(-x)) without overflow.
+  Tensor softplus_negative = add(log1p(exp(neg(abs(input)))), relu(neg(input)));
+  Tensor loss;
+  if (pos_weight.defined()) {
+    Tensor scale = add(mul(sub(pos_weight, wrapped_scalar(1.0)), target), wrapped_scalar(1.0));
+    loss = add(mul(sub(wrapped_scalar(1.0), target), input), mul(scale, softplus_negative));
+  } else {
+    loss = add(mul(sub(wrapped_scalar(1.0), target), input), softplus_negative);
+  }
+  if (weight.defined()) loss = mul(loss, weight);
+  return reduce_loss(loss, reduction, "binary_cross_entropy_with_logits");
+}
+
+}  // namespace pygrad

@@ -1,0 +1,121 @@
+// The public C++ ops: validate, promote, allocate, dispatch, record the node. PyTorch's names and semantics.
+#pragma once
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/op_registry.h"
+#include "core/tensor.h"
+
+namespace pygrad {
+
+using Dims = std::vector<int64_t>;
+
+// ---- scalars and factories ----
+// A 0-d tensor standing for a Python number (weaker in type promotion, like PyTorch's wrapped numbers).
+Tensor wrapped_scalar(double value);
+Tensor wrapped_scalar(int64_t value);
+Tensor wrapped_scalar(bool value);
+Tensor empty(const Shape& shape, DType dtype = DType::Float32, Device device = Device::CPU);
+Tensor full(const Shape& shape, double value, DType dtype = DType::Float32, Device device = Device::CPU);
+Tensor full_int(const Shape& shape, int64_t value, DType dtype = DType::Int64, Device device = Device::CPU);
+Tensor zeros(const Shape& shape, DType dtype = DType::Float32, Device device = Device::CPU);
+Tensor ones(const Shape& shape, DType dtype = DType::Float32, Device device = Device::CPU);
+Tensor arange(double start, double end, double step, DType dtype);
+Tensor linspace(double start, double end, int64_t steps, DType dtype);
+Tensor eye(int64_t n, int64_t m, DType dtype);
+Tensor rand(const Shape& shape, DType dtype = DType::Float32);
+Tensor randn(const Shape& shape, DType dtype = DType::Float32);
+Tensor randint(int64_t low, int64_t high, const Shape& shape, DType dtype = DType::Int64);
+Tensor bernoulli_mask(const Shape& shape, double keep_probability, DType dtype);
+
+// ---- elementwise (generated from the registry) ----
+#define PG_UNARY_OP(name, Functor, kind) Tensor name(const Tensor& x);
+#define PG_BINARY_OP(name, Functor, kind) Tensor name(const Tensor& a, const Tensor& b);
+#include "core/op_list.def"
+Tensor leaky_relu(const Tensor& x, double negative_slope = 0.01);
+Tensor gelu(const Tensor& x, const std::string& approximate = "none");
+Tensor clamp(const Tensor& x, std::optional<double> min, std::optional<double> max);
+Tensor where(const Tensor& condition, const Tensor& x, const Tensor& y);
+DType result_type(const Tensor& a, const Tensor& b);
+
+// ---- in place (bump the version; recorded only for non-leaf, non-view tensors) ----
+Tensor add_(const Tensor& self, const Tensor& other);
+Tensor sub_(const Tensor& self, const Tensor& other);
+Tensor mul_(const Tensor& self, const Tensor& other);
+Tensor div_(const Tensor& self, const Tensor& other);
+Tensor fill_(const Tensor& self, double value);
+Tensor zero_(const Tensor& self);
+Tensor copy_(const Tensor& self, const Tensor& src);
+
+// ---- reductions (empty dims: all) ----
+Tensor sum(const Tensor& x, const Dims& dims = {}, bool keepdim = false, std::optional<DType> dtype = std::nullopt);
+Tensor mean(const Tensor& x, const Dims& dims = {}, bool keepdim = false);
+Tensor amax(const Tensor& x, const Dims& dims = {}, bool keepdim = false);
+Tensor amin(const Tensor& x, const Dims& dims = {}, bool keepdim = false);
+Tensor argmax(const Tensor& x, std::optional<int64_t> dim = std::nullopt, bool keepdim = false);
+Tensor argmin(const Tensor& x, std::optional<int64_t> dim = std::nullopt, bool keepdim = false);
+std::pair<Tensor, Tensor> max_dim(const Tensor& x, int64_t dim, bool keepdim = false);
+std::pair<Tensor, Tensor> min_dim(const Tensor& x, int64_t dim, bool keepdim = false);
+Tensor var(const Tensor& x, const Dims& dims = {}, double correction = 1, bool keepdim = false);
+Tensor std_dev(const Tensor& x, const Dims& dims = {}, double correction = 1, bool keepdim = false);
+Tensor logsumexp(const Tensor& x, const Dims& dims, bool keepdim = false);
+
+// ---- linear algebra ----
+Tensor matmul(const Tensor& a, const Tensor& b);
+
+// ---- views and copies ----
+struct IndexItem {
+  enum Kind { Int, Slice, None, Ellipsis } kind;
+  int64_t start = 0;  // Int: the index; Slice: start (kNoBound for None)
+  int64_t stop = 0;
+  int64_t step = 1;
+};
+constexpr int64_t kNoBound = INT64_MIN;
+Tensor index(const Tensor& x, const std::vector<IndexItem>& items);
+Tensor reshape(const Tensor& x, const Shape& shape);
+Tensor view(const Tensor& x, const Shape& shape);
+Tensor permute(const Tensor& x, const Dims& dims);
+Tensor transpose(const Tensor& x, int64_t dim0, int64_t dim1);
+Tensor expand(const Tensor& x, const Shape& shape);
+Tensor squeeze(const Tensor& x, std::optional<Dims> dims = std::nullopt);
+Tensor unsqueeze(const Tensor& x, int64_t dim);
+Tensor flatten(const Tensor& x, int64_t start_dim = 0, int64_t end_dim = -1);
+Tensor narrow(const Tensor& x, int64_t dim, int64_t start, int64_t length);
+Tensor select(const Tensor& x, int64_t dim, int64_t index);
+Tensor contiguous(const Tensor& x);
+Tensor clone(const Tensor& x);
+Tensor to_dtype(const Tensor& x, DType dtype);
+Tensor detach(const Tensor& x);
+// Internal view with a geometry relative to x's contiguous layout (used by indexing and its backward).
+Tensor strided_view(const Tensor& x, const Shape& shape, const Shape& strides, int64_t offset);
+Tensor strided_view_backward(const Tensor& grad, const Shape& input_shape, const Shape& shape, const Shape& strides,
+                             int64_t offset);
+
+// ---- joining and indexing ----
+Tensor cat(const std::vector<Tensor>& tensors, int64_t dim = 0);
+Tensor stack(const std::vector<Tensor>& tensors, int64_t dim = 0);
+Tensor gather(const Tensor& x, int64_t dim, const Tensor& index);
+Tensor scatter_add(const Tensor& x, int64_t dim, const Tensor& index, const Tensor& src);
+Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index);
+Tensor index_add(const Tensor& x, int64_t dim, const Tensor& index, const Tensor& source);
+Tensor one_hot(const Tensor& target, int64_t num_classes = -1);
+
+// ---- network ops (composite.cpp, except the fused cross-entropy primitive) ----
+Tensor softmax(const Tensor& x, int64_t dim);
+Tensor log_softmax(const Tensor& x, int64_t dim);
+Tensor mse_loss(const Tensor& input, const Tensor& target, const std::string& reduction = "mean");
+Tensor cross_entropy(const Tensor& input, const Tensor& target, const std::string& reduction = "mean",
+                     int64_t ignore_index = -100, double label_smoothing = 0.0);
+Tensor cross_entropy_per_sample(const Tensor& logits, const Tensor& target, int64_t ignore_index,
+                                double label_smoothing);
+Tensor nll_loss(const Tensor& input, const Tensor& target, const std::string& reduction = "mean",
+                int64_t ignore_index = -100);
+Tensor binary_cross_entropy_with_logits(const Tensor& input, const Tensor& target, const std::string& reduction,
+                                        const Tensor& weight, const Tensor& pos_weight);
+
+// Sums grad over broadcast dims so it has `shape` (the one unbroadcast helper of every binary rule).
+Tensor sum_to(const Tensor& grad, const Shape& shape);
+
+}  // namespace pygrad

@@ -1,0 +1,276 @@
+// The pygrad._C module: error mapping, dtype objects, argument conversion, grad mode, threads, random seed,
+// the autograd entry points and backend queries.
+#include <pybind11/functional.h>
+
+#include "autograd/engine.h"
+#include "backend/cpu/cpu_features.h"
+#include "backend/device_info.h"
+#include "backend/dispatch.h"
+#include "core/error.h"
+#include "core/grad_mode.h"
+#include "core/random.h"
+#include "python/convert.h"
+
+namespace pygrad::python {
+
+namespace {
+// Owned for the life of the process (never released, so no decref runs after interpreter shutdown).
+PyObject* dtype_objects[4];
+
+DType dtype_from_numpy(const py::dtype& dt, const char* op) {
+  const char kind = dt.kind();
+  const ssize_t size = dt.itemsize();
+  if (kind == 'f' && size == 4) return DType::Float32;
+  if (kind == 'f' && size == 8) return DType::Float64;
+  if (kind == 'i' && size == 8) return DType::Int64;
+  if (kind == 'b') return DType::Bool;
+  PG_THROW(TypeError, op, "unsupported dtype ", std::string(py::str(dt)),
+           "; pygrad supports float32, float64, int64 and bool");
+}
+}  // namespace
+
+py::object dtype_object(DType dtype) { return py::reinterpret_borrow<py::object>(dtype_objects[static_cast<int>(dtype)]); }
+
+DType to_dtype_arg(py::handle h, const char* op) {
+  if (py::isinstance<DTypeObject>(h)) return h.cast<DTypeObject&>().dtype;
+  if (h.ptr() == reinterpret_cast<PyObject*>(&PyFloat_Type)) return DType::Float32;
+  if (h.ptr() == reinterpret_cast<PyObject*>(&PyLong_Type)) return DType::Int64;
+  if (h.ptr() == reinterpret_cast<PyObject*>(&PyBool_Type)) return DType::Bool;
+  if (py::isinstance<py::str>(h)) {
+    std::string name = h.cast<std::string>();
+    for (DType d : {DType::Float32, DType::Float64, DType::Int64, DType::Bool})
+      if (name == dtype_name(d)) return d;
+    PG_THROW(TypeError, op, "unknown dtype '", name, "'");
+  }
+  try {
+    return dtype_from_numpy(py::dtype::from_args(py::reinterpret_borrow<py::object>(h)), op);
+  } catch (const py::error_already_set&) {
+    PG_THROW(TypeError, op, "expected a dtype, got ", std::string(py::str(py::type::of(h))));
+  }
+}
+
+std::optional<DType> to_optional_dtype(py::handle h, const char* op) {
+  if (h.is_none()) return std::nullopt;
+  return to_dtype_arg(h, op);
+}
+
+namespace {
+int64_t to_size(py::handle h, const char* op) {
+  if (PyBool_Check(h.ptr()) || !PyIndex_Check(h.ptr()))
+    PG_THROW(TypeError, op, "sizes must be integers, got ", std::string(py::str(py::type::of(h))));
+  int overflow = 0;
+  py::object index = py::reinterpret_steal<py::object>(PyNumber_Index(h.ptr()));
+  long long v = PyLong_AsLongLongAndOverflow(index.ptr(), &overflow);
+  PG_CHECK(!overflow, ValueError, op, "size ", std::string(py::str(h)), " does not fit in 64 bits");
+  return v;
+}
+}  // namespace
+
+Shape to_shape_sequence(py::handle h, const char* op) {
+  Shape shape;
+  if (py::isinstance<Tensor>(h)) {
+    PG_THROW(TypeError, op, "sizes must be integers or a sequence of integers, got a Tensor");
+  }
+  if (!py::isinstance<py::sequence>(h) || py::isinstance<py::str>(h)) return {to_size(h, op)};
+  for (py::handle item : py::reinterpret_borrow<py::sequence>(h)) shape.push_back(to_size(item, op));
+  return shape;
+}
+
+Shape to_shape(const py::args& args, const char* op) {
+  if (args.size() == 1 && py::isinstance<py::sequence>(args[0])) return to_shape_sequence(args[0], op);
+  Shape shape;
+  for (py::handle item : args) shape.push_back(to_size(item, op));
+  return shape;
+}
+
+Dims to_dims(py::handle h, const char* op) {
+  if (h.is_none()) return {};
+  return to_shape_sequence(h, op);
+}
+
+Tensor to_operand(py::handle h, const char* op) {
+  if (py::isinstance<Tensor>(h)) return h.cast<Tensor>();
+  if (PyBool_Check(h.ptr())) return wrapped_scalar(h.ptr() == Py_True);
+  if (PyLong_Check(h.ptr())) {
+    int overflow = 0;
+    long long v = PyLong_AsLongLongAndOverflow(h.ptr(), &overflow);
+    PG_CHECK(!overflow, ValueError, op, "integer ", std::string(py::str(h)), " does not fit in int64");
+    return wrapped_scalar(static_cast<int64_t>(v));
+  }
+  if (PyFloat_Check(h.ptr())) return wrapped_scalar(PyFloat_AsDouble(h.ptr()));
+  if (py::isinstance<py::array>(h) || py::isinstance<py::sequence>(h) || PyNumber_Check(h.ptr())) {
+    py::module_ pygrad = py::module_::import("pygrad");
+    return pygrad.attr("tensor")(h).cast<Tensor>();
+  }
+  PG_THROW(TypeError, op, "expected a Tensor or a number, got ", std::string(py::str(py::type::of(h))));
+}
+
+Tensor tensor_from_numpy(py::array array, const char* op) {
+  DType dtype = dtype_from_numpy(array.dtype(), op);
+  PG_CHECK(array.dtype().byteorder() != '>', TypeError, op, "big-endian arrays are not supported");
+  const ssize_t itemsize = array.itemsize();
+  Shape shape(array.shape(), array.shape() + array.ndim());
+  Shape strides(array.ndim());
+  int64_t extent = array.size() > 0 ? itemsize : 0;
+  for (ssize_t d = 0; d < array.ndim(); ++d) {
+    ssize_t s = array.strides()[d];
+    PG_CHECK(s >= 0, ValueError, op, "arrays with negative strides are not supported; pass a copy (np.ascontiguousarray)");
+    PG_CHECK(s % itemsize == 0, ValueError, op, "array strides must be multiples of the element size");
+    strides[d] = s / itemsize;
+    if (array.shape()[d] > 0) extent += (array.shape()[d] - 1) * s;
+  }
+  if (array.size() == 0) extent = 0;
+  // The storage keeps the array alive; releasing it needs the GIL, whichever thread drops the last tensor.
+  auto* holder = new py::object(array);
+  std::shared_ptr<void> owner(holder, [](void* p) {
+    py::gil_scoped_acquire gil;
+    delete static_cast<py::object*>(p);
+  });
+  auto impl = std::make_shared<TensorImpl>();
+  impl->storage = Storage::wrap(const_cast<void*>(array.data()), static_cast<size_t>(extent), Device::CPU, owner);
+  impl->shape = shape;
+  impl->strides = strides;
+  impl->dtype = dtype;
+  impl->version = std::make_shared<VersionCounter>();
+  return Tensor(std::move(impl));
+}
+
+py::array tensor_to_numpy(const Tensor& t, py::handle base) {
+  PG_CHECK(t.device() == Device::CPU, TypeError, "numpy", "can't convert a ", device_name(t.device()),
+           " tensor to numpy; use .cpu() first");
+  static const char* formats[] = {"?", "q", "f", "d"};
+  std::vector<ssize_t> shape(t.shape().begin(), t.shape().end()), strides;
+  for (int64_t s : t.strides()) strides.push_back(s * static_cast<ssize_t>(t.element_size()));
+  py::dtype dt(formats[static_cast<int>(t.dtype())]);
+  return py::array(dt, shape, strides, t.raw_data(), base);
+}
+
+std::vector<IndexItem> to_index_items(py::handle index) {
+  std::vector<IndexItem> items;
+  auto one = [&](py::handle h) {
+    if (h.is_none()) {
+      items.push_back({IndexItem::None});
+    } else if (h.ptr() == Py_Ellipsis) {
+      items.push_back({IndexItem::Ellipsis});
+    } else if (PySlice_Check(h.ptr())) {
+      auto* slice = reinterpret_cast<PySliceObject*>(h.ptr());
+      auto bound = [](PyObject* v, int64_t none) -> int64_t {
+        if (v == Py_None) return none;
+        py::object index = py::reinterpret_steal<py::object>(PyNumber_Index(v));
+        if (!index) throw py::error_already_set();
+        int overflow = 0;
+        long long value = PyLong_AsLongLongAndOverflow(index.ptr(), &overflow);
+        if (overflow) return overflow > 0 ? INT64_MAX : INT64_MIN + 1;
+        return value;
+      };
+      IndexItem item{IndexItem::Slice};
+      item.start = bound(slice->start, kNoBound);
+      item.stop = bound(slice->stop, kNoBound);
+      item.step = bound(slice->step, 1);
+      items.push_back(item);
+    } else if (PyLong_Check(h.ptr()) && !PyBool_Check(h.ptr())) {
+      items.push_back({IndexItem::Int, h.cast<int64_t>()});
+    } else if (py::isinstance<Tensor>(h) && h.cast<Tensor>().dim() == 0 && h.cast<Tensor>().dtype() == DType::Int64) {
+      items.push_back({IndexItem::Int, h.cast<Tensor>().data<int64_t>()[0]});
+    } else {
+      PG_THROW(IndexError, "index", "only integers, slices (`:`), ellipsis (`...`) and None are valid indices here; "
+               "for tensor indices use index_select or gather (got ", std::string(py::str(py::type::of(h))), ")");
+    }
+  };
+  if (py::isinstance<py::tuple>(index)) {
+    for (py::handle h : py::reinterpret_borrow<py::tuple>(index)) one(h);
+  } else {
+    one(index);
+  }
+  return items;
+}
+
+}  // namespace pygrad::python
+
+using namespace pygrad;
+using namespace pygrad::python;
+
+PYBIND11_MODULE(_C, m) {
+  m.doc() = "pygrad's C++ core: tensors, ops, autograd and CPU kernels";
+
+  static py::exception<pygrad::Error> unused(m, "_UnusedError");
+  (void)unused;
+  py::register_exception_translator([](std::exception_ptr p) {
+    try {
+      if (p) std::rethrow_exception(p);
+    } catch (const pygrad::Error& e) {
+      PyObject* type = PyExc_RuntimeError;
+      switch (e.kind()) {
+        case ErrorKind::ValueError: type = PyExc_ValueError; break;
+        case ErrorKind::TypeError: type = PyExc_TypeError; break;
+        case ErrorKind::IndexError: type = PyExc_IndexError; break;
+        case ErrorKind::RuntimeError: type = PyExc_RuntimeError; break;
+      }
+      PyErr_SetString(type, e.what());
+    }
+  });
+
+  py::class_<DTypeObject>(m, "dtype")
+      .def_property_readonly("is_floating_point", [](const DTypeObject& d) { return is_floating(d.dtype); })
+      .def_property_readonly("itemsize", [](const DTypeObject& d) { return dtype_size(d.dtype); })
+      .def("__repr__", [](const DTypeObject& d) { return std::string("pygrad.") + dtype_name(d.dtype); })
+      .def("__str__", [](const DTypeObject& d) { return std::string("pygrad.") + dtype_name(d.dtype); })
+      .def("__eq__", [](const DTypeObject& d, py::handle other) {
+        try {
+          return to_dtype_arg(other, "dtype") == d.dtype;
+        } catch (const pygrad::Error&) {
+          return false;
+        }
+      })
+      .def("__hash__", [](const DTypeObject& d) { return static_cast<int>(d.dtype); })
+      .def("__reduce__", [](const DTypeObject& d) { return py::make_tuple(py::module_::import("pygrad").attr("_dtype_from_name"), py::make_tuple(dtype_name(d.dtype))); });
+  for (DType d : {DType::Bool, DType::Int64, DType::Float32, DType::Float64}) {
+    dtype_objects[static_cast<int>(d)] = py::cast(DTypeObject{d}).release().ptr();
+    m.attr(dtype_name(d)) = dtype_object(d);
+  }
+
+  m.def("is_grad_enabled", &is_grad_enabled);
+  m.def("set_grad_enabled", &set_grad_enabled);
+  m.def("set_num_threads", [](int n) {
+    PG_CHECK(n >= 1, ValueError, "set_num_threads", "expected a positive thread count, got ", n);
+    set_num_threads(n);
+  });
+  m.def("get_num_threads", [] { return get_num_threads(); });
+  m.def("manual_seed", [](py::int_ seed) {
+    unsigned long long value = PyLong_AsUnsignedLongLongMask(seed.ptr());
+    manual_seed(static_cast<uint64_t>(value));
+  });
+  m.def("initial_seed", &initial_seed);
+  m.def("cuda_is_available", &cuda_is_available);
+  m.def("cuda_device_count", &cuda_device_count);
+  m.def("cuda_unavailable_reason", &cuda_unavailable_reason);
+  m.def("cpu_capability", [] { return std::string(cpu::cpu_capability_name(cpu::cpu_capability())); });
+  m.def("detected_cpu_capability", [] { return std::string(cpu::cpu_capability_name(cpu::detected_cpu_capability())); });
+  m.def("set_cpu_capability", [](const std::string& name) {
+    for (auto c : {cpu::CpuCapability::Portable, cpu::CpuCapability::Avx2, cpu::CpuCapability::Avx512})
+      if (name == cpu::cpu_capability_name(c)) {
+        PG_CHECK(c <= cpu::detected_cpu_capability(), ValueError, "set_cpu_capability", "this CPU does not support ", name);
+        cpu::set_cpu_capability(c);
+        return;
+      }
+    PG_THROW(ValueError, "set_cpu_capability", "unknown capability '", name, "' (expected portable, avx2 or avx512)");
+  });
+
+  m.def("run_backward", [](const std::vector<Tensor>& outputs, const std::vector<std::optional<Tensor>>& grad_outputs,
+                           bool retain_graph, bool create_graph, const std::vector<Tensor>& inputs, bool allow_unused) {
+    std::vector<Tensor> seeds;
+    for (const auto& g : grad_outputs) seeds.push_back(g ? *g : Tensor());
+    std::vector<Tensor> result;
+    {
+      py::gil_scoped_release release;
+      result = run_backward(outputs, seeds, retain_graph, create_graph, inputs, allow_unused);
+    }
+    py::list out;
+    for (const Tensor& t : result) out.append(t.defined() ? py::cast(t) : py::none());
+    return out;
+  });
+
+  bind_tensor(m);
+  bind_ops(m);
+  bind_dlpack(m);
+}

@@ -1,0 +1,212 @@
+// Bindings of the ops as pygrad functions and Tensor methods; elementwise ones are generated from the registry.
+#include "core/error.h"
+#include "core/random.h"
+#include "python/convert.h"
+
+namespace pygrad::python {
+
+namespace {
+
+py::object tensor_result(Tensor t, bool requires_grad) {
+  if (requires_grad) t.set_requires_grad(true);
+  return py::cast(t);
+}
+
+// Registers fn as pygrad.<name> and Tensor.<name>.
+template <class Fn, class... Extra>
+void def_both(py::module_& m, py::class_<Tensor>& cls, const char* name, Fn fn, const Extra&... extra) {
+  if constexpr (sizeof...(Extra) > 0) {
+    m.def(name, fn, py::arg("input"), extra...);
+  } else {
+    m.def(name, fn);
+  }
+  cls.def(name, fn, extra...);
+}
+
+py::object max_or_min(const Tensor& x, py::object dim, bool keepdim, bool is_max) {
+  if (dim.is_none()) {
+    ReleaseGilIfLarge gil(x.numel());
+    return py::cast(is_max ? amax(x) : amin(x));
+  }
+  if (py::isinstance<Tensor>(dim)) return py::cast(is_max ? maximum(x, dim.cast<Tensor>()) : minimum(x, dim.cast<Tensor>()));
+  std::pair<Tensor, Tensor> r;
+  {
+    ReleaseGilIfLarge gil(x.numel());
+    r = is_max ? max_dim(x, dim.cast<int64_t>(), keepdim) : min_dim(x, dim.cast<int64_t>(), keepdim);
+  }
+  py::object type = py::module_::import("pygrad._C").attr(is_max ? "_max_result" : "_min_result");
+  return type(r.first, r.second);
+}
+
+double correction_of(py::object unbiased, py::object correction) {
+  if (!correction.is_none()) return correction.cast<double>();
+  if (!unbiased.is_none()) return unbiased.cast<bool>() ? 1.0 : 0.0;
+  return 1.0;
+}
+
+Tensor optional_tensor(py::object h) { return h.is_none() ? Tensor() : h.cast<Tensor>(); }
+
+}  // namespace
+
+void bind_ops(py::module_& m) {
+  auto cls = py::reinterpret_borrow<py::class_<Tensor>>(m.attr("Tensor"));
+
+  // ---- elementwise, generated from the registry
+#define PG_UNARY_OP(name, Functor, kind)                                   \
+  def_both(m, cls, #name, [](const Tensor& x) {                            \
+    ReleaseGilIfLarge gil(x.numel());                                      \
+    return name(x);                                                        \
+  });
+#define PG_BINARY_OP(name, Functor, kind)                                  \
+  def_both(m, cls, #name, [](py::handle a, py::handle b) {                 \
+    Tensor ta = to_operand(a, #name), tb = to_operand(b, #name);           \
+    ReleaseGilIfLarge gil(std::max(ta.numel(), tb.numel()));               \
+    return name(ta, tb);                                                   \
+  });
+#include "core/op_list.def"
+
+  m.def("leaky_relu", &leaky_relu, py::arg("input"), py::arg("negative_slope") = 0.01);
+  m.def("gelu", &gelu, py::arg("input"), py::arg("approximate") = "none");
+  def_both(m, cls, "clamp", [](const Tensor& x, std::optional<double> min, std::optional<double> max) {
+    return clamp(x, min, max);
+  }, py::arg("min") = py::none(), py::arg("max") = py::none());
+  def_both(m, cls, "clip", [](const Tensor& x, std::optional<double> min, std::optional<double> max) {
+    return clamp(x, min, max);
+  }, py::arg("min") = py::none(), py::arg("max") = py::none());
+  m.def("where", [](const Tensor& condition, py::handle x, py::handle y) {
+    return where(condition, to_operand(x, "where"), to_operand(y, "where"));
+  }, py::arg("condition"), py::arg("input"), py::arg("other"));
+  cls.def("where", [](const Tensor& self, const Tensor& condition, py::handle y) {
+    return where(condition, self, to_operand(y, "where"));
+  }, py::arg("condition"), py::arg("other"));
+  def_both(m, cls, "masked_fill", [](const Tensor& x, const Tensor& mask, py::handle value) {
+    Tensor v = to_operand(value, "masked_fill");
+    return where(mask, to_dtype(v, x.dtype()), x);
+  }, py::arg("mask"), py::arg("value"));
+  def_both(m, cls, "square", [](const Tensor& x) { return mul(x, x); });
+  m.def("result_type", [](py::handle a, py::handle b) {
+    return dtype_object(result_type(to_operand(a, "result_type"), to_operand(b, "result_type")));
+  });
+
+  // ---- reductions
+  def_both(m, cls, "sum", [](const Tensor& x, py::object dim, bool keepdim, py::object dtype) {
+    ReleaseGilIfLarge gil(x.numel());
+    return sum(x, to_dims(dim, "sum"), keepdim, to_optional_dtype(dtype, "sum"));
+  }, py::arg("dim") = py::none(), py::arg("keepdim") = false, py::kw_only(), py::arg("dtype") = py::none());
+  def_both(m, cls, "mean", [](const Tensor& x, py::object dim, bool keepdim) {
+    ReleaseGilIfLarge gil(x.numel());
+    return mean(x, to_dims(dim, "mean"), keepdim);
+  }, py::arg("dim") = py::none(), py::arg("keepdim") = false);
+  def_both(m, cls, "amax", [](const Tensor& x, py::object dim, bool keepdim) {
+    return amax(x, to_dims(dim, "amax"), keepdim);
+  }, py::arg("dim") = py::none(), py::arg("keepdim") = false);
+  def_both(m, cls, "amin", [](const Tensor& x, py::object dim, bool keepdim) {
+    return amin(x, to_dims(dim, "amin"), keepdim);
+  }, py::arg("dim") = py::none(), py::arg("keepdim") = false);
+  def_both(m, cls, "max", [](const Tensor& x, py::object dim, bool keepdim) { return max_or_min(x, dim, keepdim, true); },
+           py::arg("dim") = py::none(), py::arg("keepdim") = false);
+  def_both(m, cls, "min", [](const Tensor& x, py::object dim, bool keepdim) { return max_or_min(x, dim, keepdim, false); },
+           py::arg("dim") = py::none(), py::arg("keepdim") = false);
+  def_both(m, cls, "argmax", [](const Tensor& x, std::optional<int64_t> dim, bool keepdim) {
+    return argmax(x, dim, keepdim);
+  }, py::arg("dim") = py::none(), py::arg("keepdim") = false);
+  def_both(m, cls, "argmin", [](const Tensor& x, std::optional<int64_t> dim, bool keepdim) {
+    return argmin(x, dim, keepdim);
+  }, py::arg("dim") = py::none(), py::arg("keepdim") = false);
+  def_both(m, cls, "var", [](const Tensor& x, py::object dim, py::object unbiased, bool keepdim, py::object correction) {
+    return var(x, to_dims(dim, "var"), correction_of(unbiased, correction), keepdim);
+  }, py::arg("dim") = py::none(), py::arg("unbiased") = py::none(), py::arg("keepdim") = false, py::kw_only(),
+     py::arg("correction") = py::none());
+  def_both(m, cls, "std", [](const Tensor& x, py::object dim, py::object unbiased, bool keepdim, py::object correction) {
+    return std_dev(x, to_dims(dim, "std"), correction_of(unbiased, correction), keepdim);
+  }, py::arg("dim") = py::none(), py::arg("unbiased") = py::none(), py::arg("keepdim") = false, py::kw_only(),
+     py::arg("correction") = py::none());
+  def_both(m, cls, "logsumexp", [](const Tensor& x, py::object dim, bool keepdim) {
+    return logsumexp(x, to_dims(dim, "logsumexp"), keepdim);
+  }, py::arg("dim"), py::arg("keepdim") = false);
+  def_both(m, cls, "softmax", &softmax, py::arg("dim"));
+  def_both(m, cls, "log_softmax", &log_softmax, py::arg("dim"));
+
+  // ---- linear algebra, joining, indexing
+  m.def("matmul", [](const Tensor& a, const Tensor& b) {
+    ReleaseGilIfLarge gil(a.numel() + b.numel());
+    return matmul(a, b);
+  });
+  cls.def("matmul", [](const Tensor& a, const Tensor& b) {
+    ReleaseGilIfLarge gil(a.numel() + b.numel());
+    return matmul(a, b);
+  });
+  m.def("cat", &cat, py::arg("tensors"), py::arg("dim") = 0);
+  m.def("concat", &cat, py::arg("tensors"), py::arg("dim") = 0);
+  m.def("stack", &stack, py::arg("tensors"), py::arg("dim") = 0);
+  def_both(m, cls, "gather", &gather, py::arg("dim"), py::arg("index"));
+  def_both(m, cls, "scatter_add", &scatter_add, py::arg("dim"), py::arg("index"), py::arg("src"));
+  def_both(m, cls, "index_select", &index_select, py::arg("dim"), py::arg("index"));
+  def_both(m, cls, "index_add", &index_add, py::arg("dim"), py::arg("index"), py::arg("source"));
+  m.def("one_hot", &one_hot, py::arg("tensor"), py::arg("num_classes") = -1);
+  m.def("reshape", [](const Tensor& x, py::handle shape) { return reshape(x, to_shape_sequence(shape, "reshape")); });
+  m.def("permute", [](const Tensor& x, py::handle dims) { return permute(x, to_shape_sequence(dims, "permute")); });
+  m.def("transpose", &transpose, py::arg("input"), py::arg("dim0"), py::arg("dim1"));
+  m.def("squeeze", [](const Tensor& x, py::object dim) {
+    return dim.is_none() ? squeeze(x) : squeeze(x, to_dims(dim, "squeeze"));
+  }, py::arg("input"), py::arg("dim") = py::none());
+  m.def("unsqueeze", &unsqueeze, py::arg("input"), py::arg("dim"));
+  m.def("flatten", &flatten, py::arg("input"), py::arg("start_dim") = 0, py::arg("end_dim") = -1);
+  m.def("narrow", &narrow, py::arg("input"), py::arg("dim"), py::arg("start"), py::arg("length"));
+  m.def("select", &select, py::arg("input"), py::arg("dim"), py::arg("index"));
+  m.def("clone", &clone);
+  m.def("detach", &detach);
+  m.def("broadcast_to", [](const Tensor& x, py::handle shape) { return expand(x, to_shape_sequence(shape, "broadcast_to")); });
+
+  // ---- losses
+  m.def("mse_loss", &mse_loss, py::arg("input"), py::arg("target"), py::arg("reduction") = "mean");
+  m.def("cross_entropy", &cross_entropy, py::arg("input"), py::arg("target"), py::arg("reduction") = "mean",
+        py::arg("ignore_index") = -100, py::arg("label_smoothing") = 0.0);
+  m.def("nll_loss", &nll_loss, py::arg("input"), py::arg("target"), py::arg("reduction") = "mean",
+        py::arg("ignore_index") = -100);
+  m.def("binary_cross_entropy_with_logits", [](const Tensor& input, const Tensor& target, py::object weight,
+                                               const std::string& reduction, py::object pos_weight) {
+    return binary_cross_entropy_with_logits(input, target, reduction, optional_tensor(weight), optional_tensor(pos_weight));
+  }, py::arg("input"), py::arg("target"), py::arg("weight") = py::none(), py::arg("reduction") = "mean",
+     py::arg("pos_weight") = py::none());
+
+  // ---- factories (Python wraps these with PyTorch's signatures)
+  m.def("_empty", [](const Shape& shape, py::handle dtype, bool requires_grad) {
+    return tensor_result(empty(shape, to_dtype_arg(dtype, "empty")), requires_grad);
+  });
+  m.def("_full", [](const Shape& shape, py::handle value, py::handle dtype, bool requires_grad) {
+    DType d = to_dtype_arg(dtype, "full");
+    Tensor t = PyLong_Check(value.ptr()) && !PyBool_Check(value.ptr()) ? full_int(shape, value.cast<int64_t>(), d)
+                                                                         : full(shape, value.cast<double>(), d);
+    return tensor_result(t, requires_grad);
+  });
+  m.def("_arange", [](double start, double end, double step, py::handle dtype, bool requires_grad) {
+    return tensor_result(arange(start, end, step, to_dtype_arg(dtype, "arange")), requires_grad);
+  });
+  m.def("_linspace", [](double start, double end, int64_t steps, py::handle dtype, bool requires_grad) {
+    return tensor_result(linspace(start, end, steps, to_dtype_arg(dtype, "linspace")), requires_grad);
+  });
+  m.def("_eye", [](int64_t n, int64_t mm, py::handle dtype, bool requires_grad) {
+    return tensor_result(eye(n, mm, to_dtype_arg(dtype, "eye")), requires_grad);
+  });
+  m.def("_rand", [](const Shape& shape, py::handle dtype, bool requires_grad) {
+    ReleaseGilIfLarge gil(numel_of(shape));
+    Tensor t = rand(shape, to_dtype_arg(dtype, "rand"));
+    return t;
+  });
+  m.def("_randn", [](const Shape& shape, py::handle dtype, bool requires_grad) {
+    Tensor t = randn(shape, to_dtype_arg(dtype, "randn"));
+    return t;
+  });
+  m.def("_randint", [](int64_t low, int64_t high, const Shape& shape, py::handle dtype) {
+    return randint(low, high, shape, to_dtype_arg(dtype, "randint"));
+  });
+  m.def("_bernoulli_mask", &bernoulli_mask);
+  m.def("from_numpy", [](py::handle array) {
+    PG_CHECK(py::isinstance<py::array>(array), TypeError, "from_numpy", "expected a numpy.ndarray, got ",
+             std::string(py::str(py::type::of(array))));
+    return tensor_from_numpy(py::reinterpret_borrow<py::array>(array), "from_numpy");
+  });
+}
+
+}  // namespace pygrad::python

@@ -1,0 +1,52 @@
+"""Devices: ``pygrad.device("cpu")``; CUDA is a seam for a later backend."""
+
+
+class device:
+    """A device a tensor lives on, spelled as in PyTorch: ``device("cpu")``, ``device("cuda:0")``."""
+
+    __slots__ = ("type", "index")
+
+    def __init__(self, type, index=None):
+        if isinstance(type, device):
+            self.type, self.index = type.type, type.index
+            return
+        if not isinstance(type, str):
+            raise TypeError(f"[device] expected a device string such as 'cpu', got {type!r}")
+        name, _, number = type.partition(":")
+        if name not in ("cpu", "cuda"):
+            raise ValueError(f"[device] unknown device type {name!r}; expected 'cpu' or 'cuda'")
+        if number:
+            if not number.isdigit():
+                raise ValueError(f"[device] invalid device index in {type!r}")
+            index = int(number)
+        self.type = name
+        self.index = index
+
+    def __eq__(self, other):
+        if isinstance(other, str):
+            other = device(other)
+        if not isinstance(other, device):
+            return NotImplemented
+        return self.type == other.type and self.index == other.index
+
+    def __hash__(self):
+        return hash((self.type, self.index))
+
+    def __repr__(self):
+        if self.index is None:
+            return f"device(type='{self.type}')"
+        return f"device(type='{self.type}', index={self.index})"
+
+    def __str__(self):
+        return self.type if self.index is None else f"{self.type}:{self.index}"
+
+
+def check_device(dev, op):
+    """Raises a clear error unless dev names a device this build can use (only the CPU here)."""
+    if dev is None:
+        return
+    dev = device(dev)
+    if dev.type != "cpu":
+        from pygrad import _C
+
+        raise RuntimeError(f"[{op}] cannot use device '{dev}': {_C.cuda_unavailable_reason()}")

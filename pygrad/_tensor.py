@@ -1,0 +1,185 @@
+"""Tensor methods written in Python: repr, tolist, numpy protocol, backward, to/device, iteration, splits."""
+
+import builtins
+
+from pygrad import _C
+from pygrad._device import check_device, device
+
+Tensor = _C.Tensor
+
+
+def _repr(self):
+    import numpy as np
+
+    data = self.detach().numpy()
+    if self.dtype == _C.float32 or self.dtype == _C.float64:
+        body = np.array2string(data, separator=", ", prefix="tensor(", precision=4, floatmode="maxprec_equal")
+    else:
+        body = np.array2string(data, separator=", ", prefix="tensor(")
+    extras = []
+    if self.dtype not in (_C.float32, _C.int64, _C.bool) or (self.numel() == 0 and self.dtype != _C.float32):
+        extras.append(f"dtype={self.dtype}")
+    elif self.dtype == _C.float32 and self.numel() == 0 and self.ndim != 1:
+        extras.append(f"size={self.shape}")
+    if self.grad_fn is not None:
+        extras.append(f"grad_fn=<{self.grad_fn.name()}>")
+    elif self.requires_grad:
+        extras.append("requires_grad=True")
+    suffix = "".join(", " + e for e in extras)
+    return f"tensor({body}{suffix})"
+
+
+def _tolist(self):
+    return self.detach().numpy().tolist()
+
+
+def _array(self, dtype=None, copy=None):
+    import numpy as np
+
+    array = self.detach().numpy()
+    if dtype is not None and array.dtype != dtype:
+        return array.astype(dtype)
+    if copy:
+        return array.copy()
+    return array
+
+
+def _backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+    """Computes the gradient of this tensor with respect to the graph's leaves, accumulating into .grad.
+
+    Args:
+        gradient: d(something)/d(self); may be omitted when self has one element.
+        retain_graph: keep the saved tensors so backward can run again (defaults to create_graph).
+        create_graph: record the backward pass itself, for higher-order derivatives.
+        inputs: accumulate only into these tensors' .grad.
+    """
+    if retain_graph is None:
+        retain_graph = create_graph
+    if inputs is not None:
+        inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+        grads = _C.run_backward([self], [gradient], retain_graph, create_graph, inputs, True)
+        for tensor, grad in zip(inputs, grads):
+            if grad is not None:
+                tensor.grad = grad if tensor.grad is None else tensor.grad + grad
+        return
+    _C.run_backward([self], [gradient], retain_graph, create_graph, [], False)
+
+
+def _device(self):
+    return device(self._device_type)
+
+
+def _to(self, *args, **kwargs):
+    """Converts dtype and/or device: ``t.to(pygrad.float64)``, ``t.to("cpu")``, ``t.to(other)``."""
+    dtype = kwargs.pop("dtype", None)
+    dev = kwargs.pop("device", None)
+    kwargs.pop("non_blocking", None)
+    copy = kwargs.pop("copy", False)
+    if kwargs:
+        raise TypeError(f"[to] unexpected arguments {sorted(kwargs)}")
+    for arg in args:
+        if isinstance(arg, Tensor):
+            dtype = arg.dtype
+        elif isinstance(arg, (str, device)):
+            dev = arg
+        else:
+            dtype = arg
+    check_device(dev, "to")
+    out = self if dtype is None else self._to_dtype(dtype)
+    if copy and out is self:
+        out = self.clone()
+    return out
+
+
+def _cuda(self, device=None, non_blocking=False):
+    check_device("cuda", "cuda")
+
+
+def _iter(self):
+    if self.ndim == 0:
+        raise TypeError("[iter] iteration over a 0-d tensor")
+    return (self[i] for i in range(self.shape[0]))
+
+
+def _split(self, split_size_or_sections, dim=0):
+    size = self.shape[dim]
+    if isinstance(split_size_or_sections, int):
+        if split_size_or_sections <= 0:
+            raise ValueError(f"[split] split_size must be positive, got {split_size_or_sections}")
+        sizes = [min(split_size_or_sections, size - s) for s in range(0, size, split_size_or_sections)] or [0]
+    else:
+        sizes = list(split_size_or_sections)
+        if builtins.sum(sizes) != size:
+            raise ValueError(f"[split] sections {sizes} don't add up to dimension {dim} of size {size}")
+    out, start = [], 0
+    for s in sizes:
+        out.append(self.narrow(dim, start, s))
+        start += s
+    return tuple(out)
+
+
+def _chunk(self, chunks, dim=0):
+    if chunks <= 0:
+        raise ValueError(f"[chunk] chunks must be positive, got {chunks}")
+    size = self.shape[dim]
+    step = max(-(-size // chunks), 1)
+    return _split(self, step, dim)
+
+
+def _unbind(self, dim=0):
+    return tuple(self.select(dim, i) for i in range(self.shape[dim]))
+
+
+def _all(self, dim=None, keepdim=False):
+    mask = self if self.dtype == _C.bool else self != 0
+    if dim is None:
+        return _C._full([], True, _C.bool, False) if mask.numel() == 0 else mask.amin()
+    return mask.amin(dim, keepdim)
+
+
+def _any(self, dim=None, keepdim=False):
+    mask = self if self.dtype == _C.bool else self != 0
+    if dim is None:
+        return _C._full([], False, _C.bool, False) if mask.numel() == 0 else mask.amax()
+    return mask.amax(dim, keepdim)
+
+
+def _new_zeros(self, *size, dtype=None, requires_grad=False):
+    from pygrad._factories import zeros
+
+    return zeros(*size, dtype=self.dtype if dtype is None else dtype, requires_grad=requires_grad)
+
+
+def _new_ones(self, *size, dtype=None, requires_grad=False):
+    from pygrad._factories import ones
+
+    return ones(*size, dtype=self.dtype if dtype is None else dtype, requires_grad=requires_grad)
+
+
+def _new_tensor(self, data, dtype=None, requires_grad=False):
+    from pygrad._factories import tensor
+
+    return tensor(data, dtype=self.dtype if dtype is None else dtype, requires_grad=requires_grad)
+
+
+Tensor.__repr__ = _repr
+Tensor.__str__ = _repr
+Tensor.__array__ = _array
+Tensor.__array_priority__ = 1000  # numpy defers `array + tensor` to Tensor.__radd__
+Tensor.__iter__ = _iter
+Tensor.tolist = _tolist
+Tensor.backward = _backward
+Tensor.device = property(_device)
+Tensor.is_cuda = property(lambda self: False)
+Tensor.to = _to
+Tensor.cuda = _cuda
+Tensor.split = _split
+Tensor.chunk = _chunk
+Tensor.unbind = _unbind
+Tensor.all = _all
+Tensor.any = _any
+Tensor.new_zeros = _new_zeros
+Tensor.new_ones = _new_ones
+Tensor.new_tensor = _new_tensor
+Tensor.is_floating_point = lambda self: self.dtype.is_floating_point
+Tensor.__module__ = "pygrad"
