@@ -100,7 +100,11 @@ def equal(input, other):
 
 def __getattr__(name):
     # Submodules load on first use so that `import pygrad` stays fast.
-    if name in ("autograd", "nn", "cuda", "optim", "data", "utils", "train", "demo"):
+    if name in ("save", "load"):  # checkpoints (pygrad.io) load on first use, too
+        from pygrad import io
+
+        return getattr(io, name)
+    if name in ("autograd", "nn", "cuda", "optim", "data", "utils", "train", "demo", "io"):
         import importlib
 
         return importlib.import_module(f"pygrad.{name}")

@@ -42,6 +42,8 @@ struct Node : std::enable_shared_from_this<Node> {
   std::vector<std::pair<uint32_t, TensorHook>> output_hooks;  // hooks on non-leaf outputs
   std::shared_ptr<TensorImpl> variable;  // AccumulateGrad only: the leaf
 
+  ~Node();  // iterative: freeing a graph a million ops deep must not recurse once per node
+
   bool is_accumulate_grad() const { return backward == nullptr; }
   void release_saved() {
     saved.clear();

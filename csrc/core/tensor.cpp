@@ -156,6 +156,29 @@ Edge gradient_edge(const Tensor& t) {
   return Edge{accumulator, 0};
 }
 
+Node::~Node() {
+  // Move the children whose last owner is being freed into a local stack before they die, so each one is
+  // destroyed with no children of its own: no recursion however long the chain of nodes.
+  std::vector<std::shared_ptr<Node>> pending;
+  auto adopt_children = [&pending](Node& n) {
+    for (Edge& e : n.next_edges)
+      if (e.node) pending.push_back(std::move(e.node));
+    for (SavedTensor& s : n.saved) {
+      TensorImpl* impl = s.tensor.impl();
+      if (impl && s.tensor.impl_ptr().use_count() == 1 && impl->autograd && impl->autograd->grad_fn)
+        pending.push_back(std::move(impl->autograd->grad_fn));
+    }
+    n.next_edges.clear();
+    n.saved.clear();
+  };
+  adopt_children(*this);
+  while (!pending.empty()) {
+    std::shared_ptr<Node> node = std::move(pending.back());
+    pending.pop_back();
+    if (node.use_count() == 1) adopt_children(*node);
+  }
+}
+
 uint64_t next_sequence_nr() {
   static std::atomic<uint64_t> counter{0};
   return counter.fetch_add(1, std::memory_order_relaxed);

@@ -43,11 +43,13 @@ void check_class_target(const Tensor& input, const Tensor& target, const char* o
 }  // namespace
 
 Tensor softmax(const Tensor& x, int64_t dim) {
+  dim = wrap_dim(dim, x.dim(), "softmax");
   Tensor shifted = exp(sub(x, detach(amax(x, {dim}, true))));
   return div(shifted, sum(shifted, {dim}, true));
 }
 
 Tensor log_softmax(const Tensor& x, int64_t dim) {
+  dim = wrap_dim(dim, x.dim(), "log_softmax");
   Tensor shifted = sub(x, detach(amax(x, {dim}, true)));
   return sub(shifted, log(sum(exp(shifted), {dim}, true)));
 }

@@ -8,6 +8,7 @@
 #include "core/error.h"
 #include "core/grad_mode.h"
 #include "ops/ops.h"
+#include "ops/nn_ops.h"
 
 namespace pygrad {
 
@@ -237,10 +238,12 @@ PG_DERIVATIVE(cross_entropy) {
   const double classes = static_cast<double>(logits.shape()[1]);
   Tensor valid = ne(target, wrapped_scalar(c.integer(0)));
   Tensor safe_target = where(valid, target, zeros({}, DType::Int64));
-  Tensor target_distribution = add(mul(one_hot(safe_target, logits.shape()[1]), scalar(1.0 - smoothing)),
+  // In the logits' dtype from the start: int64 one_hot times a Python float would round through float32.
+  Tensor target_distribution = add(mul(to_dtype(one_hot(safe_target, logits.shape()[1]), logits.dtype()),
+                                       scalar(1.0 - smoothing)),
                                    scalar(smoothing / classes));
   Tensor row_grad = unsqueeze(mul(c.grad(), valid), 1);
-  return {mul(sub(softmax(logits, 1), to_dtype(target_distribution, logits.dtype())), row_grad)};
+  return {mul(sub(softmax(logits, 1), target_distribution), row_grad)};
 }
 
 // ---- views and copies
@@ -265,6 +268,65 @@ PG_DERIVATIVE(cat) {
     offset += size;
   }
   return grads;
+}
+
+
+// ---- network ops (nn_ops.cpp)
+// conv2d family: ints {stride h, w, padding h, w, dilation h, w, groups}; saved {first, second input};
+// shapes {the other tensor's shape}. B(x, W, g) = <conv2d(x, W), g> is bilinear, so each gradient is a partial of B.
+struct ConvRuleArgs {
+  Dims stride, padding, dilation;
+  int64_t groups;
+};
+ConvRuleArgs conv_rule_args(BackwardContext& c) {
+  return {{c.integer(0), c.integer(1)}, {c.integer(2), c.integer(3)}, {c.integer(4), c.integer(5)}, c.integer(6)};
+}
+// conv2d: saved {x [N, C, H, W], weight [O, C/g, kh, kw]}; grad [N, O, OH, OW]
+PG_DERIVATIVE(conv2d) {
+  Tensor x = c.saved(0), w = c.saved(1);
+  ConvRuleArgs a = conv_rule_args(c);
+  return {c.needs(0) ? conv2d_input_backward(c.grad(), w, x.shape(), a.stride, a.padding, a.dilation, a.groups) : Tensor(),
+          c.needs(1) ? conv2d_weight_backward(c.grad(), x, w.shape(), a.stride, a.padding, a.dilation, a.groups) : Tensor(),
+          c.needs(2) ? sum(c.grad(), {0, 2, 3}) : Tensor()};
+}
+// conv2d_input_backward: saved {g [N, O, OH, OW], weight}; grad [N, C, H, W]
+PG_DERIVATIVE(conv2d_input_backward) {
+  Tensor g = c.saved(0), w = c.saved(1);
+  ConvRuleArgs a = conv_rule_args(c);
+  return {c.needs(0) ? conv2d(c.grad(), w, Tensor(), a.stride, a.padding, a.dilation, a.groups) : Tensor(),
+          c.needs(1) ? conv2d_weight_backward(g, c.grad(), w.shape(), a.stride, a.padding, a.dilation, a.groups) : Tensor()};
+}
+// conv2d_weight_backward: saved {g [N, O, OH, OW], x [N, C, H, W]}; grad [O, C/g, kh, kw]
+PG_DERIVATIVE(conv2d_weight_backward) {
+  Tensor g = c.saved(0), x = c.saved(1);
+  ConvRuleArgs a = conv_rule_args(c);
+  return {c.needs(0) ? conv2d(x, c.grad(), Tensor(), a.stride, a.padding, a.dilation, a.groups) : Tensor(),
+          c.needs(1) ? conv2d_input_backward(g, c.grad(), x.shape(), a.stride, a.padding, a.dilation, a.groups) : Tensor()};
+}
+// max_pool2d: saved {indices [N, C, OH, OW]}, shapes {x}: scatter the gradient to the argmax positions
+PG_DERIVATIVE(max_pool2d) { return {max_pool2d_backward(c.grad(), c.saved(0), c.shape(0))}; }
+// max_pool2d_backward: saved {indices}; grad [N, C, H, W] -> gather at the indices
+PG_DERIVATIVE(max_pool2d_backward) {
+  Tensor index = c.saved(0);
+  const Shape& s = index.shape();
+  Tensor flat = reshape(c.grad(), {s[0], s[1], -1});
+  return {reshape(gather(flat, 2, reshape(index, {s[0], s[1], -1})), s)};
+}
+// avg_pool2d(_backward): ints {kernel h, w, stride h, w, padding h, w, count_include_pad, divisor, ceil_mode},
+// shapes {input}; each is the other's adjoint.
+PG_DERIVATIVE(avg_pool2d) {
+  const auto& i = c.integers();
+  return {avg_pool2d_backward(c.grad(), c.shape(0), {i[0], i[1]}, {i[2], i[3]}, {i[4], i[5]}, i[8] != 0, i[6] != 0, i[7])};
+}
+PG_DERIVATIVE(avg_pool2d_backward) {
+  const auto& i = c.integers();
+  std::optional<int64_t> divisor = i[7] != 0 ? std::optional<int64_t>(i[7]) : std::nullopt;
+  return {avg_pool2d(c.grad(), {i[0], i[1]}, {i[2], i[3]}, {i[4], i[5]}, i[8] != 0, i[6] != 0, divisor)};
+}
+// adaptive_avg_pool2d: shapes {input}; its backward: shapes {grad}
+PG_DERIVATIVE(adaptive_avg_pool2d) { return {adaptive_avg_pool2d_backward(c.grad(), c.shape(0))}; }
+PG_DERIVATIVE(adaptive_avg_pool2d_backward) {
+  return {adaptive_avg_pool2d(c.grad(), {c.shape(0)[2], c.shape(0)[3]})};
 }
 
 }  // namespace

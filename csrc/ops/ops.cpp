@@ -98,6 +98,7 @@ Tensor unary_op(OpId op, UnaryKind kind, const Tensor& x, double a = 0, double b
   PG_CHECK(x.defined(), ValueError, op_name(op), "got an undefined tensor");
   DType compute = x.dtype();
   if (kind == UnaryKind::Float && !is_floating(compute)) compute = DType::Float32;
+  if (op == OpId::sign && compute == DType::Bool) return clone(x);  // a bool's sign is itself, as in PyTorch
   PG_CHECK(!(kind == UnaryKind::Numeric && compute == DType::Bool), TypeError, op_name(op),
            "is not supported for bool tensors");
   Tensor input = x.dtype() == compute ? x : convert_raw(x, compute);
@@ -123,8 +124,8 @@ Tensor binary_op(OpId op, BinaryKind kind, const Tensor& a, const Tensor& b) {
   check_same_device(a, b, name);
   DType compute = result_type(a, b);
   if (kind == BinaryKind::Divide && !is_floating(compute)) compute = DType::Float32;
-  PG_CHECK(!(op == OpId::sub && compute == DType::Bool), TypeError, name,
-           "subtraction of bool tensors is not supported; use logical_xor or ~");
+  PG_CHECK(!(op == OpId::sub && (a.dtype() == DType::Bool || b.dtype() == DType::Bool)), TypeError, name,
+           "subtraction with a bool tensor is not supported (as in PyTorch); to invert a mask use ~ or logical_xor");
   Shape shape = broadcast_shapes(a.shape(), b.shape(), name);
   Tensor ac = a.dtype() == compute ? a : convert_raw(a, compute);
   Tensor bc = b.dtype() == compute ? b : convert_raw(b, compute);
@@ -547,7 +548,8 @@ std::pair<Tensor, Tensor> extreme_dim(const Tensor& x, int64_t dim, bool keepdim
   const char* name = is_max ? "max" : "min";
   if (x.dim() == 0) return {x, zeros({}, DType::Int64)};
   int64_t d = wrap_dim(dim, x.dim(), name);
-  Tensor indices = is_max ? argmax(x, d, true) : argmin(x, d, true);
+  Tensor keys = x.dtype() == DType::Bool ? to_dtype(detach(x), DType::Int64) : x;  // argmax has no bool kernel
+  Tensor indices = is_max ? argmax(keys, d, true) : argmin(keys, d, true);
   Tensor values = gather(x, d, indices);
   if (!keepdim) {
     values = squeeze(values, Dims{d});
@@ -575,6 +577,7 @@ Tensor std_dev(const Tensor& x, const Dims& dims, double correction, bool keepdi
 }
 
 Tensor logsumexp(const Tensor& x, const Dims& dims_in, bool keepdim) {
+  if (!is_floating(x.dtype())) return logsumexp(to_dtype(x, DType::Float32), dims_in, keepdim);  // as PyTorch
   Dims dims = normalize_dims(x, dims_in, "logsumexp");
   Tensor peak = detach(amax(x, dims, true));
   Tensor safe_peak = where(eq(abs(peak), wrapped_scalar(std::numeric_limits<double>::infinity())), zeros({}, peak.dtype()), peak);

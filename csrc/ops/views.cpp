@@ -189,6 +189,8 @@ Tensor narrow(const Tensor& x, int64_t dim_in, int64_t start, int64_t length) {
 
 Tensor select(const Tensor& x, int64_t dim_in, int64_t i) {
   int64_t dim = wrap_dim(dim_in, x.dim(), "select");
+  PG_CHECK(i >= -x.shape()[dim] && i < x.shape()[dim], IndexError, "select", "index ", i,
+           " is out of bounds for dimension ", dim, " with size ", x.shape()[dim]);
   std::vector<IndexItem> items(dim, IndexItem{IndexItem::Slice, kNoBound, kNoBound, 1});
   items.push_back(IndexItem{IndexItem::Int, i, 0, 1});
   return index(x, items);

@@ -45,6 +45,8 @@ class ReleaseGilIfLarge {
 
 void bind_tensor(py::module_& m);
 void bind_ops(py::module_& m);
+void bind_nn_ops(py::module_& m);
 void bind_dlpack(py::module_& m);
+void bind_optimizers(py::module_& m);
 
 }  // namespace pygrad::python

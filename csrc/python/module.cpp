@@ -98,6 +98,8 @@ Tensor to_operand(py::handle h, const char* op) {
     return wrapped_scalar(static_cast<int64_t>(v));
   }
   if (PyFloat_Check(h.ptr())) return wrapped_scalar(PyFloat_AsDouble(h.ptr()));
+  PG_CHECK(!py::isinstance<py::str>(h) && !py::isinstance<py::bytes>(h), TypeError, op,
+           "expected a Tensor or a number, got ", std::string(py::str(py::type::of(h))));
   if (py::isinstance<py::array>(h) || py::isinstance<py::sequence>(h) || PyNumber_Check(h.ptr())) {
     py::module_ pygrad = py::module_::import("pygrad");
     return pygrad.attr("tensor")(h).cast<Tensor>();
@@ -273,4 +275,6 @@ PYBIND11_MODULE(_C, m) {
   bind_tensor(m);
   bind_ops(m);
   bind_dlpack(m);
+  bind_nn_ops(m);
+  bind_optimizers(m);
 }

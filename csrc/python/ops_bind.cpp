@@ -44,6 +44,20 @@ double correction_of(py::object unbiased, py::object correction) {
   return 1.0;
 }
 
+// clamp's bounds as PyTorch promotes them: a Python float bound makes an integer or bool tensor float32,
+// an int bound makes a bool tensor int64.
+Tensor clamp_bound_args(const Tensor& x, py::object min, py::object max) {
+  Tensor in = x;
+  auto is_float = [](const py::object& h) { return !h.is_none() && PyFloat_Check(h.ptr()); };
+  if (!is_floating(x.dtype()) && (is_float(min) || is_float(max))) {
+    in = to_dtype(x, DType::Float32);
+  } else if (x.dtype() == DType::Bool) {
+    in = to_dtype(x, DType::Int64);
+  }
+  return clamp(in, min.is_none() ? std::nullopt : std::optional<double>(min.cast<double>()),
+               max.is_none() ? std::nullopt : std::optional<double>(max.cast<double>()));
+}
+
 Tensor optional_tensor(py::object h) { return h.is_none() ? Tensor() : h.cast<Tensor>(); }
 
 }  // namespace
@@ -62,17 +76,13 @@ void bind_ops(py::module_& m) {
     Tensor ta = to_operand(a, #name), tb = to_operand(b, #name);           \
     ReleaseGilIfLarge gil(std::max(ta.numel(), tb.numel()));               \
     return name(ta, tb);                                                   \
-  });
+  }, py::arg("other"));
 #include "core/op_list.def"
 
   m.def("leaky_relu", &leaky_relu, py::arg("input"), py::arg("negative_slope") = 0.01);
   m.def("gelu", &gelu, py::arg("input"), py::arg("approximate") = "none");
-  def_both(m, cls, "clamp", [](const Tensor& x, std::optional<double> min, std::optional<double> max) {
-    return clamp(x, min, max);
-  }, py::arg("min") = py::none(), py::arg("max") = py::none());
-  def_both(m, cls, "clip", [](const Tensor& x, std::optional<double> min, std::optional<double> max) {
-    return clamp(x, min, max);
-  }, py::arg("min") = py::none(), py::arg("max") = py::none());
+  def_both(m, cls, "clamp", &clamp_bound_args, py::arg("min") = py::none(), py::arg("max") = py::none());
+  def_both(m, cls, "clip", &clamp_bound_args, py::arg("min") = py::none(), py::arg("max") = py::none());
   m.def("where", [](const Tensor& condition, py::handle x, py::handle y) {
     return where(condition, to_operand(x, "where"), to_operand(y, "where"));
   }, py::arg("condition"), py::arg("input"), py::arg("other"));
@@ -201,7 +211,9 @@ void bind_ops(py::module_& m) {
   m.def("_randint", [](int64_t low, int64_t high, const Shape& shape, py::handle dtype) {
     return randint(low, high, shape, to_dtype_arg(dtype, "randint"));
   });
-  m.def("_bernoulli_mask", &bernoulli_mask);
+  m.def("_bernoulli_mask", [](const Shape& shape, double keep_probability, py::handle dtype) {
+    return bernoulli_mask(shape, keep_probability, to_dtype_arg(dtype, "bernoulli"));
+  }, py::arg("shape"), py::arg("keep_probability"), py::arg("dtype"));
   m.def("from_numpy", [](py::handle array) {
     PG_CHECK(py::isinstance<py::array>(array), TypeError, "from_numpy", "expected a numpy.ndarray, got ",
              std::string(py::str(py::type::of(array))));

@@ -112,6 +112,12 @@ void bind_tensor(py::module_& m) {
                            t.dim(), shape, strides, false);
   });
 
+  // Tensor(data): a new leaf sharing data's memory when data is a Tensor (what nn.Parameter builds on),
+  // otherwise a copy of array-like data, as pygrad.tensor(data).
+  tensor.def(py::init([](py::object data) {
+    if (py::isinstance<Tensor>(data)) return detach(data.cast<Tensor>());
+    return py::module_::import("pygrad").attr("tensor")(data).cast<Tensor>();
+  }), py::arg("data"));
   tensor
       .def_property_readonly("shape", [](const Tensor& t) { return py::tuple(py::cast(t.shape())); })
       .def_property_readonly("dtype", [](const Tensor& t) { return dtype_object(t.dtype()); })
@@ -165,7 +171,7 @@ void bind_tensor(py::module_& m) {
         return tensor_to_numpy(t, self);
       }, py::arg("force") = false)
       .def("detach", &detach)
-      .def("requires_grad_", [](const Tensor& t, bool value) { t.set_requires_grad(value); return t; },
+      .def("requires_grad_", [](py::object self, bool value) { self.cast<const Tensor&>().set_requires_grad(value); return self; },
            py::arg("requires_grad") = true)
       .def("retain_grad", &retain_grad)
       .def("register_hook", [](const Tensor& t, py::function fn) { register_hook(t, python_hook(std::move(fn))); })
@@ -201,13 +207,25 @@ void bind_tensor(py::module_& m) {
       .def("narrow", &narrow, py::arg("dim"), py::arg("start"), py::arg("length"))
       .def("select", &select, py::arg("dim"), py::arg("index"))
       .def("cpu", [](const Tensor& t) { return t; })
-      .def("zero_", [](const Tensor& t) { ReleaseGilIfLarge gil(t.numel()); return zero_(t); })
-      .def("fill_", [](const Tensor& t, py::handle value) {
+      .def("zero_", [](py::object self) {
+        const Tensor& t = self.cast<const Tensor&>();
+        ReleaseGilIfLarge gil(t.numel());
+        zero_(t);
+        return self;
+      })
+      .def("fill_", [](py::object self, py::handle value) {
+        const Tensor& t = self.cast<const Tensor&>();
         Tensor v = to_operand(value, "fill_");
         PG_CHECK(v.numel() == 1, ValueError, "fill_", "fill value must be a number or a 1-element tensor");
-        return copy_(t, reshape(v, {}));
+        copy_(t, reshape(v, {}));
+        return self;
       })
-      .def("copy_", [](const Tensor& t, const Tensor& src) { ReleaseGilIfLarge gil(t.numel()); return copy_(t, src); })
+      .def("copy_", [](py::object self, const Tensor& src) {
+        const Tensor& t = self.cast<const Tensor&>();
+        ReleaseGilIfLarge gil(t.numel());
+        copy_(t, src);
+        return self;
+      })
       .def("__len__", [](const Tensor& t) {
         PG_CHECK(t.dim() > 0, TypeError, "len", "len() of a 0-d tensor");
         return t.shape()[0];
@@ -280,25 +298,33 @@ void bind_tensor(py::module_& m) {
 #undef PG_INPLACE_OPERATOR
 
   // In-place arithmetic with PyTorch's alpha (add_(other, alpha=a) adds a * other).
-  tensor.def("add_", [](const Tensor& t, py::handle other, double alpha) {
+  tensor.def("add_", [](py::object self, py::handle other, double alpha) {
+    const Tensor& t = self.cast<const Tensor&>();
     Tensor o = to_operand(other, "add_");
     ReleaseGilIfLarge gil(t.numel());
-    return add_(t, alpha == 1.0 ? o : mul(o, wrapped_scalar(alpha)));
+    add_(t, alpha == 1.0 ? o : mul(o, wrapped_scalar(alpha)));
+    return self;
   }, py::arg("other"), py::kw_only(), py::arg("alpha") = 1.0);
-  tensor.def("sub_", [](const Tensor& t, py::handle other, double alpha) {
+  tensor.def("sub_", [](py::object self, py::handle other, double alpha) {
+    const Tensor& t = self.cast<const Tensor&>();
     Tensor o = to_operand(other, "sub_");
     ReleaseGilIfLarge gil(t.numel());
-    return sub_(t, alpha == 1.0 ? o : mul(o, wrapped_scalar(alpha)));
+    sub_(t, alpha == 1.0 ? o : mul(o, wrapped_scalar(alpha)));
+    return self;
   }, py::arg("other"), py::kw_only(), py::arg("alpha") = 1.0);
-  tensor.def("mul_", [](const Tensor& t, py::handle other) {
+  tensor.def("mul_", [](py::object self, py::handle other) {
+    const Tensor& t = self.cast<const Tensor&>();
     Tensor o = to_operand(other, "mul_");
     ReleaseGilIfLarge gil(t.numel());
-    return mul_(t, o);
+    mul_(t, o);
+    return self;
   });
-  tensor.def("div_", [](const Tensor& t, py::handle other) {
+  tensor.def("div_", [](py::object self, py::handle other) {
+    const Tensor& t = self.cast<const Tensor&>();
     Tensor o = to_operand(other, "div_");
     ReleaseGilIfLarge gil(t.numel());
-    return div_(t, o);
+    div_(t, o);
+    return self;
   });
 }
 

@@ -11,7 +11,8 @@ class GradcheckError(RuntimeError):
 
 def _outputs(fn, inputs):
     out = fn(*inputs)
-    return (out,) if isinstance(out, _C.Tensor) else tuple(out)
+    out = (out,) if isinstance(out, _C.Tensor) else tuple(out)
+    return tuple(o for o in out if o.dtype.is_floating_point)  # integer outputs (indices) have no derivative
 
 
 def gradcheck(fn, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True):
@@ -35,7 +36,7 @@ def gradcheck(fn, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=Tru
     for t in checked:
         if t.dtype != _C.float64:
             raise TypeError(f"[gradcheck] inputs should be float64 for a meaningful check, got {t.dtype}")
-    outputs = [o for o in _outputs(fn, inputs) if o.dtype.is_floating_point]
+    outputs = list(_outputs(fn, inputs))
     out_sizes = [o.numel() for o in outputs]
 
     # Numerical Jacobian, one column block per input: perturb each element in place.

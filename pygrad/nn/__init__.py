@@ -1,3 +1,79 @@
-"""Neural-network building blocks. ``pygrad.nn.functional`` holds the functional forms."""
+"""Neural-network building blocks with PyTorch's names: Module, layers, losses, init, functional.
 
-from pygrad.nn import functional  # noqa: F401
+``from pygrad import nn`` then ``nn.Sequential(nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 10))``.
+"""
+
+from pygrad.nn import functional, init
+from pygrad.nn.modules import (
+    GELU,
+    AdaptiveAvgPool2d,
+    AvgPool2d,
+    BatchNorm1d,
+    BatchNorm2d,
+    BCEWithLogitsLoss,
+    Conv2d,
+    CrossEntropyLoss,
+    Dropout,
+    Embedding,
+    Flatten,
+    Identity,
+    LayerNorm,
+    LeakyReLU,
+    Linear,
+    LogSoftmax,
+    MaxPool2d,
+    Module,
+    ModuleDict,
+    ModuleList,
+    MSELoss,
+    NLLLoss,
+    ReLU,
+    Sequential,
+    Sigmoid,
+    Softmax,
+    Tanh,
+)
+from pygrad.nn.parameter import Parameter
+
+__all__ = [
+    "GELU",
+    "AdaptiveAvgPool2d",
+    "AvgPool2d",
+    "BCEWithLogitsLoss",
+    "BatchNorm1d",
+    "BatchNorm2d",
+    "Conv2d",
+    "CrossEntropyLoss",
+    "Dropout",
+    "Embedding",
+    "Flatten",
+    "Identity",
+    "LayerNorm",
+    "LeakyReLU",
+    "Linear",
+    "LogSoftmax",
+    "MSELoss",
+    "MaxPool2d",
+    "Module",
+    "ModuleDict",
+    "ModuleList",
+    "NLLLoss",
+    "Parameter",
+    "ReLU",
+    "Sequential",
+    "Sigmoid",
+    "Softmax",
+    "Tanh",
+    "functional",
+    "init",
+    "utils",
+]
+
+
+def __getattr__(name):
+    # nn.utils lives in its own file, maintained separately: load it on first use.
+    if name == "utils":
+        import importlib
+
+        return importlib.import_module("pygrad.nn.utils")
+    raise AttributeError(f"module 'pygrad.nn' has no attribute {name!r}")

@@ -1,0 +1,42 @@
+// Network ops: convolution, pooling, normalisation and embedding (PyTorch's names and semantics).
+// Window arguments are (h, w) pairs; a single value stands for both. The *_backward functions are primitives
+// of their own (with derivative rules) so that gradients of gradients work.
+#pragma once
+#include <optional>
+#include <utility>
+
+#include "ops/ops.h"
+
+namespace pygrad {
+
+// input [N, C, H, W] (or [C, H, W]), weight [O, C / groups, kH, kW], bias [O] or undefined.
+Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias = Tensor(), const Dims& stride = {1},
+              const Dims& padding = {0}, const Dims& dilation = {1}, int64_t groups = 1);
+// The gradient of conv2d with respect to its input (a transposed convolution) and to its weight.
+Tensor conv2d_input_backward(const Tensor& grad, const Tensor& weight, const Shape& input_shape, const Dims& stride,
+                             const Dims& padding, const Dims& dilation, int64_t groups);
+Tensor conv2d_weight_backward(const Tensor& grad, const Tensor& input, const Shape& weight_shape, const Dims& stride,
+                              const Dims& padding, const Dims& dilation, int64_t groups);
+
+// Empty stride: the kernel size. Returns {values, indices (flat h * W + w within each plane)}.
+std::pair<Tensor, Tensor> max_pool2d_with_indices(const Tensor& input, const Dims& kernel_size, const Dims& stride = {},
+                                                  const Dims& padding = {0}, const Dims& dilation = {1},
+                                                  bool ceil_mode = false);
+Tensor max_pool2d_backward(const Tensor& grad, const Tensor& indices, const Shape& input_shape);
+Tensor avg_pool2d(const Tensor& input, const Dims& kernel_size, const Dims& stride = {}, const Dims& padding = {0},
+                  bool ceil_mode = false, bool count_include_pad = true,
+                  std::optional<int64_t> divisor_override = std::nullopt);
+Tensor avg_pool2d_backward(const Tensor& grad, const Shape& input_shape, const Dims& kernel_size, const Dims& stride,
+                           const Dims& padding, bool ceil_mode, bool count_include_pad, int64_t divisor_override);
+// output_size entries of -1 keep the input's size.
+Tensor adaptive_avg_pool2d(const Tensor& input, const Dims& output_size);
+Tensor adaptive_avg_pool2d_backward(const Tensor& grad, const Shape& input_shape);
+
+// Training: batch statistics (biased variance) normalise, running stats (unbiased) are updated in place.
+Tensor batch_norm(const Tensor& input, const Tensor& running_mean, const Tensor& running_var, const Tensor& weight,
+                  const Tensor& bias, bool training, double momentum, double eps);
+Tensor layer_norm(const Tensor& input, const Shape& normalized_shape, const Tensor& weight, const Tensor& bias,
+                  double eps);
+Tensor embedding(const Tensor& input, const Tensor& weight, std::optional<int64_t> padding_idx = std::nullopt);
+
+}  // namespace pygrad

@@ -1,0 +1,131 @@
+// Bindings of the network ops (conv2d, pooling, normalisation, embedding) with PyTorch's signatures.
+#include "core/error.h"
+#include "ops/nn_ops.h"
+#include "python/convert.h"
+
+namespace pygrad::python {
+
+namespace {
+
+// An int, or a sequence of ints; None gives an empty list (the op's default).
+Dims window_arg(py::handle h, const char* op, const char* what) {
+  if (h.is_none()) return {};
+  auto one = [&](py::handle v) -> int64_t {
+    PG_CHECK(!PyBool_Check(v.ptr()) && PyIndex_Check(v.ptr()), TypeError, op, what, " must be an int or a tuple of ints, got ",
+             std::string(py::str(py::type::of(v))));
+    return v.cast<int64_t>();
+  };
+  if (PyIndex_Check(h.ptr()) && !PyBool_Check(h.ptr())) return {one(h)};
+  PG_CHECK(py::isinstance<py::sequence>(h) && !py::isinstance<py::str>(h), TypeError, op, what,
+           " must be an int or a tuple of ints, got ", std::string(py::str(py::type::of(h))));
+  Dims out;
+  for (py::handle v : h.cast<py::sequence>()) out.push_back(one(v));
+  return out;
+}
+
+Tensor optional_tensor(py::handle h) { return h.is_none() ? Tensor() : h.cast<Tensor>(); }
+
+// conv2d's padding: ints, 'valid', or 'same' (stride 1, symmetric padding only).
+Dims conv_padding(py::handle padding, const Tensor& weight, const Dims& stride, const Dims& dilation) {
+  if (!py::isinstance<py::str>(padding)) return window_arg(padding, "conv2d", "padding");
+  const std::string mode = padding.cast<std::string>();
+  if (mode == "valid") return {0};
+  PG_CHECK(mode == "same", ValueError, "conv2d", "padding must be an int, a pair, 'valid' or 'same', got '", mode, "'");
+  for (int64_t s : stride)
+    PG_CHECK(s == 1, ValueError, "conv2d", "padding='same' is not supported for strided convolutions");
+  PG_CHECK(weight.dim() == 4, ValueError, "conv2d", "expected weight with 4 dims [O, C/groups, kH, kW], got ",
+           weight.shape());
+  Dims pad;
+  for (int i = 0; i < 2; ++i) {
+    const int64_t d = dilation.size() == 2 ? dilation[i] : dilation[0];
+    const int64_t total = d * (weight.shape()[2 + i] - 1);
+    PG_CHECK(total % 2 == 0, ValueError, "conv2d",
+             "padding='same' needs symmetric padding; kernel ", weight.shape(), " with dilation ", dilation,
+             " would need asymmetric padding, which is not supported");
+    pad.push_back(total / 2);
+  }
+  return pad;
+}
+
+}  // namespace
+
+void bind_nn_ops(py::module_& m) {
+  m.def("conv2d", [](const Tensor& input, const Tensor& weight, py::object bias, py::object stride, py::object padding,
+                     py::object dilation, int64_t groups) {
+    Dims s = window_arg(stride, "conv2d", "stride"), d = window_arg(dilation, "conv2d", "dilation");
+    Dims p = conv_padding(padding, weight, s, d);
+    Tensor b = optional_tensor(bias);
+    ReleaseGilIfLarge gil(input.numel() + weight.numel());
+    return conv2d(input, weight, b, s, p, d, groups);
+  }, py::arg("input"), py::arg("weight"), py::arg("bias") = py::none(), py::arg("stride") = 1, py::arg("padding") = 0,
+     py::arg("dilation") = 1, py::arg("groups") = 1);
+
+  auto max_pool = [](const Tensor& input, py::object kernel_size, py::object stride, py::object padding,
+                     py::object dilation, bool ceil_mode) {
+    Dims k = window_arg(kernel_size, "max_pool2d", "kernel_size"), s = window_arg(stride, "max_pool2d", "stride");
+    Dims p = window_arg(padding, "max_pool2d", "padding"), d = window_arg(dilation, "max_pool2d", "dilation");
+    ReleaseGilIfLarge gil(input.numel());
+    return max_pool2d_with_indices(input, k, s, p, d, ceil_mode);
+  };
+  m.def("max_pool2d", [max_pool](const Tensor& input, py::object kernel_size, py::object stride, py::object padding,
+                                 py::object dilation, bool ceil_mode, bool return_indices) -> py::object {
+    auto result = max_pool(input, kernel_size, stride, padding, dilation, ceil_mode);
+    if (return_indices) return py::make_tuple(result.first, result.second);
+    return py::cast(result.first);
+  }, py::arg("input"), py::arg("kernel_size"), py::arg("stride") = py::none(), py::arg("padding") = 0,
+     py::arg("dilation") = 1, py::arg("ceil_mode") = false, py::arg("return_indices") = false);
+  m.def("max_pool2d_with_indices", [max_pool](const Tensor& input, py::object kernel_size, py::object stride,
+                                              py::object padding, py::object dilation, bool ceil_mode) {
+    auto result = max_pool(input, kernel_size, stride, padding, dilation, ceil_mode);
+    return py::make_tuple(result.first, result.second);
+  }, py::arg("input"), py::arg("kernel_size"), py::arg("stride") = py::none(), py::arg("padding") = 0,
+     py::arg("dilation") = 1, py::arg("ceil_mode") = false);
+
+  m.def("avg_pool2d", [](const Tensor& input, py::object kernel_size, py::object stride, py::object padding,
+                         bool ceil_mode, bool count_include_pad, std::optional<int64_t> divisor_override) {
+    Dims k = window_arg(kernel_size, "avg_pool2d", "kernel_size"), s = window_arg(stride, "avg_pool2d", "stride");
+    Dims p = window_arg(padding, "avg_pool2d", "padding");
+    ReleaseGilIfLarge gil(input.numel());
+    return avg_pool2d(input, k, s, p, ceil_mode, count_include_pad, divisor_override);
+  }, py::arg("input"), py::arg("kernel_size"), py::arg("stride") = py::none(), py::arg("padding") = 0,
+     py::arg("ceil_mode") = false, py::arg("count_include_pad") = true, py::arg("divisor_override") = py::none());
+
+  m.def("adaptive_avg_pool2d", [](const Tensor& input, py::object output_size) {
+    Dims size;
+    if (PyIndex_Check(output_size.ptr()) && !PyBool_Check(output_size.ptr())) {
+      size = {output_size.cast<int64_t>()};
+    } else {
+      PG_CHECK(py::isinstance<py::sequence>(output_size), TypeError, "adaptive_avg_pool2d",
+               "output_size must be an int or a pair of ints (or None), got ",
+               std::string(py::str(py::type::of(output_size))));
+      for (py::handle v : output_size.cast<py::sequence>()) size.push_back(v.is_none() ? -1 : v.cast<int64_t>());
+    }
+    ReleaseGilIfLarge gil(input.numel());
+    return adaptive_avg_pool2d(input, size);
+  }, py::arg("input"), py::arg("output_size"));
+
+  m.def("batch_norm", [](const Tensor& input, py::object running_mean, py::object running_var, py::object weight,
+                         py::object bias, bool training, double momentum, double eps) {
+    Tensor rm = optional_tensor(running_mean), rv = optional_tensor(running_var);
+    Tensor w = optional_tensor(weight), b = optional_tensor(bias);
+    ReleaseGilIfLarge gil(input.numel());
+    return batch_norm(input, rm, rv, w, b, training, momentum, eps);
+  }, py::arg("input"), py::arg("running_mean"), py::arg("running_var"), py::arg("weight") = py::none(),
+     py::arg("bias") = py::none(), py::arg("training") = false, py::arg("momentum") = 0.1, py::arg("eps") = 1e-5);
+
+  m.def("layer_norm", [](const Tensor& input, py::object normalized_shape, py::object weight, py::object bias,
+                         double eps) {
+    Dims shape = window_arg(normalized_shape, "layer_norm", "normalized_shape");
+    Tensor w = optional_tensor(weight), b = optional_tensor(bias);
+    ReleaseGilIfLarge gil(input.numel());
+    return layer_norm(input, shape, w, b, eps);
+  }, py::arg("input"), py::arg("normalized_shape"), py::arg("weight") = py::none(), py::arg("bias") = py::none(),
+     py::arg("eps") = 1e-5);
+
+  m.def("embedding", [](const Tensor& input, const Tensor& weight, std::optional<int64_t> padding_idx) {
+    ReleaseGilIfLarge gil(input.numel());
+    return embedding(input, weight, padding_idx);
+  }, py::arg("input"), py::arg("weight"), py::arg("padding_idx") = py::none());
+}
+
+}  // namespace pygrad::python

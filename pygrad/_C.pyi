@@ -1,0 +1,946 @@
+"""pygrad's C++ core: tensors, ops, autograd and CPU kernels.
+
+Hand-maintained stubs for the pybind11 extension ``pygrad._C``. Sources of truth:
+csrc/python/{module,tensor_bind,ops_bind,dlpack}.cpp, csrc/core/op_list.def (elementwise ops,
+bound both as functions and as Tensor methods) and pygrad/_tensor.py (Tensor methods written in
+Python and patched onto the class at import time). Keep them in sync when a binding changes.
+"""
+
+from __future__ import annotations
+
+import builtins
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, ClassVar, NamedTuple, NoReturn, Optional, overload
+
+from numpy.typing import DTypeLike, NDArray
+from typing_extensions import TypeAlias
+
+from pygrad._device import device as _device
+
+if sys.version_info >= (3, 10):
+    from types import EllipsisType as _EllipsisType
+else:
+    from builtins import ellipsis as _EllipsisType
+
+# The module attribute ``bool`` (a dtype) and the Tensor methods ``bool``/``float`` and property
+# ``dtype`` shadow these names, so annotations use the aliases below.
+_bool: TypeAlias = builtins.bool
+_float: TypeAlias = builtins.float
+_Number: TypeAlias = int | float | _bool
+_TensorOrNumber: TypeAlias = Tensor | _Number
+_Dims: TypeAlias = int | Sequence[int]
+_IndexItem: TypeAlias = int | slice | _EllipsisType | None | Tensor
+_Index: TypeAlias = _IndexItem | tuple[_IndexItem, ...]
+
+class _UnusedError(Exception):
+    """Placeholder exception registered so pygrad::Error has a Python type (errors surface as builtin exceptions)."""
+
+# ---------------------------------------------------------------------------------------------------------------
+# dtypes
+
+class dtype:
+    """An element type of a tensor: pygrad.float32, float64, int64 or bool (no public constructor)."""
+
+    @property
+    def is_floating_point(self) -> _bool:
+        """True for float32 and float64."""
+    @property
+    def itemsize(self) -> int:
+        """Size of one element in bytes."""
+    def __eq__(self, other: object) -> _bool:
+        """Equal to another dtype, or to anything naming it (float, int, bool, 'float32', a numpy dtype)."""
+    def __hash__(self) -> int:
+        """Hash of the dtype."""
+    def __repr__(self) -> str:
+        """'pygrad.<name>', e.g. 'pygrad.float32'."""
+    def __str__(self) -> str:
+        """'pygrad.<name>', e.g. 'pygrad.float32'."""
+    def __reduce__(self) -> tuple[Callable[[str], dtype], tuple[str]]:
+        """Pickles as pygrad._dtype_from_name(name)."""
+
+_dtype: TypeAlias = dtype
+
+float32: dtype
+float64: dtype
+int64: dtype
+bool: dtype
+
+# ---------------------------------------------------------------------------------------------------------------
+# autograd graph
+
+class Node:
+    """A node of the autograd graph (a tensor's grad_fn), e.g. <MulBackward object>."""
+
+    def name(self) -> str:
+        """The node's display name, e.g. 'MulBackward' or 'AccumulateGrad'."""
+    @property
+    def next_functions(self) -> tuple[tuple[Optional[Node], int], ...]:
+        """(node, input_nr) pairs for the functions this node's inputs came from (None for untracked inputs)."""
+    def register_hook(self, hook: Callable[..., Any], /) -> NoReturn:
+        """Not supported: always raises RuntimeError (use Tensor.register_hook)."""
+    def __eq__(self, other: object) -> _bool:
+        """True when both handles refer to the same graph node."""
+    def __hash__(self) -> int:
+        """Hash of the underlying graph node."""
+    def __repr__(self) -> str:
+        """'<NameBackward object>'."""
+
+class _max_result(NamedTuple):
+    """(values, indices) returned by max(input, dim); the runtime namedtuple is called 'max'."""
+
+    values: Tensor
+    indices: Tensor
+
+class _min_result(NamedTuple):
+    """(values, indices) returned by min(input, dim); the runtime namedtuple is called 'min'."""
+
+    values: Tensor
+    indices: Tensor
+
+# ---------------------------------------------------------------------------------------------------------------
+# Tensor
+
+class Tensor:
+    """A strided n-dimensional array that records operations for autograd."""
+
+    __array_priority__: ClassVar[int]
+
+    def __init__(self, data: Any) -> None:
+        """A new leaf: a detached alias of data when it is a Tensor, else a copy like pygrad.tensor(data)."""
+
+    # ---- properties
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """The size of each dimension."""
+    @property
+    def dtype(self) -> _dtype:
+        """The element type."""
+    @property
+    def device(self) -> _device:
+        """The device the tensor lives on (always cpu in this build)."""
+    @property
+    def is_cuda(self) -> _bool:
+        """True when the tensor is on a CUDA device (always False in this build)."""
+    @property
+    def _device_type(self) -> str:
+        """The device's name, e.g. 'cpu'."""
+    @property
+    def ndim(self) -> int:
+        """Number of dimensions."""
+    @property
+    def is_leaf(self) -> _bool:
+        """True for tensors not produced by a recorded operation (user-created or requires_grad=False)."""
+    @property
+    def _version(self) -> int:
+        """In-place modification counter, shared by views of one storage."""
+    @property
+    def _offset(self) -> int:
+        """Offset of the first element in the storage, in elements."""
+    @property
+    def requires_grad(self) -> _bool:
+        """Whether operations on this tensor are recorded for autograd."""
+    @requires_grad.setter
+    def requires_grad(self, value: _bool) -> None: ...
+    @property
+    def grad(self) -> Optional[Tensor]:
+        """The gradient accumulated by backward(), or None."""
+    @grad.setter
+    def grad(self, value: Optional[Tensor]) -> None: ...
+    @property
+    def grad_fn(self) -> Optional[Node]:
+        """The autograd node that produced this tensor, or None for leaves."""
+    @property
+    def data(self) -> Tensor:
+        """A detached view of the same storage; assigning rebinds this tensor to another's storage."""
+    @data.setter
+    def data(self, value: Tensor) -> None: ...
+    @property
+    def T(self) -> Tensor:
+        """The tensor with all dimensions reversed."""
+    @property
+    def mT(self) -> Tensor:
+        """The tensor with its last two dimensions swapped (batched matrix transpose)."""
+
+    # ---- metadata
+    def dim(self) -> int:
+        """Number of dimensions."""
+    def numel(self) -> int:
+        """Total number of elements."""
+    def element_size(self) -> int:
+        """Size of one element in bytes."""
+    def is_contiguous(self) -> _bool:
+        """True when the elements are laid out in row-major order without gaps."""
+    def is_floating_point(self) -> _bool:
+        """True when the dtype is float32 or float64."""
+    def data_ptr(self) -> int:
+        """Address of the first element."""
+    @overload
+    def size(self, dim: None = None) -> tuple[int, ...]:
+        """The shape as a tuple, or the size of one dimension when dim is given."""
+    @overload
+    def size(self, dim: int) -> int:
+        """The shape as a tuple, or the size of one dimension when dim is given."""
+    @overload
+    def stride(self, dim: None = None) -> tuple[int, ...]:
+        """The strides (in elements) as a tuple, or the stride of one dimension when dim is given."""
+    @overload
+    def stride(self, dim: int) -> int:
+        """The strides (in elements) as a tuple, or the stride of one dimension when dim is given."""
+
+    # ---- conversion
+    def item(self) -> _Number:
+        """The value of a one-element tensor as a Python number."""
+    def tolist(self) -> Any:
+        """The data as (nested) Python lists, or a number for a 0-d tensor."""
+    def numpy(self, force: _bool = False) -> NDArray[Any]:
+        """A numpy array sharing memory with the tensor (requires_grad tensors need force=True)."""
+    def __array__(self, dtype: DTypeLike | None = None, copy: Optional[_bool] = None) -> NDArray[Any]:
+        """numpy array protocol: the detached data, cast to dtype or copied on request."""
+    def __dlpack__(
+        self,
+        *,
+        stream: Optional[Any] = None,
+        max_version: Optional[tuple[int, int]] = None,
+        dl_device: Optional[tuple[int, int]] = None,
+        copy: Optional[_bool] = None,
+    ) -> object:
+        """Exports the tensor as a DLPack capsule (no copy; copy=True is not supported)."""
+    def __dlpack_device__(self) -> tuple[int, int]:
+        """The DLPack (device_type, device_id) pair: (1, 0) for cpu."""
+    def __repr__(self) -> str:
+        """PyTorch-style 'tensor([...], dtype=..., grad_fn=<...>)'."""
+    def __str__(self) -> str:
+        """PyTorch-style 'tensor([...], dtype=..., grad_fn=<...>)'."""
+    def _to_dtype(self, dtype: _dtype, /) -> Tensor:
+        """Casts to dtype (returns self when it already has it)."""
+    @overload
+    def to(self, dtype: _dtype, /, *, non_blocking: _bool = False, copy: _bool = False) -> Tensor:
+        """Converts dtype and/or device: t.to(pygrad.float64), t.to('cpu'), t.to(other)."""
+    @overload
+    def to(
+        self,
+        device: _device | str | None = None,
+        dtype: Optional[_dtype] = None,
+        *,
+        non_blocking: _bool = False,
+        copy: _bool = False,
+    ) -> Tensor:
+        """Converts dtype and/or device: t.to(pygrad.float64), t.to('cpu'), t.to(other)."""
+    @overload
+    def to(self, other: Tensor, /, *, non_blocking: _bool = False, copy: _bool = False) -> Tensor:
+        """Converts dtype and/or device: t.to(pygrad.float64), t.to('cpu'), t.to(other)."""
+    def cpu(self) -> Tensor:
+        """The tensor on the cpu (self, since tensors are always on the cpu)."""
+    def cuda(self, device: _device | str | int | None = None, non_blocking: _bool = False) -> Tensor:
+        """Moves the tensor to a CUDA device (raises RuntimeError in this CPU-only build)."""
+    def float(self) -> Tensor:
+        """Casts to float32."""
+    def double(self) -> Tensor:
+        """Casts to float64."""
+    def long(self) -> Tensor:
+        """Casts to int64."""
+    def bool(self) -> Tensor:
+        """Casts to bool."""
+    def type_as(self, other: Tensor, /) -> Tensor:
+        """Casts to other's dtype."""
+
+    # ---- autograd
+    def backward(
+        self,
+        gradient: Optional[Tensor] = None,
+        retain_graph: Optional[_bool] = None,
+        create_graph: _bool = False,
+        inputs: Tensor | Sequence[Tensor] | None = None,
+    ) -> None:
+        """Computes the gradient of this tensor w.r.t. the graph's leaves, accumulating into their .grad."""
+    def detach(self) -> Tensor:
+        """A view of the same data, cut from the autograd graph."""
+    def requires_grad_(self, requires_grad: _bool = True) -> Tensor:
+        """Sets requires_grad in place and returns self."""
+    def retain_grad(self) -> None:
+        """Makes this non-leaf tensor keep its .grad after backward()."""
+    def register_hook(self, hook: Callable[[Tensor], Optional[Tensor]], /) -> None:
+        """Registers hook(grad) to run when this tensor's gradient is computed; a returned Tensor replaces grad."""
+
+    # ---- copies and views
+    def clone(self) -> Tensor:
+        """A copy with its own storage (differentiable)."""
+    def contiguous(self) -> Tensor:
+        """self if contiguous, else a contiguous copy."""
+    @overload
+    def view(self, dtype: _dtype, /) -> Tensor:
+        """A view with the given shape (sharing storage; -1 infers a size), or a cast when given a dtype."""
+    @overload
+    def view(self, shape: Sequence[int], /) -> Tensor:
+        """A view with the given shape (sharing storage; -1 infers a size), or a cast when given a dtype."""
+    @overload
+    def view(self, *shape: int) -> Tensor:
+        """A view with the given shape (sharing storage; -1 infers a size), or a cast when given a dtype."""
+    def view_as(self, other: Tensor, /) -> Tensor:
+        """A view with other's shape."""
+    @overload
+    def reshape(self, shape: Sequence[int], /) -> Tensor:
+        """The data with a new shape: a view when possible, else a copy (-1 infers a size)."""
+    @overload
+    def reshape(self, *shape: int) -> Tensor:
+        """The data with a new shape: a view when possible, else a copy (-1 infers a size)."""
+    def reshape_as(self, other: Tensor, /) -> Tensor:
+        """reshape to other's shape."""
+    @overload
+    def permute(self, dims: Sequence[int], /) -> Tensor:
+        """A view with the dimensions reordered."""
+    @overload
+    def permute(self, *dims: int) -> Tensor:
+        """A view with the dimensions reordered."""
+    def transpose(self, dim0: int, dim1: int) -> Tensor:
+        """A view with dimensions dim0 and dim1 swapped."""
+    def t(self) -> Tensor:
+        """Transpose of a tensor with at most 2 dimensions."""
+    @overload
+    def expand(self, sizes: Sequence[int], /) -> Tensor:
+        """A broadcast view with size-1 dimensions expanded to the given sizes (-1 keeps a size)."""
+    @overload
+    def expand(self, *sizes: int) -> Tensor:
+        """A broadcast view with size-1 dimensions expanded to the given sizes (-1 keeps a size)."""
+    def expand_as(self, other: Tensor, /) -> Tensor:
+        """expand to other's shape."""
+    def squeeze(self, dim: _Dims | None = None) -> Tensor:
+        """A view with size-1 dimensions removed (all of them, or only those in dim)."""
+    def unsqueeze(self, dim: int) -> Tensor:
+        """A view with a size-1 dimension inserted at dim."""
+    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+        """Dimensions start_dim..end_dim merged into one."""
+    def narrow(self, dim: int, start: int, length: int) -> Tensor:
+        """A view of length elements of dimension dim, starting at start."""
+    def select(self, dim: int, index: int) -> Tensor:
+        """A view of one index of dimension dim, with that dimension removed."""
+    def split(self, split_size_or_sections: int | Sequence[int], dim: int = 0) -> tuple[Tensor, ...]:
+        """Views of chunks of split_size elements (the last may be smaller), or of the given section sizes."""
+    def chunk(self, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
+        """Splits into at most chunks equal views along dim (the last may be smaller)."""
+    def unbind(self, dim: int = 0) -> tuple[Tensor, ...]:
+        """The slices along dim, with that dimension removed."""
+
+    # ---- in-place
+    def zero_(self) -> Tensor:
+        """Fills with zeros in place and returns self."""
+    def fill_(self, value: _TensorOrNumber, /) -> Tensor:
+        """Fills with a number (or one-element tensor) in place and returns self."""
+    def copy_(self, src: Tensor, /) -> Tensor:
+        """Copies src (broadcast and cast) into self in place and returns self."""
+    def add_(self, other: _TensorOrNumber, *, alpha: _float = 1.0) -> Tensor:
+        """self += alpha * other in place; returns self."""
+    def sub_(self, other: _TensorOrNumber, *, alpha: _float = 1.0) -> Tensor:
+        """self -= alpha * other in place; returns self."""
+    def mul_(self, other: _TensorOrNumber, /) -> Tensor:
+        """self *= other in place; returns self."""
+    def div_(self, other: _TensorOrNumber, /) -> Tensor:
+        """self /= other in place; returns self."""
+
+    # ---- factories like self
+    @overload
+    def new_zeros(self, size: Sequence[int], /, *, dtype: Optional[_dtype] = None, requires_grad: _bool = False) -> Tensor:
+        """A tensor of zeros of the given size, with self's dtype unless dtype is given."""
+    @overload
+    def new_zeros(self, *size: int, dtype: Optional[_dtype] = None, requires_grad: _bool = False) -> Tensor:
+        """A tensor of zeros of the given size, with self's dtype unless dtype is given."""
+    @overload
+    def new_ones(self, size: Sequence[int], /, *, dtype: Optional[_dtype] = None, requires_grad: _bool = False) -> Tensor:
+        """A tensor of ones of the given size, with self's dtype unless dtype is given."""
+    @overload
+    def new_ones(self, *size: int, dtype: Optional[_dtype] = None, requires_grad: _bool = False) -> Tensor:
+        """A tensor of ones of the given size, with self's dtype unless dtype is given."""
+    def new_tensor(self, data: Any, dtype: Optional[_dtype] = None, requires_grad: _bool = False) -> Tensor:
+        """A new tensor copying data, with self's dtype unless dtype is given."""
+
+    # ---- Python protocols
+    def __len__(self) -> int:
+        """Size of the first dimension (TypeError for 0-d tensors)."""
+    def __iter__(self) -> Iterator[Tensor]:
+        """Iterates over the first dimension (TypeError for 0-d tensors)."""
+    def __bool__(self) -> _bool:
+        """Truth value of a one-element tensor."""
+    def __float__(self) -> _float:
+        """Value of a one-element tensor as a float."""
+    def __int__(self) -> int:
+        """Value of a one-element tensor as an int (truncated)."""
+    def __index__(self) -> int:
+        """Value of a one-element int64 tensor, for use as an index."""
+    def __hash__(self) -> int:
+        """Identity hash (tensors hash by object, like PyTorch)."""
+    def __getitem__(self, index: _Index, /) -> Tensor:
+        """Basic indexing: ints, slices, ..., None (a view); use index_select/gather for tensor indices."""
+    def __setitem__(self, index: _Index, value: _TensorOrNumber, /) -> None:
+        """Assigns value (broadcast) to the indexed view in place."""
+
+    # ---- operators
+    def __neg__(self) -> Tensor:
+        """-self elementwise."""
+    def __abs__(self) -> Tensor:
+        """abs(self) elementwise."""
+    def __invert__(self) -> Tensor:
+        """Logical not of a bool tensor."""
+    def __matmul__(self, other: Tensor, /) -> Tensor:
+        """self @ other (matmul)."""
+    def __rmatmul__(self, other: _TensorOrNumber, /) -> Tensor:
+        """other @ self (matmul)."""
+    def __add__(self, other: _TensorOrNumber, /) -> Tensor:
+        """self + other with broadcasting and type promotion."""
+    def __radd__(self, other: _TensorOrNumber, /) -> Tensor:
+        """other + self with broadcasting and type promotion."""
+    def __sub__(self, other: _TensorOrNumber, /) -> Tensor:
+        """self - other with broadcasting and type promotion."""
+    def __rsub__(self, other: _TensorOrNumber, /) -> Tensor:
+        """other - self with broadcasting and type promotion."""
+    def __mul__(self, other: _TensorOrNumber, /) -> Tensor:
+        """self * other with broadcasting and type promotion."""
+    def __rmul__(self, other: _TensorOrNumber, /) -> Tensor:
+        """other * self with broadcasting and type promotion."""
+    def __truediv__(self, other: _TensorOrNumber, /) -> Tensor:
+        """self / other (true division, floating result)."""
+    def __rtruediv__(self, other: _TensorOrNumber, /) -> Tensor:
+        """other / self (true division, floating result)."""
+    def __pow__(self, other: _TensorOrNumber, /) -> Tensor:
+        """self ** other elementwise."""
+    def __rpow__(self, other: _TensorOrNumber, /) -> Tensor:
+        """other ** self elementwise."""
+    def __eq__(self, other: _TensorOrNumber, /) -> Tensor:  # type: ignore[override]
+        """self == other elementwise (bool tensor)."""
+    def __ne__(self, other: _TensorOrNumber, /) -> Tensor:  # type: ignore[override]
+        """self != other elementwise (bool tensor)."""
+    def __lt__(self, other: _TensorOrNumber, /) -> Tensor:
+        """self < other elementwise (bool tensor)."""
+    def __le__(self, other: _TensorOrNumber, /) -> Tensor:
+        """self <= other elementwise (bool tensor)."""
+    def __gt__(self, other: _TensorOrNumber, /) -> Tensor:
+        """self > other elementwise (bool tensor)."""
+    def __ge__(self, other: _TensorOrNumber, /) -> Tensor:
+        """self >= other elementwise (bool tensor)."""
+    def __and__(self, other: _TensorOrNumber, /) -> Tensor:
+        """Logical and elementwise (bool tensor)."""
+    def __rand__(self, other: _TensorOrNumber, /) -> Tensor:
+        """Logical and elementwise (bool tensor)."""
+    def __or__(self, other: _TensorOrNumber, /) -> Tensor:
+        """Logical or elementwise (bool tensor)."""
+    def __ror__(self, other: _TensorOrNumber, /) -> Tensor:
+        """Logical or elementwise (bool tensor)."""
+    def __iadd__(self, other: _TensorOrNumber, /) -> Tensor:
+        """self += other in place (same object)."""
+    def __isub__(self, other: _TensorOrNumber, /) -> Tensor:
+        """self -= other in place (same object)."""
+    def __imul__(self, other: _TensorOrNumber, /) -> Tensor:
+        """self *= other in place (same object)."""
+    def __itruediv__(self, other: _TensorOrNumber, /) -> Tensor:
+        """self /= other in place (same object)."""
+
+    # ---- elementwise (op_list.def)
+    def neg(self) -> Tensor:
+        """-self elementwise."""
+    def abs(self) -> Tensor:
+        """Absolute value elementwise."""
+    def sign(self) -> Tensor:
+        """-1, 0 or 1 by the sign of each element."""
+    def exp(self) -> Tensor:
+        """e ** x elementwise."""
+    def log(self) -> Tensor:
+        """Natural logarithm elementwise."""
+    def log1p(self) -> Tensor:
+        """log(1 + x) elementwise, accurate for small x."""
+    def sqrt(self) -> Tensor:
+        """Square root elementwise."""
+    def rsqrt(self) -> Tensor:
+        """1 / sqrt(x) elementwise."""
+    def sin(self) -> Tensor:
+        """Sine elementwise."""
+    def cos(self) -> Tensor:
+        """Cosine elementwise."""
+    def erf(self) -> Tensor:
+        """Gauss error function elementwise."""
+    def sigmoid(self) -> Tensor:
+        """1 / (1 + exp(-x)) elementwise."""
+    def tanh(self) -> Tensor:
+        """Hyperbolic tangent elementwise."""
+    def relu(self) -> Tensor:
+        """max(x, 0) elementwise."""
+    def square(self) -> Tensor:
+        """x * x elementwise."""
+    def clamp(self, min: Optional[_float] = None, max: Optional[_float] = None) -> Tensor:
+        """Each element limited to [min, max] (either bound may be None; a float bound makes integer input float32)."""
+    def clip(self, min: Optional[_float] = None, max: Optional[_float] = None) -> Tensor:
+        """Alias of clamp."""
+    def add(self, other: _TensorOrNumber, /) -> Tensor:
+        """self + other with broadcasting and type promotion."""
+    def sub(self, other: _TensorOrNumber, /) -> Tensor:
+        """self - other with broadcasting and type promotion."""
+    def mul(self, other: _TensorOrNumber, /) -> Tensor:
+        """self * other with broadcasting and type promotion."""
+    def div(self, other: _TensorOrNumber, /) -> Tensor:
+        """self / other (true division, floating result)."""
+    def pow(self, other: _TensorOrNumber, /) -> Tensor:
+        """self ** other elementwise."""
+    def maximum(self, other: _TensorOrNumber, /) -> Tensor:
+        """Elementwise maximum of self and other."""
+    def minimum(self, other: _TensorOrNumber, /) -> Tensor:
+        """Elementwise minimum of self and other."""
+    def eq(self, other: _TensorOrNumber, /) -> Tensor:
+        """self == other elementwise (bool tensor)."""
+    def ne(self, other: _TensorOrNumber, /) -> Tensor:
+        """self != other elementwise (bool tensor)."""
+    def lt(self, other: _TensorOrNumber, /) -> Tensor:
+        """self < other elementwise (bool tensor)."""
+    def le(self, other: _TensorOrNumber, /) -> Tensor:
+        """self <= other elementwise (bool tensor)."""
+    def gt(self, other: _TensorOrNumber, /) -> Tensor:
+        """self > other elementwise (bool tensor)."""
+    def ge(self, other: _TensorOrNumber, /) -> Tensor:
+        """self >= other elementwise (bool tensor)."""
+    def logical_and(self, other: _TensorOrNumber, /) -> Tensor:
+        """Logical and of the truth values elementwise (bool tensor)."""
+    def logical_or(self, other: _TensorOrNumber, /) -> Tensor:
+        """Logical or of the truth values elementwise (bool tensor)."""
+    def where(self, condition: Tensor, other: _TensorOrNumber) -> Tensor:
+        """Elements of self where condition is True, else of other."""
+    def masked_fill(self, mask: Tensor, value: _TensorOrNumber) -> Tensor:
+        """A copy with elements where mask is True replaced by value."""
+
+    # ---- reductions
+    def sum(self, dim: _Dims | None = None, keepdim: _bool = False, *, dtype: Optional[_dtype] = None) -> Tensor:
+        """Sum over all elements or the given dimensions (bool/int64 sum to int64)."""
+    def mean(self, dim: _Dims | None = None, keepdim: _bool = False) -> Tensor:
+        """Mean over all elements or the given dimensions."""
+    def amax(self, dim: _Dims | None = None, keepdim: _bool = False) -> Tensor:
+        """Maximum over all elements or the given dimensions (gradient split evenly among ties)."""
+    def amin(self, dim: _Dims | None = None, keepdim: _bool = False) -> Tensor:
+        """Minimum over all elements or the given dimensions (gradient split evenly among ties)."""
+    @overload
+    def max(self, dim: None = None, keepdim: _bool = False) -> Tensor:
+        """Maximum of all elements; (values, indices) along dim; or elementwise maximum with a tensor."""
+    @overload
+    def max(self, dim: int, keepdim: _bool = False) -> _max_result:
+        """Maximum of all elements; (values, indices) along dim; or elementwise maximum with a tensor."""
+    @overload
+    def max(self, dim: Tensor) -> Tensor:
+        """Maximum of all elements; (values, indices) along dim; or elementwise maximum with a tensor."""
+    @overload
+    def min(self, dim: None = None, keepdim: _bool = False) -> Tensor:
+        """Minimum of all elements; (values, indices) along dim; or elementwise minimum with a tensor."""
+    @overload
+    def min(self, dim: int, keepdim: _bool = False) -> _min_result:
+        """Minimum of all elements; (values, indices) along dim; or elementwise minimum with a tensor."""
+    @overload
+    def min(self, dim: Tensor) -> Tensor:
+        """Minimum of all elements; (values, indices) along dim; or elementwise minimum with a tensor."""
+    def argmax(self, dim: Optional[int] = None, keepdim: _bool = False) -> Tensor:
+        """Index of the maximum (of the flattened tensor when dim is None)."""
+    def argmin(self, dim: Optional[int] = None, keepdim: _bool = False) -> Tensor:
+        """Index of the minimum (of the flattened tensor when dim is None)."""
+    def all(self, dim: _Dims | None = None, keepdim: _bool = False) -> Tensor:
+        """True when every element (along dim) is nonzero."""
+    def any(self, dim: _Dims | None = None, keepdim: _bool = False) -> Tensor:
+        """True when some element (along dim) is nonzero."""
+    def var(
+        self,
+        dim: _Dims | None = None,
+        unbiased: Optional[_bool] = None,
+        keepdim: _bool = False,
+        *,
+        correction: Optional[_float] = None,
+    ) -> Tensor:
+        """Variance with Bessel's correction by default (correction=1)."""
+    def std(
+        self,
+        dim: _Dims | None = None,
+        unbiased: Optional[_bool] = None,
+        keepdim: _bool = False,
+        *,
+        correction: Optional[_float] = None,
+    ) -> Tensor:
+        """Standard deviation with Bessel's correction by default (correction=1)."""
+    def logsumexp(self, dim: _Dims, keepdim: _bool = False) -> Tensor:
+        """log(sum(exp(x))) over dim, computed stably."""
+    def softmax(self, dim: int) -> Tensor:
+        """exp(x) / sum(exp(x)) along dim."""
+    def log_softmax(self, dim: int) -> Tensor:
+        """log(softmax(x)) along dim, computed stably."""
+
+    # ---- linear algebra and indexing
+    def matmul(self, other: Tensor, /) -> Tensor:
+        """Matrix product with NumPy broadcasting rules (1-d, 2-d and batched)."""
+    def gather(self, dim: int, index: Tensor) -> Tensor:
+        """Values along dim picked by the int64 index tensor: out[i][j] = self[index[i][j]][j] for dim=0."""
+    def scatter_add(self, dim: int, index: Tensor, src: Tensor) -> Tensor:
+        """A copy with src added at the positions index names along dim (out-of-place)."""
+    def index_select(self, dim: int, index: Tensor) -> Tensor:
+        """The entries of dimension dim listed in the 1-d int64 index tensor."""
+    def index_add(self, dim: int, index: Tensor, source: Tensor) -> Tensor:
+        """A copy with the slices of source added at the indices of dim (out-of-place)."""
+
+# ---------------------------------------------------------------------------------------------------------------
+# elementwise functions (op_list.def)
+
+def neg(input: Tensor, /) -> Tensor:
+    """-input elementwise."""
+
+def abs(input: Tensor, /) -> Tensor:
+    """Absolute value elementwise."""
+
+def sign(input: Tensor, /) -> Tensor:
+    """-1, 0 or 1 by the sign of each element."""
+
+def exp(input: Tensor, /) -> Tensor:
+    """e ** x elementwise."""
+
+def log(input: Tensor, /) -> Tensor:
+    """Natural logarithm elementwise."""
+
+def log1p(input: Tensor, /) -> Tensor:
+    """log(1 + x) elementwise, accurate for small x."""
+
+def sqrt(input: Tensor, /) -> Tensor:
+    """Square root elementwise."""
+
+def rsqrt(input: Tensor, /) -> Tensor:
+    """1 / sqrt(x) elementwise."""
+
+def sin(input: Tensor, /) -> Tensor:
+    """Sine elementwise."""
+
+def cos(input: Tensor, /) -> Tensor:
+    """Cosine elementwise."""
+
+def erf(input: Tensor, /) -> Tensor:
+    """Gauss error function elementwise."""
+
+def sigmoid(input: Tensor, /) -> Tensor:
+    """1 / (1 + exp(-x)) elementwise."""
+
+def tanh(input: Tensor, /) -> Tensor:
+    """Hyperbolic tangent elementwise."""
+
+def relu(input: Tensor, /) -> Tensor:
+    """max(x, 0) elementwise."""
+
+def leaky_relu(input: Tensor, negative_slope: float = 0.01) -> Tensor:
+    """x for x >= 0, negative_slope * x otherwise."""
+
+def gelu(input: Tensor, approximate: str = "none") -> Tensor:
+    """Gaussian error linear unit; approximate='tanh' uses the tanh approximation."""
+
+def clamp(input: Tensor, min: Optional[float] = None, max: Optional[float] = None) -> Tensor:
+    """Each element limited to [min, max] (either bound may be None; a float bound makes integer input float32)."""
+
+def clip(input: Tensor, min: Optional[float] = None, max: Optional[float] = None) -> Tensor:
+    """Alias of clamp."""
+
+def square(input: Tensor, /) -> Tensor:
+    """x * x elementwise."""
+
+def add(input: _TensorOrNumber, other: _TensorOrNumber, /) -> Tensor:
+    """input + other with broadcasting and type promotion."""
+
+def sub(input: _TensorOrNumber, other: _TensorOrNumber, /) -> Tensor:
+    """input - other with broadcasting and type promotion."""
+
+def mul(input: _TensorOrNumber, other: _TensorOrNumber, /) -> Tensor:
+    """input * other with broadcasting and type promotion."""
+
+def div(input: _TensorOrNumber, other: _TensorOrNumber, /) -> Tensor:
+    """input / other (true division, floating result)."""
+
+def pow(input: _TensorOrNumber, exponent: _TensorOrNumber, /) -> Tensor:
+    """input ** exponent elementwise."""
+
+def maximum(input: _TensorOrNumber, other: _TensorOrNumber, /) -> Tensor:
+    """Elementwise maximum."""
+
+def minimum(input: _TensorOrNumber, other: _TensorOrNumber, /) -> Tensor:
+    """Elementwise minimum."""
+
+def eq(input: _TensorOrNumber, other: _TensorOrNumber, /) -> Tensor:
+    """input == other elementwise (bool tensor)."""
+
+def ne(input: _TensorOrNumber, other: _TensorOrNumber, /) -> Tensor:
+    """input != other elementwise (bool tensor)."""
+
+def lt(input: _TensorOrNumber, other: _TensorOrNumber, /) -> Tensor:
+    """input < other elementwise (bool tensor)."""
+
+def le(input: _TensorOrNumber, other: _TensorOrNumber, /) -> Tensor:
+    """input <= other elementwise (bool tensor)."""
+
+def gt(input: _TensorOrNumber, other: _TensorOrNumber, /) -> Tensor:
+    """input > other elementwise (bool tensor)."""
+
+def ge(input: _TensorOrNumber, other: _TensorOrNumber, /) -> Tensor:
+    """input >= other elementwise (bool tensor)."""
+
+def logical_and(input: _TensorOrNumber, other: _TensorOrNumber, /) -> Tensor:
+    """Logical and of the truth values elementwise (bool tensor)."""
+
+def logical_or(input: _TensorOrNumber, other: _TensorOrNumber, /) -> Tensor:
+    """Logical or of the truth values elementwise (bool tensor)."""
+
+def where(condition: Tensor, input: _TensorOrNumber, other: _TensorOrNumber) -> Tensor:
+    """Elements of input where condition is True, else of other (broadcast together)."""
+
+def masked_fill(input: Tensor, mask: Tensor, value: _TensorOrNumber) -> Tensor:
+    """A copy of input with elements where mask is True replaced by value."""
+
+def result_type(tensor1: _TensorOrNumber, tensor2: _TensorOrNumber, /) -> dtype:
+    """The dtype an arithmetic op on the two operands would produce (PyTorch promotion rules)."""
+
+# ---------------------------------------------------------------------------------------------------------------
+# reductions
+
+def sum(input: Tensor, dim: _Dims | None = None, keepdim: _bool = False, *, dtype: Optional[dtype] = None) -> Tensor:
+    """Sum over all elements or the given dimensions (bool/int64 sum to int64)."""
+
+def mean(input: Tensor, dim: _Dims | None = None, keepdim: _bool = False) -> Tensor:
+    """Mean over all elements or the given dimensions."""
+
+def amax(input: Tensor, dim: _Dims | None = None, keepdim: _bool = False) -> Tensor:
+    """Maximum over all elements or the given dimensions."""
+
+def amin(input: Tensor, dim: _Dims | None = None, keepdim: _bool = False) -> Tensor:
+    """Minimum over all elements or the given dimensions."""
+
+@overload
+def max(input: Tensor, dim: None = None, keepdim: _bool = False) -> Tensor:
+    """Maximum of all elements; (values, indices) along dim; or elementwise maximum with a tensor."""
+
+@overload
+def max(input: Tensor, dim: int, keepdim: _bool = False) -> _max_result:
+    """Maximum of all elements; (values, indices) along dim; or elementwise maximum with a tensor."""
+
+@overload
+def max(input: Tensor, dim: Tensor) -> Tensor:
+    """Maximum of all elements; (values, indices) along dim; or elementwise maximum with a tensor."""
+
+@overload
+def min(input: Tensor, dim: None = None, keepdim: _bool = False) -> Tensor:
+    """Minimum of all elements; (values, indices) along dim; or elementwise minimum with a tensor."""
+
+@overload
+def min(input: Tensor, dim: int, keepdim: _bool = False) -> _min_result:
+    """Minimum of all elements; (values, indices) along dim; or elementwise minimum with a tensor."""
+
+@overload
+def min(input: Tensor, dim: Tensor) -> Tensor:
+    """Minimum of all elements; (values, indices) along dim; or elementwise minimum with a tensor."""
+
+def argmax(input: Tensor, dim: Optional[int] = None, keepdim: _bool = False) -> Tensor:
+    """Index of the maximum (of the flattened tensor when dim is None)."""
+
+def argmin(input: Tensor, dim: Optional[int] = None, keepdim: _bool = False) -> Tensor:
+    """Index of the minimum (of the flattened tensor when dim is None)."""
+
+def var(
+    input: Tensor,
+    dim: _Dims | None = None,
+    unbiased: Optional[_bool] = None,
+    keepdim: _bool = False,
+    *,
+    correction: Optional[float] = None,
+) -> Tensor:
+    """Variance with Bessel's correction by default (correction=1)."""
+
+def std(
+    input: Tensor,
+    dim: _Dims | None = None,
+    unbiased: Optional[_bool] = None,
+    keepdim: _bool = False,
+    *,
+    correction: Optional[float] = None,
+) -> Tensor:
+    """Standard deviation with Bessel's correction by default (correction=1)."""
+
+def logsumexp(input: Tensor, dim: _Dims, keepdim: _bool = False) -> Tensor:
+    """log(sum(exp(x))) over dim, computed stably."""
+
+def softmax(input: Tensor, dim: int) -> Tensor:
+    """exp(x) / sum(exp(x)) along dim."""
+
+def log_softmax(input: Tensor, dim: int) -> Tensor:
+    """log(softmax(x)) along dim, computed stably."""
+
+# ---------------------------------------------------------------------------------------------------------------
+# linear algebra, joining, shape and indexing
+
+def matmul(input: Tensor, other: Tensor, /) -> Tensor:
+    """Matrix product with NumPy broadcasting rules (1-d, 2-d and batched)."""
+
+def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
+    """Concatenates tensors along an existing dimension."""
+
+def concat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
+    """Alias of cat."""
+
+def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
+    """Joins same-shaped tensors along a new dimension."""
+
+def gather(input: Tensor, dim: int, index: Tensor) -> Tensor:
+    """Values along dim picked by the int64 index tensor: out[i][j] = input[index[i][j]][j] for dim=0."""
+
+def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
+    """A copy of input with src added at the positions index names along dim."""
+
+def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
+    """The entries of dimension dim listed in the 1-d int64 index tensor."""
+
+def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor:
+    """A copy of input with the slices of source added at the indices of dim."""
+
+def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
+    """int64 one-hot encoding of class indices (num_classes=-1 infers max + 1)."""
+
+def reshape(input: Tensor, shape: Sequence[int], /) -> Tensor:
+    """The data with a new shape: a view when possible, else a copy (-1 infers a size)."""
+
+def permute(input: Tensor, dims: Sequence[int], /) -> Tensor:
+    """A view with the dimensions reordered."""
+
+def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
+    """A view with dimensions dim0 and dim1 swapped."""
+
+def squeeze(input: Tensor, dim: _Dims | None = None) -> Tensor:
+    """A view with size-1 dimensions removed (all of them, or only those in dim)."""
+
+def unsqueeze(input: Tensor, dim: int) -> Tensor:
+    """A view with a size-1 dimension inserted at dim."""
+
+def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    """Dimensions start_dim..end_dim merged into one."""
+
+def narrow(input: Tensor, dim: int, start: int, length: int) -> Tensor:
+    """A view of length elements of dimension dim, starting at start."""
+
+def select(input: Tensor, dim: int, index: int) -> Tensor:
+    """A view of one index of dimension dim, with that dimension removed."""
+
+def clone(input: Tensor, /) -> Tensor:
+    """A copy with its own storage (differentiable)."""
+
+def detach(input: Tensor, /) -> Tensor:
+    """A view of the same data, cut from the autograd graph."""
+
+def broadcast_to(input: Tensor, shape: Sequence[int], /) -> Tensor:
+    """A broadcast view of input with the given shape."""
+
+# ---------------------------------------------------------------------------------------------------------------
+# losses
+
+def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
+    """Mean squared error; reduction is 'mean', 'sum' or 'none'."""
+
+def cross_entropy(
+    input: Tensor,
+    target: Tensor,
+    reduction: str = "mean",
+    ignore_index: int = -100,
+    label_smoothing: float = 0.0,
+) -> Tensor:
+    """Cross entropy of logits against int64 class indices (log_softmax + nll_loss)."""
+
+def nll_loss(input: Tensor, target: Tensor, reduction: str = "mean", ignore_index: int = -100) -> Tensor:
+    """Negative log likelihood of log-probabilities against int64 class indices."""
+
+def binary_cross_entropy_with_logits(
+    input: Tensor,
+    target: Tensor,
+    weight: Optional[Tensor] = None,
+    reduction: str = "mean",
+    pos_weight: Optional[Tensor] = None,
+) -> Tensor:
+    """Binary cross entropy of sigmoid(input) against target, computed stably from logits."""
+
+# ---------------------------------------------------------------------------------------------------------------
+# interop
+
+def from_numpy(ndarray: NDArray[Any], /) -> Tensor:
+    """A tensor sharing memory with a numpy array (float32, float64, int64 or bool)."""
+
+def from_dlpack(ext_tensor: Any, /) -> Tensor:
+    """A tensor sharing memory with a cpu DLPack capsule or an object with __dlpack__."""
+
+# ---------------------------------------------------------------------------------------------------------------
+# grad mode, threads, random seed, backends
+
+def is_grad_enabled() -> _bool:
+    """True when operations are recorded for autograd on this thread."""
+
+def set_grad_enabled(mode: _bool, /) -> None:
+    """Turns recording for autograd on or off on this thread."""
+
+def set_num_threads(num: int, /) -> None:
+    """Sets the number of threads used by CPU kernels (at least 1)."""
+
+def get_num_threads() -> int:
+    """Number of threads used by CPU kernels."""
+
+def manual_seed(seed: int, /) -> None:
+    """Seeds the random generator (the value is taken modulo 2**64)."""
+
+def initial_seed() -> int:
+    """The seed the random generator was last seeded with."""
+
+def cuda_is_available() -> _bool:
+    """True when a CUDA device can be used (always False in this build)."""
+
+def cuda_device_count() -> int:
+    """Number of usable CUDA devices."""
+
+def cuda_unavailable_reason() -> str:
+    """Why CUDA can't be used, for error messages."""
+
+def cpu_capability() -> str:
+    """The CPU kernel set in use: 'portable', 'avx2' or 'avx512'."""
+
+def detected_cpu_capability() -> str:
+    """The best CPU kernel set this machine supports: 'portable', 'avx2' or 'avx512'."""
+
+def set_cpu_capability(capability: str, /) -> None:
+    """Selects the CPU kernel set ('portable', 'avx2' or 'avx512'; at most the detected one)."""
+
+# ---------------------------------------------------------------------------------------------------------------
+# private helpers used by pygrad/*.py
+
+def run_backward(
+    outputs: Sequence[Tensor],
+    grad_outputs: Sequence[Optional[Tensor]],
+    retain_graph: _bool,
+    create_graph: _bool,
+    inputs: Sequence[Tensor],
+    allow_unused: _bool,
+    /,
+) -> list[Optional[Tensor]]:
+    """Runs backward from outputs; returns the gradients of inputs (empty inputs: accumulate into leaves' .grad)."""
+
+def _empty(size: Sequence[int], dtype: dtype, requires_grad: _bool, /) -> Tensor:
+    """Uninitialised tensor of the given size (backs pygrad.empty)."""
+
+def _full(size: Sequence[int], fill_value: _Number, dtype: dtype, requires_grad: _bool, /) -> Tensor:
+    """Tensor filled with fill_value (backs pygrad.full/zeros/ones)."""
+
+def _arange(start: float, end: float, step: float, dtype: dtype, requires_grad: _bool, /) -> Tensor:
+    """Values in [start, end) by step (backs pygrad.arange)."""
+
+def _linspace(start: float, end: float, steps: int, dtype: dtype, requires_grad: _bool, /) -> Tensor:
+    """steps evenly spaced values from start to end inclusive (backs pygrad.linspace)."""
+
+def _eye(n: int, m: int, dtype: dtype, requires_grad: _bool, /) -> Tensor:
+    """n x m identity matrix (backs pygrad.eye)."""
+
+def _rand(size: Sequence[int], dtype: dtype, requires_grad: _bool, /) -> Tensor:
+    """Uniform [0, 1) random tensor (backs pygrad.rand; requires_grad is ignored, the caller sets it)."""
+
+def _randn(size: Sequence[int], dtype: dtype, requires_grad: _bool, /) -> Tensor:
+    """Standard normal random tensor (backs pygrad.randn; requires_grad is ignored, the caller sets it)."""
+
+def _randint(low: int, high: int, size: Sequence[int], dtype: dtype, /) -> Tensor:
+    """Random integers in [low, high) (backs pygrad.randint)."""
+
+# NOTE: the binding takes the C++ enum pygrad::DType, which has no Python binding, so every call
+# currently fails with TypeError; typed here with the dtype the parameter is meant to take.
+def _bernoulli_mask(size: Sequence[int], keep_probability: float, dtype: dtype, /) -> Tensor:
+    """Random 0/1 mask, 1 with probability keep_probability (intended for dropout)."""

@@ -1,0 +1,114 @@
+"""Conv2d."""
+
+import math
+
+from pygrad.nn import functional as F
+from pygrad.nn import init
+from pygrad.nn.modules.linear import _empty
+from pygrad.nn.modules.module import Module
+from pygrad.nn.parameter import Parameter
+
+
+def _pair(x):
+    if isinstance(x, (tuple, list)):
+        if len(x) != 2:
+            raise ValueError(f"expected an int or a pair, got {x}")
+        return tuple(x)
+    return (x, x)
+
+
+class Conv2d(Module):
+    """2-D convolution over NCHW input, with PyTorch's arguments and default initialisation.
+
+    padding may be an int, a pair, "valid" (no padding) or "same" (stride 1; output size = input size).
+    Only padding_mode="zeros" is supported.
+    """
+
+    def __init__(
+        self,
+        in_channels,
+        out_channels,
+        kernel_size,
+        stride=1,
+        padding=0,
+        dilation=1,
+        groups=1,
+        bias=True,
+        padding_mode="zeros",
+        device=None,
+        dtype=None,
+    ):
+        super().__init__()
+        if groups <= 0:
+            raise ValueError("[Conv2d] groups must be a positive integer")
+        if in_channels % groups != 0:
+            raise ValueError("[Conv2d] in_channels must be divisible by groups")
+        if out_channels % groups != 0:
+            raise ValueError("[Conv2d] out_channels must be divisible by groups")
+        if padding_mode != "zeros":
+            raise NotImplementedError(
+                f"[Conv2d] padding_mode {padding_mode!r} is not supported (only 'zeros')"
+            )
+        self.in_channels = in_channels
+        self.out_channels = out_channels
+        self.kernel_size = _pair(kernel_size)
+        self.stride = _pair(stride)
+        self.dilation = _pair(dilation)
+        self.groups = groups
+        self.padding_mode = padding_mode
+        if isinstance(padding, str):
+            if padding not in ("same", "valid"):
+                raise ValueError(
+                    f"[Conv2d] invalid padding string {padding!r}, should be one of 'valid', 'same'"
+                )
+            if padding == "same" and self.stride != (1, 1):
+                raise ValueError(
+                    "[Conv2d] padding='same' is not supported for strided convolutions"
+                )
+            self.padding = padding
+            if padding == "valid":
+                self._padding = (0, 0)
+            else:
+                totals = [d * (k - 1) for d, k in zip(self.dilation, self.kernel_size)]
+                if any(t % 2 for t in totals):
+                    raise NotImplementedError(
+                        "[Conv2d] padding='same' needs an odd effective kernel size here"
+                    )
+                self._padding = tuple(t // 2 for t in totals)
+        else:
+            self.padding = _pair(padding)
+            self._padding = self.padding
+        self.weight = Parameter(
+            _empty((out_channels, in_channels // groups) + self.kernel_size, dtype)
+        )
+        if bias:
+            self.bias = Parameter(_empty((out_channels,), dtype))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        """kaiming_uniform_(a=sqrt(5)) on the weight, U(-1/sqrt(fan_in), 1/sqrt(fan_in)) on the bias."""
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
+            if fan_in != 0:
+                bound = 1 / math.sqrt(fan_in)
+                init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, input):
+        return F.conv2d(
+            input, self.weight, self.bias, self.stride, self._padding, self.dilation, self.groups
+        )
+
+    def extra_repr(self):
+        s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
+        if self.padding != (0, 0):
+            s += f", padding={self.padding}"
+        if self.dilation != (1, 1):
+            s += f", dilation={self.dilation}"
+        if self.groups != 1:
+            s += f", groups={self.groups}"
+        if self.bias is None:
+            s += ", bias=False"
+        return s

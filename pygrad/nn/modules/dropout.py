@@ -1,0 +1,33 @@
+"""Dropout, in PyTorch's inverted form or the classic form."""
+
+from pygrad.nn import functional as F
+from pygrad.nn.modules.module import Module
+
+
+class Dropout(Module):
+    """Randomly zeroes elements with probability p while training, with a mask from the seeded generator.
+
+    mode="inverted" (default, PyTorch's): kept elements are scaled by 1/(1-p) while training and
+    the layer is the identity in eval mode. mode="classic": elements are kept with probability
+    q = 1-p and not scaled while training; in eval mode nothing is dropped and outputs are
+    multiplied by q. Both keep the expected value of each output the same in both modes.
+    """
+
+    def __init__(self, p=0.5, inplace=False, mode="inverted"):
+        super().__init__()
+        if not 0.0 <= p <= 1.0:
+            raise ValueError(
+                f"[Dropout] dropout probability has to be between 0 and 1, but got {p}"
+            )
+        if mode not in ("inverted", "classic"):
+            raise ValueError(f"[Dropout] mode must be 'inverted' or 'classic', got {mode!r}")
+        self.p = p
+        self.inplace = inplace
+        self.mode = mode
+
+    def forward(self, input):
+        return F.dropout(input, self.p, self.training, self.inplace, mode=self.mode)
+
+    def extra_repr(self):
+        s = f"p={self.p}, inplace={self.inplace}"
+        return s + (", mode='classic'" if self.mode == "classic" else "")

@@ -1,0 +1,80 @@
+"""Losses as modules: MSELoss, CrossEntropyLoss, NLLLoss, BCEWithLogitsLoss."""
+
+from pygrad.nn import functional as F
+from pygrad.nn.modules.module import Module
+
+_REDUCTIONS = ("mean", "sum", "none")
+
+
+class _Loss(Module):
+    def __init__(self, reduction="mean"):
+        super().__init__()
+        if reduction not in _REDUCTIONS:
+            raise ValueError(
+                f"[{type(self).__name__}] reduction must be 'mean', 'sum' or 'none', got {reduction!r}"
+            )
+        self.reduction = reduction
+
+
+class MSELoss(_Loss):
+    """Mean squared error (input - target)^2, reduced as asked."""
+
+    def forward(self, input, target):
+        return F.mse_loss(input, target, self.reduction)
+
+
+class CrossEntropyLoss(_Loss):
+    """Cross-entropy from logits, with ignore_index and label_smoothing (per-class weight not yet supported)."""
+
+    def __init__(self, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
+        super().__init__(reduction)
+        if weight is not None:
+            raise NotImplementedError(
+                "[CrossEntropyLoss] per-class weight is not supported yet; pass weight=None"
+            )
+        if not 0.0 <= label_smoothing <= 1.0:
+            raise ValueError(
+                f"[CrossEntropyLoss] label_smoothing must be between 0.0 and 1.0, got {label_smoothing}"
+            )
+        self.register_buffer("weight", None)
+        self.ignore_index = ignore_index
+        self.label_smoothing = label_smoothing
+
+    def forward(self, input, target):
+        return F.cross_entropy(
+            input,
+            target,
+            ignore_index=self.ignore_index,
+            reduction=self.reduction,
+            label_smoothing=self.label_smoothing,
+        )
+
+
+class NLLLoss(_Loss):
+    """Negative log-likelihood of log-probabilities at the target classes, with ignore_index."""
+
+    def __init__(self, weight=None, ignore_index=-100, reduction="mean"):
+        super().__init__(reduction)
+        if weight is not None:
+            raise NotImplementedError(
+                "[NLLLoss] per-class weight is not supported yet; pass weight=None"
+            )
+        self.register_buffer("weight", None)
+        self.ignore_index = ignore_index
+
+    def forward(self, input, target):
+        return F.nll_loss(input, target, self.reduction, self.ignore_index)
+
+
+class BCEWithLogitsLoss(_Loss):
+    """Binary cross-entropy on logits (numerically stable), with optional weight and pos_weight."""
+
+    def __init__(self, weight=None, reduction="mean", pos_weight=None):
+        super().__init__(reduction)
+        self.register_buffer("weight", weight)
+        self.register_buffer("pos_weight", pos_weight)
+
+    def forward(self, input, target):
+        return F.binary_cross_entropy_with_logits(
+            input, target, self.weight, self.reduction, self.pos_weight
+        )

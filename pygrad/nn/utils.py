@@ -1,0 +1,97 @@
+"""Gradient clipping: ``clip_grad_norm_`` and ``clip_grad_value_`` with PyTorch's semantics."""
+
+import math
+
+import pygrad
+from pygrad import _C
+from pygrad._grad_mode import no_grad
+
+__all__ = ["clip_grad_norm_", "clip_grad_value_", "get_total_norm"]
+
+
+def _grads(parameters):
+    if isinstance(parameters, _C.Tensor):
+        parameters = [parameters]
+    return [p.grad for p in parameters if p.grad is not None]
+
+
+def _vector_norm(x, norm_type):
+    if norm_type == math.inf:
+        return x.abs().amax()
+    if norm_type == -math.inf:
+        return x.abs().amin()
+    if norm_type == 0:
+        return (x != 0).sum().to(dtype=x.dtype)
+    if norm_type == 1:
+        return x.abs().sum()
+    if norm_type == 2:
+        return (x * x).sum().sqrt()
+    return x.abs().pow(norm_type).sum().pow(1.0 / norm_type)
+
+
+def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False):
+    """The norm of the norms of ``tensors``, as if they were concatenated into one vector.
+
+    Args:
+        tensors: a Tensor or an iterable of Tensors.
+        norm_type: p of the p-norm; ``math.inf`` for the max norm.
+        error_if_nonfinite: raise RuntimeError when the total norm is nan or inf.
+
+    Returns:
+        A 0-d Tensor (0.0 when there are no tensors).
+    """
+    if isinstance(tensors, _C.Tensor):
+        tensors = [tensors]
+    tensors = list(tensors)
+    norm_type = float(norm_type)
+    if not tensors:
+        return pygrad.tensor(0.0)
+    with no_grad():
+        dtype = tensors[0].dtype
+        norms = [_vector_norm(t.detach(), norm_type).to(dtype=dtype) for t in tensors]
+        total = _vector_norm(pygrad.stack(norms), norm_type)
+    if error_if_nonfinite and not math.isfinite(total.item()):
+        raise RuntimeError(
+            f"The total norm of order {norm_type} for gradients from `parameters` is non-finite, so it cannot be "
+            "clipped. To disable this error and scale the gradients by the non-finite norm anyway, set "
+            "`error_if_nonfinite=False`"
+        )
+    return total
+
+
+def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False, foreach=None):
+    """Scales the gradients in place so that their total norm is at most ``max_norm``.
+
+    Args:
+        parameters: a Tensor or an iterable of Tensors whose ``.grad`` to clip.
+        max_norm: the largest allowed total norm.
+        norm_type: p of the p-norm; ``math.inf`` for the max norm.
+        error_if_nonfinite: raise RuntimeError when the total norm is nan or inf.
+        foreach: accepted for PyTorch compatibility; ignored.
+
+    Returns:
+        The total norm of the gradients before clipping (a 0-d Tensor).
+    """
+    grads = _grads(parameters)
+    total = get_total_norm(grads, norm_type, error_if_nonfinite)
+    if not grads:
+        return total
+    with no_grad():
+        coef = (float(max_norm) / (total + 1e-6)).clamp(max=1.0)
+        for g in grads:
+            g.mul_(coef.to(dtype=g.dtype))
+    return total
+
+
+def clip_grad_value_(parameters, clip_value, foreach=None):
+    """Clamps every gradient element into ``[-clip_value, clip_value]`` in place.
+
+    Args:
+        parameters: a Tensor or an iterable of Tensors whose ``.grad`` to clip.
+        clip_value: the largest allowed magnitude.
+        foreach: accepted for PyTorch compatibility; ignored.
+    """
+    clip_value = float(clip_value)
+    with no_grad():
+        for g in _grads(parameters):
+            g.copy_(g.clamp(-clip_value, clip_value))
