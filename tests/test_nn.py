@@ -10,7 +10,7 @@ import pygrad
 import pygrad.nn.functional as F
 from pygrad import nn
 from pygrad.nn import init
-from tests.conftest import assert_close, import_torch, make_rng, to_numpy, to_pygrad
+from conftest import assert_close, import_torch, make_rng, to_numpy, to_pygrad
 
 torch = import_torch()
 tnn = torch.nn
@@ -273,8 +273,9 @@ def test_loss_modules_match_torch(cls, kwargs, kind):
 
 
 def test_loss_arguments_are_checked():
-    with pytest.raises(NotImplementedError, match="weight"):
-        nn.CrossEntropyLoss(weight=pygrad.ones(3))
+    assert list(nn.CrossEntropyLoss(weight=pygrad.ones(3)).state_dict()) == list(
+        tnn.CrossEntropyLoss(weight=torch.ones(3)).state_dict()
+    )
     with pytest.raises(ValueError, match="reduction"):
         nn.MSELoss(reduction="avg")
     assert list(nn.BCEWithLogitsLoss(pos_weight=pygrad.ones(3)).state_dict()) == list(
@@ -811,3 +812,50 @@ def test_init_is_reproducible_and_checks_arguments():
         init.xavier_uniform_(pygrad.empty(5))
     with pytest.raises(ValueError, match="mode"):
         init.kaiming_normal_(pygrad.empty(5, 5), mode="fan_avg")
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("label_smoothing", [0.0, 0.2])
+@pytest.mark.parametrize("shape", [(6, 4), (3, 4, 5)])
+def test_class_weighted_losses_match_torch(reduction, label_smoothing, shape):
+    torch = pytest.importorskip("torch", reason="torch is the reference for class-weighted losses")
+    rng = np.random.default_rng(7)
+    logits = rng.standard_normal(shape)
+    classes = shape[1]
+    target = rng.integers(0, classes, (shape[0],) + shape[2:])
+    target.flat[0] = -100  # an ignored position
+    weight = rng.random(classes) + 0.5
+    x = pygrad.tensor(logits, requires_grad=True)
+    tx = torch.tensor(logits, requires_grad=True)
+    loss = F.cross_entropy(x, pygrad.tensor(target), weight=pygrad.tensor(weight), reduction=reduction,
+                           label_smoothing=label_smoothing)
+    expected = torch.nn.functional.cross_entropy(tx, torch.tensor(target), weight=torch.tensor(weight),
+                                                 reduction=reduction, label_smoothing=label_smoothing)
+    np.testing.assert_allclose(loss.detach().numpy(), expected.detach().numpy(), rtol=1e-10, atol=1e-12)
+    loss.sum().backward()
+    expected.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-9, atol=1e-12)
+
+    logp = np.log(np.exp(logits) / np.exp(logits).sum(1, keepdims=True))
+    nll = F.nll_loss(pygrad.tensor(logp), pygrad.tensor(target), pygrad.tensor(weight), reduction=reduction)
+    expected = torch.nn.functional.nll_loss(torch.tensor(logp), torch.tensor(target), torch.tensor(weight),
+                                            reduction=reduction)
+    np.testing.assert_allclose(nll.numpy(), expected.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_class_weighted_probability_targets_and_modules_match_torch():
+    torch = pytest.importorskip("torch", reason="torch is the reference for class-weighted losses")
+    rng = np.random.default_rng(8)
+    logits, weight = rng.standard_normal((5, 3)), rng.random(3) + 0.1
+    probabilities = rng.dirichlet(np.ones(3), size=5)
+    got = nn.CrossEntropyLoss(weight=pygrad.tensor(weight), label_smoothing=0.1)(
+        pygrad.tensor(logits), pygrad.tensor(probabilities))
+    expected = torch.nn.CrossEntropyLoss(weight=torch.tensor(weight), label_smoothing=0.1)(
+        torch.tensor(logits), torch.tensor(probabilities))
+    np.testing.assert_allclose(got.item(), expected.item(), rtol=1e-10)
+    target = rng.integers(0, 3, 5)
+    got = nn.NLLLoss(weight=pygrad.tensor(weight))(pygrad.tensor(logits), pygrad.tensor(target))
+    expected = torch.nn.NLLLoss(weight=torch.tensor(weight))(torch.tensor(logits), torch.tensor(target))
+    np.testing.assert_allclose(got.item(), expected.item(), rtol=1e-10)
+    with pytest.raises(ValueError, match=r"\[cross_entropy\] weight of shape \[4\]"):
+        F.cross_entropy(pygrad.tensor(logits), pygrad.tensor(target), weight=pygrad.ones(4, dtype=pygrad.float64))

@@ -9,7 +9,7 @@ import torch.nn.functional as F
 import pygrad
 from pygrad import _C
 from pygrad.autograd.gradcheck import gradcheck
-from tests.conftest import make_rng, non_contiguous, to_numpy, to_pygrad
+from conftest import make_rng, non_contiguous, to_numpy, to_pygrad
 
 TOL = {np.float32: {"rtol": 2e-4, "atol": 2e-5}, np.float64: {"rtol": 1e-10, "atol": 1e-11}}
 

@@ -40,6 +40,34 @@ void check_class_target(const Tensor& input, const Tensor& target, const char* o
            input.shape(), ", got ", target.shape());
 }
 
+void check_class_weight(const Tensor& weight, const Tensor& input, const char* op) {
+  const int64_t classes = input.dim() == 1 ? input.shape()[0] : input.shape()[1];
+  PG_CHECK(weight.dim() == 1 && weight.shape()[0] == classes, ValueError, op, "weight of shape ", weight.shape(),
+           " must have one entry per class (", classes, ") of input ", input.shape());
+  PG_CHECK(weight.dtype() == input.dtype(), TypeError, op, "weight dtype ", dtype_name(weight.dtype()),
+           " must match input dtype ", dtype_name(input.dtype()));
+}
+
+// Class-weighted negative log-likelihood (PyTorch's formula): -w[t] log p[t], plus label smoothing's
+// -sum_c w_c log p_c / C; the mean divides by the summed weights of the counted targets.
+Tensor weighted_nll(const Tensor& log_probabilities, const Tensor& target, const Tensor& weight,
+                    const std::string& reduction, int64_t ignore_index, double label_smoothing) {
+  Tensor flat_target = reshape(target, {-1});
+  Tensor valid = ne(flat_target, wrapped_scalar(ignore_index));
+  Tensor safe_target = where(valid, flat_target, zeros({}, DType::Int64));
+  Tensor target_weight = mul(index_select(weight, 0, safe_target), valid);
+  Tensor picked = squeeze(gather(log_probabilities, 1, unsqueeze(safe_target, 1)), Dims{1});
+  Tensor loss = neg(mul(picked, target_weight));
+  if (label_smoothing > 0) {
+    const double classes = static_cast<double>(log_probabilities.shape()[1]);
+    Tensor smooth = mul(neg(sum(mul(log_probabilities, unsqueeze(weight, 0)), {1})), valid);
+    loss = add(mul(loss, wrapped_scalar(1.0 - label_smoothing)), mul(smooth, wrapped_scalar(label_smoothing / classes)));
+  }
+  if (reduction == "none") return reshape(loss, target.shape());
+  if (reduction == "sum") return sum(loss);
+  return div(sum(loss), sum(target_weight));
+}
+
 }  // namespace
 
 Tensor softmax(const Tensor& x, int64_t dim) {
@@ -61,7 +89,7 @@ Tensor mse_loss(const Tensor& input, const Tensor& target, const std::string& re
 }
 
 Tensor cross_entropy(const Tensor& input, const Tensor& target, const std::string& reduction, int64_t ignore_index,
-                     double label_smoothing) {
+                     double label_smoothing, const Tensor& weight) {
   check_reduction(reduction, "cross_entropy");
   PG_CHECK(is_floating(input.dtype()), TypeError, "cross_entropy", "input must be floating point, got ",
            dtype_name(input.dtype()));
@@ -75,10 +103,21 @@ Tensor cross_entropy(const Tensor& input, const Tensor& target, const std::strin
       double classes = static_cast<double>(input.shape()[class_dim]);
       probabilities = add(mul(target, wrapped_scalar(1.0 - label_smoothing)), wrapped_scalar(label_smoothing / classes));
     }
-    Tensor loss = neg(sum(mul(log_softmax(input, class_dim), probabilities), {class_dim}));
+    Tensor log_probabilities = log_softmax(input, class_dim);
+    if (weight.defined()) {
+      check_class_weight(weight, input, "cross_entropy");
+      Shape weight_shape(input.dim(), 1);
+      weight_shape[class_dim] = weight.numel();
+      log_probabilities = mul(log_probabilities, reshape(weight, weight_shape));
+    }
+    Tensor loss = neg(sum(mul(log_probabilities, probabilities), {class_dim}));
     return reduce_loss(loss, reduction, "cross_entropy");
   }
   check_class_target(input, target, "cross_entropy");
+  if (weight.defined()) {
+    check_class_weight(weight, input, "cross_entropy");
+    return weighted_nll(log_softmax(classes_last(input), 1), target, weight, reduction, ignore_index, label_smoothing);
+  }
   Tensor per_sample = cross_entropy_per_sample(classes_last(input), reshape(target, {-1}), ignore_index, label_smoothing);
   if (reduction == "none") return reshape(per_sample, target.shape());
   if (reduction == "sum") return sum(per_sample);
@@ -86,19 +125,15 @@ Tensor cross_entropy(const Tensor& input, const Tensor& target, const std::strin
   return div(sum(per_sample), valid);
 }
 
-Tensor nll_loss(const Tensor& input, const Tensor& target, const std::string& reduction, int64_t ignore_index) {
+Tensor nll_loss(const Tensor& input, const Tensor& target, const std::string& reduction, int64_t ignore_index,
+                const Tensor& weight) {
   check_reduction(reduction, "nll_loss");
   check_class_target(input, target, "nll_loss");
   PG_CHECK(target.dtype() == DType::Int64, TypeError, "nll_loss", "target must be int64, got ", dtype_name(target.dtype()));
   Tensor log_probabilities = classes_last(input);
-  Tensor flat_target = reshape(target, {-1});
-  Tensor valid = ne(flat_target, wrapped_scalar(ignore_index));
-  Tensor safe_target = where(valid, flat_target, zeros({}, DType::Int64));
-  Tensor picked = squeeze(gather(log_probabilities, 1, unsqueeze(safe_target, 1)), Dims{1});
-  Tensor loss = neg(mul(picked, valid));
-  if (reduction == "none") return reshape(loss, target.shape());
-  if (reduction == "sum") return sum(loss);
-  return div(sum(loss), sum(valid, {}, false, input.dtype()));
+  if (weight.defined()) check_class_weight(weight, input, "nll_loss");
+  Tensor class_weight = weight.defined() ? weight : ones({log_probabilities.shape()[1]}, input.dtype());
+  return weighted_nll(log_probabilities, target, class_weight, reduction, ignore_index, 0.0);
 }
 
 Tensor binary_cross_entropy_with_logits(const Tensor& input, const Tensor& target, const std::string& reduction,

@@ -170,10 +170,16 @@ void bind_ops(py::module_& m) {
 
   // ---- losses
   m.def("mse_loss", &mse_loss, py::arg("input"), py::arg("target"), py::arg("reduction") = "mean");
-  m.def("cross_entropy", &cross_entropy, py::arg("input"), py::arg("target"), py::arg("reduction") = "mean",
-        py::arg("ignore_index") = -100, py::arg("label_smoothing") = 0.0);
-  m.def("nll_loss", &nll_loss, py::arg("input"), py::arg("target"), py::arg("reduction") = "mean",
-        py::arg("ignore_index") = -100);
+  m.def("cross_entropy", [](const Tensor& input, const Tensor& target, const std::string& reduction,
+                            int64_t ignore_index, double label_smoothing, py::object weight) {
+    return cross_entropy(input, target, reduction, ignore_index, label_smoothing, optional_tensor(weight));
+  }, py::arg("input"), py::arg("target"), py::arg("reduction") = "mean", py::arg("ignore_index") = -100,
+     py::arg("label_smoothing") = 0.0, py::arg("weight") = py::none());
+  m.def("nll_loss", [](const Tensor& input, const Tensor& target, const std::string& reduction, int64_t ignore_index,
+                       py::object weight) {
+    return nll_loss(input, target, reduction, ignore_index, optional_tensor(weight));
+  }, py::arg("input"), py::arg("target"), py::arg("reduction") = "mean", py::arg("ignore_index") = -100,
+     py::arg("weight") = py::none());
   m.def("binary_cross_entropy_with_logits", [](const Tensor& input, const Tensor& target, py::object weight,
                                                const std::string& reduction, py::object pos_weight) {
     return binary_cross_entropy_with_logits(input, target, reduction, optional_tensor(weight), optional_tensor(pos_weight));

@@ -9,7 +9,6 @@ leaky_relu = _C.leaky_relu
 gelu = _C.gelu
 one_hot = _C.one_hot
 mse_loss = _C.mse_loss
-nll_loss = _C.nll_loss
 binary_cross_entropy_with_logits = _C.binary_cross_entropy_with_logits
 
 
@@ -29,16 +28,30 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
     Args:
         input: logits of shape [N, C] (or [C], or [N, C, d1, ...]).
         target: int64 class indices of shape [N] (or probabilities shaped like input).
-        weight: per-class weights (not supported yet; must be None).
+        weight: optional per-class weights of shape [C]; with class-index targets the mean divides by
+            the summed weights of the counted targets, as in PyTorch.
         ignore_index: targets equal to it contribute nothing.
         reduction: 'mean', 'sum' or 'none'.
         label_smoothing: mixes the target with the uniform distribution by this amount.
     Returns:
         The loss, reduced as asked.
     """
-    if weight is not None:
-        raise NotImplementedError("[cross_entropy] per-class weight is not supported yet")
-    return _C.cross_entropy(input, target, reduction, ignore_index, label_smoothing)
+    return _C.cross_entropy(input, target, reduction, ignore_index, label_smoothing, weight)
+
+
+def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
+    """Negative log-likelihood: -input[n, target[n]] (optionally class-weighted), reduced as asked.
+
+    Args:
+        input: log-probabilities of shape [N, C] (or [C], or [N, C, d1, ...]).
+        target: int64 class indices of shape [N].
+        weight: optional per-class weights of shape [C].
+        ignore_index: targets equal to it contribute nothing.
+        reduction: 'mean' (divided by the summed weights of counted targets), 'sum' or 'none'.
+    Returns:
+        The loss.
+    """
+    return _C.nll_loss(input, target, reduction, ignore_index, weight)
 
 
 def linear(input, weight, bias=None):

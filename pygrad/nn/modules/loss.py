@@ -24,19 +24,15 @@ class MSELoss(_Loss):
 
 
 class CrossEntropyLoss(_Loss):
-    """Cross-entropy from logits, with ignore_index and label_smoothing (per-class weight not yet supported)."""
+    """Cross-entropy from logits, with per-class weight, ignore_index and label_smoothing."""
 
     def __init__(self, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
         super().__init__(reduction)
-        if weight is not None:
-            raise NotImplementedError(
-                "[CrossEntropyLoss] per-class weight is not supported yet; pass weight=None"
-            )
         if not 0.0 <= label_smoothing <= 1.0:
             raise ValueError(
                 f"[CrossEntropyLoss] label_smoothing must be between 0.0 and 1.0, got {label_smoothing}"
             )
-        self.register_buffer("weight", None)
+        self.register_buffer("weight", weight)
         self.ignore_index = ignore_index
         self.label_smoothing = label_smoothing
 
@@ -44,6 +40,7 @@ class CrossEntropyLoss(_Loss):
         return F.cross_entropy(
             input,
             target,
+            weight=self.weight,
             ignore_index=self.ignore_index,
             reduction=self.reduction,
             label_smoothing=self.label_smoothing,
@@ -51,19 +48,15 @@ class CrossEntropyLoss(_Loss):
 
 
 class NLLLoss(_Loss):
-    """Negative log-likelihood of log-probabilities at the target classes, with ignore_index."""
+    """Negative log-likelihood of log-probabilities at the target classes, with weight and ignore_index."""
 
     def __init__(self, weight=None, ignore_index=-100, reduction="mean"):
         super().__init__(reduction)
-        if weight is not None:
-            raise NotImplementedError(
-                "[NLLLoss] per-class weight is not supported yet; pass weight=None"
-            )
-        self.register_buffer("weight", None)
+        self.register_buffer("weight", weight)
         self.ignore_index = ignore_index
 
     def forward(self, input, target):
-        return F.nll_loss(input, target, self.reduction, self.ignore_index)
+        return F.nll_loss(input, target, self.weight, self.ignore_index, self.reduction)
 
 
 class BCEWithLogitsLoss(_Loss):
