@@ -548,7 +548,8 @@ def test_very_deep_graph_freed_without_crash():
         "del y\n"
         "print('freed')\n"
     )
-    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    here = os.path.dirname(os.path.abspath(__file__))  # not the repo root: its pygrad/ has no built extension
+    r = subprocess.run([sys.executable, "-c", code], cwd=here, capture_output=True, text=True, timeout=120)
     assert r.returncode == 0 and "freed" in r.stdout, (r.returncode, r.stderr[-2000:])
 
 
