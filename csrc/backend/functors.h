@@ -66,7 +66,15 @@ struct Clamp : UnaryParams {  // [a, b]; NaN stays NaN
 
 struct Add { template <class T> PG_HOST_DEVICE T operator()(T x, T y) const { return x + y; } };
 struct Sub { template <class T> PG_HOST_DEVICE T operator()(T x, T y) const { return x - y; } };
-struct Mul { template <class T> PG_HOST_DEVICE T operator()(T x, T y) const { return x * y; } };
+struct Mul {
+  template <class T> PG_HOST_DEVICE T operator()(T x, T y) const {
+    if constexpr (std::is_same<T, bool>::value) {
+      return x && y;
+    } else {
+      return x * y;
+    }
+  }
+};
 struct Div {
   template <class T> PG_HOST_DEVICE T operator()(T x, T y) const {
     if constexpr (std::is_integral<T>::value) {

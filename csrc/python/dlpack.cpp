@@ -124,7 +124,7 @@ Tensor import_capsule(py::handle capsule) {
   Shape shape(dl->shape, dl->shape + dl->ndim);
   Shape strides = dl->strides ? Shape(dl->strides, dl->strides + dl->ndim) : contiguous_strides(shape);
   int64_t extent = 0;
-  if (numel_of(shape) > 0) {
+  if (checked_numel(shape, "from_dlpack") > 0) {
     extent = 1;
     for (int32_t d = 0; d < dl->ndim; ++d) {
       PG_CHECK(strides[d] >= 0, ValueError, "from_dlpack", "negative strides are not supported");

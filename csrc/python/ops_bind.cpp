@@ -206,7 +206,7 @@ void bind_ops(py::module_& m) {
     return tensor_result(eye(n, mm, to_dtype_arg(dtype, "eye")), requires_grad);
   });
   m.def("_rand", [](const Shape& shape, py::handle dtype, bool requires_grad) {
-    ReleaseGilIfLarge gil(numel_of(shape));
+    ReleaseGilIfLarge gil(checked_numel(shape, "rand"));
     Tensor t = rand(shape, to_dtype_arg(dtype, "rand"));
     return t;
   });
