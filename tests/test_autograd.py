@@ -549,7 +549,9 @@ def test_very_deep_graph_freed_without_crash():
         "print('freed')\n"
     )
     here = os.path.dirname(os.path.abspath(__file__))  # not the repo root: its pygrad/ has no built extension
-    r = subprocess.run([sys.executable, "-c", code], cwd=here, capture_output=True, text=True, timeout=120)
+    # The child imports the same pygrad this process imported (installed, or a development tree).
+    env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(pygrad.__file__)))
+    r = subprocess.run([sys.executable, "-c", code], cwd=here, env=env, capture_output=True, text=True, timeout=120)
     assert r.returncode == 0 and "freed" in r.stdout, (r.returncode, r.stderr[-2000:])
 
 

@@ -234,6 +234,8 @@ def test_errors_do_not_crash_interpreter():
 
     # Run from tests/ so the source tree's pygrad/ (no built extension in a clean clone) is not imported.
     here = os.path.dirname(os.path.abspath(__file__))
-    r = subprocess.run([sys.executable, "-c", code], cwd=here, capture_output=True, text=True, timeout=120)
+    # The child imports the same pygrad this process imported (installed, or a development tree).
+    env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(pygrad.__file__)))
+    r = subprocess.run([sys.executable, "-c", code], cwd=here, env=env, capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr[-2000:]
     assert f"survived {len(names)}" in r.stdout
