@@ -104,7 +104,7 @@ def __getattr__(name):
         from pygrad import io
 
         return getattr(io, name)
-    if name in ("autograd", "nn", "cuda", "optim", "data", "utils", "train", "demo", "io"):
+    if name in ("autograd", "nn", "cuda", "optim", "data", "utils", "train", "demo", "io", "backend"):
         import importlib
 
         return importlib.import_module(f"pygrad.{name}")

@@ -579,3 +579,13 @@ def test_version_string():
     assert isinstance(v, str)
     parts = v.split(".")
     assert len(parts) >= 2 and all(p.isdigit() for p in parts[:2])
+
+
+def test_backend_reports_capability_and_a_measured_peak():
+    import pygrad.backend as backend
+
+    assert backend.cpu_capability() in ("portable", "avx2", "avx512")
+    order = ["portable", "avx2", "avx512"]
+    assert order.index(backend.cpu_capability()) <= order.index(backend.detected_cpu_capability())
+    peak = backend.cpu_peak_gflops(1)
+    assert 1.0 < peak < 10000.0  # a real measurement, in GFLOP/s

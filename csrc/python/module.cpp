@@ -4,6 +4,7 @@
 
 #include "autograd/engine.h"
 #include "backend/cpu/cpu_features.h"
+#include "backend/cpu/peak.h"
 #include "backend/device_info.h"
 #include "backend/dispatch.h"
 #include "core/error.h"
@@ -247,6 +248,10 @@ PYBIND11_MODULE(_C, m) {
   m.def("cuda_device_count", &cuda_device_count);
   m.def("cuda_unavailable_reason", &cuda_unavailable_reason);
   m.def("cpu_capability", [] { return std::string(cpu::cpu_capability_name(cpu::cpu_capability())); });
+  m.def("cpu_peak_gflops", [](int threads) {
+    py::gil_scoped_release release;
+    return cpu::cpu_peak_gflops(threads);
+  }, py::arg("threads"));
   m.def("detected_cpu_capability", [] { return std::string(cpu::cpu_capability_name(cpu::detected_cpu_capability())); });
   m.def("set_cpu_capability", [](const std::string& name) {
     for (auto c : {cpu::CpuCapability::Portable, cpu::CpuCapability::Avx2, cpu::CpuCapability::Avx512})

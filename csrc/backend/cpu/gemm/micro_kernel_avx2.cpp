@@ -101,12 +101,31 @@ MicroKernelSet avx2_micro_kernels() {
   return MicroKernelSet{"avx2", &sgemm_6x16, MicroTile{kMrF32, kNrF32}, &dgemm_6x8, MicroTile{kMrF64, kNrF64}};
 }
 
+double avx2_fma_probe(int64_t iterations) {
+  constexpr int kChains = 12;  // 12 accumulators + 2 constants fit the 16 ymm registers
+  __m256 acc[kChains];
+  for (int j = 0; j < kChains; ++j) acc[j] = _mm256_set1_ps(1e-3f * static_cast<float>(j));
+  const __m256 scale = _mm256_set1_ps(0.9999999f), shift = _mm256_set1_ps(1e-7f);
+  for (int64_t it = 0; it < iterations; ++it) {
+#pragma GCC unroll 12
+    for (int j = 0; j < kChains; ++j) acc[j] = _mm256_fmadd_ps(acc[j], scale, shift);
+  }
+  __m256 total = acc[0];
+  for (int j = 1; j < kChains; ++j) total = _mm256_add_ps(total, acc[j]);
+  alignas(32) float lanes[8];
+  _mm256_store_ps(lanes, total);
+  volatile float sink = lanes[0] + lanes[7];
+  (void)sink;
+  return static_cast<double>(iterations) * kChains * 8 * 2;
+}
+
 }  // namespace pygrad::cpu::gemm_detail
 
 #else
 
 namespace pygrad::cpu::gemm_detail {
 MicroKernelSet avx2_micro_kernels() { return MicroKernelSet{"avx2", nullptr, MicroTile{0, 0}, nullptr, MicroTile{0, 0}}; }
+double avx2_fma_probe(int64_t) { return 0; }
 }  // namespace pygrad::cpu::gemm_detail
 
 #endif

@@ -103,12 +103,29 @@ MicroKernelSet avx512_micro_kernels() {
   return MicroKernelSet{"avx512", &sgemm_14x32, MicroTile{kMrF32, kNrF32}, &dgemm_14x16, MicroTile{kMrF64, kNrF64}};
 }
 
+double avx512_fma_probe(int64_t iterations) {
+  constexpr int kChains = 16;  // covers FMA latency times two FMA pipes
+  __m512 acc[kChains];
+  for (int j = 0; j < kChains; ++j) acc[j] = _mm512_set1_ps(1e-3f * static_cast<float>(j));
+  const __m512 scale = _mm512_set1_ps(0.9999999f), shift = _mm512_set1_ps(1e-7f);
+  for (int64_t it = 0; it < iterations; ++it) {
+#pragma GCC unroll 16
+    for (int j = 0; j < kChains; ++j) acc[j] = _mm512_fmadd_ps(acc[j], scale, shift);
+  }
+  __m512 total = acc[0];
+  for (int j = 1; j < kChains; ++j) total = _mm512_add_ps(total, acc[j]);
+  volatile float sink = _mm512_reduce_add_ps(total);
+  (void)sink;
+  return static_cast<double>(iterations) * kChains * 16 * 2;
+}
+
 }  // namespace pygrad::cpu::gemm_detail
 
 #else
 
 namespace pygrad::cpu::gemm_detail {
 MicroKernelSet avx512_micro_kernels() { return MicroKernelSet{"avx512", nullptr, MicroTile{0, 0}, nullptr, MicroTile{0, 0}}; }
+double avx512_fma_probe(int64_t) { return 0; }
 }  // namespace pygrad::cpu::gemm_detail
 
 #endif

@@ -43,4 +43,21 @@ MicroKernelSet portable_micro_kernels() {
                         &gemm_tile<double, kMrF64, kNrF64>, MicroTile{kMrF64, kNrF64}};
 }
 
+double portable_fma_probe(int64_t iterations) {
+  // Multiply-add chains in 4-wide lanes (one SSE register each); no FMA instruction without the ISA flags.
+  constexpr int kChains = 8, kLanes = 4;
+  float acc[kChains][kLanes];
+  for (int j = 0; j < kChains; ++j)
+    for (int l = 0; l < kLanes; ++l) acc[j][l] = 1e-3f * static_cast<float>(j + l);
+  for (int64_t it = 0; it < iterations; ++it)
+    for (int j = 0; j < kChains; ++j)
+      for (int l = 0; l < kLanes; ++l) acc[j][l] = acc[j][l] * 0.9999999f + 1e-7f;
+  float total = 0;
+  for (int j = 0; j < kChains; ++j)
+    for (int l = 0; l < kLanes; ++l) total += acc[j][l];
+  volatile float sink = total;
+  (void)sink;
+  return static_cast<double>(iterations) * kChains * kLanes * 2;
+}
+
 }  // namespace pygrad::cpu::gemm_detail

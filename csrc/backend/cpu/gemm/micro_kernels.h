@@ -32,4 +32,10 @@ MicroKernelSet avx512_micro_kernels();
 MicroKernelSet avx2_micro_kernels();
 MicroKernelSet portable_micro_kernels();
 
+// Peak probes: independent register-resident FMA chains of each ISA's widest vectors, no memory traffic.
+// Each returns the floating-point operations it performed (0 when the file was built without the ISA).
+double avx512_fma_probe(int64_t iterations);
+double avx2_fma_probe(int64_t iterations);
+double portable_fma_probe(int64_t iterations);
+
 }  // namespace pygrad::cpu::gemm_detail

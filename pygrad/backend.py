@@ -1,0 +1,30 @@
+"""What the CPU backend runs on: the active micro-kernel ISA, overrides for testing, the measured FMA peak."""
+
+from pygrad import _C
+
+
+def cpu_capability():
+    """The instruction set the CPU kernels use now: 'avx512', 'avx2' or 'portable'."""
+    return _C.cpu_capability()
+
+
+def detected_cpu_capability():
+    """The best instruction set this CPU (and OS) supports."""
+    return _C.detected_cpu_capability()
+
+
+def set_cpu_capability(name):
+    """Caps the kernels at an instruction set ('portable', 'avx2', 'avx512'); for tests and comparisons.
+
+    The environment variable PYGRAD_CPU_CAPABILITY does the same at start-up.
+    """
+    _C.set_cpu_capability(name)
+
+
+def cpu_peak_gflops(threads=None):
+    """Measured float32 FMA peak of this machine in GFLOP/s, on `threads` threads (default: all).
+
+    A register-resident loop of fused multiply-adds in the active ISA's widest vectors: the ceiling
+    every kernel's speed is reported against.
+    """
+    return _C.cpu_peak_gflops(threads or _C.get_num_threads())
