@@ -1,0 +1,295 @@
+"""Side-by-side benchmark: pygrad, numpy and PyTorch (when installed) in one process.
+
+Covers the measured FMA peak, GEMM sizes, the matrix shapes of training, three MLP training steps,
+a small CNN step, and per-op overhead; prints a table of medians, ratios and fractions of peak, and
+writes it as JSON and markdown. Run ``python -m pygrad.bench --help`` (or ``benchmarks/compare.py``).
+Machines differ from run to run, so every figure is compared with the others measured in the same run.
+"""
+
+import argparse
+import json
+import platform
+import statistics
+import time
+
+import numpy as np
+
+import pygrad
+import pygrad.nn.functional as F
+from pygrad import _C
+
+try:  # PyTorch is optional: without it, its columns stay empty.
+    import torch
+except ImportError:  # pragma: no cover - exercised only without the test extra
+    torch = None
+
+
+def median_seconds(fn, min_time=0.3, min_runs=5, max_runs=2000):
+    """Median time of fn over enough runs to cover min_time (after one warm-up call)."""
+    fn()
+    start = time.perf_counter()
+    fn()
+    single = max(time.perf_counter() - start, 1e-7)
+    runs = int(min(max_runs, max(min_runs, min_time / single)))
+    # Batch tiny calls so the timer's resolution does not dominate.
+    inner = max(1, int(1e-4 / single))
+    samples = []
+    for _ in range(max(min_runs, runs // inner)):
+        t0 = time.perf_counter()
+        for _ in range(inner):
+            fn()
+        samples.append((time.perf_counter() - t0) / inner)
+    return statistics.median(samples)
+
+
+def cpu_name():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def set_threads(n):
+    pygrad.set_num_threads(n)
+    if torch is not None:
+        torch.set_num_threads(n)
+
+
+# ------------------------------------------------------------------ cases
+def gemm_rows(shapes, peak, quick):
+    rows = []
+    rng = np.random.default_rng(0)
+    for label, (m, k, n), transpose in shapes:
+        a = rng.standard_normal((m, k) if transpose != "A" else (k, m)).astype(np.float32)
+        b = rng.standard_normal((k, n) if transpose != "B" else (n, k)).astype(np.float32)
+        flops = 2.0 * m * n * k
+        pa, pb = pygrad.from_numpy(a), pygrad.from_numpy(b)
+        if transpose == "A":
+            fns = {"pygrad": lambda: pa.mT @ pb, "numpy": lambda: a.T @ b}
+        elif transpose == "B":
+            fns = {"pygrad": lambda: pa @ pb.mT, "numpy": lambda: a @ b.T}
+        else:
+            fns = {"pygrad": lambda: pa @ pb, "numpy": lambda: a @ b}
+        if torch is not None:
+            ta, tb = torch.from_numpy(a), torch.from_numpy(b)
+            fns["torch"] = {"A": lambda: ta.T @ tb, "B": lambda: ta @ tb.T}.get(transpose, lambda: ta @ tb)
+        times = {name: median_seconds(fn, 0.05 if quick else 0.3) for name, fn in fns.items()}
+        small = flops < 2 * 64**3
+        row = {"case": label, "unit": "us" if small else "GFLOP/s"}
+        for name, t in times.items():
+            row[name] = t * 1e6 if small else flops / t / 1e9
+        if not small:
+            row["pygrad % peak"] = 100 * row["pygrad"] / peak
+        rows.append(row)
+    return rows
+
+
+def mlp_step(lib, hidden, batch, rng):
+    x = rng.standard_normal((batch, 784)).astype(np.float32)
+    y = rng.integers(0, 10, batch)
+    sizes = ((784, hidden), (hidden, hidden), (hidden, 10))
+    weights = [rng.standard_normal((o, i)).astype(np.float32) * (1 / np.sqrt(i)) for i, o in sizes]
+    biases = [np.zeros(o, np.float32) for _, o in sizes]
+    if lib == "pygrad":
+        model = pygrad.nn.Sequential(
+            pygrad.nn.Linear(784, hidden), pygrad.nn.ReLU(), pygrad.nn.Linear(hidden, hidden), pygrad.nn.ReLU(),
+            pygrad.nn.Linear(hidden, 10))
+        optimizer = pygrad.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+        X, Y, loss_fn = pygrad.from_numpy(x), pygrad.from_numpy(y), F.cross_entropy
+    else:
+        model = torch.nn.Sequential(
+            torch.nn.Linear(784, hidden), torch.nn.ReLU(), torch.nn.Linear(hidden, hidden), torch.nn.ReLU(),
+            torch.nn.Linear(hidden, 10))
+        optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+        X, Y, loss_fn = torch.from_numpy(x), torch.from_numpy(y), torch.nn.functional.cross_entropy
+    convert = torch.from_numpy if lib == "torch" else pygrad.from_numpy
+    layers = [m for m in model if hasattr(m, "weight")]
+    for layer, w, b in zip(layers, weights, biases):  # identical starting weights in both libraries
+        layer.weight.data.copy_(convert(w))
+        layer.bias.data.copy_(convert(b))
+
+    def step():
+        optimizer.zero_grad()
+        loss = loss_fn(model(X), Y)
+        loss.backward()
+        optimizer.step()
+        return loss
+
+    return step
+
+
+def mlp_rows(configs, peak, quick):
+    rows = []
+    for hidden, batch in configs:
+        flops = 6.0 * batch * (784 * hidden + hidden * hidden + hidden * 10)
+        row = {"case": f"MLP step 784-{hidden}-{hidden}-10, batch {batch}, SGD momentum", "unit": "ms"}
+        for lib in ("pygrad", "torch") if torch is not None else ("pygrad",):
+            step = mlp_step(lib, hidden, batch, np.random.default_rng(0))
+            row[lib] = median_seconds(step, 0.2 if quick else 1.0, min_runs=5) * 1e3
+        row["pygrad % peak"] = 100 * flops / (row["pygrad"] / 1e3) / 1e9 / peak
+        rows.append(row)
+    return rows
+
+
+def cnn_rows(quick):
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((64, 1, 28, 28)).astype(np.float32)
+    y = rng.integers(0, 10, 64)
+    row = {"case": "CNN step (64x1x28x28, conv16, pool, conv32, pool, linear), SGD", "unit": "ms"}
+    libs = [("pygrad", pygrad.nn, pygrad.optim, pygrad.from_numpy, F.cross_entropy)]
+    if torch is not None:
+        libs.append(("torch", torch.nn, torch.optim, torch.from_numpy, torch.nn.functional.cross_entropy))
+    for name, nn, optim, convert, loss_fn in libs:
+        model = nn.Sequential(nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(16, 32, 3, padding=1),
+                              nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(32 * 7 * 7, 10))
+        optimizer = optim.SGD(model.parameters(), lr=0.01)
+        X, Y = convert(x), convert(y)
+
+        def step(model=model, optimizer=optimizer, X=X, Y=Y, loss_fn=loss_fn):
+            optimizer.zero_grad()
+            loss_fn(model(X), Y).backward()
+            optimizer.step()
+
+        row[name] = median_seconds(step, 0.2 if quick else 1.0) * 1e3
+    return [row]
+
+
+def overhead_rows(quick):
+    rng = np.random.default_rng(0)
+    a_np, b_np = rng.standard_normal(16).astype(np.float32), rng.standard_normal(16).astype(np.float32)
+    pa, pb = pygrad.tensor(a_np, requires_grad=True), pygrad.tensor(b_np, requires_grad=True)
+    pna, pnb = pygrad.tensor(a_np), pygrad.tensor(b_np)
+
+    def pygrad_graph():
+        ((pa * pb + pa).tanh() * pb).sum().backward()
+
+    graph = {"case": "4-op graph + backward, 16 elements", "unit": "us",
+             "pygrad": median_seconds(pygrad_graph, 0.1 if quick else 0.5) * 1e6}
+    add = {"case": "no-grad add, 16 elements", "unit": "us",
+           "pygrad": median_seconds(lambda: pna + pnb, 0.1 if quick else 0.5) * 1e6,
+           "numpy": median_seconds(lambda: a_np + b_np, 0.1 if quick else 0.5) * 1e6}
+    if torch is not None:
+        ta, tb = torch.tensor(a_np, requires_grad=True), torch.tensor(b_np, requires_grad=True)
+        tna, tnb = torch.tensor(a_np), torch.tensor(b_np)
+
+        def torch_graph():
+            ((ta * tb + ta).tanh() * tb).sum().backward()
+
+        graph["torch"] = median_seconds(torch_graph, 0.1 if quick else 0.5) * 1e6
+        add["torch"] = median_seconds(lambda: tna + tnb, 0.1 if quick else 0.5) * 1e6
+    return [graph, add]
+
+
+# ------------------------------------------------------------------ report
+def ratio(row):
+    """pygrad's advantage over torch: > 1 means pygrad is faster."""
+    if "torch" not in row or "pygrad" not in row:
+        return None
+    return row["pygrad"] / row["torch"] if row["unit"] == "GFLOP/s" else row["torch"] / row["pygrad"]
+
+
+def to_markdown(results):
+    lines = [
+        f"CPU: {results['cpu']}; pygrad kernels: {results['capability']}; threads: {results['threads']}; "
+        f"numpy {results['numpy']}; torch {results['torch']}",
+        "",
+        f"Measured FMA peak: {results['peak_gflops'][0]:.0f} GFLOP/s (1 thread), "
+        f"{results['peak_gflops'][1]:.0f} GFLOP/s ({results['threads']} threads)",
+        "",
+        "| case | unit | pygrad | numpy | torch | pygrad vs torch | pygrad % of peak |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for row in results["rows"]:
+        def cell(key, fmt="{:.2f}"):
+            return fmt.format(row[key]) if key in row else "-"
+
+        r = ratio(row)
+        lines.append(
+            f"| {row['case']} | {row['unit']} | {cell('pygrad')} | {cell('numpy')} | {cell('torch')} | "
+            f"{'-' if r is None else f'{r:.2f}x'} | {cell('pygrad % peak', '{:.0f}%')} |")
+    return "\n".join(lines)
+
+
+def run(quick=False, threads=None, progress=True):
+    threads = threads or pygrad.get_num_threads()
+    set_threads(threads)
+    peak = (_C.cpu_peak_gflops(1), _C.cpu_peak_gflops(threads))
+    square = [(f"matmul {n}x{n}x{n}", (n, n, n), None) for n in ((16, 32, 64) if quick else (16, 32, 64, 256, 512, 1024, 2048))]
+    training = [
+        ("x @ W.T 128x784 by 512x784", (128, 784, 512), "B"),
+        ("dY @ W 128x512 by 512x784", (128, 512, 784), None),
+        ("dY.T @ X 512x128 by 128x784", (512, 128, 784), "A"),
+        ("x @ W.T 512x1024 by 1024x1024", (512, 1024, 1024), "B"),
+        ("dY.T @ X 1024x512 by 512x1024", (1024, 512, 1024), "A"),
+        ("x @ W.T 32x784 by 128x784", (32, 784, 128), "B"),
+    ]
+    stages = [
+        ("overhead", lambda: overhead_rows(quick)),
+        ("gemm", lambda: gemm_rows(square + ([] if quick else training), peak[1], quick)),
+        ("mlp", lambda: mlp_rows(((128, 32), (512, 128)) if quick else ((128, 32), (512, 128), (1024, 512)), peak[1], quick)),
+        ("cnn", lambda: cnn_rows(quick)),
+    ]
+    if not quick:
+        def scaling():
+            rows = []
+            for t in (1, threads):
+                set_threads(t)
+                rows += [dict(r, case=f"{r['case']} [{t} thread{'s' if t > 1 else ''}]")
+                         for r in gemm_rows([("matmul 1024x1024x1024", (1024, 1024, 1024), None)], peak[0] if t == 1 else peak[1], quick)]
+                rows += [dict(r, case=f"{r['case']} [{t} thread{'s' if t > 1 else ''}]")
+                         for r in mlp_rows(((512, 128),), peak[0] if t == 1 else peak[1], quick)]
+            set_threads(threads)
+            return rows
+        stages.append(("thread scaling", scaling))
+    bar = None
+    if progress:
+        try:
+            from tqdm import tqdm
+
+            bar = tqdm(total=len(stages), desc="pygrad.bench", unit="stage")
+        except ImportError:
+            bar = None
+    rows = []
+    for name, fn in stages:
+        if bar is not None:
+            bar.set_postfix_str(name)
+        elif progress:
+            print(f"[pygrad.bench] {name} ...", flush=True)
+        rows += fn()
+        if bar is not None:
+            bar.update(1)
+    if bar is not None:
+        bar.close()
+    return {
+        "cpu": cpu_name(), "capability": _C.cpu_capability(), "threads": threads, "numpy": np.__version__,
+        "torch": torch.__version__ if torch is not None else None, "pygrad": pygrad.__version__,
+        "peak_gflops": peak, "rows": rows,
+    }
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m pygrad.bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="a short run (fewer cases and repetitions)")
+    parser.add_argument("--threads", type=int, default=None, help="threads for pygrad and torch (default: all)")
+    parser.add_argument("--json", default=None, help="write results as JSON to this path")
+    parser.add_argument("--markdown", default=None, help="write the table as markdown to this path")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    args = parser.parse_args(argv)
+    results = run(args.quick, args.threads, not args.no_progress)
+    table = to_markdown(results)
+    print(table)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(results, f, indent=2)
+    if args.markdown:
+        with open(args.markdown, "w") as f:
+            f.write(table + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
