@@ -331,6 +331,162 @@ def np_min_dim(x, dim, keepdim=False):
 
 
 # ---------------------------------------------------------------------------------------------------------
+# numpy references for the layer ops (float64, direct loops: the shapes are tiny)
+
+
+def _pair(v):
+    return tuple(v) if isinstance(v, (tuple, list)) else (v, v)
+
+
+def _batched(x, ref, *args, **kwargs):
+    """Runs ref, written for [N, C, H, W], on an unbatched [C, H, W] input too."""
+    if x.ndim == 3:
+        out = ref(x[None], *args, **kwargs)
+        return tuple(o[0] for o in out) if isinstance(out, tuple) else out[0]
+    return ref(x, *args, **kwargs)
+
+
+def np_conv2d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
+    return _batched(x, _np_conv2d, w, b, stride, padding, dilation, groups)
+
+
+def _np_conv2d(x, w, b, stride, padding, dilation, groups):
+    (sh, sw), (dh, dw) = _pair(stride), _pair(dilation)
+    kh, kw = w.shape[2:]
+    if padding == "valid":
+        pads = ((0, 0), (0, 0))
+    elif padding == "same":  # the extra element of an odd total goes after, like PyTorch
+        th, tw = dh * (kh - 1), dw * (kw - 1)
+        pads = ((th // 2, th - th // 2), (tw // 2, tw - tw // 2))
+    else:
+        ph, pw = _pair(padding)
+        pads = ((ph, ph), (pw, pw))
+    xp = np.pad(x, ((0, 0), (0, 0)) + pads)
+    n, c, h, wd = xp.shape
+    o, cg = w.shape[0], c // groups
+    og = o // groups
+    oh, ow = (h - dh * (kh - 1) - 1) // sh + 1, (wd - dw * (kw - 1) - 1) // sw + 1
+    out = np.zeros((n, o, oh, ow))
+    for i in range(oh):
+        for j in range(ow):
+            patch = xp[:, :, i * sh + dh * np.arange(kh)][:, :, :, j * sw + dw * np.arange(kw)]  # [N, C, kh, kw]
+            for g in range(groups):
+                out[:, g * og : (g + 1) * og, i, j] = np.einsum(
+                    "nckl,ockl->no", patch[:, g * cg : (g + 1) * cg], w[g * og : (g + 1) * og]
+                )
+    if b is not None:
+        out += b[None, :, None, None]
+    return out
+
+
+def _pool_out(size, k, s, p, d, ceil_mode):
+    span = size + 2 * p - d * (k - 1) - 1
+    out = (-(-span // s) if ceil_mode else span // s) + 1
+    if ceil_mode and (out - 1) * s >= size + p:  # the last window would start in the right padding
+        out -= 1
+    return out
+
+
+def np_max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    return _batched(x, _np_max_pool2d, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
+
+
+def _np_max_pool2d(x, kernel_size, stride, padding, dilation, ceil_mode, return_indices):
+    (kh, kw), (ph, pw), (dh, dw) = _pair(kernel_size), _pair(padding), _pair(dilation)
+    sh, sw = _pair(kernel_size if stride is None else stride)
+    n, c, h, w = x.shape
+    oh, ow = _pool_out(h, kh, sh, ph, dh, ceil_mode), _pool_out(w, kw, sw, pw, dw, ceil_mode)
+    out, idx = np.zeros((n, c, oh, ow)), np.zeros((n, c, oh, ow), dtype=np.int64)
+    for i in range(oh):
+        for j in range(ow):
+            rows = [r for r in i * sh - ph + dh * np.arange(kh) if 0 <= r < h]
+            cols = [q for q in j * sw - pw + dw * np.arange(kw) if 0 <= q < w]
+            flat = (np.array(rows)[:, None] * w + np.array(cols)[None, :]).ravel()
+            window = x[:, :, rows][:, :, :, cols].reshape(n, c, len(rows) * len(cols))
+            arg = np.argmax(window, axis=-1)
+            out[:, :, i, j] = np.take_along_axis(window, arg[..., None], axis=-1)[..., 0]
+            idx[:, :, i, j] = flat[arg]
+    return (out, idx) if return_indices else out
+
+
+def np_avg_pool2d(x, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
+    return _batched(x, _np_avg_pool2d, kernel_size, stride, padding, ceil_mode, count_include_pad)
+
+
+def _np_avg_pool2d(x, kernel_size, stride, padding, ceil_mode, count_include_pad):
+    (kh, kw), (ph, pw) = _pair(kernel_size), _pair(padding)
+    sh, sw = _pair(kernel_size if stride is None else stride)
+    n, c, h, w = x.shape
+    oh, ow = _pool_out(h, kh, sh, ph, 1, ceil_mode), _pool_out(w, kw, sw, pw, 1, ceil_mode)
+    out = np.zeros((n, c, oh, ow))
+    for i in range(oh):
+        for j in range(ow):
+            r0, q0 = i * sh - ph, j * sw - pw
+            r1, q1 = min(r0 + kh, h + ph), min(q0 + kw, w + pw)  # a window is cut at the padding's end
+            padded_count = (r1 - r0) * (q1 - q0)
+            r0, q0, r1, q1 = max(r0, 0), max(q0, 0), min(r1, h), min(q1, w)
+            total = x[:, :, r0:r1, q0:q1].sum(axis=(2, 3))
+            out[:, :, i, j] = total / (padded_count if count_include_pad else (r1 - r0) * (q1 - q0))
+    return out
+
+
+def np_adaptive_avg_pool2d(x, output_size):
+    oh, ow = _pair(output_size)
+    h, w = x.shape[-2:]
+    oh, ow = h if oh is None else oh, w if ow is None else ow
+    out = np.zeros(x.shape[:-2] + (oh, ow))
+    for i in range(oh):
+        for j in range(ow):
+            r0, r1 = (i * h) // oh, -(-((i + 1) * h) // oh)
+            q0, q1 = (j * w) // ow, -(-((j + 1) * w) // ow)
+            out[..., i, j] = x[..., r0:r1, q0:q1].mean(axis=(-2, -1))
+    return out
+
+
+def _channel_shape(x):
+    return (1, x.shape[1]) + (1,) * (x.ndim - 2)
+
+
+def np_batch_norm_train(x, weight=None, bias=None, eps=1e-5, momentum=0.1, stats=True):
+    """Training-mode batch norm: the output, and the running stats updated from zeros / ones."""
+    axes = (0,) + tuple(range(2, x.ndim))
+    mean, var = x.mean(axis=axes), x.var(axis=axes)
+    y = (x - mean.reshape(_channel_shape(x))) / np.sqrt(var.reshape(_channel_shape(x)) + eps)
+    if weight is not None:
+        y = y * weight.reshape(_channel_shape(x))
+    if bias is not None:
+        y = y + bias.reshape(_channel_shape(x))
+    count = x.size // x.shape[1]
+    running_mean = momentum * mean
+    running_var = (1 - momentum) + momentum * var * count / (count - 1)
+    return y, running_mean, running_var
+
+
+def np_batch_norm_eval(x, running_mean, running_var, weight=None, bias=None, eps=1e-5):
+    s = _channel_shape(x)
+    y = (x - running_mean.reshape(s)) / np.sqrt(running_var.reshape(s) + eps)
+    if weight is not None:
+        y = y * weight.reshape(s)
+    if bias is not None:
+        y = y + bias.reshape(s)
+    return y
+
+
+def np_layer_norm(x, weight=None, bias=None, normalized_shape=None, eps=1e-5):
+    axes = tuple(range(x.ndim - len(normalized_shape), x.ndim))
+    y = (x - x.mean(axis=axes, keepdims=True)) / np.sqrt(x.var(axis=axes, keepdims=True) + eps)
+    if weight is not None:
+        y = y * weight
+    if bias is not None:
+        y = y + bias
+    return y
+
+
+def np_embedding(index, weight, padding_idx=None):
+    return weight[index]
+
+
+# ---------------------------------------------------------------------------------------------------------
 # Shared sample sets
 
 UNARY = samples(((3, 4),), ((5,),), ((),), ((0, 3),), ((2, 1, 3),))
@@ -791,6 +947,173 @@ OPS += [
         lambda x, y, w, pw: np_bce_logits(x, y, weight=w, pos_weight=pw),
         [Sample((F((2, 3)), U((2, 3)), U((2, 1), 0.5, 2.0), U((3,), 0.5, 3.0)))],
         domain=uniform(-4, 4),
+    ),
+]
+
+# ---- layer ops (conv, pooling, normalization, embedding)
+# These ops take floating point inputs only (pygrad raises TypeError for int64 / bool, where PyTorch's CPU
+# conv and pooling kernels also accept int64), so the integer-input check runs only where it means something:
+# adaptive_avg_pool2d (both refuse) and embedding (the weight may be any dtype; the indices are int64 anyway).
+
+
+def _batch_norm_train(m, x, w=None, b=None, stats=True, **k):
+    """batch_norm in training mode with fresh running stats (zeros / ones) per call: (output, mean, var)."""
+    c = x.shape[1]
+    mean, var = (m.zeros(c, dtype=x.dtype), m.ones(c, dtype=x.dtype)) if stats else (None, None)
+    return _F(m).batch_norm(x, mean, var, w, b, training=True, **k), mean, var
+
+
+_BATCH_NORM_TRAIN = samples(
+    ((4, 3),),
+    ((4, 3), (3,), (3,)),
+    ((2, 3, 4), (3,), (3,), {"eps": 1e-3, "momentum": 0.3}),
+    ((2, 2, 3, 3), (2,), (2,)),
+    ((3, 2, 2), {"stats": False}),
+)
+
+OPS += [
+    OpSpec(
+        "conv2d",
+        lambda m, x, w, b=None, **k: _F(m).conv2d(x, w, b, **k),
+        np_conv2d,
+        samples(
+            ((1, 2, 4, 4), (3, 2, 2, 2), (3,)),
+            ((1, 2, 4, 4), (3, 2, 2, 2)),
+            ((1, 2, 5, 4), (2, 2, 3, 3), (2,), {"stride": 2, "padding": 1}),
+            ((1, 2, 5, 5), (2, 2, 2, 2), {"stride": (2, 1), "padding": (1, 0), "dilation": (2, 1)}),
+            ((1, 2, 5, 5), (2, 2, 2, 2), (2,), {"dilation": 2, "padding": 1}),
+            ((1, 4, 3, 4), (4, 2, 2, 2), (4,), {"groups": 2, "padding": 1}),
+            ((2, 3, 3, 3), (3, 1, 2, 2), {"groups": 3}),  # depthwise
+            ((2, 3, 3), (4, 2, 1, 1), (4,)),  # unbatched, pointwise
+            ((2, 4, 4), (2, 2, 3, 1), {"padding": "same", "dilation": (1, 2)}),
+            ((1, 2, 4, 4), (2, 2, 2, 2), {"padding": "valid", "stride": 3}),  # stride skips input rows
+            ((0, 2, 3, 3), (2, 2, 2, 2), (2,)),
+        ),
+        gradgrad=True,
+        int_inputs=False,
+        rtol32=1e-4,
+        gradcheck_max_numel=64,
+    ),
+    OpSpec(
+        "max_pool2d",
+        lambda m, x, **k: _F(m).max_pool2d(x, **k),
+        np_max_pool2d,
+        samples(
+            ((1, 2, 4, 4), {"kernel_size": 2}),
+            ((1, 2, 5, 5), {"kernel_size": 3, "stride": 2, "padding": 1}),
+            ((1, 1, 5, 5), {"kernel_size": 2, "stride": 2, "padding": 1, "ceil_mode": True}),
+            ((1, 2, 4, 5), {"kernel_size": 3, "stride": 2, "ceil_mode": True}),
+            ((1, 2, 5, 4), {"kernel_size": (3, 2), "stride": (2, 1), "padding": (1, 0), "dilation": (2, 1)}),
+            ((1, 1, 6, 6), {"kernel_size": 2, "stride": 2, "dilation": 2, "ceil_mode": True}),
+            ((2, 5, 5), {"kernel_size": 3, "stride": 1}),  # unbatched, overlapping windows
+            ((1, 2, 4, 5), {"kernel_size": 2, "return_indices": True}),
+            ((1, 1, 5, 5), {"kernel_size": 3, "stride": 2, "padding": 1, "ceil_mode": True, "return_indices": True}),
+            ((0, 2, 4, 4), {"kernel_size": 2}),
+        ),
+        gradgrad=True,
+        gradcheck_max_numel=72,
+        int_inputs=False,
+    ),
+    OpSpec(
+        "avg_pool2d",
+        lambda m, x, **k: _F(m).avg_pool2d(x, **k),
+        np_avg_pool2d,
+        samples(
+            ((1, 2, 4, 4), {"kernel_size": 2}),
+            ((1, 2, 5, 5), {"kernel_size": 3, "stride": 2, "padding": 1}),
+            ((1, 2, 5, 5), {"kernel_size": 3, "stride": 2, "padding": 1, "count_include_pad": False}),
+            ((1, 1, 5, 5), {"kernel_size": 2, "stride": 2, "padding": 1, "ceil_mode": True}),
+            ((1, 1, 5, 5), {"kernel_size": 2, "stride": 2, "padding": 1, "ceil_mode": True, "count_include_pad": False}),
+            ((1, 2, 4, 5), {"kernel_size": 3, "stride": 2, "ceil_mode": True}),
+            ((1, 2, 5, 4), {"kernel_size": (3, 2), "stride": (2, 1), "padding": (1, 0), "count_include_pad": False}),
+            ((2, 4, 4), {"kernel_size": 2, "stride": 1}),  # unbatched, overlapping windows
+            ((0, 2, 4, 4), {"kernel_size": 2}),
+        ),
+        gradgrad=True,
+        gradcheck_max_numel=72,
+        int_inputs=False,
+    ),
+    OpSpec(
+        "adaptive_avg_pool2d",
+        lambda m, x, output_size: _F(m).adaptive_avg_pool2d(x, output_size),
+        np_adaptive_avg_pool2d,
+        samples(
+            ((1, 2, 4, 4), {"output_size": 2}),
+            ((1, 2, 5, 7), {"output_size": (3, 4)}),  # overlapping windows
+            ((1, 1, 3, 3), {"output_size": (4, 2)}),  # larger than the input along H
+            ((1, 2, 4, 6), {"output_size": (None, 3)}),
+            ((2, 3, 4), {"output_size": 1}),  # unbatched, global pooling
+        ),
+        gradgrad=True,
+        gradcheck_max_numel=72,
+    ),
+    OpSpec(
+        "batch_norm_train",
+        lambda m, x, *a, **k: _batch_norm_train(m, x, *a, **k)[0],
+        lambda x, *a, **k: np_batch_norm_train(x, *a, **k)[0],
+        _BATCH_NORM_TRAIN,
+        gradgrad=True,
+        int_inputs=False,
+    ),
+    OpSpec(
+        "batch_norm_running_stats",  # the running stats a training-mode call leaves behind; no gradient
+        lambda m, x, *a, **k: _batch_norm_train(m, x, *a, **k)[1:],
+        lambda x, *a, stats=True, **k: np_batch_norm_train(x, *a, **k)[1:],
+        [s for s in _BATCH_NORM_TRAIN if s.kwargs.get("stats", True)],
+        grad=False,
+        int_inputs=False,
+    ),
+    OpSpec(
+        "batch_norm_eval",
+        lambda m, x, mean, var, w=None, b=None, **k: _F(m).batch_norm(x, mean, var, w, b, training=False, **k),
+        np_batch_norm_eval,
+        [
+            Sample((F((4, 3)), U((3,)), U((3,), 0.5, 2.0), F((3,)), F((3,)))),
+            Sample((F((2, 3, 4)), U((3,)), U((3,), 0.5, 2.0))),
+            Sample((F((2, 2, 3, 3)), U((2,)), U((2,), 0.5, 2.0), F((2,)), F((2,))), {"eps": 1e-3}),
+        ],
+        gradgrad=True,
+        int_inputs=False,
+    ),
+    OpSpec(
+        "layer_norm",
+        lambda m, x, w=None, b=None, normalized_shape=None, **k: _F(m).layer_norm(x, normalized_shape, w, b, **k),
+        np_layer_norm,
+        samples(
+            ((3, 4), {"normalized_shape": (4,)}),
+            ((3, 4), (4,), (4,), {"normalized_shape": (4,)}),
+            ((2, 3, 4), (3, 4), (3, 4), {"normalized_shape": (3, 4), "eps": 1e-3}),
+            ((2, 3, 4), {"normalized_shape": (2, 3, 4)}),
+            ((5,), (5,), (5,), {"normalized_shape": (5,)}),
+            ((0, 4), (4,), (4,), {"normalized_shape": (4,)}),
+        ),
+        gradgrad=True,
+        int_inputs=False,
+    ),
+    OpSpec(
+        "embedding",
+        lambda m, i, w, **k: _F(m).embedding(i, w, **k),
+        np_embedding,
+        [
+            Sample((I((5,), 4), F((4, 3)))),
+            Sample((I((2, 3), 6), F((6, 2)))),
+            Sample((I((), 5), F((5, 3)))),
+            Sample((I((0,), 3), F((3, 2)))),
+        ],
+        gradgrad=True,
+    ),
+    OpSpec(
+        # The padding row gets no gradient by definition, so finite differences disagree with backward on
+        # purpose: no gradcheck (gradcheck_max_numel=0); torch's backward is the reference for the gradient.
+        "embedding_padding_idx",
+        lambda m, i, w, **k: _F(m).embedding(i, w, **k),
+        np_embedding,
+        [
+            Sample((I((6,), 4, ignore=1), F((4, 3))), {"padding_idx": 1}),
+            Sample((I((2, 4), 5, ignore=4), F((5, 2))), {"padding_idx": -1}),
+        ],
+        gradgrad=True,
+        gradcheck_max_numel=0,
     ),
 ]
 

@@ -100,10 +100,13 @@ void col2im(const T* cols, const ConvGeometry& g, T* x) {
 // Runs fn(n, gemm_threads, scratch) for each sample: threads over the batch when it is large enough,
 // otherwise samples in order with a multi-threaded GEMM. Each thread owns its scratch buffer.
 template <class T, class Fn>
-void for_each_sample(int64_t batch, int64_t scratch_size, const Fn& fn) {
+void for_each_sample(int64_t batch, int64_t scratch_size, int64_t sample_work, const Fn& fn) {
   const int threads = get_num_threads();
-  if (batch >= threads && threads > 1) {
-    parallel_for(0, batch, 1, [&](int64_t b, int64_t e) {
+  // Threads take whole samples only when each thread gets enough multiply-adds to pay for waking it.
+  constexpr int64_t kMinWorkPerThread = int64_t(1) << 18;
+  const int64_t grain = std::max<int64_t>(1, kMinWorkPerThread / std::max<int64_t>(sample_work, 1));
+  if (batch >= threads && threads > 1 && batch >= 2 * grain) {
+    parallel_for(0, batch, grain, [&](int64_t b, int64_t e) {
       std::vector<T> scratch(static_cast<size_t>(scratch_size));
       for (int64_t n = b; n < e; ++n) fn(n, 1, scratch.data());
     });
@@ -127,7 +130,7 @@ void conv2d_kernel(KernelArgs& args) {
     T* py = y.data<T>();
     const int64_t l = g.l(), k = g.ckk_g();
     const bool direct = g.pointwise();
-    for_each_sample<T>(g.n, direct ? 0 : g.c * g.kh * g.kw * l, [&](int64_t n, int threads, T* cols) {
+    for_each_sample<T>(g.n, direct ? 0 : g.c * g.kh * g.kw * l, g.o * k * l, [&](int64_t n, int threads, T* cols) {
       const T* xn = px + n * g.c * g.h * g.w;
       if (direct) {
         cols = const_cast<T*>(xn);
@@ -160,7 +163,7 @@ void conv2d_input_backward_kernel(KernelArgs& args) {
     T* px = gx.data<T>();
     const int64_t l = g.l(), k = g.ckk_g();
     const bool direct = g.pointwise();
-    for_each_sample<T>(g.n, direct ? 0 : g.c * g.kh * g.kw * l, [&](int64_t n, int threads, T* cols) {
+    for_each_sample<T>(g.n, direct ? 0 : g.c * g.kh * g.kw * l, g.o * k * l, [&](int64_t n, int threads, T* cols) {
       T* xn = px + n * g.c * g.h * g.w;
       const T* gn = pg + n * g.o * l;
       T* target = direct ? xn : cols;
@@ -197,7 +200,8 @@ void conv2d_weight_backward_kernel(KernelArgs& args) {
     for (int64_t n0 = 0; n0 < g.n; n0 += chunk) {
       const int64_t nb = std::min(chunk, g.n - n0), ld = nb * l;
       // Column matrix [rows, nb * L] and gradient matrix [O, nb * L] of the chunk.
-      parallel_for(0, nb, 1, [&](int64_t b, int64_t e) {
+      // Copy-bound: a thread per sample only when samples are big enough to repay waking it.
+      parallel_for(0, nb, std::max<int64_t>(1, 32768 / std::max<int64_t>((rows + g.o) * l, 1)), [&](int64_t b, int64_t e) {
         for (int64_t j = b; j < e; ++j) {
           im2col(px + (n0 + j) * g.c * g.h * g.w, g, cols.data() + j * l, ld);
           const T* gn = pg + (n0 + j) * g.o * l;
