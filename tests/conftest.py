@@ -89,3 +89,19 @@ def assert_close(actual, expected, rtol, atol, what=""):
         np.testing.assert_array_equal(actual, expected, err_msg=what)
     else:
         np.testing.assert_allclose(actual, expected, rtol=rtol, atol=atol, equal_nan=True, err_msg=what)
+
+
+def run_python(code, timeout=120, check=False):
+    """Runs code in a fresh interpreter that imports the same pygrad as this process.
+
+    It runs from tests/, not the repository root, whose pygrad/ source folder has no built extension
+    in a clean clone.
+    """
+    import os
+    import subprocess
+    import sys
+
+    here = os.path.dirname(os.path.abspath(__file__))
+    env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(pygrad.__file__)))
+    return subprocess.run([sys.executable, "-c", code], cwd=here, env=env, capture_output=True, text=True,
+                          timeout=timeout, check=check)

@@ -5,11 +5,10 @@ import gzip
 import itertools
 import os
 import struct
-import subprocess
-import sys
 
 import numpy as np
 import pytest
+from conftest import run_python
 
 import pygrad
 from pygrad import data
@@ -307,7 +306,7 @@ def test_utils_data_alias():
 
 def test_import_pygrad_does_not_load_the_data_pipeline():
     code = "import sys, pygrad; print(any(m.startswith('pygrad.data') for m in sys.modules))"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    out = run_python(code, check=True)
     assert out.stdout.strip() == "False"
 
 
