@@ -589,3 +589,15 @@ def test_backend_reports_capability_and_a_measured_peak():
     assert order.index(backend.cpu_capability()) <= order.index(backend.detected_cpu_capability())
     peak = backend.cpu_peak_gflops(1)
     assert 1.0 < peak < 10000.0  # a real measurement, in GFLOP/s
+
+
+def test_large_inputs_through_bindings_that_release_the_gil():
+    # Above the size where bindings release the GIL: every Python argument must be converted first.
+    x = pygrad.randn(256, 512)
+    np.testing.assert_allclose(x.sum(0).numpy(), x.numpy().sum(0), rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(x.sum(dim=(0, 1), dtype=pygrad.float64).item(), x.numpy().astype(np.float64).sum(),
+                               rtol=1e-9)
+    np.testing.assert_allclose(x.mean(1, keepdim=True).numpy(), x.numpy().mean(1, keepdims=True), rtol=1e-4, atol=1e-6)
+    values, indices = x.max(1)
+    np.testing.assert_array_equal(indices.numpy(), x.numpy().argmax(1))
+    assert pygrad.rand(300, 300, dtype=pygrad.float64).dtype == pygrad.float64

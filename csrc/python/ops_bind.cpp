@@ -31,8 +31,9 @@ py::object max_or_min(const Tensor& x, py::object dim, bool keepdim, bool is_max
   if (py::isinstance<Tensor>(dim)) return py::cast(is_max ? maximum(x, dim.cast<Tensor>()) : minimum(x, dim.cast<Tensor>()));
   std::pair<Tensor, Tensor> r;
   {
+    const int64_t d = dim.cast<int64_t>();
     ReleaseGilIfLarge gil(x.numel());
-    r = is_max ? max_dim(x, dim.cast<int64_t>(), keepdim) : min_dim(x, dim.cast<int64_t>(), keepdim);
+    r = is_max ? max_dim(x, d, keepdim) : min_dim(x, d, keepdim);
   }
   py::object type = py::module_::import("pygrad._C").attr(is_max ? "_max_result" : "_min_result");
   return type(r.first, r.second);
@@ -100,12 +101,15 @@ void bind_ops(py::module_& m) {
 
   // ---- reductions
   def_both(m, cls, "sum", [](const Tensor& x, py::object dim, bool keepdim, py::object dtype) {
-    ReleaseGilIfLarge gil(x.numel());
-    return sum(x, to_dims(dim, "sum"), keepdim, to_optional_dtype(dtype, "sum"));
+    Dims dims = to_dims(dim, "sum");
+    std::optional<DType> out_dtype = to_optional_dtype(dtype, "sum");
+    ReleaseGilIfLarge gil(x.numel());  // only after every Python argument is converted
+    return sum(x, dims, keepdim, out_dtype);
   }, py::arg("dim") = py::none(), py::arg("keepdim") = false, py::kw_only(), py::arg("dtype") = py::none());
   def_both(m, cls, "mean", [](const Tensor& x, py::object dim, bool keepdim) {
+    Dims dims = to_dims(dim, "mean");
     ReleaseGilIfLarge gil(x.numel());
-    return mean(x, to_dims(dim, "mean"), keepdim);
+    return mean(x, dims, keepdim);
   }, py::arg("dim") = py::none(), py::arg("keepdim") = false);
   def_both(m, cls, "amax", [](const Tensor& x, py::object dim, bool keepdim) {
     return amax(x, to_dims(dim, "amax"), keepdim);
@@ -206,8 +210,9 @@ void bind_ops(py::module_& m) {
     return tensor_result(eye(n, mm, to_dtype_arg(dtype, "eye")), requires_grad);
   });
   m.def("_rand", [](const Shape& shape, py::handle dtype, bool requires_grad) {
+    DType d = to_dtype_arg(dtype, "rand");
     ReleaseGilIfLarge gil(checked_numel(shape, "rand"));
-    Tensor t = rand(shape, to_dtype_arg(dtype, "rand"));
+    Tensor t = rand(shape, d);
     return t;
   });
   m.def("_randn", [](const Shape& shape, py::handle dtype, bool requires_grad) {
