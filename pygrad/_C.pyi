@@ -839,11 +839,14 @@ def cross_entropy(
     reduction: str = "mean",
     ignore_index: int = -100,
     label_smoothing: float = 0.0,
+    weight: Optional[Tensor] = None,
 ) -> Tensor:
     """Cross entropy of logits against int64 class indices (log_softmax + nll_loss)."""
 
-def nll_loss(input: Tensor, target: Tensor, reduction: str = "mean", ignore_index: int = -100) -> Tensor:
-    """Negative log likelihood of log-probabilities against int64 class indices."""
+def nll_loss(
+    input: Tensor, target: Tensor, reduction: str = "mean", ignore_index: int = -100, weight: Optional[Tensor] = None
+) -> Tensor:
+    """Negative log likelihood of log-probabilities against int64 class indices, optionally class-weighted."""
 
 def binary_cross_entropy_with_logits(
     input: Tensor,
@@ -940,7 +943,107 @@ def _randn(size: Sequence[int], dtype: dtype, requires_grad: _bool, /) -> Tensor
 def _randint(low: int, high: int, size: Sequence[int], dtype: dtype, /) -> Tensor:
     """Random integers in [low, high) (backs pygrad.randint)."""
 
-# NOTE: the binding takes the C++ enum pygrad::DType, which has no Python binding, so every call
-# currently fails with TypeError; typed here with the dtype the parameter is meant to take.
-def _bernoulli_mask(size: Sequence[int], keep_probability: float, dtype: dtype, /) -> Tensor:
-    """Random 0/1 mask, 1 with probability keep_probability (intended for dropout)."""
+def _bernoulli_mask(shape: Sequence[int], keep_probability: float, dtype: dtype) -> Tensor:
+    """Bool keep-mask from the seeded generator: True with probability keep_probability (dropout's mask)."""
+
+
+_IntOrPair: TypeAlias = int | Sequence[int]
+
+def conv2d(
+    input: Tensor,
+    weight: Tensor,
+    bias: Optional[Tensor] = None,
+    stride: _IntOrPair = 1,
+    padding: _IntOrPair | str = 0,
+    dilation: _IntOrPair = 1,
+    groups: int = 1,
+) -> Tensor:
+    """2-D convolution of NCHW (or CHW) input with [O, C/groups, kh, kw] weight, PyTorch semantics."""
+
+def max_pool2d(
+    input: Tensor,
+    kernel_size: _IntOrPair,
+    stride: Optional[_IntOrPair] = None,
+    padding: _IntOrPair = 0,
+    dilation: _IntOrPair = 1,
+    ceil_mode: _bool = False,
+    return_indices: _bool = False,
+) -> Any:
+    """2-D max pooling; with return_indices a (values, flat indices) tuple."""
+
+def max_pool2d_with_indices(
+    input: Tensor,
+    kernel_size: _IntOrPair,
+    stride: Optional[_IntOrPair] = None,
+    padding: _IntOrPair = 0,
+    dilation: _IntOrPair = 1,
+    ceil_mode: _bool = False,
+) -> tuple[Tensor, Tensor]:
+    """2-D max pooling returning (values, flat indices within each plane)."""
+
+def avg_pool2d(
+    input: Tensor,
+    kernel_size: _IntOrPair,
+    stride: Optional[_IntOrPair] = None,
+    padding: _IntOrPair = 0,
+    ceil_mode: _bool = False,
+    count_include_pad: _bool = True,
+    divisor_override: Optional[int] = None,
+) -> Tensor:
+    """2-D average pooling."""
+
+def adaptive_avg_pool2d(input: Tensor, output_size: Optional[int] | Sequence[Optional[int]]) -> Tensor:
+    """Average pooling to a fixed output size (None keeps that input dimension)."""
+
+def batch_norm(
+    input: Tensor,
+    running_mean: Optional[Tensor],
+    running_var: Optional[Tensor],
+    weight: Optional[Tensor] = None,
+    bias: Optional[Tensor] = None,
+    training: _bool = False,
+    momentum: float = 0.1,
+    eps: float = 1e-5,
+) -> Tensor:
+    """Batch normalisation over [N, C, *]; in training, updates the running statistics in place."""
+
+def layer_norm(
+    input: Tensor,
+    normalized_shape: int | Sequence[int],
+    weight: Optional[Tensor] = None,
+    bias: Optional[Tensor] = None,
+    eps: float = 1e-5,
+) -> Tensor:
+    """Layer normalisation over the trailing normalized_shape dimensions."""
+
+def embedding(input: Tensor, weight: Tensor, padding_idx: Optional[int] = None) -> Tensor:
+    """Rows of weight at the int64 indices of input; padding_idx's row gets no gradient."""
+
+def cpu_peak_gflops(threads: int) -> float:
+    """Measured float32 FMA peak of this machine in GFLOP/s on `threads` threads."""
+
+def _optimizer_step(
+    kind: str,
+    params: Sequence[Tensor],
+    grads: Sequence[Tensor],
+    state: Sequence[Sequence[Tensor]],
+    steps: Sequence[int],
+    aux: Sequence[float],
+    lr: float,
+    weight_decay: float,
+    momentum: float,
+    dampening: float,
+    beta1: float,
+    beta2: float,
+    eps: float,
+    alpha: float,
+    rho: float,
+    lr_decay: float,
+    momentum_decay: float,
+    nesterov: _bool,
+    maximize: _bool,
+    amsgrad: _bool,
+    centered: _bool,
+    decoupled_weight_decay: _bool,
+) -> None:
+    """One fused in-place optimizer update over a parameter group (pygrad.optim calls it once per group)."""
