@@ -34,6 +34,13 @@ from pygrad.nn.modules import (
     Tanh,
 )
 from pygrad.nn.parameter import Parameter
+from pygrad.nn.transfer import (
+    LoadReport,
+    find_head,
+    fine_tuning_groups,
+    load_pretrained,
+    replace_head,
+)
 
 __all__ = [
     "GELU",
@@ -51,6 +58,7 @@ __all__ = [
     "LayerNorm",
     "LeakyReLU",
     "Linear",
+    "LoadReport",
     "LogSoftmax",
     "MSELoss",
     "MaxPool2d",
@@ -64,8 +72,12 @@ __all__ = [
     "Sigmoid",
     "Softmax",
     "Tanh",
+    "find_head",
+    "fine_tuning_groups",
     "functional",
     "init",
+    "load_pretrained",
+    "replace_head",
     "utils",
 ]
 

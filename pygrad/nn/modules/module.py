@@ -331,6 +331,16 @@ class Module:
         """Makes every parameter trainable again."""
         return self.requires_grad_(True)
 
+    def replace_head(self, new_head=None, name=None, num_classes=None):
+        """Replaces the last layer with parameters (or the submodule ``name``); returns the new head.
+
+        With no new_head: a freshly initialised layer of the same class and shapes, or
+        ``nn.Linear(in_features, num_classes)``. See ``pygrad.nn.replace_head``.
+        """
+        from pygrad.nn.transfer import replace_head
+
+        return replace_head(self, new_head=new_head, name=name, num_classes=num_classes)
+
     def zero_grad(self, set_to_none=True):
         """Clears the gradients of all parameters (sets them to None, or to zeros with set_to_none=False)."""
         for p in self.parameters():
