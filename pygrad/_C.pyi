@@ -881,6 +881,12 @@ def set_num_threads(num: int, /) -> None:
 def get_num_threads() -> int:
     """Number of threads used by CPU kernels."""
 
+def _allocator_stats() -> dict[str, int]:
+    """The CPU buffer cache: cached_bytes, cached_blocks, limit_bytes, hits, misses."""
+
+def _empty_cache() -> None:
+    """Returns every cached CPU buffer to the system."""
+
 def manual_seed(seed: int, /) -> None:
     """Seeds the random generator (the value is taken modulo 2**64)."""
 
@@ -948,6 +954,9 @@ def _bernoulli_mask(shape: Sequence[int], keep_probability: float, dtype: dtype)
 
 
 _IntOrPair: TypeAlias = int | Sequence[int]
+
+def linear(input: Tensor, weight: Tensor, bias: Optional[Tensor] = None) -> Tensor:
+    """input [N, in] @ weight [out, in].T + bias [out] as one op (other shapes: matmul and add)."""
 
 def conv2d(
     input: Tensor,

@@ -41,6 +41,22 @@ void accumulate_into_leaf(Node& node, Tensor grad, bool create_graph) {
     // The leaf owns its .grad: adopt the tensor only when nothing else can see its memory.
     const bool exclusive = grad.impl_ptr().use_count() == 1 && grad.storage().use_count() == 1 &&
                            grad.is_contiguous() && !grad.is_view();
+    // A contiguous view spanning a buffer nothing else holds (the transpose of a fresh matmul result):
+    // adopt the buffer under a plain tensor of its own instead of copying it.
+    const bool sole_view = !exclusive && !create_graph && grad.is_view() && grad.impl_ptr().use_count() == 1 &&
+                           grad.storage().use_count() == 1 &&
+                           grad.is_contiguous() && grad.offset() == 0 &&
+                           static_cast<size_t>(grad.numel()) * grad.element_size() == grad.storage()->nbytes();
+    if (sole_view) {
+      auto impl = std::make_shared<TensorImpl>();
+      impl->storage = grad.storage();
+      impl->shape = grad.shape();
+      impl->strides = contiguous_strides(grad.shape());
+      impl->dtype = grad.dtype();
+      impl->version = std::make_shared<VersionCounter>();
+      leaf.set_grad(Tensor(std::move(impl)));
+      return;
+    }
     leaf.set_grad(exclusive || create_graph ? grad : clone(grad));
   } else if (create_graph || existing.requires_grad()) {
     leaf.set_grad(add(existing, grad));

@@ -85,7 +85,7 @@ Tensor sum_to(const Tensor& grad, const Shape& shape) {
 
 namespace {
 
-// ---- unary: saved {x, result}, scalars {a, b}
+// ---- unary: saved {x, result} (only the slots a rule reads are filled: see unary_saved_needs), scalars {a, b}
 PG_DERIVATIVE(neg) { return {neg(c.grad())}; }
 PG_DERIVATIVE(abs) { return {mul(c.grad(), sign(c.saved(0)))}; }
 PG_DERIVATIVE(sign) { return {zeros(c.grad().shape(), c.grad().dtype())}; }
@@ -136,14 +136,14 @@ PG_DERIVATIVE(clamp) {
   return {mul(c.grad(), logical_and(ge(x, scalar(c.scalar(0))), le(x, scalar(c.scalar(1)))))};
 }
 
-// ---- binary: saved {a, b, result}; each grad summed back to its input's shape
+// ---- binary: saved {a, b, result} (result only for pow); each grad summed back to its input's shape
+// add / sub: shapes {a, b} only
 PG_DERIVATIVE(add) {
-  return {c.needs(0) ? sum_to(c.grad(), c.saved(0).shape()) : Tensor(),
-          c.needs(1) ? sum_to(c.grad(), c.saved(1).shape()) : Tensor()};
+  return {c.needs(0) ? sum_to(c.grad(), c.shape(0)) : Tensor(), c.needs(1) ? sum_to(c.grad(), c.shape(1)) : Tensor()};
 }
 PG_DERIVATIVE(sub) {
-  return {c.needs(0) ? sum_to(c.grad(), c.saved(0).shape()) : Tensor(),
-          c.needs(1) ? sum_to(neg(c.grad()), c.saved(1).shape()) : Tensor()};
+  return {c.needs(0) ? sum_to(c.grad(), c.shape(0)) : Tensor(),
+          c.needs(1) ? sum_to(neg(c.grad()), c.shape(1)) : Tensor()};
 }
 PG_DERIVATIVE(mul) {
   Tensor a = c.saved(0), b = c.saved(1);
@@ -200,11 +200,27 @@ Grads extreme_rule(BackwardContext& c) {
 PG_DERIVATIVE(amax) { return extreme_rule(c); }
 PG_DERIVATIVE(amin) { return extreme_rule(c); }
 
+// x @ y, laid out like `like`: when like is a transposed contiguous matrix (the W.T of x @ W.T), computed as
+// (y.T @ x.T).T so the transpose's own backward hands the leaf a contiguous gradient it adopts without a copy.
+Tensor product_like(const Tensor& x, const Tensor& y, const Tensor& like) {
+  const bool transposed = like.dim() == 2 && like.shape()[0] > 1 && like.shape()[1] > 1 && like.strides()[0] == 1 &&
+                          like.strides()[1] == like.shape()[0];
+  if (!transposed || x.dim() != 2 || y.dim() != 2) return matmul(x, y);
+  return transpose(matmul(transpose(y, 0, 1), transpose(x, 0, 1)), 0, 1);
+}
+
 // matmul: saved {a [..., m, k], b [..., k, n]}; grad [..., m, n]
 PG_DERIVATIVE(matmul) {
   Tensor a = c.saved(0), b = c.saved(1);
-  return {c.needs(0) ? sum_to(matmul(c.grad(), transpose(b, -1, -2)), a.shape()) : Tensor(),
-          c.needs(1) ? sum_to(matmul(transpose(a, -1, -2), c.grad()), b.shape()) : Tensor()};
+  return {c.needs(0) ? sum_to(product_like(c.grad(), transpose(b, -1, -2), a), a.shape()) : Tensor(),
+          c.needs(1) ? sum_to(product_like(transpose(a, -1, -2), c.grad(), b), b.shape()) : Tensor()};
+}
+
+// linear: saved {x [N, in], weight [out, in]}; grad [N, out]; bias [out]
+PG_DERIVATIVE(linear) {
+  Tensor x = c.saved(0), w = c.saved(1);
+  return {c.needs(0) ? matmul(c.grad(), w) : Tensor(), c.needs(1) ? matmul(transpose(c.grad(), 0, 1), x) : Tensor(),
+          c.needs(2) ? sum(c.grad(), {0}) : Tensor()};
 }
 
 // ---- indexing
@@ -235,6 +251,8 @@ PG_DERIVATIVE(index_add) {
 PG_DERIVATIVE(cross_entropy) {
   Tensor logits = c.saved(0), target = c.saved(1);
   const double smoothing = c.scalar(0);
+  // No graph being built (no create_graph): the same formula in one fused pass.
+  if (!is_grad_enabled()) return {cross_entropy_backward(c.grad(), logits, target, c.integer(0), smoothing)};
   const double classes = static_cast<double>(logits.shape()[1]);
   Tensor valid = ne(target, wrapped_scalar(c.integer(0)));
   Tensor safe_target = where(valid, target, zeros({}, DType::Int64));

@@ -12,6 +12,37 @@
 
 namespace pygrad {
 
+Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b) {
+  const bool fused = x.defined() && w.defined() && x.dim() == 2 && w.dim() == 2 && is_floating(x.dtype()) &&
+                     w.dtype() == x.dtype() && x.shape()[1] == w.shape()[1] && w.device() == x.device() &&
+                     (!b.defined() || (b.dim() == 1 && b.shape()[0] == w.shape()[0] && b.dtype() == x.dtype() &&
+                                       b.device() == x.device()));
+  if (!fused) {  // the composite raises the usual errors for mismatched operands
+    Tensor out = matmul(x, w.dim() > 1 ? transpose(w, -2, -1) : w);
+    return b.defined() ? add(out, b) : out;
+  }
+  const int64_t n = x.shape()[0], k = x.shape()[1], m = w.shape()[0];
+  Tensor out = Tensor::empty({n, m}, x.dtype(), x.device(), "linear");
+  KernelArgs args;
+  args.out[0] = out;
+  args.in[0] = x;
+  args.in[1] = w.make_view({k, m}, {w.strides()[1], w.strides()[0]}, w.offset());  // weight.T, no copy
+  run_kernel(OpId::matmul, args);
+  if (b.defined() && n * m > 0) {
+    KernelArgs bias_args;
+    bias_args.out[0] = out;
+    bias_args.in[0] = out;
+    bias_args.in[1] = b.make_view({n, m}, {0, b.strides()[0]}, b.offset());
+    run_kernel(OpId::add, bias_args);
+  }
+  if (should_record({&x, &w, &b})) {
+    auto node = make_node(OpId::linear, {&x, &w, &b});
+    node->saved = {save_input(x), save_input(w)};
+    out.set_history(node, 0);
+  }
+  return out;
+}
+
 namespace {
 
 constexpr int64_t kMaxWindowValue = (int64_t{1} << 31) - 1;

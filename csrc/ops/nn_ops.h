@@ -9,6 +9,10 @@
 
 namespace pygrad {
 
+// input [N, in] @ weight [out, in].T + bias [out] (or undefined) as one primitive: one node, no transposed
+// gradient to copy, the bias gradient a plain column sum. Other shapes and dtypes go through matmul and add.
+Tensor linear(const Tensor& input, const Tensor& weight, const Tensor& bias = Tensor());
+
 // input [N, C, H, W] (or [C, H, W]), weight [O, C / groups, kH, kW], bias [O] or undefined.
 Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias = Tensor(), const Dims& stride = {1},
               const Dims& padding = {0}, const Dims& dilation = {1}, int64_t groups = 1);

@@ -91,6 +91,25 @@ Tensor convert_raw(const Tensor& x, DType dtype) {
 // x in `dtype`, converting through the differentiable op when needed.
 Tensor as_dtype(const Tensor& x, DType dtype) { return x.dtype() == dtype ? x : to_dtype(x, dtype); }
 
+// What an elementwise op's derivative rule reads back (derivatives.cpp); the rest is not saved.
+struct SavedNeeds {
+  bool inputs;
+  bool result;
+};
+SavedNeeds unary_saved_needs(OpId op) {
+  switch (op) {
+    case OpId::neg:
+    case OpId::sign: return {false, false};
+    case OpId::exp:
+    case OpId::sqrt:
+    case OpId::rsqrt:
+    case OpId::sigmoid:
+    case OpId::tanh:
+    case OpId::relu: return {false, true};
+    default: return {true, false};
+  }
+}
+
 enum class UnaryKind { Float, Numeric };
 enum class BinaryKind { Arith, Divide, Compare };
 
@@ -111,7 +130,9 @@ Tensor unary_op(OpId op, UnaryKind kind, const Tensor& x, double a = 0, double b
   run_kernel(op, args);
   if (should_record({&x})) {
     auto node = make_node(op, {&x});
-    node->saved = {save_input(input), save_output(out)};
+    // Slots {x, result}, filled only for what the op's rule in derivatives.cpp reads.
+    const SavedNeeds needs = unary_saved_needs(op);
+    node->saved = {needs.inputs ? save_input(input) : SavedTensor{}, needs.result ? save_output(out) : SavedTensor{}};
     node->scalars = {a, b};
     out.set_history(node, 0);
   }
@@ -137,7 +158,11 @@ Tensor binary_op(OpId op, BinaryKind kind, const Tensor& a, const Tensor& b) {
   run_kernel(op, args);
   if (kind != BinaryKind::Compare && is_floating(compute) && should_record({&a, &b})) {
     auto node = make_node(op, {&a, &b});
-    node->saved = {save_input(ac), save_input(bc), save_output(out)};
+    if (op == OpId::add || op == OpId::sub) {
+      node->shapes = {a.shape(), b.shape()};  // their rules need only the shapes: no tensor is kept alive
+    } else {
+      node->saved = {save_input(ac), save_input(bc), op == OpId::pow ? save_output(out) : SavedTensor{}};
+    }
     out.set_history(node, 0);
   }
   return out;
@@ -159,21 +184,17 @@ DType result_type(const Tensor& a, const Tensor& b) {
 }
 
 // ---------------------------------------------------------------- factories
-Tensor wrapped_scalar(double value) {
-  Tensor t = full({}, value, DType::Float64);
+// A fresh 0-d tensor written directly (no kernel dispatch): Python scalars become one per operator call.
+template <class T>
+Tensor make_wrapped(DType dtype, T value) {
+  Tensor t = Tensor::empty({}, dtype, Device::CPU, "scalar");
+  *t.data<T>() = value;
   t.impl()->wrapped_number = true;
   return t;
 }
-Tensor wrapped_scalar(int64_t value) {
-  Tensor t = full_int({}, value, DType::Int64);
-  t.impl()->wrapped_number = true;
-  return t;
-}
-Tensor wrapped_scalar(bool value) {
-  Tensor t = full({}, value ? 1.0 : 0.0, DType::Bool);
-  t.impl()->wrapped_number = true;
-  return t;
-}
+Tensor wrapped_scalar(double value) { return make_wrapped<double>(DType::Float64, value); }
+Tensor wrapped_scalar(int64_t value) { return make_wrapped<int64_t>(DType::Int64, value); }
+Tensor wrapped_scalar(bool value) { return make_wrapped<bool>(DType::Bool, value); }
 
 Tensor empty(const Shape& shape, DType dtype, Device device) { return Tensor::empty(shape, dtype, device); }
 
@@ -783,6 +804,21 @@ Tensor cross_entropy_per_sample(const Tensor& logits_in, const Tensor& target, i
     node->ints = {ignore_index};
     out.set_history(node, 0);
   }
+  return out;
+}
+
+Tensor cross_entropy_backward(const Tensor& grad, const Tensor& logits, const Tensor& target, int64_t ignore_index,
+                              double label_smoothing) {
+  Tensor x = contiguous(logits);
+  Tensor out = Tensor::empty(x.shape(), x.dtype(), x.device(), "cross_entropy");
+  KernelArgs args;
+  args.out[0] = out;
+  args.in[0] = x;
+  args.in[1] = target;
+  args.in[2] = grad.dtype() == x.dtype() ? grad : convert_raw(grad, x.dtype());
+  args.scalars[0] = label_smoothing;
+  args.ints[0] = ignore_index;
+  if (out.numel() > 0) run_kernel(OpId::cross_entropy_backward, args);
   return out;
 }
 

@@ -110,6 +110,10 @@ Tensor cross_entropy(const Tensor& input, const Tensor& target, const std::strin
                      int64_t ignore_index = -100, double label_smoothing = 0.0, const Tensor& weight = Tensor());
 Tensor cross_entropy_per_sample(const Tensor& logits, const Tensor& target, int64_t ignore_index,
                                 double label_smoothing);
+// d cross_entropy_per_sample / d logits times grad [N], in one pass; not recorded (the derivative rule uses it
+// only when no graph is being built, and the composite form otherwise).
+Tensor cross_entropy_backward(const Tensor& grad, const Tensor& logits, const Tensor& target, int64_t ignore_index,
+                              double label_smoothing);
 Tensor nll_loss(const Tensor& input, const Tensor& target, const std::string& reduction = "mean",
                 int64_t ignore_index = -100, const Tensor& weight = Tensor());
 Tensor binary_cross_entropy_with_logits(const Tensor& input, const Tensor& target, const std::string& reduction,

@@ -28,6 +28,10 @@ Shape to_shape_sequence(py::handle h, const char* op);
 Dims to_dims(py::handle h, const char* op);
 // A Tensor, a Python number (as a weak 0-d "wrapped" tensor), or array-like data (copied).
 Tensor to_operand(py::handle h, const char* op);
+// Hot-path conversions without pybind11's per-call type lookups: the Tensor inside a Python Tensor (or a
+// subclass such as Parameter), or nullptr for anything else; and a Tensor returned to Python.
+const Tensor* tensor_ptr(py::handle h);
+py::object to_python(Tensor t);
 Tensor tensor_from_numpy(py::array array, const char* op);
 py::array tensor_to_numpy(const Tensor& t, py::handle base);
 std::vector<IndexItem> to_index_items(py::handle index);

@@ -4,6 +4,7 @@
 
 #include "autograd/engine.h"
 #include "backend/cpu/cpu_features.h"
+#include "backend/cpu/gemm/gemm.h"
 #include "backend/cpu/peak.h"
 #include "backend/device_info.h"
 #include "backend/dispatch.h"
@@ -89,7 +90,35 @@ Dims to_dims(py::handle h, const char* op) {
   return to_shape_sequence(h, op);
 }
 
+namespace {
+const py::detail::type_info* tensor_type_info() {
+  static const py::detail::type_info* info = py::detail::get_type_info(typeid(Tensor), true);
+  return info;
+}
+}  // namespace
+
+const Tensor* tensor_ptr(py::handle h) {
+  const py::detail::type_info* info = tensor_type_info();
+  PyTypeObject* type = Py_TYPE(h.ptr());
+  if (type != info->type && !PyType_IsSubtype(type, info->type)) return nullptr;
+  // Tensor is the only pybind11 base of any subclass, so its value is the instance's first one.
+  auto* inst = reinterpret_cast<py::detail::instance*>(h.ptr());
+  return static_cast<const Tensor*>(inst->get_value_and_holder().value_ptr());
+}
+
+py::object to_python(Tensor t) {
+  auto copy = [](const void* p) -> void* { return new Tensor(*static_cast<const Tensor*>(p)); };
+  auto move = [](const void* p) -> void* {
+    return new Tensor(std::move(*const_cast<Tensor*>(static_cast<const Tensor*>(p))));
+  };
+  return py::reinterpret_steal<py::object>(py::detail::type_caster_generic::cast(
+      &t, py::return_value_policy::move, py::handle(), tensor_type_info(), copy, move));
+}
+
 Tensor to_operand(py::handle h, const char* op) {
+  if (const Tensor* t = tensor_ptr(h)) {
+    if (t->defined()) return *t;
+  }
   if (py::isinstance<Tensor>(h)) return h.cast<Tensor>();
   if (PyBool_Check(h.ptr())) return wrapped_scalar(h.ptr() == Py_True);
   if (PyLong_Check(h.ptr())) {
@@ -239,6 +268,17 @@ PYBIND11_MODULE(_C, m) {
     set_num_threads(n);
   });
   m.def("get_num_threads", [] { return get_num_threads(); });
+  m.def("_allocator_stats", [] {
+    AllocatorStats s = allocator_stats();
+    py::dict d;
+    d["cached_bytes"] = s.cached_bytes;
+    d["cached_blocks"] = s.cached_blocks;
+    d["limit_bytes"] = s.limit_bytes;
+    d["hits"] = s.hits;
+    d["misses"] = s.misses;
+    return d;
+  });
+  m.def("_empty_cache", &empty_cache);
   m.def("manual_seed", [](py::int_ seed) {
     unsigned long long value = PyLong_AsUnsignedLongLongMask(seed.ptr());
     manual_seed(static_cast<uint64_t>(value));
@@ -252,6 +292,38 @@ PYBIND11_MODULE(_C, m) {
     py::gil_scoped_release release;
     return cpu::cpu_peak_gflops(threads);
   }, py::arg("threads"));
+  m.def("_gemm_blocksizes", [](bool f64) {
+    const cpu::GemmBlocksizes b = cpu::gemm_blocksizes(f64);
+    py::dict d;
+    d["mr"] = b.mr, d["nr"] = b.nr, d["mc"] = b.mc, d["kc"] = b.kc, d["nc"] = b.nc;
+    return d;
+  }, py::arg("f64") = false);
+  // Test hook for the GEMM epilogue: act(a @ b + bias) on 2-D arrays of any strides (float32 or float64).
+  m.def("_gemm_bias_act", [](py::array a, py::array b, py::object bias, const std::string& act, int threads) {
+    auto run = [&](auto zero) -> py::array {
+      using T = decltype(zero);
+      PG_CHECK(a.ndim() == 2 && b.ndim() == 2 && a.shape(1) == b.shape(0) && a.dtype().is(py::dtype::of<T>()) &&
+                   b.dtype().is(py::dtype::of<T>()), ValueError, "_gemm_bias_act", "bad operands");
+      const int64_t m = a.shape(0), k = a.shape(1), n = b.shape(1), es = sizeof(T);
+      py::array_t<T> out({m, n});
+      const T* bp = nullptr;
+      int64_t bs = 1;
+      py::array bias_arr;
+      if (!bias.is_none()) {
+        bias_arr = bias.cast<py::array>();
+        PG_CHECK(bias_arr.ndim() == 1 && bias_arr.shape(0) == n && bias_arr.dtype().is(py::dtype::of<T>()), ValueError,
+                 "_gemm_bias_act", "bad bias");
+        bp = static_cast<const T*>(bias_arr.data());
+        bs = bias_arr.strides(0) / es;
+      }
+      const auto a_ = act == "relu" ? cpu::Activation::Relu : cpu::Activation::None;
+      cpu::gemm_bias_act(m, n, k, T(1), static_cast<const T*>(a.data()), a.strides(0) / es, a.strides(1) / es,
+                         static_cast<const T*>(b.data()), b.strides(0) / es, b.strides(1) / es, T(0),
+                         out.mutable_data(), n, 1, bp, bs, a_, threads);
+      return out;
+    };
+    return a.dtype().is(py::dtype::of<double>()) ? run(0.0) : run(0.0f);
+  }, py::arg("a"), py::arg("b"), py::arg("bias") = py::none(), py::arg("act") = "none", py::arg("threads") = 1);
   m.def("detected_cpu_capability", [] { return std::string(cpu::cpu_capability_name(cpu::detected_cpu_capability())); });
   m.def("set_cpu_capability", [](const std::string& name) {
     for (auto c : {cpu::CpuCapability::Portable, cpu::CpuCapability::Avx2, cpu::CpuCapability::Avx512})

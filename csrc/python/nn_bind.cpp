@@ -50,6 +50,12 @@ Dims conv_padding(py::handle padding, const Tensor& weight, const Dims& stride, 
 }  // namespace
 
 void bind_nn_ops(py::module_& m) {
+  m.def("linear", [](const Tensor& input, const Tensor& weight, py::handle bias) {
+    Tensor b = optional_tensor(bias);
+    ReleaseGilIfLarge gil(input.numel() + weight.numel());
+    return linear(input, weight, b);
+  }, py::arg("input"), py::arg("weight"), py::arg("bias") = py::none(),
+     "input @ weight.T + bias: one fused op (one graph node) for 2-d input and weight, matmul and add otherwise.");
   m.def("conv2d", [](const Tensor& input, const Tensor& weight, py::object bias, py::object stride, py::object padding,
                      py::object dilation, int64_t groups) {
     Dims s = window_arg(stride, "conv2d", "stride"), d = window_arg(dilation, "conv2d", "dilation");

@@ -69,14 +69,22 @@ void bind_ops(py::module_& m) {
   // ---- elementwise, generated from the registry
 #define PG_UNARY_OP(name, Functor, kind)                                   \
   def_both(m, cls, #name, [](const Tensor& x) {                            \
-    ReleaseGilIfLarge gil(x.numel());                                      \
-    return name(x);                                                        \
+    Tensor out;                                                            \
+    {                                                                      \
+      ReleaseGilIfLarge gil(x.numel());                                    \
+      out = name(x);                                                       \
+    }                                                                      \
+    return to_python(std::move(out));                                      \
   });
 #define PG_BINARY_OP(name, Functor, kind)                                  \
   def_both(m, cls, #name, [](py::handle a, py::handle b) {                 \
     Tensor ta = to_operand(a, #name), tb = to_operand(b, #name);           \
-    ReleaseGilIfLarge gil(std::max(ta.numel(), tb.numel()));               \
-    return name(ta, tb);                                                   \
+    Tensor out;                                                            \
+    {                                                                      \
+      ReleaseGilIfLarge gil(std::max(ta.numel(), tb.numel()));             \
+      out = name(ta, tb);                                                  \
+    }                                                                      \
+    return to_python(std::move(out));                                      \
   }, py::arg("other"));
 #include "core/op_list.def"
 

@@ -45,7 +45,14 @@ py::object binary_operator(const Tensor& self, py::handle other, bool reflected,
     ReleaseGilIfLarge gil(std::max(self.numel(), operand.numel()));
     result = reflected ? fn(operand, self) : fn(self, operand);
   }
-  return py::cast(result);
+  return to_python(std::move(result));
+}
+
+// self as a handle: no pybind11 type lookup per call (operators are the hottest bindings).
+const Tensor& self_tensor(py::handle self) {
+  const Tensor* t = tensor_ptr(self);
+  PG_CHECK(t && t->defined(), TypeError, "operator", "expected a Tensor, got ", std::string(py::str(py::type::of(self))));
+  return *t;
 }
 
 double scalar_value(const Tensor& t, const char* op) {
@@ -259,9 +266,9 @@ void bind_tensor(py::module_& m) {
       })
       .def("__rmatmul__", [](const Tensor& b, py::handle a) { return matmul(to_operand(a, "matmul"), b); });
 
-#define PG_BINARY_OPERATOR(pyname, fn, reflected)                                                         \
-  tensor.def(pyname, [](const Tensor& self, py::handle other) {                                           \
-    return binary_operator(self, other, reflected, [](const Tensor& a, const Tensor& b) { return fn; });  \
+#define PG_BINARY_OPERATOR(pyname, fn, reflected)                                                                      \
+  tensor.def(pyname, [](py::handle self, py::handle other) {                                                           \
+    return binary_operator(self_tensor(self), other, reflected, [](const Tensor& a, const Tensor& b) { return fn; });  \
   });
   PG_BINARY_OPERATOR("__add__", add(a, b), false)
   PG_BINARY_OPERATOR("__radd__", add(a, b), true)
@@ -287,7 +294,7 @@ void bind_tensor(py::module_& m) {
   // In-place operators return the same Python object (identity and hash survive `w -= lr * g`).
 #define PG_INPLACE_OPERATOR(pyname, fn)                                                                  \
   tensor.def(pyname, [](py::object self, py::handle other) -> py::object {                               \
-    py::object r = binary_operator(self.cast<const Tensor&>(), other, false,                             \
+    py::object r = binary_operator(self_tensor(self), other, false,                                      \
                                    [](const Tensor& a, const Tensor& b) { return fn; });                 \
     return r.is(py::handle(Py_NotImplemented)) ? r : self;                                               \
   });

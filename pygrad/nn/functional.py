@@ -54,10 +54,8 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
     return _C.nll_loss(input, target, reduction, ignore_index, weight)
 
 
-def linear(input, weight, bias=None):
-    """input @ weight.T + bias."""
-    out = input.matmul(weight.mT if weight.ndim > 1 else weight)
-    return out if bias is None else out + bias
+# input @ weight.T + bias: one fused op and one graph node for 2-d input and weight, matmul and add otherwise.
+linear = _C.linear
 
 
 # --------------------------------------------------------------------------- dropout

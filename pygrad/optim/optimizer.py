@@ -124,9 +124,14 @@ class Optimizer:
                 loss = closure()
         with no_grad():
             for group in self.param_groups:
-                params = [p for p in group["params"] if p.grad is not None and p.requires_grad]
+                params, grads = [], []
+                for p in group["params"]:
+                    grad = p.grad  # each read builds a new Python object: read it once
+                    if grad is not None and p.requires_grad:
+                        params.append(p)
+                        grads.append(grad)
                 if params:
-                    self._step_group(group, params, [p.grad for p in params])
+                    self._step_group(group, params, grads)
         return loss
 
     # ---- the subclass interface

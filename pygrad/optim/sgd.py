@@ -53,14 +53,19 @@ class SGD(Optimizer):
         # PyTorch's SGD keeps no step count: only a momentum buffer, created from the first gradient.
         momentum = group["momentum"]
         buffers, steps = [], []
-        for p in params:
-            state = self.state.setdefault(p, {}) if momentum != 0 else {}
-            fresh = momentum != 0 and "momentum_buffer" not in state
-            if fresh:
-                state["momentum_buffer"] = zeros_like(p)
-            if momentum != 0:
-                buffers.append(state["momentum_buffer"])
-            steps.append(1 if fresh or momentum == 0 else 2)
+        if momentum == 0:
+            steps = [1] * len(params)
+        else:
+            all_state = self.state
+            for p in params:
+                state = all_state.get(p)
+                if state is None:
+                    state = all_state[p] = {}
+                buffer = state.get("momentum_buffer")
+                steps.append(2 if buffer is not None else 1)
+                if buffer is None:
+                    buffer = state["momentum_buffer"] = zeros_like(p)
+                buffers.append(buffer)
         _C._optimizer_step(
             "sgd",
             params,

@@ -68,6 +68,8 @@ class Module:
         )
 
     def __call__(self, *args, **kwargs):
+        if not self._forward_pre_hooks and not self._forward_hooks:  # the common case: no hook lists to copy
+            return self.forward(*args, **kwargs)
         for hook in list(self._forward_pre_hooks.values()):
             result = hook(self, args)
             if result is not None:
@@ -191,8 +193,9 @@ class Module:
         # Only called when normal lookup fails: parameters, buffers and submodules live in dicts.
         d = self.__dict__
         for store in ("_parameters", "_buffers", "_modules"):
-            if store in d and name in d[store]:
-                return d[store][name]
+            values = d.get(store)
+            if values is not None and name in values:
+                return values[name]
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
     def __delattr__(self, name):

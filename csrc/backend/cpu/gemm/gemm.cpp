@@ -46,9 +46,14 @@ template <typename T>
 using MicroKernel = void (*)(int64_t, const T*, const T*, T*, int64_t, T, T);
 
 template <typename T>
+using EdgeKernel = void (*)(int64_t, const T*, const T*, T*, int64_t, T, T, int, int);
+
+template <typename T>
 struct GemmPlan {
   MicroKernel<T> micro;
   int mr, nr, mc, kc, nc;
+  EdgeKernel<T> edge;  // partial tiles straight into C; null: compute into a temporary tile and merge
+  void (*pack_kcontig)(T*, const T*, int64_t, int, int64_t, int64_t);  // transposing pack; null: generic
 };
 
 struct IsaKernels {
@@ -89,7 +94,7 @@ const BlockTableRow& blocks_for(CpuCapability isa) {
 
 template <typename T>
 GemmPlan<T> make_plan(MicroKernel<T> micro, gemm_detail::MicroTile tile, CacheBlocks blocks) {
-  GemmPlan<T> plan{micro, tile.mr, tile.nr, blocks.mc, blocks.kc, blocks.nc};
+  GemmPlan<T> plan{micro, tile.mr, tile.nr, blocks.mc, blocks.kc, blocks.nc, nullptr, nullptr};
   plan.mc = std::max(plan.mr, plan.mc / plan.mr * plan.mr);
   plan.nc = std::max(plan.nr, plan.nc / plan.nr * plan.nr);
   return plan;
@@ -101,7 +106,10 @@ GemmPlan<T> plan_for(CpuCapability c);
 template <>
 GemmPlan<float> plan_for<float>(CpuCapability c) {
   const IsaKernels& k = kernels_for(c);
-  return make_plan<float>(k.set.f32, k.set.f32_tile, blocks_for(k.isa).f32);
+  GemmPlan<float> plan = make_plan<float>(k.set.f32, k.set.f32_tile, blocks_for(k.isa).f32);
+  plan.edge = k.set.f32_edge;
+  plan.pack_kcontig = k.set.f32_pack_kcontig;
+  return plan;
 }
 
 template <>
@@ -141,6 +149,15 @@ class ScratchBuffer {
 thread_local ScratchBuffer t_pack_scratch;
 
 template <typename T>
+struct GemmEpilogue {
+  const T* bias = nullptr;  // bias[j * bias_stride] added to column j (row j when on_rows)
+  int64_t bias_stride = 1;
+  bool on_rows = false;     // the problem was transposed: the bias follows C's rows
+  Activation act = Activation::None;
+  bool active() const { return bias != nullptr || act != Activation::None; }
+};
+
+template <typename T>
 struct GemmArgs {
   int64_t m, n, k;
   T alpha;
@@ -151,6 +168,7 @@ struct GemmArgs {
   T beta;
   T* c;
   int64_t c_rs, c_cs;
+  GemmEpilogue<T> epi;
 };
 
 int64_t ceil_div(int64_t x, int64_t y) { return (x + y - 1) / y; }
@@ -165,22 +183,74 @@ void team_barrier(int team) {
 #endif
 }
 
+// Epilogue on a finished tile of C (rows row0.., columns col0.. of the whole problem): bias, then activation.
 template <typename T>
-void scale_c(const GemmArgs<T>& g) {
-  if (g.beta == T(1)) return;
-  for (int64_t i = 0; i < g.m; ++i) {
-    T* row = g.c + i * g.c_rs;
-    if (g.beta == T(0)) {
-      for (int64_t j = 0; j < g.n; ++j) row[j * g.c_cs] = T(0);
-    } else {
-      for (int64_t j = 0; j < g.n; ++j) row[j * g.c_cs] *= g.beta;
+void apply_epilogue(const GemmEpilogue<T>& epi, int64_t row0, int64_t col0, int64_t mr_eff, int64_t nr_eff, T* c,
+                    int64_t c_rs, int64_t c_cs) {
+  for (int64_t i = 0; i < mr_eff; ++i) {
+    T* row = c + i * c_rs;
+    const T row_bias = epi.bias != nullptr && epi.on_rows ? epi.bias[(row0 + i) * epi.bias_stride] : T(0);
+    for (int64_t j = 0; j < nr_eff; ++j) {
+      T v = row[j * c_cs];
+      if (epi.bias != nullptr) v += epi.on_rows ? row_bias : epi.bias[(col0 + j) * epi.bias_stride];
+      if (epi.act == Activation::Relu) v = v > T(0) ? v : T(0);
+      row[j * c_cs] = v;
     }
   }
 }
 
-// Small problems: no packing, no threads; each C(i,j) still sums its k products in order.
+template <typename T>
+void scale_c(const GemmArgs<T>& g) {
+  for (int64_t i = 0; i < g.m; ++i) {
+    T* row = g.c + i * g.c_rs;
+    if (g.beta == T(0)) {
+      for (int64_t j = 0; j < g.n; ++j) row[j * g.c_cs] = T(0);
+    } else if (g.beta != T(1)) {
+      for (int64_t j = 0; j < g.n; ++j) row[j * g.c_cs] *= g.beta;
+    }
+  }
+  if (g.epi.active()) apply_epilogue(g.epi, 0, 0, g.m, g.n, g.c, g.c_rs, g.c_cs);
+}
+
+template <typename T>
+void store_c(T* c, T beta, T alpha, T acc) {
+  *c = beta == T(0) ? alpha * acc : beta * *c + alpha * acc;
+}
+
+// C(i,j) as a dot product along contiguous k (a_cs == b_rs == 1): 16 partial sums in fixed lanes, then
+// summed in a fixed order, so each element's result depends only on its inputs.
+template <typename T>
+void gemm_dot(const GemmArgs<T>& g) {
+  constexpr int kLanes = 16;
+  const int64_t k = g.k;
+  const int64_t k_main = k / kLanes * kLanes;
+  // i, j loops: one output element per dot product; B columns are rows of B^T in memory.
+  for (int64_t i = 0; i < g.m; ++i) {
+    const T* a_row = g.a + i * g.a_rs;
+    for (int64_t j = 0; j < g.n; ++j) {
+      const T* b_col = g.b + j * g.b_cs;
+      T lanes[kLanes] = {};
+      for (int64_t p = 0; p < k_main; p += kLanes) {
+        for (int l = 0; l < kLanes; ++l) lanes[l] += a_row[p + l] * b_col[p + l];
+      }
+      for (int64_t p = k_main; p < k; ++p) lanes[p - k_main] += a_row[p] * b_col[p];
+      for (int w = kLanes / 2; w >= 1; w /= 2) {
+        for (int l = 0; l < w; ++l) lanes[l] += lanes[l + w];
+      }
+      store_c(g.c + i * g.c_rs + j * g.c_cs, g.beta, g.alpha, lanes[0]);
+    }
+  }
+}
+
+// Small problems and matrix-vector products: no packing, no threads; each C(i,j) sums its k products in a fixed
+// order (rank-1 updates of a row chunk, or a lane-split dot product when k is contiguous in both operands).
 template <typename T>
 void gemm_direct(const GemmArgs<T>& g) {
+  if (g.a_cs == 1 && g.b_rs == 1 && g.k >= 32) {
+    gemm_dot(g);
+    if (g.epi.active()) apply_epilogue(g.epi, 0, 0, g.m, g.n, g.c, g.c_rs, g.c_cs);
+    return;
+  }
   constexpr int64_t kChunk = 256;
   const int64_t n = g.n;
   const int64_t k = g.k;
@@ -212,6 +282,7 @@ void gemm_direct(const GemmArgs<T>& g) {
       } else {
         for (int64_t j = 0; j < w; ++j) c_out[j * c_cs] = g.beta * c_out[j * c_cs] + g.alpha * acc[j];
       }
+      if (g.epi.active()) apply_epilogue(g.epi, i, j0, 1, w, c_out, g.c_rs, c_cs);
     }
   }
 }
@@ -299,10 +370,22 @@ void merge_tile(const T* tmp, int nr, int64_t mr_eff, int64_t nr_eff, T* c, int6
   }
 }
 
-// Macro-kernel: C block (mc_cur rows) x columns [j0, j1) of the packed panel.
+// Packs one sliver, through the ISA's transposing pack when the source lines run along k.
+template <typename T>
+void pack_any(const GemmPlan<T>& plan, T* dst, const T* src, int64_t valid, int w, int64_t kc, int64_t s_i,
+              int64_t s_p) {
+  if (plan.pack_kcontig != nullptr && s_p == 1 && s_i != 1 && w <= 32) {
+    plan.pack_kcontig(dst, src, valid, w, kc, s_i);
+  } else {
+    pack_sliver(dst, src, valid, w, kc, s_i, s_p);
+  }
+}
+
+// Macro-kernel: C block (mc_cur rows from row0) x columns [j0, j1) of the packed panel starting at column col0.
 template <typename T>
 void macro_kernel(const GemmPlan<T>& plan, int64_t kc, int64_t mc_cur, int64_t nc_cur, int64_t j0, int64_t j1,
-                  const T* ap, const T* bp, T* c, int64_t c_rs, int64_t c_cs, T alpha, T beta) {
+                  const T* ap, const T* bp, T* c, int64_t c_rs, int64_t c_cs, T alpha, T beta,
+                  const GemmEpilogue<T>* epi, int64_t row0, int64_t col0) {
   alignas(kAlign) T tmp[kMaxTileElems];
   const int mr = plan.mr;
   const int nr = plan.nr;
@@ -317,10 +400,14 @@ void macro_kernel(const GemmPlan<T>& plan, int64_t kc, int64_t mc_cur, int64_t n
       T* c_tile = c + ir * c_rs + jr * c_cs;
       if (mr_eff == mr && nr_eff == nr && c_cs == 1) {
         plan.micro(kc, a_sliver, b_sliver, c_tile, c_rs, alpha, beta);
+      } else if (plan.edge != nullptr && c_cs == 1) {
+        plan.edge(kc, a_sliver, b_sliver, c_tile, c_rs, alpha, beta, static_cast<int>(mr_eff),
+                  static_cast<int>(nr_eff));
       } else {
         plan.micro(kc, a_sliver, b_sliver, tmp, nr, alpha, T(0));
         merge_tile(tmp, nr, mr_eff, nr_eff, c_tile, c_rs, c_cs, beta);
       }
+      if (epi != nullptr) apply_epilogue(*epi, row0 + ir, col0 + jr, mr_eff, nr_eff, c_tile, c_rs, c_cs);
     }
   }
 }
@@ -394,7 +481,7 @@ void gemm_packed(const GemmPlan<T>& plan, const GemmArgs<T>& g, T* pack, PackLay
       // B packing: each thread packs its share of the panel's NR slivers.
       for (int64_t t = panel_tiles * tid / team; t < panel_tiles * (tid + 1) / team; ++t) {
         const int64_t col = t * nr;
-        pack_sliver(bp + col * kc, g.b + pc * g.b_rs + (jc + col) * g.b_cs, std::min<int64_t>(nr, nc_cur - col), nr,
+        pack_any(plan, bp + col * kc, g.b + pc * g.b_rs + (jc + col) * g.b_cs, std::min<int64_t>(nr, nc_cur - col), nr,
                     kc, g.b_cs, g.b_rs);
       }
       team_barrier(team);
@@ -405,11 +492,12 @@ void gemm_packed(const GemmPlan<T>& plan, const GemmArgs<T>& g, T* pack, PackLay
         const int64_t mc_cur = std::min<int64_t>(plan.mc, row_hi - ic);
         // A packing: MR-row slivers, each contiguous in k as the micro-kernel reads it.
         for (int64_t ir = 0; ir < mc_cur; ir += mr) {
-          pack_sliver(ap + ir * kc, g.a + (ic + ir) * g.a_rs + pc * g.a_cs, std::min<int64_t>(mr, mc_cur - ir), mr,
+          pack_any(plan, ap + ir * kc, g.a + (ic + ir) * g.a_rs + pc * g.a_cs, std::min<int64_t>(mr, mc_cur - ir), mr,
                       kc, g.a_rs, g.a_cs);
         }
+        const GemmEpilogue<T>* epi = g.epi.active() && pc + kc >= g.k ? &g.epi : nullptr;
         macro_kernel(plan, kc, mc_cur, nc_cur, j0, j1, ap, bp, g.c + ic * g.c_rs + jc * g.c_cs, g.c_rs, g.c_cs,
-                     g.alpha, beta);
+                     g.alpha, beta, epi, ic, jc);
       }
     }
   }
@@ -433,6 +521,14 @@ int choose_team(int num_threads, const GemmArgs<T>& g, int mr, int nr) {
 #endif
 }
 
+// C^T = B^T A^T: the same problem with the roles of rows and columns exchanged (bias then follows rows).
+template <typename T>
+GemmArgs<T> transposed(const GemmArgs<T>& g) {
+  GemmArgs<T> t{g.n, g.m, g.k, g.alpha, g.b, g.b_cs, g.b_rs, g.a, g.a_cs, g.a_rs, g.beta, g.c, g.c_cs, g.c_rs, g.epi};
+  t.epi.on_rows = !g.epi.on_rows;
+  return t;
+}
+
 template <typename T>
 void gemm_impl(GemmArgs<T> g, int num_threads) {
   if (g.m <= 0 || g.n <= 0) return;
@@ -442,14 +538,20 @@ void gemm_impl(GemmArgs<T> g, int num_threads) {
   }
   if (g.c_cs != 1 && g.c_rs == 1) {
     // Column-major C: compute C^T = B^T A^T so the micro-kernel writes contiguous rows.
-    g = GemmArgs<T>{g.n, g.m, g.k, g.alpha, g.b, g.b_cs, g.b_rs, g.a, g.a_cs, g.a_rs, g.beta, g.c, g.c_cs, g.c_rs};
+    g = transposed(g);
   }
   const double work = static_cast<double>(g.m) * static_cast<double>(g.n) * static_cast<double>(g.k);
-  if (work < kDirectMaxWork) {
+  if (work < kDirectMaxWork || g.m == 1 || g.n == 1) {
+    // Matrix-vector: prefer the form whose k runs are contiguous (a dot product) or whose rows are (axpy).
+    if (g.n == 1 && !(g.a_cs == 1 && g.b_rs == 1)) g = transposed(g);
     gemm_direct(g);
     return;
   }
   const GemmPlan<T> plan = plan_for<T>(cpu_capability());
+  if (g.n < plan.nr / 2 && g.m > 2 * g.n) {
+    // Few columns: with exchanged roles the narrow side fills the MR rows of a tile instead of padding NR lanes.
+    g = transposed(g);
+  }
   const int team = choose_team(num_threads, g, plan.mr, plan.nr);
   const PackLayout layout = pack_layout(plan, g);
   const int64_t elems = layout.b_elems + team * layout.a_elems;
@@ -464,22 +566,57 @@ void gemm_impl(GemmArgs<T> g, int num_threads) {
   }
 }
 
+template <typename T>
+void gemm_entry(int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t a_rs, int64_t a_cs, const T* b,
+                int64_t b_rs, int64_t b_cs, T beta, T* c, int64_t c_rs, int64_t c_cs, const T* bias,
+                int64_t bias_stride, Activation act, int num_threads) {
+  GemmArgs<T> g{m, n, k, alpha, a, a_rs, a_cs, b, b_rs, b_cs, beta, c, c_rs, c_cs, GemmEpilogue<T>{}};
+  g.epi.bias = bias;
+  g.epi.bias_stride = bias_stride;
+  g.epi.act = act;
+  gemm_impl(g, num_threads);
+}
+
 }  // namespace
 
 void gemm(int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t a_row_stride, int64_t a_col_stride,
           const float* b, int64_t b_row_stride, int64_t b_col_stride, float beta, float* c, int64_t c_row_stride,
           int64_t c_col_stride, int num_threads) {
-  gemm_impl(GemmArgs<float>{m, n, k, alpha, a, a_row_stride, a_col_stride, b, b_row_stride, b_col_stride, beta, c,
-                            c_row_stride, c_col_stride},
-            num_threads);
+  gemm_entry<float>(m, n, k, alpha, a, a_row_stride, a_col_stride, b, b_row_stride, b_col_stride, beta, c,
+                    c_row_stride, c_col_stride, nullptr, 1, Activation::None, num_threads);
 }
 
 void gemm(int64_t m, int64_t n, int64_t k, double alpha, const double* a, int64_t a_row_stride,
           int64_t a_col_stride, const double* b, int64_t b_row_stride, int64_t b_col_stride, double beta, double* c,
           int64_t c_row_stride, int64_t c_col_stride, int num_threads) {
-  gemm_impl(GemmArgs<double>{m, n, k, alpha, a, a_row_stride, a_col_stride, b, b_row_stride, b_col_stride, beta,
-                             c, c_row_stride, c_col_stride},
-            num_threads);
+  gemm_entry<double>(m, n, k, alpha, a, a_row_stride, a_col_stride, b, b_row_stride, b_col_stride, beta, c,
+                     c_row_stride, c_col_stride, nullptr, 1, Activation::None, num_threads);
+}
+
+void gemm_bias_act(int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t a_row_stride,
+                   int64_t a_col_stride, const float* b, int64_t b_row_stride, int64_t b_col_stride, float beta,
+                   float* c, int64_t c_row_stride, int64_t c_col_stride, const float* bias, int64_t bias_stride,
+                   Activation act, int num_threads) {
+  gemm_entry<float>(m, n, k, alpha, a, a_row_stride, a_col_stride, b, b_row_stride, b_col_stride, beta, c,
+                    c_row_stride, c_col_stride, bias, bias_stride, act, num_threads);
+}
+
+void gemm_bias_act(int64_t m, int64_t n, int64_t k, double alpha, const double* a, int64_t a_row_stride,
+                   int64_t a_col_stride, const double* b, int64_t b_row_stride, int64_t b_col_stride, double beta,
+                   double* c, int64_t c_row_stride, int64_t c_col_stride, const double* bias, int64_t bias_stride,
+                   Activation act, int num_threads) {
+  gemm_entry<double>(m, n, k, alpha, a, a_row_stride, a_col_stride, b, b_row_stride, b_col_stride, beta, c,
+                     c_row_stride, c_col_stride, bias, bias_stride, act, num_threads);
+}
+
+GemmBlocksizes gemm_blocksizes(bool f64) {
+  const CpuCapability isa = cpu_capability();
+  if (f64) {
+    const GemmPlan<double> p = plan_for<double>(isa);
+    return GemmBlocksizes{p.mr, p.nr, p.mc, p.kc, p.nc};
+  }
+  const GemmPlan<float> p = plan_for<float>(isa);
+  return GemmBlocksizes{p.mr, p.nr, p.mc, p.kc, p.nc};
 }
 
 }  // namespace pygrad::cpu

@@ -18,4 +18,23 @@ void gemm(int64_t m, int64_t n, int64_t k, double alpha, const double* a, int64_
           int64_t a_col_stride, const double* b, int64_t b_row_stride, int64_t b_col_stride, double beta, double* c,
           int64_t c_row_stride, int64_t c_col_stride, int num_threads);
 
+// Epilogue applied to each finished tile of C, after alpha/beta: C(i,j) = act(C(i,j) + bias[j * bias_stride]).
+enum class Activation { None, Relu };
+
+// gemm() plus the epilogue; bias may be null (activation only). Same strides, threading and determinism rules.
+void gemm_bias_act(int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t a_row_stride,
+                   int64_t a_col_stride, const float* b, int64_t b_row_stride, int64_t b_col_stride, float beta,
+                   float* c, int64_t c_row_stride, int64_t c_col_stride, const float* bias, int64_t bias_stride,
+                   Activation act, int num_threads);
+void gemm_bias_act(int64_t m, int64_t n, int64_t k, double alpha, const double* a, int64_t a_row_stride,
+                   int64_t a_col_stride, const double* b, int64_t b_row_stride, int64_t b_col_stride, double beta,
+                   double* c, int64_t c_row_stride, int64_t c_col_stride, const double* bias, int64_t bias_stride,
+                   Activation act, int num_threads);
+
+// The active ISA's register tile and cache blocks (for tests that sweep the block boundaries).
+struct GemmBlocksizes {
+  int mr, nr, mc, kc, nc;
+};
+GemmBlocksizes gemm_blocksizes(bool f64);
+
 }  // namespace pygrad::cpu

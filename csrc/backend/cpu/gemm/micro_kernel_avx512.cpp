@@ -11,48 +11,85 @@ constexpr int kMrF32 = 14;
 constexpr int kNrF32 = 32;
 constexpr int kMrF64 = 14;
 constexpr int kNrF64 = 16;
-constexpr int kPrefetchSteps = 16;  // k steps ahead that the packed A sliver is prefetched from L2
+constexpr int kPrefetchSteps = 16;   // k steps ahead that the packed A sliver is prefetched from L2
+constexpr int kPrefetchStepsB = 8;   // k steps ahead that the B sliver is prefetched (L1 misses when kc*nr*4 ~ L1)
+
+// MR x (16*NV) fp32 tile; Apanel(i,p) = a[p*kMrF32 + i] (slivers are always packed kMrF32 wide) and
+// Bpanel(p,j) = b[p*b_step + j] (64-byte aligned rows). Masked variants write only the first nr columns (edge tiles straight into C).
+template <int MR, int NV, bool Masked>
+inline void sgemm_tile(int64_t k, const float* __restrict a, const float* __restrict b, int64_t b_step,
+                       float* __restrict c, int64_t ldc, float alpha, float beta, __mmask16 m0, __mmask16 m1) {
+  __m512 acc[MR][NV];
+#pragma GCC unroll 14
+  for (int i = 0; i < MR; ++i) {
+#pragma GCC unroll 2
+    for (int v = 0; v < NV; ++v) acc[i][v] = _mm512_setzero_ps();
+  }
+  // k loop: one rank-1 update of the tile per step (MR*NV accumulators); the B sliver comes from L1, the A sliver
+  // streams from L2. Not unrolled: unrolling makes GCC interleave steps and spill accumulators.
+  for (int64_t p = 0; p < k; ++p) {
+    _mm_prefetch(reinterpret_cast<const char*>(a + kPrefetchSteps * kMrF32), _MM_HINT_T0);
+    _mm_prefetch(reinterpret_cast<const char*>(b + kPrefetchStepsB * b_step), _MM_HINT_T0);
+    __m512 bv[NV];
+#pragma GCC unroll 2
+    for (int v = 0; v < NV; ++v) bv[v] = _mm512_load_ps(b + 16 * v);
+#pragma GCC unroll 14
+    for (int i = 0; i < MR; ++i) {
+      const __m512 ai = _mm512_set1_ps(a[i]);
+#pragma GCC unroll 2
+      for (int v = 0; v < NV; ++v) acc[i][v] = _mm512_fmadd_ps(ai, bv[v], acc[i][v]);
+    }
+    a += kMrF32;
+    b += b_step;
+  }
+  const __m512 va = _mm512_set1_ps(alpha);
+  const __m512 vb = _mm512_set1_ps(beta);
+  const __mmask16 mask[2] = {m0, m1};
+#pragma GCC unroll 14
+  for (int i = 0; i < MR; ++i) {
+    float* row = c + i * ldc;
+#pragma GCC unroll 2
+    for (int v = 0; v < NV; ++v) {
+      __m512 r = alpha == 1.0f ? acc[i][v] : _mm512_mul_ps(va, acc[i][v]);
+      if (Masked) {
+        if (beta != 0.0f) r = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(mask[v], row + 16 * v), r);
+        _mm512_mask_storeu_ps(row + 16 * v, mask[v], r);
+      } else {
+        if (beta != 0.0f) r = _mm512_fmadd_ps(vb, _mm512_loadu_ps(row + 16 * v), r);
+        _mm512_storeu_ps(row + 16 * v, r);
+      }
+    }
+  }
+}
 
 void sgemm_14x32(int64_t k, const float* __restrict a, const float* __restrict b, float* __restrict c,
                  int64_t ldc, float alpha, float beta) {
-  __m512 acc[kMrF32][2];
-#pragma GCC unroll 14
-  for (int i = 0; i < kMrF32; ++i) {
-    acc[i][0] = _mm512_setzero_ps();
-    acc[i][1] = _mm512_setzero_ps();
-    _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc), _MM_HINT_T0);
-    _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc + 16), _MM_HINT_T0);
-  }
-  // k loop: one rank-1 update of the 14x32 tile held in 28 zmm accumulators; A and B stream from L1/L2.
-  for (int64_t p = 0; p < k; ++p) {
-    _mm_prefetch(reinterpret_cast<const char*>(a + kPrefetchSteps * kMrF32), _MM_HINT_T0);
-    const __m512 b0 = _mm512_loadu_ps(b);
-    const __m512 b1 = _mm512_loadu_ps(b + 16);
-#pragma GCC unroll 14
-    for (int i = 0; i < kMrF32; ++i) {
-      const __m512 ai = _mm512_set1_ps(a[i]);
-      acc[i][0] = _mm512_fmadd_ps(ai, b0, acc[i][0]);
-      acc[i][1] = _mm512_fmadd_ps(ai, b1, acc[i][1]);
-    }
-    a += kMrF32;
-    b += kNrF32;
-  }
-  const __m512 va = _mm512_set1_ps(alpha);
-  if (beta == 0.0f) {
-#pragma GCC unroll 14
-    for (int i = 0; i < kMrF32; ++i) {
-      _mm512_storeu_ps(c + i * ldc, _mm512_mul_ps(va, acc[i][0]));
-      _mm512_storeu_ps(c + i * ldc + 16, _mm512_mul_ps(va, acc[i][1]));
-    }
+  sgemm_tile<kMrF32, 2, false>(k, a, b, kNrF32, c, ldc, alpha, beta, 0xFFFF, 0xFFFF);
+}
+
+template <int MR>
+void sgemm_edge_rows(int64_t k, const float* a, const float* b, float* c, int64_t ldc, float alpha, float beta,
+                     int nr) {
+  const __mmask16 m0 = static_cast<__mmask16>(nr >= 16 ? 0xFFFF : (1u << nr) - 1);
+  const __mmask16 m1 = static_cast<__mmask16>(nr >= 32 ? 0xFFFF : nr <= 16 ? 0 : (1u << (nr - 16)) - 1);
+  if (nr <= 16) {
+    sgemm_tile<MR, 1, true>(k, a, b, kNrF32, c, ldc, alpha, beta, m0, m1);
+  } else if (nr == 32) {
+    sgemm_tile<MR, 2, false>(k, a, b, kNrF32, c, ldc, alpha, beta, m0, m1);
   } else {
-    const __m512 vb = _mm512_set1_ps(beta);
-#pragma GCC unroll 14
-    for (int i = 0; i < kMrF32; ++i) {
-      float* row = c + i * ldc;
-      _mm512_storeu_ps(row, _mm512_fmadd_ps(vb, _mm512_loadu_ps(row), _mm512_mul_ps(va, acc[i][0])));
-      _mm512_storeu_ps(row + 16, _mm512_fmadd_ps(vb, _mm512_loadu_ps(row + 16), _mm512_mul_ps(va, acc[i][1])));
-    }
+    sgemm_tile<MR, 2, true>(k, a, b, kNrF32, c, ldc, alpha, beta, m0, m1);
   }
+}
+
+// Any mr <= 14, nr <= 32 tile written straight into C (row stride ldc, unit column stride).
+void sgemm_edge(int64_t k, const float* a, const float* b, float* c, int64_t ldc, float alpha, float beta, int mr,
+                int nr) {
+  using Fn = void (*)(int64_t, const float*, const float*, float*, int64_t, float, float, int);
+  static constexpr Fn kByRows[kMrF32] = {
+      &sgemm_edge_rows<1>, &sgemm_edge_rows<2>,  &sgemm_edge_rows<3>,  &sgemm_edge_rows<4>,  &sgemm_edge_rows<5>,
+      &sgemm_edge_rows<6>, &sgemm_edge_rows<7>,  &sgemm_edge_rows<8>,  &sgemm_edge_rows<9>,  &sgemm_edge_rows<10>,
+      &sgemm_edge_rows<11>, &sgemm_edge_rows<12>, &sgemm_edge_rows<13>, &sgemm_edge_rows<14>};
+  kByRows[mr - 1](k, a, b, c, ldc, alpha, beta, nr);
 }
 
 void dgemm_14x16(int64_t k, const double* __restrict a, const double* __restrict b, double* __restrict c,
@@ -97,10 +134,63 @@ void dgemm_14x16(int64_t k, const double* __restrict a, const double* __restrict
   }
 }
 
+// In-register 16x16 transpose: r[t] = row t in, r[c] = column c out.
+inline void transpose16(__m512 r[16]) {
+  __m512 t[16], u[16];
+  for (int q = 0; q < 8; ++q) {
+    t[2 * q] = _mm512_unpacklo_ps(r[2 * q], r[2 * q + 1]);
+    t[2 * q + 1] = _mm512_unpackhi_ps(r[2 * q], r[2 * q + 1]);
+  }
+  for (int q = 0; q < 4; ++q) {
+    u[4 * q] = _mm512_shuffle_ps(t[4 * q], t[4 * q + 2], 0x44);
+    u[4 * q + 1] = _mm512_shuffle_ps(t[4 * q], t[4 * q + 2], 0xEE);
+    u[4 * q + 2] = _mm512_shuffle_ps(t[4 * q + 1], t[4 * q + 3], 0x44);
+    u[4 * q + 3] = _mm512_shuffle_ps(t[4 * q + 1], t[4 * q + 3], 0xEE);
+  }
+  // u[4q + c]: rows 4q..4q+3, lane L holds column 4L + c.
+  for (int c = 0; c < 4; ++c) {
+    t[c] = _mm512_shuffle_f32x4(u[c], u[4 + c], 0x88);       // columns c, c+8 of rows 0-7
+    t[4 + c] = _mm512_shuffle_f32x4(u[c], u[4 + c], 0xDD);   // columns c+4, c+12 of rows 0-7
+    t[8 + c] = _mm512_shuffle_f32x4(u[8 + c], u[12 + c], 0x88);
+    t[12 + c] = _mm512_shuffle_f32x4(u[8 + c], u[12 + c], 0xDD);
+  }
+  for (int c = 0; c < 4; ++c) {
+    r[c] = _mm512_shuffle_f32x4(t[c], t[8 + c], 0x88);
+    r[8 + c] = _mm512_shuffle_f32x4(t[c], t[8 + c], 0xDD);
+    r[4 + c] = _mm512_shuffle_f32x4(t[4 + c], t[12 + c], 0x88);
+    r[12 + c] = _mm512_shuffle_f32x4(t[4 + c], t[12 + c], 0xDD);
+  }
+}
+
+// Packs a w x kc sliver whose source lines are contiguous in k: dst[p*w + i] = src[i*s_i + p], zero past valid.
+// 16 lines x 16 k values at a time through a register transpose (the scalar version scatters 4-byte stores).
+void pack_kcontig_f32(float* __restrict dst, const float* __restrict src, int64_t valid, int w, int64_t kc,
+                      int64_t s_i) {
+  const int64_t k_main = kc / 16 * 16;
+  for (int i0 = 0; i0 < w; i0 += 16) {
+    const int lanes = w - i0 < 16 ? w - i0 : 16;
+    const __mmask16 store_mask = static_cast<__mmask16>((1u << lanes) - 1);
+    const int64_t rows = valid - i0 < 0 ? 0 : (valid - i0 < lanes ? valid - i0 : lanes);
+    // p0 loop: a 16 x 16 block of the source, transposed into 16 rows of the sliver.
+    for (int64_t p0 = 0; p0 < k_main; p0 += 16) {
+      __m512 r[16];
+      for (int t = 0; t < 16; ++t) {
+        r[t] = t < rows ? _mm512_loadu_ps(src + (i0 + t) * s_i + p0) : _mm512_setzero_ps();
+      }
+      transpose16(r);
+      for (int c = 0; c < 16; ++c) _mm512_mask_storeu_ps(dst + (p0 + c) * w + i0, store_mask, r[c]);
+    }
+    for (int64_t p = k_main; p < kc; ++p) {
+      for (int t = 0; t < lanes; ++t) dst[p * w + i0 + t] = t < rows ? src[(i0 + t) * s_i + p] : 0.0f;
+    }
+  }
+}
+
 }  // namespace
 
 MicroKernelSet avx512_micro_kernels() {
-  return MicroKernelSet{"avx512", &sgemm_14x32, MicroTile{kMrF32, kNrF32}, &dgemm_14x16, MicroTile{kMrF64, kNrF64}};
+  return MicroKernelSet{"avx512", &sgemm_14x32, MicroTile{kMrF32, kNrF32}, &dgemm_14x16, MicroTile{kMrF64, kNrF64},
+                        &sgemm_edge, &pack_kcontig_f32};
 }
 
 double avx512_fma_probe(int64_t iterations) {
@@ -124,7 +214,9 @@ double avx512_fma_probe(int64_t iterations) {
 #else
 
 namespace pygrad::cpu::gemm_detail {
-MicroKernelSet avx512_micro_kernels() { return MicroKernelSet{"avx512", nullptr, MicroTile{0, 0}, nullptr, MicroTile{0, 0}}; }
+MicroKernelSet avx512_micro_kernels() {
+  return MicroKernelSet{"avx512", nullptr, MicroTile{0, 0}, nullptr, MicroTile{0, 0}, nullptr, nullptr};
+}
 double avx512_fma_probe(int64_t) { return 0; }
 }  // namespace pygrad::cpu::gemm_detail
 

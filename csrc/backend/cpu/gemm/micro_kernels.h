@@ -13,6 +13,14 @@ using MicroKernelF64 = void (*)(int64_t k, const double* a, const double* b, dou
                                 double alpha, double beta);
 
 // Register tile of one micro-kernel: rows of A (mr) by columns of B (nr).
+// Edge tile: any mr <= tile.mr rows and nr <= tile.nr columns straight into C (row stride ldc, unit columns);
+// Apanel is packed tile.mr wide, Bpanel tile.nr wide, as for the full kernel. Only some ISAs provide it.
+using EdgeKernelF32 = void (*)(int64_t k, const float* a, const float* b, float* c, int64_t ldc, float alpha,
+                               float beta, int mr, int nr);
+
+// Packs a w x kc sliver (w <= 32) from lines contiguous in k: dst[p*w + i] = src[i*s_i + p], zero rows past valid.
+using PackKcontigF32 = void (*)(float* dst, const float* src, int64_t valid, int w, int64_t kc, int64_t s_i);
+
 struct MicroTile {
   int mr;
   int nr;
@@ -25,6 +33,8 @@ struct MicroKernelSet {
   MicroTile f32_tile;
   MicroKernelF64 f64;
   MicroTile f64_tile;
+  EdgeKernelF32 f32_edge = nullptr;
+  PackKcontigF32 f32_pack_kcontig = nullptr;
 };
 
 // Call only when detected_cpu_capability() reaches that level: their code uses the ISA's instructions.
