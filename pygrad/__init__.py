@@ -20,7 +20,7 @@ from pygrad._C import (  # noqa: F401  (re-exported API)
     int64,
     set_num_threads,
 )
-from pygrad._device import device
+from pygrad._device import device  # noqa: F401
 from pygrad._factories import (  # noqa: F401
     arange,
     as_tensor,
@@ -44,7 +44,7 @@ from pygrad._factories import (  # noqa: F401
     zeros,
     zeros_like,
 )
-from pygrad._grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from pygrad._grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled  # noqa: F401
 from pygrad import _tensor  # noqa: F401  (adds the Python-level Tensor methods)
 
 __version__ = "0.1.0"
@@ -64,11 +64,11 @@ for _name in _FUNCTIONS:
     globals()[_name] = getattr(_C, _name)
 del _name
 
-multiply = mul
-subtract = sub
-divide = div
-true_divide = div
-negative = neg
+multiply = _C.mul
+subtract = _C.sub
+divide = _C.div
+true_divide = _C.div
+negative = _C.neg
 
 
 def _dtype_from_name(name):

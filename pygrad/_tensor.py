@@ -34,8 +34,6 @@ def _tolist(self):
 
 
 def _array(self, dtype=None, copy=None):
-    import numpy as np
-
     array = self.detach().numpy()
     if dtype is not None and array.dtype != dtype:
         return array.astype(dtype)
