@@ -27,14 +27,8 @@ Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b) {
   args.out[0] = out;
   args.in[0] = x;
   args.in[1] = w.make_view({k, m}, {w.strides()[1], w.strides()[0]}, w.offset());  // weight.T, no copy
+  if (b.defined()) args.in[2] = b;  // added in the GEMM's write-out (gemm_bias_act), no second pass over out
   run_kernel(OpId::matmul, args);
-  if (b.defined() && n * m > 0) {
-    KernelArgs bias_args;
-    bias_args.out[0] = out;
-    bias_args.in[0] = out;
-    bias_args.in[1] = b.make_view({n, m}, {0, b.strides()[0]}, b.offset());
-    run_kernel(OpId::add, bias_args);
-  }
   if (should_record({&x, &w, &b})) {
     auto node = make_node(OpId::linear, {&x, &w, &b});
     node->saved = {save_input(x), save_input(w)};

@@ -9,8 +9,9 @@
 namespace pygrad::cpu {
 namespace {
 
+// bias (optional, [n], any stride): added to every row of out in the GEMM's write-out (the fused linear op).
 template <class T>
-void matmul_batches(const Tensor& a, const Tensor& b, const Tensor& out) {
+void matmul_batches(const Tensor& a, const Tensor& b, const Tensor& out, const Tensor& bias) {
   const int64_t nd = a.dim();
   const int64_t m = a.shape()[nd - 2], k = a.shape()[nd - 1], n = b.shape()[nd - 1];
   const int64_t batch = out.numel() / std::max<int64_t>(m * n, 1);
@@ -34,7 +35,12 @@ void matmul_batches(const Tensor& a, const Tensor& b, const Tensor& out) {
     const T* bi = pb + batch_offset(b, i);
     T* ci = pc + i * m * n;
     if constexpr (std::is_floating_point<T>::value) {
-      gemm(m, n, k, T(1), ai, ars, acs, bi, brs, bcs, T(0), ci, n, 1, threads);
+      if (bias.defined()) {
+        gemm_bias_act(m, n, k, T(1), ai, ars, acs, bi, brs, bcs, T(0), ci, n, 1, bias.data<T>(), bias.strides()[0],
+                      Activation::None, threads);
+      } else {
+        gemm(m, n, k, T(1), ai, ars, acs, bi, brs, bcs, T(0), ci, n, 1, threads);
+      }
     } else {
       for (int64_t r = 0; r < m; ++r)
         for (int64_t c = 0; c < n; ++c) {
@@ -55,13 +61,16 @@ void matmul_batches(const Tensor& a, const Tensor& b, const Tensor& out) {
   }
 }
 
-// matmul: in = {a [..., m, k], b [..., k, n]} with equal batch dims (views); out contiguous [..., m, n].
+// matmul: in = {a [..., m, k], b [..., k, n], optional bias [n] (floating, 2-D only)} with equal batch dims
+// (views); out contiguous [..., m, n].
 void matmul_kernel(KernelArgs& args) {
-  const Tensor &a = args.in[0], &b = args.in[1], &out = args.out[0];
+  const Tensor &a = args.in[0], &b = args.in[1], &out = args.out[0], &bias = args.in[2];
+  PG_CHECK(!bias.defined() || (a.dim() == 2 && bias.dim() == 1 && bias.dtype() == a.dtype() && is_floating(a.dtype())),
+           RuntimeError, "matmul", "bias needs 2-D floating operands");
   switch (a.dtype()) {
-    case DType::Float32: return matmul_batches<float>(a, b, out);
-    case DType::Float64: return matmul_batches<double>(a, b, out);
-    case DType::Int64: return matmul_batches<int64_t>(a, b, out);
+    case DType::Float32: return matmul_batches<float>(a, b, out, bias);
+    case DType::Float64: return matmul_batches<double>(a, b, out, bias);
+    case DType::Int64: return matmul_batches<int64_t>(a, b, out, bias);
     default: PG_THROW(TypeError, "matmul", "no CPU kernel for dtype ", dtype_name(a.dtype()));
   }
 }

@@ -4,6 +4,10 @@
 #include <cmath>
 #include <limits>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "backend/cpu/parallel.h"
 #include "backend/dispatch.h"
 #include "backend/nn_params.h"
@@ -15,6 +19,44 @@ namespace {
 constexpr int64_t kPlaneGrain = 4096;  // elements of work per thread at least
 
 int64_t plane_grain(int64_t plane_work) { return std::max<int64_t>(1, kPlaneGrain / std::max<int64_t>(plane_work, 1)); }
+
+// One output row of a 2x2 stride-2 max pool, 4 outputs at a time (SSE2 is in every x86-64 baseline):
+// branch-free compare-and-select in the scalar path's order, so values and indices match it exactly.
+// Returns how many outputs it wrote; the caller finishes the row.
+int64_t max_pool_2x2_row_sse(const float* r0, const float* r1, int64_t w, int64_t ow, int64_t base, float* yo,
+                             int64_t* io) {
+#if defined(__SSE2__)
+  int64_t j = 0;
+  const __m128i zero = _mm_setzero_si128(), one = _mm_set1_epi32(1), two = _mm_set1_epi32(2), three = _mm_set1_epi32(3);
+  for (; j + 4 <= ow; j += 4) {
+    const __m128 u0 = _mm_loadu_ps(r0 + 2 * j), u1 = _mm_loadu_ps(r0 + 2 * j + 4);
+    const __m128 v0 = _mm_loadu_ps(r1 + 2 * j), v1 = _mm_loadu_ps(r1 + 2 * j + 4);
+    const __m128 a = _mm_shuffle_ps(u0, u1, _MM_SHUFFLE(2, 0, 2, 0)), b = _mm_shuffle_ps(u0, u1, _MM_SHUFFLE(3, 1, 3, 1));
+    const __m128 c = _mm_shuffle_ps(v0, v1, _MM_SHUFFLE(2, 0, 2, 0)), d = _mm_shuffle_ps(v0, v1, _MM_SHUFFLE(3, 1, 3, 1));
+    __m128 best = a;
+    __m128i k = zero;
+    auto step = [&](__m128 v, __m128i kv) {
+      const __m128 take = _mm_or_ps(_mm_cmpgt_ps(v, best), _mm_cmpunord_ps(v, v));
+      best = _mm_or_ps(_mm_and_ps(take, v), _mm_andnot_ps(take, best));
+      const __m128i t = _mm_castps_si128(take);
+      k = _mm_or_si128(_mm_and_si128(t, kv), _mm_andnot_si128(t, k));
+    };
+    step(b, one);
+    step(c, two);
+    step(d, three);
+    _mm_storeu_ps(yo + j, best);
+    // index = base + 2j' + (k & 1) + (k >> 1) * w, with j' = j + lane; w < 2^31 by validation, planes too.
+    alignas(16) int32_t kk[4];
+    _mm_store_si128(reinterpret_cast<__m128i*>(kk), k);
+    for (int q = 0; q < 4; ++q) io[j + q] = base + 2 * (j + q) + (kk[q] & 1) + (kk[q] >> 1) * w;
+  }
+  return j;
+#else
+  (void)r0, (void)r1, (void)w, (void)ow, (void)base, (void)yo, (void)io;
+  return 0;
+#endif
+}
+int64_t max_pool_2x2_row_sse(const double*, const double*, int64_t, int64_t, int64_t, double*, int64_t*) { return 0; }
 
 // max_pool2d: in = {x [N, C, H, W]}; out = {y [N, C, OH, OW], indices int64 (flat h * W + w in the plane)}.
 // NaN wins, like PyTorch.
@@ -29,6 +71,38 @@ void max_pool2d_kernel(KernelArgs& args) {
     const T* px = x.data<T>();
     T* py = y.data<T>();
     int64_t* pi = indices.data<int64_t>();
+    const bool fast2x2 = win.kernel[0] == 2 && win.kernel[1] == 2 && win.stride[0] == 2 && win.stride[1] == 2 &&
+                         win.pad[0] == 0 && win.pad[1] == 0 && win.dilation[0] == 1 && win.dilation[1] == 1 &&
+                         oh * 2 <= h && ow * 2 <= w;
+    if (fast2x2) {  // 2x2 stride 2, no padding or dilation: every window lies inside the plane
+      parallel_for(0, planes * oh, plane_grain(ow * 4), [&](int64_t b, int64_t e) {
+        for (int64_t row = b; row < e; ++row) {  // row = p * oh + i, one output row
+          const int64_t p = row / oh, i = row - p * oh;
+          const T* r0 = px + p * h * w + 2 * i * w;
+          const T* r1 = r0 + w;
+          T* yo = py + row * ow;
+          int64_t* io = pi + row * ow;
+          const int64_t base = 2 * i * w;
+          // Same scan order as the general path: (r0,c0) (r0,c1) (r1,c0) (r1,c1); NaN wins, later NaN last.
+          int64_t j = 0;
+          j = max_pool_2x2_row_sse(r0, r1, w, ow, base, yo, io);
+          for (; j < ow; ++j) {
+            const T a = r0[2 * j], bb = r0[2 * j + 1], c = r1[2 * j], d = r1[2 * j + 1];
+            T best = a;
+            int64_t k = 0;
+            bool t = bb > best || bb != bb;
+            best = t ? bb : best, k = t ? 1 : k;
+            t = c > best || c != c;
+            best = t ? c : best, k = t ? 2 : k;
+            t = d > best || d != d;
+            best = t ? d : best, k = t ? 3 : k;
+            yo[j] = best;
+            io[j] = base + (k >> 1) * w + 2 * j + (k & 1);
+          }
+        }
+      });
+      return;
+    }
     parallel_for(0, planes, plane_grain(oh * ow * win.kernel[0] * win.kernel[1]), [&](int64_t b, int64_t e) {
       for (int64_t p = b; p < e; ++p) {
         const T* plane = px + p * h * w;

@@ -38,7 +38,7 @@ constexpr BlockTableRow kBlockTable[] = {
 };
 
 constexpr double kDirectMaxWork = 32.0 * 32.0 * 32.0;   // m*n*k below this: plain loops, no packing
-constexpr double kWorkPerThread = 96.0 * 96.0 * 96.0;   // multiply-adds each extra thread must get
+constexpr double kWorkPerThread = 64.0 * 64.0 * 64.0;   // multiply-adds each extra thread must get
 constexpr int kMaxTileElems = 512;                      // largest mr*nr of any micro-kernel
 constexpr std::size_t kAlign = 64;
 
@@ -54,6 +54,8 @@ struct GemmPlan {
   int mr, nr, mc, kc, nc;
   EdgeKernel<T> edge;  // partial tiles straight into C; null: compute into a temporary tile and merge
   void (*pack_kcontig)(T*, const T*, int64_t, int, int64_t, int64_t);  // transposing pack; null: generic
+  // B read in place (unit column stride) for m <= mr, where packing B buys no reuse; null: always pack.
+  void (*direct_b)(int64_t, const T*, const T*, int64_t, T*, int64_t, T, T, int, int);
 };
 
 struct IsaKernels {
@@ -94,7 +96,7 @@ const BlockTableRow& blocks_for(CpuCapability isa) {
 
 template <typename T>
 GemmPlan<T> make_plan(MicroKernel<T> micro, gemm_detail::MicroTile tile, CacheBlocks blocks) {
-  GemmPlan<T> plan{micro, tile.mr, tile.nr, blocks.mc, blocks.kc, blocks.nc, nullptr, nullptr};
+  GemmPlan<T> plan{micro, tile.mr, tile.nr, blocks.mc, blocks.kc, blocks.nc, nullptr, nullptr, nullptr};
   plan.mc = std::max(plan.mr, plan.mc / plan.mr * plan.mr);
   plan.nc = std::max(plan.nr, plan.nc / plan.nr * plan.nr);
   return plan;
@@ -109,6 +111,7 @@ GemmPlan<float> plan_for<float>(CpuCapability c) {
   GemmPlan<float> plan = make_plan<float>(k.set.f32, k.set.f32_tile, blocks_for(k.isa).f32);
   plan.edge = k.set.f32_edge;
   plan.pack_kcontig = k.set.f32_pack_kcontig;
+  plan.direct_b = k.set.f32_direct_b;
   return plan;
 }
 
@@ -426,7 +429,7 @@ ThreadSplit choose_split(int team, int64_t m, int64_t n, int mr, int nr, int nc)
   for (int ic = team; ic >= 1; --ic) {
     if (team % ic != 0) continue;
     const int jr = team / ic;
-    const double rows = static_cast<double>(ceil_div(m_tiles, ic) * mr);
+    const double rows = static_cast<double>(std::min<int64_t>(ceil_div(m, ic), ceil_div(m_tiles, ic) * mr));
     const double cols = static_cast<double>(ceil_div(n_tiles, jr) * nr);
     const double cost = rows * (cols + 16.0);
     if (best_cost < 0.0 || cost < best_cost) {
@@ -435,6 +438,13 @@ ThreadSplit choose_split(int team, int64_t m, int64_t n, int mr, int nr, int nc)
     }
   }
   return best;
+}
+
+// KC slice depth: the k extent cut into equal slices of at most plan.kc (784 = 4 x 196, not 3 x 256 + 16), so
+// no short last slice re-reads C for a few k steps. Depends on k only: the same at every thread count.
+template <typename T>
+int64_t slice_depth(const GemmPlan<T>& plan, int64_t k) {
+  return ceil_div(k, ceil_div(k, plan.kc));
 }
 
 // Packing buffers: the shared KC x NC panel of B, then one MC x KC block of A per thread (64-byte aligned).
@@ -446,7 +456,7 @@ struct PackLayout {
 template <typename T>
 PackLayout pack_layout(const GemmPlan<T>& plan, const GemmArgs<T>& g) {
   constexpr int64_t kAlignElems = static_cast<int64_t>(kAlign / sizeof(T));
-  const int64_t depth = std::min<int64_t>(plan.kc, g.k);
+  const int64_t depth = std::min<int64_t>(slice_depth(plan, g.k), g.k);
   const int64_t b_cols = std::min<int64_t>(plan.nc, ceil_div(g.n, plan.nr) * plan.nr);
   const int64_t a_rows = std::min<int64_t>(plan.mc, ceil_div(g.m, plan.mr) * plan.mr);
   return PackLayout{ceil_div(b_cols * depth, kAlignElems) * kAlignElems,
@@ -461,9 +471,10 @@ void gemm_packed(const GemmPlan<T>& plan, const GemmArgs<T>& g, T* pack, PackLay
   const ThreadSplit split = choose_split(team, g.m, g.n, mr, nr, plan.nc);
   const int ic_id = tid / split.jr_ways;
   const int jr_id = tid % split.jr_ways;
-  const int64_t m_tiles = ceil_div(g.m, mr);
-  const int64_t row_lo = m_tiles * ic_id / split.ic_ways * mr;
-  const int64_t row_hi = std::min(g.m, m_tiles * (ic_id + 1) / split.ic_ways * mr);
+  // Rows split evenly (128 rows on 2 threads: 64 + 64, not 70 + 58 in whole MR tiles); edge tiles absorb the rest.
+  const int64_t row_lo = g.m * ic_id / split.ic_ways;
+  const int64_t row_hi = g.m * (ic_id + 1) / split.ic_ways;
+  const int64_t kc_max = slice_depth(plan, g.k);
   T* bp = pack;
   T* ap = pack + layout.b_elems + tid * layout.a_elems;
   bool first = true;
@@ -474,8 +485,8 @@ void gemm_packed(const GemmPlan<T>& plan, const GemmArgs<T>& g, T* pack, PackLay
     const int64_t j0 = panel_tiles * jr_id / split.jr_ways * nr;
     const int64_t j1 = panel_tiles * (jr_id + 1) / split.jr_ways * nr;
     // pc loop: KC slices of the shared dimension, summed in a fixed order; beta applies on the first only.
-    for (int64_t pc = 0; pc < g.k; pc += plan.kc) {
-      const int64_t kc = std::min<int64_t>(plan.kc, g.k - pc);
+    for (int64_t pc = 0; pc < g.k; pc += kc_max) {
+      const int64_t kc = std::min<int64_t>(kc_max, g.k - pc);
       if (!first) team_barrier(team);
       first = false;
       // B packing: each thread packs its share of the panel's NR slivers.
@@ -500,6 +511,24 @@ void gemm_packed(const GemmPlan<T>& plan, const GemmArgs<T>& g, T* pack, PackLay
                      g.alpha, beta, epi, ic, jc);
       }
     }
+  }
+}
+
+// m <= MR: every element of B meets one row tile only, so B is read in place (no pack); A is packed once as a
+// single MR-wide sliver over all of k; threads split N only.
+template <typename T>
+void gemm_small_m(const GemmPlan<T>& plan, const GemmArgs<T>& g, const T* ap, int tid, int team) {
+  const int nr = plan.nr;
+  const int64_t n_tiles = ceil_div(g.n, nr);
+  const GemmEpilogue<T>* epi = g.epi.active() ? &g.epi : nullptr;
+  // jr loop: one MR x NR tile of C per call, its k products summed in one register pass.
+  for (int64_t t = n_tiles * tid / team; t < n_tiles * (tid + 1) / team; ++t) {
+    const int64_t jr = t * nr;
+    const int64_t nr_eff = std::min<int64_t>(nr, g.n - jr);
+    T* c_tile = g.c + jr;
+    plan.direct_b(g.k, ap, g.b + jr, g.b_rs, c_tile, g.c_rs, g.alpha, g.beta, static_cast<int>(g.m),
+                  static_cast<int>(nr_eff));
+    if (epi != nullptr) apply_epilogue(*epi, 0, jr, g.m, nr_eff, c_tile, g.c_rs, g.c_cs);
   }
 }
 
@@ -553,6 +582,21 @@ void gemm_impl(GemmArgs<T> g, int num_threads) {
     g = transposed(g);
   }
   const int team = choose_team(num_threads, g, plan.mr, plan.nr);
+  if (plan.direct_b != nullptr && g.m <= plan.mr && g.b_cs == 1 && g.c_cs == 1) {
+    constexpr int64_t kAlignElems = static_cast<int64_t>(kAlign / sizeof(T));
+    T* ap = static_cast<T*>(t_pack_scratch.get(
+        sizeof(T) * static_cast<std::size_t>(ceil_div(g.k * plan.mr, kAlignElems) * kAlignElems)));
+    pack_any(plan, ap, g.a, g.m, plan.mr, g.k, g.a_rs, g.a_cs);
+    if (team > 1) {
+#ifdef _OPENMP
+#pragma omp parallel num_threads(team)
+      gemm_small_m(plan, g, ap, omp_get_thread_num(), omp_get_num_threads());
+#endif
+    } else {
+      gemm_small_m(plan, g, ap, 0, 1);
+    }
+    return;
+  }
   const PackLayout layout = pack_layout(plan, g);
   const int64_t elems = layout.b_elems + team * layout.a_elems;
   T* pack = static_cast<T*>(t_pack_scratch.get(sizeof(T) * static_cast<std::size_t>(elems)));

@@ -32,7 +32,7 @@ inline void sgemm_tile(int64_t k, const float* __restrict a, const float* __rest
     _mm_prefetch(reinterpret_cast<const char*>(b + kPrefetchStepsB * b_step), _MM_HINT_T0);
     __m512 bv[NV];
 #pragma GCC unroll 2
-    for (int v = 0; v < NV; ++v) bv[v] = _mm512_load_ps(b + 16 * v);
+    for (int v = 0; v < NV; ++v) bv[v] = _mm512_loadu_ps(b + 16 * v);
 #pragma GCC unroll 14
     for (int i = 0; i < MR; ++i) {
       const __m512 ai = _mm512_set1_ps(a[i]);
@@ -69,27 +69,38 @@ void sgemm_14x32(int64_t k, const float* __restrict a, const float* __restrict b
 
 template <int MR>
 void sgemm_edge_rows(int64_t k, const float* a, const float* b, float* c, int64_t ldc, float alpha, float beta,
-                     int nr) {
+                     int nr, int64_t b_step) {
   const __mmask16 m0 = static_cast<__mmask16>(nr >= 16 ? 0xFFFF : (1u << nr) - 1);
   const __mmask16 m1 = static_cast<__mmask16>(nr >= 32 ? 0xFFFF : nr <= 16 ? 0 : (1u << (nr - 16)) - 1);
   if (nr <= 16) {
-    sgemm_tile<MR, 1, true>(k, a, b, kNrF32, c, ldc, alpha, beta, m0, m1);
+    sgemm_tile<MR, 1, true>(k, a, b, b_step, c, ldc, alpha, beta, m0, m1);
   } else if (nr == 32) {
-    sgemm_tile<MR, 2, false>(k, a, b, kNrF32, c, ldc, alpha, beta, m0, m1);
+    sgemm_tile<MR, 2, false>(k, a, b, b_step, c, ldc, alpha, beta, m0, m1);
   } else {
-    sgemm_tile<MR, 2, true>(k, a, b, kNrF32, c, ldc, alpha, beta, m0, m1);
+    sgemm_tile<MR, 2, true>(k, a, b, b_step, c, ldc, alpha, beta, m0, m1);
   }
 }
 
 // Any mr <= 14, nr <= 32 tile written straight into C (row stride ldc, unit column stride).
 void sgemm_edge(int64_t k, const float* a, const float* b, float* c, int64_t ldc, float alpha, float beta, int mr,
                 int nr) {
-  using Fn = void (*)(int64_t, const float*, const float*, float*, int64_t, float, float, int);
+  using Fn = void (*)(int64_t, const float*, const float*, float*, int64_t, float, float, int, int64_t);
   static constexpr Fn kByRows[kMrF32] = {
       &sgemm_edge_rows<1>, &sgemm_edge_rows<2>,  &sgemm_edge_rows<3>,  &sgemm_edge_rows<4>,  &sgemm_edge_rows<5>,
       &sgemm_edge_rows<6>, &sgemm_edge_rows<7>,  &sgemm_edge_rows<8>,  &sgemm_edge_rows<9>,  &sgemm_edge_rows<10>,
       &sgemm_edge_rows<11>, &sgemm_edge_rows<12>, &sgemm_edge_rows<13>, &sgemm_edge_rows<14>};
-  kByRows[mr - 1](k, a, b, c, ldc, alpha, beta, nr);
+  kByRows[mr - 1](k, a, b, c, ldc, alpha, beta, nr, kNrF32);
+}
+
+// B read in place (row stride ldb): no packing when every B element is used by one tile only (m <= MR).
+void sgemm_direct_b(int64_t k, const float* a, const float* b, int64_t ldb, float* c, int64_t ldc, float alpha,
+                    float beta, int mr, int nr) {
+  using Fn = void (*)(int64_t, const float*, const float*, float*, int64_t, float, float, int, int64_t);
+  static constexpr Fn kByRows[kMrF32] = {
+      &sgemm_edge_rows<1>, &sgemm_edge_rows<2>,  &sgemm_edge_rows<3>,  &sgemm_edge_rows<4>,  &sgemm_edge_rows<5>,
+      &sgemm_edge_rows<6>, &sgemm_edge_rows<7>,  &sgemm_edge_rows<8>,  &sgemm_edge_rows<9>,  &sgemm_edge_rows<10>,
+      &sgemm_edge_rows<11>, &sgemm_edge_rows<12>, &sgemm_edge_rows<13>, &sgemm_edge_rows<14>};
+  kByRows[mr - 1](k, a, b, c, ldc, alpha, beta, nr, ldb);
 }
 
 void dgemm_14x16(int64_t k, const double* __restrict a, const double* __restrict b, double* __restrict c,
@@ -190,7 +201,7 @@ void pack_kcontig_f32(float* __restrict dst, const float* __restrict src, int64_
 
 MicroKernelSet avx512_micro_kernels() {
   return MicroKernelSet{"avx512", &sgemm_14x32, MicroTile{kMrF32, kNrF32}, &dgemm_14x16, MicroTile{kMrF64, kNrF64},
-                        &sgemm_edge, &pack_kcontig_f32};
+                        &sgemm_edge, &pack_kcontig_f32, &sgemm_direct_b};
 }
 
 double avx512_fma_probe(int64_t iterations) {

@@ -21,6 +21,11 @@ using EdgeKernelF32 = void (*)(int64_t k, const float* a, const float* b, float*
 // Packs a w x kc sliver (w <= 32) from lines contiguous in k: dst[p*w + i] = src[i*s_i + p], zero rows past valid.
 using PackKcontigF32 = void (*)(float* dst, const float* src, int64_t valid, int w, int64_t kc, int64_t s_i);
 
+// Tile whose B is read in place (unpacked): Bpanel(p,j) = b[p*ldb + j], any alignment; Apanel packed tile.mr wide.
+// mr <= tile.mr rows, nr <= tile.nr columns straight into C (row stride ldc, unit columns).
+using DirectBKernelF32 = void (*)(int64_t k, const float* a, const float* b, int64_t ldb, float* c, int64_t ldc,
+                                  float alpha, float beta, int mr, int nr);
+
 struct MicroTile {
   int mr;
   int nr;
@@ -35,6 +40,7 @@ struct MicroKernelSet {
   MicroTile f64_tile;
   EdgeKernelF32 f32_edge = nullptr;
   PackKcontigF32 f32_pack_kcontig = nullptr;
+  DirectBKernelF32 f32_direct_b = nullptr;
 };
 
 // Call only when detected_cpu_capability() reaches that level: their code uses the ISA's instructions.
