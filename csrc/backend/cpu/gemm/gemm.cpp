@@ -422,14 +422,14 @@ struct ThreadSplit {
 
 // Splits the team over M (whole MR tiles) and N (whole NR tiles); extra A packing when N is split.
 ThreadSplit choose_split(int team, int64_t m, int64_t n, int mr, int nr, int nc) {
-  const int64_t m_tiles = ceil_div(m, mr);
   const int64_t n_tiles = ceil_div(std::min<int64_t>(n, nc), nr);
   ThreadSplit best{team, 1};
   double best_cost = -1.0;
   for (int ic = team; ic >= 1; --ic) {
     if (team % ic != 0) continue;
     const int jr = team / ic;
-    const double rows = static_cast<double>(std::min<int64_t>(ceil_div(m, ic), ceil_div(m_tiles, ic) * mr));
+    // A thread's rows cost whole MR-tile passes over packed B: 16 rows are a full 14-row pass plus a 2-row one.
+    const double rows = static_cast<double>(ceil_div(ceil_div(m, ic), mr) * mr);
     const double cols = static_cast<double>(ceil_div(n_tiles, jr) * nr);
     const double cost = rows * (cols + 16.0);
     if (best_cost < 0.0 || cost < best_cost) {
