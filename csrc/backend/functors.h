@@ -108,6 +108,9 @@ struct Maximum {  // NaN propagates
 struct Minimum {
   template <class T> PG_HOST_DEVICE T operator()(T x, T y) const { return (x < y || x != x) ? x : y; }
 };
+struct ReluBackward {  // gradient through relu: passes where the saved output is positive
+  template <class T> PG_HOST_DEVICE T operator()(T grad, T result) const { return result > T(0) ? grad : T(0); }
+};
 struct Eq { template <class T> PG_HOST_DEVICE bool operator()(T x, T y) const { return x == y; } };
 struct Ne { template <class T> PG_HOST_DEVICE bool operator()(T x, T y) const { return x != y; } };
 struct Lt { template <class T> PG_HOST_DEVICE bool operator()(T x, T y) const { return x < y; } };

@@ -111,7 +111,13 @@ PG_DERIVATIVE(tanh) {
   Tensor t = c.saved(1);
   return {mul(c.grad(), sub(scalar(1), mul(t, t)))};
 }
-PG_DERIVATIVE(relu) { return {mul(c.grad(), gt(c.saved(1), scalar(0)))}; }
+PG_DERIVATIVE(relu) { return {relu_backward(c.grad(), c.saved(1))}; }
+// relu_backward(grad, result): saved {grad, result}; linear in grad, and zero almost everywhere in result.
+PG_DERIVATIVE(relu_backward) {
+  Tensor result = c.saved(1);
+  return {c.needs(0) ? sum_to(relu_backward(c.grad(), result), c.saved(0).shape()) : Tensor(),
+          c.needs(1) ? zeros(result.shape(), result.dtype()) : Tensor()};
+}
 PG_DERIVATIVE(leaky_relu) {
   return {where(gt(c.saved(0), scalar(0)), c.grad(), mul(c.grad(), scalar(c.scalar(0))))};
 }
