@@ -171,11 +171,24 @@ void sum_typed(const Tensor& in, const Tensor& out, int num_reduced) {
     });
     return;
   }
+  const bool rows_contiguous = red.sizes.size() > 1 && red.strides.back() == 1;
+  Group outer_red = red;
+  int64_t inner_size = 1;
+  if (rows_contiguous) {
+    inner_size = outer_red.sizes.back();
+    outer_red.sizes.pop_back();
+    outer_red.strides.pop_back();
+  }
   parallel_for(0, outputs, std::max<int64_t>(1, kReduceGrain / reduced), [&](int64_t b, int64_t e) {
     for (int64_t i = b; i < e; ++i) {
       const T* base = x + offset_of(kept, i);
       if (inner_contiguous) {
         o[i] = static_cast<T>(sum_contiguous(base, reduced));
+      } else if (rows_contiguous) {
+        // e.g. a conv bias gradient, sum over {N, H, W}: vectorised sums of contiguous H*W rows, in order.
+        SumAcc<T> acc = 0;
+        visit_rows(outer_red, base, [&](const T* row) { acc += sum_contiguous(row, inner_size); });
+        o[i] = static_cast<T>(acc);
       } else {
         SumAcc<T> acc = 0;
         visit_reduced(red, base, [&](T v, int64_t) { acc += v; });
