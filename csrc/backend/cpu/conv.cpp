@@ -122,6 +122,32 @@ int64_t chunk_samples(int64_t batch, int64_t per_sample, int64_t elem_size) {
 // Threads take samples only when each gets enough elements copied to repay waking it.
 int64_t copy_grain(int64_t per_sample) { return std::max<int64_t>(1, 32768 / std::max<int64_t>(per_sample, 1)); }
 
+// Runs fn(n0, nb, inner_threads) over chunks of samples. With several chunks per thread, threads take
+// whole chunks (one parallel region, everything inside single-threaded); otherwise chunks run in turn
+// and each parallelises inside. A chunk's arithmetic is the same either way, so results match bit for bit.
+template <class Fn>
+void for_each_chunk(int64_t n, int64_t chunk, int64_t chunk_work, const Fn& fn) {
+  const int threads = get_num_threads();
+  const int64_t chunks = (n + chunk - 1) / chunk;
+  if (threads > 1 && chunks >= 2 * threads && chunk_work >= (int64_t(1) << 18)) {
+    parallel_for(0, chunks, 1, [&](int64_t b, int64_t e) {
+      for (int64_t c = b; c < e; ++c) fn(c * chunk, std::min(chunk, n - c * chunk), 1);
+    });
+  } else {
+    for (int64_t n0 = 0; n0 < n; n0 += chunk) fn(n0, std::min(chunk, n - n0), threads);
+  }
+}
+
+// parallel_for when the caller may use threads, a plain call inside a thread that already owns a chunk.
+template <class Body>
+void maybe_parallel(int inner_threads, int64_t count, int64_t grain, const Body& body) {
+  if (inner_threads > 1) {
+    parallel_for(0, count, grain, body);
+  } else if (count > 0) {
+    body(0, count);
+  }
+}
+
 // conv2d: in = {x [N, C, H, W], weight [O, C/groups, kh, kw], bias [O] or undefined} (contiguous);
 // out[0] = y [N, O, OH, OW] contiguous; window in ints, scalars[0] = groups.
 // Per chunk of nb samples: cols [C*kh*kw, nb*L] (im2col), one GEMM per group into Y [O, nb*L], then
@@ -148,17 +174,17 @@ void conv2d_kernel(KernelArgs& args) {
       return;
     }
     const int64_t chunk = chunk_samples(g.n, (rows + g.o) * l, sizeof(T));
-    T* cols = scratch<T>(static_cast<size_t>((rows + g.o) * chunk * l));
-    T* out = cols + rows * chunk * l;
-    for (int64_t n0 = 0; n0 < g.n; n0 += chunk) {
-      const int64_t nb = std::min(chunk, g.n - n0), ld = nb * l;
-      parallel_for(0, nb, copy_grain(rows * l), [&](int64_t b, int64_t e) {
+    for_each_chunk(g.n, chunk, chunk * g.o * k * l, [&](int64_t n0, int64_t nb, int inner_threads) {
+      T* cols = scratch<T>(static_cast<size_t>((rows + g.o) * chunk * l));  // this thread's buffer
+      T* out = cols + rows * chunk * l;
+      const int64_t ld = nb * l;
+      maybe_parallel(inner_threads, nb, copy_grain(rows * l), [&](int64_t b, int64_t e) {
         for (int64_t j = b; j < e; ++j) im2col(px + (n0 + j) * chw, g, cols + j * l, ld);
       });
       for (int64_t grp = 0; grp < g.groups; ++grp)  // Y_g [Og, nb*L] = W_g [Og, K] @ cols_g [K, nb*L]
         gemm(g.og(), ld, k, T(1), pw + grp * g.og() * k, k, 1, cols + grp * k * ld, ld, 1, T(0), out + grp * g.og() * ld,
-             ld, 1, threads);
-      parallel_for(0, nb * g.o, copy_grain(l), [&](int64_t b, int64_t e) {
+             ld, 1, inner_threads);
+      maybe_parallel(inner_threads, nb * g.o, copy_grain(l), [&](int64_t b, int64_t e) {
         for (int64_t r = b; r < e; ++r) {  // r = j * O + oc
           const int64_t j = r / g.o, oc = r - j * g.o;
           const T* src = out + oc * ld + j * l;
@@ -167,7 +193,7 @@ void conv2d_kernel(KernelArgs& args) {
           for (int64_t i = 0; i < l; ++i) dst[i] = src[i] + bv;
         }
       });
-    }
+    });
   });
 }
 
@@ -183,28 +209,27 @@ void conv2d_input_backward_kernel(KernelArgs& args) {
     const T* pw = weight.data<T>();
     T* px = gx.data<T>();
     const int64_t l = g.l(), k = g.ckk_g(), rows = g.c * g.kh * g.kw, chw = g.c * g.h * g.w;
-    const int threads = get_num_threads();
     const int64_t chunk = chunk_samples(g.n, (rows + g.o) * l, sizeof(T));
-    T* cols = scratch<T>(static_cast<size_t>((rows + g.o) * chunk * l));
-    T* gm = cols + rows * chunk * l;
-    for (int64_t n0 = 0; n0 < g.n; n0 += chunk) {
-      const int64_t nb = std::min(chunk, g.n - n0), ld = nb * l;
-      parallel_for(0, nb, copy_grain(g.o * l), [&](int64_t b, int64_t e) {
+    for_each_chunk(g.n, chunk, chunk * g.o * k * l, [&](int64_t n0, int64_t nb, int inner_threads) {
+      T* cols = scratch<T>(static_cast<size_t>((rows + g.o) * chunk * l));  // this thread's buffer
+      T* gm = cols + rows * chunk * l;
+      const int64_t ld = nb * l;
+      maybe_parallel(inner_threads, nb, copy_grain(g.o * l), [&](int64_t b, int64_t e) {
         for (int64_t j = b; j < e; ++j)
           for (int64_t oc = 0; oc < g.o; ++oc)
             std::memcpy(gm + oc * ld + j * l, pg + ((n0 + j) * g.o + oc) * l, sizeof(T) * l);
       });
       for (int64_t grp = 0; grp < g.groups; ++grp)  // cols_g [K, nb*L] = W_g^T [K, Og] @ G_g [Og, nb*L]
         gemm(k, ld, g.og(), T(1), pw + grp * g.og() * k, 1, k, gm + grp * g.og() * ld, ld, 1, T(0), cols + grp * k * ld,
-             ld, 1, threads);
-      parallel_for(0, nb, copy_grain(rows * l + chw), [&](int64_t b, int64_t e) {
+             ld, 1, inner_threads);
+      maybe_parallel(inner_threads, nb, copy_grain(rows * l + chw), [&](int64_t b, int64_t e) {
         for (int64_t j = b; j < e; ++j) {
           T* xn = px + (n0 + j) * chw;
           std::fill(xn, xn + chw, T(0));
           col2im(cols + j * l, g, xn, ld);
         }
       });
-    }
+    });
   });
 }
 
