@@ -250,22 +250,30 @@ void conv2d_weight_backward_kernel(KernelArgs& args) {
       return;
     }
     const int64_t chunk = chunk_samples(g.n, (rows + g.o) * l, sizeof(T));
-    T* cols = scratch<T>(static_cast<size_t>((rows + g.o) * chunk * l));
-    T* grads = cols + rows * chunk * l;
-    for (int64_t n0 = 0; n0 < g.n; n0 += chunk) {
-      const int64_t nb = std::min(chunk, g.n - n0), ld = nb * l;
+    const int64_t chunks = (g.n + chunk - 1) / chunk, weights = g.o * k;
+    // One partial weight gradient per chunk, summed below in chunk order: the same sums at any thread count.
+    std::vector<T> partial(static_cast<size_t>(chunks * weights));
+    for_each_chunk(g.n, chunk, chunk * g.o * k * l, [&](int64_t n0, int64_t nb, int inner_threads) {
+      T* cols = scratch<T>(static_cast<size_t>((rows + g.o) * chunk * l));  // this thread's buffer
+      T* grads = cols + rows * chunk * l;
+      const int64_t ld = nb * l;
       // Column matrix [rows, nb * L] and gradient matrix [O, nb * L] of the chunk.
-      parallel_for(0, nb, copy_grain((rows + g.o) * l), [&](int64_t b, int64_t e) {
+      maybe_parallel(inner_threads, nb, copy_grain((rows + g.o) * l), [&](int64_t b, int64_t e) {
         for (int64_t j = b; j < e; ++j) {
           im2col(px + (n0 + j) * chw, g, cols + j * l, ld);
           const T* gn = pg + (n0 + j) * g.o * l;
           for (int64_t oc = 0; oc < g.o; ++oc) std::memcpy(grads + oc * ld + j * l, gn + oc * l, sizeof(T) * l);
         }
       });
-      const T beta = n0 == 0 ? T(0) : T(1);
-      for (int64_t grp = 0; grp < g.groups; ++grp)  // gw_g [Og, K] += grad_g [Og, nb*L] @ cols_g^T [nb*L, K]
-        gemm(g.og(), k, ld, T(1), grads + grp * g.og() * ld, ld, 1, cols + grp * k * ld, 1, ld, beta,
-             pw + grp * g.og() * k, k, 1, get_num_threads());
+      T* part = partial.data() + (n0 / chunk) * weights;
+      for (int64_t grp = 0; grp < g.groups; ++grp)  // part_g [Og, K] = grad_g [Og, nb*L] @ cols_g^T [nb*L, K]
+        gemm(g.og(), k, ld, T(1), grads + grp * g.og() * ld, ld, 1, cols + grp * k * ld, 1, ld, T(0),
+             part + grp * g.og() * k, k, 1, inner_threads);
+    });
+    std::copy(partial.begin(), partial.begin() + weights, pw);
+    for (int64_t c = 1; c < chunks; ++c) {
+      const T* part = partial.data() + c * weights;
+      for (int64_t i = 0; i < weights; ++i) pw[i] += part[i];
     }
   });
 }
