@@ -327,6 +327,21 @@ Tensor clamp(const Tensor& x, std::optional<double> min, std::optional<double> m
   return unary_op(OpId::clamp, UnaryKind::Numeric, x, min ? *min : lowest, max ? *max : highest);
 }
 
+Tensor clamp(const Tensor& x, const Tensor& min, const Tensor& max) {
+  DType dtype = x.dtype();
+  std::optional<double> bounds[2];
+  const Tensor* given[2] = {&min, &max};
+  for (int i = 0; i < 2; ++i) {
+    if (!given[i]->defined()) continue;
+    PG_CHECK(given[i]->numel() == 1, ValueError, "clamp", "bounds must be numbers or 1-element tensors, got shape ",
+             given[i]->shape());
+    dtype = promote_types(dtype, result_type(x, *given[i]));
+    bounds[i] = contiguous(to_dtype(detach(*given[i]), DType::Float64)).data<double>()[0];
+  }
+  if (dtype == DType::Bool) dtype = DType::Int64;  // clamp compares numbers: bools count as 0 and 1
+  return clamp(as_dtype(x, dtype), bounds[0], bounds[1]);
+}
+
 Tensor where(const Tensor& condition, const Tensor& x, const Tensor& y) {
   PG_CHECK(condition.dtype() == DType::Bool, TypeError, "where", "condition must be a bool tensor, got ",
            dtype_name(condition.dtype()));

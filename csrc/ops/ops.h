@@ -37,6 +37,9 @@ Tensor bernoulli_mask(const Shape& shape, double keep_probability, DType dtype);
 Tensor leaky_relu(const Tensor& x, double negative_slope = 0.01);
 Tensor gelu(const Tensor& x, const std::string& approximate = "none");
 Tensor clamp(const Tensor& x, std::optional<double> min, std::optional<double> max);
+// clamp with PyTorch's promotion: bounds are 1-element tensors (or wrapped Python numbers; undefined = none),
+// and x is first converted to result_type(x, bound) — an int tensor with a float bound computes in float32.
+Tensor clamp(const Tensor& x, const Tensor& min, const Tensor& max);
 Tensor where(const Tensor& condition, const Tensor& x, const Tensor& y);
 DType result_type(const Tensor& a, const Tensor& b);
 

@@ -45,18 +45,8 @@ double correction_of(py::object unbiased, py::object correction) {
   return 1.0;
 }
 
-// clamp's bounds as PyTorch promotes them: a Python float bound makes an integer or bool tensor float32,
-// an int bound makes a bool tensor int64.
 Tensor clamp_bound_args(const Tensor& x, py::object min, py::object max) {
-  Tensor in = x;
-  auto is_float = [](const py::object& h) { return !h.is_none() && PyFloat_Check(h.ptr()); };
-  if (!is_floating(x.dtype()) && (is_float(min) || is_float(max))) {
-    in = to_dtype(x, DType::Float32);
-  } else if (x.dtype() == DType::Bool) {
-    in = to_dtype(x, DType::Int64);
-  }
-  return clamp(in, min.is_none() ? std::nullopt : std::optional<double>(min.cast<double>()),
-               max.is_none() ? std::nullopt : std::optional<double>(max.cast<double>()));
+  return clamp(x, min.is_none() ? Tensor() : to_operand(min, "clamp"), max.is_none() ? Tensor() : to_operand(max, "clamp"));
 }
 
 Tensor optional_tensor(py::object h) { return h.is_none() ? Tensor() : h.cast<Tensor>(); }

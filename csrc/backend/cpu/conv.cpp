@@ -99,6 +99,14 @@ void col2im(const T* cols, const ConvGeometry& g, T* x, int64_t ld) {
 
 // Scratch memory reused across calls by the calling thread (uninitialised; grows, never shrinks), so a
 // training step pays neither the page faults of fresh buffers nor a zero fill.
+// Copies sample n's gradient [O, L] into column j of a chunk's gradient matrix [O, nb*L] (leading dim ld).
+template <class T>
+void gather_sample_grad(const T* grad, int64_t n, int64_t j, const ConvGeometry& g, T* dst, int64_t ld) {
+  const int64_t l = g.l();
+  const T* src = grad + n * g.o * l;
+  for (int64_t oc = 0; oc < g.o; ++oc) std::memcpy(dst + oc * ld + j * l, src + oc * l, sizeof(T) * l);
+}
+
 template <class T>
 T* scratch(size_t count) {
   thread_local std::unique_ptr<T[]> buffer;
@@ -215,9 +223,7 @@ void conv2d_input_backward_kernel(KernelArgs& args) {
       T* gm = cols + rows * chunk * l;
       const int64_t ld = nb * l;
       maybe_parallel(inner_threads, nb, copy_grain(g.o * l), [&](int64_t b, int64_t e) {
-        for (int64_t j = b; j < e; ++j)
-          for (int64_t oc = 0; oc < g.o; ++oc)
-            std::memcpy(gm + oc * ld + j * l, pg + ((n0 + j) * g.o + oc) * l, sizeof(T) * l);
+        for (int64_t j = b; j < e; ++j) gather_sample_grad(pg, n0 + j, j, g, gm, ld);
       });
       for (int64_t grp = 0; grp < g.groups; ++grp)  // cols_g [K, nb*L] = W_g^T [K, Og] @ G_g [Og, nb*L]
         gemm(k, ld, g.og(), T(1), pw + grp * g.og() * k, 1, k, gm + grp * g.og() * ld, ld, 1, T(0), cols + grp * k * ld,
@@ -261,8 +267,7 @@ void conv2d_weight_backward_kernel(KernelArgs& args) {
       maybe_parallel(inner_threads, nb, copy_grain((rows + g.o) * l), [&](int64_t b, int64_t e) {
         for (int64_t j = b; j < e; ++j) {
           im2col(px + (n0 + j) * chw, g, cols + j * l, ld);
-          const T* gn = pg + (n0 + j) * g.o * l;
-          for (int64_t oc = 0; oc < g.o; ++oc) std::memcpy(grads + oc * ld + j * l, gn + oc * l, sizeof(T) * l);
+          gather_sample_grad(pg, n0 + j, j, g, grads, ld);
         }
       });
       T* part = partial.data() + (n0 / chunk) * weights;
