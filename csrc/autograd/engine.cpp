@@ -145,7 +145,7 @@ std::vector<Tensor> run_backward(const std::vector<Tensor>& outputs, const std::
     grads.resize(node->is_accumulate_grad() ? 1 : node->num_outputs);
     for (auto& [slot, hook] : node->output_hooks)
       if (grads[slot].defined()) grads[slot] = apply_hooks({hook}, grads[slot]);
-    for (uint32_t slot = 0; slot < grads.size(); ++slot) {
+    for (uint32_t slot = 0; !captures.empty() && slot < grads.size(); ++slot) {  // autograd.grad only
       auto it = captures.find(CaptureKey{node, slot});
       if (it != captures.end() && grads[slot].defined()) captured[it->second] = grads[slot];
     }
