@@ -1,6 +1,6 @@
 """Side-by-side benchmark: pygrad, numpy and PyTorch (when installed) in one process.
 
-Covers the measured FMA peak, GEMM sizes, the matrix shapes of training, three MLP training steps,
+Covers the measured FMA peak, elementwise ops, GEMM sizes, the matrix shapes of training, three MLP training steps,
 a small CNN step, and per-op overhead; prints a table of medians, ratios and fractions of peak, and
 writes it as JSON and markdown. Run ``python -m pygrad.bench --help`` (or ``benchmarks/compare.py``).
 Machines differ from run to run, so every figure is compared with the others measured in the same run.
@@ -160,6 +160,30 @@ def cnn_rows(quick):
     return [row]
 
 
+def elementwise_rows(quick):
+    """Elementwise ops on a 512x1568 float32 activation (802,816 elements): memory- and math-bound cases."""
+    rng = np.random.default_rng(0)
+    x, y = (rng.standard_normal((512, 1568)).astype(np.float32) for _ in range(2))
+    px, py = pygrad.from_numpy(x), pygrad.from_numpy(y)
+    cases = {
+        "exp": (lambda: px.exp(), lambda: np.exp(x), lambda t, u: t.exp()),
+        "sigmoid": (lambda: px.sigmoid(), lambda: 1 / (1 + np.exp(-x)), lambda t, u: t.sigmoid()),
+        "tanh": (lambda: px.tanh(), lambda: np.tanh(x), lambda t, u: t.tanh()),
+        "relu": (lambda: px.relu(), lambda: np.maximum(x, 0), lambda t, u: t.relu()),
+        "mul": (lambda: px * py, lambda: x * y, lambda t, u: t * u),
+    }
+    tx, ty = (torch.from_numpy(x), torch.from_numpy(y)) if torch is not None else (None, None)
+    rows = []
+    for name, (pygrad_fn, numpy_fn, torch_fn) in cases.items():
+        row = {"case": f"{name}, 512x1568 float32", "unit": "us",
+               "pygrad": median_seconds(pygrad_fn, 0.05 if quick else 0.2) * 1e6,
+               "numpy": median_seconds(numpy_fn, 0.05 if quick else 0.2) * 1e6}
+        if torch is not None:
+            row["torch"] = median_seconds(lambda: torch_fn(tx, ty), 0.05 if quick else 0.2) * 1e6
+        rows.append(row)
+    return rows
+
+
 def overhead_rows(quick):
     rng = np.random.default_rng(0)
     a_np, b_np = rng.standard_normal(16).astype(np.float32), rng.standard_normal(16).astype(np.float32)
@@ -231,6 +255,7 @@ def run(quick=False, threads=None, progress=True):
     ]
     stages = [
         ("overhead", lambda: overhead_rows(quick)),
+        ("elementwise", lambda: elementwise_rows(quick)),
         ("gemm", lambda: gemm_rows(square + ([] if quick else training), peak[1], quick)),
         ("mlp", lambda: mlp_rows(((128, 32), (512, 128)) if quick else ((128, 32), (512, 128), (1024, 512)), peak[1], quick)),
         ("cnn", lambda: cnn_rows(quick)),

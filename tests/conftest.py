@@ -1,11 +1,40 @@
 """Shared test helpers: seeded random inputs, non-contiguous copies, numpy/torch conversion, the torch import."""
 
+import contextlib
+
 import numpy as np
 import pytest
 
 import pygrad
+from pygrad import _C
 
 SEED = 20240607
+
+ISA_ORDER = ("portable", "avx2", "avx512")
+# The instruction-set levels this CPU can run, lowest first: each can be forced for a test.
+ISAS = [name for name in ISA_ORDER if ISA_ORDER.index(name) <= ISA_ORDER.index(_C.detected_cpu_capability())]
+
+
+@contextlib.contextmanager
+def forced_isa(name):
+    """Runs the block with the CPU kernels of one instruction set, restoring the previous choice afterwards."""
+    before = _C.cpu_capability()
+    _C.set_cpu_capability(name)
+    try:
+        yield
+    finally:
+        _C.set_cpu_capability(before)
+
+
+@contextlib.contextmanager
+def num_threads(n):
+    """Runs the block with n kernel threads, restoring the previous count afterwards."""
+    before = pygrad.get_num_threads()
+    pygrad.set_num_threads(n)
+    try:
+        yield
+    finally:
+        pygrad.set_num_threads(before)
 
 
 @pytest.fixture

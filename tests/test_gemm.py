@@ -8,30 +8,16 @@ import pytest
 import pygrad
 from pygrad import _C
 
-ORDER = ("portable", "avx2", "avx512")
-ISAS = [isa for isa in ORDER if ORDER.index(isa) <= ORDER.index(_C.detected_cpu_capability())]
+from conftest import ISAS, forced_isa, num_threads as threads
+
 TOL = {np.float32: 2e-6, np.float64: 1e-14}
 
 
 @contextlib.contextmanager
 def isa(name):
-    """Forces the GEMM micro-kernels of one instruction set, restoring the previous choice afterwards."""
-    before = _C.cpu_capability()
-    _C.set_cpu_capability(name)
-    try:
+    """Forces the GEMM micro-kernels of one instruction set; yields its block sizes."""
+    with forced_isa(name):
         yield _C._gemm_blocksizes()
-    finally:
-        _C.set_cpu_capability(before)
-
-
-@contextlib.contextmanager
-def threads(n):
-    before = pygrad.get_num_threads()
-    pygrad.set_num_threads(n)
-    try:
-        yield
-    finally:
-        pygrad.set_num_threads(before)
 
 
 def check(result, a, b):

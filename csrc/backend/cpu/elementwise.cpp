@@ -1,7 +1,9 @@
 // CPU elementwise kernels: unary and binary ops from the registry, where, copy with cast, fill, ranges, random.
 #include <cmath>
 
+#include "backend/cpu/cpu_features.h"
 #include "backend/cpu/loops.h"
+#include "backend/cpu/vector_math/vector_math.h"
 #include "backend/dispatch.h"
 #include "backend/functors.h"
 #include "core/error.h"
@@ -32,6 +34,87 @@ void dispatch_kind(DType dtype, const Body& body) {
   PG_THROW(TypeError, "elementwise", "no CPU kernel for dtype ", dtype_name(dtype));
 }
 
+// Contiguous and scalar-broadcast rows of floating types: one loop body, compiled once per instruction-set
+// level through target attributes (the functors are inline, so each copy vectorises at its own width) and
+// picked by cpu_capability() like the GEMM micro-kernels. + - * / round the same at every width (no FMA
+// contraction in ISO C++ mode), so the level never changes a result.
+#if defined(__GNUC__) && !defined(__clang__) && (defined(__x86_64__) || defined(__i386__))
+#define PG_ELEMENTWISE_LEVELS 1
+#define PG_ALWAYS_INLINE __attribute__((always_inline))
+#define PG_NOINLINE __attribute__((noinline))
+#define PG_TARGET_AVX2 __attribute__((target("avx2,fma")))
+#define PG_TARGET_AVX512 \
+  __attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,avx2,fma,prefer-vector-width=512")))
+#else
+#define PG_ALWAYS_INLINE
+#define PG_NOINLINE
+#endif
+
+template <class F, class T>
+PG_ALWAYS_INLINE inline void unary_row_body(const F& f, const T* x, T* o, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) o[i] = static_cast<T>(f(x[i]));
+}
+
+// sx, sy: element strides of the inputs along the row, 1 (contiguous) or 0 (one value broadcast); not both 0.
+template <class F, class T, class R>
+PG_ALWAYS_INLINE inline void binary_row_body(const F& f, const T* x, int64_t sx, const T* y, int64_t sy, R* o,
+                                             int64_t n) {
+  if (sx == 1 && sy == 1) {
+    for (int64_t i = 0; i < n; ++i) o[i] = static_cast<R>(f(x[i], y[i]));
+  } else if (sy == 0) {
+    const T yv = y[0];
+    for (int64_t i = 0; i < n; ++i) o[i] = static_cast<R>(f(x[i], yv));
+  } else {
+    const T xv = x[0];
+    for (int64_t i = 0; i < n; ++i) o[i] = static_cast<R>(f(xv, y[i]));
+  }
+}
+
+// Each level's loop is a function of its own: inlined into the kernel's lambda, GCC would not if-convert the
+// branchy functors (abs, relu, clamp) and left those loops scalar.
+template <class F, class T>
+PG_NOINLINE void unary_row_portable(const F& f, const T* x, T* o, int64_t n) { unary_row_body(f, x, o, n); }
+template <class F, class T, class R>
+PG_NOINLINE void binary_row_portable(const F& f, const T* x, int64_t sx, const T* y, int64_t sy, R* o, int64_t n) {
+  binary_row_body(f, x, sx, y, sy, o, n);
+}
+#if defined(PG_ELEMENTWISE_LEVELS)
+template <class F, class T>
+PG_TARGET_AVX2 void unary_row_avx2(const F& f, const T* x, T* o, int64_t n) { unary_row_body(f, x, o, n); }
+template <class F, class T>
+PG_TARGET_AVX512 void unary_row_avx512(const F& f, const T* x, T* o, int64_t n) { unary_row_body(f, x, o, n); }
+template <class F, class T, class R>
+PG_TARGET_AVX2 void binary_row_avx2(const F& f, const T* x, int64_t sx, const T* y, int64_t sy, R* o, int64_t n) {
+  binary_row_body(f, x, sx, y, sy, o, n);
+}
+template <class F, class T, class R>
+PG_TARGET_AVX512 void binary_row_avx512(const F& f, const T* x, int64_t sx, const T* y, int64_t sy, R* o, int64_t n) {
+  binary_row_body(f, x, sx, y, sy, o, n);
+}
+#endif
+
+template <class F, class T>
+void unary_row(CpuCapability level, const F& f, const T* x, T* o, int64_t n) {
+#if defined(PG_ELEMENTWISE_LEVELS)
+  if constexpr (std::is_floating_point<T>::value) {
+    if (level == CpuCapability::Avx512) return unary_row_avx512(f, x, o, n);
+    if (level == CpuCapability::Avx2) return unary_row_avx2(f, x, o, n);
+  }
+#endif
+  unary_row_portable(f, x, o, n);
+}
+
+template <class F, class T, class R>
+void binary_row(CpuCapability level, const F& f, const T* x, int64_t sx, const T* y, int64_t sy, R* o, int64_t n) {
+#if defined(PG_ELEMENTWISE_LEVELS)
+  if constexpr (std::is_floating_point<T>::value) {
+    if (level == CpuCapability::Avx512) return binary_row_avx512(f, x, sx, y, sy, o, n);
+    if (level == CpuCapability::Avx2) return binary_row_avx2(f, x, sx, y, sy, o, n);
+  }
+#endif
+  binary_row_portable(f, x, sx, y, sy, o, n);
+}
+
 template <class F, class Kind>
 void unary_kernel(KernelArgs& args) {
   F f;
@@ -39,6 +122,9 @@ void unary_kernel(KernelArgs& args) {
   f.b = args.scalars[1];
   const Tensor& out = args.out[0];
   const Tensor& in = args.in[0];
+  const CpuCapability level = cpu_capability();
+  // Transcendentals on contiguous float32 rows go to the active level's vector routine, if it has one.
+  const ArrayMathF32 vectorized = out.dtype() == DType::Float32 ? vectorized_f32<F>() : nullptr;
   dispatch_kind<Kind>(out.dtype(), [&](auto tag) {
     using T = decltype(tag);
     for_each_row<2>({&out, &in}, out.numel(), [&](const std::array<char*, 2>& p, const std::array<int64_t, 2>& s,
@@ -46,11 +132,13 @@ void unary_kernel(KernelArgs& args) {
       T* o = reinterpret_cast<T*>(p[0]);
       const T* x = reinterpret_cast<const T*>(p[1]);
       if (s[0] == sizeof(T) && s[1] == sizeof(T)) {
-        for (int64_t i = 0; i < n; ++i) o[i] = static_cast<T>(f(x[i]));
-      } else {
-        const int64_t so = s[0] / sizeof(T), sx = s[1] / sizeof(T);
-        for (int64_t i = 0; i < n; ++i) o[i * so] = static_cast<T>(f(x[i * sx]));
+        if constexpr (std::is_same<T, float>::value) {
+          if (vectorized != nullptr) return vectorized(x, o, n);
+        }
+        return unary_row(level, f, x, o, n);
       }
+      const int64_t so = s[0] / sizeof(T), sx = s[1] / sizeof(T);
+      for (int64_t i = 0; i < n; ++i) o[i * so] = static_cast<T>(f(x[i * sx]));
     });
   });
 }
@@ -61,6 +149,7 @@ void binary_kernel(KernelArgs& args) {
   const Tensor& out = args.out[0];
   const Tensor& a = args.in[0];
   const Tensor& b = args.in[1];
+  const CpuCapability level = cpu_capability();
   dispatch_kind<Kind>(a.dtype(), [&](auto tag) {
     using T = decltype(tag);
     using R = typename std::conditional<std::is_same<Kind, KindCompare>::value, bool, T>::type;
@@ -72,17 +161,10 @@ void binary_kernel(KernelArgs& args) {
       const int64_t so = s[0] / static_cast<int64_t>(sizeof(R));
       const int64_t sx = s[1] / static_cast<int64_t>(sizeof(T)), sy = s[2] / static_cast<int64_t>(sizeof(T));
       // Contiguous and scalar-broadcast rows get loops the compiler vectorises.
-      if (so == 1 && sx == 1 && sy == 1) {
-        for (int64_t i = 0; i < n; ++i) o[i] = static_cast<R>(f(x[i], y[i]));
-      } else if (so == 1 && sx == 1 && sy == 0) {
-        const T yv = y[0];
-        for (int64_t i = 0; i < n; ++i) o[i] = static_cast<R>(f(x[i], yv));
-      } else if (so == 1 && sx == 0 && sy == 1) {
-        const T xv = x[0];
-        for (int64_t i = 0; i < n; ++i) o[i] = static_cast<R>(f(xv, y[i]));
-      } else {
-        for (int64_t i = 0; i < n; ++i) o[i * so] = static_cast<R>(f(x[i * sx], y[i * sy]));
+      if (so == 1 && (sx == 1 || sx == 0) && (sy == 1 || sy == 0) && !(sx == 0 && sy == 0)) {
+        return binary_row(level, f, x, sx, y, sy, o, n);
       }
+      for (int64_t i = 0; i < n; ++i) o[i * so] = static_cast<R>(f(x[i * sx], y[i * sy]));
     });
   });
 }

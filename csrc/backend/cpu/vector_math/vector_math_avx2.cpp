@@ -1,0 +1,62 @@
+// AVX2+FMA build of the vector math: the SIMD wrapper over 8 float lanes (2^n built in two exponent steps).
+#include "backend/cpu/vector_math/vector_math.h"
+
+#if defined(__AVX2__) && defined(__FMA__)
+#include <immintrin.h>
+
+#include "backend/cpu/vector_math/vector_math_kernels.h"
+
+namespace pygrad::cpu::vector_math_detail {
+namespace {
+
+struct VecAvx2 {
+  using Reg = __m256;
+  static constexpr int kWidth = 8;
+  static Reg load(const float* p) { return _mm256_loadu_ps(p); }
+  static void store(float* p, Reg v) { _mm256_storeu_ps(p, v); }
+  static Reg set1(float v) { return _mm256_set1_ps(v); }
+  static Reg add(Reg a, Reg b) { return _mm256_add_ps(a, b); }
+  static Reg sub(Reg a, Reg b) { return _mm256_sub_ps(a, b); }
+  static Reg mul(Reg a, Reg b) { return _mm256_mul_ps(a, b); }
+  static Reg div(Reg a, Reg b) { return _mm256_div_ps(a, b); }
+  static Reg fmadd(Reg a, Reg b, Reg c) { return _mm256_fmadd_ps(a, b, c); }
+  static Reg fnmadd(Reg a, Reg b, Reg c) { return _mm256_fnmadd_ps(a, b, c); }
+  // min/max return the second operand when either is NaN.
+  static Reg min(Reg a, Reg b) { return _mm256_min_ps(a, b); }
+  static Reg max(Reg a, Reg b) { return _mm256_max_ps(a, b); }
+  static Reg abs(Reg a) { return _mm256_andnot_ps(_mm256_set1_ps(-0.0f), a); }
+  static Reg neg(Reg a) { return _mm256_xor_ps(a, _mm256_set1_ps(-0.0f)); }
+  static Reg round(Reg a) { return _mm256_round_ps(a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
+  // a * 2^n for integral n in [-150, 128] as two factors 2^(n>>1) and 2^(n - (n>>1)), each a normal float,
+  // so neither the factors nor the intermediate product leave the float range before the final rounding.
+  static Reg scale_pow2(Reg a, Reg n) {
+    const __m256i ni = _mm256_cvtps_epi32(n);
+    const __m256i half = _mm256_srai_epi32(ni, 1);
+    const __m256i rest = _mm256_sub_epi32(ni, half);
+    const __m256i bias = _mm256_set1_epi32(127);
+    const Reg f1 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(half, bias), 23));
+    const Reg f2 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(rest, bias), 23));
+    return _mm256_mul_ps(_mm256_mul_ps(a, f1), f2);
+  }
+  static Reg copy_sign(Reg magnitude, Reg sign) {
+    const Reg sign_bit = _mm256_set1_ps(-0.0f);
+    return _mm256_or_ps(_mm256_andnot_ps(sign_bit, magnitude), _mm256_and_ps(sign_bit, sign));
+  }
+  static Reg select_negative(Reg x, Reg if_negative, Reg otherwise) {
+    return _mm256_blendv_ps(otherwise, if_negative, _mm256_cmp_ps(x, _mm256_setzero_ps(), _CMP_LT_OQ));
+  }
+};
+
+}  // namespace
+
+VectorMathF32 avx2_vector_math() { return make_vector_math<VecAvx2>(); }
+
+}  // namespace pygrad::cpu::vector_math_detail
+
+#else
+
+namespace pygrad::cpu::vector_math_detail {
+VectorMathF32 avx2_vector_math() { return VectorMathF32{}; }
+}  // namespace pygrad::cpu::vector_math_detail
+
+#endif

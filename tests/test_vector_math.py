@@ -1,0 +1,119 @@
+"""CPU elementwise kernels per instruction-set level: the vectorised float32 transcendentals
+(csrc/backend/cpu/vector_math/) in ulps, with edge values, tails and threads; the per-level arithmetic loops bit for bit."""
+
+import numpy as np
+import pytest
+
+import pygrad
+
+from conftest import ISAS, forced_isa, num_threads
+
+# Max error in float32 ulps of the exact (float64) result, per op; the scalar libm path is checked to the same bound.
+ULP_BOUND = {"exp": 1.5, "sigmoid": 3.0, "tanh": 3.0}
+REFERENCE = {
+    "exp": np.exp,
+    "sigmoid": lambda x: np.where(x < 0, np.exp(-np.abs(x)), 1.0) / (1 + np.exp(-np.abs(x))),  # never overflows
+    "tanh": np.tanh,
+}
+EDGES = np.array(
+    [np.inf, -np.inf, np.nan, 0.0, -0.0, 1e-30, -1e-30, 3e-39, -3e-39, 1e-8, 88.72, 88.73, 89.0, -87.3, -103.9,
+     -104.5, 9.0, -9.0, 10.5, 20.0, -0.347, 0.347, 0.173, 1e30, -1e30],
+    dtype=np.float32,
+)
+
+
+def ulp_error(got, reference):
+    """|got - reference| in units of the float32 spacing at the reference (denormal spacing near 0)."""
+    with np.errstate(over="ignore"):
+        ref32 = reference.astype(np.float32)
+    spacing = np.spacing(np.abs(ref32)).astype(np.float64)
+    spacing[spacing == 0] = np.float64(np.float32(1.4e-45))
+    return np.abs(got.astype(np.float64) - reference) / spacing
+
+
+def inputs(rng, name):
+    """Dense sweep of the domain where the op is not constant, random values, and the edge values."""
+    span = {"exp": (-105.0, 90.0), "sigmoid": (-110.0, 40.0), "tanh": (-12.0, 12.0)}[name]
+    sweep = np.linspace(*span, 200_003)
+    randoms = rng.normal(scale=4.0, size=50_000)
+    return np.concatenate([sweep, randoms, EDGES]).astype(np.float32)
+
+
+@pytest.mark.parametrize("isa", ISAS)
+@pytest.mark.parametrize("name", sorted(ULP_BOUND))
+def test_accuracy_and_edge_values(name, isa, rng):
+    x = inputs(rng, name)
+    with np.errstate(all="ignore"):
+        reference = REFERENCE[name](x.astype(np.float64))
+    with forced_isa(isa):
+        got = getattr(pygrad, name)(pygrad.from_numpy(x)).numpy()
+    with np.errstate(over="ignore"):
+        reference32 = reference.astype(np.float32)  # beyond the float32 range the right answer is inf
+    finite = np.isfinite(reference32)
+    errors = ulp_error(got[finite], reference[finite])
+    worst = int(np.argmax(errors))
+    assert errors[worst] <= ULP_BOUND[name], f"{name} on {isa}: {errors[worst]:.2f} ulp at x={x[finite][worst]!r}"
+    # inf, -inf and NaN come out exactly as the reference says; signed zeros keep their sign.
+    np.testing.assert_array_equal(got[~finite], reference32[~finite])
+    if name == "tanh":
+        zeros = x == 0
+        np.testing.assert_array_equal(np.signbit(got[zeros]), np.signbit(x[zeros]))
+
+
+@pytest.mark.parametrize("isa", ISAS)
+@pytest.mark.parametrize("name", sorted(ULP_BOUND))
+def test_result_independent_of_length_offset_and_threads(name, isa, rng):
+    """Tails run through the vector code too: an element's result never depends on where a row or split falls."""
+    x = (rng.normal(size=70_001) * 6).astype(np.float32)
+    op = getattr(pygrad, name)
+    with forced_isa(isa):
+        with num_threads(1):
+            whole = op(pygrad.from_numpy(x)).numpy()
+        with num_threads(2):
+            np.testing.assert_array_equal(op(pygrad.from_numpy(x)).numpy(), whole)
+        for start, stop in [(0, 0), (0, 1), (3, 10), (5, 21), (1, 33), (7, 70_001)]:
+            part = op(pygrad.from_numpy(np.ascontiguousarray(x[start:stop]))).numpy()
+            np.testing.assert_array_equal(part, whole[start:stop])
+        # Non-contiguous input takes the strided scalar loop; it must agree within the same ulp bound.
+        strided = op(pygrad.from_numpy(x)[::3]).numpy()
+        with np.errstate(all="ignore"):
+            reference = REFERENCE[name](x[::3].astype(np.float64))
+        assert ulp_error(strided, reference).max() <= ULP_BOUND[name]
+
+
+@pytest.mark.parametrize("name", sorted(ULP_BOUND))
+def test_float64_and_gradients_unchanged(name, rng):
+    """float64 keeps the libm path; the backward rules reuse the vectorised result and still match gradcheck."""
+    x = pygrad.from_numpy(rng.normal(size=(3, 5))).requires_grad_()
+    assert pygrad.autograd.gradcheck(getattr(pygrad, name), (x,))
+    x32 = rng.normal(size=1000).astype(np.float32)
+    out = getattr(pygrad, name)(pygrad.from_numpy(x32.astype(np.float64))).numpy()
+    np.testing.assert_allclose(out, REFERENCE[name](x32.astype(np.float64)), rtol=1e-15, atol=0)
+
+
+EXACT_UNARY = ["neg", "abs", "relu", "sqrt"]
+EXACT_BINARY = ["add", "sub", "mul", "div", "maximum", "minimum"]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_arithmetic_identical_at_every_level(dtype, rng):
+    """The contiguous loops compiled per level (csrc/backend/cpu/elementwise.cpp) give the portable loop's bits,
+    for whole rows, broadcast scalars and tails, with NaN, inf and signed zeros mixed in."""
+    x = rng.normal(size=1037).astype(dtype)
+    y = rng.normal(size=1037).astype(dtype)
+    x[::97], y[::89], x[5], y[7], x[11] = np.nan, np.inf, -0.0, 0.0, -np.inf
+    px, py = pygrad.from_numpy(x), pygrad.from_numpy(y)
+    results = {}
+    for level in ISAS:
+        with forced_isa(level):
+            out = [getattr(pygrad, name)(px).numpy() for name in EXACT_UNARY]
+            out += [getattr(pygrad, name)(px, py).numpy() for name in EXACT_BINARY]
+            out += [(px * 2.5).numpy(), (3.0 - px).numpy(), (px[5:] / py[:1]).numpy(), pygrad.clamp(px, -0.5, 0.7).numpy()]
+            results[level] = out
+    with np.errstate(all="ignore"):
+        expected = [-x, np.abs(x), np.where(x > 0, x, np.where(np.isnan(x), x, 0)), np.sqrt(x)]
+        expected += [x + y, x - y, x * y, x / y, np.maximum(x, y), np.minimum(x, y)]
+        expected += [x * dtype(2.5), dtype(3.0) - x, x[5:] / y[:1], np.clip(x, -0.5, 0.7)]
+    for level, out in results.items():
+        for got, want in zip(out, expected):
+            np.testing.assert_array_equal(got, want, err_msg=level)
