@@ -117,11 +117,17 @@ def test_bit_identical_across_threads(name, rng):
             assert np.array_equal(one, two), (m, k, n, ta, tb)
 
 
-def test_small_and_vector_shapes(rng):
-    for m, k, n in [(16, 16, 16), (32, 32, 32), (64, 64, 64), (1, 1, 1), (1, 4096, 3), (3, 4096, 1), (1, 64, 4096)]:
-        for ta in (False, True):
-            a, b, pa, pb = operands(rng, m, k, n, np.float32, ta, not ta)
-            check((pa @ pb).numpy(), a, b)
+@pytest.mark.parametrize("name", ISAS)
+def test_small_and_vector_shapes(name, rng):
+    # Small products take the one-thread path (A packed in MR-row blocks, B read in place or copied to rows).
+    shapes = [(16, 16, 16), (32, 32, 32), (64, 64, 64), (1, 1, 1), (1, 4096, 3), (3, 4096, 1), (1, 64, 4096),
+              (2, 3, 2), (13, 5, 31), (15, 48, 33), (29, 40, 47), (48, 48, 48), (47, 49, 2)]
+    with isa(name):
+        for m, k, n in shapes:
+            for ta in (False, True):
+                for tb in (False, True):
+                    a, b, pa, pb = operands(rng, m, k, n, np.float32, ta, tb)
+                    check((pa @ pb).numpy(), a, b)
 
 
 def test_nan_in_output_is_overwritten(rng):
@@ -137,7 +143,8 @@ def test_nan_in_output_is_overwritten(rng):
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_epilogue_bias_relu(name, dtype, rng):
     with isa(name):
-        for m, k, n in [(1, 7, 33), (37, 300, 70), (300, 70, 5), (5, 64, 300), (8, 8, 8), (129, 257, 1), (1, 100, 1)]:
+        for m, k, n in [(1, 7, 33), (37, 300, 70), (300, 70, 5), (5, 64, 300), (8, 8, 8), (129, 257, 1), (1, 100, 1),
+                        (30, 20, 40), (45, 48, 50)]:
             a = rng.standard_normal((m, k)).astype(dtype)
             w = rng.standard_normal((n, k)).astype(dtype)
             bias = rng.standard_normal(2 * n).astype(dtype)[::2]   # strided bias

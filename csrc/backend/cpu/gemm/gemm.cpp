@@ -38,6 +38,7 @@ constexpr BlockTableRow kBlockTable[] = {
 };
 
 constexpr double kDirectMaxWork = 32.0 * 32.0 * 32.0;   // m*n*k below this: plain loops, no packing
+constexpr double kSmallMaxWork = 48.0 * 48.0 * 48.0;    // m*n*k up to this: one thread, B read in place
 constexpr double kWorkPerThread = 64.0 * 64.0 * 64.0;   // multiply-adds each extra thread must get
 constexpr int kMaxTileElems = 512;                      // largest mr*nr of any micro-kernel
 constexpr std::size_t kAlign = 64;
@@ -517,7 +518,7 @@ void gemm_packed(const GemmPlan<T>& plan, const GemmArgs<T>& g, T* pack, PackLay
 // m <= MR: every element of B meets one row tile only, so B is read in place (no pack); A is packed once as a
 // single MR-wide sliver over all of k; threads split N only.
 template <typename T>
-void gemm_small_m(const GemmPlan<T>& plan, const GemmArgs<T>& g, const T* ap, int tid, int team) {
+void gemm_small_m(const GemmPlan<T>& plan, const GemmArgs<T>& g, const T* ap, int tid, int team, int64_t row0 = 0) {
   const int nr = plan.nr;
   const int64_t n_tiles = ceil_div(g.n, nr);
   const GemmEpilogue<T>* epi = g.epi.active() ? &g.epi : nullptr;
@@ -528,7 +529,29 @@ void gemm_small_m(const GemmPlan<T>& plan, const GemmArgs<T>& g, const T* ap, in
     T* c_tile = g.c + jr;
     plan.direct_b(g.k, ap, g.b + jr, g.b_rs, c_tile, g.c_rs, g.alpha, g.beta, static_cast<int>(g.m),
                   static_cast<int>(nr_eff));
-    if (epi != nullptr) apply_epilogue(*epi, 0, jr, g.m, nr_eff, c_tile, g.c_rs, g.c_cs);
+    if (epi != nullptr) apply_epilogue(*epi, row0, jr, g.m, nr_eff, c_tile, g.c_rs, g.c_cs);
+  }
+}
+
+// Small products on one thread: A packed MR rows at a time, each block run as above with B read in place, so
+// nothing proportional to B is packed (for 16x16x16 the packing of B would cost more than the arithmetic).
+// A B with strided rows (x @ W.T) is first copied to contiguous rows in `bp` (k*n elements, at most work/m).
+template <typename T>
+void gemm_small(const GemmPlan<T>& plan, GemmArgs<T> g, T* ap, T* bp) {
+  if (g.b_cs != 1) {
+    for (int64_t p = 0; p < g.k; ++p)
+      for (int64_t j = 0; j < g.n; ++j) bp[p * g.n + j] = g.b[p * g.b_rs + j * g.b_cs];
+    g.b = bp;
+    g.b_rs = g.n;
+    g.b_cs = 1;
+  }
+  for (int64_t i0 = 0; i0 < g.m; i0 += plan.mr) {
+    GemmArgs<T> block = g;
+    block.m = std::min<int64_t>(plan.mr, g.m - i0);
+    block.a = g.a + i0 * g.a_rs;
+    block.c = g.c + i0 * g.c_rs;
+    pack_any(plan, ap, block.a, block.m, plan.mr, g.k, g.a_rs, g.a_cs);
+    gemm_small_m(plan, block, ap, 0, 1, i0);
   }
 }
 
@@ -570,13 +593,20 @@ void gemm_impl(GemmArgs<T> g, int num_threads) {
     g = transposed(g);
   }
   const double work = static_cast<double>(g.m) * static_cast<double>(g.n) * static_cast<double>(g.k);
+  const GemmPlan<T> plan = plan_for<T>(cpu_capability());
+  if (plan.direct_b != nullptr && work <= kSmallMaxWork && g.m > 1 && g.n > 1 && g.c_cs == 1) {
+    constexpr int64_t kAlignElems = static_cast<int64_t>(kAlign / sizeof(T));
+    const int64_t a_elems = ceil_div(g.k * plan.mr, kAlignElems) * kAlignElems;
+    T* scratch = static_cast<T*>(t_pack_scratch.get(sizeof(T) * static_cast<std::size_t>(a_elems + g.k * g.n)));
+    gemm_small(plan, g, scratch, scratch + a_elems);
+    return;
+  }
   if (work < kDirectMaxWork || g.m == 1 || g.n == 1) {
     // Matrix-vector: prefer the form whose k runs are contiguous (a dot product) or whose rows are (axpy).
     if (g.n == 1 && !(g.a_cs == 1 && g.b_rs == 1)) g = transposed(g);
     gemm_direct(g);
     return;
   }
-  const GemmPlan<T> plan = plan_for<T>(cpu_capability());
   if (g.n < plan.nr / 2 && g.m > 2 * g.n) {
     // Few columns: with exchanged roles the narrow side fills the MR rows of a tile instead of padding NR lanes.
     g = transposed(g);
