@@ -34,7 +34,9 @@ struct BlockTableRow {
 constexpr BlockTableRow kBlockTable[] = {
     {CpuCapability::Portable, {96, 256, 4096}, {96, 256, 2048}},
     {CpuCapability::Avx2, {144, 256, 4096}, {96, 256, 2048}},
-    {CpuCapability::Avx512, {336, 256, 4096}, {168, 256, 2048}},
+    // fp32 KC = 1024: on Zen 4 fewer C passes beat an L1-resident B sliver (1 thread, 1024^2: 90% of peak vs 85%
+    // at KC = 256; 128x512x784: 89% vs 85%), and MC = 168 keeps the A block in a 1 MB L2 at that depth.
+    {CpuCapability::Avx512, {168, 1024, 4096}, {168, 256, 2048}},
 };
 
 constexpr double kDirectMaxWork = 32.0 * 32.0 * 32.0;   // m*n*k below this: plain loops, no packing
