@@ -1,4 +1,4 @@
-"""pytest-benchmark suite of the core: per-op overhead, a tiny graph with backward, GEMM, an MLP step.
+"""pytest-benchmark suite of the core: per-op overhead, a tiny graph with backward, elementwise ops, GEMM, an MLP step.
 
 Run: pytest benchmarks/ --benchmark-only   (speed lives here, never in the timed test suite)
 """
@@ -27,7 +27,14 @@ def test_tiny_graph_backward(benchmark):
     benchmark(step)
 
 
-@pytest.mark.parametrize("n", [64, 256, 1024])
+@pytest.mark.parametrize("op", ["exp", "sigmoid", "tanh", "relu", "neg"])
+def test_unary_802816_float32(benchmark, op):
+    x = pygrad.from_numpy(RNG.standard_normal((512, 1568)).astype(np.float32))
+    fn = getattr(pygrad, op)
+    benchmark(lambda: fn(x))
+
+
+@pytest.mark.parametrize("n", [16, 32, 64, 256, 1024])
 def test_matmul_square(benchmark, n):
     a = pygrad.from_numpy(RNG.standard_normal((n, n)).astype(np.float32))
     b = pygrad.from_numpy(RNG.standard_normal((n, n)).astype(np.float32))
