@@ -9,7 +9,7 @@ import torch.nn.functional as F
 import pygrad
 from pygrad import _C
 from pygrad.autograd.gradcheck import gradcheck
-from conftest import make_rng, non_contiguous, to_numpy, to_pygrad
+from conftest import ISAS, forced_isa, make_rng, non_contiguous, to_numpy, to_pygrad
 
 TOL = {np.float32: {"rtol": 2e-4, "atol": 2e-5}, np.float64: {"rtol": 1e-10, "atol": 1e-11}}
 
@@ -303,6 +303,25 @@ def test_max_pool2d_matches_torch(case, dtype):
     assert indices.dtype == pygrad.int64
     np.testing.assert_array_equal(indices.numpy(), t_indices.numpy())
     np.testing.assert_array_equal(values.numpy(), t_values.numpy())
+
+
+@pytest.mark.parametrize("isa", ISAS)
+def test_max_pool2d_2x2_rows_at_every_level(isa):
+    """The 2x2 stride-2 fast path (AVX-512 16 outputs at a time, SSE2 4, then scalar) on rows of 7 to 40 outputs:
+    values and argmax indices as PyTorch's, ties resolved to the first element, NaN winning as in the scalar scan."""
+    rng = make_rng("max_pool2d_levels")
+    for width in (14, 32, 34, 80):
+        x = rng.integers(0, 5, size=(2, 3, 6, width)).astype(np.float32)  # many ties
+        x[0, 0, 1, 3] = x[1, 2, 4, 17 % width] = x[1, 1, 0, width - 1] = np.nan
+        with forced_isa(isa):
+            values, indices = _C.max_pool2d(to_pygrad(x), 2, return_indices=True)
+        t_values, t_indices = F.max_pool2d(torch.tensor(x), 2, return_indices=True)
+        np.testing.assert_array_equal(values.numpy(), t_values.numpy())
+        finite = ~np.isnan(t_values.numpy())  # a NaN's index follows the scan order; PyTorch's may differ
+        np.testing.assert_array_equal(indices.numpy()[finite], t_indices.numpy()[finite])
+        with forced_isa("portable"):
+            _, portable_indices = _C.max_pool2d(to_pygrad(x), 2, return_indices=True)
+        np.testing.assert_array_equal(indices.numpy(), portable_indices.numpy())
 
 
 def test_max_pool2d_overlapping_windows_accumulate_and_nan_wins():

@@ -2,6 +2,7 @@
 #include <cmath>
 
 #include "backend/cpu/cpu_features.h"
+#include "backend/cpu/isa_targets.h"
 #include "backend/cpu/loops.h"
 #include "backend/cpu/vector_math/vector_math.h"
 #include "backend/dispatch.h"
@@ -38,18 +39,6 @@ void dispatch_kind(DType dtype, const Body& body) {
 // level through target attributes (the functors are inline, so each copy vectorises at its own width) and
 // picked by cpu_capability() like the GEMM micro-kernels. + - * / round the same at every width (no FMA
 // contraction in ISO C++ mode), so the level never changes a result.
-#if defined(__GNUC__) && !defined(__clang__) && (defined(__x86_64__) || defined(__i386__))
-#define PG_ELEMENTWISE_LEVELS 1
-#define PG_ALWAYS_INLINE __attribute__((always_inline))
-#define PG_NOINLINE __attribute__((noinline))
-#define PG_TARGET_AVX2 __attribute__((target("avx2,fma")))
-#define PG_TARGET_AVX512 \
-  __attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,avx2,fma,prefer-vector-width=512")))
-#else
-#define PG_ALWAYS_INLINE
-#define PG_NOINLINE
-#endif
-
 template <class F, class T>
 PG_ALWAYS_INLINE inline void unary_row_body(const F& f, const T* x, T* o, int64_t n) {
   for (int64_t i = 0; i < n; ++i) o[i] = static_cast<T>(f(x[i]));
@@ -78,7 +67,7 @@ template <class F, class T, class R>
 PG_NOINLINE void binary_row_portable(const F& f, const T* x, int64_t sx, const T* y, int64_t sy, R* o, int64_t n) {
   binary_row_body(f, x, sx, y, sy, o, n);
 }
-#if defined(PG_ELEMENTWISE_LEVELS)
+#if defined(PG_ISA_TARGETS)
 template <class F, class T>
 PG_TARGET_AVX2 void unary_row_avx2(const F& f, const T* x, T* o, int64_t n) { unary_row_body(f, x, o, n); }
 template <class F, class T>
@@ -95,7 +84,7 @@ PG_TARGET_AVX512 void binary_row_avx512(const F& f, const T* x, int64_t sx, cons
 
 template <class F, class T>
 void unary_row(CpuCapability level, const F& f, const T* x, T* o, int64_t n) {
-#if defined(PG_ELEMENTWISE_LEVELS)
+#if defined(PG_ISA_TARGETS)
   if constexpr (std::is_floating_point<T>::value) {
     if (level == CpuCapability::Avx512) return unary_row_avx512(f, x, o, n);
     if (level == CpuCapability::Avx2) return unary_row_avx2(f, x, o, n);
@@ -106,7 +95,7 @@ void unary_row(CpuCapability level, const F& f, const T* x, T* o, int64_t n) {
 
 template <class F, class T, class R>
 void binary_row(CpuCapability level, const F& f, const T* x, int64_t sx, const T* y, int64_t sy, R* o, int64_t n) {
-#if defined(PG_ELEMENTWISE_LEVELS)
+#if defined(PG_ISA_TARGETS)
   if constexpr (std::is_floating_point<T>::value) {
     if (level == CpuCapability::Avx512) return binary_row_avx512(f, x, sx, y, sy, o, n);
     if (level == CpuCapability::Avx2) return binary_row_avx2(f, x, sx, y, sy, o, n);

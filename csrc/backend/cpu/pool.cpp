@@ -8,10 +8,16 @@
 #include <emmintrin.h>
 #endif
 
+#include "backend/cpu/cpu_features.h"
+#include "backend/cpu/isa_targets.h"
 #include "backend/cpu/parallel.h"
 #include "backend/dispatch.h"
 #include "backend/nn_params.h"
 #include "core/error.h"
+
+#if defined(PG_ISA_TARGETS)
+#include <immintrin.h>
+#endif
 
 namespace pygrad::cpu {
 namespace {
@@ -58,6 +64,49 @@ int64_t max_pool_2x2_row_sse(const float* r0, const float* r1, int64_t w, int64_
 }
 int64_t max_pool_2x2_row_sse(const double*, const double*, int64_t, int64_t, int64_t, double*, int64_t*) { return 0; }
 
+#if defined(PG_ISA_TARGETS)
+// The same row, 16 outputs at a time with AVX-512: the even and odd columns of 32 inputs split by permutes,
+// the same compare-and-select order, indices widened to int64 in two halves.
+PG_TARGET_AVX512 int64_t max_pool_2x2_row_avx512(const float* r0, const float* r1, int64_t w, int64_t ow,
+                                                 int64_t base, float* yo, int64_t* io) {
+  int64_t j = 0;
+  const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+  const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
+  const __m512i lane2 = even;  // 2 * lane: the first input column of each output
+  const __m512i wv = _mm512_set1_epi64(w);
+  for (; j + 16 <= ow; j += 16) {
+    const __m512 u0 = _mm512_loadu_ps(r0 + 2 * j), u1 = _mm512_loadu_ps(r0 + 2 * j + 16);
+    const __m512 v0 = _mm512_loadu_ps(r1 + 2 * j), v1 = _mm512_loadu_ps(r1 + 2 * j + 16);
+    const __m512 candidates[3] = {_mm512_permutex2var_ps(u0, odd, u1), _mm512_permutex2var_ps(v0, even, v1),
+                                  _mm512_permutex2var_ps(v0, odd, v1)};
+    __m512 best = _mm512_permutex2var_ps(u0, even, u1);
+    __m512i k = _mm512_setzero_si512();
+    for (int q = 0; q < 3; ++q) {
+      const __m512 v = candidates[q];
+      const __mmask16 take = _mm512_cmp_ps_mask(v, best, _CMP_GT_OQ) | _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q);
+      best = _mm512_mask_mov_ps(best, take, v);
+      k = _mm512_mask_mov_epi32(k, take, _mm512_set1_epi32(q + 1));
+    }
+    _mm512_storeu_ps(yo + j, best);
+    // index = base + 2 (j + lane) + (k & 1) + (k >> 1) w; the int32 part stays below 2 * ow + 2.
+    const __m512i column = _mm512_add_epi32(_mm512_add_epi32(lane2, _mm512_set1_epi32(static_cast<int32_t>(2 * j))),
+                                            _mm512_and_si512(k, _mm512_set1_epi32(1)));
+    const __mmask16 second_row = _mm512_cmpge_epi32_mask(k, _mm512_set1_epi32(2));
+    const __m512i offset = _mm512_set1_epi64(base);
+    __m512i lo = _mm512_add_epi64(offset, _mm512_cvtepi32_epi64(_mm512_castsi512_si256(column)));
+    __m512i hi = _mm512_add_epi64(offset, _mm512_cvtepi32_epi64(_mm512_extracti64x4_epi64(column, 1)));
+    lo = _mm512_mask_add_epi64(lo, static_cast<__mmask8>(second_row), lo, wv);
+    hi = _mm512_mask_add_epi64(hi, static_cast<__mmask8>(second_row >> 8), hi, wv);
+    _mm512_storeu_si512(io + j, lo);
+    _mm512_storeu_si512(io + j + 8, hi);
+  }
+  return j;
+}
+#endif
+int64_t max_pool_2x2_row_avx512(const double*, const double*, int64_t, int64_t, int64_t, double*, int64_t*) {
+  return 0;
+}
+
 // max_pool2d: in = {x [N, C, H, W]}; out = {y [N, C, OH, OW], indices int64 (flat h * W + w in the plane)}.
 // NaN wins, like PyTorch.
 void max_pool2d_kernel(KernelArgs& args) {
@@ -75,6 +124,7 @@ void max_pool2d_kernel(KernelArgs& args) {
                          win.pad[0] == 0 && win.pad[1] == 0 && win.dilation[0] == 1 && win.dilation[1] == 1 &&
                          oh * 2 <= h && ow * 2 <= w;
     if (fast2x2) {  // 2x2 stride 2, no padding or dilation: every window lies inside the plane
+      const bool avx512 = cpu_capability() == CpuCapability::Avx512;
       parallel_for(0, planes * oh, plane_grain(ow * 4), [&](int64_t b, int64_t e) {
         for (int64_t row = b; row < e; ++row) {  // row = p * oh + i, one output row
           const int64_t p = row / oh, i = row - p * oh;
@@ -85,7 +135,10 @@ void max_pool2d_kernel(KernelArgs& args) {
           const int64_t base = 2 * i * w;
           // Same scan order as the general path: (r0,c0) (r0,c1) (r1,c0) (r1,c1); NaN wins, later NaN last.
           int64_t j = 0;
-          j = max_pool_2x2_row_sse(r0, r1, w, ow, base, yo, io);
+#if defined(PG_ISA_TARGETS)
+          if (avx512) j = max_pool_2x2_row_avx512(r0, r1, w, ow, base, yo, io);
+#endif
+          j += max_pool_2x2_row_sse(r0 + 2 * j, r1 + 2 * j, w, ow - j, base + 2 * j, yo + j, io + j);
           for (; j < ow; ++j) {
             const T a = r0[2 * j], bb = r0[2 * j + 1], c = r1[2 * j], d = r1[2 * j + 1];
             T best = a;
