@@ -310,9 +310,9 @@ def test_max_pool2d_2x2_rows_at_every_level(isa):
     """The 2x2 stride-2 fast path (AVX-512 16 outputs at a time, SSE2 4, then scalar) on rows of 7 to 40 outputs:
     values and argmax indices as PyTorch's, ties resolved to the first element, NaN winning as in the scalar scan."""
     rng = make_rng("max_pool2d_levels")
-    for width in (14, 32, 34, 80):
+    for width in (2, 14, 30, 32, 34, 80):
         x = rng.integers(0, 5, size=(2, 3, 6, width)).astype(np.float32)  # many ties
-        x[0, 0, 1, 3] = x[1, 2, 4, 17 % width] = x[1, 1, 0, width - 1] = np.nan
+        x[0, 0, 1, 3 % width] = x[1, 2, 4, 17 % width] = x[1, 1, 0, width - 1] = np.nan
         with forced_isa(isa):
             values, indices = _C.max_pool2d(to_pygrad(x), 2, return_indices=True)
         t_values, t_indices = F.max_pool2d(torch.tensor(x), 2, return_indices=True)

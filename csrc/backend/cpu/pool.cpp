@@ -66,17 +66,20 @@ int64_t max_pool_2x2_row_sse(const double*, const double*, int64_t, int64_t, int
 
 #if defined(PG_ISA_TARGETS)
 // The same row, 16 outputs at a time with AVX-512: the even and odd columns of 32 inputs split by permutes,
-// the same compare-and-select order, indices widened to int64 in two halves.
+// the same compare-and-select order, indices widened to int64 in two halves. The last partial group is done
+// with masked loads and stores, so a short row (14 or 7 outputs) is one iteration. Returns ow.
 PG_TARGET_AVX512 int64_t max_pool_2x2_row_avx512(const float* r0, const float* r1, int64_t w, int64_t ow,
                                                  int64_t base, float* yo, int64_t* io) {
-  int64_t j = 0;
   const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
   const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
-  const __m512i lane2 = even;  // 2 * lane: the first input column of each output
   const __m512i wv = _mm512_set1_epi64(w);
-  for (; j + 16 <= ow; j += 16) {
-    const __m512 u0 = _mm512_loadu_ps(r0 + 2 * j), u1 = _mm512_loadu_ps(r0 + 2 * j + 16);
-    const __m512 v0 = _mm512_loadu_ps(r1 + 2 * j), v1 = _mm512_loadu_ps(r1 + 2 * j + 16);
+  for (int64_t j = 0; j < ow; j += 16) {
+    const int64_t count = ow - j < 16 ? ow - j : 16;  // outputs in this group
+    const __mmask16 out_mask = static_cast<__mmask16>(count == 16 ? 0xFFFF : (1u << count) - 1);
+    const __mmask16 in0 = static_cast<__mmask16>(count >= 8 ? 0xFFFF : (1u << (2 * count)) - 1);
+    const __mmask16 in1 = static_cast<__mmask16>(count <= 8 ? 0 : count == 16 ? 0xFFFF : (1u << (2 * count - 16)) - 1);
+    const __m512 u0 = _mm512_maskz_loadu_ps(in0, r0 + 2 * j), u1 = _mm512_maskz_loadu_ps(in1, r0 + 2 * j + 16);
+    const __m512 v0 = _mm512_maskz_loadu_ps(in0, r1 + 2 * j), v1 = _mm512_maskz_loadu_ps(in1, r1 + 2 * j + 16);
     const __m512 candidates[3] = {_mm512_permutex2var_ps(u0, odd, u1), _mm512_permutex2var_ps(v0, even, v1),
                                   _mm512_permutex2var_ps(v0, odd, v1)};
     __m512 best = _mm512_permutex2var_ps(u0, even, u1);
@@ -87,9 +90,9 @@ PG_TARGET_AVX512 int64_t max_pool_2x2_row_avx512(const float* r0, const float* r
       best = _mm512_mask_mov_ps(best, take, v);
       k = _mm512_mask_mov_epi32(k, take, _mm512_set1_epi32(q + 1));
     }
-    _mm512_storeu_ps(yo + j, best);
+    _mm512_mask_storeu_ps(yo + j, out_mask, best);
     // index = base + 2 (j + lane) + (k & 1) + (k >> 1) w; the int32 part stays below 2 * ow + 2.
-    const __m512i column = _mm512_add_epi32(_mm512_add_epi32(lane2, _mm512_set1_epi32(static_cast<int32_t>(2 * j))),
+    const __m512i column = _mm512_add_epi32(_mm512_add_epi32(even, _mm512_set1_epi32(static_cast<int32_t>(2 * j))),
                                             _mm512_and_si512(k, _mm512_set1_epi32(1)));
     const __mmask16 second_row = _mm512_cmpge_epi32_mask(k, _mm512_set1_epi32(2));
     const __m512i offset = _mm512_set1_epi64(base);
@@ -97,10 +100,10 @@ PG_TARGET_AVX512 int64_t max_pool_2x2_row_avx512(const float* r0, const float* r
     __m512i hi = _mm512_add_epi64(offset, _mm512_cvtepi32_epi64(_mm512_extracti64x4_epi64(column, 1)));
     lo = _mm512_mask_add_epi64(lo, static_cast<__mmask8>(second_row), lo, wv);
     hi = _mm512_mask_add_epi64(hi, static_cast<__mmask8>(second_row >> 8), hi, wv);
-    _mm512_storeu_si512(io + j, lo);
-    _mm512_storeu_si512(io + j + 8, hi);
+    _mm512_mask_storeu_epi64(io + j, static_cast<__mmask8>(out_mask), lo);
+    _mm512_mask_storeu_epi64(io + j + 8, static_cast<__mmask8>(out_mask >> 8), hi);
   }
-  return j;
+  return ow;
 }
 #endif
 int64_t max_pool_2x2_row_avx512(const double*, const double*, int64_t, int64_t, int64_t, double*, int64_t*) {
