@@ -8,7 +8,7 @@ import pytest
 import pygrad
 from pygrad import _C
 
-from conftest import ISAS, forced_isa, num_threads as threads
+from conftest import ISAS, forced_isa, num_threads as threads, run_python
 
 TOL = {np.float32: 2e-6, np.float64: 1e-14}
 
@@ -166,3 +166,40 @@ def test_zero_sized(rng):
         b = rng.standard_normal((k, n)).astype(np.float32)
         out = (pygrad.from_numpy(a) @ pygrad.from_numpy(b)).numpy()
         assert out.shape == (m, n) and np.all(out == 0)
+
+
+def test_operands_ending_at_a_page_boundary():
+    """Operands whose last element is the last byte before an unreadable page: a kernel that reads a full vector
+    past the end of a row (B read in place by narrow edge tiles, the small-product path) would crash here."""
+    code = r"""
+import ctypes, mmap
+import numpy as np
+import pygrad
+from pygrad import _C
+
+page = mmap.PAGESIZE
+region = mmap.mmap(-1, 16 * page)
+base = ctypes.addressof(ctypes.c_char.from_buffer(region))
+libc = ctypes.CDLL(None)
+assert libc.mprotect(ctypes.c_void_p(base + 15 * page), page, 0) == 0  # PROT_NONE guard page
+levels = ("portable", "avx2", "avx512")
+rng = np.random.default_rng(0)
+for level in levels[: levels.index(_C.detected_cpu_capability()) + 1]:
+    _C.set_cpu_capability(level)
+    for m, k, n in [(3, 37, 7), (7, 169, 7), (14, 20, 100), (5, 9, 33), (40, 30, 23), (2, 300, 17)]:
+        for operand in ("a", "b", "a.T", "b.T"):
+            shape = {"a": (m, k), "b": (k, n), "a.T": (k, m), "b.T": (n, k)}[operand]
+            count = shape[0] * shape[1]
+            end = np.frombuffer(region, np.float32, count, 15 * page - 4 * count).reshape(shape)
+            end[...] = rng.standard_normal(shape)
+            if operand.endswith(".T"):
+                end = end.T
+            other = rng.standard_normal((k, n) if operand.startswith("a") else (m, k)).astype(np.float32)
+            a, b = (end, other) if operand.startswith("a") else (other, end)
+            out = (pygrad.from_numpy(a) @ pygrad.from_numpy(b)).numpy()
+            ref = a.astype(np.float64) @ b.astype(np.float64)
+            assert np.abs(out - ref).max() <= 1e-4 * (np.abs(a) @ np.abs(b)).max(), (level, m, k, n, operand)
+print("ok")
+"""
+    result = run_python(code)
+    assert result.returncode == 0 and result.stdout.strip() == "ok", result.stderr[-2000:]

@@ -19,6 +19,7 @@ constexpr int kPrefetchStepsB = 8;   // k steps ahead that the B sliver is prefe
 template <int MR, int NV, bool Masked>
 inline void sgemm_tile(int64_t k, const float* __restrict a, const float* __restrict b, int64_t b_step,
                        float* __restrict c, int64_t ldc, float alpha, float beta, __mmask16 m0, __mmask16 m1) {
+  const __mmask16 mask[2] = {m0, m1};
   __m512 acc[MR][NV];
 #pragma GCC unroll 14
   for (int i = 0; i < MR; ++i) {
@@ -31,8 +32,11 @@ inline void sgemm_tile(int64_t k, const float* __restrict a, const float* __rest
     _mm_prefetch(reinterpret_cast<const char*>(a + kPrefetchSteps * kMrF32), _MM_HINT_T0);
     _mm_prefetch(reinterpret_cast<const char*>(b + kPrefetchStepsB * b_step), _MM_HINT_T0);
     __m512 bv[NV];
+    // Edge tiles load only their nr columns: B read in place (direct_b) ends at its last row, no padding.
 #pragma GCC unroll 2
-    for (int v = 0; v < NV; ++v) bv[v] = _mm512_loadu_ps(b + 16 * v);
+    for (int v = 0; v < NV; ++v) {
+      bv[v] = Masked ? _mm512_maskz_loadu_ps(mask[v], b + 16 * v) : _mm512_loadu_ps(b + 16 * v);
+    }
 #pragma GCC unroll 14
     for (int i = 0; i < MR; ++i) {
       const __m512 ai = _mm512_set1_ps(a[i]);
@@ -44,7 +48,6 @@ inline void sgemm_tile(int64_t k, const float* __restrict a, const float* __rest
   }
   const __m512 va = _mm512_set1_ps(alpha);
   const __m512 vb = _mm512_set1_ps(beta);
-  const __mmask16 mask[2] = {m0, m1};
 #pragma GCC unroll 14
   for (int i = 0; i < MR; ++i) {
     float* row = c + i * ldc;
