@@ -119,7 +119,8 @@ def test_bit_identical_across_threads(name, rng):
 
 @pytest.mark.parametrize("name", ISAS)
 def test_small_and_vector_shapes(name, rng):
-    # Small products take the one-thread path (A packed in MR-row blocks, B read in place or copied to rows).
+    # Small products take the one-thread path: nothing packed, 8-row tiles reading A and B in place (a strided B
+    # is copied to rows first).
     shapes = [(16, 16, 16), (32, 32, 32), (64, 64, 64), (1, 1, 1), (1, 4096, 3), (3, 4096, 1), (1, 64, 4096),
               (2, 3, 2), (13, 5, 31), (15, 48, 33), (29, 40, 47), (48, 48, 48), (47, 49, 2)]
     with isa(name):

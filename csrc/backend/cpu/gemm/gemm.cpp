@@ -40,7 +40,7 @@ constexpr BlockTableRow kBlockTable[] = {
 };
 
 constexpr double kDirectMaxWork = 32.0 * 32.0 * 32.0;   // m*n*k below this: plain loops, no packing
-constexpr double kSmallMaxWork = 48.0 * 48.0 * 48.0;    // m*n*k up to this: one thread, B read in place
+constexpr double kSmallMaxWork = 80.0 * 80.0 * 80.0;    // m*n*k up to this: one thread, nothing packed
 constexpr double kWorkPerThread = 64.0 * 64.0 * 64.0;   // multiply-adds each extra thread must get
 constexpr int kMaxTileElems = 512;                      // largest mr*nr of any micro-kernel
 constexpr std::size_t kAlign = 64;
@@ -59,6 +59,9 @@ struct GemmPlan {
   void (*pack_kcontig)(T*, const T*, int64_t, int, int64_t, int64_t);  // transposing pack; null: generic
   // B read in place (unit column stride) for m <= mr, where packing B buys no reuse; null: always pack.
   void (*direct_b)(int64_t, const T*, const T*, int64_t, T*, int64_t, T, T, int, int);
+  // Small products with A and B read in place, tiles of at most unpacked_mr rows; null: small path packs A.
+  void (*unpacked)(int64_t, const T*, int64_t, int64_t, const T*, int64_t, T*, int64_t, T, T, int, int) = nullptr;
+  int unpacked_mr = 0;
 };
 
 struct IsaKernels {
@@ -115,6 +118,8 @@ GemmPlan<float> plan_for<float>(CpuCapability c) {
   plan.edge = k.set.f32_edge;
   plan.pack_kcontig = k.set.f32_pack_kcontig;
   plan.direct_b = k.set.f32_direct_b;
+  plan.unpacked = k.set.f32_unpacked;
+  plan.unpacked_mr = k.set.f32_unpacked_mr;
   return plan;
 }
 
@@ -520,7 +525,7 @@ void gemm_packed(const GemmPlan<T>& plan, const GemmArgs<T>& g, T* pack, PackLay
 // m <= MR: every element of B meets one row tile only, so B is read in place (no pack); A is packed once as a
 // single MR-wide sliver over all of k; threads split N only.
 template <typename T>
-void gemm_small_m(const GemmPlan<T>& plan, const GemmArgs<T>& g, const T* ap, int tid, int team, int64_t row0 = 0) {
+void gemm_small_m(const GemmPlan<T>& plan, const GemmArgs<T>& g, const T* ap, int tid, int team) {
   const int nr = plan.nr;
   const int64_t n_tiles = ceil_div(g.n, nr);
   const GemmEpilogue<T>* epi = g.epi.active() ? &g.epi : nullptr;
@@ -531,15 +536,15 @@ void gemm_small_m(const GemmPlan<T>& plan, const GemmArgs<T>& g, const T* ap, in
     T* c_tile = g.c + jr;
     plan.direct_b(g.k, ap, g.b + jr, g.b_rs, c_tile, g.c_rs, g.alpha, g.beta, static_cast<int>(g.m),
                   static_cast<int>(nr_eff));
-    if (epi != nullptr) apply_epilogue(*epi, row0, jr, g.m, nr_eff, c_tile, g.c_rs, g.c_cs);
+    if (epi != nullptr) apply_epilogue(*epi, 0, jr, g.m, nr_eff, c_tile, g.c_rs, g.c_cs);
   }
 }
 
-// Small products on one thread: A packed MR rows at a time, each block run as above with B read in place, so
-// nothing proportional to B is packed (for 16x16x16 the packing of B would cost more than the arithmetic).
-// A B with strided rows (x @ W.T) is first copied to contiguous rows in `bp` (k*n elements, at most work/m).
+// Small products on one thread with nothing packed (for 16x16x16 packing would cost more than the arithmetic):
+// tiles of unpacked_mr rows read A's and B's rows where they are, all of it in L1/L2. A B with strided rows
+// (x @ W.T) is first copied to contiguous rows in `bp` (k*n elements, at most work/m).
 template <typename T>
-void gemm_small(const GemmPlan<T>& plan, GemmArgs<T> g, T* ap, T* bp) {
+void gemm_small(const GemmPlan<T>& plan, GemmArgs<T> g, T* bp) {
   if (g.b_cs != 1) {
     for (int64_t p = 0; p < g.k; ++p)
       for (int64_t j = 0; j < g.n; ++j) bp[p * g.n + j] = g.b[p * g.b_rs + j * g.b_cs];
@@ -547,13 +552,16 @@ void gemm_small(const GemmPlan<T>& plan, GemmArgs<T> g, T* ap, T* bp) {
     g.b_rs = g.n;
     g.b_cs = 1;
   }
-  for (int64_t i0 = 0; i0 < g.m; i0 += plan.mr) {
-    GemmArgs<T> block = g;
-    block.m = std::min<int64_t>(plan.mr, g.m - i0);
-    block.a = g.a + i0 * g.a_rs;
-    block.c = g.c + i0 * g.c_rs;
-    pack_any(plan, ap, block.a, block.m, plan.mr, g.k, g.a_rs, g.a_cs);
-    gemm_small_m(plan, block, ap, 0, 1, i0);
+  const GemmEpilogue<T>* epi = g.epi.active() ? &g.epi : nullptr;
+  for (int64_t i0 = 0; i0 < g.m; i0 += plan.unpacked_mr) {
+    const int rows = static_cast<int>(std::min<int64_t>(plan.unpacked_mr, g.m - i0));
+    for (int64_t j0 = 0; j0 < g.n; j0 += plan.nr) {
+      const int cols = static_cast<int>(std::min<int64_t>(plan.nr, g.n - j0));
+      T* c_tile = g.c + i0 * g.c_rs + j0;
+      plan.unpacked(g.k, g.a + i0 * g.a_rs, g.a_rs, g.a_cs, g.b + j0, g.b_rs, c_tile, g.c_rs, g.alpha, g.beta, rows,
+                    cols);
+      if (epi != nullptr) apply_epilogue(*epi, i0, j0, rows, cols, c_tile, g.c_rs, g.c_cs);
+    }
   }
 }
 
@@ -596,11 +604,10 @@ void gemm_impl(GemmArgs<T> g, int num_threads) {
   }
   const double work = static_cast<double>(g.m) * static_cast<double>(g.n) * static_cast<double>(g.k);
   const GemmPlan<T> plan = plan_for<T>(cpu_capability());
-  if (plan.direct_b != nullptr && work <= kSmallMaxWork && g.m > 1 && g.n > 1 && g.c_cs == 1) {
-    constexpr int64_t kAlignElems = static_cast<int64_t>(kAlign / sizeof(T));
-    const int64_t a_elems = ceil_div(g.k * plan.mr, kAlignElems) * kAlignElems;
-    T* scratch = static_cast<T*>(t_pack_scratch.get(sizeof(T) * static_cast<std::size_t>(a_elems + g.k * g.n)));
-    gemm_small(plan, g, scratch, scratch + a_elems);
+  if (plan.unpacked != nullptr && work <= kSmallMaxWork && g.m > 1 && g.n > 1 && g.c_cs == 1) {
+    T* scratch = g.b_cs == 1 ? nullptr
+                             : static_cast<T*>(t_pack_scratch.get(sizeof(T) * static_cast<std::size_t>(g.k * g.n)));
+    gemm_small(plan, g, scratch);
     return;
   }
   if (work < kDirectMaxWork || g.m == 1 || g.n == 1) {

@@ -16,9 +16,11 @@ constexpr int kPrefetchStepsB = 8;   // k steps ahead that the B sliver is prefe
 
 // MR x (16*NV) fp32 tile; Apanel(i,p) = a[p*kMrF32 + i] (slivers are always packed kMrF32 wide) and
 // Bpanel(p,j) = b[p*b_step + j] (64-byte aligned rows). Masked variants write only the first nr columns (edge tiles straight into C).
-template <int MR, int NV, bool Masked>
+// Unpacked variant (small products): Apanel(i,p) = a[i*a_rs + p*a_cs] read in place, broadcast per row.
+template <int MR, int NV, bool Masked, bool UnpackedA = false>
 inline void sgemm_tile(int64_t k, const float* __restrict a, const float* __restrict b, int64_t b_step,
-                       float* __restrict c, int64_t ldc, float alpha, float beta, __mmask16 m0, __mmask16 m1) {
+                       float* __restrict c, int64_t ldc, float alpha, float beta, __mmask16 m0, __mmask16 m1,
+                       int64_t a_rs = 0, int64_t a_cs = 0) {
   const __mmask16 mask[2] = {m0, m1};
   __m512 acc[MR][NV];
 #pragma GCC unroll 14
@@ -29,7 +31,7 @@ inline void sgemm_tile(int64_t k, const float* __restrict a, const float* __rest
   // k loop: one rank-1 update of the tile per step (MR*NV accumulators); the B sliver comes from L1, the A sliver
   // streams from L2. Not unrolled: unrolling makes GCC interleave steps and spill accumulators.
   for (int64_t p = 0; p < k; ++p) {
-    _mm_prefetch(reinterpret_cast<const char*>(a + kPrefetchSteps * kMrF32), _MM_HINT_T0);
+    if (!UnpackedA) _mm_prefetch(reinterpret_cast<const char*>(a + kPrefetchSteps * kMrF32), _MM_HINT_T0);
     _mm_prefetch(reinterpret_cast<const char*>(b + kPrefetchStepsB * b_step), _MM_HINT_T0);
     __m512 bv[NV];
     // Edge tiles load only their nr columns: B read in place (direct_b) ends at its last row, no padding.
@@ -39,11 +41,11 @@ inline void sgemm_tile(int64_t k, const float* __restrict a, const float* __rest
     }
 #pragma GCC unroll 14
     for (int i = 0; i < MR; ++i) {
-      const __m512 ai = _mm512_set1_ps(a[i]);
+      const __m512 ai = _mm512_set1_ps(UnpackedA ? a[i * a_rs] : a[i]);
 #pragma GCC unroll 2
       for (int v = 0; v < NV; ++v) acc[i][v] = _mm512_fmadd_ps(ai, bv[v], acc[i][v]);
     }
-    a += kMrF32;
+    a += UnpackedA ? a_cs : kMrF32;
     b += b_step;
   }
   const __m512 va = _mm512_set1_ps(alpha);
@@ -93,6 +95,34 @@ void sgemm_edge(int64_t k, const float* a, const float* b, float* c, int64_t ldc
       &sgemm_edge_rows<6>, &sgemm_edge_rows<7>,  &sgemm_edge_rows<8>,  &sgemm_edge_rows<9>,  &sgemm_edge_rows<10>,
       &sgemm_edge_rows<11>, &sgemm_edge_rows<12>, &sgemm_edge_rows<13>, &sgemm_edge_rows<14>};
   kByRows[mr - 1](k, a, b, c, ldc, alpha, beta, nr, kNrF32);
+}
+
+// Unpacked tiles are 8 rows at most: the row addresses a + i*a_rs then fit in registers with 16 accumulators.
+constexpr int kUnpackedMr = 8;
+
+template <int MR>
+void sgemm_unpacked_rows(int64_t k, const float* a, int64_t a_rs, int64_t a_cs, const float* b, int64_t ldb, float* c,
+                         int64_t ldc, float alpha, float beta, int nr) {
+  const __mmask16 m0 = static_cast<__mmask16>(nr >= 16 ? 0xFFFF : (1u << nr) - 1);
+  const __mmask16 m1 = static_cast<__mmask16>(nr >= 32 ? 0xFFFF : nr <= 16 ? 0 : (1u << (nr - 16)) - 1);
+  if (nr <= 16) {
+    sgemm_tile<MR, 1, true, true>(k, a, b, ldb, c, ldc, alpha, beta, m0, m1, a_rs, a_cs);
+  } else if (nr == 32) {
+    sgemm_tile<MR, 2, false, true>(k, a, b, ldb, c, ldc, alpha, beta, m0, m1, a_rs, a_cs);
+  } else {
+    sgemm_tile<MR, 2, true, true>(k, a, b, ldb, c, ldc, alpha, beta, m0, m1, a_rs, a_cs);
+  }
+}
+
+void sgemm_unpacked(int64_t k, const float* a, int64_t a_rs, int64_t a_cs, const float* b, int64_t ldb, float* c,
+                    int64_t ldc, float alpha, float beta, int mr, int nr) {
+  using Fn = void (*)(int64_t, const float*, int64_t, int64_t, const float*, int64_t, float*, int64_t, float, float,
+                      int);
+  static constexpr Fn kByRows[kUnpackedMr] = {&sgemm_unpacked_rows<1>, &sgemm_unpacked_rows<2>,
+                                              &sgemm_unpacked_rows<3>, &sgemm_unpacked_rows<4>,
+                                              &sgemm_unpacked_rows<5>, &sgemm_unpacked_rows<6>,
+                                              &sgemm_unpacked_rows<7>, &sgemm_unpacked_rows<8>};
+  kByRows[mr - 1](k, a, a_rs, a_cs, b, ldb, c, ldc, alpha, beta, nr);
 }
 
 // B read in place (row stride ldb): no packing when every B element is used by one tile only (m <= MR).
@@ -203,8 +233,9 @@ void pack_kcontig_f32(float* __restrict dst, const float* __restrict src, int64_
 }  // namespace
 
 MicroKernelSet avx512_micro_kernels() {
-  return MicroKernelSet{"avx512", &sgemm_14x32, MicroTile{kMrF32, kNrF32}, &dgemm_14x16, MicroTile{kMrF64, kNrF64},
-                        &sgemm_edge, &pack_kcontig_f32, &sgemm_direct_b};
+  return MicroKernelSet{"avx512",        &sgemm_14x32,     MicroTile{kMrF32, kNrF32}, &dgemm_14x16,
+                        MicroTile{kMrF64, kNrF64}, &sgemm_edge, &pack_kcontig_f32, &sgemm_direct_b,
+                        &sgemm_unpacked,  kUnpackedMr};
 }
 
 double avx512_fma_probe(int64_t iterations) {

@@ -26,6 +26,11 @@ using PackKcontigF32 = void (*)(float* dst, const float* src, int64_t valid, int
 using DirectBKernelF32 = void (*)(int64_t k, const float* a, const float* b, int64_t ldb, float* c, int64_t ldc,
                                   float alpha, float beta, int mr, int nr);
 
+// Small products with nothing packed: A(i,p) = a[i*a_rs + p*a_cs] (any strides), B(p,j) = b[p*ldb + j];
+// mr <= the set's f32_unpacked_mr rows, nr <= tile.nr columns straight into C (row stride ldc, unit columns).
+using UnpackedKernelF32 = void (*)(int64_t k, const float* a, int64_t a_rs, int64_t a_cs, const float* b, int64_t ldb,
+                                   float* c, int64_t ldc, float alpha, float beta, int mr, int nr);
+
 struct MicroTile {
   int mr;
   int nr;
@@ -41,6 +46,8 @@ struct MicroKernelSet {
   EdgeKernelF32 f32_edge = nullptr;
   PackKcontigF32 f32_pack_kcontig = nullptr;
   DirectBKernelF32 f32_direct_b = nullptr;
+  UnpackedKernelF32 f32_unpacked = nullptr;
+  int f32_unpacked_mr = 0;
 };
 
 // Call only when detected_cpu_capability() reaches that level: their code uses the ISA's instructions.
