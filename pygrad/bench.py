@@ -24,10 +24,10 @@ except ImportError:  # pragma: no cover - exercised only without the test extra
     torch = None
 
 
-# After a parallel call, OpenBLAS's and OpenMP's worker threads spin for a while before they sleep; on a
-# 2-core machine they would steal a core from whichever library is timed next. Each timing starts after
-# that spin has ended, so every library is measured on a quiet machine.
-SETTLE_SECONDS = 0.15
+# After a parallel call, OpenBLAS's and OpenMP's worker threads spin for a while before they sleep (OpenBLAS
+# about 0.1 s, Intel OpenMP 0.2 s by default); on a 2-core machine they would steal a core from whichever
+# library is timed next. Each timing starts after that spin has ended, so every library runs on a quiet machine.
+SETTLE_SECONDS = 0.3
 
 
 def median_seconds(fn, min_time=0.3, min_runs=5, max_runs=2000):
