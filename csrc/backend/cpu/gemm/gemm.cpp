@@ -59,7 +59,7 @@ struct GemmPlan {
   void (*pack_kcontig)(T*, const T*, int64_t, int, int64_t, int64_t);  // transposing pack; null: generic
   // B read in place (unit column stride) for m <= mr, where packing B buys no reuse; null: always pack.
   void (*direct_b)(int64_t, const T*, const T*, int64_t, T*, int64_t, T, T, int, int);
-  // Small products with A and B read in place, tiles of at most unpacked_mr rows; null: small path packs A.
+  // Small products with A and B read in place, tiles of at most unpacked_mr rows; null: no such path.
   void (*unpacked)(int64_t, const T*, int64_t, int64_t, const T*, int64_t, T*, int64_t, T, T, int, int) = nullptr;
   int unpacked_mr = 0;
 };

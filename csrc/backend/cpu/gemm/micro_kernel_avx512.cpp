@@ -72,11 +72,16 @@ void sgemm_14x32(int64_t k, const float* __restrict a, const float* __restrict b
   sgemm_tile<kMrF32, 2, false>(k, a, b, kNrF32, c, ldc, alpha, beta, 0xFFFF, 0xFFFF);
 }
 
+// Lanes of zmm v (columns 16v .. 16v+15) that lie within the first nr columns.
+inline __mmask16 column_mask(int nr, int v) {
+  const int lanes = nr - 16 * v;
+  return static_cast<__mmask16>(lanes >= 16 ? 0xFFFF : lanes <= 0 ? 0 : (1u << lanes) - 1);
+}
+
 template <int MR>
 void sgemm_edge_rows(int64_t k, const float* a, const float* b, float* c, int64_t ldc, float alpha, float beta,
                      int nr, int64_t b_step) {
-  const __mmask16 m0 = static_cast<__mmask16>(nr >= 16 ? 0xFFFF : (1u << nr) - 1);
-  const __mmask16 m1 = static_cast<__mmask16>(nr >= 32 ? 0xFFFF : nr <= 16 ? 0 : (1u << (nr - 16)) - 1);
+  const __mmask16 m0 = column_mask(nr, 0), m1 = column_mask(nr, 1);
   if (nr <= 16) {
     sgemm_tile<MR, 1, true>(k, a, b, b_step, c, ldc, alpha, beta, m0, m1);
   } else if (nr == 32) {
@@ -103,8 +108,7 @@ constexpr int kUnpackedMr = 8;
 template <int MR>
 void sgemm_unpacked_rows(int64_t k, const float* a, int64_t a_rs, int64_t a_cs, const float* b, int64_t ldb, float* c,
                          int64_t ldc, float alpha, float beta, int nr) {
-  const __mmask16 m0 = static_cast<__mmask16>(nr >= 16 ? 0xFFFF : (1u << nr) - 1);
-  const __mmask16 m1 = static_cast<__mmask16>(nr >= 32 ? 0xFFFF : nr <= 16 ? 0 : (1u << (nr - 16)) - 1);
+  const __mmask16 m0 = column_mask(nr, 0), m1 = column_mask(nr, 1);
   if (nr <= 16) {
     sgemm_tile<MR, 1, true, true>(k, a, b, ldb, c, ldc, alpha, beta, m0, m1, a_rs, a_cs);
   } else if (nr == 32) {
