@@ -11,7 +11,7 @@ from __future__ import annotations
 import builtins
 import sys
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any, ClassVar, NamedTuple, NoReturn, Optional, overload
+from typing import Any, ClassVar, Literal, NamedTuple, NoReturn, Optional, overload
 
 from numpy.typing import DTypeLike, NDArray
 from typing_extensions import TypeAlias
@@ -30,7 +30,7 @@ _float: TypeAlias = builtins.float
 _Number: TypeAlias = int | float | _bool
 _TensorOrNumber: TypeAlias = Tensor | _Number
 _Dims: TypeAlias = int | Sequence[int]
-_IndexItem: TypeAlias = int | slice | _EllipsisType | None | Tensor
+_IndexItem: TypeAlias = int | slice | _EllipsisType | None | Tensor | list[Any]
 _Index: TypeAlias = _IndexItem | tuple[_IndexItem, ...]
 
 class _UnusedError(Exception):
@@ -370,9 +370,11 @@ class Tensor:
     def __hash__(self) -> int:
         """Identity hash (tensors hash by object, like PyTorch)."""
     def __getitem__(self, index: _Index, /) -> Tensor:
-        """Basic indexing: ints, slices, ..., None (a view); use index_select/gather for tensor indices."""
+        """Indexing as numpy and PyTorch: ints, slices, ..., None give a view; int64 or bool tensors (or lists and
+        arrays) select elements into a copy, x[idx], x[mask], x[rows, cols], with gradients."""
     def __setitem__(self, index: _Index, value: _TensorOrNumber, /) -> None:
-        """Assigns value (broadcast) to the indexed view in place."""
+        """Assigns value (broadcast) to the indexed elements in place, x[mask] = 0 included; with repeated
+        tensor indices the last write wins. Tensor-index assignment is not recorded for autograd."""
 
     # ---- operators
     def __neg__(self) -> Tensor:
@@ -575,6 +577,13 @@ class Tensor:
         """The entries of dimension dim listed in the 1-d int64 index tensor."""
     def index_add(self, dim: int, index: Tensor, source: Tensor) -> Tensor:
         """A copy with the slices of source added at the indices of dim (out-of-place)."""
+    def index_copy_(self, dim: int, index: Tensor, source: Tensor) -> Tensor:
+        """Writes the slices of source at the indices of dim, in place (not recorded for autograd)."""
+    @overload
+    def nonzero(self, *, as_tuple: Literal[True]) -> tuple[Tensor, ...]:
+        """The [count, ndim] int64 positions of the non-zero elements, row-major; as_tuple: one tensor per dim."""
+    @overload
+    def nonzero(self, *, as_tuple: Literal[False] = False) -> Tensor: ...
 
 # ---------------------------------------------------------------------------------------------------------------
 # elementwise functions (op_list.def)
@@ -790,6 +799,16 @@ def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
 
 def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor:
     """A copy of input with the slices of source added at the indices of dim."""
+
+def index_copy_(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor:
+    """Writes the slices of source at the indices of dim of input, in place (not recorded for autograd)."""
+
+@overload
+def nonzero(input: Tensor, *, as_tuple: Literal[True]) -> tuple[Tensor, ...]:
+    """The [count, ndim] int64 positions of input's non-zero elements, row-major (NaN counts as non-zero);
+    as_tuple: one 1-d tensor of indices per dim."""
+@overload
+def nonzero(input: Tensor, *, as_tuple: Literal[False] = False) -> Tensor: ...
 
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     """int64 one-hot encoding of class indices (num_classes=-1 infers max + 1)."""

@@ -57,7 +57,7 @@ _FUNCTIONS = (
     "neg abs sign exp log log1p sqrt rsqrt sin cos erf sigmoid tanh relu clamp clip "
     "add sub mul div pow maximum minimum eq ne lt le gt ge logical_and logical_or where masked_fill square "
     "result_type sum mean amax amin max min argmax argmin var std logsumexp softmax log_softmax matmul cat "
-    "concat stack gather scatter_add index_select index_add reshape permute transpose squeeze unsqueeze "
+    "concat stack gather scatter_add index_select index_add nonzero reshape permute transpose squeeze unsqueeze "
     "flatten narrow select clone detach broadcast_to"
 ).split()
 for _name in _FUNCTIONS:

@@ -70,13 +70,23 @@ Tensor matmul(const Tensor& a, const Tensor& b);
 
 // ---- views and copies ----
 struct IndexItem {
-  enum Kind { Int, Slice, None, Ellipsis } kind;
+  enum Kind { Int, Slice, None, Ellipsis, TensorIndex } kind;
   int64_t start = 0;  // Int: the index; Slice: start (kNoBound for None)
   int64_t stop = 0;
   int64_t step = 1;
+  Tensor tensor;      // TensorIndex: int64 indices or a bool mask (advanced indexing, as numpy and PyTorch)
 };
 constexpr int64_t kNoBound = INT64_MIN;
+// x[items]: a view for ints, slices, None and ...; with tensor items a gathered copy (advanced indexing).
 Tensor index(const Tensor& x, const std::vector<IndexItem>& items);
+// The tensor-item part of index() (ops/indexing.cpp).
+Tensor index_advanced(const Tensor& x, const std::vector<IndexItem>& items);
+// x[items] = value, in place (value broadcast to the indexed shape); with repeated indices the last write wins.
+Tensor index_put_(const Tensor& x, const std::vector<IndexItem>& items, const Tensor& value);
+// [count, x.dim()] int64: the positions of x's non-zero elements in row-major order.
+Tensor nonzero(const Tensor& x);
+// self[..., index[j], ...] = source[..., j, ...] along dim, in place.
+Tensor index_copy_(const Tensor& self, int64_t dim, const Tensor& index, const Tensor& source);
 Tensor reshape(const Tensor& x, const Shape& shape);
 Tensor view(const Tensor& x, const Shape& shape);
 Tensor permute(const Tensor& x, const Dims& dims);

@@ -136,6 +136,8 @@ Geometry apply_index(const Geometry& in, const std::vector<IndexItem>& items) {
 }  // namespace
 
 Tensor index(const Tensor& x, const std::vector<IndexItem>& items) {
+  for (const IndexItem& item : items)
+    if (item.kind == IndexItem::TensorIndex) return index_advanced(x, items);
   Geometry real = apply_index({x.shape(), x.strides(), x.offset()}, items);
   Geometry logical = apply_index({x.shape(), contiguous_strides(x.shape()), 0}, items);
   Tensor out = x.make_view(real.shape, real.strides, real.offset);

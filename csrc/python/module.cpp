@@ -204,9 +204,23 @@ std::vector<IndexItem> to_index_items(py::handle index) {
       items.push_back({IndexItem::Int, h.cast<int64_t>()});
     } else if (py::isinstance<Tensor>(h) && h.cast<Tensor>().dim() == 0 && h.cast<Tensor>().dtype() == DType::Int64) {
       items.push_back({IndexItem::Int, h.cast<Tensor>().data<int64_t>()[0]});
+    } else if (py::isinstance<Tensor>(h)) {
+      IndexItem item{IndexItem::TensorIndex};
+      item.tensor = h.cast<Tensor>();
+      items.push_back(item);
+    } else if (py::isinstance<py::list>(h) || py::isinstance<py::array>(h)) {
+      // A list or numpy array of ints or bools: the same as the tensor it converts to.
+      py::array array = py::module_::import("numpy").attr("asarray")(h);
+      const char kind = array.dtype().kind();
+      PG_CHECK(kind == 'i' || kind == 'u' || kind == 'b' || array.size() == 0, IndexError, "index",
+               "lists and arrays used as indices must hold integers or bools, got dtype ",
+               std::string(py::str(array.dtype())));
+      IndexItem item{IndexItem::TensorIndex};
+      item.tensor = tensor_from_numpy(array.attr("astype")(kind == 'b' ? "bool" : "int64"), "index");
+      items.push_back(item);
     } else {
-      PG_THROW(IndexError, "index", "only integers, slices (`:`), ellipsis (`...`) and None are valid indices here; "
-               "for tensor indices use index_select or gather (got ", std::string(py::str(py::type::of(h))), ")");
+      PG_THROW(IndexError, "index", "only integers, slices (`:`), ellipsis (`...`), None, and int64 or bool "
+               "tensors, lists or arrays are valid indices (got ", std::string(py::str(py::type::of(h))), ")");
     }
   };
   if (py::isinstance<py::tuple>(index)) {

@@ -23,6 +23,15 @@ void def_both(py::module_& m, py::class_<Tensor>& cls, const char* name, Fn fn, 
   cls.def(name, fn, extra...);
 }
 
+// torch.nonzero: [count, ndim] positions, or with as_tuple one 1-d tensor of indices per dim.
+py::object nonzero_positions(const Tensor& x, bool as_tuple) {
+  Tensor positions = nonzero(x);
+  if (!as_tuple) return py::cast(positions);
+  py::tuple columns(x.dim());
+  for (int64_t d = 0; d < x.dim(); ++d) columns[d] = py::cast(select(positions, 1, d));
+  return std::move(columns);
+}
+
 py::object max_or_min(const Tensor& x, py::object dim, bool keepdim, bool is_max) {
   if (dim.is_none()) {
     ReleaseGilIfLarge gil(x.numel());
@@ -155,6 +164,8 @@ void bind_ops(py::module_& m) {
   def_both(m, cls, "scatter_add", &scatter_add, py::arg("dim"), py::arg("index"), py::arg("src"));
   def_both(m, cls, "index_select", &index_select, py::arg("dim"), py::arg("index"));
   def_both(m, cls, "index_add", &index_add, py::arg("dim"), py::arg("index"), py::arg("source"));
+  def_both(m, cls, "index_copy_", &index_copy_, py::arg("dim"), py::arg("index"), py::arg("source"));
+  def_both(m, cls, "nonzero", &nonzero_positions, py::kw_only(), py::arg("as_tuple") = false);
   m.def("one_hot", &one_hot, py::arg("tensor"), py::arg("num_classes") = -1);
   m.def("reshape", [](const Tensor& x, py::handle shape) { return reshape(x, to_shape_sequence(shape, "reshape")); });
   m.def("permute", [](const Tensor& x, py::handle dims) { return permute(x, to_shape_sequence(dims, "permute")); });

@@ -248,10 +248,10 @@ void bind_tensor(py::module_& m) {
       .def("__hash__", [](py::handle self) { return reinterpret_cast<intptr_t>(self.ptr()); })
       .def("__getitem__", [](const Tensor& t, py::handle index) { return pygrad::index(t, to_index_items(index)); })
       .def("__setitem__", [](const Tensor& t, py::handle index, py::handle value) {
-        Tensor target = pygrad::index(t, to_index_items(index));
+        const std::vector<IndexItem> items = to_index_items(index);
         Tensor v = to_operand(value, "setitem");
-        ReleaseGilIfLarge gil(target.numel());
-        copy_(target, v);
+        ReleaseGilIfLarge gil(t.numel());
+        index_put_(t, items, v);
       })
       .def("__neg__", [](const Tensor& t) { return neg(t); })
       .def("__abs__", [](const Tensor& t) { return abs(t); })

@@ -1,5 +1,5 @@
-// CPU indexing kernels: gather, scatter_add, index_select, index_add, one_hot. Indices are validated before
-// any write, so a bad index raises IndexError and leaves the output untouched.
+// CPU indexing kernels: gather, scatter_add, index_select, index_add, index_copy, nonzero, one_hot. Indices are
+// validated before any write, so a bad index raises IndexError and leaves the output untouched.
 #include <vector>
 
 #include "backend/cpu/parallel.h"
@@ -103,12 +103,15 @@ void index_select_kernel(KernelArgs& args) {
   });
 }
 
-// index_add: out[..., index[j], ...] += source[..., j, ...]; out written in place (serial).
-void index_add_kernel(KernelArgs& args) {
+// index_add: out[..., index[j], ...] += source[..., j, ...]; index_copy: the same with =, the last of repeated
+// indices winning. out written in place (serial: targets collide).
+template <bool Accumulate>
+void index_put_kernel(KernelArgs& args) {
   const Tensor &index = args.in[0], &source = args.in[1], &out = args.out[0];
   const int64_t dim = args.ints[0], limit = out.shape()[dim];
-  check_indices(index, limit, "index_add");
-  PG_DISPATCH_ALL(out.dtype(), "index_add", [&] {
+  const char* op = Accumulate ? "index_add" : "index_copy";
+  check_indices(index, limit, op);
+  PG_DISPATCH_ALL(out.dtype(), op, [&] {
     const scalar_t* s = source.data<scalar_t>();
     const int64_t* idx = index.data<int64_t>();
     const int64_t idx_stride = index.strides().empty() ? 0 : index.strides()[0];
@@ -117,7 +120,31 @@ void index_add_kernel(KernelArgs& args) {
     for (int64_t i = 0, n = source.numel(); i < n; ++i, it.next()) {
       int64_t pos = it.index[dim];
       int64_t j = wrap_index(idx[pos * idx_stride], limit);
-      o[it.offset(out.strides()) + (j - pos) * out.strides()[dim]] += s[it.offset(source.strides())];
+      scalar_t& target = o[it.offset(out.strides()) + (j - pos) * out.strides()[dim]];
+      const scalar_t value = s[it.offset(source.strides())];
+      if constexpr (Accumulate) {
+        target += value;
+      } else {
+        target = value;
+      }
+    }
+  });
+}
+
+// nonzero: out [count, ndim] int64 contiguous = the positions of x's non-zero elements, row-major; the ops layer
+// counted them (count rows are filled, never more).
+void nonzero_kernel(KernelArgs& args) {
+  const Tensor &x = args.in[0], &out = args.out[0];
+  const int64_t ndim = x.dim(), rows = out.shape()[0];
+  int64_t* o = out.data<int64_t>();
+  PG_DISPATCH_ALL(x.dtype(), "nonzero", [&] {
+    const scalar_t* p = x.data<scalar_t>();
+    Odometer it(x.shape(), 0);
+    int64_t row = 0;
+    for (int64_t i = 0, n = x.numel(); i < n && row < rows; ++i, it.next()) {
+      if (p[it.offset(x.strides())] == scalar_t(0)) continue;
+      for (int64_t d = 0; d < ndim; ++d) o[row * ndim + d] = it.index[d];
+      ++row;
     }
   });
 }
@@ -144,7 +171,9 @@ void one_hot_kernel(KernelArgs& args) {
 const KernelRegistrar register_gather(OpId::gather, Device::CPU, &gather_kernel);
 const KernelRegistrar register_scatter_add(OpId::scatter_add, Device::CPU, &scatter_add_kernel);
 const KernelRegistrar register_index_select(OpId::index_select, Device::CPU, &index_select_kernel);
-const KernelRegistrar register_index_add(OpId::index_add, Device::CPU, &index_add_kernel);
+const KernelRegistrar register_index_add(OpId::index_add, Device::CPU, &index_put_kernel<true>);
+const KernelRegistrar register_index_copy(OpId::index_copy, Device::CPU, &index_put_kernel<false>);
+const KernelRegistrar register_nonzero(OpId::nonzero, Device::CPU, &nonzero_kernel);
 const KernelRegistrar register_one_hot(OpId::one_hot, Device::CPU, &one_hot_kernel);
 
 }  // namespace
