@@ -95,10 +95,75 @@ void dgemm_6x8(int64_t k, const double* __restrict a, const double* __restrict b
   }
 }
 
+// Small products with nothing packed: MR rows of A read in place (A(i,p) = a[i*a_rs + p*a_cs]) times B's rows
+// (row stride ldb), the first nr <= 16 columns; Masked tiles load and store only those columns.
+template <int MR, bool Masked>
+void sgemm_unpacked_tile(int64_t k, const float* a, int64_t a_rs, int64_t a_cs, const float* b, int64_t ldb, float* c,
+                         int64_t ldc, float alpha, float beta, int nr) {
+  const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  const __m256i m0 = _mm256_cmpgt_epi32(_mm256_set1_epi32(nr), lane);
+  const __m256i m1 = _mm256_cmpgt_epi32(_mm256_set1_epi32(nr - 8), lane);
+  __m256 acc[MR][2];
+#pragma GCC unroll 6
+  for (int i = 0; i < MR; ++i) acc[i][0] = acc[i][1] = _mm256_setzero_ps();
+  for (int64_t p = 0; p < k; ++p) {
+    const __m256 b0 = Masked ? _mm256_maskload_ps(b, m0) : _mm256_loadu_ps(b);
+    const __m256 b1 = Masked ? _mm256_maskload_ps(b + 8, m1) : _mm256_loadu_ps(b + 8);
+#pragma GCC unroll 6
+    for (int i = 0; i < MR; ++i) {
+      const __m256 ai = _mm256_broadcast_ss(a + i * a_rs);
+      acc[i][0] = _mm256_fmadd_ps(ai, b0, acc[i][0]);
+      acc[i][1] = _mm256_fmadd_ps(ai, b1, acc[i][1]);
+    }
+    a += a_cs;
+    b += ldb;
+  }
+  const __m256 va = _mm256_set1_ps(alpha), vb = _mm256_set1_ps(beta);
+#pragma GCC unroll 6
+  for (int i = 0; i < MR; ++i) {
+    float* row = c + i * ldc;
+    __m256 r0 = _mm256_mul_ps(va, acc[i][0]), r1 = _mm256_mul_ps(va, acc[i][1]);
+    if (Masked) {
+      if (beta != 0.0f) {
+        r0 = _mm256_fmadd_ps(vb, _mm256_maskload_ps(row, m0), r0);
+        r1 = _mm256_fmadd_ps(vb, _mm256_maskload_ps(row + 8, m1), r1);
+      }
+      _mm256_maskstore_ps(row, m0, r0);
+      _mm256_maskstore_ps(row + 8, m1, r1);
+    } else {
+      if (beta != 0.0f) {
+        r0 = _mm256_fmadd_ps(vb, _mm256_loadu_ps(row), r0);
+        r1 = _mm256_fmadd_ps(vb, _mm256_loadu_ps(row + 8), r1);
+      }
+      _mm256_storeu_ps(row, r0);
+      _mm256_storeu_ps(row + 8, r1);
+    }
+  }
+}
+
+template <int MR>
+void sgemm_unpacked_rows(int64_t k, const float* a, int64_t a_rs, int64_t a_cs, const float* b, int64_t ldb, float* c,
+                         int64_t ldc, float alpha, float beta, int nr) {
+  if (nr == kNrF32) return sgemm_unpacked_tile<MR, false>(k, a, a_rs, a_cs, b, ldb, c, ldc, alpha, beta, nr);
+  sgemm_unpacked_tile<MR, true>(k, a, a_rs, a_cs, b, ldb, c, ldc, alpha, beta, nr);
+}
+
+void sgemm_unpacked(int64_t k, const float* a, int64_t a_rs, int64_t a_cs, const float* b, int64_t ldb, float* c,
+                    int64_t ldc, float alpha, float beta, int mr, int nr) {
+  using Fn = void (*)(int64_t, const float*, int64_t, int64_t, const float*, int64_t, float*, int64_t, float, float,
+                      int);
+  static constexpr Fn kByRows[kMrF32] = {&sgemm_unpacked_rows<1>, &sgemm_unpacked_rows<2>, &sgemm_unpacked_rows<3>,
+                                         &sgemm_unpacked_rows<4>, &sgemm_unpacked_rows<5>, &sgemm_unpacked_rows<6>};
+  kByRows[mr - 1](k, a, a_rs, a_cs, b, ldb, c, ldc, alpha, beta, nr);
+}
+
 }  // namespace
 
 MicroKernelSet avx2_micro_kernels() {
-  return MicroKernelSet{"avx2", &sgemm_6x16, MicroTile{kMrF32, kNrF32}, &dgemm_6x8, MicroTile{kMrF64, kNrF64}};
+  MicroKernelSet set{"avx2", &sgemm_6x16, MicroTile{kMrF32, kNrF32}, &dgemm_6x8, MicroTile{kMrF64, kNrF64}};
+  set.f32_unpacked = &sgemm_unpacked;
+  set.f32_unpacked_mr = kMrF32;
+  return set;
 }
 
 double avx2_fma_probe(int64_t iterations) {
