@@ -1,5 +1,5 @@
-"""CPU elementwise kernels per instruction-set level: the vectorised float32 transcendentals
-(csrc/backend/cpu/vector_math/) in ulps, with edge values, tails and threads; the per-level arithmetic loops bit for bit."""
+"""CPU kernels per instruction-set level: the vectorised float32 transcendentals (csrc/backend/cpu/vector_math/)
+in ulps, with edge values, tails and threads; the per-level arithmetic loops bit for bit; max/min and column sums."""
 
 import numpy as np
 import pytest
@@ -117,3 +117,30 @@ def test_arithmetic_identical_at_every_level(dtype, rng):
     for level, out in results.items():
         for got, want in zip(out, expected):
             np.testing.assert_array_equal(got, want, err_msg=level)
+
+
+@pytest.mark.parametrize("isa", ISAS)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int64])
+def test_max_min_and_column_sums_at_every_level(isa, dtype, rng):
+    """amax/amin (vector row loop, side-by-side column loop) and sum over dim 0 at each level, against numpy:
+    rows around the vector widths, NaN anywhere winning, infinities, non-contiguous input."""
+    for rows, cols in [(3, 1), (4, 15), (5, 16), (2, 17), (3, 31), (6, 33), (7, 100), (300, 5), (2, 700)]:
+        x = (rng.standard_normal((rows, cols)) * 50).astype(dtype)
+        if dtype != np.int64:
+            x[rows // 2, cols // 2] = np.inf
+            x[0, -1] = -np.inf
+            if rows > 2:
+                x[rows - 1, (3 * cols) // 4] = np.nan
+        px = pygrad.from_numpy(x)
+        with forced_isa(isa), np.errstate(invalid="ignore"):
+            for dim in (0, 1, None):
+                kwargs = {} if dim is None else {"dim": dim}
+                np.testing.assert_array_equal(px.amax(**kwargs).numpy(), x.max(axis=dim), err_msg=f"{rows}x{cols} {dim}")
+                np.testing.assert_array_equal(px.amin(**kwargs).numpy(), x.min(axis=dim), err_msg=f"{rows}x{cols} {dim}")
+            np.testing.assert_array_equal(px.mT.amax(dim=1).numpy(), x.T.max(axis=1))  # strided rows
+            sums = px.sum(0).numpy()
+            reference = x.astype(np.float64).sum(axis=0)
+            if dtype == np.int64:
+                np.testing.assert_array_equal(sums, reference.astype(np.int64))
+            else:
+                np.testing.assert_allclose(sums, reference, rtol=1e-6 if dtype == np.float32 else 1e-12, atol=1e-3)

@@ -1,11 +1,15 @@
 // CPU reductions (sum, amax, amin, argmax, argmin). Input arrives permuted with the reduced dims last
 // (ints[0] of them); each output element is reduced in one fixed order, so results do not depend on the
 // thread count: threads split outputs, or fixed-size blocks of a full reduction combined in order.
+#include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <type_traits>
 #include <vector>
 
+#include "backend/cpu/cpu_features.h"
+#include "backend/cpu/isa_targets.h"
 #include "backend/cpu/parallel.h"
 #include "backend/dispatch.h"
 #include "core/error.h"
@@ -123,6 +127,32 @@ SumAcc<T> sum_contiguous(const T* x, int64_t n) {
   return total;
 }
 
+// acc[j] += row[j] for j < n (the column sums of sum over dim 0), one copy per ISA level (isa_targets.h).
+template <class T>
+PG_ALWAYS_INLINE inline void accumulate_row_body(SumAcc<T>* acc, const T* row, int64_t n) {
+  for (int64_t j = 0; j < n; ++j) acc[j] += row[j];
+}
+template <class T>
+PG_NOINLINE void accumulate_row_portable(SumAcc<T>* acc, const T* row, int64_t n) { accumulate_row_body(acc, row, n); }
+#if defined(PG_ISA_TARGETS)
+template <class T>
+PG_TARGET_AVX2 void accumulate_row_avx2(SumAcc<T>* acc, const T* row, int64_t n) { accumulate_row_body(acc, row, n); }
+template <class T>
+PG_TARGET_AVX512 void accumulate_row_avx512(SumAcc<T>* acc, const T* row, int64_t n) {
+  accumulate_row_body(acc, row, n);
+}
+#endif
+template <class T>
+void accumulate_row(CpuCapability level, SumAcc<T>* acc, const T* row, int64_t n) {
+#if defined(PG_ISA_TARGETS)
+  if constexpr (std::is_floating_point<T>::value) {
+    if (level == CpuCapability::Avx512) return accumulate_row_avx512(acc, row, n);
+    if (level == CpuCapability::Avx2) return accumulate_row_avx2(acc, row, n);
+  }
+#endif
+  accumulate_row_portable(acc, row, n);
+}
+
 template <class T>
 void sum_typed(const Tensor& in, const Tensor& out, int num_reduced) {
   const size_t nd = in.shape().size(), split = nd - num_reduced;
@@ -162,11 +192,10 @@ void sum_typed(const Tensor& in, const Tensor& out, int num_reduced) {
   }
   if (!inner_contiguous && kept.sizes.size() == 1 && kept.strides[0] == 1) {
     // Outputs contiguous in the input: walk reduced rows in order, vectorised across outputs.
+    const CpuCapability level = cpu_capability();
     parallel_for(0, outputs, std::max<int64_t>(1, kReduceGrain / reduced), [&](int64_t b, int64_t e) {
       std::vector<SumAcc<T>> acc(e - b, 0);
-      visit_rows(red, x, [&](const T* row) {
-        for (int64_t i = b; i < e; ++i) acc[i - b] += row[i];
-      });
+      visit_rows(red, x, [&](const T* row) { accumulate_row<T>(level, acc.data(), row + b, e - b); });
       for (int64_t i = b; i < e; ++i) o[i] = static_cast<T>(acc[i - b]);
     });
     return;
@@ -208,6 +237,140 @@ bool better(T candidate, T best) {
 }
 
 template <class T, bool IsMax>
+inline T pick(T candidate, T best) {
+  return (IsMax ? candidate > best : candidate < best) ? candidate : best;
+}
+
+// Max (min) of n >= 1 contiguous values without branches. Floating types run VecBytes-wide vectors (GCC vector
+// extensions; each ISA level passes its register width) combined in lane order; a NaN anywhere makes the
+// result NaN, as in the sequential scan.
+template <class T, bool IsMax, int VecBytes>
+PG_ALWAYS_INLINE inline T extreme_row_body(const T* p, int64_t n) {
+  T best = p[0];
+  int64_t i = 1;
+  bool any_nan = false;
+  if constexpr (std::is_floating_point<T>::value) {
+    typedef T Vec __attribute__((vector_size(VecBytes)));
+    constexpr int kLanes = static_cast<int>(sizeof(Vec) / sizeof(T));
+    if (n >= 2 * kLanes) {
+      Vec lanes;
+      std::memcpy(&lanes, p, sizeof(Vec));
+      auto nan = lanes != lanes;
+      for (i = kLanes; i + kLanes <= n; i += kLanes) {
+        Vec v;
+        std::memcpy(&v, p + i, sizeof(Vec));
+        lanes = (IsMax ? v > lanes : v < lanes) ? v : lanes;
+        nan |= v != v;
+      }
+      best = lanes[0];
+      for (int l = 0; l < kLanes; ++l) {
+        best = pick<T, IsMax>(lanes[l], best);
+        any_nan |= nan[l] != 0;
+      }
+    }
+  }
+  for (; i < n; ++i) {
+    best = pick<T, IsMax>(p[i], best);
+    if constexpr (std::is_floating_point<T>::value) any_nan |= p[i] != p[i];
+  }
+  if constexpr (std::is_floating_point<T>::value) {
+    if (any_nan || best != best) return std::numeric_limits<T>::quiet_NaN();
+  }
+  return best;
+}
+
+// out[j] = max (min) over r < reduced of x[r * rs + j], j < w: the outputs side by side down the rows.
+template <class T, bool IsMax>
+PG_ALWAYS_INLINE inline void extreme_columns_body(const T* x, int64_t rs, int64_t reduced, int64_t w, T* out) {
+  constexpr int64_t kBlock = 256;
+  T best[kBlock];
+  int nan[kBlock];  // int, not bool: GCC vectorises the compare-and-or with same-width lanes
+  for (int64_t j0 = 0; j0 < w; j0 += kBlock) {
+    const int64_t bw = std::min(kBlock, w - j0);
+    for (int64_t j = 0; j < bw; ++j) best[j] = x[j0 + j], nan[j] = 0;
+    for (int64_t r = 1; r < reduced; ++r) {
+      const T* row = x + r * rs + j0;
+      for (int64_t j = 0; j < bw; ++j) {
+        best[j] = pick<T, IsMax>(row[j], best[j]);
+        if constexpr (std::is_floating_point<T>::value) nan[j] |= row[j] != row[j];
+      }
+    }
+    for (int64_t j = 0; j < bw; ++j) {
+      T v = best[j];
+      if constexpr (std::is_floating_point<T>::value) {
+        if (nan[j] || v != v) v = std::numeric_limits<T>::quiet_NaN();
+      }
+      out[j0 + j] = v;
+    }
+  }
+}
+
+// Each level's copy of the two loops (see isa_targets.h), chosen by cpu_capability().
+template <class T, bool IsMax>
+PG_NOINLINE T extreme_row_portable(const T* p, int64_t n) { return extreme_row_body<T, IsMax, 16>(p, n); }
+template <class T, bool IsMax>
+PG_NOINLINE void extreme_columns_portable(const T* x, int64_t rs, int64_t reduced, int64_t w, T* out) {
+  extreme_columns_body<T, IsMax>(x, rs, reduced, w, out);
+}
+#if defined(PG_ISA_TARGETS)
+template <class T, bool IsMax>
+PG_TARGET_AVX2 T extreme_row_avx2(const T* p, int64_t n) { return extreme_row_body<T, IsMax, 32>(p, n); }
+template <class T, bool IsMax>
+PG_TARGET_AVX512 T extreme_row_avx512(const T* p, int64_t n) { return extreme_row_body<T, IsMax, 64>(p, n); }
+template <class T, bool IsMax>
+PG_TARGET_AVX2 void extreme_columns_avx2(const T* x, int64_t rs, int64_t reduced, int64_t w, T* out) {
+  extreme_columns_body<T, IsMax>(x, rs, reduced, w, out);
+}
+template <class T, bool IsMax>
+PG_TARGET_AVX512 void extreme_columns_avx512(const T* x, int64_t rs, int64_t reduced, int64_t w, T* out) {
+  extreme_columns_body<T, IsMax>(x, rs, reduced, w, out);
+}
+#endif
+
+template <class T, bool IsMax>
+T extreme_row(CpuCapability level, const T* p, int64_t n) {
+#if defined(PG_ISA_TARGETS)
+  if (level == CpuCapability::Avx512) return extreme_row_avx512<T, IsMax>(p, n);
+  if (level == CpuCapability::Avx2) return extreme_row_avx2<T, IsMax>(p, n);
+#endif
+  return extreme_row_portable<T, IsMax>(p, n);
+}
+
+template <class T, bool IsMax>
+void extreme_columns(CpuCapability level, const T* x, int64_t rs, int64_t reduced, int64_t w, T* out) {
+#if defined(PG_ISA_TARGETS)
+  if (level == CpuCapability::Avx512) return extreme_columns_avx512<T, IsMax>(x, rs, reduced, w, out);
+  if (level == CpuCapability::Avx2) return extreme_columns_avx2<T, IsMax>(x, rs, reduced, w, out);
+#endif
+  extreme_columns_portable<T, IsMax>(x, rs, reduced, w, out);
+}
+
+// Values only, one reduced dim: contiguous rows reduce with the vector row loop; a strided reduced dim over
+// contiguous outputs (amax over dim 0) runs blocks of outputs side by side. False: other layouts.
+template <class T, bool IsMax>
+bool extreme_values_fast(const Group& kept, const Group& red, const T* x, T* o) {
+  if (red.sizes.size() != 1) return false;
+  const CpuCapability level = cpu_capability();
+  const int64_t outputs = kept.numel, reduced = red.numel, rs = red.strides[0];
+  if (rs == 1) {
+    parallel_for(0, outputs, std::max<int64_t>(1, kReduceGrain / reduced), [&](int64_t b, int64_t e) {
+      for (int64_t i = b; i < e; ++i) o[i] = extreme_row<T, IsMax>(level, x + offset_of(kept, i), reduced);
+    });
+    return true;
+  }
+  if (kept.sizes.size() != 1 || kept.strides[0] != 1) return false;
+  constexpr int64_t kColumns = 256;  // outputs per task
+  const int64_t tasks = (outputs + kColumns - 1) / kColumns;
+  parallel_for(0, tasks, std::max<int64_t>(1, kReduceGrain / (kColumns * reduced)), [&](int64_t b, int64_t e) {
+    for (int64_t t = b; t < e; ++t) {
+      const int64_t j0 = t * kColumns;
+      extreme_columns<T, IsMax>(level, x + j0, rs, reduced, std::min(kColumns, outputs - j0), o + j0);
+    }
+  });
+  return true;
+}
+
+template <class T, bool IsMax>
 void extreme_typed(const Tensor& in, const Tensor& out, const Tensor& indices, int num_reduced) {
   const size_t nd = in.shape().size(), split = nd - num_reduced;
   Group kept = coalesce(in.shape(), in.strides(), 0, split);
@@ -217,6 +380,7 @@ void extreme_typed(const Tensor& in, const Tensor& out, const Tensor& indices, i
   int64_t* idx = indices.defined() ? indices.data<int64_t>() : nullptr;
   const int64_t outputs = kept.numel, reduced = red.numel;
   if (outputs == 0 || reduced == 0) return;
+  if (o != nullptr && idx == nullptr && extreme_values_fast<T, IsMax>(kept, red, x, o)) return;
   parallel_for(0, outputs, std::max<int64_t>(1, kReduceGrain / reduced), [&](int64_t b, int64_t e) {
     for (int64_t i = b; i < e; ++i) {
       const T* base = x + offset_of(kept, i);
