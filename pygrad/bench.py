@@ -190,15 +190,18 @@ def elementwise_rows(quick):
     """Elementwise ops on a 512x1568 float32 activation (802,816 elements): memory- and math-bound cases."""
     rng = np.random.default_rng(0)
     x, y = (rng.standard_normal((512, 1568)).astype(np.float32) for _ in range(2))
-    px, py = pygrad.from_numpy(x), pygrad.from_numpy(y)
+    positive = np.abs(y) + np.float32(0.01)
+    px, py, ppos = pygrad.from_numpy(x), pygrad.from_numpy(y), pygrad.from_numpy(positive)
     cases = {
         "exp": (lambda: px.exp(), lambda: np.exp(x), lambda t, u: t.exp()),
+        "log": (lambda: ppos.log(), lambda: np.log(positive), lambda t, u: tpos.log()),
         "sigmoid": (lambda: px.sigmoid(), lambda: 1 / (1 + np.exp(-x)), lambda t, u: t.sigmoid()),
         "tanh": (lambda: px.tanh(), lambda: np.tanh(x), lambda t, u: t.tanh()),
         "relu": (lambda: px.relu(), lambda: np.maximum(x, 0), lambda t, u: t.relu()),
         "mul": (lambda: px * py, lambda: x * y, lambda t, u: t * u),
     }
     tx, ty = (torch.from_numpy(x), torch.from_numpy(y)) if torch is not None else (None, None)
+    tpos = torch.from_numpy(positive) if torch is not None else None
     rows = []
     for name, (pygrad_fn, numpy_fn, torch_fn) in cases.items():
         fns = {"pygrad": pygrad_fn, "numpy": numpy_fn}

@@ -1,4 +1,4 @@
-// Vectorised float32 transcendentals (exp, sigmoid, tanh) over contiguous arrays, one build per instruction set.
+// Vectorised float32 transcendentals (exp, log, sigmoid, tanh) over contiguous arrays, one build per instruction set.
 #pragma once
 #include <cstdint>
 
@@ -15,6 +15,7 @@ struct VectorMathF32 {
   ArrayMathF32 exp = nullptr;
   ArrayMathF32 sigmoid = nullptr;
   ArrayMathF32 tanh = nullptr;
+  ArrayMathF32 log = nullptr;
 };
 
 namespace vector_math_detail {
@@ -46,5 +47,7 @@ template <>
 inline ArrayMathF32 vectorized_f32<Sigmoid>() { return vector_math_f32().sigmoid; }
 template <>
 inline ArrayMathF32 vectorized_f32<Tanh>() { return vector_math_f32().tanh; }
+template <>
+inline ArrayMathF32 vectorized_f32<Log>() { return vector_math_f32().log; }
 
 }  // namespace pygrad::cpu

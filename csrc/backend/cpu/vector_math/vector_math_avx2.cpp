@@ -42,8 +42,20 @@ struct VecAvx2 {
     const Reg sign_bit = _mm256_set1_ps(-0.0f);
     return _mm256_or_ps(_mm256_andnot_ps(sign_bit, magnitude), _mm256_and_ps(sign_bit, sign));
   }
-  static Reg select_negative(Reg x, Reg if_negative, Reg otherwise) {
-    return _mm256_blendv_ps(otherwise, if_negative, _mm256_cmp_ps(x, _mm256_setzero_ps(), _CMP_LT_OQ));
+  using Mask = __m256;
+  static Mask less(Reg a, Reg b) { return _mm256_cmp_ps(a, b, _CMP_LT_OQ); }
+  static Mask equal(Reg a, Reg b) { return _mm256_cmp_ps(a, b, _CMP_EQ_OQ); }
+  static Mask not_equal(Reg a, Reg b) { return _mm256_cmp_ps(a, b, _CMP_NEQ_UQ); }
+  static Mask mask_or(Mask a, Mask b) { return _mm256_or_ps(a, b); }
+  static Reg blend(Mask m, Reg if_true, Reg if_false) { return _mm256_blendv_ps(if_false, if_true, m); }
+  // Unbiased exponent field as a float, and the significand with exponent 0 (in [1, 2)), of normal x >= 0.
+  static Reg exponent(Reg x) {
+    const __m256i bits = _mm256_castps_si256(x);
+    return _mm256_cvtepi32_ps(_mm256_sub_epi32(_mm256_srli_epi32(bits, 23), _mm256_set1_epi32(127)));
+  }
+  static Reg mantissa(Reg x) {
+    const __m256i bits = _mm256_and_si256(_mm256_castps_si256(x), _mm256_set1_epi32(0x007FFFFF));
+    return _mm256_castsi256_ps(_mm256_or_si256(bits, _mm256_set1_epi32(0x3F800000)));
   }
 };
 

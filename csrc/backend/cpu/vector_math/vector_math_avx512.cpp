@@ -32,8 +32,20 @@ struct VecAvx512 {
     const Reg sign_bit = _mm512_set1_ps(-0.0f);
     return _mm512_or_ps(_mm512_andnot_ps(sign_bit, magnitude), _mm512_and_ps(sign_bit, sign));
   }
-  static Reg select_negative(Reg x, Reg if_negative, Reg otherwise) {
-    return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_LT_OQ), otherwise, if_negative);
+  using Mask = __mmask16;
+  static Mask less(Reg a, Reg b) { return _mm512_cmp_ps_mask(a, b, _CMP_LT_OQ); }
+  static Mask equal(Reg a, Reg b) { return _mm512_cmp_ps_mask(a, b, _CMP_EQ_OQ); }
+  static Mask not_equal(Reg a, Reg b) { return _mm512_cmp_ps_mask(a, b, _CMP_NEQ_UQ); }
+  static Mask mask_or(Mask a, Mask b) { return static_cast<Mask>(a | b); }
+  static Reg blend(Mask m, Reg if_true, Reg if_false) { return _mm512_mask_blend_ps(m, if_false, if_true); }
+  // Unbiased exponent field as a float, and the significand with exponent 0 (in [1, 2)), of normal x >= 0.
+  static Reg exponent(Reg x) {
+    const __m512i bits = _mm512_castps_si512(x);
+    return _mm512_cvtepi32_ps(_mm512_sub_epi32(_mm512_srli_epi32(bits, 23), _mm512_set1_epi32(127)));
+  }
+  static Reg mantissa(Reg x) {
+    const __m512i bits = _mm512_and_si512(_mm512_castps_si512(x), _mm512_set1_epi32(0x007FFFFF));
+    return _mm512_castsi512_ps(_mm512_or_si512(bits, _mm512_set1_epi32(0x3F800000)));
   }
 };
 

@@ -3,6 +3,7 @@
 #pragma once
 #include <cstdint>
 #include <cstring>
+#include <limits>
 
 namespace pygrad::cpu::vector_math_detail {
 
@@ -42,7 +43,38 @@ template <class V>
 inline typename V::Reg sigmoid(typename V::Reg x) {
   typename V::Reg e = exp<V>(V::neg(V::abs(x)));
   typename V::Reg s = V::div(V::set1(1.0f), V::add(V::set1(1.0f), e));
-  return V::select_negative(x, V::mul(e, s), s);
+  return V::blend(V::less(x, V::set1(0.0f)), V::mul(e, s), s);
+}
+
+// log x: x = m 2^e with m in [sqrt(1/2), sqrt(2)) from the exponent bits (denormals scaled by 2^23 first);
+// log m = 2 atanh(s), s = (m - 1) / (m + 1), |s| <= 0.172, by its odd series to s^9 (truncation < 0.05 ulp);
+// plus e ln2 in two parts. Zero gives -inf, negatives and NaN give NaN, inf stays inf.
+template <class V>
+inline typename V::Reg log(typename V::Reg x) {
+  using Reg = typename V::Reg;
+  const auto tiny = V::less(x, V::set1(1.17549435e-38f));  // below FLT_MIN: denormal, zero or negative
+  const Reg scaled = V::blend(tiny, V::mul(x, V::set1(8388608.0f)), x);
+  Reg e = V::sub(V::exponent(scaled), V::blend(tiny, V::set1(23.0f), V::set1(0.0f)));
+  Reg m = V::mantissa(scaled);  // [1, 2)
+  const auto high = V::less(V::set1(1.41421356f), m);
+  m = V::blend(high, V::mul(m, V::set1(0.5f)), m);
+  e = V::blend(high, V::add(e, V::set1(1.0f)), e);
+  const Reg f = V::sub(m, V::set1(1.0f));  // exact (Sterbenz)
+  const Reg s = V::div(f, V::add(m, V::set1(1.0f)));
+  const Reg s2 = V::mul(s, s);
+  Reg r = V::set1(2.0f / 9.0f);
+  r = V::fmadd(r, s2, V::set1(2.0f / 7.0f));
+  r = V::fmadd(r, s2, V::set1(2.0f / 5.0f));
+  r = V::fmadd(r, s2, V::set1(2.0f / 3.0f));
+  r = V::mul(r, s2);
+  // log m = f - (f^2/2 - s (f^2/2 + r)): the exact f carries the leading term (fdlibm's arrangement).
+  const Reg half_f2 = V::mul(V::set1(0.5f), V::mul(f, f));
+  const Reg log_m = V::sub(f, V::fnmadd(s, V::add(half_f2, r), half_f2));
+  Reg result = V::fmadd(e, V::set1(0.693359375f), V::fmadd(e, V::set1(-2.12194440e-4f), log_m));
+  result = V::blend(V::equal(x, V::set1(std::numeric_limits<float>::infinity())), x, result);
+  result = V::blend(V::equal(x, V::set1(0.0f)), V::set1(-std::numeric_limits<float>::infinity()), result);
+  const auto invalid = V::mask_or(V::less(x, V::set1(0.0f)), V::not_equal(x, x));
+  return V::blend(invalid, V::set1(std::numeric_limits<float>::quiet_NaN()), result);
 }
 
 // tanh|x| = -m / (2 + m) with m = expm1(-2|x|), computed as 2^n (1 + q) - 1 = 2^n q + (2^n - 1) so small |x|
@@ -83,6 +115,9 @@ VectorMathF32 make_vector_math() {
   };
   table.tanh = [](const float* x, float* out, int64_t n) {
     apply_array<V>(x, out, n, [](typename V::Reg v) { return tanh<V>(v); });
+  };
+  table.log = [](const float* x, float* out, int64_t n) {
+    apply_array<V>(x, out, n, [](typename V::Reg v) { return log<V>(v); });
   };
   return table;
 }
