@@ -153,3 +153,27 @@ def test_max_min_and_column_sums_at_every_level(isa, dtype, rng):
                 np.testing.assert_array_equal(sums, reference.astype(np.int64))
             else:
                 np.testing.assert_allclose(sums, reference, rtol=1e-6 if dtype == np.float32 else 1e-12, atol=1e-3)
+
+
+def test_uniform_random_numbers_identical_at_every_level_and_thread_count():
+    """float32 rand: 32 numbers per group of eight Philox counters, vectorised per level; the same bits at every
+    level, thread count and length (a shorter draw is a prefix of a longer one), and uniform on [0, 1)."""
+    draws = {}
+    for level in ISAS:
+        for threads in (1, 2):
+            with forced_isa(level), num_threads(threads):
+                pygrad.manual_seed(1234)
+                draws[level, threads] = pygrad.rand(300_007).numpy()
+    reference = draws[ISAS[0], 1]
+    for key, values in draws.items():
+        np.testing.assert_array_equal(values, reference, err_msg=str(key))
+    for n in (1, 7, 31, 32, 33, 65, 40_000):
+        pygrad.manual_seed(1234)
+        np.testing.assert_array_equal(pygrad.rand(n).numpy(), reference[:n])
+    assert reference.min() >= 0.0 and reference.max() < 1.0
+    counts, _ = np.histogram(reference, bins=20, range=(0.0, 1.0))
+    expected = reference.size / 20
+    assert np.all(np.abs(counts - expected) < 5 * np.sqrt(expected)), counts
+    # Neighbouring numbers (different words of one counter, or different counters) are uncorrelated.
+    assert abs(np.corrcoef(reference[:-1], reference[1:])[0, 1]) < 0.01
+    assert abs(np.corrcoef(reference[:-8], reference[8:])[0, 1]) < 0.01

@@ -1,5 +1,7 @@
 // CPU elementwise kernels: unary and binary ops from the registry, where, copy with cast, fill, ranges, random.
+#include <algorithm>
 #include <cmath>
+#include <initializer_list>
 
 #include "backend/cpu/cpu_features.h"
 #include "backend/cpu/isa_targets.h"
@@ -234,7 +236,19 @@ void arange_kernel(KernelArgs& args) {
   });
 }
 
-// random_uniform: contiguous float out in [scalars[0], scalars[1]).
+// The reference of vector_math.h's uniform groups (and the portable level's implementation).
+void uniform_groups_scalar(RandomStream key, int64_t first, int64_t groups, float start, float range, float* dst) {
+  for (int64_t g = 0; g < groups; ++g) {
+    for (int lane = 0; lane < 8; ++lane) {
+      const Philox4 r = philox(key, static_cast<uint64_t>(8 * (first + g) + lane));
+      for (int w = 0; w < 4; ++w) dst[kUniformGroup * g + 8 * w + lane] = start + range * uniform_float(r.v[w]);
+    }
+  }
+}
+
+// random_uniform: contiguous float out in [scalars[0], scalars[1]). float32 numbers come 32 to a group of eight
+// Philox counters (vectorised at the AVX2 and AVX-512 levels, the same bits at every level); float64 takes two
+// words of counter i.
 void random_uniform_kernel(KernelArgs& args) {
   const Tensor& out = args.out[0];
   const double low = args.scalars[0], high = args.scalars[1];
@@ -242,11 +256,29 @@ void random_uniform_kernel(KernelArgs& args) {
   PG_DISPATCH_FLOATING(out.dtype(), "rand", [&] {
     using T = scalar_t;
     T* o = out.data<T>();
+    if (std::is_same<T, float>::value) {
+      float* of = reinterpret_cast<float*>(o);  // T is float here (the branch is not a template context)
+      UniformGroupsF32 groups_fn = vector_math_f32().uniform;
+      if (groups_fn == nullptr) groups_fn = &uniform_groups_scalar;
+      const float start = static_cast<float>(low), range = static_cast<float>(high - low);
+      parallel_for(0, out.numel(), kElementwiseGrain, [&](int64_t b, int64_t e) {
+        // Whole groups straight into out; a group cut by the chunk's ends goes through a local block.
+        int64_t g0 = (b + kUniformGroup - 1) / kUniformGroup, g1 = e / kUniformGroup;
+        if (g1 > g0) groups_fn(key, g0, g1 - g0, start, range, of + kUniformGroup * g0);
+        float block[kUniformGroup];
+        for (int64_t g : {b / kUniformGroup, g1}) {
+          const int64_t lo = std::max(b, kUniformGroup * g), hi = std::min(e, kUniformGroup * (g + 1));
+          if (lo >= hi || (lo == kUniformGroup * g && hi == kUniformGroup * (g + 1) && g >= g0 && g < g1)) continue;
+          groups_fn(key, g, 1, start, range, block);
+          for (int64_t i = lo; i < hi; ++i) of[i] = block[i - kUniformGroup * g];
+        }
+      });
+      return;
+    }
     parallel_for(0, out.numel(), kElementwiseGrain, [&](int64_t b, int64_t e) {
       for (int64_t i = b; i < e; ++i) {
         Philox4 r = philox(key, static_cast<uint64_t>(i));
-        double u = std::is_same<T, float>::value ? double(uniform_float(r.v[0])) : uniform_double(r.v[0], r.v[1]);
-        o[i] = static_cast<T>(low + (high - low) * u);
+        o[i] = static_cast<T>(low + (high - low) * uniform_double(r.v[0], r.v[1]));
       }
     });
   });

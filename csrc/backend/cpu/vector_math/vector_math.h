@@ -1,9 +1,11 @@
-// Vectorised float32 transcendentals (exp, log, sigmoid, tanh) over contiguous arrays, one build per instruction set.
+// Vectorised float32 transcendentals (exp, log, sigmoid, tanh) over contiguous arrays and uniform random numbers,
+// one build per instruction set.
 #pragma once
 #include <cstdint>
 
 #include "backend/cpu/cpu_features.h"
 #include "backend/functors.h"
+#include "core/random.h"
 
 namespace pygrad::cpu {
 
@@ -11,11 +13,19 @@ namespace pygrad::cpu {
 // the array starts (tails run through the same vector code), so thread splits never change results.
 using ArrayMathF32 = void (*)(const float* x, float* out, int64_t n);
 
+// Uniform float32 numbers in groups of 32 from Philox4x32-10: element r of group g is word r / 8 of counter
+// 8g + r % 8, as start + range * (word >> 8) * 2^-24 (multiply, then add). Writes dst[0, 32 * groups) for the
+// groups first, first + 1, ... uniform_groups_scalar (elementwise.cpp) is the reference every ISA matches.
+constexpr int kUniformGroup = 32;
+using UniformGroupsF32 = void (*)(RandomStream key, int64_t first, int64_t groups, float start, float range,
+                                  float* dst);
+
 struct VectorMathF32 {
   ArrayMathF32 exp = nullptr;
   ArrayMathF32 sigmoid = nullptr;
   ArrayMathF32 tanh = nullptr;
   ArrayMathF32 log = nullptr;
+  UniformGroupsF32 uniform = nullptr;
 };
 
 namespace vector_math_detail {

@@ -59,9 +59,53 @@ struct VecAvx2 {
   }
 };
 
+// Philox for four counters in the 64-bit lanes of a ymm; two such halves make a group of eight counters.
+inline void philox_four(RandomStream key, int64_t counter0, __m256i words[4]) {
+  const __m256i low32 = _mm256_set1_epi64x(0xFFFFFFFFll);
+  const __m256i m0 = _mm256_set1_epi64x(0xD2511F53ll), m1 = _mm256_set1_epi64x(0xCD9E8D57ll);
+  const __m256i counter = _mm256_add_epi64(_mm256_set1_epi64x(counter0), _mm256_setr_epi64x(0, 1, 2, 3));
+  __m256i c0 = _mm256_and_si256(counter, low32), c1 = _mm256_srli_epi64(counter, 32);
+  __m256i c2 = _mm256_set1_epi64x(static_cast<long long>(key.stream & 0xFFFFFFFFull));
+  __m256i c3 = _mm256_set1_epi64x(static_cast<long long>(key.stream >> 32));
+  uint32_t k0 = static_cast<uint32_t>(key.seed), k1 = static_cast<uint32_t>(key.seed >> 32);
+  for (int round = 0; round < 10; ++round) {
+    const __m256i p0 = _mm256_mul_epu32(c0, m0), p1 = _mm256_mul_epu32(c2, m1);
+    const __m256i n0 = _mm256_xor_si256(_mm256_xor_si256(_mm256_srli_epi64(p1, 32), c1), _mm256_set1_epi64x(k0));
+    const __m256i n2 = _mm256_xor_si256(_mm256_xor_si256(_mm256_srli_epi64(p0, 32), c3), _mm256_set1_epi64x(k1));
+    c1 = _mm256_and_si256(p1, low32);
+    c3 = _mm256_and_si256(p0, low32);
+    c0 = n0;
+    c2 = n2;
+    k0 += 0x9E3779B9u;
+    k1 += 0xBB67AE85u;
+  }
+  words[0] = c0, words[1] = c1, words[2] = c2, words[3] = c3;
+}
+
+void uniform_groups(RandomStream key, int64_t first, int64_t groups, float start, float range, float* dst) {
+  const __m256i even = _mm256_setr_epi32(0, 2, 4, 6, 0, 2, 4, 6);  // low halves of the 64-bit lanes
+  const __m256 vstart = _mm256_set1_ps(start), vrange = _mm256_set1_ps(range), scale = _mm256_set1_ps(1.0f / 16777216.0f);
+  for (int64_t g = 0; g < groups; ++g) {
+    __m256i lo[4], hi[4];
+    philox_four(key, 8 * (first + g), lo);
+    philox_four(key, 8 * (first + g) + 4, hi);
+    for (int w = 0; w < 4; ++w) {
+      const __m128i a = _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(lo[w], even));
+      const __m128i b = _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(hi[w], even));
+      const __m256i bits = _mm256_srli_epi32(_mm256_set_m128i(b, a), 8);
+      const __m256 u = _mm256_mul_ps(_mm256_cvtepi32_ps(bits), scale);
+      _mm256_storeu_ps(dst + kUniformGroup * g + 8 * w, _mm256_add_ps(vstart, _mm256_mul_ps(vrange, u)));
+    }
+  }
+}
+
 }  // namespace
 
-VectorMathF32 avx2_vector_math() { return make_vector_math<VecAvx2>(); }
+VectorMathF32 avx2_vector_math() {
+  VectorMathF32 table = make_vector_math<VecAvx2>();
+  table.uniform = &uniform_groups;
+  return table;
+}
 
 }  // namespace pygrad::cpu::vector_math_detail
 

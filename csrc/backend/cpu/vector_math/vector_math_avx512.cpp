@@ -49,9 +49,45 @@ struct VecAvx512 {
   }
 };
 
+// Eight Philox counters in the 64-bit lanes of a zmm (each holding a 32-bit value), ten rounds, then each word
+// converted to eight floats: group g's 32 numbers are the four words' vectors stored one after the other.
+void uniform_groups(RandomStream key, int64_t first, int64_t groups, float start, float range, float* dst) {
+  const __m512i low32 = _mm512_set1_epi64(0xFFFFFFFFll), lane = _mm512_setr_epi64(0, 1, 2, 3, 4, 5, 6, 7);
+  const __m512i m0 = _mm512_set1_epi64(0xD2511F53ll), m1 = _mm512_set1_epi64(0xCD9E8D57ll);
+  const __m256 vstart = _mm256_set1_ps(start), vrange = _mm256_set1_ps(range), scale = _mm256_set1_ps(1.0f / 16777216.0f);
+  for (int64_t g = 0; g < groups; ++g) {
+    const __m512i counter = _mm512_add_epi64(_mm512_set1_epi64(static_cast<long long>(8 * (first + g))), lane);
+    __m512i c0 = _mm512_and_si512(counter, low32), c1 = _mm512_srli_epi64(counter, 32);
+    __m512i c2 = _mm512_set1_epi64(static_cast<long long>(key.stream & 0xFFFFFFFFull));
+    __m512i c3 = _mm512_set1_epi64(static_cast<long long>(key.stream >> 32));
+    uint32_t k0 = static_cast<uint32_t>(key.seed), k1 = static_cast<uint32_t>(key.seed >> 32);
+    for (int round = 0; round < 10; ++round) {
+      const __m512i p0 = _mm512_mul_epu32(c0, m0), p1 = _mm512_mul_epu32(c2, m1);
+      const __m512i n0 = _mm512_xor_si512(_mm512_xor_si512(_mm512_srli_epi64(p1, 32), c1), _mm512_set1_epi64(k0));
+      const __m512i n2 = _mm512_xor_si512(_mm512_xor_si512(_mm512_srli_epi64(p0, 32), c3), _mm512_set1_epi64(k1));
+      c1 = _mm512_and_si512(p1, low32);
+      c3 = _mm512_and_si512(p0, low32);
+      c0 = n0;
+      c2 = n2;
+      k0 += 0x9E3779B9u;
+      k1 += 0xBB67AE85u;
+    }
+    const __m512i words[4] = {c0, c1, c2, c3};
+    for (int w = 0; w < 4; ++w) {
+      const __m256i bits = _mm256_srli_epi32(_mm512_cvtepi64_epi32(words[w]), 8);
+      const __m256 u = _mm256_mul_ps(_mm256_cvtepi32_ps(bits), scale);
+      _mm256_storeu_ps(dst + kUniformGroup * g + 8 * w, _mm256_add_ps(vstart, _mm256_mul_ps(vrange, u)));
+    }
+  }
+}
+
 }  // namespace
 
-VectorMathF32 avx512_vector_math() { return make_vector_math<VecAvx512>(); }
+VectorMathF32 avx512_vector_math() {
+  VectorMathF32 table = make_vector_math<VecAvx512>();
+  table.uniform = &uniform_groups;
+  return table;
+}
 
 }  // namespace pygrad::cpu::vector_math_detail
 
