@@ -240,6 +240,20 @@ def overhead_rows(quick):
     return [graph, add]
 
 
+def scaling_rows(threads, peak, quick):
+    """1024^2 matmul and the 784-512-512-10 step at `threads` threads, then at 1 (pygrad and torch only: numpy's
+    BLAS keeps its own thread count)."""
+    rows = []
+    for t in (threads, 1):
+        set_threads(t)
+        tag = f" [{t} thread{'s' if t > 1 else ''}]"
+        rows += [{k: v for k, v in dict(r, case=r["case"] + tag).items() if k != "numpy"}
+                 for r in gemm_rows([("matmul 1024x1024x1024", (1024, 1024, 1024), None)], peak[t > 1], quick)]
+        rows += [dict(r, case=r["case"] + tag) for r in mlp_rows(((512, 128),), peak[t > 1], quick)]
+    set_threads(threads)
+    return rows
+
+
 # ------------------------------------------------------------------ report
 def ratio(row):
     """pygrad's advantage over torch: > 1 means pygrad is faster."""
@@ -291,19 +305,7 @@ def run(quick=False, threads=None, progress=True):
         ("cnn", lambda: cnn_rows(quick)),
     ]
     if not quick:
-        def scaling():
-            rows = []
-            for t in (1, threads):
-                set_threads(t)
-                # numpy's BLAS keeps its own thread count, so only pygrad and torch are compared here.
-                rows += [{k: v for k, v in dict(r, case=f"{r['case']} [{t} thread{'s' if t > 1 else ''}]").items()
-                          if k != "numpy"}
-                         for r in gemm_rows([("matmul 1024x1024x1024", (1024, 1024, 1024), None)], peak[0] if t == 1 else peak[1], quick)]
-                rows += [dict(r, case=f"{r['case']} [{t} thread{'s' if t > 1 else ''}]")
-                         for r in mlp_rows(((512, 128),), peak[0] if t == 1 else peak[1], quick)]
-            set_threads(threads)
-            return rows
-        stages.append(("thread scaling", scaling))
+        stages.append(("thread scaling", lambda: scaling_rows(threads, peak, quick)))
     bar = None
     if progress:
         try:
