@@ -662,3 +662,12 @@ def test_dropout_built_from_the_mask_passes_gradient_only_through_kept_units():
     mask = _C._bernoulli_mask([50, 40], 0.6, pygrad.float64)
     (x * mask / 0.6).sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), mask.numpy() / 0.6)
+
+
+@pytest.mark.parametrize("output_size", [1, (1, 1), (2, 3), (5, 1)])
+def test_adaptive_avg_pool2d_full_width_windows_match_torch(output_size):
+    """Windows spanning the whole width (global average pooling) sum one contiguous run in lanes."""
+    x = make_rng("adaptive_full", str(output_size)).standard_normal((3, 4, 20, 30)).astype(np.float32)
+    out = _C.adaptive_avg_pool2d(to_pygrad(x), output_size).numpy()
+    ref = F.adaptive_avg_pool2d(torch.tensor(x, dtype=torch.float64), output_size).numpy()
+    np.testing.assert_allclose(out, ref, rtol=1e-6, atol=1e-7)

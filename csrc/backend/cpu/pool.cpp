@@ -242,6 +242,20 @@ struct AdaptiveWindows {
   }
 };
 
+// Sum of n contiguous values in eight independent lanes (vectorised; a single running sum is a latency chain).
+template <class T>
+T lane_sum(const T* p, int64_t n) {
+  T lanes[8] = {};
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    for (int l = 0; l < 8; ++l) lanes[l] += p[i + l];
+  }
+  T total = 0;
+  for (; i < n; ++i) total += p[i];
+  for (int l = 0; l < 8; ++l) total += lanes[l];
+  return total;
+}
+
 template <class Windows>
 void average_forward(const Tensor& x, const Tensor& y, const Windows& windows, const char* op) {
   const int64_t h = x.shape()[2], w = x.shape()[3], oh = y.shape()[2], ow = y.shape()[3];
@@ -258,8 +272,13 @@ void average_forward(const Tensor& x, const Tensor& y, const Windows& windows, c
           for (int64_t j = 0; j < ow; ++j) {
             const Window win = windows(i, j);
             T acc = 0;
-            for (int64_t r = win.h0; r < win.h1; ++r)
-              for (int64_t c = win.w0; c < win.w1; ++c) acc += plane[r * w + c];
+            if (win.w0 == 0 && win.w1 == w) {
+              // Full-width windows (global average pooling among them) are one contiguous run.
+              if (win.h0 < win.h1) acc = lane_sum(plane + win.h0 * w, (win.h1 - win.h0) * w);
+            } else {
+              for (int64_t r = win.h0; r < win.h1; ++r)
+                for (int64_t c = win.w0; c < win.w1; ++c) acc += plane[r * w + c];
+            }
             py[(p * oh + i) * ow + j] = win.h0 < win.h1 && win.w0 < win.w1 ? acc / static_cast<T>(win.divisor) : T(0);
           }
       }
