@@ -126,6 +126,17 @@ def test_arithmetic_identical_at_every_level(dtype, rng):
     for level, out in results.items():
         for got, want in zip(out, expected):
             np.testing.assert_array_equal(got, want, err_msg=level)
+    # Small integer powers take multiplications (the same at every level), others libm's pow.
+    powers = {}
+    for level in ISAS:
+        with forced_isa(level):
+            powers[level] = [(px ** e).numpy() for e in (3, -1, 1, 2.5)]
+    for level, out in powers.items():
+        for got, ref in zip(out, powers[ISAS[0]]):
+            np.testing.assert_array_equal(got, ref, err_msg=level)
+    with np.errstate(all="ignore"):
+        for got, e in zip(powers[ISAS[-1]], (3, -1, 1, 2.5)):
+            np.testing.assert_allclose(got, x.astype(np.float64) ** e, rtol=4 * np.finfo(dtype).eps, atol=0)
 
 
 @pytest.mark.parametrize("isa", ISAS)

@@ -56,10 +56,9 @@ struct Gelu : UnaryParams {  // b != 0: tanh approximation
     return T(0.5) * x * (T(1) + std::erf(x * T(0.7071067811865476)));
   }
 };
-struct Clamp : UnaryParams {  // [a, b]; NaN stays NaN
+struct Clamp : UnaryParams {  // [a, b]; NaN stays NaN (both comparisons are false), branch-free so it vectorises
   template <class T> PG_HOST_DEVICE T operator()(T x) const {
-    if (!(x == x)) return x;
-    T lo = T(a), hi = T(b);
+    const T lo = T(a), hi = T(b);
     return x < lo ? lo : (x > hi ? hi : x);
   }
 };
@@ -97,7 +96,11 @@ struct Pow {
       }
       return result;
     } else {
+      // Small integer powers by multiplication (a broadcast exponent unswitches the loop, which then vectorises).
       if (y == T(2)) return x * x;
+      if (y == T(3)) return x * x * x;
+      if (y == T(1)) return x;
+      if (y == T(-1)) return T(1) / x;
       return std::pow(x, y);
     }
   }
