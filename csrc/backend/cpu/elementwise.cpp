@@ -1,6 +1,7 @@
 // CPU elementwise kernels: unary and binary ops from the registry, where, copy with cast, fill, ranges, random.
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <initializer_list>
 
 #include "backend/cpu/cpu_features.h"
@@ -188,7 +189,14 @@ void copy_kernel(KernelArgs& args) {
                                                     int64_t n) {
         D* o = reinterpret_cast<D*>(p[0]);
         const S* x = reinterpret_cast<const S*>(p[1]);
-        if (s[0] == sizeof(D) && s[1] == sizeof(S)) {
+        if (std::is_same<D, S>::value && s[0] == sizeof(D) && s[1] == sizeof(S)) {
+          // In 64 KiB pieces: one large memcpy switches to non-temporal stores, which evict the copy from the
+          // cache that the next op reads it from (a 3 MB clone ran at a third of PyTorch's speed).
+          constexpr int64_t kPiece = 65536 / static_cast<int64_t>(sizeof(D));
+          for (int64_t i = 0; i < n; i += kPiece) {
+            std::memcpy(o + i, x + i, static_cast<size_t>(std::min(kPiece, n - i)) * sizeof(D));
+          }
+        } else if (s[0] == sizeof(D) && s[1] == sizeof(S)) {
           for (int64_t i = 0; i < n; ++i) o[i] = static_cast<D>(x[i]);
         } else {
           const int64_t so = s[0] / sizeof(D), sx = s[1] / sizeof(S);
