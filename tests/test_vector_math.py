@@ -188,3 +188,17 @@ def test_uniform_random_numbers_identical_at_every_level_and_thread_count():
     # Neighbouring numbers (different words of one counter, or different counters) are uncorrelated.
     assert abs(np.corrcoef(reference[:-1], reference[1:])[0, 1]) < 0.01
     assert abs(np.corrcoef(reference[:-8], reference[8:])[0, 1]) < 0.01
+
+
+@pytest.mark.parametrize("isa", ISAS)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int64])
+def test_argmax_argmin_first_extreme_and_first_nan_at_every_level(isa, dtype, rng):
+    """The vector (value, index) loop returns what numpy's scan returns: the first of tied extremes, the first NaN."""
+    for n in (1, 5, 16, 31, 32, 33, 100, 1000):
+        a = rng.integers(-3, 4, size=(7, n)).astype(dtype)  # many ties
+        if dtype != np.int64 and n > 3:
+            a[1, n // 2] = a[1, n - 1] = a[2, 3] = np.nan
+        with forced_isa(isa):
+            for ours, theirs in ((pygrad.argmax, np.argmax), (pygrad.argmin, np.argmin)):
+                np.testing.assert_array_equal(ours(pygrad.from_numpy(a), 1).numpy(), theirs(a, 1), err_msg=str(n))
+                np.testing.assert_array_equal(ours(pygrad.from_numpy(a)).numpy(), theirs(a), err_msg=str(n))

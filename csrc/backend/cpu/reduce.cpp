@@ -279,6 +279,52 @@ PG_ALWAYS_INLINE inline T extreme_row_body(const T* p, int64_t n) {
   return best;
 }
 
+// Index of the max (min) of n >= 1 contiguous values, as the sequential scan gives it: the first of equal
+// extremes, or the first NaN. Floating types run VecBytes-wide vectors of (value, index) lanes.
+template <class T, bool IsMax, int VecBytes>
+PG_ALWAYS_INLINE inline int64_t arg_extreme_row_body(const T* p, int64_t n) {
+  int64_t i = 0, best_index = 0;
+  T best = p[0];
+  if constexpr (std::is_floating_point<T>::value) {
+    typedef T Vec __attribute__((vector_size(VecBytes)));
+    using Index = decltype(Vec{} < Vec{});  // integer lanes of the same width
+    constexpr int kLanes = static_cast<int>(sizeof(Vec) / sizeof(T));
+    if (n >= 2 * kLanes && n < (int64_t(1) << 31)) {
+      Vec lanes;
+      std::memcpy(&lanes, p, sizeof(Vec));
+      Index lane_index, position;
+      for (int l = 0; l < kLanes; ++l) lane_index[l] = position[l] = l;
+      for (i = kLanes; i + kLanes <= n; i += kLanes) {
+        Vec v;
+        std::memcpy(&v, p + i, sizeof(Vec));
+        position += kLanes;
+        // Take a strictly better value, or a NaN while the lane holds none (later NaNs never replace it).
+        const Index take = (IsMax ? v > lanes : v < lanes) | ((v != v) & (lanes == lanes));
+        lanes = take ? v : lanes;
+        lane_index = take ? position : lane_index;
+      }
+      best = lanes[0];
+      best_index = lane_index[0];
+      for (int l = 1; l < kLanes; ++l) {
+        const T v = lanes[l];
+        const int64_t at = lane_index[l];
+        const bool v_nan = v != v, best_nan = best != best;
+        const bool take = best_nan ? (v_nan && at < best_index)
+                                   : (v_nan || (IsMax ? v > best : v < best) || (v == best && at < best_index));
+        if (take) best = v, best_index = at;
+      }
+    } else {
+      i = 1;
+    }
+  } else {
+    i = 1;
+  }
+  for (; i < n; ++i) {
+    if (better<T, IsMax>(p[i], best)) best = p[i], best_index = i;
+  }
+  return best_index;
+}
+
 // out[j] = max (min) over r < reduced of x[r * rs + j], j < w: the outputs side by side down the rows.
 template <class T, bool IsMax>
 PG_ALWAYS_INLINE inline void extreme_columns_body(const T* x, int64_t rs, int64_t reduced, int64_t w, T* out) {
@@ -312,7 +358,18 @@ template <class T, bool IsMax>
 PG_NOINLINE void extreme_columns_portable(const T* x, int64_t rs, int64_t reduced, int64_t w, T* out) {
   extreme_columns_body<T, IsMax>(x, rs, reduced, w, out);
 }
+template <class T, bool IsMax>
+PG_NOINLINE int64_t arg_extreme_row_portable(const T* p, int64_t n) {
+  return arg_extreme_row_body<T, IsMax, 16>(p, n);
+}
 #if defined(PG_ISA_TARGETS)
+template <class T, bool IsMax>
+PG_TARGET_AVX2 int64_t arg_extreme_row_avx2(const T* p, int64_t n) { return arg_extreme_row_body<T, IsMax, 32>(p, n); }
+// 32-byte vectors here too: with 64-byte ones GCC 12 turns the (value, index) selects into slow mask shuffles.
+template <class T, bool IsMax>
+PG_TARGET_AVX512 int64_t arg_extreme_row_avx512(const T* p, int64_t n) {
+  return arg_extreme_row_body<T, IsMax, 32>(p, n);
+}
 template <class T, bool IsMax>
 PG_TARGET_AVX2 T extreme_row_avx2(const T* p, int64_t n) { return extreme_row_body<T, IsMax, 32>(p, n); }
 template <class T, bool IsMax>
@@ -334,6 +391,15 @@ T extreme_row(CpuCapability level, const T* p, int64_t n) {
   if (level == CpuCapability::Avx2) return extreme_row_avx2<T, IsMax>(p, n);
 #endif
   return extreme_row_portable<T, IsMax>(p, n);
+}
+
+template <class T, bool IsMax>
+int64_t arg_extreme_row(CpuCapability level, const T* p, int64_t n) {
+#if defined(PG_ISA_TARGETS)
+  if (level == CpuCapability::Avx512) return arg_extreme_row_avx512<T, IsMax>(p, n);
+  if (level == CpuCapability::Avx2) return arg_extreme_row_avx2<T, IsMax>(p, n);
+#endif
+  return arg_extreme_row_portable<T, IsMax>(p, n);
 }
 
 template <class T, bool IsMax>
@@ -381,6 +447,14 @@ void extreme_typed(const Tensor& in, const Tensor& out, const Tensor& indices, i
   const int64_t outputs = kept.numel, reduced = red.numel;
   if (outputs == 0 || reduced == 0) return;
   if (o != nullptr && idx == nullptr && extreme_values_fast<T, IsMax>(kept, red, x, o)) return;
+  if (o == nullptr && red.sizes.size() == 1 && red.strides[0] == 1) {
+    // argmax/argmin over contiguous rows: the vector (value, index) loop.
+    const CpuCapability level = cpu_capability();
+    parallel_for(0, outputs, std::max<int64_t>(1, kReduceGrain / reduced), [&](int64_t b, int64_t e) {
+      for (int64_t i = b; i < e; ++i) idx[i] = arg_extreme_row<T, IsMax>(level, x + offset_of(kept, i), reduced);
+    });
+    return;
+  }
   parallel_for(0, outputs, std::max<int64_t>(1, kReduceGrain / reduced), [&](int64_t b, int64_t e) {
     for (int64_t i = b; i < e; ++i) {
       const T* base = x + offset_of(kept, i);
