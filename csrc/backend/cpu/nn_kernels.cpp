@@ -1,12 +1,26 @@
 // CPU kernels of fused network ops: cross-entropy from logits (per-sample loss, stable log-sum-exp).
+#include <algorithm>
 #include <cmath>
+#include <vector>
 
+#include "backend/cpu/lane_reduce.h"
 #include "backend/cpu/parallel.h"
+#include "backend/cpu/vector_math/vector_math.h"
 #include "backend/dispatch.h"
 #include "core/error.h"
 
 namespace pygrad::cpu {
 namespace {
+
+// e[j] = exp(row[j] - m): float32 through the active level's vector exp when it has one.
+template <class T>
+void shifted_exp(const T* row, T m, int64_t n, T* e) {
+  for (int64_t j = 0; j < n; ++j) e[j] = row[j] - m;
+  if constexpr (std::is_same<T, float>::value) {
+    if (ArrayMathF32 exp_fn = vector_math_f32().exp) return exp_fn(e, e, n);
+  }
+  for (int64_t j = 0; j < n; ++j) e[j] = std::exp(e[j]);
+}
 
 // cross_entropy: in = {logits [N, C] contiguous, target int64 [N]}, scalars[0] = label smoothing,
 // ints[0] = ignore_index; out[0] = per-sample loss [N] (0 where ignored).
@@ -27,6 +41,7 @@ void cross_entropy_kernel(KernelArgs& args) {
     const T* x = logits.data<T>();
     T* o = out.data<T>();
     parallel_for(0, n, std::max<int64_t>(1, 16384 / std::max<int64_t>(classes, 1)), [&](int64_t b, int64_t e) {
+      std::vector<T> exps(static_cast<size_t>(classes));
       for (int64_t i = b; i < e; ++i) {
         const T* row = x + i * classes;
         const int64_t c = t[i * ts];
@@ -34,13 +49,10 @@ void cross_entropy_kernel(KernelArgs& args) {
           o[i] = T(0);
           continue;
         }
-        T m = row[0];
-        for (int64_t j = 1; j < classes; ++j) m = row[j] > m ? row[j] : m;
-        double sum_exp = 0, sum_x = 0;
-        for (int64_t j = 0; j < classes; ++j) {
-          sum_exp += std::exp(static_cast<double>(row[j] - m));
-          sum_x += row[j];
-        }
+        const T m = lane_max(row, classes);
+        shifted_exp(row, m, classes, exps.data());
+        const double sum_exp = lane_sum<double>(exps.data(), classes);
+        const double sum_x = smoothing != 0 ? lane_sum<double>(row, classes) : 0.0;
         const double lse = static_cast<double>(m) + std::log(sum_exp);
         const double target_term = (1.0 - smoothing) * row[c] + smoothing / static_cast<double>(classes) * sum_x;
         o[i] = static_cast<T>(lse - target_term);
@@ -73,13 +85,8 @@ void cross_entropy_backward_kernel(KernelArgs& args) {
           for (int64_t j = 0; j < classes; ++j) orow[j] = T(0);
           continue;
         }
-        T m = row[0];
-        for (int64_t j = 1; j < classes; ++j) m = row[j] > m ? row[j] : m;
-        T sum_exp = 0;
-        for (int64_t j = 0; j < classes; ++j) {
-          orow[j] = std::exp(row[j] - m);
-          sum_exp += orow[j];
-        }
+        shifted_exp(row, lane_max(row, classes), classes, orow);
+        const T sum_exp = static_cast<T>(lane_sum<double>(orow, classes));
         const T scale = g[i * gs] / sum_exp, gi = g[i * gs];
         for (int64_t j = 0; j < classes; ++j) orow[j] = orow[j] * scale - gi * uniform;
         orow[c] -= gi * hit;

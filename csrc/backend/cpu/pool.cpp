@@ -10,6 +10,7 @@
 
 #include "backend/cpu/cpu_features.h"
 #include "backend/cpu/isa_targets.h"
+#include "backend/cpu/lane_reduce.h"
 #include "backend/cpu/parallel.h"
 #include "backend/dispatch.h"
 #include "backend/nn_params.h"
@@ -242,20 +243,6 @@ struct AdaptiveWindows {
   }
 };
 
-// Sum of n contiguous values in eight independent lanes (vectorised; a single running sum is a latency chain).
-template <class T>
-T lane_sum(const T* p, int64_t n) {
-  T lanes[8] = {};
-  int64_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    for (int l = 0; l < 8; ++l) lanes[l] += p[i + l];
-  }
-  T total = 0;
-  for (; i < n; ++i) total += p[i];
-  for (int l = 0; l < 8; ++l) total += lanes[l];
-  return total;
-}
-
 template <class Windows>
 void average_forward(const Tensor& x, const Tensor& y, const Windows& windows, const char* op) {
   const int64_t h = x.shape()[2], w = x.shape()[3], oh = y.shape()[2], ow = y.shape()[3];
@@ -274,7 +261,7 @@ void average_forward(const Tensor& x, const Tensor& y, const Windows& windows, c
             T acc = 0;
             if (win.w0 == 0 && win.w1 == w) {
               // Full-width windows (global average pooling among them) are one contiguous run.
-              if (win.h0 < win.h1) acc = lane_sum(plane + win.h0 * w, (win.h1 - win.h0) * w);
+              if (win.h0 < win.h1) acc = lane_sum<T>(plane + win.h0 * w, (win.h1 - win.h0) * w);
             } else {
               for (int64_t r = win.h0; r < win.h1; ++r)
                 for (int64_t c = win.w0; c < win.w1; ++c) acc += plane[r * w + c];
