@@ -177,3 +177,13 @@ def test_nonzero_as_tuple_indexes_back_and_picks_per_row_entries():
     (-picked.mean()).backward()
     (-t_logits[torch.arange(6), torch.from_numpy(labels)].mean()).backward()
     np.testing.assert_allclose(logits.grad.numpy(), t_logits.grad.numpy(), rtol=0, atol=1e-15)
+
+
+def test_numpy_integer_scalars_index_like_ints():
+    x = pygrad.arange(10.0)
+    assert x[np.int64(3)].item() == 3.0 and x[np.int32(-1)].item() == 9.0 and x[np.uint8(1)].item() == 1.0
+    x[np.int64(4)] = 100.0
+    assert x.numpy()[4] == 100.0
+    assert tuple(pygrad.zeros(3, 4)[np.int64(1), 2:].shape) == (2,)
+    with pytest.raises(IndexError, match=r"\[index\] only integers"):
+        x[np.float64(1.0)]

@@ -202,6 +202,11 @@ std::vector<IndexItem> to_index_items(py::handle index) {
       items.push_back(item);
     } else if (PyLong_Check(h.ptr()) && !PyBool_Check(h.ptr())) {
       items.push_back({IndexItem::Int, h.cast<int64_t>()});
+    } else if (!py::isinstance<Tensor>(h) && !py::isinstance<py::array>(h) && PyIndex_Check(h.ptr())) {
+      // Integer-like scalars (numpy.int64 and friends) index like ints, as in PyTorch.
+      py::object value = py::reinterpret_steal<py::object>(PyNumber_Index(h.ptr()));
+      if (!value) throw py::error_already_set();
+      items.push_back({IndexItem::Int, value.cast<int64_t>()});
     } else if (py::isinstance<Tensor>(h) && h.cast<Tensor>().dim() == 0 && h.cast<Tensor>().dtype() == DType::Int64) {
       items.push_back({IndexItem::Int, h.cast<Tensor>().data<int64_t>()[0]});
     } else if (py::isinstance<Tensor>(h)) {
