@@ -202,3 +202,17 @@ def test_argmax_argmin_first_extreme_and_first_nan_at_every_level(isa, dtype, rn
             for ours, theirs in ((pygrad.argmax, np.argmax), (pygrad.argmin, np.argmin)):
                 np.testing.assert_array_equal(ours(pygrad.from_numpy(a), 1).numpy(), theirs(a, 1), err_msg=str(n))
                 np.testing.assert_array_equal(ours(pygrad.from_numpy(a)).numpy(), theirs(a), err_msg=str(n))
+
+
+@pytest.mark.parametrize("isa", ISAS)
+def test_gelu_tanh_form_against_an_accurate_reference(isa):
+    """GELU's tanh approximation as x * sigmoid(2y) (no cancellation in 1 + tanh y for negative x)."""
+    x = np.concatenate([np.linspace(-20, 20, 200_001), [np.inf, np.nan, 0.0, -0.0]]).astype(np.float32)
+    x64 = x.astype(np.float64)
+    with np.errstate(all="ignore"):
+        reference = x64 / (1 + np.exp(-2 * np.sqrt(2 / np.pi) * (x64 + 0.044715 * x64**3)))
+    with forced_isa(isa):
+        got = pygrad.nn.functional.gelu(pygrad.from_numpy(x), approximate="tanh").numpy()
+    finite = np.isfinite(reference)
+    np.testing.assert_allclose(got[finite], reference[finite], rtol=2e-6, atol=1e-6)
+    assert got[-4] == np.inf and np.isnan(got[-3]) and got[-2] == 0.0

@@ -116,7 +116,7 @@ void unary_kernel(KernelArgs& args) {
   const Tensor& in = args.in[0];
   const CpuCapability level = cpu_capability();
   // Transcendentals on contiguous float32 rows go to the active level's vector routine, if it has one.
-  const ArrayMathF32 vectorized = out.dtype() == DType::Float32 ? vectorized_f32<F>() : nullptr;
+  const ArrayMathF32 vectorized = out.dtype() == DType::Float32 ? vectorized_f32(f) : nullptr;
   dispatch_kind<Kind>(out.dtype(), [&](auto tag) {
     using T = decltype(tag);
     for_each_row<2>({&out, &in}, out.numel(), [&](const std::array<char*, 2>& p, const std::array<int64_t, 2>& s,

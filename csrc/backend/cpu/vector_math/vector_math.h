@@ -1,4 +1,4 @@
-// Vectorised float32 transcendentals (exp, log, sigmoid, tanh) over contiguous arrays and uniform random numbers,
+// Vectorised float32 transcendentals (exp, log, sigmoid, tanh, tanh-approximated GELU) over contiguous arrays and uniform random numbers,
 // one build per instruction set.
 #pragma once
 #include <cstdint>
@@ -25,6 +25,7 @@ struct VectorMathF32 {
   ArrayMathF32 sigmoid = nullptr;
   ArrayMathF32 tanh = nullptr;
   ArrayMathF32 log = nullptr;
+  ArrayMathF32 gelu_tanh = nullptr;
   UniformGroupsF32 uniform = nullptr;
 };
 
@@ -48,16 +49,14 @@ inline const VectorMathF32& vector_math_f32() {
   }
 }
 
-// The array routine that replaces functor F on contiguous float32 data, or null (use the functor).
+// The array routine that replaces functor f on contiguous float32 data, or null (use the functor).
 template <class F>
-inline ArrayMathF32 vectorized_f32() { return nullptr; }
-template <>
-inline ArrayMathF32 vectorized_f32<Exp>() { return vector_math_f32().exp; }
-template <>
-inline ArrayMathF32 vectorized_f32<Sigmoid>() { return vector_math_f32().sigmoid; }
-template <>
-inline ArrayMathF32 vectorized_f32<Tanh>() { return vector_math_f32().tanh; }
-template <>
-inline ArrayMathF32 vectorized_f32<Log>() { return vector_math_f32().log; }
+inline ArrayMathF32 vectorized_f32(const F&) { return nullptr; }
+inline ArrayMathF32 vectorized_f32(const Exp&) { return vector_math_f32().exp; }
+inline ArrayMathF32 vectorized_f32(const Sigmoid&) { return vector_math_f32().sigmoid; }
+inline ArrayMathF32 vectorized_f32(const Tanh&) { return vector_math_f32().tanh; }
+inline ArrayMathF32 vectorized_f32(const Log&) { return vector_math_f32().log; }
+// GELU's tanh approximation (b != 0); the exact form needs erf, which has no vector routine yet.
+inline ArrayMathF32 vectorized_f32(const Gelu& f) { return f.b != 0 ? vector_math_f32().gelu_tanh : nullptr; }
 
 }  // namespace pygrad::cpu

@@ -90,6 +90,14 @@ inline typename V::Reg tanh(typename V::Reg x) {
   return V::copy_sign(t, x);
 }
 
+// GELU, tanh form: 0.5 x (1 + tanh(y)) = x sigmoid(2y), y = sqrt(2/pi) (x + 0.044715 x^3); the sigmoid form
+// keeps full relative accuracy where 1 + tanh(y) would cancel (large negative x).
+template <class V>
+inline typename V::Reg gelu_tanh(typename V::Reg x) {
+  const typename V::Reg inner = V::fmadd(V::mul(V::set1(0.044715f), V::mul(x, x)), x, x);  // x + 0.044715 x^3
+  return V::mul(x, sigmoid<V>(V::mul(V::set1(2.0f * 0.7978845608028654f), inner)));
+}
+
 // Applies f over whole vectors, then once more over the tail staged in a zero-padded block.
 template <class V, class F>
 inline void apply_array(const float* x, float* out, int64_t n, F f) {
@@ -118,6 +126,9 @@ VectorMathF32 make_vector_math() {
   };
   table.log = [](const float* x, float* out, int64_t n) {
     apply_array<V>(x, out, n, [](typename V::Reg v) { return log<V>(v); });
+  };
+  table.gelu_tanh = [](const float* x, float* out, int64_t n) {
+    apply_array<V>(x, out, n, [](typename V::Reg v) { return gelu_tanh<V>(v); });
   };
   return table;
 }
