@@ -2,7 +2,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
-#include <initializer_list>
 
 #include "backend/cpu/cpu_features.h"
 #include "backend/cpu/isa_targets.h"
@@ -271,15 +270,17 @@ void random_uniform_kernel(KernelArgs& args) {
       const float start = static_cast<float>(low), range = static_cast<float>(high - low);
       parallel_for(0, out.numel(), kElementwiseGrain, [&](int64_t b, int64_t e) {
         // Whole groups straight into out; a group cut by the chunk's ends goes through a local block.
-        int64_t g0 = (b + kUniformGroup - 1) / kUniformGroup, g1 = e / kUniformGroup;
+        const int64_t g0 = (b + kUniformGroup - 1) / kUniformGroup, g1 = e / kUniformGroup;
         if (g1 > g0) groups_fn(key, g0, g1 - g0, start, range, of + kUniformGroup * g0);
-        float block[kUniformGroup];
-        for (int64_t g : {b / kUniformGroup, g1}) {
-          const int64_t lo = std::max(b, kUniformGroup * g), hi = std::min(e, kUniformGroup * (g + 1));
-          if (lo >= hi || (lo == kUniformGroup * g && hi == kUniformGroup * (g + 1) && g >= g0 && g < g1)) continue;
+        auto partial_group = [&](int64_t g) {
+          float block[kUniformGroup];
           groups_fn(key, g, 1, start, range, block);
-          for (int64_t i = lo; i < hi; ++i) of[i] = block[i - kUniformGroup * g];
-        }
+          for (int64_t i = std::max(b, kUniformGroup * g); i < std::min(e, kUniformGroup * (g + 1)); ++i)
+            of[i] = block[i - kUniformGroup * g];
+        };
+        if (b % kUniformGroup != 0) partial_group(b / kUniformGroup);
+        if (e % kUniformGroup != 0 && (e / kUniformGroup != b / kUniformGroup || b % kUniformGroup == 0))
+          partial_group(e / kUniformGroup);
       });
       return;
     }
