@@ -66,15 +66,6 @@ void accumulate_into_leaf(Node& node, Tensor grad, bool create_graph) {
   }
 }
 
-struct CaptureKey {
-  Node* node;
-  uint32_t slot;
-  bool operator==(const CaptureKey& o) const { return node == o.node && slot == o.slot; }
-};
-struct CaptureKeyHash {
-  size_t operator()(const CaptureKey& k) const { return std::hash<Node*>()(k.node) ^ (k.slot * 0x9E3779B9u); }
-};
-
 }  // namespace
 
 std::vector<Tensor> run_backward(const std::vector<Tensor>& outputs, const std::vector<Tensor>& grad_outputs,
@@ -83,7 +74,7 @@ std::vector<Tensor> run_backward(const std::vector<Tensor>& outputs, const std::
   PG_CHECK(outputs.size() == grad_outputs.size(), ValueError, "backward", "got ", outputs.size(), " outputs and ",
            grad_outputs.size(), " gradients");
   GradModeGuard grad_mode(create_graph);
-  std::unordered_map<Node*, std::vector<Tensor>> buffers;
+  std::unordered_map<Node*, Tensor> buffers;  // each node's (single) output gradient so far
   std::vector<std::shared_ptr<Node>> roots;
   for (size_t i = 0; i < outputs.size(); ++i) {
     const Tensor& out = outputs[i];
@@ -100,19 +91,18 @@ std::vector<Tensor> run_backward(const std::vector<Tensor>& outputs, const std::
       if (seed.dtype() != out.dtype()) seed = to_dtype(seed, out.dtype());
     }
     Edge edge = gradient_edge(out);
-    std::vector<Tensor>& buffer = buffers[edge.node.get()];
-    buffer.resize(std::max<size_t>(buffer.size(), edge.node->is_accumulate_grad() ? 1 : edge.node->num_outputs));
-    buffer[edge.input_nr] = accumulate(buffer[edge.input_nr], seed);
+    Tensor& buffer = buffers[edge.node.get()];
+    buffer = accumulate(buffer, seed);
     roots.push_back(edge.node);
   }
 
-  // Which (node, slot) pairs hold the gradients autograd.grad asked for; their producers are not run past.
-  std::unordered_map<CaptureKey, size_t, CaptureKeyHash> captures;
+  // Which nodes' outputs are the gradients autograd.grad asked for.
+  std::unordered_map<Node*, size_t> captures;
   std::vector<Tensor> captured(inputs.size());
   for (size_t i = 0; i < inputs.size(); ++i) {
     PG_CHECK(inputs[i].requires_grad(), RuntimeError, "grad", "input ", i, " does not require grad");
     Edge edge = gradient_edge(inputs[i]);
-    captures[CaptureKey{edge.node.get(), edge.input_nr}] = i;
+    captures[edge.node.get()] = i;
   }
   const bool accumulate_leaves = inputs.empty();
 
@@ -140,14 +130,12 @@ std::vector<Tensor> run_backward(const std::vector<Tensor>& outputs, const std::
   while (!ready.empty()) {
     Node* node = ready.top();
     ready.pop();
-    std::vector<Tensor> grads = std::move(buffers[node]);
+    std::vector<Tensor> grads{std::move(buffers[node])};
     buffers.erase(node);
-    grads.resize(node->is_accumulate_grad() ? 1 : node->num_outputs);
-    for (auto& [slot, hook] : node->output_hooks)
-      if (grads[slot].defined()) grads[slot] = apply_hooks({hook}, grads[slot]);
-    for (uint32_t slot = 0; !captures.empty() && slot < grads.size(); ++slot) {  // autograd.grad only
-      auto it = captures.find(CaptureKey{node, slot});
-      if (it != captures.end() && grads[slot].defined()) captured[it->second] = grads[slot];
+    if (grads[0].defined() && !node->output_hooks.empty()) grads[0] = apply_hooks(node->output_hooks, grads[0]);
+    if (!captures.empty()) {  // autograd.grad only
+      auto it = captures.find(node);
+      if (it != captures.end() && grads[0].defined()) captured[it->second] = grads[0];
     }
     if (node->is_accumulate_grad()) {
       if (accumulate_leaves && grads[0].defined()) accumulate_into_leaf(*node, std::move(grads[0]), create_graph);
@@ -156,14 +144,8 @@ std::vector<Tensor> run_backward(const std::vector<Tensor>& outputs, const std::
     PG_CHECK(!node->released, RuntimeError, "backward",
              "trying to backward through the graph a second time (or to use saved tensors after they were freed); "
              "pass retain_graph=True to the first backward if you need to");
-    bool any_grad = false;
-    for (const Tensor& g : grads) any_grad |= g.defined();
     std::vector<Tensor> input_grads;
-    if (any_grad) {
-      for (uint32_t slot = 0; slot < grads.size(); ++slot)
-        if (!grads[slot].defined()) grads[slot] = zeros({}, DType::Float32);
-      input_grads = node->backward(*node, grads);
-    }
+    if (grads[0].defined()) input_grads = node->backward(*node, grads);
     if (!retain_graph) node->release_saved();
     for (size_t i = 0; i < node->next_edges.size(); ++i) {
       const Edge& edge = node->next_edges[i];
@@ -171,10 +153,9 @@ std::vector<Tensor> run_backward(const std::vector<Tensor>& outputs, const std::
       Node* next = edge.node.get();
       if (i < input_grads.size() && input_grads[i].defined()) {
         Tensor g = input_grads[i];
-        if (g.dtype() != node->dtypes[i]) g = to_dtype(g, node->dtypes[i]);
-        std::vector<Tensor>& buffer = buffers[next];
-        buffer.resize(std::max<size_t>(buffer.size(), next->is_accumulate_grad() ? 1 : next->num_outputs));
-        buffer[edge.input_nr] = accumulate(buffer[edge.input_nr], g);
+        if (g.dtype() != node->input_dtypes[i]) g = to_dtype(g, node->input_dtypes[i]);
+        Tensor& buffer = buffers[next];
+        buffer = accumulate(buffer, g);
       }
       if (--dependencies[next] == 0) ready.push(next);
     }
@@ -193,7 +174,7 @@ void register_hook(const Tensor& t, TensorHook hook) {
   if (t.is_leaf()) {
     t.autograd_meta().leaf_hooks.push_back(std::move(hook));
   } else {
-    t.grad_fn()->output_hooks.emplace_back(t.output_nr(), std::move(hook));
+    t.grad_fn()->output_hooks.push_back(std::move(hook));
   }
 }
 

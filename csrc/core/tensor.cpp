@@ -134,17 +134,16 @@ void Tensor::set_grad(const Tensor& g) const {
   autograd_meta().grad = g.impl_ptr();
 }
 
-void Tensor::set_history(const std::shared_ptr<Node>& node, uint32_t output_nr) const {
+void Tensor::set_history(const std::shared_ptr<Node>& node) const {
   AutogradMeta& meta = autograd_meta();
   meta.grad_fn = node;
-  meta.output_nr = output_nr;
   meta.requires_grad = true;
 }
 
 Edge gradient_edge(const Tensor& t) {
   if (!t.requires_grad()) return Edge{};
   AutogradMeta& meta = t.autograd_meta();
-  if (meta.grad_fn) return Edge{meta.grad_fn, meta.output_nr};
+  if (meta.grad_fn) return Edge{meta.grad_fn};
   std::shared_ptr<Node> accumulator = meta.grad_accumulator.lock();
   if (!accumulator) {
     accumulator = std::make_shared<Node>();
@@ -153,7 +152,7 @@ Edge gradient_edge(const Tensor& t) {
     accumulator->sequence_nr = UINT64_MAX;  // leaves finish last
     meta.grad_accumulator = accumulator;
   }
-  return Edge{accumulator, 0};
+  return Edge{accumulator};
 }
 
 Node::~Node() {
@@ -169,7 +168,7 @@ Node::~Node() {
         pending.push_back(std::move(impl->autograd->grad_fn));
     }
     n.next_edges.clear();
-    n.saved.clear();
+    for (SavedTensor& s : n.saved) s = SavedTensor{};
   };
   adopt_children(*this);
   while (!pending.empty()) {

@@ -27,7 +27,6 @@ struct AutogradMeta {
   bool requires_grad = false;
   std::shared_ptr<struct TensorImpl> grad;
   std::shared_ptr<Node> grad_fn;
-  uint32_t output_nr = 0;
   std::weak_ptr<Node> grad_accumulator;  // leaves: the node that accumulates into .grad
   std::vector<TensorHook> leaf_hooks;    // leaves only; non-leaf hooks live on grad_fn
 };
@@ -83,11 +82,10 @@ class Tensor {
   bool requires_grad() const { return impl_->autograd && impl_->autograd->requires_grad; }
   void set_requires_grad(bool value) const;  // raises for non-float dtypes and non-leaves
   const std::shared_ptr<Node>& grad_fn() const;
-  uint32_t output_nr() const { return impl_->autograd ? impl_->autograd->output_nr : 0; }
   bool is_leaf() const { return !grad_fn(); }
   Tensor grad() const;
   void set_grad(const Tensor& g) const;
-  void set_history(const std::shared_ptr<Node>& node, uint32_t output_nr) const;
+  void set_history(const std::shared_ptr<Node>& node) const;
   AutogradMeta& autograd_meta() const;  // creates it on first use
 
   bool same(const Tensor& other) const { return impl_ == other.impl_; }

@@ -1,6 +1,9 @@
-// Ops built from ops, with no derivative of their own: softmax, log_softmax and the losses.
+// Ops built from ops, with no derivative of their own: softmax, log_softmax, the losses, and mean, var, std and
+// logsumexp.
 #include "core/error.h"
-#include "ops/ops.h"
+#include <limits>
+
+#include "ops/op_helpers.h"
 
 namespace pygrad {
 
@@ -152,6 +155,38 @@ Tensor binary_cross_entropy_with_logits(const Tensor& input, const Tensor& targe
   }
   if (weight.defined()) loss = mul(loss, weight);
   return reduce_loss(loss, reduction, "binary_cross_entropy_with_logits");
+}
+
+// ---- reductions built from sum and amax
+Tensor mean(const Tensor& x, const Dims& dims_in, bool keepdim) {
+  PG_CHECK(is_floating(x.dtype()), TypeError, "mean", "input dtype must be floating point, got ", dtype_name(x.dtype()));
+  Dims dims = normalize_dims(x, dims_in, "mean");
+  int64_t count = 1;
+  for (int64_t d : dims) count *= x.shape()[d];
+  return div(sum(x, dims, keepdim), wrapped_scalar(static_cast<double>(count)));
+}
+
+Tensor var(const Tensor& x, const Dims& dims_in, double correction, bool keepdim) {
+  PG_CHECK(is_floating(x.dtype()), TypeError, "var", "input dtype must be floating point, got ", dtype_name(x.dtype()));
+  Dims dims = normalize_dims(x, dims_in, "var");
+  int64_t count = 1;
+  for (int64_t d : dims) count *= x.shape()[d];
+  Tensor centered = sub(x, mean(x, dims, true));
+  Tensor squares = sum(mul(centered, centered), dims, keepdim);
+  return div(squares, wrapped_scalar(std::max(static_cast<double>(count) - correction, 0.0)));
+}
+
+Tensor std_dev(const Tensor& x, const Dims& dims, double correction, bool keepdim) {
+  return sqrt(var(x, dims, correction, keepdim));
+}
+
+Tensor logsumexp(const Tensor& x, const Dims& dims_in, bool keepdim) {
+  if (!is_floating(x.dtype())) return logsumexp(to_dtype(x, DType::Float32), dims_in, keepdim);  // as PyTorch
+  Dims dims = normalize_dims(x, dims_in, "logsumexp");
+  Tensor peak = detach(amax(x, dims, true));
+  Tensor safe_peak = where(eq(abs(peak), wrapped_scalar(std::numeric_limits<double>::infinity())), zeros({}, peak.dtype()), peak);
+  Tensor out = add(log(sum(exp(sub(x, safe_peak)), dims, true)), safe_peak);
+  return keepdim ? out : squeeze(out, dims);
 }
 
 }  // namespace pygrad

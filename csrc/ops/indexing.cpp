@@ -1,11 +1,12 @@
-// Advanced indexing (tensor and bool-mask indices, as numpy and PyTorch), its assignment form, nonzero and
-// index_copy_. Reading composes recorded ops (basic view, index_select), so gradients flow without a rule of
-// its own; assignment writes through index_copy.
+// Indexing: the gather, scatter_add, index_select, index_add and one_hot primitives, and advanced indexing
+// (tensor and bool-mask indices, as numpy and PyTorch) with its assignment form, nonzero and index_copy_.
+// Advanced reading composes recorded ops (basic view, index_select), so it needs no rule of its own;
+// assignment writes through index_copy.
 #include <algorithm>
 
 #include "backend/dispatch.h"
 #include "core/error.h"
-#include "ops/ops.h"
+#include "ops/op_helpers.h"
 #include "ops/record.h"
 
 namespace pygrad {
@@ -227,6 +228,111 @@ Tensor index_copy_(const Tensor& self, int64_t dim_in, const Tensor& index, cons
   if (source.numel() > 0) run_kernel(OpId::index_copy, args);
   self.bump_version();
   return self;
+}
+
+// ---------------------------------------------------------------- primitives: gather, scatter_add, index ops
+
+Tensor gather(const Tensor& x, int64_t dim_in, const Tensor& index) {
+  check_index_tensor(index, "gather");
+  int64_t dim = wrap_dim(dim_in, std::max<int64_t>(x.dim(), 1), "gather");
+  PG_CHECK(index.dim() == x.dim(), ValueError, "gather", "index ", index.shape(), " and input ", x.shape(),
+           " must have the same number of dimensions");
+  for (int64_t d = 0; d < x.dim(); ++d)
+    PG_CHECK(d == dim || index.shape()[d] <= x.shape()[d], ValueError, "gather", "index ", index.shape(),
+             " is larger than input ", x.shape(), " in dimension ", d);
+  Tensor out = Tensor::empty(index.shape(), x.dtype(), x.device(), "gather");
+  if (x.dim() == 0) return copy_(out, x);
+  if (out.numel() > 0) {
+    KernelArgs args;
+    args.out[0] = out;
+    args.in[0] = x;
+    args.in[1] = index;
+    args.ints[0] = dim;
+    run_kernel(OpId::gather, args);
+  }
+  record(OpId::gather, {&x}, out, Forward().index(index), DimParams{dim});
+  return out;
+}
+
+Tensor scatter_add(const Tensor& x, int64_t dim_in, const Tensor& index, const Tensor& src) {
+  check_index_tensor(index, "scatter_add");
+  PG_CHECK(x.dtype() == src.dtype(), TypeError, "scatter_add", "self and src must have the same dtype, got ",
+           dtype_name(x.dtype()), " and ", dtype_name(src.dtype()));
+  int64_t dim = wrap_dim(dim_in, std::max<int64_t>(x.dim(), 1), "scatter_add");
+  PG_CHECK(index.dim() == x.dim() && src.dim() == x.dim(), ValueError, "scatter_add", "index ", index.shape(),
+           ", src ", src.shape(), " and self ", x.shape(), " must have the same number of dimensions");
+  for (int64_t d = 0; d < x.dim(); ++d)
+    PG_CHECK(index.shape()[d] <= src.shape()[d] && (d == dim || index.shape()[d] <= x.shape()[d]), ValueError,
+             "scatter_add", "index ", index.shape(), " does not fit src ", src.shape(), " and self ", x.shape());
+  Tensor out = convert_raw(x, x.dtype());
+  if (index.numel() > 0) {
+    KernelArgs args;
+    args.out[0] = out;
+    args.in[0] = index;
+    args.in[1] = src;
+    args.ints[0] = dim;
+    run_kernel(OpId::scatter_add, args);
+  }
+  record(OpId::scatter_add, {&x, &src}, out, Forward().index(index), DimParams{dim});
+  return out;
+}
+
+Tensor index_select(const Tensor& x, int64_t dim_in, const Tensor& index) {
+  check_index_tensor(index, "index_select");
+  PG_CHECK(index.dim() <= 1, ValueError, "index_select", "index must be 0-d or 1-d, got shape ", index.shape());
+  int64_t dim = wrap_dim(dim_in, std::max<int64_t>(x.dim(), 1), "index_select");
+  Tensor idx = index.dim() == 0 ? reshape(index, {1}) : index;
+  Shape shape = x.shape();
+  if (x.dim() == 0) shape = {1};
+  Tensor source = x.dim() == 0 ? reshape(x, {1}) : x;
+  shape[dim] = idx.numel();
+  Tensor out = Tensor::empty(shape, x.dtype(), x.device(), "index_select");
+  KernelArgs args;
+  args.out[0] = out;
+  args.in[0] = source;
+  args.in[1] = idx;
+  args.ints[0] = dim;
+  if (out.numel() > 0 || idx.numel() > 0) run_kernel(OpId::index_select, args);
+  record(OpId::index_select, {&source}, out, Forward().index(idx), DimParams{dim});
+  return x.dim() == 0 ? reshape(out, {}) : out;
+}
+
+Tensor index_add(const Tensor& x, int64_t dim_in, const Tensor& index, const Tensor& source) {
+  check_index_tensor(index, "index_add");
+  PG_CHECK(index.dim() == 1, ValueError, "index_add", "index must be 1-d, got shape ", index.shape());
+  PG_CHECK(x.dtype() == source.dtype(), TypeError, "index_add", "self and source must have the same dtype, got ",
+           dtype_name(x.dtype()), " and ", dtype_name(source.dtype()));
+  int64_t dim = wrap_dim(dim_in, x.dim(), "index_add");
+  Shape expected = x.shape();
+  expected[dim] = index.numel();
+  PG_CHECK(source.shape() == expected, ValueError, "index_add", "source shape ", source.shape(), " must be ", expected);
+  Tensor out = convert_raw(x, x.dtype());
+  KernelArgs args;
+  args.out[0] = out;
+  args.in[0] = index;
+  args.in[1] = source;
+  args.ints[0] = dim;
+  if (source.numel() > 0) run_kernel(OpId::index_add, args);
+  record(OpId::index_add, {&x, &source}, out, Forward().index(index), DimParams{dim});
+  return out;
+}
+
+Tensor one_hot(const Tensor& target, int64_t num_classes) {
+  check_index_tensor(target, "one_hot");
+  Tensor flat = reshape(target, {target.numel()});
+  if (num_classes < 0) {
+    PG_CHECK(target.numel() > 0, ValueError, "one_hot", "can not infer the number of classes from an empty tensor");
+    num_classes = amax(flat).data<int64_t>()[0] + 1;
+  }
+  Tensor out = Tensor::empty({target.numel(), num_classes}, DType::Int64, target.device(), "one_hot");
+  KernelArgs args;
+  args.out[0] = out;
+  args.in[0] = flat;
+  args.ints[0] = num_classes;
+  run_kernel(OpId::one_hot, args);
+  Shape shape = target.shape();
+  shape.push_back(num_classes);
+  return reshape(out, shape);
 }
 
 }  // namespace pygrad

@@ -1,5 +1,5 @@
-// Network ops: validate, allocate, dispatch and record convolution and pooling primitives; batch_norm,
-// layer_norm and embedding as composites of differentiable ops.
+// Network ops: the one normalisation of window arguments; convolution and pooling primitives (validate,
+// allocate, dispatch, record); batch_norm, layer_norm and embedding as composites of differentiable ops.
 #include "ops/nn_ops.h"
 
 #include <limits>
@@ -12,36 +12,11 @@
 
 namespace pygrad {
 
-Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b) {
-  const bool fused = x.defined() && w.defined() && x.dim() == 2 && w.dim() == 2 && is_floating(x.dtype()) &&
-                     w.dtype() == x.dtype() && x.shape()[1] == w.shape()[1] && w.device() == x.device() &&
-                     (!b.defined() || (b.dim() == 1 && b.shape()[0] == w.shape()[0] && b.dtype() == x.dtype() &&
-                                       b.device() == x.device()));
-  if (!fused) {  // the composite raises the usual errors for mismatched operands
-    Tensor out = matmul(x, w.dim() > 1 ? transpose(w, -2, -1) : w);
-    return b.defined() ? add(out, b) : out;
-  }
-  const int64_t n = x.shape()[0], k = x.shape()[1], m = w.shape()[0];
-  Tensor out = Tensor::empty({n, m}, x.dtype(), x.device(), "linear");
-  KernelArgs args;
-  args.out[0] = out;
-  args.in[0] = x;
-  args.in[1] = w.make_view({k, m}, {w.strides()[1], w.strides()[0]}, w.offset());  // weight.T, no copy
-  if (b.defined()) args.in[2] = b;  // added in the GEMM's write-out (gemm_bias_act), no second pass over out
-  run_kernel(OpId::matmul, args);
-  if (should_record({&x, &w, &b})) {
-    auto node = make_node(OpId::linear, {&x, &w, &b});
-    node->saved = {save_input(x), save_input(w)};
-    out.set_history(node, 0);
-  }
-  return out;
-}
-
 namespace {
 
 constexpr int64_t kMaxWindowValue = (int64_t{1} << 31) - 1;
 
-// An int or (h, w) pair, each value >= minimum.
+// An int or (h, w) pair, each value in [minimum, 2^31).
 void to_pair(const Dims& values, int64_t out[2], int64_t minimum, const char* op, const char* what) {
   PG_CHECK(values.size() == 1 || values.size() == 2, ValueError, op, what, " must be an int or a pair of ints, got ",
            values);
@@ -79,9 +54,38 @@ int64_t pool_output_size(int64_t size, int64_t kernel, int64_t pad, int64_t stri
   return out;
 }
 
-// Pooling window arguments, validated the way PyTorch does.
-Window2d pool_window(const Tensor& x, const Dims& kernel_size, const Dims& stride, const Dims& padding,
-                     const Dims& dilation, bool ceil_mode, const char* op, int64_t out_hw[2]) {
+// The pooled output's (h, w) for x [N, C, H, W]; raises when the input is too small for the window.
+void pool_output_hw(const Tensor& x, const Window2d& win, bool ceil_mode, const char* op, int64_t out_hw[2]) {
+  for (int i = 0; i < 2; ++i)
+    out_hw[i] = pool_output_size(x.shape()[2 + i], win.kernel[i], win.pad[i], win.stride[i], win.dilation[i], ceil_mode);
+  PG_CHECK(out_hw[0] >= 1 && out_hw[1] >= 1, ValueError, op, "input of shape ", x.shape(), " is too small: kernel_size ",
+           pair_dims(win.kernel), ", stride ", pair_dims(win.stride), ", padding ", pair_dims(win.pad), ", dilation ",
+           pair_dims(win.dilation), " give an output of size ", pair_dims(out_hw));
+}
+
+void check_pool_input(const Tensor& x, const char* op) {
+  check_floating(x, op, "input");
+  PG_CHECK(x.shape()[1] > 0 && x.shape()[2] > 0 && x.shape()[3] > 0, ValueError, op,
+           "expected input with non-zero channels, height and width, got ", x.shape());
+}
+
+Tensor run_conv_kernel(OpId op, const Tensor& out, const Tensor& a, const Tensor& b, const Tensor& c,
+                       const ConvParams& params) {
+  ConvKernelArgs args;
+  args.out[0] = out;
+  args.in[0] = a;
+  args.in[1] = b;
+  args.in[2] = c;
+  args.params = params;
+  run_kernel(op, args);
+  return out;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- argument normalisation (the one place)
+Window2d pool_window(const Dims& kernel_size, const Dims& stride, const Dims& padding, const Dims& dilation,
+                     const char* op) {
   Window2d win;
   to_pair(kernel_size, win.kernel, 1, op, "kernel_size");
   if (stride.empty()) {
@@ -94,127 +98,124 @@ Window2d pool_window(const Tensor& x, const Dims& kernel_size, const Dims& strid
   for (int i = 0; i < 2; ++i)
     PG_CHECK(win.pad[i] * 2 <= win.kernel[i], ValueError, op, "pad should be at most half of kernel size, got padding ",
              pair_dims(win.pad), " and kernel_size ", pair_dims(win.kernel));
-  for (int i = 0; i < 2; ++i)
-    out_hw[i] = pool_output_size(x.shape()[2 + i], win.kernel[i], win.pad[i], win.stride[i], win.dilation[i], ceil_mode);
-  PG_CHECK(out_hw[0] >= 1 && out_hw[1] >= 1, ValueError, op, "input of shape ", x.shape(), " is too small: kernel_size ",
-           pair_dims(win.kernel), ", stride ", pair_dims(win.stride), ", padding ", pair_dims(win.pad), ", dilation ",
-           pair_dims(win.dilation), " give an output of size ", pair_dims(out_hw));
   return win;
 }
 
-void check_pool_input(const Tensor& x, const char* op) {
-  check_floating(x, op, "input");
-  PG_CHECK(x.shape()[1] > 0 && x.shape()[2] > 0 && x.shape()[3] > 0, ValueError, op,
-           "expected input with non-zero channels, height and width, got ", x.shape());
-}
-
-struct ConvArgs {
-  Window2d win;
-  int64_t groups;
-};
-
-ConvArgs conv_args(const Dims& stride, const Dims& padding, const Dims& dilation, int64_t groups, const char* op) {
-  ConvArgs a;
-  to_pair(stride, a.win.stride, 1, op, "stride");
-  to_pair(padding, a.win.pad, 0, op, "padding");
-  to_pair(dilation, a.win.dilation, 1, op, "dilation");
+ConvParams conv2d_params(int64_t in_channels, const Shape& weight_shape, const Dims& stride, const Padding& padding,
+                         const Dims& dilation, int64_t groups) {
+  const char* op = "conv2d";
+  PG_CHECK(weight_shape.size() == 4, ValueError, op, "expected weight with 4 dims [O, C/groups, kH, kW], got ",
+           weight_shape);
   PG_CHECK(groups >= 1, ValueError, op, "groups must be positive, got ", groups);
-  a.groups = groups;
-  return a;
+  PG_CHECK(in_channels % groups == 0, ValueError, op, "input channels ", in_channels,
+           " are not divisible by groups=", groups);
+  PG_CHECK(weight_shape[0] % groups == 0, ValueError, op, "weight of shape ", weight_shape,
+           ": out channels are not divisible by groups=", groups);
+  PG_CHECK(weight_shape[1] * groups == in_channels, ValueError, op, "weight of shape ", weight_shape, " with groups=",
+           groups, " expects input with ", weight_shape[1] * groups, " channels, got ", in_channels);
+  ConvParams p;
+  p.groups = groups;
+  to_pair(stride, p.window.stride, 1, op, "stride");
+  to_pair(dilation, p.window.dilation, 1, op, "dilation");
+  for (int i = 0; i < 2; ++i) p.window.kernel[i] = weight_shape[2 + i];
+  if (padding.mode.empty()) {
+    to_pair(padding.values, p.window.pad, 0, op, "padding");
+  } else if (padding.mode == "valid") {
+    p.window.pad[0] = p.window.pad[1] = 0;
+  } else {
+    PG_CHECK(padding.mode == "same", ValueError, op, "padding must be an int, a pair, 'valid' or 'same', got '",
+             padding.mode, "'");
+    PG_CHECK(p.window.stride[0] == 1 && p.window.stride[1] == 1, ValueError, op,
+             "padding='same' is not supported for strided convolutions");
+    for (int i = 0; i < 2; ++i) {
+      const int64_t total = p.window.dilation[i] * (p.window.kernel[i] - 1);
+      PG_CHECK(total % 2 == 0, ValueError, op, "padding='same' needs symmetric padding; kernel ",
+               pair_dims(p.window.kernel), " with dilation ", pair_dims(p.window.dilation),
+               " would need asymmetric padding, which is not supported");
+      p.window.pad[i] = total / 2;
+    }
+  }
+  return p;
 }
 
-Tensor run_conv_kernel(OpId op, const Tensor& out, const Tensor& a, const Tensor& b, const Tensor& c,
-                       const ConvArgs& conv) {
-  KernelArgs args;
-  args.out[0] = out;
-  args.in[0] = a;
-  args.in[1] = b;
-  args.in[2] = c;
-  store_window(conv.win, args);
-  args.scalars[0] = static_cast<double>(conv.groups);
-  run_kernel(op, args);
-  return out;
+AvgPoolParams avg_pool2d_params(const Dims& kernel_size, const Dims& stride, const Dims& padding, bool ceil_mode,
+                                bool count_include_pad, std::optional<int64_t> divisor_override) {
+  PG_CHECK(!divisor_override || *divisor_override != 0, ValueError, "avg_pool2d", "divisor must be not zero");
+  AvgPoolParams p;
+  p.window = pool_window(kernel_size, stride, padding, {1}, "avg_pool2d");
+  p.ceil_mode = ceil_mode;
+  p.count_include_pad = count_include_pad;
+  p.divisor_override = divisor_override.value_or(0);
+  return p;
 }
-
-void record_conv(OpId op, const Tensor& out, const Tensor& a, const Tensor& b, const Tensor* bias, const ConvArgs& conv,
-                 const Shape& shape) {
-  const bool with_bias = bias && bias->defined();
-  if (!(with_bias ? should_record({&a, &b, bias}) : should_record({&a, &b}))) return;
-  auto node = with_bias ? make_node(op, {&a, &b, bias}) : make_node(op, {&a, &b});
-  node->saved = {save_input(a), save_input(b)};
-  node->ints = {conv.win.stride[0], conv.win.stride[1], conv.win.pad[0],      conv.win.pad[1],
-                conv.win.dilation[0], conv.win.dilation[1], conv.groups};
-  node->shapes = {shape};
-  out.set_history(node, 0);
-}
-
-}  // namespace
 
 // ---------------------------------------------------------------- convolution
-Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias, const Dims& stride, const Dims& padding,
+Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias, const Dims& stride, const Padding& padding,
               const Dims& dilation, int64_t groups) {
+  Tensor x4 = batched(input, "conv2d");
+  PG_CHECK(weight.dim() == 4, ValueError, "conv2d", "expected weight with 4 dims [O, C/groups, kH, kW], got ",
+           weight.shape());
+  return unbatched_like(conv2d(x4, weight, bias, conv2d_params(x4.shape()[1], weight.shape(), stride, padding,
+                                                                dilation, groups)),
+                        input);
+}
+
+Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias, const ConvParams& params) {
   const char* op = "conv2d";
   check_floating(input, op, "input");
   check_same_dtype(input, weight, op, "weight");
-  PG_CHECK(weight.dim() == 4, ValueError, op, "expected weight with 4 dims [O, C/groups, kH, kW], got ", weight.shape());
-  Tensor x4 = batched(input, op);
-  ConvArgs conv = conv_args(stride, padding, dilation, groups, op);
-  const int64_t channels = x4.shape()[1], out_channels = weight.shape()[0];
-  PG_CHECK(channels % groups == 0, ValueError, op, "input channels ", channels, " are not divisible by groups=", groups);
-  PG_CHECK(out_channels % groups == 0, ValueError, op, "weight of shape ", weight.shape(),
-           ": out channels are not divisible by groups=", groups);
-  PG_CHECK(weight.shape()[1] * groups == channels, ValueError, op, "weight of shape ", weight.shape(), " with groups=",
-           groups, " expects input with ", weight.shape()[1] * groups, " channels, got input of shape ", input.shape());
+  PG_CHECK(input.dim() == 4 && weight.dim() == 4 && weight.shape()[1] * params.groups == input.shape()[1], ValueError,
+           op, "inconsistent shapes: input ", input.shape(), ", weight ", weight.shape(), ", groups=", params.groups);
+  const int64_t out_channels = weight.shape()[0];
   if (bias.defined()) {
     check_same_dtype(input, bias, op, "bias");
     PG_CHECK(bias.dim() == 1 && bias.shape()[0] == out_channels, ValueError, op, "expected bias of shape [",
              out_channels, "], got ", bias.shape());
   }
-  Shape out_shape{x4.shape()[0], out_channels, 0, 0};
+  const Window2d& win = params.window;
+  Shape out_shape{input.shape()[0], out_channels, 0, 0};
   for (int i = 0; i < 2; ++i) {
-    conv.win.kernel[i] = weight.shape()[2 + i];
-    const int64_t padded = x4.shape()[2 + i] + 2 * conv.win.pad[i];
-    const int64_t effective = conv.win.dilation[i] * (weight.shape()[2 + i] - 1) + 1;
-    PG_CHECK(effective <= padded, ValueError, op, "kernel size ", effective, " (dilated) is larger than the padded input size ",
-             padded, " (input ", input.shape(), ", weight ", weight.shape(), ", padding ", pair_dims(conv.win.pad), ")");
-    out_shape[2 + i] = (padded - effective) / conv.win.stride[i] + 1;
+    const int64_t padded = input.shape()[2 + i] + 2 * win.pad[i];
+    const int64_t effective = win.dilation[i] * (weight.shape()[2 + i] - 1) + 1;
+    PG_CHECK(effective <= padded, ValueError, op, "kernel size ", effective,
+             " (dilated) is larger than the padded input size ", padded, " (input ", input.shape(), ", weight ",
+             weight.shape(), ", padding ", pair_dims(win.pad), ")");
+    out_shape[2 + i] = (padded - effective) / win.stride[i] + 1;
   }
-  Tensor x = contiguous(x4), w = contiguous(weight), b = bias.defined() ? contiguous(bias) : Tensor();
+  Tensor x = contiguous(input), w = contiguous(weight), b = bias.defined() ? contiguous(bias) : Tensor();
   Tensor out = Tensor::empty(out_shape, x.dtype(), x.device(), op);
-  run_conv_kernel(OpId::conv2d, out, x, w, b, conv);
-  record_conv(OpId::conv2d, out, x, w, &b, conv, x.shape());
-  return unbatched_like(out, input);
+  run_conv_kernel(OpId::conv2d, out, x, w, b, params);
+  record(OpId::conv2d, {&x, &w, &b}, out, Forward().self(x).other(w), params);
+  return out;
 }
 
-Tensor conv2d_input_backward(const Tensor& grad_in, const Tensor& weight, const Shape& input_shape, const Dims& stride,
-                             const Dims& padding, const Dims& dilation, int64_t groups) {
+Tensor conv2d_input_backward(const Tensor& grad_in, const Tensor& weight, const Shape& input_shape,
+                             const ConvParams& params) {
   const char* op = "conv2d_input_backward";
   check_same_dtype(grad_in, weight, op, "weight");
-  ConvArgs conv = conv_args(stride, padding, dilation, groups, op);
   PG_CHECK(grad_in.dim() == 4 && weight.dim() == 4 && input_shape.size() == 4 &&
-               grad_in.shape()[1] == weight.shape()[0] && input_shape[1] == weight.shape()[1] * groups,
+               grad_in.shape()[1] == weight.shape()[0] && input_shape[1] == weight.shape()[1] * params.groups,
            ValueError, op, "inconsistent shapes: grad ", grad_in.shape(), ", weight ", weight.shape(), ", input ",
            input_shape);
   Tensor grad = contiguous(grad_in), w = contiguous(weight);
   Tensor out = Tensor::empty(input_shape, grad.dtype(), grad.device(), op);
-  run_conv_kernel(OpId::conv2d_input_backward, out, grad, w, Tensor(), conv);
-  record_conv(OpId::conv2d_input_backward, out, grad, w, nullptr, conv, weight.shape());
+  run_conv_kernel(OpId::conv2d_input_backward, out, grad, w, Tensor(), params);
+  record(OpId::conv2d_input_backward, {&grad, &w}, out, Forward().self(grad).other(w), params);
   return out;
 }
 
-Tensor conv2d_weight_backward(const Tensor& grad_in, const Tensor& input, const Shape& weight_shape, const Dims& stride,
-                              const Dims& padding, const Dims& dilation, int64_t groups) {
+Tensor conv2d_weight_backward(const Tensor& grad_in, const Tensor& input, const Shape& weight_shape,
+                              const ConvParams& params) {
   const char* op = "conv2d_weight_backward";
   check_same_dtype(grad_in, input, op, "input");
-  ConvArgs conv = conv_args(stride, padding, dilation, groups, op);
   PG_CHECK(grad_in.dim() == 4 && input.dim() == 4 && weight_shape.size() == 4 && grad_in.shape()[1] == weight_shape[0] &&
-               input.shape()[1] == weight_shape[1] * groups && grad_in.shape()[0] == input.shape()[0],
+               input.shape()[1] == weight_shape[1] * params.groups && grad_in.shape()[0] == input.shape()[0],
            ValueError, op, "inconsistent shapes: grad ", grad_in.shape(), ", input ", input.shape(), ", weight ",
            weight_shape);
   Tensor grad = contiguous(grad_in), x = contiguous(input);
   Tensor out = Tensor::empty(weight_shape, grad.dtype(), grad.device(), op);
-  run_conv_kernel(OpId::conv2d_weight_backward, out, grad, x, Tensor(), conv);
-  record_conv(OpId::conv2d_weight_backward, out, grad, x, nullptr, conv, x.shape());
+  run_conv_kernel(OpId::conv2d_weight_backward, out, grad, x, Tensor(), params);
+  record(OpId::conv2d_weight_backward, {&grad, &x}, out, Forward().self(grad).other(x), params);
   return out;
 }
 
@@ -224,24 +225,20 @@ std::pair<Tensor, Tensor> max_pool2d_with_indices(const Tensor& input, const Dim
   const char* op = "max_pool2d";
   Tensor x = batched(input, op);
   check_pool_input(x, op);
+  const Window2d win = pool_window(kernel_size, stride, padding, dilation, op);
   int64_t out_hw[2];
-  Window2d win = pool_window(x, kernel_size, stride, padding, dilation, ceil_mode, op, out_hw);
+  pool_output_hw(x, win, ceil_mode, op, out_hw);
   x = contiguous(x);
   Shape out_shape{x.shape()[0], x.shape()[1], out_hw[0], out_hw[1]};
   Tensor out = Tensor::empty(out_shape, x.dtype(), x.device(), op);
   Tensor indices = Tensor::empty(out_shape, DType::Int64, x.device(), op);
-  KernelArgs args;
+  MaxPoolKernelArgs args;
   args.out[0] = out;
   args.out[1] = indices;
   args.in[0] = x;
-  store_window(win, args);
+  args.window = win;
   run_kernel(OpId::max_pool2d, args);
-  if (should_record({&x})) {
-    auto node = make_node(OpId::max_pool2d, {&x});
-    node->saved = {save_input(indices)};
-    node->shapes = {x.shape()};
-    out.set_history(node, 0);
-  }
+  record(OpId::max_pool2d, {&x}, out, Forward().index(indices));
   return {unbatched_like(out, input), unbatched_like(indices, input)};
 }
 
@@ -259,60 +256,42 @@ Tensor max_pool2d_backward(const Tensor& grad_in, const Tensor& indices, const S
   args.in[0] = grad;
   args.in[1] = idx;
   run_kernel(OpId::max_pool2d_backward, args);
-  if (should_record({&grad})) {
-    auto node = make_node(OpId::max_pool2d_backward, {&grad});
-    node->saved = {save_input(idx)};
-    out.set_history(node, 0);
-  }
+  record(OpId::max_pool2d_backward, {&grad}, out, Forward().index(idx));
   return out;
 }
 
 namespace {
-Tensor run_avg_pool(OpId op, const Tensor& in, const Shape& out_shape, const Window2d& win, bool count_include_pad,
-                    int64_t divisor_override, bool ceil_mode) {
+Tensor run_avg_pool(OpId op, const Tensor& in, const Shape& out_shape, const AvgPoolParams& params) {
   Tensor x = contiguous(in);
   Tensor out = Tensor::empty(out_shape, x.dtype(), x.device(), op_name(op));
-  KernelArgs args;
+  AvgPoolKernelArgs args;
   args.out[0] = out;
   args.in[0] = x;
-  store_window(win, args);
-  args.scalars[0] = count_include_pad ? 1.0 : 0.0;
-  args.scalars[1] = static_cast<double>(divisor_override);
+  args.params = params;
   run_kernel(op, args);
-  if (should_record({&x})) {
-    auto node = make_node(op, {&x});
-    node->ints = {win.kernel[0], win.kernel[1], win.stride[0], win.stride[1], win.pad[0], win.pad[1],
-                  count_include_pad ? 1 : 0, divisor_override, ceil_mode ? 1 : 0};
-    node->shapes = {x.shape()};
-    out.set_history(node, 0);
-  }
+  record(op, {&x}, out, Forward(), params);
   return out;
 }
 }  // namespace
 
 Tensor avg_pool2d(const Tensor& input, const Dims& kernel_size, const Dims& stride, const Dims& padding, bool ceil_mode,
                   bool count_include_pad, std::optional<int64_t> divisor_override) {
-  const char* op = "avg_pool2d";
-  Tensor x = batched(input, op);
-  check_pool_input(x, op);
-  PG_CHECK(!divisor_override || *divisor_override != 0, ValueError, op, "divisor must be not zero");
-  int64_t out_hw[2];
-  Window2d win = pool_window(x, kernel_size, stride, padding, {1}, ceil_mode, op, out_hw);
-  Tensor out = run_avg_pool(OpId::avg_pool2d, x, {x.shape()[0], x.shape()[1], out_hw[0], out_hw[1]}, win,
-                            count_include_pad, divisor_override.value_or(0), ceil_mode);
-  return unbatched_like(out, input);
+  Tensor x = batched(input, "avg_pool2d");
+  check_pool_input(x, "avg_pool2d");
+  AvgPoolParams params = avg_pool2d_params(kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override);
+  return unbatched_like(avg_pool2d(x, params), input);
 }
 
-Tensor avg_pool2d_backward(const Tensor& grad, const Shape& input_shape, const Dims& kernel_size, const Dims& stride,
-                           const Dims& padding, bool ceil_mode, bool count_include_pad, int64_t divisor_override) {
-  const char* op = "avg_pool2d_backward";
-  PG_CHECK(grad.dim() == 4 && input_shape.size() == 4, ValueError, op, "inconsistent shapes: grad ", grad.shape(),
-           ", input ", input_shape);
-  Window2d win;
-  to_pair(kernel_size, win.kernel, 1, op, "kernel_size");
-  to_pair(stride, win.stride, 1, op, "stride");
-  to_pair(padding, win.pad, 0, op, "padding");
-  return run_avg_pool(OpId::avg_pool2d_backward, grad, input_shape, win, count_include_pad, divisor_override, ceil_mode);
+Tensor avg_pool2d(const Tensor& x, const AvgPoolParams& params) {
+  int64_t out_hw[2];
+  pool_output_hw(x, params.window, params.ceil_mode, "avg_pool2d", out_hw);
+  return run_avg_pool(OpId::avg_pool2d, x, {x.shape()[0], x.shape()[1], out_hw[0], out_hw[1]}, params);
+}
+
+Tensor avg_pool2d_backward(const Tensor& grad, const Shape& input_shape, const AvgPoolParams& params) {
+  PG_CHECK(grad.dim() == 4 && input_shape.size() == 4, ValueError, "avg_pool2d_backward", "inconsistent shapes: grad ",
+           grad.shape(), ", input ", input_shape);
+  return run_avg_pool(OpId::avg_pool2d_backward, grad, input_shape, params);
 }
 
 Tensor adaptive_avg_pool2d(const Tensor& input, const Dims& output_size) {
@@ -334,11 +313,7 @@ Tensor adaptive_avg_pool2d(const Tensor& input, const Dims& output_size) {
   args.out[0] = out;
   args.in[0] = x;
   run_kernel(OpId::adaptive_avg_pool2d, args);
-  if (should_record({&x})) {
-    auto node = make_node(OpId::adaptive_avg_pool2d, {&x});
-    node->shapes = {x.shape()};
-    out.set_history(node, 0);
-  }
+  record(OpId::adaptive_avg_pool2d, {&x}, out);
   return unbatched_like(out, input);
 }
 
@@ -352,11 +327,7 @@ Tensor adaptive_avg_pool2d_backward(const Tensor& grad_in, const Shape& input_sh
   args.out[0] = out;
   args.in[0] = grad;
   run_kernel(OpId::adaptive_avg_pool2d_backward, args);
-  if (should_record({&grad})) {
-    auto node = make_node(OpId::adaptive_avg_pool2d_backward, {&grad});
-    node->shapes = {grad.shape()};
-    out.set_history(node, 0);
-  }
+  record(OpId::adaptive_avg_pool2d_backward, {&grad}, out);
   return out;
 }
 

@@ -3,6 +3,7 @@
 // of their own (with derivative rules) so that gradients of gradients work.
 #pragma once
 #include <optional>
+#include <string>
 #include <utility>
 
 #include "ops/ops.h"
@@ -13,16 +14,33 @@ namespace pygrad {
 // gradient to copy, the bias gradient a plain column sum. Other shapes and dtypes go through matmul and add.
 Tensor linear(const Tensor& input, const Tensor& weight, const Tensor& bias = Tensor());
 
+// ---- argument normalisation: the one place where window arguments are checked, with one error message each.
+// A window argument is an int (one value, for both h and w) or an (h, w) pair.
+struct Padding {
+  Dims values;       // used when mode is empty
+  std::string mode;  // "valid" or "same" (stride 1, symmetric padding)
+};
+// Validated convolution parameters for `in_channels` input channels and a weight of `weight_shape`.
+ConvParams conv2d_params(int64_t in_channels, const Shape& weight_shape, const Dims& stride, const Padding& padding,
+                         const Dims& dilation, int64_t groups);
+// Empty stride: the kernel size.
+Window2d pool_window(const Dims& kernel_size, const Dims& stride, const Dims& padding, const Dims& dilation,
+                     const char* op);
+AvgPoolParams avg_pool2d_params(const Dims& kernel_size, const Dims& stride, const Dims& padding, bool ceil_mode,
+                                bool count_include_pad, std::optional<int64_t> divisor_override);
+
 // input [N, C, H, W] (or [C, H, W]), weight [O, C / groups, kH, kW], bias [O] or undefined.
 Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias = Tensor(), const Dims& stride = {1},
-              const Dims& padding = {0}, const Dims& dilation = {1}, int64_t groups = 1);
+              const Padding& padding = {{0}, ""}, const Dims& dilation = {1}, int64_t groups = 1);
+// The primitive: input [N, C, H, W] with validated parameters.
+Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias, const ConvParams& params);
 // The gradient of conv2d with respect to its input (a transposed convolution) and to its weight.
-Tensor conv2d_input_backward(const Tensor& grad, const Tensor& weight, const Shape& input_shape, const Dims& stride,
-                             const Dims& padding, const Dims& dilation, int64_t groups);
-Tensor conv2d_weight_backward(const Tensor& grad, const Tensor& input, const Shape& weight_shape, const Dims& stride,
-                              const Dims& padding, const Dims& dilation, int64_t groups);
+Tensor conv2d_input_backward(const Tensor& grad, const Tensor& weight, const Shape& input_shape,
+                             const ConvParams& params);
+Tensor conv2d_weight_backward(const Tensor& grad, const Tensor& input, const Shape& weight_shape,
+                              const ConvParams& params);
 
-// Empty stride: the kernel size. Returns {values, indices (flat h * W + w within each plane)}.
+// Returns {values, indices (flat h * W + w within each plane)}.
 std::pair<Tensor, Tensor> max_pool2d_with_indices(const Tensor& input, const Dims& kernel_size, const Dims& stride = {},
                                                   const Dims& padding = {0}, const Dims& dilation = {1},
                                                   bool ceil_mode = false);
@@ -30,8 +48,9 @@ Tensor max_pool2d_backward(const Tensor& grad, const Tensor& indices, const Shap
 Tensor avg_pool2d(const Tensor& input, const Dims& kernel_size, const Dims& stride = {}, const Dims& padding = {0},
                   bool ceil_mode = false, bool count_include_pad = true,
                   std::optional<int64_t> divisor_override = std::nullopt);
-Tensor avg_pool2d_backward(const Tensor& grad, const Shape& input_shape, const Dims& kernel_size, const Dims& stride,
-                           const Dims& padding, bool ceil_mode, bool count_include_pad, int64_t divisor_override);
+// The primitive: input [N, C, H, W] with validated parameters; its backward is its adjoint.
+Tensor avg_pool2d(const Tensor& input, const AvgPoolParams& params);
+Tensor avg_pool2d_backward(const Tensor& grad, const Shape& input_shape, const AvgPoolParams& params);
 // output_size entries of -1 keep the input's size.
 Tensor adaptive_avg_pool2d(const Tensor& input, const Dims& output_size);
 Tensor adaptive_avg_pool2d_backward(const Tensor& grad, const Shape& input_shape);

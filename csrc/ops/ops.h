@@ -5,12 +5,11 @@
 #include <utility>
 #include <vector>
 
+#include "core/op_attributes.h"
 #include "core/op_registry.h"
 #include "core/tensor.h"
 
 namespace pygrad {
-
-using Dims = std::vector<int64_t>;
 
 // ---- scalars and factories ----
 // A 0-d tensor standing for a Python number (weaker in type promotion, like PyTorch's wrapped numbers).

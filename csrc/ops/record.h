@@ -1,7 +1,9 @@
-// Recording helpers shared by the ops files: whether to record, node creation, saving tensors.
+// Recording an op on the graph: whether to record, the node with its edges, and what the op's derivative rule
+// declared it needs (saved tensors by name, input shapes, typed attributes), taken from the forward.
 #pragma once
 #include <initializer_list>
 #include <memory>
+#include <vector>
 
 #include "core/grad_mode.h"
 #include "core/node.h"
@@ -16,11 +18,31 @@ inline bool should_record(std::initializer_list<const Tensor*> inputs) {
   return false;
 }
 
-// A node for `op` with one edge per input (and each input's dtype, so grads are cast back).
-std::shared_ptr<Node> make_node(OpId op, std::initializer_list<const Tensor*> inputs);
-std::shared_ptr<Node> make_node(OpId op, const std::vector<Tensor>& inputs);
-SavedTensor save_input(const Tensor& t);
-// Saves an op's own output without its grad_fn (no reference cycle); the rule gets it back with history.
-SavedTensor save_output(const Tensor& t);
+// The forward's values a rule may declare, by name (core/node.h SavedValue); unset ones are not available.
+class Forward {
+ public:
+  Forward& self(const Tensor& t) { return set(SavedSlot::Self, t); }
+  Forward& other(const Tensor& t) { return set(SavedSlot::Other, t); }
+  Forward& result(const Tensor& t) { return set(SavedSlot::Result, t); }
+  Forward& index(const Tensor& t) { return set(SavedSlot::Aux, t); }
+  Forward& condition(const Tensor& t) { return set(SavedSlot::Aux, t); }
+  Forward& target(const Tensor& t) { return set(SavedSlot::Aux, t); }
+  const Tensor* get(SavedSlot slot) const { return values_[static_cast<int>(slot)]; }
+
+ private:
+  Forward& set(SavedSlot slot, const Tensor& t) {
+    values_[static_cast<int>(slot)] = &t;
+    return *this;
+  }
+  const Tensor* values_[static_cast<int>(SavedSlot::Count)] = {};
+};
+
+// Records `op` as out's history when grad mode is on and an input requires grad: one edge per input (undefined
+// inputs get none), the values its rule declared (from `values`; a declared value the forward does not give is an
+// error) and `attributes` (which must be the type the rule reads). Returns whether it recorded.
+bool record(OpId op, std::initializer_list<const Tensor*> inputs, const Tensor& out, const Forward& values = {},
+            OpAttributes attributes = NoAttributes{});
+bool record(OpId op, const std::vector<Tensor>& inputs, const Tensor& out, const Forward& values = {},
+            OpAttributes attributes = NoAttributes{});
 
 }  // namespace pygrad

@@ -13,11 +13,7 @@ namespace pygrad {
 namespace {
 
 Tensor record_view(OpId op, const Tensor& x, Tensor out) {
-  if (should_record({&x})) {
-    auto node = make_node(op, {&x});
-    node->shapes = {x.shape()};
-    out.set_history(node, 0);
-  }
+  record(op, {&x}, out);
   return out;
 }
 
@@ -141,24 +137,15 @@ Tensor index(const Tensor& x, const std::vector<IndexItem>& items) {
   Geometry real = apply_index({x.shape(), x.strides(), x.offset()}, items);
   Geometry logical = apply_index({x.shape(), contiguous_strides(x.shape()), 0}, items);
   Tensor out = x.make_view(real.shape, real.strides, real.offset);
-  if (should_record({&x})) {
-    auto node = make_node(OpId::strided_view, {&x});
-    node->shapes = {x.shape(), logical.shape, logical.strides};
-    node->ints = {logical.offset};
-    out.set_history(node, 0);
-  }
+  if (should_record({&x}))
+    record(OpId::strided_view, {&x}, out, Forward(), ViewGeometry{logical.shape, logical.strides, logical.offset});
   return out;
 }
 
 Tensor strided_view(const Tensor& x_in, const Shape& shape, const Shape& strides, int64_t offset) {
   Tensor x = contiguous(x_in);
   Tensor out = x.make_view(shape, strides, x.offset() + offset);
-  if (should_record({&x})) {
-    auto node = make_node(OpId::strided_view, {&x});
-    node->shapes = {x.shape(), shape, strides};
-    node->ints = {offset};
-    out.set_history(node, 0);
-  }
+  if (should_record({&x})) record(OpId::strided_view, {&x}, out, Forward(), ViewGeometry{shape, strides, offset});
   return out;
 }
 
@@ -169,12 +156,8 @@ Tensor strided_view_backward(const Tensor& grad, const Shape& input_shape, const
   args.out[0] = out.make_view(shape, strides, offset);
   args.in[0] = grad;
   run_kernel(OpId::copy, args);
-  if (should_record({&grad})) {
-    auto node = make_node(OpId::strided_view_backward, {&grad});
-    node->shapes = {input_shape, shape, strides};
-    node->ints = {offset};
-    out.set_history(node, 0);
-  }
+  if (should_record({&grad}))
+    record(OpId::strided_view_backward, {&grad}, out, Forward(), ViewGeometry{shape, strides, offset});
   return out;
 }
 
@@ -228,10 +211,9 @@ Tensor permute(const Tensor& x, const Dims& dims) {
   }
   Tensor out = x.make_view(shape, strides, x.offset());
   if (should_record({&x})) {
-    auto node = make_node(OpId::permute, {&x});
-    node->ints.resize(dims.size());
-    for (size_t i = 0; i < dims.size(); ++i) node->ints[wrap_dim(dims[i], x.dim(), "permute")] = static_cast<int64_t>(i);
-    out.set_history(node, 0);
+    Dims inverse(dims.size());
+    for (size_t i = 0; i < dims.size(); ++i) inverse[wrap_dim(dims[i], x.dim(), "permute")] = static_cast<int64_t>(i);
+    record(OpId::permute, {&x}, out, Forward(), PermuteParams{std::move(inverse)});
   }
   return out;
 }
@@ -272,11 +254,7 @@ Tensor expand(const Tensor& x, const Shape& requested) {
   if (shape == x.shape()) return x;
   checked_numel(shape, "expand");
   Tensor out = x.make_view(shape, strides, x.offset());
-  if (should_record({&x})) {
-    auto node = make_node(OpId::expand, {&x});
-    node->shapes = {x.shape()};
-    out.set_history(node, 0);
-  }
+  record(OpId::expand, {&x}, out);
   return out;
 }
 
@@ -334,10 +312,7 @@ Tensor clone(const Tensor& x) {
   args.out[0] = out;
   args.in[0] = x;
   run_kernel(OpId::copy, args);
-  if (should_record({&x})) {
-    auto node = make_node(OpId::clone, {&x});
-    out.set_history(node, 0);
-  }
+  record(OpId::clone, {&x}, out);
   return out;
 }
 
@@ -348,10 +323,7 @@ Tensor to_dtype(const Tensor& x, DType dtype) {
   args.out[0] = out;
   args.in[0] = x;
   run_kernel(OpId::copy, args);
-  if (is_floating(dtype) && should_record({&x})) {
-    auto node = make_node(OpId::convert, {&x});
-    out.set_history(node, 0);
-  }
+  if (is_floating(dtype)) record(OpId::convert, {&x}, out);
   return out;
 }
 
@@ -391,13 +363,10 @@ Tensor cat(const std::vector<Tensor>& tensors, int64_t dim_in) {
     run_kernel(OpId::copy, args);
     offset += t.shape()[dim];
   }
-  bool record = false;
-  for (const Tensor& t : tensors) record |= should_record({&t});
-  if (record && is_floating(dtype)) {
-    auto node = make_node(OpId::cat, tensors);
-    node->ints = {dim};
-    for (const Tensor& t : tensors) node->ints.push_back(t.shape()[dim]);
-    out.set_history(node, 0);
+  if (is_floating(dtype)) {
+    Dims sizes;
+    for (const Tensor& t : tensors) sizes.push_back(t.shape()[dim]);
+    record(OpId::cat, tensors, out, Forward(), CatParams{dim, std::move(sizes)});
   }
   return out;
 }

@@ -11,6 +11,7 @@
 #include "core/error.h"
 #include "core/grad_mode.h"
 #include "core/random.h"
+#include "ops/derivatives.h"
 #include "python/convert.h"
 
 namespace pygrad::python {
@@ -368,6 +369,7 @@ PYBIND11_MODULE(_C, m) {
     return out;
   });
 
+  check_derivative_table();  // a differentiable op without a rule fails the import, not a later backward
   bind_tensor(m);
   bind_ops(m);
   bind_dlpack(m);

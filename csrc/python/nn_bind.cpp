@@ -25,26 +25,10 @@ Dims window_arg(py::handle h, const char* op, const char* what) {
 
 Tensor optional_tensor(py::handle h) { return h.is_none() ? Tensor() : h.cast<Tensor>(); }
 
-// conv2d's padding: ints, 'valid', or 'same' (stride 1, symmetric padding only).
-Dims conv_padding(py::handle padding, const Tensor& weight, const Dims& stride, const Dims& dilation) {
-  if (!py::isinstance<py::str>(padding)) return window_arg(padding, "conv2d", "padding");
-  const std::string mode = padding.cast<std::string>();
-  if (mode == "valid") return {0};
-  PG_CHECK(mode == "same", ValueError, "conv2d", "padding must be an int, a pair, 'valid' or 'same', got '", mode, "'");
-  for (int64_t s : stride)
-    PG_CHECK(s == 1, ValueError, "conv2d", "padding='same' is not supported for strided convolutions");
-  PG_CHECK(weight.dim() == 4, ValueError, "conv2d", "expected weight with 4 dims [O, C/groups, kH, kW], got ",
-           weight.shape());
-  Dims pad;
-  for (int i = 0; i < 2; ++i) {
-    const int64_t d = dilation.size() == 2 ? dilation[i] : dilation[0];
-    const int64_t total = d * (weight.shape()[2 + i] - 1);
-    PG_CHECK(total % 2 == 0, ValueError, "conv2d",
-             "padding='same' needs symmetric padding; kernel ", weight.shape(), " with dilation ", dilation,
-             " would need asymmetric padding, which is not supported");
-    pad.push_back(total / 2);
-  }
-  return pad;
+// conv2d's padding as given: ints, or a mode string (checked by the ops layer).
+Padding padding_arg(py::handle padding) {
+  if (py::isinstance<py::str>(padding)) return {{}, padding.cast<std::string>()};
+  return {window_arg(padding, "conv2d", "padding"), ""};
 }
 
 }  // namespace
@@ -59,12 +43,23 @@ void bind_nn_ops(py::module_& m) {
   m.def("conv2d", [](const Tensor& input, const Tensor& weight, py::object bias, py::object stride, py::object padding,
                      py::object dilation, int64_t groups) {
     Dims s = window_arg(stride, "conv2d", "stride"), d = window_arg(dilation, "conv2d", "dilation");
-    Dims p = conv_padding(padding, weight, s, d);
+    Padding p = padding_arg(padding);
     Tensor b = optional_tensor(bias);
     ReleaseGilIfLarge gil(input.numel() + weight.numel());
     return conv2d(input, weight, b, s, p, d, groups);
   }, py::arg("input"), py::arg("weight"), py::arg("bias") = py::none(), py::arg("stride") = 1, py::arg("padding") = 0,
      py::arg("dilation") = 1, py::arg("groups") = 1);
+
+  // Conv2d's construction-time check: the same normalisation as conv2d, returning (stride, padding, dilation).
+  m.def("_conv2d_params", [](int64_t in_channels, const Shape& weight_shape, py::object stride, py::object padding,
+                             py::object dilation, int64_t groups) {
+    ConvParams p = conv2d_params(in_channels, weight_shape, window_arg(stride, "conv2d", "stride"),
+                                 padding_arg(padding), window_arg(dilation, "conv2d", "dilation"), groups);
+    const Window2d& w = p.window;
+    return py::make_tuple(py::make_tuple(w.stride[0], w.stride[1]), py::make_tuple(w.pad[0], w.pad[1]),
+                          py::make_tuple(w.dilation[0], w.dilation[1]));
+  }, py::arg("in_channels"), py::arg("weight_shape"), py::arg("stride"), py::arg("padding"), py::arg("dilation"),
+     py::arg("groups"));
 
   auto max_pool = [](const Tensor& input, py::object kernel_size, py::object stride, py::object padding,
                      py::object dilation, bool ceil_mode) {

@@ -95,7 +95,7 @@ void bind_tensor(py::module_& m) {
       .def_property_readonly("next_functions", [](const NodeHandle& h) {
         py::list out;
         for (const Edge& e : h.node->next_edges)
-          out.append(py::make_tuple(e.node ? py::cast(NodeHandle{e.node}) : py::none(), e.input_nr));
+          out.append(py::make_tuple(e.node ? py::cast(NodeHandle{e.node}) : py::none(), 0));
         return py::tuple(out);
       })
       .def("register_hook", [](const NodeHandle& h, py::function fn) {

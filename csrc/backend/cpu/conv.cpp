@@ -32,8 +32,9 @@ ConvGeometry geometry(const Shape& x, const Shape& weight, const Shape& y, const
   g.n = x[0], g.c = x[1], g.h = x[2], g.w = x[3];
   g.o = weight[0], g.kh = weight[2], g.kw = weight[3];
   g.oh = y[2], g.ow = y[3];
-  g.groups = static_cast<int64_t>(args.scalars[0]);
-  g.win = load_window(args);
+  const ConvParams& params = static_cast<const ConvKernelArgs&>(args).params;
+  g.groups = params.groups;
+  g.win = params.window;
   return g;
 }
 

@@ -115,7 +115,7 @@ int64_t max_pool_2x2_row_avx512(const double*, const double*, int64_t, int64_t, 
 // NaN wins, like PyTorch.
 void max_pool2d_kernel(KernelArgs& args) {
   const Tensor &x = args.in[0], &y = args.out[0], &indices = args.out[1];
-  const Window2d win = load_window(args);
+  const Window2d win = static_cast<const MaxPoolKernelArgs&>(args).window;
   const int64_t h = x.shape()[2], w = x.shape()[3], oh = y.shape()[2], ow = y.shape()[3];
   const int64_t planes = x.shape()[0] * x.shape()[1];
   if (y.numel() == 0) return;
@@ -299,10 +299,12 @@ void average_backward(const Tensor& grad, const Tensor& gx, const Windows& windo
 }
 
 FixedWindows fixed_windows(const KernelArgs& args, const Tensor& input_shaped) {
-  return {load_window(args), input_shaped.shape()[2], input_shaped.shape()[3], args.scalars[0] != 0, args.scalars[1]};
+  const AvgPoolParams& p = static_cast<const AvgPoolKernelArgs&>(args).params;
+  return {p.window, input_shaped.shape()[2], input_shaped.shape()[3], p.count_include_pad,
+          static_cast<double>(p.divisor_override)};
 }
 
-// avg_pool2d: in = {x}; out[0] = y; window in ints, scalars {count_include_pad, divisor_override or 0}.
+// avg_pool2d: in = {x}; out[0] = y; the window and divisor in AvgPoolKernelArgs.
 void avg_pool2d_kernel(KernelArgs& args) {
   average_forward(args.in[0], args.out[0], fixed_windows(args, args.in[0]), "avg_pool2d");
 }

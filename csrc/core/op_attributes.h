@@ -1,0 +1,83 @@
+// Typed attributes of recorded ops, one struct per op family: stored on the graph node by the forward and read
+// back, by type, by the op's derivative rule (never positional ints or scalars).
+#pragma once
+#include <cstdint>
+#include <variant>
+#include <vector>
+
+#include "core/shape.h"
+
+namespace pygrad {
+
+using Dims = std::vector<int64_t>;
+
+// The geometry of a 2-d windowed op (convolution, pooling), each an (h, w) pair, already validated.
+struct Window2d {
+  int64_t kernel[2] = {1, 1};
+  int64_t stride[2] = {1, 1};
+  int64_t pad[2] = {0, 0};
+  int64_t dilation[2] = {1, 1};
+};
+
+struct NoAttributes {};
+struct LeakyReluParams {
+  double negative_slope;
+};
+struct GeluParams {
+  bool tanh_approximation;
+};
+struct ClampParams {
+  double min, max;
+};
+// sum / amax / amin: the reduced dims (sorted, wrapped) and whether they were kept.
+struct ReduceParams {
+  Dims dims;
+  bool keepdim;
+};
+// gather, scatter_add, index_select, index_add: the indexed dim.
+struct DimParams {
+  int64_t dim;
+};
+struct PermuteParams {
+  Dims inverse;  // the permutation that undoes the forward one
+};
+// strided_view and its backward: a geometry relative to the input's contiguous layout.
+struct ViewGeometry {
+  Shape shape, strides;
+  int64_t offset;
+};
+struct CatParams {
+  int64_t dim;
+  Dims sizes;  // each input's size along dim
+};
+struct CrossEntropyParams {
+  int64_t ignore_index;
+  double label_smoothing;
+};
+struct ConvParams {
+  Window2d window;
+  int64_t groups = 1;
+};
+struct AvgPoolParams {
+  Window2d window;
+  bool ceil_mode = false;
+  bool count_include_pad = true;
+  int64_t divisor_override = 0;  // 0: none
+};
+
+using OpAttributes = std::variant<NoAttributes, LeakyReluParams, GeluParams, ClampParams, ReduceParams, DimParams,
+                                  PermuteParams, ViewGeometry, CatParams, CrossEntropyParams, ConvParams,
+                                  AvgPoolParams>;
+
+// The variant index of T, known at compile time (a rule's declared attribute type).
+template <class T, size_t I = 0>
+constexpr size_t attributes_index() {
+  static_assert(I < std::variant_size_v<OpAttributes>, "not an OpAttributes alternative");
+  if constexpr (std::is_same_v<T, std::variant_alternative_t<I, OpAttributes>>) {
+    return I;
+  } else {
+    return attributes_index<T, I + 1>();
+  }
+}
+
+}  // namespace pygrad

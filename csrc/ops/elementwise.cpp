@@ -1,0 +1,253 @@
+// Elementwise ops: torch's type promotion (result_type), the registry's unary and binary ops, clamp and where,
+// and their in-place forms (add_, mul_, copy_, ...).
+#include <cmath>
+#include <limits>
+
+#include "core/grad_mode.h"
+#include "ops/op_helpers.h"
+#include "ops/record.h"
+
+namespace pygrad {
+
+// A non-recorded view of x broadcast to `shape` (stride 0 on broadcast dims).
+Tensor expand_view(const Tensor& x, const Shape& shape) {
+  if (x.shape() == shape) return x;
+  const size_t nd = shape.size(), xd = x.shape().size();
+  Shape strides(nd, 0);
+  for (size_t i = 0; i < xd; ++i) {
+    size_t o = nd - xd + i;
+    strides[o] = x.shape()[i] == 1 && shape[o] != 1 ? 0 : x.strides()[i];
+  }
+  return x.make_view(shape, strides, x.offset());
+}
+
+Tensor convert_raw(const Tensor& x, DType dtype) {
+  Tensor out = Tensor::empty(x.shape(), dtype, x.device(), "to");
+  KernelArgs args;
+  args.out[0] = out;
+  args.in[0] = x;
+  run_kernel(OpId::copy, args);
+  return out;
+}
+
+DType result_type(const Tensor& a, const Tensor& b) {
+  // PyTorch's rule: dimensioned tensors decide; 0-d tensors and then Python scalars only raise the category.
+  std::optional<DType> dims, zero_dim, wrapped;
+  for (const Tensor* t : {&a, &b}) {
+    std::optional<DType>& slot = t->impl()->wrapped_number ? wrapped : (t->dim() > 0 ? dims : zero_dim);
+    slot = slot ? promote_types(*slot, t->dtype()) : t->dtype();
+  }
+  DType result = dims ? *dims : (zero_dim ? *zero_dim : *wrapped);
+  if (dims && zero_dim && category(*zero_dim) > category(result)) result = *zero_dim;
+  if ((dims || zero_dim) && wrapped && category(*wrapped) > category(result)) result = default_dtype(category(*wrapped));
+  return result;
+}
+
+namespace {
+
+enum class UnaryKind { Float, Numeric };
+enum class BinaryKind { Arith, Divide, Compare };
+
+// a and b are the functor's parameters; `attributes` what the derivative rule reads of them.
+Tensor unary_op(OpId op, UnaryKind kind, const Tensor& x, double a = 0, double b = 0,
+                OpAttributes attributes = NoAttributes{}) {
+  PG_CHECK(x.defined(), ValueError, op_name(op), "got an undefined tensor");
+  DType compute = x.dtype();
+  if (kind == UnaryKind::Float && !is_floating(compute)) compute = DType::Float32;
+  if (op == OpId::sign && compute == DType::Bool) return clone(x);  // a bool's sign is itself, as in PyTorch
+  PG_CHECK(!(kind == UnaryKind::Numeric && compute == DType::Bool), TypeError, op_name(op),
+           "is not supported for bool tensors");
+  Tensor input = x.dtype() == compute ? x : convert_raw(x, compute);
+  Tensor out = Tensor::empty(x.shape(), compute, x.device(), op_name(op));
+  KernelArgs args;
+  args.out[0] = out;
+  args.in[0] = input;
+  args.scalars[0] = a;
+  args.scalars[1] = b;
+  run_kernel(op, args);
+  record(op, {&x}, out, Forward().self(input).result(out), std::move(attributes));
+  return out;
+}
+
+Tensor binary_op(OpId op, BinaryKind kind, const Tensor& a, const Tensor& b) {
+  const char* name = op_name(op);
+  PG_CHECK(a.defined() && b.defined(), ValueError, name, "got an undefined tensor");
+  check_same_device(a, b, name);
+  DType compute = result_type(a, b);
+  if (kind == BinaryKind::Divide && !is_floating(compute)) compute = DType::Float32;
+  PG_CHECK(!(op == OpId::sub && (a.dtype() == DType::Bool || b.dtype() == DType::Bool)), TypeError, name,
+           "subtraction with a bool tensor is not supported (as in PyTorch); to invert a mask use ~ or logical_xor");
+  Shape shape = broadcast_shapes(a.shape(), b.shape(), name);
+  Tensor ac = a.dtype() == compute ? a : convert_raw(a, compute);
+  Tensor bc = b.dtype() == compute ? b : convert_raw(b, compute);
+  Tensor out = Tensor::empty(shape, kind == BinaryKind::Compare ? DType::Bool : compute, a.device(), name);
+  KernelArgs args;
+  args.out[0] = out;
+  args.in[0] = expand_view(ac, shape);
+  args.in[1] = expand_view(bc, shape);
+  run_kernel(op, args);
+  if (kind != BinaryKind::Compare && is_floating(compute))
+    record(op, {&a, &b}, out, Forward().self(ac).other(bc).result(out));
+  return out;
+}
+
+
+}  // namespace
+
+// ---------------------------------------------------------------- elementwise
+#define PG_UNARY_OP(name, Functor, kind) \
+  Tensor name(const Tensor& x) { return unary_op(OpId::name, UnaryKind::kind, x); }
+#define PG_BINARY_OP(name, Functor, kind) \
+  Tensor name(const Tensor& a, const Tensor& b) { return binary_op(OpId::name, BinaryKind::kind, a, b); }
+#include "core/op_list.def"
+
+Tensor leaky_relu(const Tensor& x, double negative_slope) {
+  return unary_op(OpId::leaky_relu, UnaryKind::Float, x, negative_slope, 0, LeakyReluParams{negative_slope});
+}
+
+Tensor gelu(const Tensor& x, const std::string& approximate) {
+  PG_CHECK(approximate == "none" || approximate == "tanh", ValueError, "gelu",
+           "approximate must be 'none' or 'tanh', got '", approximate, "'");
+  const bool tanh_approximation = approximate == "tanh";
+  return unary_op(OpId::gelu, UnaryKind::Float, x, 0.0, tanh_approximation ? 1.0 : 0.0, GeluParams{tanh_approximation});
+}
+
+Tensor clamp(const Tensor& x, std::optional<double> min, std::optional<double> max) {
+  PG_CHECK(min || max, ValueError, "clamp", "at least one of min and max must be given");
+  const bool integral = !is_floating(x.dtype());
+  const double lowest = integral ? -9.2e18 : -std::numeric_limits<double>::infinity();
+  const double highest = integral ? 9.2e18 : std::numeric_limits<double>::infinity();
+  const double low = min ? *min : lowest, high = max ? *max : highest;
+  return unary_op(OpId::clamp, UnaryKind::Numeric, x, low, high, ClampParams{low, high});
+}
+
+Tensor clamp(const Tensor& x, const Tensor& min, const Tensor& max) {
+  DType dtype = x.dtype();
+  std::optional<double> bounds[2];
+  const Tensor* given[2] = {&min, &max};
+  for (int i = 0; i < 2; ++i) {
+    if (!given[i]->defined()) continue;
+    PG_CHECK(given[i]->numel() == 1, ValueError, "clamp", "bounds must be numbers or 1-element tensors, got shape ",
+             given[i]->shape());
+    dtype = promote_types(dtype, result_type(x, *given[i]));
+    bounds[i] = contiguous(to_dtype(detach(*given[i]), DType::Float64)).data<double>()[0];
+  }
+  if (dtype == DType::Bool) dtype = DType::Int64;  // clamp compares numbers: bools count as 0 and 1
+  return clamp(as_dtype(x, dtype), bounds[0], bounds[1]);
+}
+
+Tensor where(const Tensor& condition, const Tensor& x, const Tensor& y) {
+  PG_CHECK(condition.dtype() == DType::Bool, TypeError, "where", "condition must be a bool tensor, got ",
+           dtype_name(condition.dtype()));
+  check_same_device(x, y, "where");
+  DType dtype = result_type(x, y);
+  Shape shape = broadcast_shapes(broadcast_shapes(condition.shape(), x.shape(), "where"), y.shape(), "where");
+  Tensor xc = x.dtype() == dtype ? x : convert_raw(x, dtype);
+  Tensor yc = y.dtype() == dtype ? y : convert_raw(y, dtype);
+  Tensor out = Tensor::empty(shape, dtype, x.device(), "where");
+  KernelArgs args;
+  args.out[0] = out;
+  args.in[0] = expand_view(condition, shape);
+  args.in[1] = expand_view(xc, shape);
+  args.in[2] = expand_view(yc, shape);
+  run_kernel(OpId::where, args);
+  if (is_floating(dtype)) record(OpId::where, {&x, &y}, out, Forward().condition(condition));
+  return out;
+}
+
+// ---------------------------------------------------------------- in place
+namespace {
+
+void check_inplace_autograd(const Tensor& self, const char* op) {
+  PG_CHECK(!(self.is_leaf() && self.requires_grad()), RuntimeError, op,
+           "a leaf tensor that requires grad is being used in an in-place operation; "
+           "wrap the update in pygrad.no_grad()");
+  PG_CHECK(!self.is_view(), RuntimeError, op,
+           "in-place operation on a view of a tensor that requires grad is not supported; use the out-of-place op");
+}
+
+// Replaces self's data and history with those of `result` (same shape and dtype as self).
+void rebase_history(const Tensor& self, const Tensor& result) {
+  KernelArgs args;
+  args.out[0] = self;
+  args.in[0] = result;
+  run_kernel(OpId::copy, args);
+  self.bump_version();
+  self.set_history(result.grad_fn());
+}
+
+// A copy of self's data carrying self's history, so the recorded op saves the pre-update value.
+Tensor snapshot_with_history(const Tensor& self) {
+  Tensor copy = convert_raw(self, self.dtype());
+  if (self.grad_fn()) copy.set_history(self.grad_fn());
+  return copy;
+}
+
+Tensor inplace_binary(OpId op, const Tensor& self, const Tensor& other) {
+  const char* name = op_name(op);
+  check_same_device(self, other, name);
+  DType result = result_type(self, other);
+  if (op == OpId::div && !is_floating(result)) result = DType::Float32;
+  PG_CHECK(category(result) <= category(self.dtype()), TypeError, name, "result type ", dtype_name(result),
+           " can't be cast to the desired output type ", dtype_name(self.dtype()));
+  PG_CHECK(broadcast_shapes(self.shape(), other.shape(), name) == self.shape(), ValueError, name,
+           "output with shape ", self.shape(), " doesn't match the broadcast shape of ", self.shape(), " and ",
+           other.shape());
+  if (should_record({&self, &other})) {
+    check_inplace_autograd(self, name);
+    Tensor out_of_place = binary_op(op, op == OpId::div ? BinaryKind::Divide : BinaryKind::Arith,
+                                    snapshot_with_history(self), other);
+    rebase_history(self, as_dtype(out_of_place, self.dtype()));
+    return self;
+  }
+  Tensor operand = other.dtype() == self.dtype() ? other : convert_raw(other, self.dtype());
+  if (operand.storage() == self.storage()) operand = convert_raw(operand, operand.dtype());  // overlapping memory
+  KernelArgs args;
+  args.out[0] = self;
+  args.in[0] = self;
+  args.in[1] = expand_view(operand, self.shape());
+  run_kernel(op, args);
+  self.bump_version();
+  return self;
+}
+
+}  // namespace
+
+Tensor add_(const Tensor& self, const Tensor& other) { return inplace_binary(OpId::add, self, other); }
+Tensor sub_(const Tensor& self, const Tensor& other) { return inplace_binary(OpId::sub, self, other); }
+Tensor mul_(const Tensor& self, const Tensor& other) { return inplace_binary(OpId::mul, self, other); }
+Tensor div_(const Tensor& self, const Tensor& other) { return inplace_binary(OpId::div, self, other); }
+
+Tensor fill_(const Tensor& self, double value) {
+  PG_CHECK(!(is_grad_enabled() && self.requires_grad()), RuntimeError, "fill_",
+           "a tensor that requires grad is being used in an in-place operation; wrap it in pygrad.no_grad()");
+  KernelArgs args;
+  args.out[0] = self;
+  args.scalars[0] = value;
+  args.ints[0] = std::isfinite(value) ? static_cast<int64_t>(value) : 0;
+  run_kernel(OpId::fill, args);
+  self.bump_version();
+  return self;
+}
+
+Tensor zero_(const Tensor& self) { return fill_(self, 0.0); }
+
+Tensor copy_(const Tensor& self, const Tensor& src) {
+  check_same_device(self, src, "copy_");
+  PG_CHECK(broadcast_shapes(self.shape(), src.shape(), "copy_") == self.shape(), ValueError, "copy_",
+           "source of shape ", src.shape(), " cannot be broadcast to ", self.shape());
+  if (should_record({&self, &src})) {
+    check_inplace_autograd(self, "copy_");
+    rebase_history(self, clone(expand(as_dtype(src, self.dtype()), self.shape())));
+    return self;
+  }
+  Tensor source = src.storage() == self.storage() ? convert_raw(src, src.dtype()) : src;
+  KernelArgs args;
+  args.out[0] = self;
+  args.in[0] = expand_view(source, self.shape());
+  run_kernel(OpId::copy, args);
+  self.bump_version();
+  return self;
+}
+
+}  // namespace pygrad

@@ -1,0 +1,40 @@
+// Helpers shared by the ops files (not public): dtype categories, device checks, raw (unrecorded) broadcast views
+// and conversions, and dim normalisation.
+#pragma once
+#include "backend/dispatch.h"
+#include "core/error.h"
+#include "ops/ops.h"
+
+namespace pygrad {
+
+enum class Category { Bool = 0, Integral = 1, Floating = 2 };
+inline Category category(DType d) {
+  return d == DType::Bool ? Category::Bool : (d == DType::Int64 ? Category::Integral : Category::Floating);
+}
+inline DType default_dtype(Category c) {
+  return c == Category::Bool ? DType::Bool : (c == Category::Integral ? DType::Int64 : DType::Float32);
+}
+
+inline void check_same_device(const Tensor& a, const Tensor& b, const char* op) {
+  PG_CHECK(a.device() == b.device(), RuntimeError, op, "expected all tensors on one device, got ",
+           device_name(a.device()), " and ", device_name(b.device()));
+}
+
+// A non-recorded view of x broadcast to `shape` (stride 0 on broadcast dims).
+Tensor expand_view(const Tensor& x, const Shape& shape);
+
+// A non-recorded copy of x in `dtype`.
+Tensor convert_raw(const Tensor& x, DType dtype);
+
+// x in `dtype`, converting through the differentiable op when needed.
+inline Tensor as_dtype(const Tensor& x, DType dtype) { return x.dtype() == dtype ? x : to_dtype(x, dtype); }
+
+inline void check_index_tensor(const Tensor& index, const char* op) {
+  PG_CHECK(index.dtype() == DType::Int64, TypeError, op, "index must be an int64 tensor, got ",
+           dtype_name(index.dtype()));
+}
+
+// Sorted unique wrapped dims; empty input means every dim.
+Dims normalize_dims(const Tensor& x, const Dims& dims, const char* op);
+
+}  // namespace pygrad

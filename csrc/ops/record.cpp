@@ -1,0 +1,100 @@
+// Recording: builds the node of an op, with the values and attributes its derivative rule declared.
+#include "ops/record.h"
+
+#include <tuple>
+
+#include "core/error.h"
+#include "ops/derivatives.h"
+
+namespace pygrad {
+
+namespace {
+
+SavedTensor save_input(const Tensor& t) { return SavedTensor{t, t.defined() ? t.version() : 0, false}; }
+
+// The op's own output, saved without its grad_fn (no reference cycle); the rule gets it back with its history.
+SavedTensor save_output(const Tensor& t) {
+  auto impl = std::make_shared<TensorImpl>();
+  impl->storage = t.storage();
+  impl->shape = t.shape();
+  impl->strides = t.strides();
+  impl->offset = t.offset();
+  impl->dtype = t.dtype();
+  impl->version = t.impl()->version;
+  return SavedTensor{Tensor(std::move(impl)), t.version(), true};
+}
+
+std::shared_ptr<Node> new_node(OpId op, const DerivativeRule& rule, size_t num_inputs) {
+  PG_CHECK(rule.backward, RuntimeError, op_name(op), "is not differentiable");
+  auto node = std::make_shared<Node>();
+  node->name = op_name(op);
+  node->backward = rule.backward;
+  node->saves = rule.saves;
+  node->sequence_nr = next_sequence_nr();
+  node->next_edges.reserve(num_inputs);
+  node->input_dtypes.reserve(num_inputs);
+  return node;
+}
+
+void add_edge(Node& node, const Tensor& t) {
+  node.next_edges.push_back(t.defined() ? gradient_edge(t) : Edge{});
+  node.input_dtypes.push_back(t.defined() ? t.dtype() : DType::Float32);
+}
+
+void save_declared(OpId op, const DerivativeRule& rule, Node& node, const Tensor& out, const Forward& values,
+                   OpAttributes&& attributes) {
+  for (SavedValue v : {kSelf, kOther, kResult, kIndex, kCondition, kTarget}) {
+    if (!(rule.saves & v)) continue;
+    const SavedSlot slot = slot_of(v);
+    const Tensor* t = values.get(slot);
+    PG_CHECK(t != nullptr, RuntimeError, op_name(op),
+             "internal: its derivative rule declares a saved value that the forward does not provide");
+    node.saved[static_cast<int>(slot)] = v == kResult && t == &out ? save_output(*t) : save_input(*t);
+  }
+  PG_CHECK(attributes.index() == rule.attributes_index, RuntimeError, op_name(op),
+           "internal: the forward records attributes of another type than its derivative rule reads");
+  node.attributes = std::move(attributes);
+}
+
+void set_shapes(OpId op, const DerivativeRule& rule, Node& node, const Tensor* first, const Tensor* second) {
+  for (auto [flag, input, shape] : {std::tuple{kSelfShape, first, &node.self_shape},
+                                    std::tuple{kOtherShape, second, &node.other_shape}}) {
+    if (!(rule.saves & flag)) continue;
+    PG_CHECK(input != nullptr, RuntimeError, op_name(op),
+             "internal: its derivative rule declares the shape of an input the op does not have");
+    *shape = input->shape();
+  }
+}
+
+}  // namespace
+
+bool record(OpId op, std::initializer_list<const Tensor*> inputs, const Tensor& out, const Forward& values,
+            OpAttributes attributes) {
+  if (!should_record(inputs)) return false;
+  const DerivativeRule& rule = derivative_of(op);
+  auto node = new_node(op, rule, inputs.size());
+  for (const Tensor* t : inputs) add_edge(*node, *t);
+  const Tensor* first = inputs.size() > 0 ? inputs.begin()[0] : nullptr;
+  const Tensor* second = inputs.size() > 1 ? inputs.begin()[1] : nullptr;
+  set_shapes(op, rule, *node, first, second);
+  save_declared(op, rule, *node, out, values, std::move(attributes));
+  out.set_history(node);
+  return true;
+}
+
+bool record(OpId op, const std::vector<Tensor>& inputs, const Tensor& out, const Forward& values,
+            OpAttributes attributes) {
+  if (!is_grad_enabled()) return false;
+  bool any = false;
+  for (const Tensor& t : inputs) any |= t.requires_grad();
+  if (!any) return false;
+  const DerivativeRule& rule = derivative_of(op);
+  auto node = new_node(op, rule, inputs.size());
+  for (const Tensor& t : inputs) add_edge(*node, t);
+  set_shapes(op, rule, *node, inputs.size() > 0 ? &inputs[0] : nullptr, inputs.size() > 1 ? &inputs[1] : nullptr);
+  save_declared(op, rule, *node, out, values, std::move(attributes));
+  out.set_history(node);
+  return true;
+}
+
+}  // namespace pygrad
