@@ -1,9 +1,10 @@
 """pygrad's C++ core: tensors, ops, autograd and CPU kernels.
 
-Hand-maintained stubs for the pybind11 extension ``pygrad._C``. Sources of truth:
-csrc/python/{module,tensor_bind,ops_bind,dlpack}.cpp, csrc/core/op_list.def (elementwise ops,
-bound both as functions and as Tensor methods) and pygrad/_tensor.py (Tensor methods written in
-Python and patched onto the class at import time). Keep them in sync when a binding changes.
+Stubs for the pybind11 extension ``pygrad._C``. The blocks marked GENERATED come from the op registry
+(csrc/core/op_list.def: elementwise ops, bound as functions and as Tensor methods) and ``_C.__all__``;
+``python tests/test_surface.py`` rewrites them and the tests fail when they are stale. The rest mirrors
+csrc/python/*.cpp and pygrad/_tensor.py (Tensor methods written in Python) and is checked by
+``python -m mypy.stubtest pygrad._C`` in CI.
 """
 
 from __future__ import annotations
@@ -22,6 +23,90 @@ if sys.version_info >= (3, 10):
     from types import EllipsisType as _EllipsisType
 else:
     from builtins import ellipsis as _EllipsisType
+
+# BEGIN GENERATED: all
+__all__ = [
+    "Tensor",
+    "dtype",
+    "bool",
+    "float32",
+    "float64",
+    "int64",
+    "from_dlpack",
+    "get_num_threads",
+    "set_num_threads",
+    "initial_seed",
+    "neg",
+    "abs",
+    "sign",
+    "exp",
+    "log",
+    "log1p",
+    "sqrt",
+    "rsqrt",
+    "sin",
+    "cos",
+    "erf",
+    "sigmoid",
+    "tanh",
+    "relu",
+    "add",
+    "sub",
+    "mul",
+    "div",
+    "pow",
+    "maximum",
+    "minimum",
+    "eq",
+    "ne",
+    "lt",
+    "le",
+    "gt",
+    "ge",
+    "logical_and",
+    "logical_or",
+    "clamp",
+    "clip",
+    "where",
+    "masked_fill",
+    "square",
+    "result_type",
+    "sum",
+    "mean",
+    "amax",
+    "amin",
+    "max",
+    "min",
+    "argmax",
+    "argmin",
+    "var",
+    "std",
+    "logsumexp",
+    "softmax",
+    "log_softmax",
+    "matmul",
+    "cat",
+    "concat",
+    "stack",
+    "gather",
+    "scatter_add",
+    "index_select",
+    "index_add",
+    "nonzero",
+    "reshape",
+    "permute",
+    "transpose",
+    "squeeze",
+    "unsqueeze",
+    "flatten",
+    "narrow",
+    "select",
+    "clone",
+    "detach",
+    "broadcast_to",
+    "from_numpy",
+]
+# END GENERATED
 
 # The module attribute ``bool`` (a dtype) and the Tensor methods ``bool``/``float`` and property
 # ``dtype`` shadow these names, so annotations use the aliases below.
@@ -437,8 +522,9 @@ class Tensor:
         """self /= other in place (same object)."""
 
     # ---- elementwise (op_list.def)
+    # BEGIN GENERATED: tensor methods
     def neg(self) -> Tensor:
-        """-self elementwise."""
+        """-input elementwise."""
     def abs(self) -> Tensor:
         """Absolute value elementwise."""
     def sign(self) -> Tensor:
@@ -465,42 +551,43 @@ class Tensor:
         """Hyperbolic tangent elementwise."""
     def relu(self) -> Tensor:
         """max(x, 0) elementwise."""
+    def add(self, other: _TensorOrNumber, /) -> Tensor:
+        """input + other with broadcasting and type promotion."""
+    def sub(self, other: _TensorOrNumber, /) -> Tensor:
+        """input - other with broadcasting and type promotion."""
+    def mul(self, other: _TensorOrNumber, /) -> Tensor:
+        """input * other with broadcasting and type promotion."""
+    def div(self, other: _TensorOrNumber, /) -> Tensor:
+        """input / other (true division, floating result)."""
+    def pow(self, other: _TensorOrNumber, /) -> Tensor:
+        """input ** other elementwise."""
+    def maximum(self, other: _TensorOrNumber, /) -> Tensor:
+        """Elementwise maximum of input and other."""
+    def minimum(self, other: _TensorOrNumber, /) -> Tensor:
+        """Elementwise minimum of input and other."""
+    def eq(self, other: _TensorOrNumber, /) -> Tensor:
+        """input == other elementwise (bool tensor)."""
+    def ne(self, other: _TensorOrNumber, /) -> Tensor:
+        """input != other elementwise (bool tensor)."""
+    def lt(self, other: _TensorOrNumber, /) -> Tensor:
+        """input < other elementwise (bool tensor)."""
+    def le(self, other: _TensorOrNumber, /) -> Tensor:
+        """input <= other elementwise (bool tensor)."""
+    def gt(self, other: _TensorOrNumber, /) -> Tensor:
+        """input > other elementwise (bool tensor)."""
+    def ge(self, other: _TensorOrNumber, /) -> Tensor:
+        """input >= other elementwise (bool tensor)."""
+    def logical_and(self, other: _TensorOrNumber, /) -> Tensor:
+        """Logical and of the truth values elementwise (bool tensor)."""
+    def logical_or(self, other: _TensorOrNumber, /) -> Tensor:
+        """Logical or of the truth values elementwise (bool tensor)."""
+    # END GENERATED
     def square(self) -> Tensor:
         """x * x elementwise."""
     def clamp(self, min: Optional[_float] = None, max: Optional[_float] = None) -> Tensor:
         """Each element limited to [min, max] (either bound may be None; a float bound makes integer input float32)."""
     def clip(self, min: Optional[_float] = None, max: Optional[_float] = None) -> Tensor:
         """Alias of clamp."""
-    def add(self, other: _TensorOrNumber, /) -> Tensor:
-        """self + other with broadcasting and type promotion."""
-    def sub(self, other: _TensorOrNumber, /) -> Tensor:
-        """self - other with broadcasting and type promotion."""
-    def mul(self, other: _TensorOrNumber, /) -> Tensor:
-        """self * other with broadcasting and type promotion."""
-    def div(self, other: _TensorOrNumber, /) -> Tensor:
-        """self / other (true division, floating result)."""
-    def pow(self, other: _TensorOrNumber, /) -> Tensor:
-        """self ** other elementwise."""
-    def maximum(self, other: _TensorOrNumber, /) -> Tensor:
-        """Elementwise maximum of self and other."""
-    def minimum(self, other: _TensorOrNumber, /) -> Tensor:
-        """Elementwise minimum of self and other."""
-    def eq(self, other: _TensorOrNumber, /) -> Tensor:
-        """self == other elementwise (bool tensor)."""
-    def ne(self, other: _TensorOrNumber, /) -> Tensor:
-        """self != other elementwise (bool tensor)."""
-    def lt(self, other: _TensorOrNumber, /) -> Tensor:
-        """self < other elementwise (bool tensor)."""
-    def le(self, other: _TensorOrNumber, /) -> Tensor:
-        """self <= other elementwise (bool tensor)."""
-    def gt(self, other: _TensorOrNumber, /) -> Tensor:
-        """self > other elementwise (bool tensor)."""
-    def ge(self, other: _TensorOrNumber, /) -> Tensor:
-        """self >= other elementwise (bool tensor)."""
-    def logical_and(self, other: _TensorOrNumber, /) -> Tensor:
-        """Logical and of the truth values elementwise (bool tensor)."""
-    def logical_or(self, other: _TensorOrNumber, /) -> Tensor:
-        """Logical or of the truth values elementwise (bool tensor)."""
     def where(self, condition: Tensor, other: _TensorOrNumber) -> Tensor:
         """Elements of self where condition is True, else of other."""
     def masked_fill(self, mask: Tensor, value: _TensorOrNumber) -> Tensor:
@@ -588,6 +675,7 @@ class Tensor:
 # ---------------------------------------------------------------------------------------------------------------
 # elementwise functions (op_list.def)
 
+# BEGIN GENERATED: functions
 def neg(input: Tensor, /) -> Tensor:
     """-input elementwise."""
 
@@ -630,21 +718,6 @@ def tanh(input: Tensor, /) -> Tensor:
 def relu(input: Tensor, /) -> Tensor:
     """max(x, 0) elementwise."""
 
-def leaky_relu(input: Tensor, negative_slope: float = 0.01) -> Tensor:
-    """x for x >= 0, negative_slope * x otherwise."""
-
-def gelu(input: Tensor, approximate: str = "none") -> Tensor:
-    """Gaussian error linear unit; approximate='tanh' uses the tanh approximation."""
-
-def clamp(input: Tensor, min: Optional[float] = None, max: Optional[float] = None) -> Tensor:
-    """Each element limited to [min, max] (either bound may be None; a float bound makes integer input float32)."""
-
-def clip(input: Tensor, min: Optional[float] = None, max: Optional[float] = None) -> Tensor:
-    """Alias of clamp."""
-
-def square(input: Tensor, /) -> Tensor:
-    """x * x elementwise."""
-
 def add(input: _TensorOrNumber, other: _TensorOrNumber, /) -> Tensor:
     """input + other with broadcasting and type promotion."""
 
@@ -657,14 +730,14 @@ def mul(input: _TensorOrNumber, other: _TensorOrNumber, /) -> Tensor:
 def div(input: _TensorOrNumber, other: _TensorOrNumber, /) -> Tensor:
     """input / other (true division, floating result)."""
 
-def pow(input: _TensorOrNumber, exponent: _TensorOrNumber, /) -> Tensor:
-    """input ** exponent elementwise."""
+def pow(input: _TensorOrNumber, other: _TensorOrNumber, /) -> Tensor:
+    """input ** other elementwise."""
 
 def maximum(input: _TensorOrNumber, other: _TensorOrNumber, /) -> Tensor:
-    """Elementwise maximum."""
+    """Elementwise maximum of input and other."""
 
 def minimum(input: _TensorOrNumber, other: _TensorOrNumber, /) -> Tensor:
-    """Elementwise minimum."""
+    """Elementwise minimum of input and other."""
 
 def eq(input: _TensorOrNumber, other: _TensorOrNumber, /) -> Tensor:
     """input == other elementwise (bool tensor)."""
@@ -689,6 +762,22 @@ def logical_and(input: _TensorOrNumber, other: _TensorOrNumber, /) -> Tensor:
 
 def logical_or(input: _TensorOrNumber, other: _TensorOrNumber, /) -> Tensor:
     """Logical or of the truth values elementwise (bool tensor)."""
+# END GENERATED
+
+def leaky_relu(input: Tensor, negative_slope: float = 0.01) -> Tensor:
+    """x for x >= 0, negative_slope * x otherwise."""
+
+def gelu(input: Tensor, approximate: str = "none") -> Tensor:
+    """Gaussian error linear unit; approximate='tanh' uses the tanh approximation."""
+
+def clamp(input: Tensor, min: Optional[float] = None, max: Optional[float] = None) -> Tensor:
+    """Each element limited to [min, max] (either bound may be None; a float bound makes integer input float32)."""
+
+def clip(input: Tensor, min: Optional[float] = None, max: Optional[float] = None) -> Tensor:
+    """Alias of clamp."""
+
+def square(input: Tensor, /) -> Tensor:
+    """x * x elementwise."""
 
 def where(condition: Tensor, input: _TensorOrNumber, other: _TensorOrNumber) -> Tensor:
     """Elements of input where condition is True, else of other (broadcast together)."""

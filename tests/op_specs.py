@@ -604,7 +604,7 @@ OPS = [
     binary("minimum", np.minimum),
     OpSpec(  # relu's fused backward (internal op): torch spells it aten.threshold_backward(grad, result, 0)
         "relu_backward",
-        lambda m, g, r: m._C.relu_backward(g, r),
+        lambda m, g, r: m._C._relu_backward(g, r),
         lambda g, r: np.where(r > 0, g, 0.0),
         BINARY,
         domain=away([0.0]),

@@ -5,9 +5,9 @@
 namespace pygrad {
 
 enum class OpId : uint16_t {
-#define PG_UNARY_OP(name, Functor, kind) name,
-#define PG_UNARY_OP_PARAM(name, Functor, kind) name,
-#define PG_BINARY_OP(name, Functor, kind) name,
+#define PG_UNARY_OP(name, Functor, kind, doc) name,
+#define PG_UNARY_OP_PARAM(name, Functor, kind, doc) name,
+#define PG_BINARY_OP(name, Functor, kind, doc) name,
 #define PG_OP(name) name,
 #include "core/op_list.def"
   NumOps
@@ -16,9 +16,9 @@ constexpr int kNumOps = static_cast<int>(OpId::NumOps);
 
 inline const char* op_name(OpId op) {
   static const char* const names[] = {
-#define PG_UNARY_OP(name, Functor, kind) #name,
-#define PG_UNARY_OP_PARAM(name, Functor, kind) #name,
-#define PG_BINARY_OP(name, Functor, kind) #name,
+#define PG_UNARY_OP(name, Functor, kind, doc) #name,
+#define PG_UNARY_OP_PARAM(name, Functor, kind, doc) #name,
+#define PG_BINARY_OP(name, Functor, kind, doc) #name,
 #define PG_OP(name) #name,
 #include "core/op_list.def"
   };

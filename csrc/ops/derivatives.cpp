@@ -107,10 +107,10 @@ constexpr bool differentiable_kind(const char* kind) { return kind[0] != 'C'; }
 const DerivativeRule& derivative_of(OpId op) { return derivative_table[static_cast<int>(op)]; }
 
 void check_derivative_table() {
-#define PG_UNARY_OP(name, Functor, kind) check(OpId::name, #kind);
-#define PG_UNARY_OP_PARAM(name, Functor, kind) check(OpId::name, #kind);
-#define PG_BINARY_OP(name, Functor, kind) check(OpId::name, #kind);
-#define PG_INTERNAL_BINARY_OP(name, Functor, kind) check(OpId::name, #kind);
+#define PG_UNARY_OP(name, Functor, kind, doc) check(OpId::name, #kind);
+#define PG_UNARY_OP_PARAM(name, Functor, kind, doc) check(OpId::name, #kind);
+#define PG_BINARY_OP(name, Functor, kind, doc) check(OpId::name, #kind);
+#define PG_INTERNAL_BINARY_OP(name, Functor, kind, doc) check(OpId::name, #kind);
   auto check = [](OpId op, const char* kind) {
     PG_CHECK(!differentiable_kind(kind) || derivative_of(op).backward, RuntimeError, op_name(op),
              "has no derivative rule in ops/derivatives.cpp (every elementwise op but comparisons needs one)");

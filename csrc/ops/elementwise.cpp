@@ -95,9 +95,9 @@ Tensor binary_op(OpId op, BinaryKind kind, const Tensor& a, const Tensor& b) {
 }  // namespace
 
 // ---------------------------------------------------------------- elementwise
-#define PG_UNARY_OP(name, Functor, kind) \
+#define PG_UNARY_OP(name, Functor, kind, doc) \
   Tensor name(const Tensor& x) { return unary_op(OpId::name, UnaryKind::kind, x); }
-#define PG_BINARY_OP(name, Functor, kind) \
+#define PG_BINARY_OP(name, Functor, kind, doc) \
   Tensor name(const Tensor& a, const Tensor& b) { return binary_op(OpId::name, BinaryKind::kind, a, b); }
 #include "core/op_list.def"
 

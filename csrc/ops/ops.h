@@ -30,8 +30,8 @@ Tensor randint(int64_t low, int64_t high, const Shape& shape, DType dtype = DTyp
 Tensor bernoulli_mask(const Shape& shape, double keep_probability, DType dtype);
 
 // ---- elementwise (generated from the registry) ----
-#define PG_UNARY_OP(name, Functor, kind) Tensor name(const Tensor& x);
-#define PG_BINARY_OP(name, Functor, kind) Tensor name(const Tensor& a, const Tensor& b);
+#define PG_UNARY_OP(name, Functor, kind, doc) Tensor name(const Tensor& x);
+#define PG_BINARY_OP(name, Functor, kind, doc) Tensor name(const Tensor& a, const Tensor& b);
 #include "core/op_list.def"
 Tensor leaky_relu(const Tensor& x, double negative_slope = 0.01);
 Tensor gelu(const Tensor& x, const std::string& approximate = "none");

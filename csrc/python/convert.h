@@ -47,6 +47,9 @@ class ReleaseGilIfLarge {
   std::optional<py::gil_scoped_release> release_;
 };
 
+// Names of the public functions bound so far (pygrad.<name>): _C.__all__ lists them.
+std::vector<std::string>& public_names();
+
 void bind_tensor(py::module_& m);
 void bind_ops(py::module_& m);
 void bind_nn_ops(py::module_& m);

@@ -375,4 +375,25 @@ PYBIND11_MODULE(_C, m) {
   bind_dlpack(m);
   bind_nn_ops(m);
   bind_optimizers(m);
+
+  // What pygrad re-exports from here: the public functions bound above and these objects.
+  py::list all;
+  for (const char* name : {"Tensor", "dtype", "bool", "float32", "float64", "int64", "from_dlpack", "get_num_threads",
+                           "set_num_threads", "initial_seed"})
+    all.append(name);
+  for (const std::string& name : public_names()) all.append(name);
+  m.attr("__all__") = all;
+
+  // The op registry as (name, family, kind, public, doc) rows, for the surface tests and the stub.
+  m.def("_registry", [] {
+    py::list rows;
+#define PG_UNARY_OP(name, Functor, kind, doc) rows.append(py::make_tuple(#name, "unary", #kind, true, doc));
+#define PG_UNARY_OP_PARAM(name, Functor, kind, doc) rows.append(py::make_tuple(#name, "unary_param", #kind, true, doc));
+#define PG_BINARY_OP(name, Functor, kind, doc) rows.append(py::make_tuple(#name, "binary", #kind, true, doc));
+#define PG_INTERNAL_BINARY_OP(name, Functor, kind, doc) \
+  rows.append(py::make_tuple(#name, "binary", #kind, false, doc));
+#define PG_OP(name) rows.append(py::make_tuple(#name, "primitive", "", false, ""));
+#include "core/op_list.def"
+    return rows;
+  });
 }

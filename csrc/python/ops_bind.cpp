@@ -12,13 +12,20 @@ py::object tensor_result(Tensor t, bool requires_grad) {
   return py::cast(t);
 }
 
+// Registers fn as a public function pygrad.<name> (listed in _C.__all__, which pygrad re-exports).
+template <class Fn, class... Extra>
+void def_public(py::module_& m, const char* name, Fn fn, const Extra&... extra) {
+  m.def(name, fn, extra...);
+  public_names().push_back(name);
+}
+
 // Registers fn as pygrad.<name> and Tensor.<name>.
 template <class Fn, class... Extra>
 void def_both(py::module_& m, py::class_<Tensor>& cls, const char* name, Fn fn, const Extra&... extra) {
   if constexpr (sizeof...(Extra) > 0) {
-    m.def(name, fn, py::arg("input"), extra...);
+    def_public(m, name, fn, py::arg("input"), extra...);
   } else {
-    m.def(name, fn);
+    def_public(m, name, fn);
   }
   cls.def(name, fn, extra...);
 }
@@ -60,13 +67,32 @@ Tensor clamp_bound_args(const Tensor& x, py::object min, py::object max) {
 
 Tensor optional_tensor(py::object h) { return h.is_none() ? Tensor() : h.cast<Tensor>(); }
 
+// The binding of a registry binary op: Python numbers become wrapped scalars; the GIL is released for large inputs.
+template <Tensor (*Op)(const Tensor&, const Tensor&)>
+auto binary_binding(const char* name) {
+  return [name](py::handle a, py::handle b) {
+    Tensor ta = to_operand(a, name), tb = to_operand(b, name);
+    Tensor out;
+    {
+      ReleaseGilIfLarge gil(std::max(ta.numel(), tb.numel()));
+      out = Op(ta, tb);
+    }
+    return to_python(std::move(out));
+  };
+}
+
 }  // namespace
+
+std::vector<std::string>& public_names() {
+  static std::vector<std::string> names;
+  return names;
+}
 
 void bind_ops(py::module_& m) {
   auto cls = py::reinterpret_borrow<py::class_<Tensor>>(m.attr("Tensor"));
 
   // ---- elementwise, generated from the registry
-#define PG_UNARY_OP(name, Functor, kind)                                   \
+#define PG_UNARY_OP(name, Functor, kind, doc)                                   \
   def_both(m, cls, #name, [](const Tensor& x) {                            \
     Tensor out;                                                            \
     {                                                                      \
@@ -74,24 +100,16 @@ void bind_ops(py::module_& m) {
       out = name(x);                                                       \
     }                                                                      \
     return to_python(std::move(out));                                      \
-  });
-#define PG_BINARY_OP(name, Functor, kind)                                  \
-  def_both(m, cls, #name, [](py::handle a, py::handle b) {                 \
-    Tensor ta = to_operand(a, #name), tb = to_operand(b, #name);           \
-    Tensor out;                                                            \
-    {                                                                      \
-      ReleaseGilIfLarge gil(std::max(ta.numel(), tb.numel()));             \
-      out = name(ta, tb);                                                  \
-    }                                                                      \
-    return to_python(std::move(out));                                      \
-  }, py::arg("other"));
+  }, doc);
+#define PG_BINARY_OP(name, Functor, kind, doc) def_both(m, cls, #name, binary_binding<&name>(#name), py::arg("other"), doc);
+#define PG_INTERNAL_BINARY_OP(name, Functor, kind, doc) m.def("_" #name, binary_binding<&name>(#name), doc);
 #include "core/op_list.def"
 
-  m.def("leaky_relu", &leaky_relu, py::arg("input"), py::arg("negative_slope") = 0.01);
-  m.def("gelu", &gelu, py::arg("input"), py::arg("approximate") = "none");
+  m.def("leaky_relu", &leaky_relu, py::arg("input"), py::arg("negative_slope") = 0.01, "x if x > 0 else negative_slope * x.");
+  m.def("gelu", &gelu, py::arg("input"), py::arg("approximate") = "none", "x * Phi(x) (approximate='tanh': the tanh form).");
   def_both(m, cls, "clamp", &clamp_bound_args, py::arg("min") = py::none(), py::arg("max") = py::none());
   def_both(m, cls, "clip", &clamp_bound_args, py::arg("min") = py::none(), py::arg("max") = py::none());
-  m.def("where", [](const Tensor& condition, py::handle x, py::handle y) {
+  def_public(m, "where", [](const Tensor& condition, py::handle x, py::handle y) {
     return where(condition, to_operand(x, "where"), to_operand(y, "where"));
   }, py::arg("condition"), py::arg("input"), py::arg("other"));
   cls.def("where", [](const Tensor& self, const Tensor& condition, py::handle y) {
@@ -102,7 +120,7 @@ void bind_ops(py::module_& m) {
     return where(mask, to_dtype(v, x.dtype()), x);
   }, py::arg("mask"), py::arg("value"));
   def_both(m, cls, "square", [](const Tensor& x) { return mul(x, x); });
-  m.def("result_type", [](py::handle a, py::handle b) {
+  def_public(m, "result_type", [](py::handle a, py::handle b) {
     return dtype_object(result_type(to_operand(a, "result_type"), to_operand(b, "result_type")));
   });
 
@@ -149,7 +167,7 @@ void bind_ops(py::module_& m) {
   def_both(m, cls, "log_softmax", &log_softmax, py::arg("dim"));
 
   // ---- linear algebra, joining, indexing
-  m.def("matmul", [](const Tensor& a, const Tensor& b) {
+  def_public(m, "matmul", [](const Tensor& a, const Tensor& b) {
     ReleaseGilIfLarge gil(a.numel() + b.numel());
     return matmul(a, b);
   });
@@ -157,29 +175,29 @@ void bind_ops(py::module_& m) {
     ReleaseGilIfLarge gil(a.numel() + b.numel());
     return matmul(a, b);
   });
-  m.def("cat", &cat, py::arg("tensors"), py::arg("dim") = 0);
-  m.def("concat", &cat, py::arg("tensors"), py::arg("dim") = 0);
-  m.def("stack", &stack, py::arg("tensors"), py::arg("dim") = 0);
+  def_public(m, "cat", &cat, py::arg("tensors"), py::arg("dim") = 0);
+  def_public(m, "concat", &cat, py::arg("tensors"), py::arg("dim") = 0);
+  def_public(m, "stack", &stack, py::arg("tensors"), py::arg("dim") = 0);
   def_both(m, cls, "gather", &gather, py::arg("dim"), py::arg("index"));
   def_both(m, cls, "scatter_add", &scatter_add, py::arg("dim"), py::arg("index"), py::arg("src"));
   def_both(m, cls, "index_select", &index_select, py::arg("dim"), py::arg("index"));
   def_both(m, cls, "index_add", &index_add, py::arg("dim"), py::arg("index"), py::arg("source"));
-  def_both(m, cls, "index_copy_", &index_copy_, py::arg("dim"), py::arg("index"), py::arg("source"));
+  cls.def("index_copy_", &index_copy_, py::arg("dim"), py::arg("index"), py::arg("source"));
   def_both(m, cls, "nonzero", &nonzero_positions, py::kw_only(), py::arg("as_tuple") = false);
   m.def("one_hot", &one_hot, py::arg("tensor"), py::arg("num_classes") = -1);
-  m.def("reshape", [](const Tensor& x, py::handle shape) { return reshape(x, to_shape_sequence(shape, "reshape")); });
-  m.def("permute", [](const Tensor& x, py::handle dims) { return permute(x, to_shape_sequence(dims, "permute")); });
-  m.def("transpose", &transpose, py::arg("input"), py::arg("dim0"), py::arg("dim1"));
-  m.def("squeeze", [](const Tensor& x, py::object dim) {
+  def_public(m, "reshape", [](const Tensor& x, py::handle shape) { return reshape(x, to_shape_sequence(shape, "reshape")); });
+  def_public(m, "permute", [](const Tensor& x, py::handle dims) { return permute(x, to_shape_sequence(dims, "permute")); });
+  def_public(m, "transpose", &transpose, py::arg("input"), py::arg("dim0"), py::arg("dim1"));
+  def_public(m, "squeeze", [](const Tensor& x, py::object dim) {
     return dim.is_none() ? squeeze(x) : squeeze(x, to_dims(dim, "squeeze"));
   }, py::arg("input"), py::arg("dim") = py::none());
-  m.def("unsqueeze", &unsqueeze, py::arg("input"), py::arg("dim"));
-  m.def("flatten", &flatten, py::arg("input"), py::arg("start_dim") = 0, py::arg("end_dim") = -1);
-  m.def("narrow", &narrow, py::arg("input"), py::arg("dim"), py::arg("start"), py::arg("length"));
-  m.def("select", &select, py::arg("input"), py::arg("dim"), py::arg("index"));
-  m.def("clone", &clone);
-  m.def("detach", &detach);
-  m.def("broadcast_to", [](const Tensor& x, py::handle shape) { return expand(x, to_shape_sequence(shape, "broadcast_to")); });
+  def_public(m, "unsqueeze", &unsqueeze, py::arg("input"), py::arg("dim"));
+  def_public(m, "flatten", &flatten, py::arg("input"), py::arg("start_dim") = 0, py::arg("end_dim") = -1);
+  def_public(m, "narrow", &narrow, py::arg("input"), py::arg("dim"), py::arg("start"), py::arg("length"));
+  def_public(m, "select", &select, py::arg("input"), py::arg("dim"), py::arg("index"));
+  def_public(m, "clone", &clone);
+  def_public(m, "detach", &detach);
+  def_public(m, "broadcast_to", [](const Tensor& x, py::handle shape) { return expand(x, to_shape_sequence(shape, "broadcast_to")); });
 
   // ---- losses
   m.def("mse_loss", &mse_loss, py::arg("input"), py::arg("target"), py::arg("reduction") = "mean");
@@ -234,7 +252,7 @@ void bind_ops(py::module_& m) {
   m.def("_bernoulli_mask", [](const Shape& shape, double keep_probability, py::handle dtype) {
     return bernoulli_mask(shape, keep_probability, to_dtype_arg(dtype, "bernoulli"));
   }, py::arg("shape"), py::arg("keep_probability"), py::arg("dtype"));
-  m.def("from_numpy", [](py::handle array) {
+  def_public(m, "from_numpy", [](py::handle array) {
     PG_CHECK(py::isinstance<py::array>(array), TypeError, "from_numpy", "expected a numpy.ndarray, got ",
              std::string(py::str(py::type::of(array))));
     return tensor_from_numpy(py::reinterpret_borrow<py::array>(array), "from_numpy");

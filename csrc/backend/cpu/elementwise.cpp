@@ -331,10 +331,10 @@ void random_integers_kernel(KernelArgs& args) {
   });
 }
 
-#define PG_UNARY_OP(name, Functor, kind) \
+#define PG_UNARY_OP(name, Functor, kind, doc) \
   const KernelRegistrar register_##name(OpId::name, Device::CPU, &unary_kernel<Functor, Kind##kind>);
-#define PG_UNARY_OP_PARAM(name, Functor, kind) PG_UNARY_OP(name, Functor, kind)
-#define PG_BINARY_OP(name, Functor, kind) \
+#define PG_UNARY_OP_PARAM(name, Functor, kind, doc) PG_UNARY_OP(name, Functor, kind, doc)
+#define PG_BINARY_OP(name, Functor, kind, doc) \
   const KernelRegistrar register_##name(OpId::name, Device::CPU, &binary_kernel<Functor, Kind##kind>);
 #include "core/op_list.def"
 
