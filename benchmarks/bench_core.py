@@ -44,7 +44,9 @@ def test_matmul_square(benchmark, n):
 def test_mlp_step_784_512_512_10(benchmark):
     x = pygrad.randn(128, 784)
     y = pygrad.randint(0, 10, (128,))
-    weights = [(pygrad.randn(o, i) * 0.05).requires_grad_() for i, o in ((784, 512), (512, 512), (512, 10))]
+    weights = [
+        (pygrad.randn(o, i) * 0.05).requires_grad_() for i, o in ((784, 512), (512, 512), (512, 10))
+    ]
 
     def step():
         h = x

@@ -1,12 +1,21 @@
 """Devices: ``pygrad.device("cpu")``; CUDA is a seam for a later backend."""
 
+from __future__ import annotations
+
+from typing import Union
+
+__all__ = ["DeviceLike", "check_device", "device"]
+
 
 class device:
     """A device a tensor lives on, spelled as in PyTorch: ``device("cpu")``, ``device("cuda:0")``."""
 
-    __slots__ = ("type", "index")
+    __slots__ = ("index", "type")
 
-    def __init__(self, type, index=None):
+    type: str
+    index: int | None
+
+    def __init__(self, type: str | device, index: int | None = None) -> None:
         if isinstance(type, device):
             self.type, self.index = type.type, type.index
             return
@@ -22,26 +31,30 @@ class device:
         self.type = name
         self.index = index
 
-    def __eq__(self, other):
+    def __eq__(self, other: object) -> bool:
         if isinstance(other, str):
             other = device(other)
         if not isinstance(other, device):
             return NotImplemented
         return self.type == other.type and self.index == other.index
 
-    def __hash__(self):
+    def __hash__(self) -> int:
         return hash((self.type, self.index))
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         if self.index is None:
             return f"device(type='{self.type}')"
         return f"device(type='{self.type}', index={self.index})"
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.type if self.index is None else f"{self.type}:{self.index}"
 
 
-def check_device(dev, op):
+# What a device= argument takes: "cpu", "cuda:0" or a device.
+DeviceLike = Union[str, device]
+
+
+def check_device(dev: DeviceLike | None, op: str) -> None:
     """Raises a clear error unless dev names a device this build can use (only the CPU here)."""
     if dev is None:
         return

@@ -1,14 +1,50 @@
 """Tensor factories with PyTorch's signatures: tensor, zeros, ones, full, arange, rand, ... and *_like."""
 
+from __future__ import annotations
+
 import builtins
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, Union, cast
 
 from pygrad import _C
-from pygrad._device import check_device
+from pygrad._C import Tensor, dtype
+from pygrad._device import DeviceLike, check_device
+
+if TYPE_CHECKING:
+    import numpy as np  # imported where used: `import pygrad` does not load numpy
+
+__all__ = [
+    "arange",
+    "as_tensor",
+    "empty",
+    "empty_like",
+    "eye",
+    "full",
+    "full_like",
+    "linspace",
+    "manual_seed",
+    "ones",
+    "ones_like",
+    "rand",
+    "rand_like",
+    "randint",
+    "randint_like",
+    "randn",
+    "randn_like",
+    "randperm",
+    "tensor",
+    "zeros",
+    "zeros_like",
+]
 
 _DEFAULT_FLOAT = _C.float32
 
+# A size: ``zeros(2, 3)`` or ``zeros((2, 3))``.
+_Size = Union[int, Sequence[int]]
+_Number = Union[int, float, bool]
 
-def _size(size, op):
+
+def _size(size: Sequence[Any], op: str) -> list[int]:
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = tuple(size[0])
     for s in size:
@@ -17,7 +53,16 @@ def _size(size, op):
     return [s.__index__() for s in size]
 
 
-def _numpy_dtype_to_pygrad(np_dtype, from_python_data):
+def _check_generator(generator: object, op: str) -> None:
+    """Raises unless generator is None: pygrad draws every random number from one seeded generator."""
+    if generator is not None:
+        raise NotImplementedError(
+            f"[{op}] generator= is not supported: pygrad has one global generator, seeded with "
+            "pygrad.manual_seed(); pass generator=None"
+        )
+
+
+def _numpy_dtype_to_pygrad(np_dtype: np.dtype[Any], from_python_data: bool) -> dtype:
     import numpy as np
 
     kind = np_dtype.kind
@@ -35,12 +80,18 @@ def _numpy_dtype_to_pygrad(np_dtype, from_python_data):
     )
 
 
-def tensor(data, dtype=None, device=None, requires_grad=False):
+def tensor(
+    data: Any,
+    dtype: dtype | None = None,
+    device: DeviceLike | None = None,
+    requires_grad: bool = False,
+) -> Tensor:
     """Creates a tensor that owns a copy of ``data`` (a list, a number, a numpy array or a Tensor).
 
     Args:
         data: nested lists / numbers, a numpy array, or a Tensor.
         dtype: the element type; inferred like PyTorch when None (floats -> float32, ints -> int64).
+        device: None or "cpu" (the only device of this build).
         requires_grad: whether the new leaf records operations for autograd.
     Returns:
         A new contiguous Tensor.
@@ -48,7 +99,7 @@ def tensor(data, dtype=None, device=None, requires_grad=False):
     import numpy as np
 
     check_device(device, "tensor")
-    if isinstance(data, _C.Tensor):
+    if isinstance(data, Tensor):
         out = data.detach().clone()
         if dtype is not None:
             out = out._to_dtype(dtype)
@@ -66,9 +117,11 @@ def tensor(data, dtype=None, device=None, requires_grad=False):
         target = dtype if dtype is not None else _numpy_dtype_to_pygrad(array.dtype, from_python)
         if array.dtype.kind not in "biuf":
             raise TypeError(f"[tensor] can't convert numpy dtype {array.dtype} to a tensor")
-        np_target = {"float32": np.float32, "float64": np.float64, "int64": np.int64, "bool": np.bool_}[
-            str(_C.Tensor.dtype.__get__(_C._full([], 0, target, False))).split(".")[1]
-        ]
+        # The core spells the dtype (a dtype, a Python or numpy type, a name) as one of its four.
+        canonical = _C._full([], 0, target, False).dtype
+        np_target = {"float32": np.float32, "float64": np.float64, "int64": np.int64}.get(
+            str(canonical).split(".")[1], np.bool_
+        )
         array = np.array(array, dtype=np_target, order="C", copy=True)
         out = _C.from_numpy(array)
     if requires_grad:
@@ -76,12 +129,12 @@ def tensor(data, dtype=None, device=None, requires_grad=False):
     return out
 
 
-def as_tensor(data, dtype=None, device=None):
+def as_tensor(data: Any, dtype: dtype | None = None, device: DeviceLike | None = None) -> Tensor:
     """Like tensor(), but shares memory with a numpy array or Tensor when the dtype already matches."""
     import numpy as np
 
     check_device(device, "as_tensor")
-    if isinstance(data, _C.Tensor):
+    if isinstance(data, Tensor):
         return data if dtype is None else data._to_dtype(dtype)
     if isinstance(data, np.ndarray) and (dtype is None or dtype == data.dtype):
         try:
@@ -91,29 +144,60 @@ def as_tensor(data, dtype=None, device=None):
     return tensor(data, dtype=dtype)
 
 
-def _factory(op, size, dtype, device, requires_grad, fill):
+def _factory(
+    op: str,
+    size: Sequence[Any],
+    dtype: dtype | None,
+    device: DeviceLike | None,
+    requires_grad: bool,
+    fill: _Number,
+) -> Tensor:
     check_device(device, op)
-    dtype = _DEFAULT_FLOAT if dtype is None else dtype
-    return _C._full(_size(size, op), fill, dtype, requires_grad)
+    return _C._full(
+        _size(size, op), fill, _DEFAULT_FLOAT if dtype is None else dtype, requires_grad
+    )
 
 
-def zeros(*size, dtype=None, device=None, requires_grad=False):
+def zeros(
+    *size: _Size,
+    dtype: dtype | None = None,
+    device: DeviceLike | None = None,
+    requires_grad: bool = False,
+) -> Tensor:
     """A tensor of zeros of the given size (``zeros(2, 3)`` or ``zeros((2, 3))``)."""
     return _factory("zeros", size, dtype, device, requires_grad, 0)
 
 
-def ones(*size, dtype=None, device=None, requires_grad=False):
+def ones(
+    *size: _Size,
+    dtype: dtype | None = None,
+    device: DeviceLike | None = None,
+    requires_grad: bool = False,
+) -> Tensor:
     """A tensor of ones of the given size."""
     return _factory("ones", size, dtype, device, requires_grad, 1)
 
 
-def empty(*size, dtype=None, device=None, requires_grad=False):
+def empty(
+    *size: _Size,
+    dtype: dtype | None = None,
+    device: DeviceLike | None = None,
+    requires_grad: bool = False,
+) -> Tensor:
     """An uninitialised tensor of the given size."""
     check_device(device, "empty")
-    return _C._empty(_size(size, "empty"), _DEFAULT_FLOAT if dtype is None else dtype, requires_grad)
+    return _C._empty(
+        _size(size, "empty"), _DEFAULT_FLOAT if dtype is None else dtype, requires_grad
+    )
 
 
-def full(size, fill_value, dtype=None, device=None, requires_grad=False):
+def full(
+    size: _Size,
+    fill_value: _Number,
+    dtype: dtype | None = None,
+    device: DeviceLike | None = None,
+    requires_grad: bool = False,
+) -> Tensor:
     """A tensor filled with fill_value; the dtype follows the value (bool, int64 or float32) when None."""
     check_device(device, "full")
     if dtype is None:
@@ -123,66 +207,147 @@ def full(size, fill_value, dtype=None, device=None, requires_grad=False):
             dtype = _C.int64
         else:
             dtype = _DEFAULT_FLOAT
-    size = _size(size if isinstance(size, (tuple, list)) else (size,), "full")
-    return _C._full(size, fill_value, dtype, requires_grad)
+    sizes = _size(size if isinstance(size, (tuple, list)) else (size,), "full")
+    return _C._full(sizes, fill_value, dtype, requires_grad)
 
 
-def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False):
+def arange(
+    start: float,
+    end: float | None = None,
+    step: float = 1,
+    dtype: dtype | None = None,
+    device: DeviceLike | None = None,
+    requires_grad: bool = False,
+) -> Tensor:
     """Values from start (inclusive) to end (exclusive) by step; int64 when all arguments are ints."""
     check_device(device, "arange")
     if end is None:
         start, end = 0, start
     if dtype is None:
-        integral = all(isinstance(v, int) and not isinstance(v, builtins.bool) for v in (start, end, step))
+        integral = all(
+            isinstance(v, int) and not isinstance(v, builtins.bool) for v in (start, end, step)
+        )
         dtype = _C.int64 if integral else _DEFAULT_FLOAT
     return _C._arange(float(start), float(end), float(step), dtype, requires_grad)
 
 
-def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
+def linspace(
+    start: float,
+    end: float,
+    steps: int,
+    dtype: dtype | None = None,
+    device: DeviceLike | None = None,
+    requires_grad: bool = False,
+) -> Tensor:
     """``steps`` evenly spaced values from start to end, both included."""
     check_device(device, "linspace")
-    return _C._linspace(float(start), float(end), steps, _DEFAULT_FLOAT if dtype is None else dtype, requires_grad)
+    return _C._linspace(
+        float(start), float(end), steps, _DEFAULT_FLOAT if dtype is None else dtype, requires_grad
+    )
 
 
-def eye(n, m=None, dtype=None, device=None, requires_grad=False):
+def eye(
+    n: int,
+    m: int | None = None,
+    dtype: dtype | None = None,
+    device: DeviceLike | None = None,
+    requires_grad: bool = False,
+) -> Tensor:
     """An n x m identity matrix (m defaults to n)."""
     check_device(device, "eye")
-    return _C._eye(n, n if m is None else m, _DEFAULT_FLOAT if dtype is None else dtype, requires_grad)
+    return _C._eye(
+        n, n if m is None else m, _DEFAULT_FLOAT if dtype is None else dtype, requires_grad
+    )
 
 
-def _random(fn, op, size, dtype, device, requires_grad):
+def _random(
+    fn: Callable[[list[int], dtype, bool], Tensor],
+    op: str,
+    size: Sequence[Any],
+    dtype: dtype | None,
+    device: DeviceLike | None,
+    requires_grad: bool,
+    generator: None,
+) -> Tensor:
     check_device(device, op)
+    _check_generator(generator, op)
     out = fn(_size(size, op), _DEFAULT_FLOAT if dtype is None else dtype, requires_grad)
     if requires_grad:
         out.requires_grad_(True)
     return out
 
 
-def rand(*size, dtype=None, device=None, requires_grad=False, generator=None):
-    """Uniform random numbers in [0, 1), reproducible under manual_seed at any thread count."""
-    return _random(_C._rand, "rand", size, dtype, device, requires_grad)
+def rand(
+    *size: _Size,
+    dtype: dtype | None = None,
+    device: DeviceLike | None = None,
+    requires_grad: bool = False,
+    generator: None = None,
+) -> Tensor:
+    """Uniform random numbers in [0, 1), reproducible under manual_seed at any thread count.
+
+    ``generator`` must be None: every random number comes from the one seeded generator.
+    """
+    return _random(_C._rand, "rand", size, dtype, device, requires_grad, generator)
 
 
-def randn(*size, dtype=None, device=None, requires_grad=False, generator=None):
-    """Standard normal random numbers, reproducible under manual_seed."""
-    return _random(_C._randn, "randn", size, dtype, device, requires_grad)
+def randn(
+    *size: _Size,
+    dtype: dtype | None = None,
+    device: DeviceLike | None = None,
+    requires_grad: bool = False,
+    generator: None = None,
+) -> Tensor:
+    """Standard normal random numbers, reproducible under manual_seed (``generator`` must be None)."""
+    return _random(_C._randn, "randn", size, dtype, device, requires_grad, generator)
 
 
-def randint(low=0, high=None, size=None, dtype=None, device=None, requires_grad=False, generator=None):
-    """Random integers in [low, high): ``randint(10, (3,))`` or ``randint(2, 10, (3,))``."""
+def randint(
+    low: int = 0,
+    high: int | Sequence[int] | None = None,
+    size: Sequence[int] | None = None,
+    dtype: dtype | None = None,
+    device: DeviceLike | None = None,
+    requires_grad: bool = False,
+    generator: None = None,
+) -> Tensor:
+    """Random integers in [low, high): ``randint(10, (3,))`` or ``randint(2, 10, (3,))``.
+
+    The result is int64 unless dtype says otherwise; only a floating dtype can require grad.
+    ``generator`` must be None.
+    """
     check_device(device, "randint")
-    if size is None:
+    _check_generator(generator, "randint")
+    shape: Sequence[int]
+    if size is None:  # randint(high, size)
         if not isinstance(high, (tuple, list)):
             raise TypeError("[randint] missing the size argument, e.g. randint(10, (3, 4))")
-        low, high, size = 0, low, high
-    elif high is None:
-        low, high = 0, low
-    return _C._randint(int(low), int(high), _size(tuple(size), "randint"), _C.int64 if dtype is None else dtype)
+        bounds, shape = (0, low), high
+    elif high is None:  # randint(high, size=...)
+        bounds, shape = (0, low), size
+    else:
+        bounds, shape = (low, cast(int, high)), size
+    out = _C._randint(
+        int(bounds[0]),
+        int(bounds[1]),
+        _size(tuple(shape), "randint"),
+        _C.int64 if dtype is None else dtype,
+    )
+    if requires_grad:
+        out.requires_grad_(True)
+    return out
 
 
-def randperm(n, dtype=None, device=None):
-    """A random permutation of 0..n-1 (from the seeded generator)."""
+def randperm(
+    n: int,
+    dtype: dtype | None = None,
+    device: DeviceLike | None = None,
+    requires_grad: bool = False,
+    generator: None = None,
+) -> Tensor:
+    """A random permutation of 0..n-1 (from the seeded generator; ``generator`` must be None)."""
     check_device(device, "randperm")
+    _check_generator(generator, "randperm")
     if n < 0:
         raise ValueError(f"[randperm] n must be non-negative, got {n}")
     import numpy as np
@@ -190,51 +355,132 @@ def randperm(n, dtype=None, device=None):
     keys = _C._rand([n], _C.float64, False).numpy()
     order = np.argsort(keys, kind="stable").astype(np.int64)
     out = _C.from_numpy(order)
-    return out if dtype is None else out._to_dtype(dtype)
+    if dtype is not None:
+        out = out._to_dtype(dtype)
+    if requires_grad:
+        out.requires_grad_(True)
+    return out
 
 
-def manual_seed(seed):
+def manual_seed(seed: int) -> None:
     """Seeds the generator: every random op afterwards gives the same numbers, bit for bit."""
     _C.manual_seed(int(seed))
 
 
-def _like(fn, input, dtype, requires_grad, *args):
-    dtype = input.dtype if dtype is None else dtype
-    return fn(*args, input.shape, dtype=dtype, requires_grad=requires_grad)
-
-
-def zeros_like(input, dtype=None, device=None, requires_grad=False):
+def zeros_like(
+    input: Tensor,
+    dtype: dtype | None = None,
+    device: DeviceLike | None = None,
+    requires_grad: bool = False,
+) -> Tensor:
     """Zeros with the shape (and by default the dtype) of input."""
-    return zeros(input.shape, dtype=input.dtype if dtype is None else dtype, requires_grad=requires_grad)
+    return zeros(
+        input.shape,
+        dtype=input.dtype if dtype is None else dtype,
+        device=device,
+        requires_grad=requires_grad,
+    )
 
 
-def ones_like(input, dtype=None, device=None, requires_grad=False):
+def ones_like(
+    input: Tensor,
+    dtype: dtype | None = None,
+    device: DeviceLike | None = None,
+    requires_grad: bool = False,
+) -> Tensor:
     """Ones with the shape (and by default the dtype) of input."""
-    return ones(input.shape, dtype=input.dtype if dtype is None else dtype, requires_grad=requires_grad)
+    return ones(
+        input.shape,
+        dtype=input.dtype if dtype is None else dtype,
+        device=device,
+        requires_grad=requires_grad,
+    )
 
 
-def empty_like(input, dtype=None, device=None, requires_grad=False):
+def empty_like(
+    input: Tensor,
+    dtype: dtype | None = None,
+    device: DeviceLike | None = None,
+    requires_grad: bool = False,
+) -> Tensor:
     """An uninitialised tensor with the shape of input."""
-    return empty(input.shape, dtype=input.dtype if dtype is None else dtype, requires_grad=requires_grad)
+    return empty(
+        input.shape,
+        dtype=input.dtype if dtype is None else dtype,
+        device=device,
+        requires_grad=requires_grad,
+    )
 
 
-def full_like(input, fill_value, dtype=None, device=None, requires_grad=False):
+def full_like(
+    input: Tensor,
+    fill_value: _Number,
+    dtype: dtype | None = None,
+    device: DeviceLike | None = None,
+    requires_grad: bool = False,
+) -> Tensor:
     """fill_value with the shape (and by default the dtype) of input."""
-    return full(input.shape, fill_value, dtype=input.dtype if dtype is None else dtype, requires_grad=requires_grad)
+    return full(
+        input.shape,
+        fill_value,
+        dtype=input.dtype if dtype is None else dtype,
+        device=device,
+        requires_grad=requires_grad,
+    )
 
 
-def rand_like(input, dtype=None, device=None, requires_grad=False):
-    """Uniform random numbers with the shape of input."""
-    return rand(input.shape, dtype=input.dtype if dtype is None else dtype, requires_grad=requires_grad)
+def rand_like(
+    input: Tensor,
+    dtype: dtype | None = None,
+    device: DeviceLike | None = None,
+    requires_grad: bool = False,
+    generator: None = None,
+) -> Tensor:
+    """Uniform random numbers with the shape of input (``generator`` must be None)."""
+    _check_generator(generator, "rand_like")
+    return rand(
+        input.shape,
+        dtype=input.dtype if dtype is None else dtype,
+        device=device,
+        requires_grad=requires_grad,
+    )
 
 
-def randn_like(input, dtype=None, device=None, requires_grad=False):
-    """Normal random numbers with the shape of input."""
-    return randn(input.shape, dtype=input.dtype if dtype is None else dtype, requires_grad=requires_grad)
+def randn_like(
+    input: Tensor,
+    dtype: dtype | None = None,
+    device: DeviceLike | None = None,
+    requires_grad: bool = False,
+    generator: None = None,
+) -> Tensor:
+    """Normal random numbers with the shape of input (``generator`` must be None)."""
+    _check_generator(generator, "randn_like")
+    return randn(
+        input.shape,
+        dtype=input.dtype if dtype is None else dtype,
+        device=device,
+        requires_grad=requires_grad,
+    )
 
 
-def randint_like(input, low=0, high=None, dtype=None, device=None):
-    """Random integers with the shape of input."""
+def randint_like(
+    input: Tensor,
+    low: int = 0,
+    high: int | None = None,
+    dtype: dtype | None = None,
+    device: DeviceLike | None = None,
+    requires_grad: bool = False,
+    generator: None = None,
+) -> Tensor:
+    """Random integers in [low, high) with the shape of input (``randint_like(x, 10)``)."""
+    _check_generator(generator, "randint_like")
     if high is None:
         low, high = 0, low
-    return randint(low, high, input.shape, dtype=input.dtype if dtype is None else dtype)
+    return randint(
+        low,
+        high,
+        input.shape,
+        dtype=input.dtype if dtype is None else dtype,
+        device=device,
+        requires_grad=requires_grad,
+    )

@@ -1,8 +1,17 @@
 """Grad mode switches: no_grad, enable_grad, set_grad_enabled (thread-local, context manager or decorator)."""
 
+from __future__ import annotations
+
 import functools
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
 
 from pygrad import _C
+
+__all__ = ["enable_grad", "is_grad_enabled", "no_grad", "set_grad_enabled"]
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+_G = TypeVar("_G", bound="_GradMode")
 
 is_grad_enabled = _C.is_grad_enabled
 
@@ -10,25 +19,24 @@ is_grad_enabled = _C.is_grad_enabled
 class _GradMode:
     _enabled = True
 
-    def __init__(self):
-        self._previous = []
+    def __init__(self) -> None:
+        self._previous: list[bool] = []
 
-    def __enter__(self):
+    def __enter__(self: _G) -> _G:
         self._previous.append(_C.is_grad_enabled())
         _C.set_grad_enabled(self._enabled)
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> None:
         _C.set_grad_enabled(self._previous.pop())
-        return False
 
-    def __call__(self, fn):
+    def __call__(self, fn: _F) -> _F:
         @functools.wraps(fn)
-        def wrapper(*args, **kwargs):
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
             with self.__class__():
                 return fn(*args, **kwargs)
 
-        return wrapper
+        return cast(_F, wrapper)
 
 
 class no_grad(_GradMode):
@@ -46,26 +54,25 @@ class enable_grad(_GradMode):
 class set_grad_enabled(_GradMode):
     """Sets grad mode to ``mode``; usable as a call, a context manager or a decorator."""
 
-    def __init__(self, mode):
+    def __init__(self, mode: bool) -> None:
         super().__init__()
         self._enabled = bool(mode)
         self._previous.append(_C.is_grad_enabled())
         _C.set_grad_enabled(self._enabled)
 
-    def __enter__(self):
+    def __enter__(self) -> set_grad_enabled:
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> None:
         _C.set_grad_enabled(self._previous.pop())
-        return False
 
-    def __call__(self, fn):
+    def __call__(self, fn: _F) -> _F:
         _C.set_grad_enabled(self._previous.pop())
         mode = self._enabled
 
         @functools.wraps(fn)
-        def wrapper(*args, **kwargs):
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
             with set_grad_enabled(mode):
                 return fn(*args, **kwargs)
 
-        return wrapper
+        return cast(_F, wrapper)

@@ -6,11 +6,16 @@ writes it as JSON and markdown. Run ``python -m pygrad.bench --help`` (or ``benc
 Machines differ from run to run, so every figure is compared with the others measured in the same run.
 """
 
+from __future__ import annotations
+
 import argparse
+import functools
 import json
 import platform
 import statistics
 import time
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -23,6 +28,11 @@ try:  # PyTorch is optional: without it, its columns stay empty.
 except ImportError:  # pragma: no cover - exercised only without the test extra
     torch = None
 
+__all__ = ["ROUNDS", "SETTLE_SECONDS", "main", "run", "to_markdown"]
+
+# One line of the table: case, unit, a number per library, and the fraction of peak.
+_Row = dict[str, Any]
+
 
 # After a parallel call, OpenBLAS's and OpenMP's worker threads spin for a while before they sleep (OpenBLAS
 # about 0.1 s, Intel OpenMP 0.2 s by default); on a 2-core machine they would steal a core from whichever
@@ -30,7 +40,9 @@ except ImportError:  # pragma: no cover - exercised only without the test extra
 SETTLE_SECONDS = 0.3
 
 
-def median_seconds(fn, min_time=0.3, min_runs=5, max_runs=2000):
+def _median_seconds(
+    fn: Callable[[], object], min_time: float = 0.3, min_runs: int = 5, max_runs: int = 2000
+) -> float:
     """Median time of fn over enough runs to cover min_time (after a settle pause and one warm-up call)."""
     time.sleep(SETTLE_SECONDS)
     fn()
@@ -54,17 +66,19 @@ def median_seconds(fn, min_time=0.3, min_runs=5, max_runs=2000):
 ROUNDS = 3
 
 
-def best_medians(fns, min_time, rounds=ROUNDS, min_runs=5):
+def _best_medians(
+    fns: dict[str, Callable[[], object]], min_time: float, rounds: int = ROUNDS, min_runs: int = 5
+) -> dict[str, float]:
     """{name: best over rounds of the median seconds of fns[name]}, the libraries timed in alternation."""
-    best = {}
+    best: dict[str, float] = {}
     for _ in range(rounds):
         for name, fn in fns.items():
-            t = median_seconds(fn, min_time, min_runs=min_runs)
+            t = _median_seconds(fn, min_time, min_runs=min_runs)
             best[name] = min(best.get(name, t), t)
     return best
 
 
-def cpu_name():
+def _cpu_name() -> str:
     try:
         with open("/proc/cpuinfo") as f:
             for line in f:
@@ -75,33 +89,46 @@ def cpu_name():
     return platform.processor() or "unknown"
 
 
-def set_threads(n):
+def _set_threads(n: int) -> None:
     pygrad.set_num_threads(n)
     if torch is not None:
         torch.set_num_threads(n)
 
 
 # ------------------------------------------------------------------ cases
-def gemm_rows(shapes, peak, quick):
-    rows = []
+def _gemm_fns(
+    a: np.ndarray, b: np.ndarray, transpose: str | None
+) -> dict[str, Callable[[], object]]:
+    """The product a @ b in each library, with A or B read transposed (a strided view) as asked."""
+    pa, pb = pygrad.from_numpy(a), pygrad.from_numpy(b)
+    fns: dict[str, Callable[[], object]]
+    if transpose == "A":
+        fns = {"pygrad": lambda: pa.mT @ pb, "numpy": lambda: a.T @ b}
+    elif transpose == "B":
+        fns = {"pygrad": lambda: pa @ pb.mT, "numpy": lambda: a @ b.T}
+    else:
+        fns = {"pygrad": lambda: pa @ pb, "numpy": lambda: a @ b}
+    if torch is not None:
+        ta, tb = torch.from_numpy(a), torch.from_numpy(b)
+        fns["torch"] = {"A": lambda: ta.T @ tb, "B": lambda: ta @ tb.T}.get(
+            transpose or "", lambda: ta @ tb
+        )
+    return fns
+
+
+def _gemm_rows(
+    shapes: Sequence[tuple[str, tuple[int, int, int], str | None]], peak: float, quick: bool
+) -> list[_Row]:
+    rows: list[_Row] = []
     rng = np.random.default_rng(0)
     for label, (m, k, n), transpose in shapes:
         a = rng.standard_normal((m, k) if transpose != "A" else (k, m)).astype(np.float32)
         b = rng.standard_normal((k, n) if transpose != "B" else (n, k)).astype(np.float32)
         flops = 2.0 * m * n * k
-        pa, pb = pygrad.from_numpy(a), pygrad.from_numpy(b)
-        if transpose == "A":
-            fns = {"pygrad": lambda: pa.mT @ pb, "numpy": lambda: a.T @ b}
-        elif transpose == "B":
-            fns = {"pygrad": lambda: pa @ pb.mT, "numpy": lambda: a @ b.T}
-        else:
-            fns = {"pygrad": lambda: pa @ pb, "numpy": lambda: a @ b}
-        if torch is not None:
-            ta, tb = torch.from_numpy(a), torch.from_numpy(b)
-            fns["torch"] = {"A": lambda: ta.T @ tb, "B": lambda: ta @ tb.T}.get(transpose, lambda: ta @ tb)
-        times = best_medians(fns, 0.05 if quick else 0.15, rounds=1 if quick else ROUNDS)
+        fns = _gemm_fns(a, b, transpose)
+        times = _best_medians(fns, 0.05 if quick else 0.15, rounds=1 if quick else ROUNDS)
         small = flops < 2 * 64**3
-        row = {"case": label, "unit": "us" if small else "GFLOP/s"}
+        row: _Row = {"case": label, "unit": "us" if small else "GFLOP/s"}
         for name, t in times.items():
             row[name] = t * 1e6 if small else flops / t / 1e9
         if not small:
@@ -110,31 +137,44 @@ def gemm_rows(shapes, peak, quick):
     return rows
 
 
-def mlp_step(lib, hidden, batch, rng):
+def _mlp_step(lib: str, hidden: int, batch: int, rng: np.random.Generator) -> Callable[[], Any]:
     x = rng.standard_normal((batch, 784)).astype(np.float32)
     y = rng.integers(0, 10, batch)
     sizes = ((784, hidden), (hidden, hidden), (hidden, 10))
     weights = [rng.standard_normal((o, i)).astype(np.float32) * (1 / np.sqrt(i)) for i, o in sizes]
     biases = [np.zeros(o, np.float32) for _, o in sizes]
+    model: Any
+    optimizer: Any
+    X: Any
+    Y: Any
+    loss_fn: Callable[..., Any]
     if lib == "pygrad":
         model = pygrad.nn.Sequential(
-            pygrad.nn.Linear(784, hidden), pygrad.nn.ReLU(), pygrad.nn.Linear(hidden, hidden), pygrad.nn.ReLU(),
-            pygrad.nn.Linear(hidden, 10))
+            pygrad.nn.Linear(784, hidden),
+            pygrad.nn.ReLU(),
+            pygrad.nn.Linear(hidden, hidden),
+            pygrad.nn.ReLU(),
+            pygrad.nn.Linear(hidden, 10),
+        )
         optimizer = pygrad.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
         X, Y, loss_fn = pygrad.from_numpy(x), pygrad.from_numpy(y), F.cross_entropy
     else:
         model = torch.nn.Sequential(
-            torch.nn.Linear(784, hidden), torch.nn.ReLU(), torch.nn.Linear(hidden, hidden), torch.nn.ReLU(),
-            torch.nn.Linear(hidden, 10))
+            torch.nn.Linear(784, hidden),
+            torch.nn.ReLU(),
+            torch.nn.Linear(hidden, hidden),
+            torch.nn.ReLU(),
+            torch.nn.Linear(hidden, 10),
+        )
         optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
         X, Y, loss_fn = torch.from_numpy(x), torch.from_numpy(y), torch.nn.functional.cross_entropy
-    convert = torch.from_numpy if lib == "torch" else pygrad.from_numpy
+    convert: Callable[[np.ndarray], Any] = torch.from_numpy if lib == "torch" else pygrad.from_numpy
     layers = [m for m in model if hasattr(m, "weight")]
     for layer, w, b in zip(layers, weights, biases):  # identical starting weights in both libraries
         layer.weight.data.copy_(convert(w))
         layer.bias.data.copy_(convert(b))
 
-    def step():
+    def step() -> Any:
         optimizer.zero_grad()
         loss = loss_fn(model(X), Y)
         loss.backward()
@@ -144,54 +184,88 @@ def mlp_step(lib, hidden, batch, rng):
     return step
 
 
-def mlp_rows(configs, peak, quick):
-    rows = []
+def _mlp_rows(configs: Sequence[tuple[int, int]], peak: float, quick: bool) -> list[_Row]:
+    rows: list[_Row] = []
     for hidden, batch in configs:
         # Forward, weight gradients and input gradients of all but the first layer (x needs none).
         weights = 784 * hidden + hidden * hidden + hidden * 10
         flops = 2.0 * batch * (3 * weights - 784 * hidden)
-        row = {"case": f"MLP step 784-{hidden}-{hidden}-10, batch {batch}, SGD momentum", "unit": "ms"}
-        steps = {lib: mlp_step(lib, hidden, batch, np.random.default_rng(0))
-                 for lib in (("pygrad", "torch") if torch is not None else ("pygrad",))}
-        for lib, t in best_medians(steps, 0.2 if quick else 0.4, rounds=1 if quick else ROUNDS).items():
+        row: _Row = {
+            "case": f"MLP step 784-{hidden}-{hidden}-10, batch {batch}, SGD momentum",
+            "unit": "ms",
+        }
+        steps = {
+            lib: _mlp_step(lib, hidden, batch, np.random.default_rng(0))
+            for lib in (("pygrad", "torch") if torch is not None else ("pygrad",))
+        }
+        for lib, t in _best_medians(
+            steps, 0.2 if quick else 0.4, rounds=1 if quick else ROUNDS
+        ).items():
             row[lib] = t * 1e3
         row["pygrad % peak"] = 100 * flops / (row["pygrad"] / 1e3) / 1e9 / peak
         rows.append(row)
     return rows
 
 
-def cnn_rows(quick):
+def _cnn_rows(quick: bool) -> list[_Row]:
     rng = np.random.default_rng(0)
     x = rng.standard_normal((64, 1, 28, 28)).astype(np.float32)
     y = rng.integers(0, 10, 64)
-    row = {"case": "CNN step (64x1x28x28, conv16, pool, conv32, pool, linear), SGD", "unit": "ms"}
-    libs = [("pygrad", pygrad.nn, pygrad.optim, pygrad.from_numpy, F.cross_entropy)]
+    row: _Row = {
+        "case": "CNN step (64x1x28x28, conv16, pool, conv32, pool, linear), SGD",
+        "unit": "ms",
+    }
+    libs: list[tuple[str, Any, Any, Any, Any]] = [
+        ("pygrad", pygrad.nn, pygrad.optim, pygrad.from_numpy, F.cross_entropy)
+    ]
     if torch is not None:
-        libs.append(("torch", torch.nn, torch.optim, torch.from_numpy, torch.nn.functional.cross_entropy))
-    steps = {}
+        libs.append(
+            ("torch", torch.nn, torch.optim, torch.from_numpy, torch.nn.functional.cross_entropy)
+        )
+    steps: dict[str, Callable[[], object]] = {}
     for name, nn, optim, convert, loss_fn in libs:
-        model = nn.Sequential(nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(16, 32, 3, padding=1),
-                              nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(32 * 7 * 7, 10))
+        model = nn.Sequential(
+            nn.Conv2d(1, 16, 3, padding=1),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Conv2d(16, 32, 3, padding=1),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Flatten(),
+            nn.Linear(32 * 7 * 7, 10),
+        )
         optimizer = optim.SGD(model.parameters(), lr=0.01)
         X, Y = convert(x), convert(y)
 
-        def step(model=model, optimizer=optimizer, X=X, Y=Y, loss_fn=loss_fn):
+        def step(
+            model: Any = model,
+            optimizer: Any = optimizer,
+            X: Any = X,
+            Y: Any = Y,
+            loss_fn: Any = loss_fn,
+        ) -> None:
             optimizer.zero_grad()
             loss_fn(model(X), Y).backward()
             optimizer.step()
 
         steps[name] = step
-    for name, t in best_medians(steps, 0.2 if quick else 0.4, rounds=1 if quick else ROUNDS).items():
+    for name, t in _best_medians(
+        steps, 0.2 if quick else 0.4, rounds=1 if quick else ROUNDS
+    ).items():
         row[name] = t * 1e3
     return [row]
 
 
-def elementwise_rows(quick):
+def _elementwise_rows(quick: bool) -> list[_Row]:
     """Elementwise ops on a 512x1568 float32 activation (802,816 elements): memory- and math-bound cases."""
     rng = np.random.default_rng(0)
     x, y = (rng.standard_normal((512, 1568)).astype(np.float32) for _ in range(2))
     positive = np.abs(y) + np.float32(0.01)
     px, py, ppos = pygrad.from_numpy(x), pygrad.from_numpy(y), pygrad.from_numpy(positive)
+    tpos: Any = None
+    cases: dict[
+        str, tuple[Callable[[], object], Callable[[], object], Callable[[Any, Any], object]]
+    ]
     cases = {
         "exp": (lambda: px.exp(), lambda: np.exp(x), lambda t, u: t.exp()),
         "log": (lambda: ppos.log(), lambda: np.log(positive), lambda t, u: tpos.log()),
@@ -202,67 +276,91 @@ def elementwise_rows(quick):
     }
     tx, ty = (torch.from_numpy(x), torch.from_numpy(y)) if torch is not None else (None, None)
     tpos = torch.from_numpy(positive) if torch is not None else None
-    rows = []
+    rows: list[_Row] = []
     for name, (pygrad_fn, numpy_fn, torch_fn) in cases.items():
         fns = {"pygrad": pygrad_fn, "numpy": numpy_fn}
         if torch is not None:
-            fns["torch"] = lambda torch_fn=torch_fn: torch_fn(tx, ty)
-        times = best_medians(fns, 0.05 if quick else 0.1, rounds=1 if quick else ROUNDS)
-        rows.append(dict({"case": f"{name}, 512x1568 float32", "unit": "us"}, **{k: v * 1e6 for k, v in times.items()}))
+            fns["torch"] = functools.partial(torch_fn, tx, ty)
+        times = _best_medians(fns, 0.05 if quick else 0.1, rounds=1 if quick else ROUNDS)
+        rows.append(
+            dict(
+                {"case": f"{name}, 512x1568 float32", "unit": "us"},
+                **{k: v * 1e6 for k, v in times.items()},
+            )
+        )
     return rows
 
 
-def overhead_rows(quick):
+def _overhead_rows(quick: bool) -> list[_Row]:
     rng = np.random.default_rng(0)
-    a_np, b_np = rng.standard_normal(16).astype(np.float32), rng.standard_normal(16).astype(np.float32)
+    a_np, b_np = (
+        rng.standard_normal(16).astype(np.float32),
+        rng.standard_normal(16).astype(np.float32),
+    )
     pa, pb = pygrad.tensor(a_np, requires_grad=True), pygrad.tensor(b_np, requires_grad=True)
     pna, pnb = pygrad.tensor(a_np), pygrad.tensor(b_np)
 
-    def pygrad_graph():
+    def pygrad_graph() -> None:
         ((pa * pb + pa).tanh() * pb).sum().backward()
 
-    graph_fns = {"pygrad": pygrad_graph}
-    add_fns = {"pygrad": lambda: pna + pnb, "numpy": lambda: a_np + b_np}
+    graph_fns: dict[str, Callable[[], object]] = {"pygrad": pygrad_graph}
+    add_fns: dict[str, Callable[[], object]] = {
+        "pygrad": lambda: pna + pnb,
+        "numpy": lambda: a_np + b_np,
+    }
     if torch is not None:
         ta, tb = torch.tensor(a_np, requires_grad=True), torch.tensor(b_np, requires_grad=True)
         tna, tnb = torch.tensor(a_np), torch.tensor(b_np)
 
-        def torch_graph():
+        def torch_graph() -> None:
             ((ta * tb + ta).tanh() * tb).sum().backward()
 
         graph_fns["torch"] = torch_graph
         add_fns["torch"] = lambda: tna + tnb
     rounds = 1 if quick else ROUNDS
-    graph = {"case": "4-op graph + backward, 16 elements", "unit": "us"}
-    graph.update({k: v * 1e6 for k, v in best_medians(graph_fns, 0.1 if quick else 0.2, rounds).items()})
-    add = {"case": "no-grad add, 16 elements", "unit": "us"}
-    add.update({k: v * 1e6 for k, v in best_medians(add_fns, 0.1 if quick else 0.2, rounds).items()})
+    graph: _Row = {"case": "4-op graph + backward, 16 elements", "unit": "us"}
+    graph.update(
+        {k: v * 1e6 for k, v in _best_medians(graph_fns, 0.1 if quick else 0.2, rounds).items()}
+    )
+    add: _Row = {"case": "no-grad add, 16 elements", "unit": "us"}
+    add.update(
+        {k: v * 1e6 for k, v in _best_medians(add_fns, 0.1 if quick else 0.2, rounds).items()}
+    )
     return [graph, add]
 
 
-def scaling_rows(threads, peak, quick):
+def _scaling_rows(threads: int, peak: tuple[float, float], quick: bool) -> list[_Row]:
     """1024^2 matmul and the 784-512-512-10 step at `threads` threads, then at 1 (pygrad and torch only: numpy's
     BLAS keeps its own thread count)."""
-    rows = []
+    rows: list[_Row] = []
     for t in (threads, 1):
-        set_threads(t)
+        _set_threads(t)
         tag = f" [{t} thread{'s' if t > 1 else ''}]"
-        rows += [{k: v for k, v in dict(r, case=r["case"] + tag).items() if k != "numpy"}
-                 for r in gemm_rows([("matmul 1024x1024x1024", (1024, 1024, 1024), None)], peak[t > 1], quick)]
-        rows += [dict(r, case=r["case"] + tag) for r in mlp_rows(((512, 128),), peak[t > 1], quick)]
-    set_threads(threads)
+        rows += [
+            {k: v for k, v in dict(r, case=r["case"] + tag).items() if k != "numpy"}
+            for r in _gemm_rows(
+                [("matmul 1024x1024x1024", (1024, 1024, 1024), None)], peak[t > 1], quick
+            )
+        ]
+        rows += [
+            dict(r, case=r["case"] + tag) for r in _mlp_rows(((512, 128),), peak[t > 1], quick)
+        ]
+    _set_threads(threads)
     return rows
 
 
 # ------------------------------------------------------------------ report
-def ratio(row):
+def _ratio(row: _Row) -> float | None:
     """pygrad's advantage over torch: > 1 means pygrad is faster."""
     if "torch" not in row or "pygrad" not in row:
         return None
-    return row["pygrad"] / row["torch"] if row["unit"] == "GFLOP/s" else row["torch"] / row["pygrad"]
+    return (
+        row["pygrad"] / row["torch"] if row["unit"] == "GFLOP/s" else row["torch"] / row["pygrad"]
+    )
 
 
-def to_markdown(results):
+def to_markdown(results: dict[str, Any]) -> str:
+    """The results of ``run`` as a markdown table, with the machine described above it."""
     lines = [
         f"CPU: {results['cpu']}; pygrad kernels: {results['capability']}; threads: {results['threads']}; "
         f"numpy {results['numpy']}; torch {results['torch']}",
@@ -274,21 +372,27 @@ def to_markdown(results):
         "|---|---|---|---|---|---|---|",
     ]
     for row in results["rows"]:
-        def cell(key, fmt="{:.2f}"):
+
+        def cell(key: str, fmt: str = "{:.2f}", row: _Row = row) -> str:
             return fmt.format(row[key]) if key in row else "-"
 
-        r = ratio(row)
+        r = _ratio(row)
         lines.append(
             f"| {row['case']} | {row['unit']} | {cell('pygrad')} | {cell('numpy')} | {cell('torch')} | "
-            f"{'-' if r is None else f'{r:.2f}x'} | {cell('pygrad % peak', '{:.0f}%')} |")
+            f"{'-' if r is None else f'{r:.2f}x'} | {cell('pygrad % peak', '{:.0f}%')} |"
+        )
     return "\n".join(lines)
 
 
-def run(quick=False, threads=None, progress=True):
+def run(quick: bool = False, threads: int | None = None, progress: bool = True) -> dict[str, Any]:
+    """Times every case (fewer and shorter with quick); returns the machine and the rows."""
     threads = threads or pygrad.get_num_threads()
-    set_threads(threads)
+    _set_threads(threads)
     peak = (_C.cpu_peak_gflops(1), _C.cpu_peak_gflops(threads))
-    square = [(f"matmul {n}x{n}x{n}", (n, n, n), None) for n in ((16, 32, 64) if quick else (16, 32, 64, 256, 512, 1024, 2048))]
+    square = [
+        (f"matmul {n}x{n}x{n}", (n, n, n), None)
+        for n in ((16, 32, 64) if quick else (16, 32, 64, 256, 512, 1024, 2048))
+    ]
     training = [
         ("x @ W.T 128x784 by 512x784", (128, 784, 512), "B"),
         ("dY @ W 128x512 by 512x784", (128, 512, 784), None),
@@ -298,14 +402,21 @@ def run(quick=False, threads=None, progress=True):
         ("x @ W.T 32x784 by 128x784", (32, 784, 128), "B"),
     ]
     stages = [
-        ("overhead", lambda: overhead_rows(quick)),
-        ("elementwise", lambda: elementwise_rows(quick)),
-        ("gemm", lambda: gemm_rows(square + ([] if quick else training), peak[1], quick)),
-        ("mlp", lambda: mlp_rows(((128, 32), (512, 128)) if quick else ((128, 32), (512, 128), (1024, 512)), peak[1], quick)),
-        ("cnn", lambda: cnn_rows(quick)),
+        ("overhead", lambda: _overhead_rows(quick)),
+        ("elementwise", lambda: _elementwise_rows(quick)),
+        ("gemm", lambda: _gemm_rows(square + ([] if quick else training), peak[1], quick)),
+        (
+            "mlp",
+            lambda: _mlp_rows(
+                ((128, 32), (512, 128)) if quick else ((128, 32), (512, 128), (1024, 512)),
+                peak[1],
+                quick,
+            ),
+        ),
+        ("cnn", lambda: _cnn_rows(quick)),
     ]
     if not quick:
-        stages.append(("thread scaling", lambda: scaling_rows(threads, peak, quick)))
+        stages.append(("thread scaling", lambda: _scaling_rows(threads, peak, quick)))
     bar = None
     if progress:
         try:
@@ -326,16 +437,28 @@ def run(quick=False, threads=None, progress=True):
     if bar is not None:
         bar.close()
     return {
-        "cpu": cpu_name(), "capability": _C.cpu_capability(), "threads": threads, "numpy": np.__version__,
-        "torch": torch.__version__ if torch is not None else None, "pygrad": pygrad.__version__,
-        "peak_gflops": peak, "rows": rows,
+        "cpu": _cpu_name(),
+        "capability": _C.cpu_capability(),
+        "threads": threads,
+        "numpy": np.__version__,
+        "torch": torch.__version__ if torch is not None else None,
+        "pygrad": pygrad.__version__,
+        "peak_gflops": peak,
+        "rows": rows,
     }
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m pygrad.bench", description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="a short run (fewer cases and repetitions)")
-    parser.add_argument("--threads", type=int, default=None, help="threads for pygrad and torch (default: all)")
+def main(argv: Sequence[str] | None = None) -> int:
+    """The ``python -m pygrad.bench`` command line; returns the exit status."""
+    parser = argparse.ArgumentParser(
+        prog="python -m pygrad.bench", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="a short run (fewer cases and repetitions)"
+    )
+    parser.add_argument(
+        "--threads", type=int, default=None, help="threads for pygrad and torch (default: all)"
+    )
     parser.add_argument("--json", default=None, help="write results as JSON to this path")
     parser.add_argument("--markdown", default=None, help="write the table as markdown to this path")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")

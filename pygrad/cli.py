@@ -1,23 +1,36 @@
 """The ``pygrad`` command: ``pygrad demo`` trains the first-run demo, ``pygrad info`` describes the build."""
 
+from __future__ import annotations
+
 import argparse
 import sys
+from collections.abc import Sequence
+
+__all__ = ["main"]
 
 
-def _info(argv):
-    argparse.ArgumentParser(prog="pygrad info", description="Print the build and machine pygrad sees.").parse_args(argv)
+def _info(argv: Sequence[str]) -> int:
+    argparse.ArgumentParser(
+        prog="pygrad info", description="Print the build and machine pygrad sees."
+    ).parse_args(argv)
     import pygrad
 
     print(f"pygrad {pygrad.__version__}")
-    print(f"cpu kernels: {pygrad._C.cpu_capability()} (detected {pygrad._C.detected_cpu_capability()})")
+    print(
+        f"cpu kernels: {pygrad._C.cpu_capability()} (detected {pygrad._C.detected_cpu_capability()})"
+    )
     print(f"threads: {pygrad.get_num_threads()}")
     print(f"cuda available: {pygrad.cuda.is_available()}")
     return 0
 
 
-def main(argv=None):
+def main(argv: Sequence[str] | None = None) -> int:
+    """Runs ``pygrad demo ...`` or ``pygrad info``; returns the exit status."""
     argv = sys.argv[1:] if argv is None else list(argv)
-    commands = {"demo": "train the first-run demo", "info": "print the build and machine pygrad sees"}
+    commands = {
+        "demo": "train the first-run demo",
+        "info": "print the build and machine pygrad sees",
+    }
     if not argv or argv[0] in ("-h", "--help") or argv[0] not in commands:
         print("usage: pygrad {demo,info} [options]\n")
         for name, text in commands.items():

@@ -9,15 +9,22 @@ its tensors under flattened names and its shape, as tagged JSON, in the metadata
 ``pygrad.structure``. Loading parses JSON and copies bytes; it never runs code.
 """
 
+from __future__ import annotations
+
 import collections
+import contextlib
 import json
 import math
 import os
 import uuid
+from collections.abc import Callable, Mapping
+from typing import IO, Any, Union, cast
 
 import numpy as np
 
-from pygrad import _C
+from pygrad import _C, _device
+from pygrad._C import Tensor
+from pygrad._device import DeviceLike, check_device
 
 __all__ = ["load", "save"]
 
@@ -25,15 +32,18 @@ _FORMAT_KEY = "pygrad.format"
 _STRUCTURE_KEY = "pygrad.structure"
 _MAX_HEADER = 100 * 1024 * 1024  # the safetensors library's own limit
 
+# Where to save to / load from: a path, or a binary file object.
+_File = Union[str, "os.PathLike[str]", IO[bytes]]
+
 # pygrad dtype name -> (safetensors dtype, numpy little-endian dtype)
-_TO_FILE = {
+_TO_FILE: dict[str, tuple[str, np.dtype[Any]]] = {
     "float32": ("F32", np.dtype("<f4")),
     "float64": ("F64", np.dtype("<f8")),
     "int64": ("I64", np.dtype("<i8")),
     "bool": ("BOOL", np.dtype("|b1")),
 }
 # safetensors dtype -> (numpy dtype as stored, numpy dtype pygrad holds it in)
-_FROM_FILE = {
+_FROM_FILE: dict[str, tuple[np.dtype[Any], np.dtype[Any]]] = {
     "F32": (np.dtype("<f4"), np.dtype("float32")),
     "F64": (np.dtype("<f8"), np.dtype("float64")),
     "I64": (np.dtype("<i8"), np.dtype("int64")),
@@ -54,11 +64,11 @@ _FROM_FILE = {
 # save
 
 
-def _dtype_name(t):
+def _dtype_name(t: Tensor) -> str:
     return str(t.dtype).rsplit(".", 1)[-1]
 
 
-def _tensor_array(t):
+def _tensor_array(t: Tensor) -> np.ndarray:
     """The tensor's values as a C-contiguous little-endian numpy array (a copy only when needed)."""
     name = _dtype_name(t)
     if name not in _TO_FILE:
@@ -72,17 +82,17 @@ def _tensor_array(t):
 class _Flattener:
     """Walks a nested object: collects its tensors under unique flat names, returns tagged JSON."""
 
-    def __init__(self):
-        self.tensors = {}
+    def __init__(self) -> None:
+        self.tensors: dict[str, Tensor] = {}
 
-    def _name(self, parts):
+    def _name(self, parts: tuple[str, ...]) -> str:
         base = ".".join(parts) or "tensor"
         name, n = base, 1
         while name in self.tensors or name == "__metadata__":
             name, n = f"{base}.{n}", n + 1
         return name
 
-    def key(self, k, where):
+    def key(self, k: object, where: str) -> Any:
         if k is None or isinstance(k, (bool, int, str)):
             return k
         if isinstance(k, float):
@@ -95,8 +105,8 @@ class _Flattener:
             f"[save] can't store a dict key of type {type(k).__name__} at {where or 'top level'}"
         )
 
-    def value(self, obj, where, parts=()):
-        if isinstance(obj, _C.Tensor):
+    def value(self, obj: object, where: str, parts: tuple[str, ...] = ()) -> Any:
+        if isinstance(obj, Tensor):
             name = self._name(parts)
             self.tensors[name] = obj
             return {"tensor": name}
@@ -111,12 +121,12 @@ class _Flattener:
 
             return self.value(tensor(obj), where, parts)
         if isinstance(obj, (list, tuple)):
-            items = [self.value(x, f"{where}[{i}]", parts + (str(i),)) for i, x in enumerate(obj)]
+            items = [self.value(x, f"{where}[{i}]", (*parts, str(i))) for i, x in enumerate(obj)]
             return items if isinstance(obj, list) else {"tuple": items}
         if isinstance(obj, dict):
             kind = "odict" if isinstance(obj, collections.OrderedDict) else "dict"
             items = [
-                [self.key(k, where), self.value(v, f"{where}[{k!r}]", parts + (str(k),))]
+                [self.key(k, where), self.value(v, f"{where}[{k!r}]", (*parts, str(k)))]
                 for k, v in obj.items()
             ]
             return {kind: items}
@@ -127,15 +137,18 @@ class _Flattener:
         )
 
 
-def _layout(obj, metadata):
+def _layout(
+    obj: object, metadata: Mapping[str, str] | None
+) -> tuple[dict[str, Tensor], dict[str, str]]:
     """Returns (tensors: {name: Tensor} in header order, metadata: {str: str})."""
-    meta = {}
-    if isinstance(obj, _C.Tensor):
+    meta: dict[str, str] = {}
+    tensors: dict[str, Tensor]
+    if isinstance(obj, Tensor):
         tensors = {"tensor": obj}
         meta[_FORMAT_KEY] = "tensor"
     elif (
         isinstance(obj, dict)
-        and all(isinstance(k, str) and isinstance(v, _C.Tensor) for k, v in obj.items())
+        and all(isinstance(k, str) and isinstance(v, Tensor) for k, v in obj.items())
         and "__metadata__" not in obj
     ):
         tensors = dict(obj)
@@ -155,18 +168,19 @@ def _layout(obj, metadata):
     return tensors, meta
 
 
-def _serialize(obj, metadata):
+def _serialize(obj: object, metadata: Mapping[str, str] | None) -> tuple[bytes, list[np.ndarray]]:
     """Returns (header bytes including the 8-byte length, [numpy arrays to write in order])."""
     tensors, meta = _layout(obj, metadata)
     arrays = {name: _tensor_array(t) for name, t in tensors.items()}
     # Data goes in decreasing item size so that every tensor stays aligned; the header keeps the
     # caller's order (readers sort by offset).
     order = sorted(arrays, key=lambda n: -arrays[n].dtype.itemsize)
-    offsets, pos = {}, 0
+    offsets: dict[str, tuple[int, int]] = {}
+    pos = 0
     for name in order:
         offsets[name] = (pos, pos + arrays[name].nbytes)
         pos += arrays[name].nbytes
-    header = {}
+    header: dict[str, Any] = {}
     for name, t in tensors.items():
         header[name] = {
             "dtype": _TO_FILE[_dtype_name(t)][0],
@@ -179,14 +193,14 @@ def _serialize(obj, metadata):
     return len(text).to_bytes(8, "little") + text, [arrays[n] for n in order]
 
 
-def _write(f, head, arrays):
+def _write(f: IO[bytes], head: bytes, arrays: list[np.ndarray]) -> None:
     f.write(head)
     for array in arrays:
         if array.size:
             f.write(array.reshape(-1).view(np.uint8).data)
 
 
-def _fsync_dir(folder):
+def _fsync_dir(folder: str) -> None:
     try:
         fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
     except OSError:
@@ -199,7 +213,7 @@ def _fsync_dir(folder):
         os.close(fd)
 
 
-def save(obj, f, metadata=None):
+def save(obj: object, f: _File, metadata: Mapping[str, str] | None = None) -> None:
     """Saves tensors, a state dict or an optimizer's state to a safetensors file, atomically.
 
     The data goes to a temporary file in the same folder, is flushed and fsync'ed, then renamed over
@@ -214,7 +228,7 @@ def save(obj, f, metadata=None):
     """
     head, arrays = _serialize(obj, metadata)
     if hasattr(f, "write"):
-        _write(f, head, arrays)
+        _write(cast("IO[bytes]", f), head, arrays)
         return
     path = os.path.abspath(os.fspath(f))
     folder, base = os.path.split(path)
@@ -236,10 +250,8 @@ def save(obj, f, metadata=None):
             os.fsync(out.fileno())
         os.replace(tmp, path)
     except BaseException:
-        try:
+        with contextlib.suppress(OSError):
             os.unlink(tmp)
-        except OSError:
-            pass
         raise
     _fsync_dir(folder)
 
@@ -248,13 +260,13 @@ def save(obj, f, metadata=None):
 # load
 
 
-def _bad(path, problem):
+def _bad(path: str, problem: str) -> ValueError:
     return ValueError(f"[load] {path}: not a valid safetensors file: {problem}")
 
 
-def _no_duplicates(path):
-    def hook(pairs):
-        out = {}
+def _no_duplicates(path: str) -> Callable[[list[tuple[str, Any]]], dict[str, Any]]:
+    def hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
         for k, v in pairs:
             if k in out:
                 raise _bad(path, f"duplicate key {k!r} in the JSON header")
@@ -264,11 +276,13 @@ def _no_duplicates(path):
     return hook
 
 
-def _is_int(x):
+def _is_int(x: object) -> bool:
     return isinstance(x, int) and not isinstance(x, bool)
 
 
-def _parse_header(buf, path):
+def _parse_header(
+    buf: bytearray, path: str
+) -> tuple[dict[str, tuple[str, list[int], int, int]], dict[str, str], int]:
     size = len(buf)
     if size < 8:
         raise _bad(path, f"truncated: {size} bytes, less than the 8-byte header length")
@@ -295,7 +309,7 @@ def _parse_header(buf, path):
     ):
         raise _bad(path, "__metadata__ must be an object of strings to strings")
     data_len = size - 8 - n
-    entries = {}
+    entries: dict[str, tuple[str, list[int], int, int]] = {}
     for name, info in header.items():
         if not isinstance(info, dict) or set(info) != {"dtype", "shape", "data_offsets"}:
             raise _bad(
@@ -337,7 +351,7 @@ def _parse_header(buf, path):
                 f"data_offsets {offsets} span {end - begin}",
             )
         entries[name] = (dtype, shape, begin, end)
-    pos, prev = 0, None
+    pos, prev = 0, ""
     for name, (_, _, begin, end) in sorted(entries.items(), key=lambda kv: (kv[1][2], kv[1][3])):
         if begin < pos:
             raise _bad(path, f"tensor {name!r} (bytes {begin}..{end}) overlaps tensor {prev!r}")
@@ -353,7 +367,9 @@ def _parse_header(buf, path):
     return entries, meta, 8 + n
 
 
-def _to_tensor(buf, start, entry, name, path):
+def _to_tensor(
+    buf: bytearray, start: int, entry: tuple[str, list[int], int, int], name: str, path: str
+) -> Tensor:
     dtype, shape, begin, end = entry
     stored, held = _FROM_FILE[dtype]
     count = (end - begin) // stored.itemsize
@@ -367,7 +383,7 @@ def _to_tensor(buf, start, entry, name, path):
     return _C.from_numpy(array)
 
 
-def _unflatten(node, tensors, used, path):
+def _unflatten(node: Any, tensors: Mapping[str, Tensor], used: set[str], path: str) -> Any:
     """Rebuilds a structure from its tagged JSON form; rejects anything it doesn't know."""
     if node is None or isinstance(node, (bool, int, float, str)):
         return node
@@ -387,7 +403,7 @@ def _unflatten(node, tensors, used, path):
         if tag == "tuple" and isinstance(value, list):
             return tuple(_unflatten(x, tensors, used, path) for x in value)
         if tag in ("dict", "odict") and isinstance(value, list):
-            out = collections.OrderedDict() if tag == "odict" else {}
+            out: dict[Any, Any] = collections.OrderedDict() if tag == "odict" else {}
             for item in value:
                 if not (isinstance(item, list) and len(item) == 2):
                     raise _bad(path, f"the structure has a malformed dict item {item!r}")
@@ -402,13 +418,15 @@ def _unflatten(node, tensors, used, path):
     raise _bad(path, f"the structure holds an unknown element {json.dumps(node)[:80]}")
 
 
-def load(f, map_location=None, weights_only=True):
+def load(f: _File, map_location: DeviceLike | None = None, weights_only: bool = True) -> Any:
     """Loads what ``pygrad.save`` wrote, or any safetensors file, without running code.
 
     Args:
         f: a path (str or os.PathLike) or a binary file object.
-        map_location: accepted for PyTorch compatibility; only "cpu" (or None) is possible.
-        weights_only: accepted for PyTorch compatibility; loading never unpickles anything.
+        map_location: None, "cpu" or a cpu device (the only device of this build); PyTorch's
+            functions and dicts are not supported.
+        weights_only: PyTorch's guard against unpickling code; loading never unpickles anything,
+            so it holds either way.
     Returns:
         A Tensor, an OrderedDict of names to tensors (also for files written by
         ``safetensors.torch.save_file`` / ``safetensors.numpy.save_file``), or the nested
@@ -416,13 +434,15 @@ def load(f, map_location=None, weights_only=True):
     Raises:
         ValueError: the file is truncated, oversized, overlapping or otherwise malformed.
     """
-    if map_location is not None:
-        from pygrad._device import check_device
-
-        check_device(map_location if not callable(map_location) else None, "load")
+    if map_location is not None and not isinstance(map_location, (str, _device.device)):
+        raise TypeError(
+            f"[load] map_location must be None, a device string or a pygrad.device, got "
+            f"{type(map_location).__name__} (only the cpu exists in this build)"
+        )
+    check_device(map_location, "load")
     if hasattr(f, "read"):
         path = repr(getattr(f, "name", "<file object>"))
-        buf = bytearray(f.read())
+        buf = bytearray(cast("IO[bytes]", f).read())
     else:
         path = repr(os.fspath(f))
         with open(f, "rb") as file:
@@ -445,7 +465,7 @@ def load(f, map_location=None, weights_only=True):
             structure = json.loads(meta.get(_STRUCTURE_KEY, ""))
         except ValueError as error:
             raise _bad(path, f"the {_STRUCTURE_KEY} metadata is not valid JSON ({error})") from None
-        used = set()
+        used: set[str] = set()
         out = _unflatten(structure, tensors, used, path)
         unused = sorted(set(tensors) - used)
         if unused:

@@ -12,7 +12,11 @@ SEED = 20240607
 
 ISA_ORDER = ("portable", "avx2", "avx512")
 # The instruction-set levels this CPU can run, lowest first: each can be forced for a test.
-ISAS = [name for name in ISA_ORDER if ISA_ORDER.index(name) <= ISA_ORDER.index(_C.detected_cpu_capability())]
+ISAS = [
+    name
+    for name in ISA_ORDER
+    if ISA_ORDER.index(name) <= ISA_ORDER.index(_C.detected_cpu_capability())
+]
 
 
 @contextlib.contextmanager
@@ -87,7 +91,7 @@ def non_contiguous(array, mode="step", requires_grad=False):
     """
     array = np.asarray(array)
     if mode == "step" and array.ndim >= 1:
-        big = np.zeros(array.shape[:-1] + (2 * array.shape[-1] + 1,), dtype=array.dtype)
+        big = np.zeros((*array.shape[:-1], 2 * array.shape[-1] + 1), dtype=array.dtype)
         big[..., 1::2] = array
         big[..., 0::2] = 7  # garbage that must never leak into a result
         base = pygrad.from_numpy(big)
@@ -107,17 +111,23 @@ def non_contiguous(array, mode="step", requires_grad=False):
 
 def import_torch():
     """torch, or skip the test with a clear reason when it is not installed."""
-    return pytest.importorskip("torch", reason="PyTorch (the reference implementation) is not installed")
+    return pytest.importorskip(
+        "torch", reason="PyTorch (the reference implementation) is not installed"
+    )
 
 
 def assert_close(actual, expected, rtol, atol, what=""):
     """Compares two numpy arrays: same shape, then values within tolerance (NaNs must match)."""
     actual, expected = np.asarray(actual), np.asarray(expected)
-    assert actual.shape == expected.shape, f"{what}: shape {actual.shape} != expected {expected.shape}"
+    assert actual.shape == expected.shape, (
+        f"{what}: shape {actual.shape} != expected {expected.shape}"
+    )
     if expected.dtype == np.bool_ or np.issubdtype(expected.dtype, np.integer):
         np.testing.assert_array_equal(actual, expected, err_msg=what)
     else:
-        np.testing.assert_allclose(actual, expected, rtol=rtol, atol=atol, equal_nan=True, err_msg=what)
+        np.testing.assert_allclose(
+            actual, expected, rtol=rtol, atol=atol, equal_nan=True, err_msg=what
+        )
 
 
 def run_python(code, timeout=120, check=False):
@@ -132,5 +142,12 @@ def run_python(code, timeout=120, check=False):
 
     here = os.path.dirname(os.path.abspath(__file__))
     env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(pygrad.__file__)))
-    return subprocess.run([sys.executable, "-c", code], cwd=here, env=env, capture_output=True, text=True,
-                          timeout=timeout, check=check)
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=here,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=check,
+    )

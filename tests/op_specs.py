@@ -72,7 +72,9 @@ class I:  # noqa: E742  (short on purpose: the table reads better)
     shape: tuple
     high: int
     low: int = 0
-    ignore: Optional[int] = None  # replaces about a third of the values (cross-entropy's ignore_index)
+    ignore: Optional[int] = (
+        None  # replaces about a third of the values (cross-entropy's ignore_index)
+    )
 
     def make(self, rng):
         v = rng.integers(self.low, self.high, size=self.shape).astype(np.int64)
@@ -141,7 +143,11 @@ class Sample:
             if isinstance(a, S):
                 parts.append(repr(a.value))
             else:
-                parts.append(type(a).__name__ + "x".join(map(str, a.shape)) if a.shape else type(a).__name__ + "0d")
+                parts.append(
+                    type(a).__name__ + "x".join(map(str, a.shape))
+                    if a.shape
+                    else type(a).__name__ + "0d"
+                )
         parts += [f"{k}={v}" for k, v in self.kwargs.items()]
         return "-".join(parts).replace(" ", "")
 
@@ -167,8 +173,12 @@ class OpSpec:
     fn: Callable  # fn(m, *inputs, **kwargs), m = pygrad or torch
     ref: Callable  # float64 numpy reference: ref(*arrays, **kwargs)
     samples: list
-    domain: Any = DEFAULT  # default domain of F inputs: one generator, or a tuple with one per input
-    torch_fn: Optional[Callable] = None  # when torch's spelling differs: torch_fn(torch, *inputs, **kwargs)
+    domain: Any = (
+        DEFAULT  # default domain of F inputs: one generator, or a tuple with one per input
+    )
+    torch_fn: Optional[Callable] = (
+        None  # when torch's spelling differs: torch_fn(torch, *inputs, **kwargs)
+    )
     grad: bool = True  # differentiable in its float inputs
     gradgrad: bool = False  # also check second derivatives against torch
     noncontiguous: bool = True  # accepts non-contiguous inputs (view() does not, like PyTorch)
@@ -281,7 +291,7 @@ def np_flatten(x, start_dim=0, end_dim=-1):
     if x.ndim == 0:
         return x.reshape(1)
     s, e = start_dim % x.ndim, end_dim % x.ndim
-    return x.reshape(x.shape[:s] + (int(np.prod(x.shape[s : e + 1])),) + x.shape[e + 1 :])
+    return x.reshape((*x.shape[:s], int(np.prod(x.shape[s : e + 1])), *x.shape[e + 1 :]))
 
 
 def np_squeeze(x, dim=None):
@@ -361,7 +371,7 @@ def _np_conv2d(x, w, b, stride, padding, dilation, groups):
     else:
         ph, pw = _pair(padding)
         pads = ((ph, ph), (pw, pw))
-    xp = np.pad(x, ((0, 0), (0, 0)) + pads)
+    xp = np.pad(x, ((0, 0), (0, 0), *pads))
     n, c, h, wd = xp.shape
     o, cg = w.shape[0], c // groups
     og = o // groups
@@ -369,7 +379,9 @@ def _np_conv2d(x, w, b, stride, padding, dilation, groups):
     out = np.zeros((n, o, oh, ow))
     for i in range(oh):
         for j in range(ow):
-            patch = xp[:, :, i * sh + dh * np.arange(kh)][:, :, :, j * sw + dw * np.arange(kw)]  # [N, C, kh, kw]
+            patch = xp[:, :, i * sh + dh * np.arange(kh)][
+                :, :, :, j * sw + dw * np.arange(kw)
+            ]  # [N, C, kh, kw]
             for g in range(groups):
                 out[:, g * og : (g + 1) * og, i, j] = np.einsum(
                     "nckl,ockl->no", patch[:, g * cg : (g + 1) * cg], w[g * og : (g + 1) * og]
@@ -387,8 +399,12 @@ def _pool_out(size, k, s, p, d, ceil_mode):
     return out
 
 
-def np_max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
-    return _batched(x, _np_max_pool2d, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
+def np_max_pool2d(
+    x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False
+):
+    return _batched(
+        x, _np_max_pool2d, kernel_size, stride, padding, dilation, ceil_mode, return_indices
+    )
 
 
 def _np_max_pool2d(x, kernel_size, stride, padding, dilation, ceil_mode, return_indices):
@@ -422,7 +438,10 @@ def _np_avg_pool2d(x, kernel_size, stride, padding, ceil_mode, count_include_pad
     for i in range(oh):
         for j in range(ow):
             r0, q0 = i * sh - ph, j * sw - pw
-            r1, q1 = min(r0 + kh, h + ph), min(q0 + kw, w + pw)  # a window is cut at the padding's end
+            r1, q1 = (
+                min(r0 + kh, h + ph),
+                min(q0 + kw, w + pw),
+            )  # a window is cut at the padding's end
             padded_count = (r1 - r0) * (q1 - q0)
             r0, q0, r1, q1 = max(r0, 0), max(q0, 0), min(r1, h), min(q1, w)
             total = x[:, :, r0:r1, q0:q1].sum(axis=(2, 3))
@@ -434,7 +453,7 @@ def np_adaptive_avg_pool2d(x, output_size):
     oh, ow = _pair(output_size)
     h, w = x.shape[-2:]
     oh, ow = h if oh is None else oh, w if ow is None else ow
-    out = np.zeros(x.shape[:-2] + (oh, ow))
+    out = np.zeros((*x.shape[:-2], oh, ow))
     for i in range(oh):
         for j in range(ow):
             r0, r1 = (i * h) // oh, -(-((i + 1) * h) // oh)
@@ -449,7 +468,7 @@ def _channel_shape(x):
 
 def np_batch_norm_train(x, weight=None, bias=None, eps=1e-5, momentum=0.1, stats=True):
     """Training-mode batch norm: the output, and the running stats updated from zeros / ones."""
-    axes = (0,) + tuple(range(2, x.ndim))
+    axes = (0, *tuple(range(2, x.ndim)))
     mean, var = x.mean(axis=axes), x.var(axis=axes)
     y = (x - mean.reshape(_channel_shape(x))) / np.sqrt(var.reshape(_channel_shape(x)) + eps)
     if weight is not None:
@@ -520,11 +539,20 @@ REDUCE_DIM = samples(
 
 
 def unary(name, ref, domain=DEFAULT, fn=None, **kw):
-    return OpSpec(name, fn or (lambda m, x, _n=name: getattr(m, _n)(x)), ref, UNARY, domain=domain, **kw)
+    return OpSpec(
+        name, fn or (lambda m, x, _n=name: getattr(m, _n)(x)), ref, UNARY, domain=domain, **kw
+    )
 
 
 def binary(name, ref, domain=DEFAULT, extra=(), **kw):
-    return OpSpec(name, lambda m, a, b, _n=name: getattr(m, _n)(a, b), ref, BINARY + list(extra), domain=domain, **kw)
+    return OpSpec(
+        name,
+        lambda m, a, b, _n=name: getattr(m, _n)(a, b),
+        ref,
+        BINARY + list(extra),
+        domain=domain,
+        **kw,
+    )
 
 
 def compare(name, ref):
@@ -592,13 +620,21 @@ OPS = [
     binary("add", np.add, extra=samples(((3,), S(2.5)), ((3,), S(-2)))),
     binary("sub", np.subtract, extra=samples(((3,), S(2.5)))),
     binary("mul", np.multiply, gradgrad=True, extra=samples(((3,), S(2.5)))),
-    binary("div", np.divide, domain=(DEFAULT, away([0.0], 0.3)), gradgrad=True, extra=samples(((3,), S(4.0)))),
+    binary(
+        "div",
+        np.divide,
+        domain=(DEFAULT, away([0.0], 0.3)),
+        gradgrad=True,
+        extra=samples(((3,), S(4.0))),
+    ),
     binary(
         "pow",
         np.power,
         domain=(POSITIVE, DEFAULT),
         gradgrad=True,
-        extra=samples(((3, 4), S(2)), ((3, 4), S(0.5)), (F((2, 3), DEFAULT), S(3)), (F((4,), DEFAULT), S(2.0))),
+        extra=samples(
+            ((3, 4), S(2)), ((3, 4), S(0.5)), (F((2, 3), DEFAULT), S(3)), (F((4,), DEFAULT), S(2.0))
+        ),
     ),
     binary("maximum", np.maximum),
     binary("minimum", np.minimum),
@@ -635,29 +671,57 @@ OPS = [
         gradgrad=True,
     ),
     # ---- reductions
-    OpSpec("sum", lambda m, x, **k: m.sum(x, **k), lambda x, dim=None, keepdim=False: np.sum(x, axis=dim, keepdims=keepdim),
-           REDUCE + REDUCE_EMPTY),
-    OpSpec("mean", lambda m, x, **k: m.mean(x, **k),
-           lambda x, dim=None, keepdim=False: np.mean(x, axis=None if x.ndim == 0 else dim, keepdims=keepdim),
-           REDUCE, gradgrad=True),
-    OpSpec("amax", lambda m, x, **k: m.amax(x, **k),
-           lambda x, dim=None, keepdim=False: np.max(x, axis=dim, keepdims=keepdim), REDUCE),
-    OpSpec("amin", lambda m, x, **k: m.amin(x, **k),
-           lambda x, dim=None, keepdim=False: np.min(x, axis=dim, keepdims=keepdim), REDUCE),
+    OpSpec(
+        "sum",
+        lambda m, x, **k: m.sum(x, **k),
+        lambda x, dim=None, keepdim=False: np.sum(x, axis=dim, keepdims=keepdim),
+        REDUCE + REDUCE_EMPTY,
+    ),
+    OpSpec(
+        "mean",
+        lambda m, x, **k: m.mean(x, **k),
+        lambda x, dim=None, keepdim=False: np.mean(
+            x, axis=None if x.ndim == 0 else dim, keepdims=keepdim
+        ),
+        REDUCE,
+        gradgrad=True,
+    ),
+    OpSpec(
+        "amax",
+        lambda m, x, **k: m.amax(x, **k),
+        lambda x, dim=None, keepdim=False: np.max(x, axis=dim, keepdims=keepdim),
+        REDUCE,
+    ),
+    OpSpec(
+        "amin",
+        lambda m, x, **k: m.amin(x, **k),
+        lambda x, dim=None, keepdim=False: np.min(x, axis=dim, keepdims=keepdim),
+        REDUCE,
+    ),
     OpSpec("max_all", lambda m, x: m.max(x), np.max, samples(((3, 4),), ((),), ((7,),))),
     OpSpec("min_all", lambda m, x: m.min(x), np.min, samples(((3, 4),), ((),), ((7,),))),
     OpSpec("max_dim", lambda m, x, **k: tuple(m.max(x, **k)), np_max_dim, REDUCE_DIM),
     OpSpec("min_dim", lambda m, x, **k: tuple(m.min(x, **k)), np_min_dim, REDUCE_DIM),
-    OpSpec("argmax", lambda m, x, **k: m.argmax(x, **k),
-           lambda x, dim=None, keepdim=False: np.argmax(x, axis=dim, keepdims=keepdim),
-           samples(((3, 4),), ((2, 3, 4),)) + REDUCE_DIM, grad=False),
-    OpSpec("argmin", lambda m, x, **k: m.argmin(x, **k),
-           lambda x, dim=None, keepdim=False: np.argmin(x, axis=dim, keepdims=keepdim),
-           samples(((3, 4),), ((2, 3, 4),)) + REDUCE_DIM, grad=False),
+    OpSpec(
+        "argmax",
+        lambda m, x, **k: m.argmax(x, **k),
+        lambda x, dim=None, keepdim=False: np.argmax(x, axis=dim, keepdims=keepdim),
+        samples(((3, 4),), ((2, 3, 4),)) + REDUCE_DIM,
+        grad=False,
+    ),
+    OpSpec(
+        "argmin",
+        lambda m, x, **k: m.argmin(x, **k),
+        lambda x, dim=None, keepdim=False: np.argmin(x, axis=dim, keepdims=keepdim),
+        samples(((3, 4),), ((2, 3, 4),)) + REDUCE_DIM,
+        grad=False,
+    ),
     OpSpec(
         "var",
         lambda m, x, **k: m.var(x, **k),
-        lambda x, dim=None, correction=1, keepdim=False: np.var(x, axis=dim, ddof=correction, keepdims=keepdim),
+        lambda x, dim=None, correction=1, keepdim=False: np.var(
+            x, axis=dim, ddof=correction, keepdims=keepdim
+        ),
         samples(
             ((3, 4),),
             ((3, 4), {"dim": 1}),
@@ -670,7 +734,9 @@ OPS = [
     OpSpec(
         "std",
         lambda m, x, **k: m.std(x, **k),
-        lambda x, dim=None, correction=1, keepdim=False: np.std(x, axis=dim, ddof=correction, keepdims=keepdim),
+        lambda x, dim=None, correction=1, keepdim=False: np.std(
+            x, axis=dim, ddof=correction, keepdims=keepdim
+        ),
         samples(
             ((3, 4),),
             ((3, 4), {"dim": 0}),
@@ -717,14 +783,26 @@ OPS = [
         "softmax",
         lambda m, x, dim: m.softmax(x, dim),
         np_softmax,
-        samples(((3, 4), {"dim": -1}), ((2, 3, 4), {"dim": 1}), ((), {"dim": 0}), ((0, 3), {"dim": 1}), ((5,), {"dim": 0})),
+        samples(
+            ((3, 4), {"dim": -1}),
+            ((2, 3, 4), {"dim": 1}),
+            ((), {"dim": 0}),
+            ((0, 3), {"dim": 1}),
+            ((5,), {"dim": 0}),
+        ),
         gradgrad=True,
     ),
     OpSpec(
         "log_softmax",
         lambda m, x, dim: m.log_softmax(x, dim),
         np_log_softmax,
-        samples(((3, 4), {"dim": -1}), ((2, 3, 4), {"dim": 0}), ((), {"dim": 0}), ((0, 3), {"dim": 1}), ((5,), {"dim": 0})),
+        samples(
+            ((3, 4), {"dim": -1}),
+            ((2, 3, 4), {"dim": 0}),
+            ((), {"dim": 0}),
+            ((0, 3), {"dim": 1}),
+            ((5,), {"dim": 0}),
+        ),
         gradgrad=True,
     ),
     # ---- joining and indexing
@@ -744,7 +822,13 @@ OPS = [
         "stack",
         lambda m, a, b, **k: m.stack([a, b], **k),
         lambda a, b, dim=0: np.stack([a, b], axis=dim),
-        samples(((2, 3), (2, 3)), ((2, 3), (2, 3), {"dim": 2}), ((2, 3), (2, 3), {"dim": -2}), ((), ()), ((0, 2), (0, 2), {"dim": 1})),
+        samples(
+            ((2, 3), (2, 3)),
+            ((2, 3), (2, 3), {"dim": 2}),
+            ((2, 3), (2, 3), {"dim": -2}),
+            ((), ()),
+            ((0, 2), (0, 2), {"dim": 1}),
+        ),
     ),
     OpSpec(
         "gather",
@@ -807,20 +891,31 @@ OPS = [
         "view",
         lambda m, x, shape: x.view(shape),
         lambda x, shape: x.reshape(shape),
-        samples(((2, 3, 4), {"shape": (6, 4)}), ((6, 4), {"shape": (2, 3, -1)}), ((), {"shape": (1,)})),
+        samples(
+            ((2, 3, 4), {"shape": (6, 4)}), ((6, 4), {"shape": (2, 3, -1)}), ((), {"shape": (1,)})
+        ),
         noncontiguous=False,
     ),
     OpSpec(
         "permute",
         lambda m, x, dims: m.permute(x, dims),
         lambda x, dims: np.transpose(x, dims),
-        samples(((2, 3, 4), {"dims": (2, 0, 1)}), ((2, 3), {"dims": (-1, 0)}), ((), {"dims": ()}), ((0, 2, 1), {"dims": (1, 2, 0)})),
+        samples(
+            ((2, 3, 4), {"dims": (2, 0, 1)}),
+            ((2, 3), {"dims": (-1, 0)}),
+            ((), {"dims": ()}),
+            ((0, 2, 1), {"dims": (1, 2, 0)}),
+        ),
     ),
     OpSpec(
         "transpose",
         lambda m, x, d0, d1: m.transpose(x, d0, d1),
         np.swapaxes,
-        [Sample((F((2, 3, 4)), S(0), S(2))), Sample((F((3, 4)), S(-1), S(-2))), Sample((F((3,)), S(0), S(0)))],
+        [
+            Sample((F((2, 3, 4)), S(0), S(2))),
+            Sample((F((3, 4)), S(-1), S(-2))),
+            Sample((F((3,)), S(0), S(0))),
+        ],
     ),
     OpSpec(
         "expand",
@@ -838,31 +933,54 @@ OPS = [
         "squeeze",
         lambda m, x, **k: m.squeeze(x, **k),
         np_squeeze,
-        samples(((1, 3, 1),), ((1, 3, 1), {"dim": 0}), ((1, 3, 1), {"dim": -1}), ((3, 1), {"dim": 0}), ((1, 3, 1), {"dim": (0, 2)}), ((),)),
+        samples(
+            ((1, 3, 1),),
+            ((1, 3, 1), {"dim": 0}),
+            ((1, 3, 1), {"dim": -1}),
+            ((3, 1), {"dim": 0}),
+            ((1, 3, 1), {"dim": (0, 2)}),
+            ((),),
+        ),
     ),
     OpSpec(
         "unsqueeze",
         lambda m, x, dim: m.unsqueeze(x, dim),
         lambda x, dim: np.expand_dims(x, dim),
-        samples(((3, 4), {"dim": 0}), ((3, 4), {"dim": -1}), ((3, 4), {"dim": 1}), ((), {"dim": 0})),
+        samples(
+            ((3, 4), {"dim": 0}), ((3, 4), {"dim": -1}), ((3, 4), {"dim": 1}), ((), {"dim": 0})
+        ),
     ),
     OpSpec(
         "flatten",
         lambda m, x, **k: m.flatten(x, **k),
         np_flatten,
-        samples(((2, 3, 4),), ((2, 3, 4), {"start_dim": 1}), ((2, 3, 4, 2), {"start_dim": 1, "end_dim": -2}), ((),), ((2, 0, 3), {"start_dim": 1})),
+        samples(
+            ((2, 3, 4),),
+            ((2, 3, 4), {"start_dim": 1}),
+            ((2, 3, 4, 2), {"start_dim": 1, "end_dim": -2}),
+            ((),),
+            ((2, 0, 3), {"start_dim": 1}),
+        ),
     ),
     OpSpec(
         "narrow",
         lambda m, x, dim, start, length: m.narrow(x, dim, start, length),
         np_narrow,
-        [Sample((F((5, 3)), S(0), S(1), S(3))), Sample((F((2, 6)), S(-1), S(2), S(0))), Sample((F((4,)), S(0), S(0), S(4)))],
+        [
+            Sample((F((5, 3)), S(0), S(1), S(3))),
+            Sample((F((2, 6)), S(-1), S(2), S(0))),
+            Sample((F((4,)), S(0), S(0), S(4))),
+        ],
     ),
     OpSpec(
         "select",
         lambda m, x, dim, index: m.select(x, dim, index),
         lambda x, dim, index: np.take(x, index, axis=dim),
-        [Sample((F((5, 3)), S(0), S(-1))), Sample((F((2, 6, 2)), S(1), S(4))), Sample((F((4,)), S(0), S(2)))],
+        [
+            Sample((F((5, 3)), S(0), S(-1))),
+            Sample((F((2, 6, 2)), S(1), S(4))),
+            Sample((F((4,)), S(0), S(2))),
+        ],
     ),
 ]
 
@@ -885,7 +1003,12 @@ _INDEX_KEYS = {
 }
 for _name, (_shape, _key) in _INDEX_KEYS.items():
     OPS.append(
-        OpSpec(f"getitem_{_name}", lambda m, x, _k=_key: x[_k], lambda x, _k=_key: x[_k], samples((_shape,)))
+        OpSpec(
+            f"getitem_{_name}",
+            lambda m, x, _k=_key: x[_k],
+            lambda x, _k=_key: x[_k],
+            samples((_shape,)),
+        )
     )
 
 # ---- losses
@@ -895,7 +1018,8 @@ OPS += [
         "mse_loss",
         lambda m, x, y, **k: _F(m).mse_loss(x, y, **k),
         lambda x, y, reduction="mean": np_reduce((x - y) ** 2, reduction),
-        [Sample((F((3, 4)), F((3, 4))), {"reduction": r}) for r in _REDUCTIONS] + samples(((5,), (5,))),
+        [Sample((F((3, 4)), F((3, 4))), {"reduction": r}) for r in _REDUCTIONS]
+        + samples(((5,), (5,))),
         gradgrad=True,
     ),
     OpSpec(
@@ -911,7 +1035,10 @@ OPS += [
             Sample((F((4, 5)), P((4, 5), axis=1))),
             Sample((F((4, 5)), P((4, 5), axis=1)), {"label_smoothing": 0.2, "reduction": "sum"}),
             Sample((F((2, 4, 3)), I((2, 3), 4))),
-            Sample((F((2, 4, 3)), I((2, 3), 4, ignore=-100)), {"reduction": "none", "label_smoothing": 0.1}),
+            Sample(
+                (F((2, 4, 3)), I((2, 3), 4, ignore=-100)),
+                {"reduction": "none", "label_smoothing": 0.1},
+            ),
             Sample((F((2, 3, 2)), P((2, 3, 2), axis=1)), {"reduction": "none"}),
             Sample((F((5,)), I((), 5))),
         ],
@@ -933,7 +1060,8 @@ OPS += [
         "bce_with_logits",
         lambda m, x, y, **k: _F(m).binary_cross_entropy_with_logits(x, y, **k),
         np_bce_logits,
-        [Sample((F((3, 4)), U((3, 4))), {"reduction": r}) for r in _REDUCTIONS] + [Sample((F(()), U(())))],
+        [Sample((F((3, 4)), U((3, 4))), {"reduction": r}) for r in _REDUCTIONS]
+        + [Sample((F(()), U(())))],
         domain=uniform(-4, 4),
         gradgrad=True,
     ),
@@ -953,7 +1081,9 @@ OPS += [
     ),
     OpSpec(
         "bce_with_logits_both",
-        lambda m, x, y, w, pw: _F(m).binary_cross_entropy_with_logits(x, y, weight=w, pos_weight=pw),
+        lambda m, x, y, w, pw: _F(m).binary_cross_entropy_with_logits(
+            x, y, weight=w, pos_weight=pw
+        ),
         lambda x, y, w, pw: np_bce_logits(x, y, weight=w, pos_weight=pw),
         [Sample((F((2, 3)), U((2, 3)), U((2, 1), 0.5, 2.0), U((3,), 0.5, 3.0)))],
         domain=uniform(-4, 4),
@@ -996,7 +1126,11 @@ OPS += [
             ((2, 3, 3, 3), (3, 1, 2, 2), {"groups": 3}),  # depthwise
             ((2, 3, 3), (4, 2, 1, 1), (4,)),  # unbatched, pointwise
             ((2, 4, 4), (2, 2, 3, 1), {"padding": "same", "dilation": (1, 2)}),
-            ((1, 2, 4, 4), (2, 2, 2, 2), {"padding": "valid", "stride": 3}),  # stride skips input rows
+            (
+                (1, 2, 4, 4),
+                (2, 2, 2, 2),
+                {"padding": "valid", "stride": 3},
+            ),  # stride skips input rows
             ((0, 2, 3, 3), (2, 2, 2, 2), (2,)),
         ),
         gradgrad=True,
@@ -1013,11 +1147,23 @@ OPS += [
             ((1, 2, 5, 5), {"kernel_size": 3, "stride": 2, "padding": 1}),
             ((1, 1, 5, 5), {"kernel_size": 2, "stride": 2, "padding": 1, "ceil_mode": True}),
             ((1, 2, 4, 5), {"kernel_size": 3, "stride": 2, "ceil_mode": True}),
-            ((1, 2, 5, 4), {"kernel_size": (3, 2), "stride": (2, 1), "padding": (1, 0), "dilation": (2, 1)}),
+            (
+                (1, 2, 5, 4),
+                {"kernel_size": (3, 2), "stride": (2, 1), "padding": (1, 0), "dilation": (2, 1)},
+            ),
             ((1, 1, 6, 6), {"kernel_size": 2, "stride": 2, "dilation": 2, "ceil_mode": True}),
             ((2, 5, 5), {"kernel_size": 3, "stride": 1}),  # unbatched, overlapping windows
             ((1, 2, 4, 5), {"kernel_size": 2, "return_indices": True}),
-            ((1, 1, 5, 5), {"kernel_size": 3, "stride": 2, "padding": 1, "ceil_mode": True, "return_indices": True}),
+            (
+                (1, 1, 5, 5),
+                {
+                    "kernel_size": 3,
+                    "stride": 2,
+                    "padding": 1,
+                    "ceil_mode": True,
+                    "return_indices": True,
+                },
+            ),
             ((0, 2, 4, 4), {"kernel_size": 2}),
         ),
         gradgrad=True,
@@ -1031,11 +1177,31 @@ OPS += [
         samples(
             ((1, 2, 4, 4), {"kernel_size": 2}),
             ((1, 2, 5, 5), {"kernel_size": 3, "stride": 2, "padding": 1}),
-            ((1, 2, 5, 5), {"kernel_size": 3, "stride": 2, "padding": 1, "count_include_pad": False}),
+            (
+                (1, 2, 5, 5),
+                {"kernel_size": 3, "stride": 2, "padding": 1, "count_include_pad": False},
+            ),
             ((1, 1, 5, 5), {"kernel_size": 2, "stride": 2, "padding": 1, "ceil_mode": True}),
-            ((1, 1, 5, 5), {"kernel_size": 2, "stride": 2, "padding": 1, "ceil_mode": True, "count_include_pad": False}),
+            (
+                (1, 1, 5, 5),
+                {
+                    "kernel_size": 2,
+                    "stride": 2,
+                    "padding": 1,
+                    "ceil_mode": True,
+                    "count_include_pad": False,
+                },
+            ),
             ((1, 2, 4, 5), {"kernel_size": 3, "stride": 2, "ceil_mode": True}),
-            ((1, 2, 5, 4), {"kernel_size": (3, 2), "stride": (2, 1), "padding": (1, 0), "count_include_pad": False}),
+            (
+                (1, 2, 5, 4),
+                {
+                    "kernel_size": (3, 2),
+                    "stride": (2, 1),
+                    "padding": (1, 0),
+                    "count_include_pad": False,
+                },
+            ),
             ((2, 4, 4), {"kernel_size": 2, "stride": 1}),  # unbatched, overlapping windows
             ((0, 2, 4, 4), {"kernel_size": 2}),
         ),
@@ -1075,7 +1241,9 @@ OPS += [
     ),
     OpSpec(
         "batch_norm_eval",
-        lambda m, x, mean, var, w=None, b=None, **k: _F(m).batch_norm(x, mean, var, w, b, training=False, **k),
+        lambda m, x, mean, var, w=None, b=None, **k: _F(m).batch_norm(
+            x, mean, var, w, b, training=False, **k
+        ),
         np_batch_norm_eval,
         [
             Sample((F((4, 3)), U((3,)), U((3,), 0.5, 2.0), F((3,)), F((3,)))),
@@ -1087,7 +1255,9 @@ OPS += [
     ),
     OpSpec(
         "layer_norm",
-        lambda m, x, w=None, b=None, normalized_shape=None, **k: _F(m).layer_norm(x, normalized_shape, w, b, **k),
+        lambda m, x, w=None, b=None, normalized_shape=None, **k: _F(m).layer_norm(
+            x, normalized_shape, w, b, **k
+        ),
         np_layer_norm,
         samples(
             ((3, 4), {"normalized_shape": (4,)}),

@@ -5,7 +5,6 @@ import json
 import os
 
 import pytest
-
 from conftest import run_python
 
 BENCHMARKS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "benchmarks")
@@ -23,8 +22,13 @@ raise SystemExit(pygrad.bench.main(["--quick", "--no-progress", "--json", {str(j
     assert result.returncode == 0, result.stderr[-2000:]
     results = json.loads(json_path.read_text())
     cases = [row["case"] for row in results["rows"]]
-    for expected in ("4-op graph + backward, 16 elements", "exp, 512x1568 float32", "matmul 16x16x16",
-                     "MLP step 784-128-128-10, batch 32, SGD momentum", "CNN step"):
+    for expected in (
+        "4-op graph + backward, 16 elements",
+        "exp, 512x1568 float32",
+        "matmul 16x16x16",
+        "MLP step 784-128-128-10, batch 32, SGD momentum",
+        "CNN step",
+    ):
         assert any(case.startswith(expected) for case in cases), expected
     assert all(row["pygrad"] > 0 for row in results["rows"])
     assert results["peak_gflops"][0] > 0

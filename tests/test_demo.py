@@ -9,8 +9,6 @@ import pytest
 from conftest import run_python
 
 import pygrad
-
-pytest.importorskip("pygrad.data", reason="pygrad.data is not available")
 import pygrad.demo
 
 

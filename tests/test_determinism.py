@@ -15,12 +15,26 @@ def train_a_few_steps(threads, model_kind):
     try:
         pygrad.manual_seed(123)
         if model_kind == "mlp":
-            model = nn.Sequential(nn.Linear(300, 256), nn.ReLU(), nn.Dropout(0.3), nn.Linear(256, 256), nn.Tanh(),
-                                  nn.Linear(256, 10))
+            model = nn.Sequential(
+                nn.Linear(300, 256),
+                nn.ReLU(),
+                nn.Dropout(0.3),
+                nn.Linear(256, 256),
+                nn.Tanh(),
+                nn.Linear(256, 10),
+            )
             x = pygrad.randn(192, 300)
         else:
-            model = nn.Sequential(nn.Conv2d(3, 16, 3, padding=1), nn.BatchNorm2d(16), nn.ReLU(), nn.MaxPool2d(2),
-                                  nn.Conv2d(16, 8, 3), nn.ReLU(), nn.Flatten(), nn.Linear(8 * 6 * 6, 10))
+            model = nn.Sequential(
+                nn.Conv2d(3, 16, 3, padding=1),
+                nn.BatchNorm2d(16),
+                nn.ReLU(),
+                nn.MaxPool2d(2),
+                nn.Conv2d(16, 8, 3),
+                nn.ReLU(),
+                nn.Flatten(),
+                nn.Linear(8 * 6 * 6, 10),
+            )
             x = pygrad.randn(48, 3, 16, 16)
         y = pygrad.randint(0, 10, (x.shape[0],))
         optimizer = pygrad.optim.Adam(model.parameters(), lr=1e-3)

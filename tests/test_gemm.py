@@ -4,11 +4,11 @@ import contextlib
 
 import numpy as np
 import pytest
+from conftest import ISAS, forced_isa, run_python
+from conftest import num_threads as threads
 
 import pygrad
 from pygrad import _C
-
-from conftest import ISAS, forced_isa, num_threads as threads, run_python
 
 TOL = {np.float32: 2e-6, np.float64: 1e-14}
 
@@ -42,7 +42,9 @@ def operands(rng, m, k, n, dtype, ta=False, tb=False):
 def sizes_around(blocks):
     """Dimensions just around the register tile and the cache blocks of the active ISA."""
     mr, nr, mc, kc = blocks["mr"], blocks["nr"], blocks["mc"], blocks["kc"]
-    return sorted({1, 7, 33, mr - 1, mr, mr + 1, nr - 1, nr + 1, mc - 1, mc + 1, kc - 1, kc + 1, 257})
+    return sorted(
+        {1, 7, 33, mr - 1, mr, mr + 1, nr - 1, nr + 1, mc - 1, mc + 1, kc - 1, kc + 1, 257}
+    )
 
 
 @pytest.mark.parametrize("name", ISAS)
@@ -67,8 +69,18 @@ def test_block_edges(name, dtype, rng):
 @pytest.mark.parametrize("tb", [False, True])
 def test_odd_sizes_transposes(name, dtype, ta, tb, rng):
     with isa(name):
-        for m, k, n in [(1, 7, 33), (33, 1, 7), (7, 33, 1), (257, 33, 7), (33, 257, 129), (1000, 7, 33),
-                        (7, 1000, 33), (64, 257, 1000), (1, 1000, 257), (257, 1000, 1)]:
+        for m, k, n in [
+            (1, 7, 33),
+            (33, 1, 7),
+            (7, 33, 1),
+            (257, 33, 7),
+            (33, 257, 129),
+            (1000, 7, 33),
+            (7, 1000, 33),
+            (64, 257, 1000),
+            (1, 1000, 257),
+            (257, 1000, 1),
+        ]:
             a, b, pa, pb = operands(rng, m, k, n, dtype, ta, tb)
             check((pa @ pb).numpy(), a, b)
 
@@ -79,8 +91,8 @@ def test_strided_views(name, rng):
     big_b = rng.standard_normal((140, 75)).astype(np.float32)
     pa_big, pb_big = pygrad.from_numpy(big_a), pygrad.from_numpy(big_b)
     with isa(name):
-        a, pa = big_a[1::2, 3::2], pa_big[1::2, 3::2]        # 45 x 64, both strides > 1
-        b, pb = big_b[::2, 5:], pb_big[::2, 5:]              # 70 x 70 ... trimmed to k = 64 below
+        a, pa = big_a[1::2, 3::2], pa_big[1::2, 3::2]  # 45 x 64, both strides > 1
+        b, pb = big_b[::2, 5:], pb_big[::2, 5:]  # 70 x 70 ... trimmed to k = 64 below
         b, pb = b[:64], pb[:64]
         check((pa @ pb).numpy(), a, b)
         check((pb.mT[:, 1::3] @ pa.mT[1::3]).numpy(), b.T[:, 1::3], a.T[1::3])
@@ -105,8 +117,14 @@ def test_batched_and_broadcast(rng):
 
 @pytest.mark.parametrize("name", ISAS)
 def test_bit_identical_across_threads(name, rng):
-    cases = [(300, 257, 400, False, False), (64, 784, 512, False, True), (512, 64, 784, True, False),
-             (1000, 300, 10, False, True), (10, 128, 512, True, False), (129, 1100, 47, False, False)]
+    cases = [
+        (300, 257, 400, False, False),
+        (64, 784, 512, False, True),
+        (512, 64, 784, True, False),
+        (1000, 300, 10, False, True),
+        (10, 128, 512, True, False),
+        (129, 1100, 47, False, False),
+    ]
     with isa(name):
         for m, k, n, ta, tb in cases:
             _, _, pa, pb = operands(rng, m, k, n, np.float32, ta, tb)
@@ -121,8 +139,21 @@ def test_bit_identical_across_threads(name, rng):
 def test_small_and_vector_shapes(name, rng):
     # Small products take the one-thread path: nothing packed, 8-row tiles reading A and B in place (a strided B
     # is copied to rows first).
-    shapes = [(16, 16, 16), (32, 32, 32), (64, 64, 64), (1, 1, 1), (1, 4096, 3), (3, 4096, 1), (1, 64, 4096),
-              (2, 3, 2), (13, 5, 31), (15, 48, 33), (29, 40, 47), (48, 48, 48), (47, 49, 2)]
+    shapes = [
+        (16, 16, 16),
+        (32, 32, 32),
+        (64, 64, 64),
+        (1, 1, 1),
+        (1, 4096, 3),
+        (3, 4096, 1),
+        (1, 64, 4096),
+        (2, 3, 2),
+        (13, 5, 31),
+        (15, 48, 33),
+        (29, 40, 47),
+        (48, 48, 48),
+        (47, 49, 2),
+    ]
     with isa(name):
         for m, k, n in shapes:
             for ta in (False, True):
@@ -144,11 +175,20 @@ def test_nan_in_output_is_overwritten(rng):
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_epilogue_bias_relu(name, dtype, rng):
     with isa(name):
-        for m, k, n in [(1, 7, 33), (37, 300, 70), (300, 70, 5), (5, 64, 300), (8, 8, 8), (129, 257, 1), (1, 100, 1),
-                        (30, 20, 40), (45, 48, 50)]:
+        for m, k, n in [
+            (1, 7, 33),
+            (37, 300, 70),
+            (300, 70, 5),
+            (5, 64, 300),
+            (8, 8, 8),
+            (129, 257, 1),
+            (1, 100, 1),
+            (30, 20, 40),
+            (45, 48, 50),
+        ]:
             a = rng.standard_normal((m, k)).astype(dtype)
             w = rng.standard_normal((n, k)).astype(dtype)
-            bias = rng.standard_normal(2 * n).astype(dtype)[::2]   # strided bias
+            bias = rng.standard_normal(2 * n).astype(dtype)[::2]  # strided bias
             ref = a.astype(np.float64) @ w.T.astype(np.float64) + bias
             for act, f in (("none", lambda x: x), ("relu", lambda x: np.maximum(x, 0))):
                 for th in (1, 2):

@@ -3,9 +3,9 @@ index_copy_, against PyTorch: values, result shapes, gradients, repeated indices
 
 import numpy as np
 import pytest
+from conftest import import_torch, make_rng
 
 import pygrad
-from conftest import import_torch, make_rng
 
 torch = import_torch()
 
@@ -14,8 +14,10 @@ X_SHAPE = (5, 6, 7)
 
 def both(rng, shape=X_SHAPE, requires_grad=True):
     x = rng.standard_normal(shape)
-    return (pygrad.tensor(x, dtype=pygrad.float64, requires_grad=requires_grad),
-            torch.tensor(x, dtype=torch.float64, requires_grad=requires_grad))
+    return (
+        pygrad.tensor(x, dtype=pygrad.float64, requires_grad=requires_grad),
+        torch.tensor(x, dtype=torch.float64, requires_grad=requires_grad),
+    )
 
 
 def idx(values):
@@ -36,19 +38,36 @@ CASES = {
     "empty ints": lambda r: idx(np.zeros(0, np.int64)),
     "0-d-like list": lambda r: ([3], [3]),
     "list": lambda r: ([0, 4, 1], [0, 4, 1]),
-    "slice then ints": lambda r: ((slice(None), idx([5, 0, 3])[0]), (slice(None), idx([5, 0, 3])[1])),
+    "slice then ints": lambda r: (
+        (slice(None), idx([5, 0, 3])[0]),
+        (slice(None), idx([5, 0, 3])[1]),
+    ),
     "ints then slice": lambda r: ((idx([1, 1])[0], slice(1, 5)), (idx([1, 1])[1], slice(1, 5))),
-    "two adjacent": lambda r: ((idx([0, 4, 2])[0], idx([5, 0, 1])[0]), (idx([0, 4, 2])[1], idx([5, 0, 1])[1])),
-    "two broadcast": lambda r: ((idx([[0], [3]])[0], idx([1, 2, 5])[0]), (idx([[0], [3]])[1], idx([1, 2, 5])[1])),
-    "separated": lambda r: ((idx([0, 4])[0], slice(None), idx([6, 1])[0]), (idx([0, 4])[1], slice(None), idx([6, 1])[1])),
+    "two adjacent": lambda r: (
+        (idx([0, 4, 2])[0], idx([5, 0, 1])[0]),
+        (idx([0, 4, 2])[1], idx([5, 0, 1])[1]),
+    ),
+    "two broadcast": lambda r: (
+        (idx([[0], [3]])[0], idx([1, 2, 5])[0]),
+        (idx([[0], [3]])[1], idx([1, 2, 5])[1]),
+    ),
+    "separated": lambda r: (
+        (idx([0, 4])[0], slice(None), idx([6, 1])[0]),
+        (idx([0, 4])[1], slice(None), idx([6, 1])[1]),
+    ),
     "int and tensor": lambda r: ((2, idx([0, 5, 5])[0]), (2, idx([0, 5, 5])[1])),
     "ellipsis and tensor": lambda r: ((Ellipsis, idx([6, 0])[0]), (Ellipsis, idx([6, 0])[1])),
     "None and tensor": lambda r: ((None, idx([1, 2])[0]), (None, idx([1, 2])[1])),
     "mask 1d": lambda r: mask(r, (5,)),
     "mask 2d": lambda r: mask(r, (5, 6)),
     "mask full": lambda r: mask(r, X_SHAPE),
-    "slice then mask": lambda r: (lambda m: ((slice(None), m[0]), (slice(None), m[1])))(mask(r, (6, 7))),
-    "step slice then ints": lambda r: ((slice(None, None, 2), idx([1, 0])[0]), (slice(None, None, 2), idx([1, 0])[1])),
+    "slice then mask": lambda r: (lambda m: ((slice(None), m[0]), (slice(None), m[1])))(
+        mask(r, (6, 7))
+    ),
+    "step slice then ints": lambda r: (
+        (slice(None, None, 2), idx([1, 0])[0]),
+        (slice(None, None, 2), idx([1, 0])[1]),
+    ),
 }
 
 
@@ -63,14 +82,26 @@ def test_getitem_matches_torch_with_gradient(case):
     weights = rng.standard_normal(tuple(ref.shape))
     (out * pygrad.from_numpy(weights)).sum().backward()
     (ref * torch.from_numpy(weights)).sum().backward()
-    np.testing.assert_allclose(px.grad.numpy(), tx.grad.numpy(), rtol=0, atol=1e-12)  # repeats accumulate
+    np.testing.assert_allclose(
+        px.grad.numpy(), tx.grad.numpy(), rtol=0, atol=1e-12
+    )  # repeats accumulate
 
 
 def test_getitem_on_non_contiguous_and_dtypes():
     rng = make_rng("getitem_nc")
     base = rng.standard_normal((6, 8))
-    for dtype, tdtype in ((pygrad.float32, torch.float32), (pygrad.int64, torch.int64), (pygrad.bool, torch.bool)):
-        values = (base > 0) if dtype == pygrad.bool else (base * 10).astype(np.int64) if dtype == pygrad.int64 else base
+    for dtype, tdtype in (
+        (pygrad.float32, torch.float32),
+        (pygrad.int64, torch.int64),
+        (pygrad.bool, torch.bool),
+    ):
+        values = (
+            (base > 0)
+            if dtype == pygrad.bool
+            else (base * 10).astype(np.int64)
+            if dtype == pygrad.int64
+            else base
+        )
         p = pygrad.tensor(values, dtype=dtype).mT
         t = torch.tensor(values, dtype=tdtype).mT
         pi, ti = idx([[7, 0], [3, 3]])
@@ -79,8 +110,21 @@ def test_getitem_on_non_contiguous_and_dtypes():
         np.testing.assert_array_equal(p[pm].numpy(), t[tm].numpy())
 
 
-SET_CASES = ["1d ints", "2d ints", "list", "slice then ints", "two adjacent", "two broadcast", "separated",
-             "int and tensor", "mask 1d", "mask 2d", "mask full", "slice then mask", "step slice then ints"]
+SET_CASES = [
+    "1d ints",
+    "2d ints",
+    "list",
+    "slice then ints",
+    "two adjacent",
+    "two broadcast",
+    "separated",
+    "int and tensor",
+    "mask 1d",
+    "mask 2d",
+    "mask full",
+    "slice then mask",
+    "step slice then ints",
+]
 
 
 @pytest.mark.parametrize("case", SET_CASES)
@@ -96,7 +140,9 @@ def test_setitem_matches_torch(case, value_kind):
         v = rng.standard_normal(shape[-1:] if value_kind == "broadcast" else shape)
         pv, tv = pygrad.from_numpy(v), torch.from_numpy(v)
     px[pi] = pv
-    tx[ti] = tv  # PyTorch on the CPU also writes repeated indices in order, so the last write wins in both
+    tx[ti] = (
+        tv  # PyTorch on the CPU also writes repeated indices in order, so the last write wins in both
+    )
     np.testing.assert_array_equal(px.numpy(), tx.numpy())
 
 
@@ -119,9 +165,13 @@ def test_nonzero_and_index_copy_match_torch():
     rng = make_rng("nonzero")
     for shape in [(0,), (7,), (3, 4), (2, 3, 4)]:
         values = rng.integers(-1, 2, size=shape).astype(np.float32)
-        values.flat[::5] = np.nan if values.size else 0  # NaN counts as non-zero, as in numpy and PyTorch
-        np.testing.assert_array_equal(pygrad.nonzero(pygrad.from_numpy(values)).numpy(),
-                                      torch.nonzero(torch.from_numpy(values)).numpy())
+        values.flat[::5] = (
+            np.nan if values.size else 0
+        )  # NaN counts as non-zero, as in numpy and PyTorch
+        np.testing.assert_array_equal(
+            pygrad.nonzero(pygrad.from_numpy(values)).numpy(),
+            torch.nonzero(torch.from_numpy(values)).numpy(),
+        )
     base = rng.standard_normal((4, 5))
     p, t = pygrad.from_numpy(base.copy()), torch.from_numpy(base.copy())
     src = rng.standard_normal((4, 2))
@@ -131,16 +181,39 @@ def test_nonzero_and_index_copy_match_torch():
     np.testing.assert_array_equal(p.numpy(), t.numpy())
 
 
-@pytest.mark.parametrize("index, error, message", [
-    (lambda: pygrad.tensor([0.0, 1.0]), IndexError, r"\[index\] tensors used as indices must be int64 or bool"),
-    (lambda: pygrad.tensor([0, 5]), IndexError, r"\[index\] index 5 is out of bounds for dimension 0 with size 5"),
-    (lambda: pygrad.tensor([-6]), IndexError, r"\[index\] index -6 is out of bounds"),
-    (lambda: (pygrad.tensor([0]), pygrad.tensor([9])), IndexError, r"index 9 is out of bounds for dimension 1"),
-    (lambda: pygrad.ones(4, dtype=pygrad.bool), IndexError, r"the shape of the mask \[4\] at index 0 does not match"),
-    (lambda: (0, 0, 0, pygrad.tensor([0])), IndexError, r"too many indices"),
-    (lambda: ["a"], IndexError, r"must hold integers or bools"),
-    (lambda: (pygrad.tensor([0, 1]), pygrad.tensor([0, 1, 2])), ValueError, r"\[index\] shapes"),
-])
+@pytest.mark.parametrize(
+    "index, error, message",
+    [
+        (
+            lambda: pygrad.tensor([0.0, 1.0]),
+            IndexError,
+            r"\[index\] tensors used as indices must be int64 or bool",
+        ),
+        (
+            lambda: pygrad.tensor([0, 5]),
+            IndexError,
+            r"\[index\] index 5 is out of bounds for dimension 0 with size 5",
+        ),
+        (lambda: pygrad.tensor([-6]), IndexError, r"\[index\] index -6 is out of bounds"),
+        (
+            lambda: (pygrad.tensor([0]), pygrad.tensor([9])),
+            IndexError,
+            r"index 9 is out of bounds for dimension 1",
+        ),
+        (
+            lambda: pygrad.ones(4, dtype=pygrad.bool),
+            IndexError,
+            r"the shape of the mask \[4\] at index 0 does not match",
+        ),
+        (lambda: (0, 0, 0, pygrad.tensor([0])), IndexError, r"too many indices"),
+        (lambda: ["a"], IndexError, r"must hold integers or bools"),
+        (
+            lambda: (pygrad.tensor([0, 1]), pygrad.tensor([0, 1, 2])),
+            ValueError,
+            r"\[index\] shapes",
+        ),
+    ],
+)
 def test_bad_indices_raise_clear_errors(index, error, message):
     x = pygrad.zeros(5, 6, 7)
     with pytest.raises(error, match=message):
@@ -153,7 +226,9 @@ def test_bad_indices_raise_clear_errors(index, error, message):
 
 def test_assignment_through_tensor_indices_refuses_autograd():
     x = pygrad.zeros(3, requires_grad=True)
-    with pytest.raises(RuntimeError, match=r"\[index_put_\] assignment through tensor indices is not recorded"):
+    with pytest.raises(
+        RuntimeError, match=r"\[index_put_\] assignment through tensor indices is not recorded"
+    ):
         x[[0]] = 1.0
     with pygrad.no_grad():
         x[[0]] = 1.0
@@ -181,7 +256,11 @@ def test_nonzero_as_tuple_indexes_back_and_picks_per_row_entries():
 
 def test_numpy_integer_scalars_index_like_ints():
     x = pygrad.arange(10.0)
-    assert x[np.int64(3)].item() == 3.0 and x[np.int32(-1)].item() == 9.0 and x[np.uint8(1)].item() == 1.0
+    assert (
+        x[np.int64(3)].item() == 3.0
+        and x[np.int32(-1)].item() == 9.0
+        and x[np.uint8(1)].item() == 1.0
+    )
     x[np.int64(4)] = 100.0
     assert x.numpy()[4] == 100.0
     assert tuple(pygrad.zeros(3, 4)[np.int64(1), 2:].shape) == (2,)

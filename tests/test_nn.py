@@ -5,21 +5,17 @@ from collections import OrderedDict
 
 import numpy as np
 import pytest
+from conftest import assert_close, import_torch, make_rng, to_numpy, to_pygrad
 
 import pygrad
 import pygrad.nn.functional as F
 from pygrad import nn
 from pygrad.nn import init
-from conftest import assert_close, import_torch, make_rng, to_numpy, to_pygrad
 
 torch = import_torch()
 tnn = torch.nn
 
 RTOL, ATOL = 1e-9, 1e-10
-
-
-def _needs(op):
-    return pytest.mark.skipif(not hasattr(pygrad._C, op), reason=f"{op} op not built yet")
 
 
 def copy_weights(tm, pm):
@@ -108,7 +104,6 @@ def test_layer_matches_torch(name, build):
     compare_with_torch(build(nn), build(tnn), rng.standard_normal(shape), rng)
 
 
-@_needs("conv2d")
 @pytest.mark.parametrize(
     "kwargs",
     [
@@ -149,19 +144,24 @@ POOLS = [
 
 @pytest.mark.parametrize("cls,kwargs", POOLS, ids=[f"{c}-{i}" for i, (c, _) in enumerate(POOLS)])
 def test_pooling_matches_torch(cls, kwargs):
-    op = {
-        "MaxPool2d": "max_pool2d",
-        "AvgPool2d": "avg_pool2d",
-        "AdaptiveAvgPool2d": "adaptive_avg_pool2d",
-    }[cls]
-    if not hasattr(pygrad._C, op):
-        pytest.skip(f"{op} op not built yet")
     rng = make_rng("pool", cls, str(kwargs))
     x = rng.standard_normal((2, 3, 8, 7))
     compare_with_torch(getattr(nn, cls)(**kwargs), getattr(tnn, cls)(**kwargs), x, rng)
 
 
-@_needs("batch_norm")
+@pytest.mark.parametrize("divisor", [None, 3, 7])
+def test_functional_avg_pool2d_honours_divisor_override(divisor):
+    rng = make_rng("avgdiv", str(divisor))
+    x = rng.standard_normal((2, 3, 6, 5))
+    xp, xt = to_pygrad(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    out_p = F.avg_pool2d(xp, 2, padding=1, divisor_override=divisor)
+    out_t = tnn.functional.avg_pool2d(xt, 2, padding=1, divisor_override=divisor)
+    assert_close(to_numpy(out_p), out_t.detach().numpy(), RTOL, ATOL, "forward")
+    out_p.sum().backward()
+    out_t.sum().backward()
+    assert_close(to_numpy(xp.grad), xt.grad.numpy(), RTOL, ATOL, "input grad")
+
+
 @pytest.mark.parametrize(
     "cls,shape",
     [("BatchNorm1d", (8, 3)), ("BatchNorm1d", (8, 3, 5)), ("BatchNorm2d", (4, 3, 5, 6))],
@@ -173,7 +173,7 @@ def test_batchnorm_matches_torch_in_train_and_eval(cls, shape, momentum):
     with torch.no_grad():
         tm.weight.uniform_(0.5, 1.5)
         tm.bias.uniform_(-0.5, 0.5)
-    for step in range(3):  # running stats updated the same way, step after step
+    for _ in range(3):  # running stats updated the same way, step after step
         compare_with_torch(pm, tm, rng.standard_normal(shape) * 2 + 1, rng)
         pm.zero_grad()
         tm.zero_grad()
@@ -184,13 +184,11 @@ def test_batchnorm_matches_torch_in_train_and_eval(cls, shape, momentum):
     assert pm.num_batches_tracked.item() == 3
 
 
-@_needs("batch_norm")
 def test_batchnorm_rejects_wrong_rank():
     with pytest.raises(ValueError, match="expected 4D input"):
         nn.BatchNorm2d(3)(pygrad.randn(4, 3))
 
 
-@_needs("layer_norm")
 @pytest.mark.parametrize("shape,normalized", [((4, 6), 6), ((2, 3, 4, 5), (4, 5))])
 @pytest.mark.parametrize("affine", [True, False])
 def test_layernorm_matches_torch(shape, normalized, affine):
@@ -205,7 +203,6 @@ def test_layernorm_matches_torch(shape, normalized, affine):
     )
 
 
-@_needs("embedding")
 @pytest.mark.parametrize("padding_idx", [None, 0, -1])
 def test_embedding_matches_torch(padding_idx):
     rng = make_rng("emb", str(padding_idx))
@@ -431,7 +428,7 @@ def test_load_state_dict_strict_errors_name_every_key():
     assert "size mismatch for 2.weight: copying a param with shape [2, 5] from checkpoint, " in msg
     assert "the shape in current model is [2, 4]" in msg
     # Non-strict: the keys come back; a shape mismatch still raises (as in PyTorch).
-    with pytest.raises(RuntimeError, match="size mismatch for 2.weight"):
+    with pytest.raises(RuntimeError, match=r"size mismatch for 2\.weight"):
         m.load_state_dict(sd, strict=False)
     del sd["2.weight"]
     sd["0.weight"] = pygrad.full((4, 3), 0.5)
@@ -717,6 +714,139 @@ def test_dropout_inside_a_model_follows_train_eval():
     assert not np.array_equal(to_numpy(m(x)), to_numpy(m(x)))
 
 
+# ------------------------------------------------------------------------------- in place
+INPLACE = [
+    ("relu", lambda x, inplace: F.relu(x, inplace=inplace), tnn.functional.relu),
+    (
+        "leaky_relu",
+        lambda x, inplace: F.leaky_relu(x, 0.2, inplace),
+        lambda x, inplace: tnn.functional.leaky_relu(x, 0.2, inplace),
+    ),
+    ("ReLU", lambda x, inplace: nn.ReLU(inplace)(x), lambda x, inplace: tnn.ReLU(inplace)(x)),
+    (
+        "LeakyReLU",
+        lambda x, inplace: nn.LeakyReLU(0.2, inplace)(x),
+        lambda x, inplace: tnn.LeakyReLU(0.2, inplace)(x),
+    ),
+]
+
+
+@pytest.mark.parametrize("name,ours,theirs", INPLACE, ids=[c[0] for c in INPLACE])
+def test_inplace_activations_match_torch(name, ours, theirs):
+    rng = make_rng("inplace", name)
+    x = rng.standard_normal((5, 7))
+    x[0, :3] = [0.0, -np.inf, np.inf]
+    # Forward: the input itself, overwritten with the result.
+    xp, xt = to_pygrad(x), torch.tensor(x)
+    out_p, out_t = ours(xp, True), theirs(xt, True)
+    assert out_p is xp and out_t is xt
+    assert_close(to_numpy(xp), xt.numpy(), RTOL, ATOL, "in-place forward")
+    assert xp._version == 1
+    # Backward through an in-place op on a non-leaf: the same gradient as PyTorch's.
+    g = rng.standard_normal(x.shape)
+    xp, xt = to_pygrad(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    hp, ht = xp * 3.0, xt * 3.0
+    yp, yt = ours(hp, True), theirs(ht, True)
+    assert yp is hp
+    (yp * to_pygrad(g)).sum().backward()
+    (yt * torch.tensor(g)).sum().backward()
+    assert_close(to_numpy(xp.grad), xt.grad.numpy(), RTOL, ATOL, "grad through in-place")
+    # A leaf that requires grad can't be overwritten while grad is recorded (PyTorch's rule) ...
+    leaf_p, leaf_t = to_pygrad(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    with pytest.raises(RuntimeError, match="leaf"):
+        theirs(leaf_t, True)
+    with pytest.raises(RuntimeError, match=r"\[\w+\] a leaf tensor that requires grad"):
+        ours(leaf_p, True)
+    assert_close(to_numpy(leaf_p), x, 0, 0, "untouched leaf")
+    # ... but it can under no_grad.
+    with pygrad.no_grad(), torch.no_grad():
+        assert ours(leaf_p, True) is leaf_p and theirs(leaf_t, True) is leaf_t
+    assert_close(to_numpy(leaf_p), leaf_t.detach().numpy(), RTOL, ATOL, "no_grad in-place")
+
+
+def test_inplace_leaky_relu_needs_a_float_tensor():
+    with pytest.raises(TypeError, match="floating-point"):
+        F.leaky_relu(pygrad.tensor([1, -2]), inplace=True)
+
+
+@pytest.mark.parametrize("mode", ["inverted", "classic"])
+def test_inplace_dropout_writes_the_same_values_into_the_input(mode):
+    x = pygrad.randn(30, 20, dtype=pygrad.float64)
+    pygrad.manual_seed(3)
+    expected = to_numpy(F.dropout(x, 0.4, mode=mode))
+    pygrad.manual_seed(3)
+    y = x.clone()
+    assert F.dropout(y, 0.4, inplace=True, mode=mode) is y
+    np.testing.assert_array_equal(to_numpy(y), expected)
+    # nn.Dropout(inplace=True): the same, and the gradient as for the out-of-place form.
+    a = pygrad.randn(30, 20, dtype=pygrad.float64, requires_grad=True)
+    pygrad.manual_seed(8)
+    out = F.dropout(a * 1.0, 0.4, mode=mode)
+    out.sum().backward()
+    pygrad.manual_seed(8)
+    b = pygrad.tensor(a.detach().numpy(), requires_grad=True)
+    h = b * 1.0
+    layer = nn.Dropout(0.4, inplace=True, mode=mode)
+    assert layer(h) is h
+    h.sum().backward()
+    np.testing.assert_array_equal(to_numpy(b.grad), to_numpy(a.grad))
+    # Eval: the inverted form returns the input untouched, the classic one scales it in place.
+    layer.eval()
+    z = pygrad.ones(3, dtype=pygrad.float64)
+    assert layer(z) is z
+    np.testing.assert_allclose(to_numpy(z), 1.0 if mode == "inverted" else 0.6, rtol=1e-12)
+
+
+def test_inplace_dropout_on_a_leaf_follows_torch():
+    x = pygrad.randn(4, 4, requires_grad=True)
+    xt = torch.randn(4, 4, requires_grad=True)
+    with pytest.raises(RuntimeError, match="leaf"):
+        tnn.functional.dropout(xt, 0.5, inplace=True)
+    with pytest.raises(RuntimeError, match=r"\[dropout\] a leaf tensor that requires grad"):
+        F.dropout(x, 0.5, inplace=True)
+    # Nothing to do (eval of the inverted form, p=0): the input comes back, as in PyTorch.
+    assert tnn.functional.dropout(xt, 0.5, training=False, inplace=True) is xt
+    assert F.dropout(x, 0.5, training=False, inplace=True) is x
+    assert F.dropout(x, 0.0, inplace=True) is x
+
+
+# ------------------------------------------------------------------------------- device= and dtype=
+LAYERS_WITH_DEVICE = [
+    ("Linear", (3, 2)),
+    ("BatchNorm1d", (3,)),
+    ("BatchNorm2d", (3,)),
+    ("LayerNorm", (3,)),
+    ("Embedding", (4, 3)),
+]
+
+
+@pytest.mark.parametrize("cls,args", LAYERS_WITH_DEVICE, ids=[c for c, _ in LAYERS_WITH_DEVICE])
+def test_layers_honour_device_and_dtype(cls, args):
+    for device in (None, "cpu", "cpu:0", pygrad.device("cpu")):
+        layer = getattr(nn, cls)(*args, device=device)
+        assert all(p.device == pygrad.device("cpu") for p in layer.parameters())
+    with pytest.raises(RuntimeError, match=rf"\[{cls}\] cannot use device 'cuda'"):
+        getattr(nn, cls)(*args, device="cuda")
+    with pytest.raises(ValueError, match="unknown device type"):
+        getattr(nn, cls)(*args, device="tpu")
+    layer = getattr(nn, cls)(*args, dtype=pygrad.float64)
+    torch_layer = getattr(tnn, cls)(*args, dtype=torch.float64)
+    assert [str(t.dtype).rsplit(".")[-1] for t in layer.state_dict().values()] == [
+        str(t.dtype).rsplit(".")[-1] for t in torch_layer.state_dict().values()
+    ]
+
+
+def test_init_functions_take_no_generator():
+    w = pygrad.empty(3, 4)
+    for fn in (init.uniform_, init.normal_, init.trunc_normal_, init.xavier_uniform_):
+        fn(w, generator=None)
+        with pytest.raises(NotImplementedError, match=rf"\[{fn.__name__}\] generator="):
+            fn(w, generator=torch.Generator())
+    for fn in (init.xavier_normal_, init.kaiming_uniform_, init.kaiming_normal_):
+        with pytest.raises(NotImplementedError, match="manual_seed"):
+            fn(w, generator=object())
+
+
 # ------------------------------------------------------------------------------- init
 @pytest.mark.parametrize(
     "nonlinearity,param",
@@ -818,44 +948,65 @@ def test_init_is_reproducible_and_checks_arguments():
 @pytest.mark.parametrize("label_smoothing", [0.0, 0.2])
 @pytest.mark.parametrize("shape", [(6, 4), (3, 4, 5)])
 def test_class_weighted_losses_match_torch(reduction, label_smoothing, shape):
-    torch = pytest.importorskip("torch", reason="torch is the reference for class-weighted losses")
     rng = np.random.default_rng(7)
     logits = rng.standard_normal(shape)
     classes = shape[1]
-    target = rng.integers(0, classes, (shape[0],) + shape[2:])
+    target = rng.integers(0, classes, (shape[0], *shape[2:]))
     target.flat[0] = -100  # an ignored position
     weight = rng.random(classes) + 0.5
     x = pygrad.tensor(logits, requires_grad=True)
     tx = torch.tensor(logits, requires_grad=True)
-    loss = F.cross_entropy(x, pygrad.tensor(target), weight=pygrad.tensor(weight), reduction=reduction,
-                           label_smoothing=label_smoothing)
-    expected = torch.nn.functional.cross_entropy(tx, torch.tensor(target), weight=torch.tensor(weight),
-                                                 reduction=reduction, label_smoothing=label_smoothing)
-    np.testing.assert_allclose(loss.detach().numpy(), expected.detach().numpy(), rtol=1e-10, atol=1e-12)
+    loss = F.cross_entropy(
+        x,
+        pygrad.tensor(target),
+        weight=pygrad.tensor(weight),
+        reduction=reduction,
+        label_smoothing=label_smoothing,
+    )
+    expected = torch.nn.functional.cross_entropy(
+        tx,
+        torch.tensor(target),
+        weight=torch.tensor(weight),
+        reduction=reduction,
+        label_smoothing=label_smoothing,
+    )
+    np.testing.assert_allclose(
+        loss.detach().numpy(), expected.detach().numpy(), rtol=1e-10, atol=1e-12
+    )
     loss.sum().backward()
     expected.sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-9, atol=1e-12)
 
     logp = np.log(np.exp(logits) / np.exp(logits).sum(1, keepdims=True))
-    nll = F.nll_loss(pygrad.tensor(logp), pygrad.tensor(target), pygrad.tensor(weight), reduction=reduction)
-    expected = torch.nn.functional.nll_loss(torch.tensor(logp), torch.tensor(target), torch.tensor(weight),
-                                            reduction=reduction)
+    nll = F.nll_loss(
+        pygrad.tensor(logp), pygrad.tensor(target), pygrad.tensor(weight), reduction=reduction
+    )
+    expected = torch.nn.functional.nll_loss(
+        torch.tensor(logp), torch.tensor(target), torch.tensor(weight), reduction=reduction
+    )
     np.testing.assert_allclose(nll.numpy(), expected.numpy(), rtol=1e-10, atol=1e-12)
 
 
 def test_class_weighted_probability_targets_and_modules_match_torch():
-    torch = pytest.importorskip("torch", reason="torch is the reference for class-weighted losses")
     rng = np.random.default_rng(8)
     logits, weight = rng.standard_normal((5, 3)), rng.random(3) + 0.1
     probabilities = rng.dirichlet(np.ones(3), size=5)
     got = nn.CrossEntropyLoss(weight=pygrad.tensor(weight), label_smoothing=0.1)(
-        pygrad.tensor(logits), pygrad.tensor(probabilities))
+        pygrad.tensor(logits), pygrad.tensor(probabilities)
+    )
     expected = torch.nn.CrossEntropyLoss(weight=torch.tensor(weight), label_smoothing=0.1)(
-        torch.tensor(logits), torch.tensor(probabilities))
+        torch.tensor(logits), torch.tensor(probabilities)
+    )
     np.testing.assert_allclose(got.item(), expected.item(), rtol=1e-10)
     target = rng.integers(0, 3, 5)
     got = nn.NLLLoss(weight=pygrad.tensor(weight))(pygrad.tensor(logits), pygrad.tensor(target))
-    expected = torch.nn.NLLLoss(weight=torch.tensor(weight))(torch.tensor(logits), torch.tensor(target))
+    expected = torch.nn.NLLLoss(weight=torch.tensor(weight))(
+        torch.tensor(logits), torch.tensor(target)
+    )
     np.testing.assert_allclose(got.item(), expected.item(), rtol=1e-10)
     with pytest.raises(ValueError, match=r"\[cross_entropy\] weight of shape \[4\]"):
-        F.cross_entropy(pygrad.tensor(logits), pygrad.tensor(target), weight=pygrad.ones(4, dtype=pygrad.float64))
+        F.cross_entropy(
+            pygrad.tensor(logits),
+            pygrad.tensor(target),
+            weight=pygrad.ones(4, dtype=pygrad.float64),
+        )

@@ -5,11 +5,11 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from conftest import ISAS, forced_isa, make_rng, non_contiguous, to_numpy, to_pygrad
 
 import pygrad
 from pygrad import _C
 from pygrad.autograd.gradcheck import gradcheck
-from conftest import ISAS, forced_isa, make_rng, non_contiguous, to_numpy, to_pygrad
 
 TOL = {np.float32: {"rtol": 2e-4, "atol": 2e-5}, np.float64: {"rtol": 1e-10, "atol": 1e-11}}
 
@@ -317,7 +317,9 @@ def test_max_pool2d_2x2_rows_at_every_level(isa):
             values, indices = _C.max_pool2d(to_pygrad(x), 2, return_indices=True)
         t_values, t_indices = F.max_pool2d(torch.tensor(x), 2, return_indices=True)
         np.testing.assert_array_equal(values.numpy(), t_values.numpy())
-        finite = ~np.isnan(t_values.numpy())  # a NaN's index follows the scan order; PyTorch's may differ
+        finite = ~np.isnan(
+            t_values.numpy()
+        )  # a NaN's index follows the scan order; PyTorch's may differ
         np.testing.assert_array_equal(indices.numpy()[finite], t_indices.numpy()[finite])
         with forced_isa("portable"):
             _, portable_indices = _C.max_pool2d(to_pygrad(x), 2, return_indices=True)
@@ -667,7 +669,11 @@ def test_dropout_built_from_the_mask_passes_gradient_only_through_kept_units():
 @pytest.mark.parametrize("output_size", [1, (1, 1), (2, 3), (5, 1)])
 def test_adaptive_avg_pool2d_full_width_windows_match_torch(output_size):
     """Windows spanning the whole width (global average pooling) sum one contiguous run in lanes."""
-    x = make_rng("adaptive_full", str(output_size)).standard_normal((3, 4, 20, 30)).astype(np.float32)
+    x = (
+        make_rng("adaptive_full", str(output_size))
+        .standard_normal((3, 4, 20, 30))
+        .astype(np.float32)
+    )
     out = _C.adaptive_avg_pool2d(to_pygrad(x), output_size).numpy()
     ref = F.adaptive_avg_pool2d(torch.tensor(x, dtype=torch.float64), output_size).numpy()
     np.testing.assert_allclose(out, ref, rtol=1e-6, atol=1e-7)

@@ -3,16 +3,19 @@ forward + backward vs PyTorch, second derivatives vs PyTorch, int64 / bool input
 
 import numpy as np
 import pytest
+from conftest import assert_close, import_torch, make_rng, non_contiguous, to_numpy
+from op_specs import OPS, B, F, I, P, S, U
 
 import pygrad
 from pygrad.autograd import grad as pg_grad
 from pygrad.autograd import gradcheck
 
-from conftest import assert_close, import_torch, make_rng, non_contiguous, to_numpy
-from op_specs import OPS, B, F, I, P, S, U
-
 FLOAT_NP = {pygrad.float32: np.float32, pygrad.float64: np.float64}
-CASES = [pytest.param(spec, k, id=f"{spec.name}-{k}-{s.id()}") for spec in OPS for k, s in enumerate(spec.samples)]
+CASES = [
+    pytest.param(spec, k, id=f"{spec.name}-{k}-{s.id()}")
+    for spec in OPS
+    for k, s in enumerate(spec.samples)
+]
 GRAD_CASES = [c for c in CASES if c.values[0].grad]
 
 
@@ -49,7 +52,9 @@ def make_values(spec, k):
 
 def cast_values(values, kinds, np_dtype):
     """Float inputs rounded to np_dtype (kept as numpy arrays of that dtype)."""
-    return [v.astype(np_dtype) if kind in ("grad", "float") else v for v, kind in zip(values, kinds)]
+    return [
+        v.astype(np_dtype) if kind in ("grad", "float") else v for v, kind in zip(values, kinds)
+    ]
 
 
 def pg_inputs(values, kinds, requires_grad=False, layout=None):
@@ -97,13 +102,17 @@ def expected_dtype(ref_out, float_dtype):
 def check_against_ref(spec, outs, refs, float_dtype, rtol, atol, what):
     assert len(outs) == len(refs), f"{what}: {len(outs)} outputs, reference has {len(refs)}"
     for j, (o, r) in enumerate(zip(outs, refs)):
-        assert isinstance(o, pygrad.Tensor), f"{what}: output {j} is {type(o).__name__}, not a Tensor"
+        assert isinstance(o, pygrad.Tensor), (
+            f"{what}: output {j} is {type(o).__name__}, not a Tensor"
+        )
         assert o.dtype == expected_dtype(r, float_dtype), f"{what}: output {j} dtype {o.dtype}"
         assert_close(to_numpy(o), np.asarray(r), rtol, atol, f"{what} output {j}")
 
 
 def tolerances(spec, float_dtype):
-    return (spec.rtol64, spec.atol64) if float_dtype == pygrad.float64 else (spec.rtol32, spec.atol32)
+    return (
+        (spec.rtol64, spec.atol64) if float_dtype == pygrad.float64 else (spec.rtol32, spec.atol32)
+    )
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -131,7 +140,9 @@ def backward_grads(spec, inputs, kinds, kwargs, seed_rng):
     diff = [o for o in outs if o.dtype.is_floating_point and o.requires_grad]
     cots = [seed_rng.normal(size=o.shape) for o in diff]
     if diff:
-        pygrad.autograd.backward(diff, [pygrad.from_numpy(c.astype(FLOAT_NP[o.dtype])) for c, o in zip(cots, diff)])
+        pygrad.autograd.backward(
+            diff, [pygrad.from_numpy(c.astype(FLOAT_NP[o.dtype])) for c, o in zip(cots, diff)]
+        )
     grads = [t.grad for t, kind in zip(inputs, kinds) if kind == "grad"]
     return outs, cots, grads
 
@@ -147,11 +158,18 @@ def test_noncontiguous(spec, k, layout):
         pytest.skip(f"no input of this sample has a non-contiguous {layout} layout")
     refs = as_tuple(spec.ref(*values, **kwargs))
     outs, _, grads = backward_grads(spec, inputs, kinds, kwargs, make_rng("cot", spec.name, k))
-    check_against_ref(spec, [o.detach() for o in outs], refs, pygrad.float64, spec.rtol64, spec.atol64, spec.name)
+    check_against_ref(
+        spec, [o.detach() for o in outs], refs, pygrad.float64, spec.rtol64, spec.atol64, spec.name
+    )
     if not any(kind == "grad" for kind in kinds):
         return
-    _, _, expected = backward_grads(spec, pg_inputs(values, kinds, requires_grad=True), kinds, kwargs,
-                                    make_rng("cot", spec.name, k))
+    _, _, expected = backward_grads(
+        spec,
+        pg_inputs(values, kinds, requires_grad=True),
+        kinds,
+        kwargs,
+        make_rng("cot", spec.name, k),
+    )
     for j, (g, e) in enumerate(zip(grads, expected)):
         assert (g is None) == (e is None), f"grad {j}: {g} vs {e}"
         if g is not None:
@@ -167,7 +185,10 @@ def test_gradcheck(spec, k):
     values, kinds, kwargs = make_values(spec, k)
     if "grad" not in kinds:
         pytest.skip("no differentiable input in this sample")
-    if max(np.size(v) for v, kind in zip(values, kinds) if kind == "grad") > spec.gradcheck_max_numel:
+    if (
+        max(np.size(v) for v, kind in zip(values, kinds) if kind == "grad")
+        > spec.gradcheck_max_numel
+    ):
         pytest.skip("sample too large for a finite-difference check")
     inputs = pg_inputs(values, kinds, requires_grad=True)
     tensor_positions = [j for j, kind in enumerate(kinds) if kind != "scalar"]
@@ -204,12 +225,18 @@ def test_vs_torch(spec, k, float_dtype):
     th_outs = as_tuple(spec.call_torch(torch, *th_in, **kwargs))
     assert len(outs) == len(th_outs)
     for j, (o, t) in enumerate(zip(outs, th_outs)):
-        assert str(o.dtype).split(".")[-1] == str(t.dtype).split(".")[-1], f"output {j}: {o.dtype} vs {t.dtype}"
-        assert o.requires_grad == t.requires_grad, f"output {j} requires_grad {o.requires_grad} vs {t.requires_grad}"
+        assert str(o.dtype).split(".")[-1] == str(t.dtype).split(".")[-1], (
+            f"output {j}: {o.dtype} vs {t.dtype}"
+        )
+        assert o.requires_grad == t.requires_grad, (
+            f"output {j} requires_grad {o.requires_grad} vs {t.requires_grad}"
+        )
         assert_close(to_numpy(o), t.detach().numpy(), rtol, atol, f"{spec.name} output {j}")
     th_diff = [t for t in th_outs if t.requires_grad]
     if th_diff:
-        torch.autograd.backward(th_diff, [torch.from_numpy(c.astype(FLOAT_NP[float_dtype])) for c in cots])
+        torch.autograd.backward(
+            th_diff, [torch.from_numpy(c.astype(FLOAT_NP[float_dtype])) for c in cots]
+        )
     th_grads = [t.grad for t, kind in zip(th_in, kinds) if kind == "grad"]
     for j, (g, e) in enumerate(zip(grads, th_grads)):
         if e is None:
@@ -238,8 +265,14 @@ def test_second_derivative_vs_torch(spec, k):
     def run(m, inputs, from_np, to_np, grad_fn):
         diff_inputs = [t for t, kind in zip(inputs, kinds) if kind == "grad"]
         fn = spec.fn if m is pygrad else spec.call_torch
-        outs = [o for o in as_tuple(fn(m, *inputs, **kwargs)) if o.dtype.is_floating_point and o.requires_grad]
-        r = make_rng("gradgrad", spec.name, k)  # the same cotangents and weights for pygrad and torch
+        outs = [
+            o
+            for o in as_tuple(fn(m, *inputs, **kwargs))
+            if o.dtype.is_floating_point and o.requires_grad
+        ]
+        r = make_rng(
+            "gradgrad", spec.name, k
+        )  # the same cotangents and weights for pygrad and torch
         cots = [from_np(r.normal(size=tuple(o.shape))) for o in outs]
         first = grad_fn(outs, diff_inputs, cots, create_graph=True, allow_unused=True)
         weights = [from_np(r.normal(size=tuple(t.shape))) for t in diff_inputs]
@@ -254,12 +287,18 @@ def test_second_derivative_vs_torch(spec, k):
         return _zeros_if_none(first, diff_inputs, to_np), _zeros_if_none(second, diff_inputs, to_np)
 
     pg_first, pg_second = run(
-        pygrad, pg_inputs(values, kinds, requires_grad=True), pygrad.from_numpy, to_numpy,
+        pygrad,
+        pg_inputs(values, kinds, requires_grad=True),
+        pygrad.from_numpy,
+        to_numpy,
         lambda o, i, g, **kw: pg_grad(o, i, g, **kw),
     )
     th_first, th_second = run(
-        torch, torch_inputs(torch, values, kinds, requires_grad=True), torch.from_numpy,
-        lambda t: t.detach().numpy(), lambda o, i, g, **kw: torch.autograd.grad(o, i, g, **kw),
+        torch,
+        torch_inputs(torch, values, kinds, requires_grad=True),
+        torch.from_numpy,
+        lambda t: t.detach().numpy(),
+        lambda o, i, g, **kw: torch.autograd.grad(o, i, g, **kw),
     )
     for j in range(len(pg_first)):
         assert_close(pg_first[j], th_first[j], 1e-9, 1e-10, f"{spec.name} first derivative {j}")
@@ -273,14 +312,18 @@ def test_second_derivative_vs_torch(spec, k):
 def _torch_or_error(fn):
     try:
         return fn(), None
-    except Exception as error:  # noqa: BLE001  (any error torch raises, pygrad should raise too)
+    except Exception as error:
         return None, error
 
 
 def _int_case(spec, k):
     args = spec.samples[k].args
     # Size-0 inputs are left out: PyTorch skips its dtype checks on empty tensors.
-    return spec.int_inputs and any(isinstance(a, F) for a in args) and all(0 not in getattr(a, "shape", (1,)) for a in args)
+    return (
+        spec.int_inputs
+        and any(isinstance(a, F) for a in args)
+        and all(0 not in getattr(a, "shape", (1,)) for a in args)
+    )
 
 
 INT_CASES = [c for c in CASES if _int_case(*c.values)]
@@ -298,21 +341,42 @@ def test_integer_inputs_vs_torch(spec, k, int_dtype):
     sample = spec.samples[k]
     np_dtype = np.int64 if int_dtype == "int64" else np.bool_
     values = [
-        np.round(v * 2).astype(np_dtype) if isinstance(a, F) else v for v, a in zip(values, sample.args)
+        np.round(v * 2).astype(np_dtype) if isinstance(a, F) else v
+        for v, a in zip(values, sample.args)
     ]
     kinds = ["other" if kind == "grad" else kind for kind in kinds]
-    expected, error = _torch_or_error(lambda: as_tuple(spec.call_torch(torch, *torch_inputs(torch, values, kinds), **kwargs)))
+    expected, error = _torch_or_error(
+        lambda: as_tuple(spec.call_torch(torch, *torch_inputs(torch, values, kinds), **kwargs))
+    )
     if error is not None:
-        outs, pg_error = _torch_or_error(lambda: as_tuple(spec.fn(pygrad, *pg_inputs(values, kinds), **kwargs)))
+        outs, pg_error = _torch_or_error(
+            lambda: as_tuple(spec.fn(pygrad, *pg_inputs(values, kinds), **kwargs))
+        )
         if pg_error is None:  # an extension over torch: the values must be right
-            refs = as_tuple(spec.ref(*[v.astype(np.float64) if isinstance(a, F) else v for v, a in zip(values, sample.args)], **kwargs))
+            refs = as_tuple(
+                spec.ref(
+                    *[
+                        v.astype(np.float64) if isinstance(a, F) else v
+                        for v, a in zip(values, sample.args)
+                    ],
+                    **kwargs,
+                )
+            )
             for j, (o, r) in enumerate(zip(outs, refs)):
-                assert_close(to_numpy(o).astype(np.float64), np.asarray(r, dtype=np.float64), 1e-5, 1e-5, f"output {j}")
+                assert_close(
+                    to_numpy(o).astype(np.float64),
+                    np.asarray(r, dtype=np.float64),
+                    1e-5,
+                    1e-5,
+                    f"output {j}",
+                )
         return
     outs = as_tuple(spec.fn(pygrad, *pg_inputs(values, kinds), **kwargs))
     assert len(outs) == len(expected)
     for j, (o, e) in enumerate(zip(outs, expected)):
-        assert str(o.dtype).split(".")[-1] == str(e.dtype).split(".")[-1], f"output {j}: {o.dtype} vs torch {e.dtype}"
+        assert str(o.dtype).split(".")[-1] == str(e.dtype).split(".")[-1], (
+            f"output {j}: {o.dtype} vs torch {e.dtype}"
+        )
         assert_close(to_numpy(o), e.numpy(), 1e-6, 1e-6, f"{spec.name} {int_dtype} output {j}")
 
 
@@ -375,16 +439,27 @@ def test_type_promotion_vs_torch(kind, name, left, right):
         # torch refuses these dtypes: pygrad may refuse too, or compute what torch computes in float64.
         out, pg_error = _torch_or_error(lambda: _apply(kind, name, pygrad, left, right))
         if pg_error is None:
+
             def as_f64(operand):
-                return lambda m: operand(m).double() if isinstance(operand(m), m.Tensor) else float(operand(m))
+                return lambda m: (
+                    operand(m).double() if isinstance(operand(m), m.Tensor) else float(operand(m))
+                )
 
             a, b = as_f64(OPERANDS[left])(torch), as_f64(OPERANDS[right])(torch)
             ref = OPERATORS[name](a, b) if kind == "op" else FUNCTIONS[name](torch, a, b)
-            assert_close(to_numpy(out).astype(np.float64), ref.double().numpy(), 1e-6, 1e-7, f"{name}({left}, {right})")
+            assert_close(
+                to_numpy(out).astype(np.float64),
+                ref.double().numpy(),
+                1e-6,
+                1e-7,
+                f"{name}({left}, {right})",
+            )
         return
     out = _apply(kind, name, pygrad, left, right)
     assert isinstance(out, pygrad.Tensor)
-    assert str(out.dtype).split(".")[-1] == str(expected.dtype).split(".")[-1], f"{out.dtype} vs torch {expected.dtype}"
+    assert str(out.dtype).split(".")[-1] == str(expected.dtype).split(".")[-1], (
+        f"{out.dtype} vs torch {expected.dtype}"
+    )
     assert tuple(out.shape) == tuple(expected.shape)
     assert_close(to_numpy(out), expected.numpy(), 1e-6, 1e-7, f"{name}({left}, {right})")
 
@@ -413,10 +488,51 @@ def test_promotion_examples(expr, dtype):
 # ---------------------------------------------------------------------------------------------------------
 # edge values (zeros, tiny, huge, infinities, NaN) through the unary ops, against PyTorch
 
-EDGE_VALUES = [0.0, -0.0, 1e-30, -1e-30, 0.5, -0.5, 30.0, -30.0, 100.0, -100.0, 1e30, -1e30, np.inf, -np.inf, np.nan]
-UNARY_SPECS = [s for s in OPS if s.samples[0].args and len(s.samples[0].args) == 1 and s.name in (
-    "neg abs sign exp log log1p sqrt rsqrt sin cos erf sigmoid tanh relu leaky_relu gelu gelu_tanh clamp softmax"
-).split()]
+EDGE_VALUES = [
+    0.0,
+    -0.0,
+    1e-30,
+    -1e-30,
+    0.5,
+    -0.5,
+    30.0,
+    -30.0,
+    100.0,
+    -100.0,
+    1e30,
+    -1e30,
+    np.inf,
+    -np.inf,
+    np.nan,
+]
+UNARY_SPECS = [
+    s
+    for s in OPS
+    if s.samples[0].args
+    and len(s.samples[0].args) == 1
+    and s.name
+    in [
+        "neg",
+        "abs",
+        "sign",
+        "exp",
+        "log",
+        "log1p",
+        "sqrt",
+        "rsqrt",
+        "sin",
+        "cos",
+        "erf",
+        "sigmoid",
+        "tanh",
+        "relu",
+        "leaky_relu",
+        "gelu",
+        "gelu_tanh",
+        "clamp",
+        "softmax",
+    ]
+]
 
 
 @pytest.mark.parametrize("float_dtype", [pygrad.float64, pygrad.float32], ids=["f64", "f32"])
@@ -424,7 +540,13 @@ UNARY_SPECS = [s for s in OPS if s.samples[0].args and len(s.samples[0].args) ==
 def test_edge_values_vs_torch(spec, float_dtype):
     torch = import_torch()
     values = np.array(EDGE_VALUES, dtype=FLOAT_NP[float_dtype])
-    kwargs = {"min": -0.5, "max": 0.5} if spec.name == "clamp" else {"dim": 0} if spec.name == "softmax" else {}
+    kwargs = (
+        {"min": -0.5, "max": 0.5}
+        if spec.name == "clamp"
+        else {"dim": 0}
+        if spec.name == "softmax"
+        else {}
+    )
     if spec.name == "softmax" or (spec.name == "gelu" and float_dtype == pygrad.float32):
         # softmax mixes all elements; torch's vectorised float32 gelu gives nan at +inf (pygrad gives inf).
         values = values[np.isfinite(values)]

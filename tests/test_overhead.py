@@ -5,17 +5,19 @@ import os
 
 import numpy as np
 import pytest
+from conftest import assert_close, import_torch, make_rng, run_python, to_numpy, to_pygrad
 
 import pygrad
 import pygrad.nn.functional as F
 from pygrad import _C
-from conftest import assert_close, import_torch, make_rng, run_python, to_numpy, to_pygrad
 
 
 # ------------------------------------------------------------------ buffer cache
 def _mlp_step(hidden=64, batch=16):
     rng = make_rng("cache")
-    model = pygrad.nn.Sequential(pygrad.nn.Linear(32, hidden), pygrad.nn.ReLU(), pygrad.nn.Linear(hidden, 10))
+    model = pygrad.nn.Sequential(
+        pygrad.nn.Linear(32, hidden), pygrad.nn.ReLU(), pygrad.nn.Linear(hidden, 10)
+    )
     optimizer = pygrad.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
     x = pygrad.from_numpy(rng.standard_normal((batch, 32)).astype(np.float32))
     y = pygrad.from_numpy(rng.integers(0, 10, batch))
@@ -111,7 +113,11 @@ def test_linear_matches_torch_forward_and_backward(bias, layout):
     w = rng.standard_normal((3, 5))
     b = rng.standard_normal(3)
     g = rng.standard_normal((7, 3))
-    px = to_pygrad(x.T.copy(), requires_grad=True) if layout == "transposed" else to_pygrad(x, requires_grad=True)
+    px = (
+        to_pygrad(x.T.copy(), requires_grad=True)
+        if layout == "transposed"
+        else to_pygrad(x, requires_grad=True)
+    )
     px_used = px.mT if layout == "transposed" else px
     pw, pb = to_pygrad(w, requires_grad=True), to_pygrad(b, requires_grad=True)
     out = F.linear(px_used, pw, pb if bias else None)
@@ -140,8 +146,12 @@ def test_linear_double_backward_matches_finite_differences():
 
     def squared_grads(x, w, b):
         with pygrad.enable_grad():  # gradcheck's finite differences run under no_grad
-            grads = pygrad.autograd.grad(F.linear(x, w, b).tanh().sum(), (x, w, b), create_graph=True)
-        return (grads[0] * grads[0]).sum() + (grads[1] * grads[1]).sum() + (grads[2] * grads[2]).sum()
+            grads = pygrad.autograd.grad(
+                F.linear(x, w, b).tanh().sum(), (x, w, b), create_graph=True
+            )
+        return (
+            (grads[0] * grads[0]).sum() + (grads[1] * grads[1]).sum() + (grads[2] * grads[2]).sum()
+        )
 
     assert pygrad.autograd.gradcheck(squared_grads, (x, w, b))
 
@@ -196,9 +206,13 @@ def test_long_rows_and_partial_rows_split_over_threads(threads):
         rng = make_rng("rows", threads)
         a = rng.standard_normal((3, 70001)).astype(np.float32)
         b = rng.standard_normal(70001).astype(np.float32)
-        assert_close(to_numpy(pygrad.from_numpy(a) * pygrad.from_numpy(b)), a * b, 0, 0, "broadcast rows")
+        assert_close(
+            to_numpy(pygrad.from_numpy(a) * pygrad.from_numpy(b)), a * b, 0, 0, "broadcast rows"
+        )
         flat = rng.standard_normal(200003).astype(np.float32)
-        assert_close(to_numpy(pygrad.from_numpy(flat).exp()), np.exp(flat), 1e-6, 1e-6, "one long row")
+        assert_close(
+            to_numpy(pygrad.from_numpy(flat).exp()), np.exp(flat), 1e-6, 1e-6, "one long row"
+        )
         big = rng.standard_normal((5, 40001)).astype(np.float32)
         strided = pygrad.from_numpy(big)[:, ::2]
         assert_close(to_numpy(strided + 1), big[:, ::2] + 1, 0, 0, "strided rows")
@@ -220,14 +234,18 @@ def test_cross_entropy_fused_backward_matches_the_composite_and_torch(smoothing,
 
     def run(create_graph):
         x = to_pygrad(logits, requires_grad=True)
-        loss = F.cross_entropy(x, pygrad.from_numpy(target), reduction=reduction, label_smoothing=smoothing)
+        loss = F.cross_entropy(
+            x, pygrad.from_numpy(target), reduction=reduction, label_smoothing=smoothing
+        )
         grad_out = to_pygrad(weights) if weights is not None else None
         (g,) = pygrad.autograd.grad(loss, x, grad_out, create_graph=create_graph)
         return to_numpy(g)
 
     fused, composite = run(False), run(True)
     tx = torch.tensor(logits, requires_grad=True)
-    tloss = torch.nn.functional.cross_entropy(tx, torch.tensor(target), reduction=reduction, label_smoothing=smoothing)
+    tloss = torch.nn.functional.cross_entropy(
+        tx, torch.tensor(target), reduction=reduction, label_smoothing=smoothing
+    )
     (tg,) = torch.autograd.grad(tloss, tx, torch.tensor(weights) if weights is not None else None)
     assert_close(fused, tg.numpy(), 1e-5, 1e-6, "fused vs torch")
     assert_close(fused, composite, 1e-5, 1e-6, "fused vs composite")

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from conftest import import_torch
 
 import pygrad
 
@@ -66,7 +67,11 @@ def test_dtype_objects_compare_with_numpy_and_strings():
     assert pygrad.float32 != np.float64
     assert pygrad.int64 != "float32"
     assert pygrad.float32 != "not_a_dtype"
-    assert pygrad.float == pygrad.float32 and pygrad.double == pygrad.float64 and pygrad.long == pygrad.int64
+    assert (
+        pygrad.float == pygrad.float32
+        and pygrad.double == pygrad.float64
+        and pygrad.long == pygrad.int64
+    )
     assert pygrad.float32.is_floating_point and not pygrad.int64.is_floating_point
     assert pygrad.float64.itemsize == 8
     assert repr(pygrad.float32) == "pygrad.float32"
@@ -136,7 +141,10 @@ VIEW_CASES = {
     "narrow": (lambda t: t.narrow(2, 1, 3), lambda a: a[:, :, 1:4]),
     "select": (lambda t: t.select(1, 2), lambda a: a[:, 2]),
     "select_neg": (lambda t: t.select(-1, -1), lambda a: a[..., -1]),
-    "chain": (lambda t: t.transpose(0, 1)[1:, ::2].unsqueeze(0), lambda a: a.transpose(1, 0, 2)[1:, ::2][None]),
+    "chain": (
+        lambda t: t.transpose(0, 1)[1:, ::2].unsqueeze(0),
+        lambda a: a.transpose(1, 0, 2)[1:, ::2][None],
+    ),
 }
 
 
@@ -405,7 +413,13 @@ def test_rand_randn_randint_randperm():
 
 def test_like_factories():
     x = pygrad.tensor(_rand_np(2, 3), dtype=pygrad.float64)
-    for fn in (pygrad.zeros_like, pygrad.ones_like, pygrad.empty_like, pygrad.rand_like, pygrad.randn_like):
+    for fn in (
+        pygrad.zeros_like,
+        pygrad.ones_like,
+        pygrad.empty_like,
+        pygrad.rand_like,
+        pygrad.randn_like,
+    ):
         y = fn(x)
         assert y.shape == x.shape and y.dtype == pygrad.float64, fn.__name__
         assert not y.requires_grad
@@ -574,6 +588,71 @@ def test_cuda_unavailable():
         pygrad.zeros(3, device="cuda")
 
 
+def test_every_factory_checks_device_like_torch():
+    x = pygrad.zeros(2, 3)
+    factories = {
+        "zeros": lambda **kw: pygrad.zeros(2, **kw),
+        "ones": lambda **kw: pygrad.ones(2, **kw),
+        "empty": lambda **kw: pygrad.empty(2, **kw),
+        "full": lambda **kw: pygrad.full((2,), 1.0, **kw),
+        "arange": lambda **kw: pygrad.arange(3, **kw),
+        "linspace": lambda **kw: pygrad.linspace(0, 1, 3, **kw),
+        "eye": lambda **kw: pygrad.eye(2, **kw),
+        "tensor": lambda **kw: pygrad.tensor([1.0], **kw),
+        "as_tensor": lambda **kw: pygrad.as_tensor([1.0], **kw),
+        "rand": lambda **kw: pygrad.rand(2, **kw),
+        "randn": lambda **kw: pygrad.randn(2, **kw),
+        "randint": lambda **kw: pygrad.randint(0, 5, (2,), **kw),
+        "randperm": lambda **kw: pygrad.randperm(4, **kw),
+        "zeros_like": lambda **kw: pygrad.zeros_like(x, **kw),
+        "ones_like": lambda **kw: pygrad.ones_like(x, **kw),
+        "empty_like": lambda **kw: pygrad.empty_like(x, **kw),
+        "full_like": lambda **kw: pygrad.full_like(x, 2.0, **kw),
+        "rand_like": lambda **kw: pygrad.rand_like(x, **kw),
+        "randn_like": lambda **kw: pygrad.randn_like(x, **kw),
+        "randint_like": lambda **kw: pygrad.randint_like(x, 5, **kw),
+    }
+    for name, make in factories.items():
+        assert make(device="cpu").device == pygrad.device("cpu"), name
+        assert make(device=pygrad.device("cpu")).device == pygrad.device("cpu"), name
+        with pytest.raises(RuntimeError, match=r"\[\w+\] cannot use device 'cuda'"):
+            make(device="cuda")
+
+
+def test_random_factories_take_no_generator():
+    """PyTorch's random factories take a torch.Generator; pygrad has one seeded generator, so any
+    generator other than None is refused by name instead of being silently ignored."""
+    x = pygrad.zeros(2, 3)
+    random = {
+        "rand": lambda **kw: pygrad.rand(2, **kw),
+        "randn": lambda **kw: pygrad.randn(2, **kw),
+        "randint": lambda **kw: pygrad.randint(0, 5, (2,), **kw),
+        "randperm": lambda **kw: pygrad.randperm(4, **kw),
+        "rand_like": lambda **kw: pygrad.rand_like(x, **kw),
+        "randn_like": lambda **kw: pygrad.randn_like(x, **kw),
+        "randint_like": lambda **kw: pygrad.randint_like(x, 5, **kw),
+    }
+    torch = import_torch()
+    for name, make in random.items():
+        assert make(generator=None).shape in ((2,), (2, 3), (4,)), name
+        getattr(torch, name)  # the same factory takes a generator in PyTorch
+        with pytest.raises(NotImplementedError, match=rf"\[{name}\] generator= is not supported"):
+            make(generator=torch.Generator())
+
+
+def test_randint_honours_requires_grad_like_torch():
+    torch = import_torch()
+    with pytest.raises(RuntimeError, match="floating point"):
+        torch.randint(0, 5, (3,), requires_grad=True)
+    with pytest.raises(RuntimeError, match="only floating point tensors can require gradients"):
+        pygrad.randint(0, 5, (3,), requires_grad=True)
+    t = pygrad.randint(0, 5, (3,), dtype=pygrad.float32, requires_grad=True)
+    assert t.requires_grad and t.is_leaf and t.dtype == pygrad.float32
+    assert torch.randint(0, 5, (3,), dtype=torch.float32, requires_grad=True).requires_grad
+    r = pygrad.randint_like(pygrad.zeros(4), 3, 7, requires_grad=True)
+    assert r.requires_grad and r.detach().numpy().min() >= 3 and r.detach().numpy().max() < 7
+
+
 def test_version_string():
     v = pygrad.__version__
     assert isinstance(v, str)
@@ -595,9 +674,14 @@ def test_large_inputs_through_bindings_that_release_the_gil():
     # Above the size where bindings release the GIL: every Python argument must be converted first.
     x = pygrad.randn(256, 512)
     np.testing.assert_allclose(x.sum(0).numpy(), x.numpy().sum(0), rtol=1e-4, atol=1e-4)
-    np.testing.assert_allclose(x.sum(dim=(0, 1), dtype=pygrad.float64).item(), x.numpy().astype(np.float64).sum(),
-                               rtol=1e-9)
-    np.testing.assert_allclose(x.mean(1, keepdim=True).numpy(), x.numpy().mean(1, keepdims=True), rtol=1e-4, atol=1e-6)
-    values, indices = x.max(1)
+    np.testing.assert_allclose(
+        x.sum(dim=(0, 1), dtype=pygrad.float64).item(),
+        x.numpy().astype(np.float64).sum(),
+        rtol=1e-9,
+    )
+    np.testing.assert_allclose(
+        x.mean(1, keepdim=True).numpy(), x.numpy().mean(1, keepdims=True), rtol=1e-4, atol=1e-6
+    )
+    _, indices = x.max(1)
     np.testing.assert_array_equal(indices.numpy(), x.numpy().argmax(1))
     assert pygrad.rand(300, 300, dtype=pygrad.float64).dtype == pygrad.float64

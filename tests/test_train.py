@@ -11,6 +11,7 @@ import pytest
 
 import pygrad
 from pygrad import nn, optim
+from pygrad.data import DataLoader, TensorDataset
 from pygrad.optim import lr_scheduler
 from pygrad.train import (
     Callback,
@@ -587,6 +588,55 @@ def test_evaluate_and_predict():
     assert result == {"error_rate": pytest.approx(1 - expected_acc)}
 
 
+def test_whole_tensors_are_batched_by_a_seeded_data_loader():
+    """fit / evaluate / predict cut whole tensors with pygrad.data.DataLoader: a new order from the
+    seeded generator on each epoch, the same batches as a DataLoader over a TensorDataset."""
+    x, y = _blobs(50, seed=3)
+
+    def batches_seen(data, **kwargs):
+        seen = []
+
+        def record(outputs, targets):
+            seen.append(targets.numpy().copy())
+            return 0.0
+
+        model = _mlp()
+        pygrad.manual_seed(21)
+        fit(
+            model,
+            _zero_loss,
+            optim.SGD(model.parameters(), lr=0.0),
+            data,
+            epochs=2,
+            metrics=[record],
+            verbose=False,
+            **kwargs,
+        )
+        return seen
+
+    first, again = batches_seen((x, y), batch_size=16), batches_seen((x, y), batch_size=16)
+    assert [len(b) for b in first] == [16, 16, 16, 2] * 2
+    assert all(np.array_equal(a, b) for a, b in zip(first, again))  # reproducible under manual_seed
+    assert not np.array_equal(np.concatenate(first[:4]), np.concatenate(first[4:]))  # reshuffled
+    assert sorted(np.concatenate(first[:4]).tolist()) == sorted(y.numpy().tolist())
+    loader = DataLoader(TensorDataset(x, y), batch_size=16, shuffle=True)
+    same = batches_seen(loader)
+    assert all(np.array_equal(a, b) for a, b in zip(first, same))
+    in_order = batches_seen((x.numpy(), y.numpy()), batch_size=20, shuffle=False)
+    np.testing.assert_array_equal(np.concatenate(in_order[:3]), y.numpy())
+
+    with pytest.raises(ValueError, match=r"\[fit\] batch_size must be a positive int"):
+        batches_seen((x, y), batch_size=0)
+    with pytest.raises(ValueError, match=r"\[evaluate\] inputs and targets need the same first"):
+        evaluate(_mlp(), None, (x, y[:10]))
+    with pytest.raises(ValueError, match=r"\[predict\] batch_size"):
+        predict(_mlp(), x, batch_size=-1)
+
+
+def _zero_loss(outputs, targets):
+    return (outputs * 0.0).sum()
+
+
 def test_binary_accuracy_from_logits():
     from pygrad.train import accuracy
 
@@ -695,7 +745,7 @@ def test_plots_explain_a_missing_matplotlib(tmp_path, monkeypatch):
         monkeypatch.setitem(sys.modules, name, None)
     history = History()
     history.on_epoch_end(0, {"loss": 1.0})
-    with pytest.raises(ImportError, match="pip install matplotlib.*pygrad\\[plot\\]"):
+    with pytest.raises(ImportError, match=r"pip install matplotlib.*pygrad\[plot\]"):
         history.plot(tmp_path / "h.png")
     with pytest.raises(ImportError, match="pip install matplotlib"):
         GradientMonitor().plot(tmp_path / "g.png")

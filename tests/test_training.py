@@ -69,7 +69,11 @@ def _train_torch(init, x, y, steps, lr, loss_kind):
     for _ in range(steps):
         h = (xt @ params["w1"] + params["b1"]).tanh()
         out = h @ params["w2"] + params["b2"]
-        loss = torch.nn.functional.cross_entropy(out, yt) if loss_kind == "ce" else ((out - yt) ** 2).mean()
+        loss = (
+            torch.nn.functional.cross_entropy(out, yt)
+            if loss_kind == "ce"
+            else ((out - yt) ** 2).mean()
+        )
         losses.append(loss.item())
         loss.backward()
         with torch.no_grad():
@@ -93,7 +97,9 @@ def test_mlp_classification_learns():
     rng = np.random.default_rng(11)
     x, labels = _classification_data(rng)
     init = _init(rng, 2, 16, 3)
-    losses, params = _train_pg(init, x, labels, steps=200, lr=0.5, dtype=pygrad.float64, loss_kind="ce")
+    losses, params = _train_pg(
+        init, x, labels, steps=200, lr=0.5, dtype=pygrad.float64, loss_kind="ce"
+    )
     assert losses[-1] < losses[0] / 10, (losses[0], losses[-1])
     with pygrad.no_grad():
         pred = _forward_pg(params, pygrad.tensor(x)).argmax(dim=1)
@@ -115,9 +121,13 @@ def test_follows_torch_trajectory(loss_kind):
     ref, ref_params = _train_torch(init, x, y, steps, lr, loss_kind)
     assert mine[-1] < mine[0]  # it is actually training, not sitting still
     np.testing.assert_allclose(mine, ref, rtol=0, atol=1e-4)
-    np.testing.assert_allclose(mine, ref, rtol=1e-9)  # in float64 it should in fact agree far more closely
+    np.testing.assert_allclose(
+        mine, ref, rtol=1e-9
+    )  # in float64 it should in fact agree far more closely
     for k in params:
-        np.testing.assert_allclose(params[k].detach().numpy(), ref_params[k].detach().numpy(), rtol=1e-8, atol=1e-10)
+        np.testing.assert_allclose(
+            params[k].detach().numpy(), ref_params[k].detach().numpy(), rtol=1e-8, atol=1e-10
+        )
 
 
 def test_float32_training_close_to_torch():

@@ -7,6 +7,7 @@ from conftest import import_torch
 
 import pygrad
 from pygrad import nn, optim
+from pygrad.data import load_digits
 from pygrad.train import evaluate, fit
 
 LOW, HIGH = (0, 1, 2, 3, 4), (5, 6, 7, 8, 9)
@@ -24,8 +25,7 @@ def _changed(before, model, keys):
 @pytest.fixture(scope="module")
 def digits():
     """The bundled digits split 75/25 (seeded), as {"train"/"test": {classes: (x, y)}}."""
-    data = pytest.importorskip("pygrad.data", reason="pygrad.data is not available")
-    images, labels = data.load_digits()
+    images, labels = load_digits()
     x, y = images.numpy().reshape(-1, 64), labels.numpy()
     order = np.random.default_rng(0).permutation(len(y))
     cut = int(0.75 * len(y))
@@ -221,6 +221,26 @@ def test_replace_head_num_classes_new_head_name_and_assignment():
     seq[4] = nn.Linear(32, 9)
     assert tuple(seq(pygrad.randn(1, 64)).shape) == (1, 9)
 
+    # A Linear subclass keeps its class; a head that can't be rebuilt with num_classes says so.
+    class Scaled(nn.Linear):
+        pass
+
+    scaled = nn.Sequential(nn.Linear(6, 4), Scaled(4, 2))
+    new = scaled.replace_head(num_classes=5)
+    assert type(new) is Scaled and (new.in_features, new.out_features) == (4, 5)
+
+    class Wide(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.in_features = 4
+            self.inner = nn.Linear(4, 2)
+
+    with pytest.raises(TypeError, match="pass new_head= instead"):
+        nn.Sequential(nn.Linear(6, 4), Wide()).replace_head(name="1", num_classes=3)
+    with pytest.raises(TypeError, match="model must be a Module"):
+        nn.replace_head(lambda x: x, num_classes=2)
+    assert nn.replace_head(scaled, nn.Identity()) is scaled[1]
+
     with pytest.raises(ValueError, match="not both"):
         model.replace_head(nn.Linear(12, 2), num_classes=2)
     with pytest.raises(TypeError, match="must be a Module"):
@@ -314,12 +334,12 @@ def test_load_pretrained_skips_and_reports_what_does_not_fit(tmp_path):
         np.testing.assert_array_equal(target.state_dict()[key].numpy(), before[key])
 
     # load_state_dict(strict=False) raises on the mis-shaped head, as PyTorch's does.
-    with pytest.raises(RuntimeError, match="size mismatch for fc.weight"):
+    with pytest.raises(RuntimeError, match=r"size mismatch for fc\.weight"):
         Net(classes=5).load_state_dict(pygrad.load(path), strict=False)
     # strict=True names everything and loads nothing.
     fresh = Net(classes=5)
     before = _snapshot(fresh)
-    with pytest.raises(RuntimeError, match="extra.weight") as info:
+    with pytest.raises(RuntimeError, match=r"extra\.weight") as info:
         nn.load_pretrained(fresh, path, strict=True)
     assert "fc.bias" in str(info.value) and "features.0.bias" in str(info.value)
     assert not any(_changed(before, fresh, before).values())

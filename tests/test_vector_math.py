@@ -3,22 +3,48 @@ in ulps, with edge values, tails and threads; the per-level arithmetic loops bit
 
 import numpy as np
 import pytest
+from conftest import ISAS, forced_isa, num_threads
 
 import pygrad
-
-from conftest import ISAS, forced_isa, num_threads
 
 # Max error in float32 ulps of the exact (float64) result, per op; the scalar libm path is checked to the same bound.
 ULP_BOUND = {"exp": 1.5, "log": 1.0, "sigmoid": 3.0, "tanh": 3.0}
 REFERENCE = {
     "exp": np.exp,
     "log": np.log,  # NaN below 0, -inf at 0 (under errstate)
-    "sigmoid": lambda x: np.where(x < 0, np.exp(-np.abs(x)), 1.0) / (1 + np.exp(-np.abs(x))),  # never overflows
+    "sigmoid": lambda x: (
+        np.where(x < 0, np.exp(-np.abs(x)), 1.0) / (1 + np.exp(-np.abs(x)))
+    ),  # never overflows
     "tanh": np.tanh,
 }
 EDGES = np.array(
-    [np.inf, -np.inf, np.nan, 0.0, -0.0, 1e-30, -1e-30, 3e-39, -3e-39, 1e-8, 88.72, 88.73, 89.0, -87.3, -103.9,
-     -104.5, 9.0, -9.0, 10.5, 20.0, -0.347, 0.347, 0.173, 1e30, -1e30],
+    [
+        np.inf,
+        -np.inf,
+        np.nan,
+        0.0,
+        -0.0,
+        1e-30,
+        -1e-30,
+        3e-39,
+        -3e-39,
+        1e-8,
+        88.72,
+        88.73,
+        89.0,
+        -87.3,
+        -103.9,
+        -104.5,
+        9.0,
+        -9.0,
+        10.5,
+        20.0,
+        -0.347,
+        0.347,
+        0.173,
+        1e30,
+        -1e30,
+    ],
     dtype=np.float32,
 )
 
@@ -52,11 +78,15 @@ def test_accuracy_and_edge_values(name, isa, rng):
     with forced_isa(isa):
         got = getattr(pygrad, name)(pygrad.from_numpy(x)).numpy()
     with np.errstate(over="ignore"):
-        reference32 = reference.astype(np.float32)  # beyond the float32 range the right answer is inf
+        reference32 = reference.astype(
+            np.float32
+        )  # beyond the float32 range the right answer is inf
     finite = np.isfinite(reference32)
     errors = ulp_error(got[finite], reference[finite])
     worst = int(np.argmax(errors))
-    assert errors[worst] <= ULP_BOUND[name], f"{name} on {isa}: {errors[worst]:.2f} ulp at x={x[finite][worst]!r}"
+    assert errors[worst] <= ULP_BOUND[name], (
+        f"{name} on {isa}: {errors[worst]:.2f} ulp at x={x[finite][worst]!r}"
+    )
     # inf, -inf and NaN come out exactly as the reference says; signed zeros keep their sign.
     np.testing.assert_array_equal(got[~finite], reference32[~finite])
     if name == "tanh":
@@ -117,7 +147,12 @@ def test_arithmetic_identical_at_every_level(dtype, rng):
         with forced_isa(level):
             out = [getattr(pygrad, name)(px).numpy() for name in EXACT_UNARY]
             out += [getattr(pygrad, name)(px, py).numpy() for name in EXACT_BINARY]
-            out += [(px * 2.5).numpy(), (3.0 - px).numpy(), (px[5:] / py[:1]).numpy(), pygrad.clamp(px, -0.5, 0.7).numpy()]
+            out += [
+                (px * 2.5).numpy(),
+                (3.0 - px).numpy(),
+                (px[5:] / py[:1]).numpy(),
+                pygrad.clamp(px, -0.5, 0.7).numpy(),
+            ]
             results[level] = out
     with np.errstate(all="ignore"):
         expected = [-x, np.abs(x), np.where(x > 0, x, np.where(np.isnan(x), x, 0)), np.sqrt(x)]
@@ -130,13 +165,15 @@ def test_arithmetic_identical_at_every_level(dtype, rng):
     powers = {}
     for level in ISAS:
         with forced_isa(level):
-            powers[level] = [(px ** e).numpy() for e in (3, -1, 1, 2.5)]
+            powers[level] = [(px**e).numpy() for e in (3, -1, 1, 2.5)]
     for level, out in powers.items():
         for got, ref in zip(out, powers[ISAS[0]]):
             np.testing.assert_array_equal(got, ref, err_msg=level)
     with np.errstate(all="ignore"):
         for got, e in zip(powers[ISAS[-1]], (3, -1, 1, 2.5)):
-            np.testing.assert_allclose(got, x.astype(np.float64) ** e, rtol=4 * np.finfo(dtype).eps, atol=0)
+            np.testing.assert_allclose(
+                got, x.astype(np.float64) ** e, rtol=4 * np.finfo(dtype).eps, atol=0
+            )
 
 
 @pytest.mark.parametrize("isa", ISAS)
@@ -144,7 +181,17 @@ def test_arithmetic_identical_at_every_level(dtype, rng):
 def test_max_min_and_column_sums_at_every_level(isa, dtype, rng):
     """amax/amin (vector row loop, side-by-side column loop) and sum over dim 0 at each level, against numpy:
     rows around the vector widths, NaN anywhere winning, infinities, non-contiguous input."""
-    for rows, cols in [(3, 1), (4, 15), (5, 16), (2, 17), (3, 31), (6, 33), (7, 100), (300, 5), (2, 700)]:
+    for rows, cols in [
+        (3, 1),
+        (4, 15),
+        (5, 16),
+        (2, 17),
+        (3, 31),
+        (6, 33),
+        (7, 100),
+        (300, 5),
+        (2, 700),
+    ]:
         x = (rng.standard_normal((rows, cols)) * 50).astype(dtype)
         if dtype != np.int64:
             x[rows // 2, cols // 2] = np.inf
@@ -155,15 +202,23 @@ def test_max_min_and_column_sums_at_every_level(isa, dtype, rng):
         with forced_isa(isa), np.errstate(invalid="ignore"):
             for dim in (0, 1, None):
                 kwargs = {} if dim is None else {"dim": dim}
-                np.testing.assert_array_equal(px.amax(**kwargs).numpy(), x.max(axis=dim), err_msg=f"{rows}x{cols} {dim}")
-                np.testing.assert_array_equal(px.amin(**kwargs).numpy(), x.min(axis=dim), err_msg=f"{rows}x{cols} {dim}")
-            np.testing.assert_array_equal(px.mT.amax(dim=1).numpy(), x.T.max(axis=1))  # strided rows
+                np.testing.assert_array_equal(
+                    px.amax(**kwargs).numpy(), x.max(axis=dim), err_msg=f"{rows}x{cols} {dim}"
+                )
+                np.testing.assert_array_equal(
+                    px.amin(**kwargs).numpy(), x.min(axis=dim), err_msg=f"{rows}x{cols} {dim}"
+                )
+            np.testing.assert_array_equal(
+                px.mT.amax(dim=1).numpy(), x.T.max(axis=1)
+            )  # strided rows
             sums = px.sum(0).numpy()
             reference = x.astype(np.float64).sum(axis=0)
             if dtype == np.int64:
                 np.testing.assert_array_equal(sums, reference.astype(np.int64))
             else:
-                np.testing.assert_allclose(sums, reference, rtol=1e-6 if dtype == np.float32 else 1e-12, atol=1e-3)
+                np.testing.assert_allclose(
+                    sums, reference, rtol=1e-6 if dtype == np.float32 else 1e-12, atol=1e-3
+                )
 
 
 def test_uniform_random_numbers_identical_at_every_level_and_thread_count():
@@ -200,14 +255,20 @@ def test_argmax_argmin_first_extreme_and_first_nan_at_every_level(isa, dtype, rn
             a[1, n // 2] = a[1, n - 1] = a[2, 3] = np.nan
         with forced_isa(isa):
             for ours, theirs in ((pygrad.argmax, np.argmax), (pygrad.argmin, np.argmin)):
-                np.testing.assert_array_equal(ours(pygrad.from_numpy(a), 1).numpy(), theirs(a, 1), err_msg=str(n))
-                np.testing.assert_array_equal(ours(pygrad.from_numpy(a)).numpy(), theirs(a), err_msg=str(n))
+                np.testing.assert_array_equal(
+                    ours(pygrad.from_numpy(a), 1).numpy(), theirs(a, 1), err_msg=str(n)
+                )
+                np.testing.assert_array_equal(
+                    ours(pygrad.from_numpy(a)).numpy(), theirs(a), err_msg=str(n)
+                )
 
 
 @pytest.mark.parametrize("isa", ISAS)
 def test_gelu_tanh_form_against_an_accurate_reference(isa):
     """GELU's tanh approximation as x * sigmoid(2y) (no cancellation in 1 + tanh y for negative x)."""
-    x = np.concatenate([np.linspace(-20, 20, 200_001), [np.inf, np.nan, 0.0, -0.0]]).astype(np.float32)
+    x = np.concatenate([np.linspace(-20, 20, 200_001), [np.inf, np.nan, 0.0, -0.0]]).astype(
+        np.float32
+    )
     x64 = x.astype(np.float64)
     with np.errstate(all="ignore"):
         reference = x64 / (1 + np.exp(-2 * np.sqrt(2 / np.pi) * (x64 + 0.044715 * x64**3)))

@@ -1,26 +1,69 @@
 """Reverse-mode automatic differentiation: backward, grad (with create_graph for higher orders), gradcheck."""
 
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Union
+
 from pygrad import _C
-from pygrad._grad_mode import enable_grad, no_grad, set_grad_enabled  # noqa: F401
-from pygrad.autograd.gradcheck import GradcheckError, gradcheck  # noqa: F401
+from pygrad._C import Tensor
+from pygrad._grad_mode import enable_grad, no_grad, set_grad_enabled
+from pygrad.autograd.gradcheck import GradcheckError, gradcheck
+
+__all__ = [
+    "GradcheckError",
+    "backward",
+    "enable_grad",
+    "grad",
+    "gradcheck",
+    "no_grad",
+    "set_grad_enabled",
+]
+
+# One tensor or a sequence of them.
+_Tensors = Union[Tensor, Sequence[Tensor]]
 
 
-def _as_list(x):
-    if x is None:
-        return None
-    return [x] if isinstance(x, _C.Tensor) else list(x)
+def _as_list(x: _Tensors) -> list[Tensor]:
+    return [x] if isinstance(x, Tensor) else list(x)
 
 
-def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False):
-    """Accumulates into the leaves' .grad the gradient of the given tensors (seeded with grad_tensors)."""
-    tensors = _as_list(tensors)
-    grads = _as_list(grad_tensors) or [None] * len(tensors)
+def _grad_list(grads: Tensor | Sequence[Tensor | None] | None, count: int) -> list[Tensor | None]:
+    if isinstance(grads, Tensor):
+        return [grads]
+    return list(grads or ()) or [None] * count
+
+
+def backward(
+    tensors: _Tensors,
+    grad_tensors: Tensor | Sequence[Tensor | None] | None = None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+) -> None:
+    """Accumulates into the leaves' .grad the gradient of the given tensors (seeded with grad_tensors).
+
+    Args:
+        tensors: the tensors to differentiate (each must be a scalar when its grad_tensor is None).
+        grad_tensors: the vector of each vector-Jacobian product; ones for scalars when None.
+        retain_graph: keep the graph for another backward (defaults to create_graph).
+        create_graph: record the derivative computation so it can be differentiated again.
+    """
+    outputs = _as_list(tensors)
     if retain_graph is None:
         retain_graph = create_graph
-    _C.run_backward(tensors, grads, retain_graph, create_graph, [], False)
+    _C.run_backward(
+        outputs, _grad_list(grad_tensors, len(outputs)), retain_graph, create_graph, [], False
+    )
 
 
-def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=False):
+def grad(
+    outputs: _Tensors,
+    inputs: _Tensors,
+    grad_outputs: Tensor | Sequence[Tensor | None] | None = None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+    allow_unused: bool = False,
+) -> tuple[Tensor | None, ...]:
     """Returns the gradients of outputs with respect to inputs, without touching any .grad.
 
     Args:
@@ -33,9 +76,16 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     Returns:
         A tuple with one gradient (or None) per input.
     """
-    outputs = _as_list(outputs)
-    inputs = _as_list(inputs)
-    grads = _as_list(grad_outputs) or [None] * len(outputs)
+    out = _as_list(outputs)
     if retain_graph is None:
         retain_graph = create_graph
-    return tuple(_C.run_backward(outputs, grads, retain_graph, create_graph, inputs, allow_unused))
+    return tuple(
+        _C.run_backward(
+            out,
+            _grad_list(grad_outputs, len(out)),
+            retain_graph,
+            create_graph,
+            _as_list(inputs),
+            allow_unused,
+        )
+    )

@@ -1,21 +1,43 @@
 """gradcheck: compares backward against central finite differences, in float64."""
 
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, Union
+
 import numpy as np
 
 from pygrad import _C
+from pygrad._C import Tensor
+from pygrad._grad_mode import no_grad
+
+__all__ = ["GradcheckError", "gradcheck"]
+
+# What the checked function returns: a tensor, or a tuple of them.
+_Outputs = Union[Tensor, Sequence[Tensor]]
 
 
 class GradcheckError(RuntimeError):
     """Raised by gradcheck when the analytical and numerical Jacobians disagree."""
 
 
-def _outputs(fn, inputs):
-    out = fn(*inputs)
-    out = (out,) if isinstance(out, _C.Tensor) else tuple(out)
-    return tuple(o for o in out if o.dtype.is_floating_point)  # integer outputs (indices) have no derivative
+def _outputs(fn: Callable[..., _Outputs], inputs: tuple[Any, ...]) -> tuple[Tensor, ...]:
+    result = fn(*inputs)
+    out = (result,) if isinstance(result, Tensor) else tuple(result)
+    return tuple(
+        o for o in out if o.dtype.is_floating_point
+    )  # integer outputs (indices) have no derivative
 
 
-def gradcheck(fn, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True):
+def gradcheck(
+    fn: Callable[..., _Outputs],
+    inputs: Tensor | Sequence[Any],
+    *,
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+    raise_exception: bool = True,
+) -> bool:
     """Checks the gradients of ``fn`` at ``inputs`` against finite differences.
 
     Args:
@@ -27,30 +49,34 @@ def gradcheck(fn, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=Tru
     Returns:
         True when every Jacobian entry agrees.
     """
-    if isinstance(inputs, _C.Tensor):
-        inputs = (inputs,)
-    inputs = tuple(inputs)
-    checked = [t for t in inputs if isinstance(t, _C.Tensor) and t.requires_grad]
+    args = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
+    checked = [t for t in args if isinstance(t, Tensor) and t.requires_grad]
     if not checked:
         raise ValueError("[gradcheck] no input requires grad")
     for t in checked:
         if t.dtype != _C.float64:
-            raise TypeError(f"[gradcheck] inputs should be float64 for a meaningful check, got {t.dtype}")
-    outputs = list(_outputs(fn, inputs))
+            raise TypeError(
+                f"[gradcheck] inputs should be float64 for a meaningful check, got {t.dtype}"
+            )
+    outputs = list(_outputs(fn, args))
     out_sizes = [o.numel() for o in outputs]
 
     # Numerical Jacobian, one column block per input: perturb each element in place.
-    numerical = []
-    with _C_no_grad():
+    numerical: list[np.ndarray] = []
+    with no_grad():
         for t in checked:
             view = t.detach().numpy()
             jac = np.zeros((t.numel(), sum(out_sizes)))
             for k, index in enumerate(np.ndindex(*view.shape)):
                 original = view[index]
                 view[index] = original + eps
-                plus = np.concatenate([o.detach().numpy().ravel().astype(np.float64) for o in _outputs(fn, inputs)])
+                plus = np.concatenate(
+                    [o.detach().numpy().ravel().astype(np.float64) for o in _outputs(fn, args)]
+                )
                 view[index] = original - eps
-                minus = np.concatenate([o.detach().numpy().ravel().astype(np.float64) for o in _outputs(fn, inputs)])
+                minus = np.concatenate(
+                    [o.detach().numpy().ravel().astype(np.float64) for o in _outputs(fn, args)]
+                )
                 view[index] = original
                 jac[k] = (plus - minus) / (2 * eps)
             numerical.append(jac)
@@ -59,13 +85,13 @@ def gradcheck(fn, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=Tru
     analytical = [np.zeros_like(j) for j in numerical]
     column = 0
     for o, size in zip(outputs, out_sizes):
+        if not o.requires_grad:  # an output that does not depend on the inputs: zero columns
+            column += size
+            continue
         for j in range(size):
-            seed = np.zeros(size, dtype=np.float64)
+            seed = np.zeros(size, dtype=np.float32 if o.dtype == _C.float32 else np.float64)
             seed[j] = 1.0
-            seed_tensor = _C.from_numpy(seed.reshape(o.shape).astype(np.float32 if o.dtype == _C.float32 else np.float64))
-            if not o.requires_grad:
-                column += 1
-                continue
+            seed_tensor = _C.from_numpy(seed.reshape(o.shape))
             grads = _C.run_backward([o], [seed_tensor], True, False, checked, True)
             for i, g in enumerate(grads):
                 if g is not None:
@@ -83,13 +109,3 @@ def gradcheck(fn, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=Tru
                 raise GradcheckError(message)
             return False
     return True
-
-
-class _C_no_grad:
-    def __enter__(self):
-        self._previous = _C.is_grad_enabled()
-        _C.set_grad_enabled(False)
-
-    def __exit__(self, *exc):
-        _C.set_grad_enabled(self._previous)
-        return False

@@ -1,17 +1,34 @@
 """DataLoader: batches of a dataset, optionally shuffled per epoch from a seed, and default_collate."""
 
+from __future__ import annotations
+
 import collections.abc
 import numbers
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
 
 import numpy as np
 
-import pygrad
-from pygrad.data.dataset import Subset, TensorDataset, _permutation, _rng
+from pygrad import _C
+from pygrad._C import Tensor
+from pygrad._factories import tensor
+from pygrad.data.dataset import (
+    Dataset,
+    Subset,
+    TensorDataset,
+    _GeneratorLike,
+    _is_int,
+    _permutation,
+    _rng,
+)
+
+__all__ = ["DataLoader", "default_collate"]
 
 
-def _numpy_to_tensor(array):
+def _numpy_to_tensor(array: np.ndarray) -> Tensor:
     """A pygrad tensor sharing ``array``'s memory when its dtype is one pygrad has, else a copy."""
     kind = array.dtype.kind
+    target: type[np.generic]
     if kind == "b":
         target = np.bool_
     elif kind in "iu":
@@ -21,10 +38,10 @@ def _numpy_to_tensor(array):
     else:
         raise TypeError(f"[default_collate] can't collate numpy arrays of dtype {array.dtype}")
     array = np.ascontiguousarray(array, dtype=target)
-    return pygrad.from_numpy(array)
+    return _C.from_numpy(array)
 
 
-def default_collate(batch):
+def default_collate(batch: Sequence[Any]) -> Any:
     """Merges a list of samples into a batch, as PyTorch's default_collate.
 
     Tensors are stacked along a new first dimension; numpy arrays and numpy scalars are stacked
@@ -41,19 +58,19 @@ def default_collate(batch):
     if len(batch) == 0:
         raise ValueError("[default_collate] got an empty batch")
     elem = batch[0]
-    if isinstance(elem, pygrad.Tensor):
-        return pygrad.stack([t.detach() if t.requires_grad else t for t in batch], 0)
+    if isinstance(elem, Tensor):
+        return _C.stack([t.detach() if t.requires_grad else t for t in batch], 0)
     if isinstance(elem, (np.ndarray, np.generic)) and not isinstance(elem, (np.str_, np.bytes_)):
         shapes = {np.shape(b) for b in batch}
         if len(shapes) != 1:
             raise ValueError(f"[default_collate] samples have different shapes: {sorted(shapes)}")
         return _numpy_to_tensor(np.stack([np.asarray(b) for b in batch]))
     if isinstance(elem, bool):
-        return pygrad.tensor(batch, dtype=pygrad.bool)
+        return tensor(batch, dtype=_C.bool)
     if isinstance(elem, numbers.Integral):
-        return pygrad.tensor(batch, dtype=pygrad.int64)
+        return tensor(batch, dtype=_C.int64)
     if isinstance(elem, numbers.Real):
-        return pygrad.tensor(batch, dtype=pygrad.float64)
+        return tensor(batch, dtype=_C.float64)
     if isinstance(elem, (str, bytes)):
         return list(batch)
     if isinstance(elem, collections.abc.Mapping):
@@ -69,18 +86,16 @@ def default_collate(batch):
     raise TypeError(f"[default_collate] can't collate samples of type {type(elem).__name__}")
 
 
-def _tensor_source(dataset):
+def _tensor_source(dataset: object) -> tuple[tuple[Tensor, ...], Tensor | None] | None:
     """(tensors, base index tensor or None) when batches can be gathered with index_select."""
-    base = None
+    base: np.ndarray | None = None
     while isinstance(dataset, Subset):
         index = np.asarray(dataset.indices, dtype=np.int64)
         base = index if base is None else index[base]
         dataset = dataset.dataset
     if not isinstance(dataset, TensorDataset):
         return None
-    return dataset.tensors, (
-        None if base is None else pygrad.from_numpy(np.ascontiguousarray(base))
-    )
+    return dataset.tensors, (None if base is None else _C.from_numpy(np.ascontiguousarray(base)))
 
 
 class DataLoader:
@@ -108,20 +123,16 @@ class DataLoader:
 
     def __init__(
         self,
-        dataset,
-        batch_size=1,
-        shuffle=False,
-        drop_last=False,
-        generator=None,
-        seed=None,
-        collate_fn=None,
-        batch_transform=None,
-    ):
-        if (
-            isinstance(batch_size, bool)
-            or not isinstance(batch_size, numbers.Integral)
-            or batch_size < 1
-        ):
+        dataset: Dataset[Any],
+        batch_size: int = 1,
+        shuffle: bool = False,
+        drop_last: bool = False,
+        generator: _GeneratorLike | None = None,
+        seed: int | None = None,
+        collate_fn: Callable[[list[Any]], Any] | None = None,
+        batch_transform: Callable[[Tensor], Tensor] | None = None,
+    ) -> None:
+        if not _is_int(batch_size) or batch_size < 1:
             raise ValueError(
                 f"[DataLoader] batch_size must be a positive integer, got {batch_size!r}"
             )
@@ -139,31 +150,31 @@ class DataLoader:
         self.epoch = 0
         self._source = _tensor_source(dataset) if collate_fn is None else None
 
-    def __len__(self):
+    def __len__(self) -> int:
         n = len(self.dataset)
         if self.drop_last:
             return n // self.batch_size
         return (n + self.batch_size - 1) // self.batch_size
 
-    def _order(self):
+    def _order(self) -> np.ndarray:
         n = len(self.dataset)
         if self.shuffle:
             return _permutation(n, self.generator)
         return np.arange(n, dtype=np.int64)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Any]:
         n = len(self.dataset)
         order = self._order()
         self.epoch += 1
         stop = n - n % self.batch_size if self.drop_last else n
         if self._source is not None:
             tensors, base = self._source
-            index = pygrad.from_numpy(order)
+            index = _C.from_numpy(order)
             if base is not None:
-                index = pygrad.index_select(base, 0, index)
+                index = _C.index_select(base, 0, index)
             for start in range(0, stop, self.batch_size):
                 rows = index.narrow(0, start, min(self.batch_size, stop - start))
-                batch = [pygrad.index_select(t, 0, rows) for t in tensors]
+                batch = [_C.index_select(t, 0, rows) for t in tensors]
                 yield self._transform(batch)
             return
         collate = default_collate if self.collate_fn is None else self.collate_fn
@@ -172,10 +183,10 @@ class DataLoader:
             samples = [self.dataset[i] for i in indices[start : start + self.batch_size]]
             yield self._transform(collate(samples))
 
-    def _transform(self, batch):
+    def _transform(self, batch: Any) -> Any:
         if self.batch_transform is None:
             return batch
-        if isinstance(batch, pygrad.Tensor):
+        if isinstance(batch, Tensor):
             return self.batch_transform(batch)
         if isinstance(batch, (tuple, list)) and batch:
             out = [self.batch_transform(batch[0]), *batch[1:]]

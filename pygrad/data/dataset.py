@@ -1,27 +1,44 @@
 """Datasets with PyTorch's interface: Dataset, TensorDataset, Subset and random_split."""
 
+from __future__ import annotations
+
 import math
 import numbers
+from collections.abc import Sequence
+from typing import Any, Generic, TypeVar, Union
 
 import numpy as np
 
-import pygrad
+from pygrad._C import Tensor
+from pygrad._factories import as_tensor, randperm
+
+__all__ = ["Dataset", "Subset", "TensorDataset", "random_split"]
+
+_T_co = TypeVar("_T_co", covariant=True)
+
+# What generator= takes: a numpy Generator, or an int seed.
+_GeneratorLike = Union[np.random.Generator, int]
 
 
-class Dataset:
+def _is_int(x: object) -> bool:
+    """True for ints and numpy integers, not for bools."""
+    return isinstance(x, numbers.Integral) and not isinstance(x, bool)
+
+
+class Dataset(Generic[_T_co]):
     """A map-style dataset: ``dataset[i]`` returns one sample, ``len(dataset)`` counts them.
 
     Subclasses implement ``__getitem__`` and ``__len__``.
     """
 
-    def __getitem__(self, index):
+    def __getitem__(self, index: int) -> _T_co:
         raise NotImplementedError(f"{type(self).__name__} must implement __getitem__")
 
-    def __len__(self):
+    def __len__(self) -> int:
         raise NotImplementedError(f"{type(self).__name__} must implement __len__")
 
 
-class TensorDataset(Dataset):
+class TensorDataset(Dataset["tuple[Tensor, ...]"]):
     """Samples are the i-th rows of tensors that share their first dimension.
 
     Args:
@@ -31,45 +48,45 @@ class TensorDataset(Dataset):
     builds each batch with one ``index_select`` per tensor, without a per-sample loop.
     """
 
-    def __init__(self, *tensors):
+    def __init__(self, *tensors: Any) -> None:
         if not tensors:
             raise ValueError("[TensorDataset] needs at least one tensor")
-        converted = []
+        converted: list[Tensor] = []
         for t in tensors:
-            if not isinstance(t, pygrad.Tensor):
-                t = pygrad.as_tensor(np.asarray(t))
+            if not isinstance(t, Tensor):
+                t = as_tensor(np.asarray(t))
             if t.dim() == 0:
                 raise ValueError("[TensorDataset] tensors need at least one dimension")
             converted.append(t)
         sizes = [t.shape[0] for t in converted]
         if any(s != sizes[0] for s in sizes):
             raise ValueError(f"[TensorDataset] size mismatch between tensors: first dims {sizes}")
-        self.tensors = tuple(converted)
+        self.tensors: tuple[Tensor, ...] = tuple(converted)
 
-    def __getitem__(self, index):
+    def __getitem__(self, index: int) -> tuple[Tensor, ...]:
         return tuple(t[index] for t in self.tensors)
 
-    def __len__(self):
+    def __len__(self) -> int:
         return self.tensors[0].shape[0]
 
 
-class Subset(Dataset):
+class Subset(Dataset[_T_co]):
     """The samples of ``dataset`` at ``indices``, in that order."""
 
-    def __init__(self, dataset, indices):
+    def __init__(self, dataset: Dataset[_T_co], indices: Sequence[int] | Tensor) -> None:
         self.dataset = dataset
-        if isinstance(indices, pygrad.Tensor):
+        if isinstance(indices, Tensor):
             indices = indices.tolist()
         self.indices = [int(i) for i in indices]
 
-    def __getitem__(self, index):
+    def __getitem__(self, index: int) -> _T_co:
         return self.dataset[self.indices[index]]
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self.indices)
 
 
-def _rng(generator, seed, op):
+def _rng(generator: _GeneratorLike | None, seed: int | None, op: str) -> np.random.Generator | None:
     """A numpy Generator from ``generator`` / ``seed``, or None to use pygrad's global generator."""
     if generator is not None and seed is not None:
         raise ValueError(f"[{op}] pass either generator or seed, not both")
@@ -87,14 +104,19 @@ def _rng(generator, seed, op):
     return None
 
 
-def _permutation(n, rng):
+def _permutation(n: int, rng: np.random.Generator | None) -> np.ndarray:
     """A random permutation of 0..n-1 as an int64 numpy array."""
     if rng is None:
-        return pygrad.randperm(n).numpy()
+        return randperm(n).numpy()
     return rng.permutation(n).astype(np.int64)
 
 
-def random_split(dataset, lengths, generator=None, seed=None):
+def random_split(
+    dataset: Dataset[_T_co],
+    lengths: Sequence[int | float],
+    generator: _GeneratorLike | None = None,
+    seed: int | None = None,
+) -> list[Subset[_T_co]]:
     """Splits a dataset into non-overlapping random subsets.
 
     Args:
@@ -107,33 +129,33 @@ def random_split(dataset, lengths, generator=None, seed=None):
         A list of Subset objects.
     """
     n = len(dataset)
-    lengths = list(lengths)
-    if not lengths:
+    given = list(lengths)
+    if not given:
         raise ValueError("[random_split] lengths must not be empty")
-    if all(isinstance(x, numbers.Integral) for x in lengths):
-        lengths = [int(x) for x in lengths]
-    elif math.isclose(sum(lengths), 1.0) and sum(lengths) <= 1.0 + 1e-9:
-        for frac in lengths:
+    if all(isinstance(x, numbers.Integral) for x in given):
+        counts = [int(x) for x in given]
+    elif math.isclose(sum(given), 1.0) and sum(given) <= 1.0 + 1e-9:
+        for frac in given:
             if not 0 <= frac <= 1:
                 raise ValueError(f"[random_split] fraction {frac} is not within [0, 1]")
-        counts = [math.floor(n * frac) for frac in lengths]
+        counts = [math.floor(n * frac) for frac in given]
         for i in range(n - sum(counts)):
             counts[i % len(counts)] += 1
-        lengths = counts
     else:
         raise ValueError(
             f"[random_split] lengths must be integers summing to {n} or fractions summing to 1, "
-            f"got {lengths}"
+            f"got {given}"
         )
-    if any(x < 0 for x in lengths):
-        raise ValueError(f"[random_split] lengths must be non-negative, got {lengths}")
-    if sum(lengths) != n:
+    if any(x < 0 for x in counts):
+        raise ValueError(f"[random_split] lengths must be non-negative, got {counts}")
+    if sum(counts) != n:
         raise ValueError(
-            f"[random_split] sum of lengths {sum(lengths)} does not equal the dataset's length {n}"
+            f"[random_split] sum of lengths {sum(counts)} does not equal the dataset's length {n}"
         )
     order = _permutation(n, _rng(generator, seed, "random_split")).tolist()
-    subsets, start = [], 0
-    for length in lengths:
+    subsets: list[Subset[_T_co]] = []
+    start = 0
+    for length in counts:
         subsets.append(Subset(dataset, order[start : start + length]))
         start += length
     return subsets

@@ -4,19 +4,28 @@ Every loader raises a ValueError that names the file and the problem when a file
 or truncated (a missing file raises FileNotFoundError as usual).
 """
 
+from __future__ import annotations
+
 import gzip
 import os
 import zipfile
 import zlib
+from typing import Any, Union, overload
 
 import numpy as np
 
-import pygrad
+from pygrad import _C
+from pygrad._C import Tensor
+
+__all__ = ["load_csv", "load_digits", "load_idx", "load_mnist", "load_npz"]
+
+# A file name: a str or a pathlib.Path.
+_Path = Union[str, "os.PathLike[str]"]
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
 
 # IDX element type codes (http://yann.lecun.com/exdb/mnist/): big-endian multi-byte values.
-_IDX_DTYPES = {
+_IDX_DTYPES: dict[int, np.dtype[Any]] = {
     0x08: np.dtype(np.uint8),
     0x09: np.dtype(np.int8),
     0x0B: np.dtype(">i2"),
@@ -26,7 +35,7 @@ _IDX_DTYPES = {
 }
 
 
-def load_digits():
+def load_digits() -> tuple[Tensor, Tensor]:
     """The bundled 8x8 handwritten digits (UCI ML hand-written digits, 1,797 images, CC BY 4.0).
 
     E. Alpaydin and C. Kaynak's "Optical Recognition of Handwritten Digits" test set, as shipped
@@ -41,10 +50,10 @@ def load_digits():
         images = archive["images"]
         labels = archive["labels"]
     x = (images.astype(np.float32) / np.float32(16.0)).reshape(-1, 1, 8, 8)
-    return pygrad.from_numpy(np.ascontiguousarray(x)), pygrad.from_numpy(labels.astype(np.int64))
+    return _C.from_numpy(np.ascontiguousarray(x)), _C.from_numpy(labels.astype(np.int64))
 
 
-def _read_bytes(path, op):
+def _read_bytes(path: str, op: str) -> bytes:
     """The file's bytes, gunzipped when it is gzip-compressed (by magic bytes, not its name)."""
     with open(path, "rb") as f:
         data = f.read()
@@ -56,7 +65,7 @@ def _read_bytes(path, op):
     return data
 
 
-def load_idx(path):
+def load_idx(path: _Path) -> np.ndarray:
     """Reads an IDX file (MNIST / Fashion-MNIST format), gzipped or not.
 
     Args:
@@ -113,7 +122,7 @@ _MNIST_NAMES = {
 }
 
 
-def _find_mnist_file(root, stem):
+def _find_mnist_file(root: str, stem: str) -> str:
     folders = [root] + [os.path.join(root, sub, "raw") for sub in ("MNIST", "FashionMNIST")]
     folders.append(os.path.join(root, "raw"))
     candidates = []
@@ -129,7 +138,7 @@ def _find_mnist_file(root, stem):
     )
 
 
-def load_mnist(root, train=True):
+def load_mnist(root: _Path, train: bool = True) -> tuple[Tensor, Tensor]:
     """Loads MNIST or Fashion-MNIST from the standard IDX files under ``root``.
 
     Looks for ``train-images-idx3-ubyte`` / ``train-labels-idx1-ubyte`` (``t10k-...`` when
@@ -161,10 +170,10 @@ def load_mnist(root, train=True):
             f"{labels.shape[0]} labels"
         )
     x = (images.astype(np.float32) / np.float32(255.0))[:, None]
-    return pygrad.from_numpy(np.ascontiguousarray(x)), pygrad.from_numpy(labels.astype(np.int64))
+    return _C.from_numpy(np.ascontiguousarray(x)), _C.from_numpy(labels.astype(np.int64))
 
 
-def _is_number(text):
+def _is_number(text: str) -> bool:
     try:
         float(text)
     except ValueError:
@@ -172,13 +181,36 @@ def _is_number(text):
     return True
 
 
-def _labels_tensor(values):
+def _labels_tensor(values: np.ndarray) -> Tensor:
     if np.all(np.isfinite(values)) and np.all(values == np.round(values)):
-        return pygrad.from_numpy(values.astype(np.int64))
-    return pygrad.from_numpy(values.astype(np.float32))
+        return _C.from_numpy(values.astype(np.int64))
+    return _C.from_numpy(values.astype(np.float32))
 
 
-def load_csv(path, label_column=-1, skip_header="auto", delimiter=","):
+@overload
+def load_csv(
+    path: _Path,
+    label_column: int = -1,
+    skip_header: bool | str = "auto",
+    delimiter: str = ",",
+) -> tuple[Tensor, Tensor]: ...
+
+
+@overload
+def load_csv(
+    path: _Path,
+    label_column: None,
+    skip_header: bool | str = "auto",
+    delimiter: str = ",",
+) -> Tensor: ...
+
+
+def load_csv(
+    path: _Path,
+    label_column: int | None = -1,
+    skip_header: bool | str = "auto",
+    delimiter: str = ",",
+) -> Tensor | tuple[Tensor, Tensor]:
     """Loads a numeric CSV file: one sample a row, one column of labels.
 
     Args:
@@ -212,12 +244,13 @@ def load_csv(path, label_column=-1, skip_header="auto", delimiter=","):
                 f"[load_csv] skip_header must be True, False or 'auto', got {skip_header!r}"
             )
         first = 1 if skip else 0
-    rows, width = [], None
+    rows: list[list[float]] = []
+    width = 0
     for number, line in enumerate(lines[first:], start=first + 1):
         if not line.strip():
             continue
         fields = line.split(delimiter)
-        if width is None:
+        if not width:
             width = len(fields)
         elif len(fields) != width:
             raise ValueError(
@@ -234,31 +267,50 @@ def load_csv(path, label_column=-1, skip_header="auto", delimiter=","):
         raise ValueError(f"[load_csv] {path}: no data rows")
     table = np.asarray(rows, dtype=np.float64)
     if label_column is None:
-        return pygrad.from_numpy(table.astype(np.float32))
+        return _C.from_numpy(table.astype(np.float32))
     if not -width <= label_column < width:
         raise ValueError(
             f"[load_csv] {path}: label_column {label_column} is out of range for {width} columns"
         )
     column = label_column % width
     features = np.delete(table, column, axis=1).astype(np.float32)
-    return pygrad.from_numpy(np.ascontiguousarray(features)), _labels_tensor(table[:, column])
+    return _C.from_numpy(np.ascontiguousarray(features)), _labels_tensor(table[:, column])
 
 
-def _array_tensor(array, path, key, dtype):
+def _array_tensor(array: np.ndarray, path: str, key: str, dtype: _C.dtype | None) -> Tensor:
     kind = array.dtype.kind
     if kind not in "biuf":
         raise ValueError(f"[load_npz] {path}: array {key!r} has unsupported dtype {array.dtype}")
     if array.ndim == 0:
         raise ValueError(f"[load_npz] {path}: array {key!r} is a scalar, expected [N, ...]")
+    target: type[np.generic]
     if kind == "f":
         target = np.float64 if array.dtype == np.float64 else np.float32
     else:
         target = np.bool_ if kind == "b" else np.int64
-    tensor = pygrad.from_numpy(np.ascontiguousarray(array, dtype=target))
+    tensor = _C.from_numpy(np.ascontiguousarray(array, dtype=target))
     return tensor if dtype is None else tensor.to(dtype)
 
 
-def load_npz(path, x_key="x", y_key="y", dtype=None):
+@overload
+def load_npz(
+    path: _Path, x_key: str = "x", y_key: str = "y", dtype: _C.dtype | None = None
+) -> tuple[Tensor, Tensor]: ...
+
+
+@overload
+def load_npz(path: _Path, x_key: str, y_key: None, dtype: _C.dtype | None = None) -> Tensor: ...
+
+
+@overload
+def load_npz(
+    path: _Path, x_key: str = "x", *, y_key: None, dtype: _C.dtype | None = None
+) -> Tensor: ...
+
+
+def load_npz(
+    path: _Path, x_key: str = "x", y_key: str | None = "y", dtype: _C.dtype | None = None
+) -> Tensor | tuple[Tensor, Tensor]:
     """Loads inputs and targets from a numpy ``.npz`` archive (never unpickling anything).
 
     Args:
@@ -283,7 +335,7 @@ def load_npz(path, x_key="x", y_key="y", dtype=None):
                 f"[load_npz] {path}: not a valid or complete npz archive ({error})"
             ) from None
         if not isinstance(archive, np.lib.npyio.NpzFile):
-            raise ValueError(  # noqa: TRY004  (a problem with the file's content)
+            raise ValueError(
                 f"[load_npz] {path}: a single .npy array, not an npz archive of named arrays"
             )
         with archive:

@@ -6,11 +6,19 @@ Generator when built with ``seed=``, otherwise from pygrad's global generator (s
 the Cython kernels of ``pygrad.data._augment``, without the GIL.
 """
 
+from __future__ import annotations
+
 import numbers
+from collections.abc import Callable, Iterable
+from types import ModuleType
+from typing import Any
 
 import numpy as np
 
-import pygrad
+from pygrad import _C
+from pygrad._C import Tensor
+from pygrad._factories import as_tensor, rand, randint, randn, tensor
+from pygrad.data.dataset import _is_int
 
 __all__ = [
     "Compose",
@@ -23,7 +31,7 @@ __all__ = [
 ]
 
 
-def _kernels():
+def _kernels() -> ModuleType:
     try:
         from pygrad.data import _augment
     except ImportError as error:  # pragma: no cover - only in a broken install
@@ -37,52 +45,49 @@ def _kernels():
 class _Random:
     """Vectorised random draws: a seeded numpy Generator, or pygrad's global generator."""
 
-    def __init__(self, seed):
-        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral)):
+    def __init__(self, seed: int | None) -> None:
+        if seed is not None and not _is_int(seed):
             raise TypeError(f"seed must be an int or None, got {type(seed).__name__}")
         self.rng = None if seed is None else np.random.default_rng(int(seed))
 
-    def integers(self, low, high, size):
+    def integers(self, low: int, high: int, size: int) -> np.ndarray:
         """int64 numpy array of ``size`` draws from [low, high] (both ends included)."""
         if self.rng is not None:
             return self.rng.integers(low, high + 1, size=size, dtype=np.int64)
-        return pygrad.randint(low, high + 1, (size,)).numpy()
+        return randint(low, high + 1, (size,)).numpy()
 
-    def uniform(self, size):
+    def uniform(self, size: int) -> np.ndarray:
         """float64 numpy array of ``size`` draws from [0, 1)."""
         if self.rng is not None:
             return self.rng.random(size)
-        return pygrad.rand(size, dtype=pygrad.float64).numpy()
+        return rand(size, dtype=_C.float64).numpy()
 
-    def normal(self, shape, dtype):
+    def normal(self, shape: tuple[int, ...], dtype: _C.dtype) -> Tensor:
         """A standard normal pygrad tensor of ``shape`` and ``dtype``."""
         if self.rng is not None:
-            np_dtype = np.float64 if dtype == pygrad.float64 else np.float32
-            return pygrad.from_numpy(self.rng.standard_normal(shape, dtype=np_dtype))
-        return pygrad.randn(*shape, dtype=dtype)
+            if dtype == _C.float64:
+                return _C.from_numpy(self.rng.standard_normal(shape, dtype=np.float64))
+            return _C.from_numpy(self.rng.standard_normal(shape, dtype=np.float32))
+        return randn(*shape, dtype=dtype)
 
 
-def _batch(x, op):
+def _batch(x: object, op: str) -> tuple[Tensor, np.ndarray]:
     """(tensor, contiguous numpy view) of a float [B, C, H, W] batch, with clear errors."""
     if isinstance(x, np.ndarray):
-        x = pygrad.as_tensor(x)
-    if not isinstance(x, pygrad.Tensor):
+        x = as_tensor(x)
+    if not isinstance(x, Tensor):
         raise TypeError(f"[{op}] expects a pygrad Tensor, got {type(x).__name__}")
-    if x.dtype not in (pygrad.float32, pygrad.float64):
+    if x.dtype not in (_C.float32, _C.float64):
         raise TypeError(f"[{op}] expects a float32 or float64 batch, got {x.dtype}")
     if x.dim() != 4:
         raise ValueError(f"[{op}] expects a batch [B, C, H, W], got shape {list(x.shape)}")
     return x, x.detach().contiguous().numpy()
 
 
-def _pair(value, name, op):
-    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+def _pair(value: object, name: str, op: str) -> tuple[int, int]:
+    if isinstance(value, numbers.Integral) and _is_int(value):
         return int(value), int(value)
-    if (
-        isinstance(value, (tuple, list))
-        and len(value) == 2
-        and all(isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in value)
-    ):
+    if isinstance(value, (tuple, list)) and len(value) == 2 and all(_is_int(v) for v in value):
         return int(value[0]), int(value[1])
     raise TypeError(f"[{op}] {name} must be an int or a pair of ints, got {value!r}")
 
@@ -90,14 +95,14 @@ def _pair(value, name, op):
 class Transform:
     """Base class: a callable from a batch tensor to a batch tensor."""
 
-    def __call__(self, x):
+    def __call__(self, x: Tensor) -> Tensor:
         raise NotImplementedError
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         fields = ", ".join(f"{k}={v!r}" for k, v in self._repr_fields().items())
         return f"{type(self).__name__}({fields})"
 
-    def _repr_fields(self):
+    def _repr_fields(self) -> dict[str, Any]:
         return {}
 
 
@@ -114,12 +119,8 @@ class RandomShift(Transform):
         seed: an int for a private generator; None draws from pygrad's global generator.
     """
 
-    def __init__(self, max_pixels, fill=0.0, seed=None):
-        if (
-            isinstance(max_pixels, bool)
-            or not isinstance(max_pixels, numbers.Integral)
-            or max_pixels < 0
-        ):
+    def __init__(self, max_pixels: int, fill: float = 0.0, seed: int | None = None) -> None:
+        if not _is_int(max_pixels) or max_pixels < 0:
             raise ValueError(
                 f"[RandomShift] max_pixels must be a non-negative int, got {max_pixels!r}"
             )
@@ -128,7 +129,7 @@ class RandomShift(Transform):
         self.seed = seed
         self._random = _Random(seed)
 
-    def __call__(self, x):
+    def __call__(self, x: Tensor) -> Tensor:
         x, src = _batch(x, "RandomShift")
         b = src.shape[0]
         m = self.max_pixels
@@ -138,9 +139,9 @@ class RandomShift(Transform):
         _kernels().crop_windows(
             src, out, np.ascontiguousarray(-dy), np.ascontiguousarray(-dx), self.fill
         )
-        return pygrad.from_numpy(out)
+        return _C.from_numpy(out)
 
-    def _repr_fields(self):
+    def _repr_fields(self) -> dict[str, Any]:
         return {"max_pixels": self.max_pixels, "fill": self.fill, "seed": self.seed}
 
 
@@ -159,18 +160,24 @@ class RandomCrop(Transform):
         seed: an int for a private generator; None draws from pygrad's global generator.
     """
 
-    def __init__(self, size, padding=0, fill=0.0, seed=None):
+    def __init__(
+        self,
+        size: int | tuple[int, int],
+        padding: int = 0,
+        fill: float = 0.0,
+        seed: int | None = None,
+    ) -> None:
         self.size = _pair(size, "size", "RandomCrop")
         if min(self.size) < 1:
             raise ValueError(f"[RandomCrop] size must be positive, got {size!r}")
-        if isinstance(padding, bool) or not isinstance(padding, numbers.Integral) or padding < 0:
+        if not _is_int(padding) or padding < 0:
             raise ValueError(f"[RandomCrop] padding must be a non-negative int, got {padding!r}")
         self.padding = int(padding)
         self.fill = float(fill)
         self.seed = seed
         self._random = _Random(seed)
 
-    def __call__(self, x):
+    def __call__(self, x: Tensor) -> Tensor:
         x, src = _batch(x, "RandomCrop")
         b, c, h, w = src.shape
         oh, ow = self.size
@@ -184,9 +191,9 @@ class RandomCrop(Transform):
         left = self._random.integers(0, w + 2 * p - ow, b) - p
         out = np.empty((b, c, oh, ow), dtype=src.dtype)
         _kernels().crop_windows(src, out, top, left, self.fill)
-        return pygrad.from_numpy(out)
+        return _C.from_numpy(out)
 
-    def _repr_fields(self):
+    def _repr_fields(self) -> dict[str, Any]:
         return {"size": self.size, "padding": self.padding, "fill": self.fill, "seed": self.seed}
 
 
@@ -198,21 +205,21 @@ class RandomHorizontalFlip(Transform):
         seed: an int for a private generator; None draws from pygrad's global generator.
     """
 
-    def __init__(self, p=0.5, seed=None):
+    def __init__(self, p: float = 0.5, seed: int | None = None) -> None:
         if not 0.0 <= p <= 1.0:
             raise ValueError(f"[RandomHorizontalFlip] p must be in [0, 1], got {p!r}")
         self.p = float(p)
         self.seed = seed
         self._random = _Random(seed)
 
-    def __call__(self, x):
+    def __call__(self, x: Tensor) -> Tensor:
         x, src = _batch(x, "RandomHorizontalFlip")
         flags = (self._random.uniform(src.shape[0]) < self.p).astype(np.uint8)
         out = np.empty_like(src)
         _kernels().hflip(src, out, flags)
-        return pygrad.from_numpy(out)
+        return _C.from_numpy(out)
 
-    def _repr_fields(self):
+    def _repr_fields(self) -> dict[str, Any]:
         return {"p": self.p, "seed": self.seed}
 
 
@@ -225,7 +232,7 @@ class GaussianNoise(Transform):
         seed: an int for a private generator; None draws from pygrad's global generator.
     """
 
-    def __init__(self, std, mean=0.0, seed=None):
+    def __init__(self, std: float, mean: float = 0.0, seed: int | None = None) -> None:
         if std < 0:
             raise ValueError(f"[GaussianNoise] std must be non-negative, got {std!r}")
         self.std = float(std)
@@ -233,13 +240,13 @@ class GaussianNoise(Transform):
         self.seed = seed
         self._random = _Random(seed)
 
-    def __call__(self, x):
+    def __call__(self, x: Tensor) -> Tensor:
         x, _ = _batch(x, "GaussianNoise")
         x = x.detach()
         noise = self._random.normal(tuple(x.shape), x.dtype)
         return x + (noise * self.std + self.mean)
 
-    def _repr_fields(self):
+    def _repr_fields(self) -> dict[str, Any]:
         return {"std": self.std, "mean": self.mean, "seed": self.seed}
 
 
@@ -251,13 +258,13 @@ class Normalize(Transform):
         std: one value per channel (or a single value for all); must be nonzero.
     """
 
-    def __init__(self, mean, std):
+    def __init__(self, mean: float | Iterable[float], std: float | Iterable[float]) -> None:
         self.mean = tuple(float(m) for m in np.atleast_1d(np.asarray(mean, dtype=np.float64)))
         self.std = tuple(float(s) for s in np.atleast_1d(np.asarray(std, dtype=np.float64)))
         if any(s == 0.0 for s in self.std):
             raise ValueError(f"[Normalize] std must be nonzero, got {self.std}")
 
-    def __call__(self, x):
+    def __call__(self, x: Tensor) -> Tensor:
         x, _ = _batch(x, "Normalize")
         channels = x.shape[1]
         for name, values in (("mean", self.mean), ("std", self.std)):
@@ -265,28 +272,28 @@ class Normalize(Transform):
                 raise ValueError(
                     f"[Normalize] {name} has {len(values)} values but the batch has {channels} channels"
                 )
-        mean = pygrad.tensor(self.mean, dtype=x.dtype).reshape(-1, 1, 1)
-        std = pygrad.tensor(self.std, dtype=x.dtype).reshape(-1, 1, 1)
+        mean = tensor(self.mean, dtype=x.dtype).reshape(-1, 1, 1)
+        std = tensor(self.std, dtype=x.dtype).reshape(-1, 1, 1)
         return (x.detach() - mean) / std
 
-    def _repr_fields(self):
+    def _repr_fields(self) -> dict[str, Any]:
         return {"mean": self.mean, "std": self.std}
 
 
 class Compose(Transform):
     """Applies transforms one after another: ``Compose([RandomShift(2), Normalize(m, s)])``."""
 
-    def __init__(self, transforms):
+    def __init__(self, transforms: Iterable[Callable[[Tensor], Tensor]]) -> None:
         self.transforms = list(transforms)
         for t in self.transforms:
             if not callable(t):
                 raise TypeError(f"[Compose] {t!r} is not callable")
 
-    def __call__(self, x):
+    def __call__(self, x: Tensor) -> Tensor:
         for t in self.transforms:
             x = t(x)
         return x
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         inner = "".join(f"\n    {t!r}," for t in self.transforms)
         return f"Compose([{inner}\n])"

@@ -3,10 +3,18 @@
 ``from pygrad import nn`` then ``nn.Sequential(nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 10))``.
 """
 
+from types import ModuleType
+
 from pygrad.nn import functional, init, modules
 from pygrad.nn.modules import *  # noqa: F403  (the layers, listed once in modules.__all__)
 from pygrad.nn.parameter import Parameter
-from pygrad.nn.transfer import LoadReport, find_head, fine_tuning_groups, load_pretrained, replace_head
+from pygrad.nn.transfer import (
+    LoadReport,
+    find_head,
+    fine_tuning_groups,
+    load_pretrained,
+    replace_head,
+)
 
 __all__ = [
     *modules.__all__,
@@ -18,11 +26,11 @@ __all__ = [
     "init",
     "load_pretrained",
     "replace_head",
-    "utils",
+    "utils",  # noqa: F405  (loaded on first use by __getattr__ below)
 ]
 
 
-def __getattr__(name):
+def __getattr__(name: str) -> ModuleType:
     # nn.utils loads on first use (clip_grad_norm_ and friends are rarely needed at import).
     if name == "utils":
         import importlib

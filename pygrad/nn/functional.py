@@ -1,28 +1,116 @@
-"""Functional forms of activations and losses, with PyTorch's signatures (``pygrad.nn.functional as F``)."""
+"""Functional forms of layers, activations and losses, with PyTorch's signatures (``pygrad.nn.functional as F``)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Literal, Union, overload
 
 from pygrad import _C
+from pygrad._C import Tensor
 
-relu = _C.relu
+__all__ = [
+    "adaptive_avg_pool2d",
+    "avg_pool2d",
+    "batch_norm",
+    "binary_cross_entropy_with_logits",
+    "conv2d",
+    "cross_entropy",
+    "dropout",
+    "embedding",
+    "gelu",
+    "layer_norm",
+    "leaky_relu",
+    "linear",
+    "log_softmax",
+    "max_pool2d",
+    "mse_loss",
+    "nll_loss",
+    "one_hot",
+    "relu",
+    "sigmoid",
+    "softmax",
+    "tanh",
+]
+
+_IntOrPair = Union[int, Sequence[int]]
+
 sigmoid = _C.sigmoid
 tanh = _C.tanh
-leaky_relu = _C.leaky_relu
 gelu = _C.gelu
 one_hot = _C.one_hot
 mse_loss = _C.mse_loss
 binary_cross_entropy_with_logits = _C.binary_cross_entropy_with_logits
+# input @ weight.T + bias: one fused op and one graph node for 2-d input and weight, matmul and add otherwise.
+linear = _C.linear
 
 
-def softmax(input, dim):
+# --------------------------------------------------------------------------- in place
+def _check_inplace(input: Tensor, op: str) -> None:
+    """PyTorch's rule: a leaf that requires grad can't be modified in place while grad is recorded."""
+    if input.requires_grad and input.is_leaf and _C.is_grad_enabled():
+        raise RuntimeError(
+            f"[{op}] a leaf tensor that requires grad is being used in an in-place operation; "
+            "pass inplace=False, or wrap the call in pygrad.no_grad()"
+        )
+
+
+def relu(input: Tensor, inplace: bool = False) -> Tensor:
+    """max(x, 0) elementwise.
+
+    Args:
+        input: a tensor.
+        inplace: write the result into input and return input (as PyTorch; not allowed on a leaf
+            that requires grad while grad is recorded). Gradients flow as for the out-of-place op.
+    Returns:
+        A new tensor, or input itself with inplace=True.
+    """
+    if not inplace:
+        return _C.relu(input)
+    _check_inplace(input, "relu")
+    return input.copy_(_C.relu(input))  # relu's backward uses its result, not the overwritten input
+
+
+def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
+    """x where x > 0, else negative_slope * x.
+
+    Args:
+        input: a floating-point tensor.
+        negative_slope: the slope for negative x.
+        inplace: write the result into input and return input (as PyTorch; not allowed on a leaf
+            that requires grad while grad is recorded).
+    Returns:
+        A new tensor, or input itself with inplace=True.
+    """
+    if not inplace:
+        return _C.leaky_relu(input, negative_slope)
+    _check_inplace(input, "leaky_relu")
+    if not input.dtype.is_floating_point:
+        raise TypeError(f"[leaky_relu] expected a floating-point tensor, got {input.dtype}")
+    # One multiplication by 1 or the slope: its backward needs only the factor, not the input.
+    one = _C._full([], 1, input.dtype, False)
+    slope = _C._full([], negative_slope, input.dtype, False)
+    return input.mul_(_C.where(input > 0, one, slope))
+
+
+def softmax(input: Tensor, dim: int) -> Tensor:
     """exp(x) / sum(exp(x)) along dim, computed stably."""
     return _C.softmax(input, dim)
 
 
-def log_softmax(input, dim):
+def log_softmax(input: Tensor, dim: int) -> Tensor:
     """x - logsumexp(x) along dim, computed stably."""
     return _C.log_softmax(input, dim)
 
 
-def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
+# --------------------------------------------------------------------------- losses
+def cross_entropy(
+    input: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,
+    ignore_index: int = -100,
+    reduction: str = "mean",
+    label_smoothing: float = 0.0,
+) -> Tensor:
     """Cross-entropy from logits: class-index targets (int64) or class probabilities (float).
 
     Args:
@@ -39,7 +127,13 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
     return _C.cross_entropy(input, target, reduction, ignore_index, label_smoothing, weight)
 
 
-def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
+def nll_loss(
+    input: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,
+    ignore_index: int = -100,
+    reduction: str = "mean",
+) -> Tensor:
     """Negative log-likelihood: -input[n, target[n]] (optionally class-weighted), reduced as asked.
 
     Args:
@@ -54,24 +148,23 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
     return _C.nll_loss(input, target, reduction, ignore_index, weight)
 
 
-# input @ weight.T + bias: one fused op and one graph node for 2-d input and weight, matmul and add otherwise.
-linear = _C.linear
-
-
 # --------------------------------------------------------------------------- dropout
-def _keep_mask(shape, keep_probability, dtype):
-    """A bool mask (True = keep) from the seeded core generator, each element kept with keep_probability."""
-    return _C._bernoulli_mask(list(shape), float(keep_probability), dtype)
-
-
-def dropout(input, p=0.5, training=True, inplace=False, mode="inverted"):
+def dropout(
+    input: Tensor,
+    p: float = 0.5,
+    training: bool = True,
+    inplace: bool = False,
+    mode: str = "inverted",
+) -> Tensor:
     """Zeroes each element with probability p (a fresh mask from the seeded generator on each call).
 
     Args:
         input: a floating-point tensor.
         p: the probability of dropping an element, in [0, 1].
         training: drop only when True.
-        inplace: accepted for PyTorch compatibility; the result is always a new tensor.
+        inplace: write the result into input and return input (as PyTorch; not allowed on a leaf
+            that requires grad while grad is recorded). When nothing changes (eval mode of the
+            inverted form, or p=0) input is returned as it is, in place or not.
         mode: "inverted" (PyTorch's: kept elements scaled by 1/(1-p) while training, identity
             otherwise) or "classic" (kept elements unscaled while training, every output
             multiplied by q = 1-p otherwise), so the expected value matches in both phases.
@@ -83,88 +176,157 @@ def dropout(input, p=0.5, training=True, inplace=False, mode="inverted"):
     if mode not in ("inverted", "classic"):
         raise ValueError(f"[dropout] mode must be 'inverted' or 'classic', got {mode!r}")
     q = 1.0 - p
-    if not training:
-        return input if mode == "inverted" or p == 0.0 else input * q
-    if p == 0.0:
+    if p == 0.0 or (not training and mode == "inverted"):
         return input
-    mask = _keep_mask(input.shape, q, input.dtype)
-    if mode == "classic" or p == 1.0:
-        return input * mask
-    return input * (mask._to_dtype(input.dtype) * (1.0 / q))
+    factor: Tensor | float
+    if not training:
+        factor = q
+    else:
+        # A bool keep-mask from the seeded core generator, each element kept with probability q.
+        mask = _C._bernoulli_mask(list(input.shape), q, input.dtype)
+        factor = mask if mode == "classic" or p == 1.0 else mask._to_dtype(input.dtype) * (1.0 / q)
+    if inplace:
+        _check_inplace(input, "dropout")
+        return input.mul_(factor)
+    return input * factor
 
 
 # --------------------------------------------------------------------------- ops in the C++ core
-def _core(name):
-    op = getattr(_C, name, None)
-    if op is None:
-        raise NotImplementedError(f"[{name}] this build of pygrad's core has no {name} op yet")
-    return op
-
-
-def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+def conv2d(
+    input: Tensor,
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride: _IntOrPair = 1,
+    padding: _IntOrPair | str = 0,
+    dilation: _IntOrPair = 1,
+    groups: int = 1,
+) -> Tensor:
     """2-D convolution (cross-correlation) over NCHW input with weight [C_out, C_in/groups, kH, kW]."""
-    return _core("conv2d")(input, weight, bias, stride, padding, dilation, groups)
+    return _C.conv2d(input, weight, bias, stride, padding, dilation, groups)
+
+
+@overload
+def max_pool2d(
+    input: Tensor,
+    kernel_size: _IntOrPair,
+    stride: _IntOrPair | None = None,
+    padding: _IntOrPair = 0,
+    dilation: _IntOrPair = 1,
+    ceil_mode: bool = False,
+    return_indices: Literal[False] = False,
+) -> Tensor: ...
+
+
+@overload
+def max_pool2d(
+    input: Tensor,
+    kernel_size: _IntOrPair,
+    stride: _IntOrPair | None = None,
+    padding: _IntOrPair = 0,
+    dilation: _IntOrPair = 1,
+    ceil_mode: bool = False,
+    *,
+    return_indices: Literal[True],
+) -> tuple[Tensor, Tensor]: ...
+
+
+@overload
+def max_pool2d(
+    input: Tensor,
+    kernel_size: _IntOrPair,
+    stride: _IntOrPair | None = None,
+    padding: _IntOrPair = 0,
+    dilation: _IntOrPair = 1,
+    ceil_mode: bool = False,
+    return_indices: bool = False,
+) -> Tensor | tuple[Tensor, Tensor]: ...
 
 
 def max_pool2d(
-    input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False
-):
-    """2-D max pooling over NCHW (or CHW) input; with return_indices also the flat argmax positions."""
-    return _core("max_pool2d")(
+    input: Tensor,
+    kernel_size: _IntOrPair,
+    stride: _IntOrPair | None = None,
+    padding: _IntOrPair = 0,
+    dilation: _IntOrPair = 1,
+    ceil_mode: bool = False,
+    return_indices: bool = False,
+) -> Tensor | tuple[Tensor, Tensor]:
+    """2-D max pooling over NCHW (or CHW) input; with return_indices also the flat argmax positions.
+
+    Returns:
+        The pooled tensor, or (values, indices) with return_indices=True.
+    """
+    out: Tensor | tuple[Tensor, Tensor] = _C.max_pool2d(
         input, kernel_size, stride, padding, dilation, ceil_mode, return_indices
     )
+    return out
 
 
 def avg_pool2d(
-    input,
-    kernel_size,
-    stride=None,
-    padding=0,
-    ceil_mode=False,
-    count_include_pad=True,
-    divisor_override=None,
-):
-    """2-D average pooling over NCHW (or CHW) input."""
-    if divisor_override is not None:
-        raise NotImplementedError("[avg_pool2d] divisor_override is not supported")
-    return _core("avg_pool2d")(input, kernel_size, stride, padding, ceil_mode, count_include_pad)
-
-
-def adaptive_avg_pool2d(input, output_size):
-    """Average pooling to a fixed output size (an int or (H, W)) over NCHW (or CHW) input."""
-    return _core("adaptive_avg_pool2d")(input, output_size)
-
-
-def batch_norm(
-    input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5
-):
-    """Batch normalization over dim 1 of [N, C, ...] input; in training, updates running stats in place."""
-    return _core("batch_norm")(
-        input, running_mean, running_var, weight, bias, training, momentum, eps
+    input: Tensor,
+    kernel_size: _IntOrPair,
+    stride: _IntOrPair | None = None,
+    padding: _IntOrPair = 0,
+    ceil_mode: bool = False,
+    count_include_pad: bool = True,
+    divisor_override: int | None = None,
+) -> Tensor:
+    """2-D average pooling over NCHW (or CHW) input (divisor_override replaces the window size)."""
+    return _C.avg_pool2d(
+        input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override
     )
 
 
-def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
+def adaptive_avg_pool2d(input: Tensor, output_size: int | Sequence[int | None] | None) -> Tensor:
+    """Average pooling to a fixed output size (an int or (H, W)) over NCHW (or CHW) input."""
+    return _C.adaptive_avg_pool2d(input, output_size)
+
+
+def batch_norm(
+    input: Tensor,
+    running_mean: Tensor | None,
+    running_var: Tensor | None,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    training: bool = False,
+    momentum: float = 0.1,
+    eps: float = 1e-5,
+) -> Tensor:
+    """Batch normalization over dim 1 of [N, C, ...] input; in training, updates running stats in place."""
+    return _C.batch_norm(input, running_mean, running_var, weight, bias, training, momentum, eps)
+
+
+def layer_norm(
+    input: Tensor,
+    normalized_shape: int | Sequence[int],
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    eps: float = 1e-5,
+) -> Tensor:
     """Normalizes over the trailing dims given by normalized_shape, then scales by weight and adds bias."""
     if isinstance(normalized_shape, int):
         normalized_shape = (normalized_shape,)
-    return _core("layer_norm")(input, list(normalized_shape), weight, bias, eps)
+    return _C.layer_norm(input, list(normalized_shape), weight, bias, eps)
 
 
 def embedding(
-    input,
-    weight,
-    padding_idx=None,
-    max_norm=None,
-    norm_type=2.0,
-    scale_grad_by_freq=False,
-    sparse=False,
-):
-    """Rows of weight picked by the int64 indices in input; the padding_idx row gets no gradient."""
+    input: Tensor,
+    weight: Tensor,
+    padding_idx: int | None = None,
+    max_norm: float | None = None,
+    norm_type: float = 2.0,
+    scale_grad_by_freq: bool = False,
+    sparse: bool = False,
+) -> Tensor:
+    """Rows of weight picked by the int64 indices in input; the padding_idx row gets no gradient.
+
+    max_norm, scale_grad_by_freq and sparse are not supported (NotImplementedError); norm_type only
+    matters with max_norm.
+    """
     if max_norm is not None or scale_grad_by_freq or sparse:
         raise NotImplementedError(
             "[embedding] max_norm, scale_grad_by_freq and sparse are not supported"
         )
     if padding_idx is not None and padding_idx < 0:
         padding_idx += weight.shape[0]
-    return _core("embedding")(input, weight, padding_idx)
+    return _C.embedding(input, weight, padding_idx)

@@ -4,10 +4,13 @@ They draw from pygrad's seeded generator (``pygrad.manual_seed``) and run under 
 work on parameters that require grad.
 """
 
+from __future__ import annotations
+
 import math
 
 from pygrad import _C
-from pygrad._factories import rand, randn
+from pygrad._C import Tensor
+from pygrad._factories import _check_generator, rand, randn
 from pygrad._grad_mode import no_grad
 
 __all__ = [
@@ -26,7 +29,7 @@ __all__ = [
 ]
 
 
-def calculate_gain(nonlinearity, param=None):
+def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
     """The recommended gain for a nonlinearity: linear/conv/sigmoid 1, tanh 5/3, relu sqrt(2),
     leaky_relu sqrt(2 / (1 + slope^2)) (slope param defaults to 0.01), selu 3/4."""
     linear_fns = [
@@ -57,32 +60,42 @@ def calculate_gain(nonlinearity, param=None):
     raise ValueError(f"[calculate_gain] unsupported nonlinearity {nonlinearity}")
 
 
-def _fill(tensor, values):
+def _fill(tensor: Tensor, values: Tensor) -> Tensor:
     with no_grad():
         tensor.copy_(values)
     return tensor
 
 
-def _float_dtype(tensor, op):
+def _float_dtype(tensor: Tensor, op: str) -> _C.dtype:
     if not tensor.dtype.is_floating_point:
         raise TypeError(f"[{op}] expected a floating-point tensor, got {tensor.dtype}")
     return tensor.dtype
 
 
-def uniform_(tensor, a=0.0, b=1.0, generator=None):
-    """Fills tensor with values drawn from U(a, b)."""
+def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator: None = None) -> Tensor:
+    """Fills tensor with values drawn from U(a, b) (``generator`` must be None: pygrad has one)."""
+    _check_generator(generator, "uniform_")
     dtype = _float_dtype(tensor, "uniform_")
     return _fill(tensor, rand(tensor.shape, dtype=dtype) * (b - a) + a)
 
 
-def normal_(tensor, mean=0.0, std=1.0, generator=None):
-    """Fills tensor with values drawn from N(mean, std^2)."""
+def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator: None = None) -> Tensor:
+    """Fills tensor with values drawn from N(mean, std^2) (``generator`` must be None)."""
+    _check_generator(generator, "normal_")
     dtype = _float_dtype(tensor, "normal_")
     return _fill(tensor, randn(tensor.shape, dtype=dtype) * std + mean)
 
 
-def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
+def trunc_normal_(
+    tensor: Tensor,
+    mean: float = 0.0,
+    std: float = 1.0,
+    a: float = -2.0,
+    b: float = 2.0,
+    generator: None = None,
+) -> Tensor:
     """Fills tensor from N(mean, std^2) truncated to [a, b] (out-of-range draws are redrawn)."""
+    _check_generator(generator, "trunc_normal_")
     dtype = _float_dtype(tensor, "trunc_normal_")
     if not a < b:
         raise ValueError(f"[trunc_normal_] expected a < b, got a={a} b={b}")
@@ -97,31 +110,31 @@ def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
     return _fill(tensor, values)
 
 
-def constant_(tensor, val):
+def constant_(tensor: Tensor, val: float) -> Tensor:
     """Fills tensor with val."""
     with no_grad():
         tensor.fill_(val)
     return tensor
 
 
-def ones_(tensor):
+def ones_(tensor: Tensor) -> Tensor:
     """Fills tensor with ones."""
     return constant_(tensor, 1.0)
 
 
-def zeros_(tensor):
+def zeros_(tensor: Tensor) -> Tensor:
     """Fills tensor with zeros."""
     return constant_(tensor, 0.0)
 
 
-def eye_(tensor):
+def eye_(tensor: Tensor) -> Tensor:
     """Fills a 2-D tensor with the identity matrix."""
     if tensor.ndim != 2:
         raise ValueError("[eye_] only tensors with 2 dimensions are supported")
     return _fill(tensor, _C._eye(tensor.shape[0], tensor.shape[1], tensor.dtype, False))
 
 
-def _calculate_fan_in_and_fan_out(tensor):
+def _calculate_fan_in_and_fan_out(tensor: Tensor) -> tuple[int, int]:
     if tensor.ndim < 2:
         raise ValueError(
             "[init] fan in and fan out can not be computed for tensor with fewer than 2 dimensions"
@@ -132,7 +145,7 @@ def _calculate_fan_in_and_fan_out(tensor):
     return tensor.shape[1] * receptive, tensor.shape[0] * receptive
 
 
-def _calculate_correct_fan(tensor, mode):
+def _calculate_correct_fan(tensor: Tensor, mode: str) -> int:
     mode = mode.lower()
     if mode not in ("fan_in", "fan_out"):
         raise ValueError(f"[init] mode {mode} not supported, please use one of fan_in, fan_out")
@@ -140,21 +153,30 @@ def _calculate_correct_fan(tensor, mode):
     return fan_in if mode == "fan_in" else fan_out
 
 
-def xavier_uniform_(tensor, gain=1.0, generator=None):
+def xavier_uniform_(tensor: Tensor, gain: float = 1.0, generator: None = None) -> Tensor:
     """Glorot uniform: U(-a, a) with a = gain * sqrt(6 / (fan_in + fan_out))."""
+    _check_generator(generator, "xavier_uniform_")
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     a = gain * math.sqrt(6.0 / float(fan_in + fan_out))
     return uniform_(tensor, -a, a)
 
 
-def xavier_normal_(tensor, gain=1.0, generator=None):
+def xavier_normal_(tensor: Tensor, gain: float = 1.0, generator: None = None) -> Tensor:
     """Glorot normal: N(0, std^2) with std = gain * sqrt(2 / (fan_in + fan_out))."""
+    _check_generator(generator, "xavier_normal_")
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     return normal_(tensor, 0.0, gain * math.sqrt(2.0 / float(fan_in + fan_out)))
 
 
-def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
+def kaiming_uniform_(
+    tensor: Tensor,
+    a: float = 0,
+    mode: str = "fan_in",
+    nonlinearity: str = "leaky_relu",
+    generator: None = None,
+) -> Tensor:
     """He uniform: U(-bound, bound) with bound = gain(nonlinearity, a) * sqrt(3 / fan)."""
+    _check_generator(generator, "kaiming_uniform_")
     if 0 in tensor.shape:
         return tensor
     fan = _calculate_correct_fan(tensor, mode)
@@ -162,8 +184,15 @@ def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", gene
     return uniform_(tensor, -bound, bound)
 
 
-def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
+def kaiming_normal_(
+    tensor: Tensor,
+    a: float = 0,
+    mode: str = "fan_in",
+    nonlinearity: str = "leaky_relu",
+    generator: None = None,
+) -> Tensor:
     """He normal: N(0, std^2) with std = gain(nonlinearity, a) / sqrt(fan)."""
+    _check_generator(generator, "kaiming_normal_")
     if 0 in tensor.shape:
         return tensor
     fan = _calculate_correct_fan(tensor, mode)

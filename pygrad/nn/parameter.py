@@ -1,9 +1,14 @@
 """``Parameter``: a Tensor that a Module registers as one of its learnable weights."""
 
+from __future__ import annotations
+
+from typing import NoReturn
+
 from pygrad import _C
+from pygrad._C import Tensor
 from pygrad._tensor import _repr as _tensor_repr
 
-Tensor = _C.Tensor
+__all__ = ["Parameter"]
 
 
 class Parameter(Tensor):
@@ -16,7 +21,7 @@ class Parameter(Tensor):
         requires_grad: whether the parameter records operations for autograd (default True).
     """
 
-    def __init__(self, data=None, requires_grad=True):
+    def __init__(self, data: Tensor | None = None, requires_grad: bool = True) -> None:
         if data is None:
             data = _C._empty([0], _C.float32, False)
         elif not isinstance(data, Tensor):
@@ -24,12 +29,10 @@ class Parameter(Tensor):
         super().__init__(data)
         self.requires_grad_(requires_grad)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return "Parameter containing:\n" + _tensor_repr(self)
 
     __str__ = __repr__
 
-    def __reduce_ex__(
-        self, protocol
-    ):  # pragma: no cover - pickling is not part of pygrad's formats
+    def __reduce_ex__(self, protocol: object) -> NoReturn:
         raise TypeError("[Parameter] pickling is not supported; use pygrad.save with a state_dict")

@@ -12,143 +12,49 @@ The recipe::
     opt = optim.Adam(nn.fine_tuning_groups(model, lr=1e-3, base_lr=1e-4))   # the base slower
 """
 
-import os
-from collections import OrderedDict, namedtuple
+from __future__ import annotations
 
-from pygrad import _C
-from pygrad.nn.modules.linear import Linear
+import os
+from collections import OrderedDict
+from collections.abc import Mapping
+from typing import Any, NamedTuple, Union, cast
+
+from pygrad import io
+from pygrad.nn.modules._head import find_head
 from pygrad.nn.modules.module import Module
-from pygrad.nn.parameter import Parameter
 
 __all__ = ["LoadReport", "find_head", "fine_tuning_groups", "load_pretrained", "replace_head"]
+
+# A checkpoint's path, or a state dict already in memory.
+_Source = Union[str, "os.PathLike[str]", Mapping[str, Any]]
 
 
 # ----------------------------------------------------------------------------------------------
 # the head
 
 
-def find_head(model):
-    """The dotted name of the model's head: its last registered submodule with parameters of its own.
-
-    "Last" is registration order (the order of ``named_modules()``), which is the forward order
-    for ``Sequential`` and for models that assign their layers in ``__init__`` in the order they
-    run; pass ``name=`` to ``replace_head`` when it is not.
-
-    Args:
-        model: a Module.
-    Returns:
-        A name such as ``"fc"``, ``"3"`` or ``"classifier.1"``, for ``model.get_submodule``.
-    Raises:
-        ValueError: no submodule of the model has parameters.
-    """
-    head = None
-    for name, module in model.named_modules():
-        if name and any(p is not None for p in module._parameters.values()):
-            head = name
-    if head is None:
-        raise ValueError(
-            f"[replace_head] {type(model).__name__} has no submodule with parameters to replace; "
-            "pass name= the attribute holding the head"
-        )
-    return head
-
-
-def _fresh(module):
-    """A copy of module with the same class, configuration and shapes, newly initialised."""
-    cls = type(module)
-    new = cls.__new__(cls)
-    state = dict(module.__dict__)
-    state["_parameters"] = OrderedDict(
-        (k, None if p is None else Parameter(p.detach().clone()))
-        for k, p in module._parameters.items()
-    )
-    state["_buffers"] = OrderedDict(
-        (k, None if b is None else b.detach().clone()) for k, b in module._buffers.items()
-    )
-    state["_non_persistent_buffers_set"] = set(module._non_persistent_buffers_set)
-    state["_modules"] = OrderedDict(
-        (k, None if m is None else _fresh(m)) for k, m in module._modules.items()
-    )
-    state["_forward_hooks"] = OrderedDict()
-    state["_forward_pre_hooks"] = OrderedDict()
-    object.__getattribute__(new, "__dict__").update(state)
-    has_params = any(p is not None for p in new._parameters.values())
-    reset = getattr(new, "reset_parameters", None)
-    if callable(reset):
-        reset()
-    elif has_params:
-        raise TypeError(
-            f"[replace_head] {cls.__name__} has no reset_parameters() to initialise a fresh copy; "
-            "pass the new layer: replace_head(new_head=...)"
-        )
-    return new
-
-
-def replace_head(model, new_head=None, name=None, num_classes=None):
+def replace_head(
+    model: Module,
+    new_head: Module | None = None,
+    name: str | None = None,
+    num_classes: int | None = None,
+) -> Module:
     """Replaces the model's head (by default its last layer with parameters) and returns the new one.
 
-    Equivalent to assigning the attribute yourself (``model.fc = nn.Linear(512, 5)``,
-    ``model[-1] = ...`` for a Sequential), with the head found for you. The new head is trainable
-    even when the rest of the model is frozen.
+    The function form of ``model.replace_head(...)``; see ``Module.replace_head`` for the
+    arguments. The head is found by ``find_head`` unless ``name`` is given.
 
-    Args:
-        model: a Module.
-        new_head: the Module to put in place. When None, a freshly initialised layer is made:
-            ``nn.Linear(old.in_features, num_classes)`` when num_classes is given, otherwise a
-            layer of the old head's class and shapes with new random weights (its
-            ``reset_parameters()``).
-        name: the dotted name of the submodule to replace (``"fc"``, ``"classifier.1"``, ``"3"``);
-            by default ``find_head(model)``.
-        num_classes: the number of outputs of a new Linear head (needs the old head's
-            ``in_features``); not allowed together with new_head.
     Returns:
         The new head.
-    Raises:
-        ValueError: no head found, or new_head and num_classes both given.
-        TypeError: new_head is not a Module, or a fresh copy can't be made.
-        AttributeError: name is not a submodule of the model.
     """
-    if new_head is not None and num_classes is not None:
-        raise ValueError("[replace_head] pass new_head or num_classes, not both")
-    if new_head is not None and not isinstance(new_head, Module):
-        raise TypeError(f"[replace_head] new_head must be a Module, got {type(new_head).__name__}")
-    name = find_head(model) if name is None else name
-    if not isinstance(name, str) or not name:
-        raise ValueError(f"[replace_head] name must be a non-empty dotted name, got {name!r}")
-    parent_name, _, leaf = name.rpartition(".")
-    parent = model.get_submodule(parent_name)
-    if leaf not in parent._modules or parent._modules[leaf] is None:
-        raise AttributeError(
-            f"[replace_head] {type(parent).__name__} has no submodule `{leaf}` (looking up '{name}')"
-        )
-    old = parent._modules[leaf]
-    if new_head is None:
-        if num_classes is not None:
-            if not isinstance(num_classes, int) or num_classes < 1:
-                raise ValueError(
-                    f"[replace_head] num_classes must be a positive int, got {num_classes!r}"
-                )
-            in_features = getattr(old, "in_features", None)
-            if in_features is None:
-                raise TypeError(
-                    f"[replace_head] the head '{name}' is a {type(old).__name__} without "
-                    "in_features; pass new_head= instead of num_classes="
-                )
-            weight = getattr(old, "weight", None)
-            new_head = Linear(
-                in_features,
-                num_classes,
-                bias=getattr(old, "bias", None) is not None,
-                dtype=weight.dtype if isinstance(weight, _C.Tensor) else None,
-            )
-        else:
-            new_head = _fresh(old)
-        new_head.train(old.training)
-    setattr(parent, leaf, new_head)
-    return new_head
+    if not isinstance(model, Module):
+        raise TypeError(f"[replace_head] model must be a Module, got {type(model).__name__}")
+    return model.replace_head(new_head, name=name, num_classes=num_classes)
 
 
-def fine_tuning_groups(model, lr, base_lr=None, head=None):
+def fine_tuning_groups(
+    model: Module, lr: float, base_lr: float | None = None, head: str | None = None
+) -> list[dict[str, Any]]:
     """Two optimizer parameter groups: the head at ``lr`` and the rest of the model at ``base_lr``.
 
     Fine-tuning after feature extraction usually trains the pretrained base about 10x slower than
@@ -177,9 +83,7 @@ def fine_tuning_groups(model, lr, base_lr=None, head=None):
 # pretrained weights
 
 
-class LoadReport(
-    namedtuple("LoadReport", ["missing_keys", "unexpected_keys", "mismatched_keys", "loaded_keys"])
-):
+class LoadReport(NamedTuple):
     """What ``load_pretrained`` did. Its first two fields are those of ``load_state_dict``'s result.
 
     Attributes:
@@ -190,19 +94,22 @@ class LoadReport(
         loaded_keys: the keys copied into the model.
     """
 
-    __slots__ = ()
+    missing_keys: list[str]
+    unexpected_keys: list[str]
+    mismatched_keys: list[tuple[str, tuple[int, ...], tuple[int, ...]]]
+    loaded_keys: list[str]
 
     @property
-    def skipped_keys(self):
+    def skipped_keys(self) -> list[str]:
         """Every key of the file that was not loaded (unexpected or mismatched)."""
         return list(self.unexpected_keys) + [k for k, _, _ in self.mismatched_keys]
 
     @property
-    def complete(self):
+    def complete(self) -> bool:
         """True when every key matched: nothing missing, unexpected or mismatched."""
         return not (self.missing_keys or self.unexpected_keys or self.mismatched_keys)
 
-    def __str__(self):
+    def __str__(self) -> str:
         lines = [f"loaded {len(self.loaded_keys)} tensors"]
         if self.mismatched_keys:
             lines.append(
@@ -219,25 +126,26 @@ class LoadReport(
         return "; ".join(lines)
 
 
-def _state_dict_of(source):
+def _state_dict_of(source: object) -> Mapping[str, Any]:
     if isinstance(source, (str, os.PathLike)):
-        from pygrad.io import load
-
-        source = load(source)
+        source = io.load(source)
     if not hasattr(source, "keys") or not hasattr(source, "__getitem__"):
         raise TypeError(
             "[load_pretrained] expected a file path or a state dict, got " + type(source).__name__
         )
+    state = cast("Mapping[str, Any]", source)
     # A checkpoint that nests the weights (ModelCheckpoint(include_optimizer=True), or the common
     # {"state_dict": ...} layout of other libraries).
     for key in ("state_dict", "model"):
-        inner = source.get(key) if hasattr(source, "get") else None
-        if hasattr(inner, "keys") and not any(hasattr(v, "shape") for v in source.values()):
-            return inner
-    return source
+        inner = state.get(key) if hasattr(state, "get") else None
+        if hasattr(inner, "keys") and not any(hasattr(v, "shape") for v in state.values()):
+            return cast("Mapping[str, Any]", inner)
+    return state
 
 
-def load_pretrained(model, source, strict=False, verbose=False):
+def load_pretrained(
+    model: Module, source: _Source, strict: bool = False, verbose: bool = False
+) -> LoadReport:
     """Copies pretrained weights into a model by name, skipping what does not fit.
 
     The file may come from ``pygrad.save(model.state_dict(), path)`` or from PyTorch through the
@@ -260,7 +168,9 @@ def load_pretrained(model, source, strict=False, verbose=False):
     state = _state_dict_of(source)
     expected = model.state_dict()
     missing = [k for k in expected if k not in state]
-    unexpected, mismatched, loadable = [], [], OrderedDict()
+    unexpected: list[str] = []
+    mismatched: list[tuple[str, tuple[int, ...], tuple[int, ...]]] = []
+    loadable: dict[str, Any] = OrderedDict()
     for key in state:
         if key not in expected:
             unexpected.append(key)

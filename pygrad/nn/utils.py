@@ -1,21 +1,29 @@
 """Gradient clipping: ``clip_grad_norm_`` and ``clip_grad_value_`` with PyTorch's semantics."""
 
-import math
+from __future__ import annotations
 
-import pygrad
+import math
+from collections.abc import Iterable
+from typing import Union
+
 from pygrad import _C
+from pygrad._C import Tensor
+from pygrad._factories import tensor
 from pygrad._grad_mode import no_grad
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_", "get_total_norm"]
 
+# One tensor or several (a model's parameters(), a list).
+_Tensors = Union[Tensor, Iterable[Tensor]]
 
-def _grads(parameters):
-    if isinstance(parameters, _C.Tensor):
+
+def _grads(parameters: _Tensors) -> list[Tensor]:
+    if isinstance(parameters, Tensor):
         parameters = [parameters]
     return [p.grad for p in parameters if p.grad is not None]
 
 
-def _vector_norm(x, norm_type):
+def _vector_norm(x: Tensor, norm_type: float) -> Tensor:
     if norm_type == math.inf:
         return x.abs().amax()
     if norm_type == -math.inf:
@@ -29,7 +37,9 @@ def _vector_norm(x, norm_type):
     return x.abs().pow(norm_type).sum().pow(1.0 / norm_type)
 
 
-def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False):
+def get_total_norm(
+    tensors: _Tensors, norm_type: float = 2.0, error_if_nonfinite: bool = False
+) -> Tensor:
     """The norm of the norms of ``tensors``, as if they were concatenated into one vector.
 
     Args:
@@ -40,16 +50,14 @@ def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False):
     Returns:
         A 0-d Tensor (0.0 when there are no tensors).
     """
-    if isinstance(tensors, _C.Tensor):
-        tensors = [tensors]
-    tensors = list(tensors)
+    items = [tensors] if isinstance(tensors, Tensor) else list(tensors)
     norm_type = float(norm_type)
-    if not tensors:
-        return pygrad.tensor(0.0)
+    if not items:
+        return tensor(0.0)
     with no_grad():
-        dtype = tensors[0].dtype
-        norms = [_vector_norm(t.detach(), norm_type).to(dtype=dtype) for t in tensors]
-        total = _vector_norm(pygrad.stack(norms), norm_type)
+        dtype = items[0].dtype
+        norms = [_vector_norm(t.detach(), norm_type).to(dtype=dtype) for t in items]
+        total = _vector_norm(_C.stack(norms), norm_type)
     if error_if_nonfinite and not math.isfinite(total.item()):
         raise RuntimeError(
             f"The total norm of order {norm_type} for gradients from `parameters` is non-finite, so it cannot be "
@@ -59,7 +67,13 @@ def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False):
     return total
 
 
-def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False, foreach=None):
+def clip_grad_norm_(
+    parameters: _Tensors,
+    max_norm: float,
+    norm_type: float = 2.0,
+    error_if_nonfinite: bool = False,
+    foreach: bool | None = None,
+) -> Tensor:
     """Scales the gradients in place so that their total norm is at most ``max_norm``.
 
     Args:
@@ -67,7 +81,8 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
         max_norm: the largest allowed total norm.
         norm_type: p of the p-norm; ``math.inf`` for the max norm.
         error_if_nonfinite: raise RuntimeError when the total norm is nan or inf.
-        foreach: accepted for PyTorch compatibility; ignored.
+        foreach: PyTorch's choice between two implementations with the same result; pygrad
+            has one, so any value gives that result.
 
     Returns:
         The total norm of the gradients before clipping (a 0-d Tensor).
@@ -83,13 +98,14 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     return total
 
 
-def clip_grad_value_(parameters, clip_value, foreach=None):
+def clip_grad_value_(parameters: _Tensors, clip_value: float, foreach: bool | None = None) -> None:
     """Clamps every gradient element into ``[-clip_value, clip_value]`` in place.
 
     Args:
         parameters: a Tensor or an iterable of Tensors whose ``.grad`` to clip.
         clip_value: the largest allowed magnitude.
-        foreach: accepted for PyTorch compatibility; ignored.
+        foreach: PyTorch's choice between two implementations with the same result; pygrad
+            has one, so any value gives that result.
     """
     clip_value = float(clip_value)
     with no_grad():

@@ -18,7 +18,7 @@ from pygrad.train.callbacks import (
     LearningRateMonitor,
     ModelCheckpoint,
 )
-from pygrad.train.loop import TensorBatches, accuracy, evaluate, fit, predict
+from pygrad.train.loop import accuracy, evaluate, fit, predict
 
 __all__ = [
     "Callback",
@@ -28,7 +28,6 @@ __all__ = [
     "History",
     "LearningRateMonitor",
     "ModelCheckpoint",
-    "TensorBatches",
     "accuracy",
     "evaluate",
     "fit",

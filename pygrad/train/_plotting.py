@@ -1,7 +1,12 @@
 """matplotlib, imported only when a plot is asked for (it is an optional extra)."""
 
+from __future__ import annotations
 
-def new_figure(ncols, what):
+import os
+from typing import Any
+
+
+def new_figure(ncols: int, what: str) -> tuple[Any, list[Any]]:
     """A matplotlib Figure with ncols axes on the Agg canvas (no pyplot, no global backend change).
 
     Raises:
@@ -21,10 +26,8 @@ def new_figure(ncols, what):
     return figure, list(axes)
 
 
-def save_figure(figure, path):
+def save_figure(figure: Any, path: str | os.PathLike[str]) -> str:
     """Writes the figure as a PNG and returns the path."""
-    import os
-
-    path = os.fspath(path)
-    figure.savefig(path, format="png", dpi=100)
-    return path
+    name = os.fspath(path)
+    figure.savefig(name, format="png", dpi=100)
+    return name

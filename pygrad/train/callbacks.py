@@ -1,9 +1,20 @@
 """Callbacks of the fit loop: EarlyStopping, ModelCheckpoint, History, LearningRateMonitor,
 GradientMonitor."""
 
+from __future__ import annotations
+
+import collections
 import math
 import os
 import warnings
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, Union
+
+from pygrad import io
+
+if TYPE_CHECKING:
+    from pygrad._C import Tensor
+    from pygrad.nn.modules.module import Module
 
 __all__ = [
     "Callback",
@@ -16,21 +27,24 @@ __all__ = [
 ]
 
 
-def _scalar(value):
+# What fit passes to the epoch hooks: the loss, metrics, val_* and lr of the epoch.
+_Logs = dict[str, Any]
+# A number, or a one-element tensor.
+_Scalar = Union[float, "Tensor"]
+
+
+def _scalar(value: _Scalar) -> float:
     """A Python float from a number or a one-element tensor."""
-    if hasattr(value, "item"):
-        value = value.item()
-    return float(value)
+    item = getattr(value, "item", None)
+    return float(item() if callable(item) else value)
 
 
-def _copy_state(model):
+def _copy_state(model: Module) -> dict[str, Tensor]:
     """A deep copy of the model's state dict (tensors cloned, detached from the graph)."""
-    import collections
-
     return collections.OrderedDict((k, v.detach().clone()) for k, v in model.state_dict().items())
 
 
-def _resolve_mode(mode, monitor, who):
+def _resolve_mode(mode: str, monitor: str, who: str) -> str:
     if mode not in ("auto", "min", "max"):
         raise ValueError(f"[{who}] mode must be 'auto', 'min' or 'max', got {mode!r}")
     if mode != "auto":
@@ -47,79 +61,89 @@ class Callback:
     ``self.stop_training = True`` ends training after the current epoch.
     """
 
-    model = None
-    optimizer = None
-    stop_training = False
+    model: Any = None  # the Module being trained
+    optimizer: Any = None  # its optimizer (pygrad.optim or anything with param_groups)
+    stop_training: bool = False
 
-    def set_model(self, model):
+    def set_model(self, model: Any) -> None:
+        """Called by ``fit`` with the model before training."""
         self.model = model
 
-    def set_optimizer(self, optimizer):
+    def set_optimizer(self, optimizer: Any) -> None:
+        """Called by ``fit`` with the optimizer before training."""
         self.optimizer = optimizer
 
-    def on_train_begin(self, logs=None):
+    def on_train_begin(self, logs: _Logs | None = None) -> None:
         """Called once before the first epoch."""
 
-    def on_train_end(self, logs=None):
+    def on_train_end(self, logs: _Logs | None = None) -> None:
         """Called once after the last epoch (also after an early stop)."""
 
-    def on_epoch_begin(self, epoch, logs=None):
+    def on_epoch_begin(self, epoch: int, logs: _Logs | None = None) -> None:
         """Called before each epoch (epoch counts from 0)."""
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: _Logs | None = None) -> None:
         """Called after each epoch with its logs: loss, metrics, val_* and lr."""
 
-    def on_batch_begin(self, batch, logs=None):
+    def on_batch_begin(self, batch: int, logs: _Logs | None = None) -> None:
         """Called before each training batch."""
 
-    def on_batch_end(self, batch, logs=None):
+    def on_batch_end(self, batch: int, logs: _Logs | None = None) -> None:
         """Called after each training batch (after the optimizer step) with the batch's loss."""
 
-    def on_after_backward(self, model):
+    def on_after_backward(self, model: Any) -> None:
         """Called after each backward pass, before the optimizer step: gradients are in .grad."""
 
 
 class CallbackList(Callback):
-    """Calls each hook on every callback, in order."""
+    """Calls each hook on every callback, in order; stops when one of them asks to."""
 
-    def __init__(self, callbacks=()):
+    def __init__(self, callbacks: Iterable[Callback] = ()) -> None:
         self.callbacks = list(callbacks)
 
-    def set_model(self, model):
+    def set_model(self, model: Any) -> None:
+        """Hands the model to every callback."""
         for cb in self.callbacks:
             cb.set_model(model)
 
-    def set_optimizer(self, optimizer):
+    def set_optimizer(self, optimizer: Any) -> None:
+        """Hands the optimizer to every callback."""
         for cb in self.callbacks:
             cb.set_optimizer(optimizer)
 
     @property
-    def stop_training(self):
+    def stop_training(self) -> bool:
+        """True when some callback asked to stop; setting it sets every callback's flag."""
         return any(getattr(cb, "stop_training", False) for cb in self.callbacks)
 
-    def _call(self, hook, *args):
+    @stop_training.setter
+    def stop_training(self, value: bool) -> None:
+        for cb in self.callbacks:
+            cb.stop_training = value
+
+    def _call(self, hook: str, *args: Any) -> None:
         for cb in self.callbacks:
             getattr(cb, hook)(*args)
 
-    def on_train_begin(self, logs=None):
+    def on_train_begin(self, logs: _Logs | None = None) -> None:
         self._call("on_train_begin", logs)
 
-    def on_train_end(self, logs=None):
+    def on_train_end(self, logs: _Logs | None = None) -> None:
         self._call("on_train_end", logs)
 
-    def on_epoch_begin(self, epoch, logs=None):
+    def on_epoch_begin(self, epoch: int, logs: _Logs | None = None) -> None:
         self._call("on_epoch_begin", epoch, logs)
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: _Logs | None = None) -> None:
         self._call("on_epoch_end", epoch, logs)
 
-    def on_batch_begin(self, batch, logs=None):
+    def on_batch_begin(self, batch: int, logs: _Logs | None = None) -> None:
         self._call("on_batch_begin", batch, logs)
 
-    def on_batch_end(self, batch, logs=None):
+    def on_batch_end(self, batch: int, logs: _Logs | None = None) -> None:
         self._call("on_batch_end", batch, logs)
 
-    def on_after_backward(self, model):
+    def on_after_backward(self, model: Any) -> None:
         self._call("on_after_backward", model)
 
 
@@ -158,17 +182,19 @@ class EarlyStopping(Callback):
         best, best_epoch, wait, stopped_epoch (0 when it never stopped), best_weights.
     """
 
+    best_weights: dict[str, Tensor] | None
+
     def __init__(
         self,
-        monitor="val_loss",
-        min_delta=0,
-        patience=0,
-        mode="auto",
-        baseline=None,
-        restore_best_weights=False,
-        start_from_epoch=0,
-        verbose=False,
-    ):
+        monitor: str = "val_loss",
+        min_delta: float = 0,
+        patience: int = 0,
+        mode: str = "auto",
+        baseline: float | None = None,
+        restore_best_weights: bool = False,
+        start_from_epoch: int = 0,
+        verbose: bool = False,
+    ) -> None:
         self.monitor = monitor
         self.patience = patience
         self.verbose = verbose
@@ -180,7 +206,7 @@ class EarlyStopping(Callback):
         self._epoch = 0
         self.reset()
 
-    def reset(self):
+    def reset(self) -> None:
         """Forgets everything seen so far (``fit`` does this at the start of each run)."""
         self.wait = 0
         self.stopped_epoch = 0
@@ -191,18 +217,18 @@ class EarlyStopping(Callback):
         self._epoch = 0
         self._ended = False
 
-    def _is_improvement(self, value, reference):
+    def _is_improvement(self, value: float, reference: float) -> bool:
         if self.mode == "min":
             return value - self.min_delta < reference
         return value - self.min_delta > reference
 
-    def on_train_begin(self, logs=None):
+    def on_train_begin(self, logs: _Logs | None = None) -> None:
         self.reset()
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: _Logs | None = None) -> None:
         logs = logs or {}
-        current = logs.get(self.monitor)
-        if current is None:
+        value = logs.get(self.monitor)
+        if value is None:
             warnings.warn(
                 f"EarlyStopping conditioned on {self.monitor!r}, which is not in the logs; available "
                 f"are {sorted(logs)}",
@@ -210,7 +236,7 @@ class EarlyStopping(Callback):
                 stacklevel=2,
             )
             return
-        current = _scalar(current)
+        current = _scalar(value)
         if epoch < self.start_from_epoch:
             return
         if self.restore_best_weights and self.best_weights is None:
@@ -230,7 +256,7 @@ class EarlyStopping(Callback):
             self.stopped_epoch = epoch
             self.stop_training = True
 
-    def on_train_end(self, logs=None):
+    def on_train_end(self, logs: _Logs | None = None) -> None:
         if self._ended:  # a hand-written loop may end twice: step() said stop, then finish()
             return
         self._ended = True
@@ -243,7 +269,7 @@ class EarlyStopping(Callback):
                 )
             self.model.load_state_dict(self.best_weights)
 
-    def step(self, value, model=None):
+    def step(self, value: _Scalar, model: Module | None = None) -> bool:
         """One epoch of a hand-written loop: records ``value``; returns True when training should stop.
 
         When it returns True and ``restore_best_weights`` is set, the best weights are already back
@@ -264,7 +290,7 @@ class EarlyStopping(Callback):
             self.on_train_end()
         return self.stop_training
 
-    def finish(self, model=None):
+    def finish(self, model: Module | None = None) -> None:
         """Ends a hand-written loop: restores the best weights (when asked to) if not done yet."""
         if model is not None:
             self.model = model
@@ -294,14 +320,14 @@ class ModelCheckpoint(Callback):
 
     def __init__(
         self,
-        path,
-        monitor="val_loss",
-        mode="auto",
-        save_best_only=True,
-        save_every=None,
-        include_optimizer=False,
-        verbose=False,
-    ):
+        path: str | os.PathLike[str],
+        monitor: str = "val_loss",
+        mode: str = "auto",
+        save_best_only: bool = True,
+        save_every: int | None = None,
+        include_optimizer: bool = False,
+        verbose: bool = False,
+    ) -> None:
         if save_every is not None and (not isinstance(save_every, int) or save_every < 1):
             raise ValueError(
                 f"[ModelCheckpoint] save_every must be a positive int, got {save_every!r}"
@@ -313,18 +339,18 @@ class ModelCheckpoint(Callback):
         self.save_every = save_every
         self.include_optimizer = include_optimizer
         self.verbose = verbose
-        self.best = None
-        self.last_path = None
+        self.best: float | None = None
+        self.last_path: str | None = None
 
-    def on_train_begin(self, logs=None):
+    def on_train_begin(self, logs: _Logs | None = None) -> None:
         self.best = None
 
-    def _better(self, value):
+    def _better(self, value: float) -> bool:
         if self.best is None:
             return not math.isnan(value)
         return value < self.best if self.mode == "min" else value > self.best
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: _Logs | None = None) -> None:
         logs = logs or {}
         if self.save_every is not None:
             if (epoch + 1) % self.save_every == 0:
@@ -333,8 +359,8 @@ class ModelCheckpoint(Callback):
         if not self.save_best_only:
             self._save(epoch, logs)
             return
-        current = logs.get(self.monitor)
-        if current is None:
+        value = logs.get(self.monitor)
+        if value is None:
             warnings.warn(
                 f"ModelCheckpoint conditioned on {self.monitor!r}, which is not in the logs; available "
                 f"are {sorted(logs)}",
@@ -342,26 +368,24 @@ class ModelCheckpoint(Callback):
                 stacklevel=2,
             )
             return
-        current = _scalar(current)
+        current = _scalar(value)
         if self._better(current):
             self.best = current
             self._save(epoch, logs)
 
-    def _save(self, epoch, logs):
-        from pygrad.io import save
-
+    def _save(self, epoch: int, logs: _Logs) -> None:
         path = os.fspath(self.path)
         if "{" in path:
             path = path.format(epoch=epoch + 1, **{k: v for k, v in logs.items() if k != "epoch"})
         folder = os.path.dirname(path)
         if folder:
             os.makedirs(folder, exist_ok=True)
-        obj = self.model.state_dict()
+        obj: dict[str, Any] = self.model.state_dict()
         if self.include_optimizer:
             obj = {"model": obj, "epoch": epoch + 1}
             if self.optimizer is not None:
                 obj["optimizer"] = self.optimizer.state_dict()
-        save(obj, path)
+        io.save(obj, path)
         self.last_path = path
         if self.verbose:
             print(f"Epoch {epoch + 1}: saved checkpoint to {path}")
@@ -373,25 +397,25 @@ class History(Callback):
     ``fit`` returns one. ``epoch`` lists the epochs (from 0) that were recorded.
     """
 
-    def __init__(self):
-        self.history = {}
+    def __init__(self) -> None:
+        self.history: dict[str, list[Any]] = {}
+        self.epoch: list[int] = []
+
+    def on_train_begin(self, logs: _Logs | None = None) -> None:
         self.epoch = []
 
-    def on_train_begin(self, logs=None):
-        self.epoch = []
-
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: _Logs | None = None) -> None:
         self.epoch.append(epoch)
         for k, v in (logs or {}).items():
             self.history.setdefault(k, []).append(v)
 
-    def __getitem__(self, key):
+    def __getitem__(self, key: str) -> list[Any]:
         return self.history[key]
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"History(epochs={len(self.epoch)}, keys={list(self.history)})"
 
-    def plot(self, path):
+    def plot(self, path: str | os.PathLike[str]) -> str:
         """Writes a PNG with one panel per quantity (loss, accuracy, ...), training and validation curves.
 
         Returns:
@@ -417,9 +441,9 @@ class History(Callback):
                     xs = (
                         epochs
                         if epochs and len(epochs) == len(values)
-                        else range(1, len(values) + 1)
+                        else list(range(1, len(values) + 1))
                     )
-                    ax.plot(list(xs), values, marker="o", markersize=3, label=label)
+                    ax.plot(xs, values, marker="o", markersize=3, label=label)
             if name == "lr":
                 ax.set_yscale("log")
             ax.set_title(name)
@@ -438,19 +462,19 @@ class LearningRateMonitor(Callback):
         lrs: ``{"lr-group0": [...], ...}`` (just ``{"lr": [...]}`` with one group).
     """
 
-    def __init__(self, logging_interval="epoch"):
+    def __init__(self, logging_interval: str = "epoch") -> None:
         if logging_interval not in ("epoch", "step"):
             raise ValueError(
                 f"[LearningRateMonitor] logging_interval must be 'epoch' or 'step', "
                 f"got {logging_interval!r}"
             )
         self.logging_interval = logging_interval
+        self.lrs: dict[str, list[float]] = {}
+
+    def on_train_begin(self, logs: _Logs | None = None) -> None:
         self.lrs = {}
 
-    def on_train_begin(self, logs=None):
-        self.lrs = {}
-
-    def _record(self):
+    def _record(self) -> None:
         if self.optimizer is None:
             return
         groups = self.optimizer.param_groups
@@ -458,11 +482,11 @@ class LearningRateMonitor(Callback):
             key = "lr" if len(groups) == 1 else f"lr-group{i}"
             self.lrs.setdefault(key, []).append(float(group["lr"]))
 
-    def on_epoch_begin(self, epoch, logs=None):
+    def on_epoch_begin(self, epoch: int, logs: _Logs | None = None) -> None:
         if self.logging_interval == "epoch":
             self._record()
 
-    def on_batch_begin(self, batch, logs=None):
+    def on_batch_begin(self, batch: int, logs: _Logs | None = None) -> None:
         if self.logging_interval == "step":
             self._record()
 
@@ -484,23 +508,23 @@ class GradientMonitor(Callback):
         norms: ``{parameter name: [norm at each recorded step]}`` in the model's parameter order.
     """
 
-    def __init__(self, threshold=1e-5, every=1, norm_type=2.0):
+    def __init__(self, threshold: float = 1e-5, every: int = 1, norm_type: float = 2.0) -> None:
         self.threshold = threshold
         self.every = every
         self.norm_type = float(norm_type)
+        self.norms: dict[str, list[float]] = {}
+        self._calls = 0
+
+    def on_train_begin(self, logs: _Logs | None = None) -> None:
         self.norms = {}
         self._calls = 0
 
-    def on_train_begin(self, logs=None):
-        self.norms = {}
-        self._calls = 0
-
-    def on_after_backward(self, model):
+    def on_after_backward(self, model: Module) -> None:
         self._calls += 1
         if (self._calls - 1) % self.every == 0:
             self.record(model)
 
-    def record(self, model):
+    def record(self, model: Module) -> None:
         """Appends the current gradient norm of every parameter that has a gradient."""
         import numpy as np
 
@@ -518,20 +542,20 @@ class GradientMonitor(Callback):
                 norm = float(np.sum(np.abs(g) ** self.norm_type) ** (1.0 / self.norm_type))
             self.norms.setdefault(name, []).append(norm)
 
-    def latest(self):
+    def latest(self) -> dict[str, float]:
         """``{parameter name: its last recorded gradient norm}``."""
         return {name: values[-1] for name, values in self.norms.items() if values}
 
-    def mean_norms(self):
+    def mean_norms(self) -> dict[str, float]:
         """``{parameter name: the mean of its recorded gradient norms}``."""
         return {name: sum(values) / len(values) for name, values in self.norms.items() if values}
 
-    def vanishing_layers(self, threshold=None):
+    def vanishing_layers(self, threshold: float | None = None) -> list[str]:
         """Names of the parameters whose last recorded gradient norm is below the threshold."""
-        threshold = self.threshold if threshold is None else threshold
-        return [name for name, norm in self.latest().items() if norm < threshold]
+        limit = self.threshold if threshold is None else threshold
+        return [name for name, norm in self.latest().items() if norm < limit]
 
-    def plot(self, path):
+    def plot(self, path: str | os.PathLike[str]) -> str:
         """Writes a PNG: the last gradient norm of each parameter (log scale, with the threshold),
         and each parameter's norm over the recorded steps.
 

@@ -1,81 +1,66 @@
-"""The fit loop and its helpers: fit, evaluate, predict, tensor batching and metrics."""
+"""The fit loop and its helpers: fit, evaluate, predict and metrics."""
+
+from __future__ import annotations
 
 import inspect
 import math
 import sys
 import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, Union
+
+import numpy as np
 
 import pygrad
+from pygrad._C import Tensor
+from pygrad.data import DataLoader, TensorDataset
 from pygrad.train.callbacks import Callback, CallbackList, History
 
-__all__ = ["TensorBatches", "accuracy", "evaluate", "fit", "predict"]
+__all__ = ["accuracy", "evaluate", "fit", "predict"]
+
+# What fit / evaluate take as data: whole tensors (X, Y) or X, or an iterable of batches.
+_Data = Union[Tensor, np.ndarray, Sequence[Any], Iterable[Any]]
+# A metric: a known name ("accuracy") or fn(outputs, targets) -> float.
+_Metric = Union[str, Callable[[Tensor, Tensor], float]]
 
 
 # ----------------------------------------------------------------------------------------------
 # data
 
 
-class TensorBatches:
-    """Batches of (inputs, targets) cut from whole tensors, reshuffled on every pass.
-
-    Args:
-        inputs, targets: tensors (or numpy arrays) with the same first dimension; targets may be None.
-        batch_size: rows per batch (the last batch may be smaller).
-        shuffle: draw a new order from ``pygrad.randperm`` (the seeded generator) on each pass.
-    """
-
-    def __init__(self, inputs, targets=None, batch_size=32, shuffle=True):
-        if not isinstance(batch_size, int) or batch_size < 1:
-            raise ValueError(f"[fit] batch_size must be a positive int, got {batch_size!r}")
-        self.inputs = pygrad.as_tensor(inputs)
-        self.targets = None if targets is None else pygrad.as_tensor(targets)
-        n = self.inputs.shape[0] if self.inputs.ndim else None
-        if n is None or (
-            self.targets is not None and (self.targets.ndim == 0 or self.targets.shape[0] != n)
-        ):
-            shapes = [tuple(self.inputs.shape)] + (
-                [] if self.targets is None else [tuple(self.targets.shape)]
-            )
-            raise ValueError(
-                f"[fit] inputs and targets need the same first dimension, got shapes {shapes}"
-            )
-        self.n = n
-        self.batch_size = batch_size
-        self.shuffle = shuffle
-
-    def __len__(self):
-        return (self.n + self.batch_size - 1) // self.batch_size
-
-    def __iter__(self):
-        order = pygrad.randperm(self.n) if self.shuffle else None
-        for start in range(0, self.n, self.batch_size):
-            size = min(self.batch_size, self.n - start)
-            if order is None:
-                x = self.inputs.narrow(0, start, size)
-                y = None if self.targets is None else self.targets.narrow(0, start, size)
-            else:
-                index = order.narrow(0, start, size)
-                x = self.inputs.index_select(0, index)
-                y = None if self.targets is None else self.targets.index_select(0, index)
-            yield (x, y) if self.targets is not None else x
+def _is_array(x: object) -> bool:
+    return isinstance(x, (Tensor, np.ndarray))
 
 
-def _is_array(x):
-    return isinstance(x, pygrad.Tensor) or type(x).__name__ == "ndarray"
+def _tensor_loader(
+    tensors: Sequence[Any], batch_size: int, shuffle: bool, where: str
+) -> DataLoader:
+    """A DataLoader over whole tensors (a new order from the seeded generator on each pass)."""
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"[{where}] batch_size must be a positive int, got {batch_size!r}")
+    try:
+        dataset = TensorDataset(*tensors)
+    except ValueError as error:
+        shapes = [tuple(np.shape(t)) for t in tensors]
+        raise ValueError(
+            f"[{where}] inputs and targets need the same first dimension (at least one), got "
+            f"shapes {shapes} ({error})"
+        ) from None
+    return DataLoader(dataset, batch_size=batch_size, shuffle=shuffle)
 
 
-def _as_batches(data, batch_size, shuffle):
-    """Whole tensors (X, Y) become TensorBatches; anything else is taken as an iterable of batches."""
+def _as_batches(data: Any, batch_size: int, shuffle: bool, where: str) -> Any:
+    """Whole tensors (X, Y) become a DataLoader; anything else is taken as an iterable of batches."""
     if data is None:
         return None
     if _is_array(data):
-        return TensorBatches(data, None, batch_size, shuffle)
+        return _tensor_loader((data,), batch_size, shuffle, where)
     if isinstance(data, (tuple, list)) and len(data) == 2 and all(_is_array(d) for d in data):
-        return TensorBatches(data[0], data[1], batch_size, shuffle)
+        return _tensor_loader(data, batch_size, shuffle, where)
     return data
 
 
-def _split_batch(batch, where):
+def _split_batch(batch: object, where: str) -> tuple[Any, Any]:
     if isinstance(batch, (tuple, list)) and len(batch) == 2:
         return batch[0], batch[1]
     raise ValueError(
@@ -84,14 +69,14 @@ def _split_batch(batch, where):
     )
 
 
-def _forward(model, inputs):
+def _forward(model: Callable[..., Any], inputs: Any) -> Any:
     if isinstance(inputs, (tuple, list)):
         return model(*inputs)
     return model(inputs)
 
 
-def _rows(targets, outputs):
-    t = targets if isinstance(targets, pygrad.Tensor) else outputs
+def _rows(targets: Any, outputs: Tensor) -> int:
+    t = targets if isinstance(targets, Tensor) else outputs
     return t.shape[0] if t.ndim else 1
 
 
@@ -99,7 +84,7 @@ def _rows(targets, outputs):
 # metrics
 
 
-def accuracy(outputs, targets):
+def accuracy(outputs: Tensor, targets: Tensor) -> float:
     """The fraction of correct predictions, as a float.
 
     Class scores ``(N, C, ...)`` against integer class targets ``(N, ...)``: argmax over dim 1.
@@ -107,7 +92,7 @@ def accuracy(outputs, targets):
     Binary: logits against 0/1 targets of the same shape (a logit above 0 predicts 1).
     """
     out, tgt = outputs.detach(), targets.detach()
-    if tgt.dtype == pygrad.float32 or tgt.dtype == pygrad.float64:
+    if tgt.dtype.is_floating_point:
         if out.ndim >= 2 and out.shape == tgt.shape and out.shape[1] > 1:
             correct = out.argmax(1) == tgt.argmax(1)
         else:
@@ -120,13 +105,15 @@ def accuracy(outputs, targets):
     return float(correct.sum().item()) / n if n else 0.0
 
 
-_METRICS = {"accuracy": accuracy, "acc": accuracy}
+_METRICS: dict[str, Callable[[Tensor, Tensor], float]] = {"accuracy": accuracy, "acc": accuracy}
 
 
-def _metric_fns(metrics):
-    if isinstance(metrics, dict):
+def _metric_fns(
+    metrics: Iterable[_Metric] | Mapping[str, Callable[[Tensor, Tensor], float]] | None,
+) -> dict[str, Callable[[Tensor, Tensor], float]]:
+    if isinstance(metrics, Mapping):
         return dict(metrics)
-    out = {}
+    out: dict[str, Callable[[Tensor, Tensor], float]] = {}
     for m in metrics or ():
         if isinstance(m, str):
             if m not in _METRICS:
@@ -145,22 +132,27 @@ def _metric_fns(metrics):
 class _Running:
     """Sample-weighted running means of the loss and the metrics."""
 
-    def __init__(self, names):
+    def __init__(self, names: list[str]) -> None:
         self.names = names
         self.sums = dict.fromkeys(names, 0.0)
         self.count = 0
 
-    def add(self, values, n):
+    def add(self, values: dict[str, float], n: int) -> None:
         for k, v in values.items():
             self.sums[k] += v * n
         self.count += n
 
-    def means(self):
+    def means(self) -> dict[str, float]:
         return {k: (s / self.count if self.count else math.nan) for k, s in self.sums.items()}
 
 
-def _batch_values(loss, outputs, targets, metric_fns):
-    values = {}
+def _batch_values(
+    loss: Tensor | None,
+    outputs: Tensor,
+    targets: Any,
+    metric_fns: dict[str, Callable[[Tensor, Tensor], float]],
+) -> dict[str, float]:
+    values: dict[str, float] = {}
     if loss is not None:
         values["loss"] = float(loss.detach().item())
     for name, fn in metric_fns.items():
@@ -172,13 +164,19 @@ def _batch_values(loss, outputs, targets, metric_fns):
 # evaluate / predict
 
 
-def _set_mode(model, training):
+def _set_mode(model: object, training: bool) -> None:
     fn = getattr(model, "train", None)
     if callable(fn):
         fn(training)
 
 
-def evaluate(model, loss_fn, data, metrics=("accuracy",), batch_size=32):
+def evaluate(
+    model: Callable[..., Any],
+    loss_fn: Callable[[Any, Any], Tensor] | None,
+    data: _Data,
+    metrics: Iterable[_Metric] | Mapping[str, Callable[[Tensor, Tensor], float]] = ("accuracy",),
+    batch_size: int = 32,
+) -> dict[str, float]:
     """Runs the model over data in eval mode without gradients.
 
     Args:
@@ -191,7 +189,7 @@ def evaluate(model, loss_fn, data, metrics=("accuracy",), batch_size=32):
         ``{"loss": ..., "accuracy": ...}``, averaged over samples.
     """
     fns = _metric_fns(metrics)
-    batches = _as_batches(data, batch_size, shuffle=False)
+    batches = _as_batches(data, batch_size, False, "evaluate")
     names = (["loss"] if loss_fn is not None else []) + list(fns)
     running = _Running(names)
     was_training = getattr(model, "training", None)
@@ -211,7 +209,7 @@ def evaluate(model, loss_fn, data, metrics=("accuracy",), batch_size=32):
     return running.means()
 
 
-def predict(model, data, batch_size=32):
+def predict(model: Callable[..., Any], data: _Data, batch_size: int = 32) -> Tensor:
     """The model's outputs over data, concatenated along the first dimension (eval mode, no grad).
 
     Args:
@@ -222,8 +220,8 @@ def predict(model, data, batch_size=32):
         One tensor with the outputs of every batch.
     """
     if _is_array(data):
-        data = TensorBatches(data, None, batch_size, shuffle=False)
-    outputs = []
+        data = (batch[0] for batch in _tensor_loader((data,), batch_size, False, "predict"))
+    outputs: list[Tensor] = []
     was_training = getattr(model, "training", None)
     _set_mode(model, False)
     try:
@@ -243,7 +241,7 @@ def predict(model, data, batch_size=32):
 # fit
 
 
-def _takes_metrics(scheduler):
+def _takes_metrics(scheduler: Any) -> bool:
     """True for ReduceLROnPlateau-like schedulers, whose step() wants the monitored value."""
     try:
         params = list(inspect.signature(scheduler.step).parameters.values())
@@ -259,14 +257,14 @@ def _takes_metrics(scheduler):
     )
 
 
-def _current_lr(optimizer):
+def _current_lr(optimizer: Any) -> float | None:
     groups = getattr(optimizer, "param_groups", None)
     if groups:
         return float(groups[0]["lr"])
     return None
 
 
-def _format(logs):
+def _format(logs: dict[str, Any]) -> str:
     parts = []
     for k, v in logs.items():
         if isinstance(v, float):
@@ -274,7 +272,7 @@ def _format(logs):
     return " - ".join(parts)
 
 
-def _progress_bar(total, epoch, epochs):
+def _progress_bar(total: int | None, epoch: int, epochs: int) -> Any:
     """A tqdm bar when tqdm is installed and stderr is a terminal, else None."""
     try:
         isatty = sys.stderr.isatty()
@@ -290,20 +288,20 @@ def _progress_bar(total, epoch, epochs):
 
 
 def fit(
-    model,
-    loss_fn,
-    optimizer,
-    train_data,
-    val_data=None,
-    epochs=1,
-    callbacks=(),
-    metrics=("accuracy",),
-    scheduler=None,
-    verbose=True,
-    batch_size=32,
-    shuffle=True,
-    scheduler_interval="epoch",
-):
+    model: Callable[..., Any],
+    loss_fn: Callable[[Any, Any], Tensor],
+    optimizer: Any,
+    train_data: _Data,
+    val_data: _Data | None = None,
+    epochs: int = 1,
+    callbacks: Iterable[Callback] = (),
+    metrics: Iterable[_Metric] | Mapping[str, Callable[[Tensor, Tensor], float]] = ("accuracy",),
+    scheduler: Any = None,
+    verbose: bool = True,
+    batch_size: int = 32,
+    shuffle: bool = True,
+    scheduler_interval: str = "epoch",
+) -> History:
     """Trains a model: for each epoch, a pass over train_data (forward, loss, backward, optimizer
     step) in train mode, then an evaluation of val_data in eval mode without gradients.
 
@@ -347,15 +345,15 @@ def fit(
     cbs.set_model(model)
     cbs.set_optimizer(optimizer)
     fns = _metric_fns(metrics)
-    train_batches = _as_batches(train_data, batch_size, shuffle)
-    val_batches = _as_batches(val_data, batch_size, False)
+    train_batches = _as_batches(train_data, batch_size, shuffle, "fit")
+    val_batches = _as_batches(val_data, batch_size, False, "fit")
     plateau = scheduler is not None and _takes_metrics(scheduler)
     if plateau and scheduler_interval == "batch":
         raise ValueError("[fit] a ReduceLROnPlateau-like scheduler steps once per epoch")
 
     for cb in callbacks:
         cb.stop_training = False
-    logs = {}
+    logs: dict[str, float] = {}
     cbs.on_train_begin(logs)
     for epoch in range(epochs):
         start = time.perf_counter()
@@ -367,7 +365,7 @@ def fit(
         except TypeError:
             total = None
         bar = _progress_bar(total, epoch, epochs) if verbose else None
-        running = _Running(["loss"] + list(fns))
+        running = _Running(["loss", *list(fns)])
         try:
             for i, batch in enumerate(train_batches):
                 inputs, targets = _split_batch(batch, "fit")

@@ -1,7 +1,13 @@
 """PyTorch's ``torch.utils`` path: ``pygrad.utils.data`` is ``pygrad.data``."""
 
+from __future__ import annotations
 
-def __getattr__(name):
+from types import ModuleType
+
+__all__ = ["data"]
+
+
+def __getattr__(name: str) -> ModuleType:
     # Loaded on first use so that `import pygrad.utils` stays cheap.
     if name == "data":
         import importlib

@@ -6,8 +6,7 @@ namespace pygrad {
 bool cuda_is_available() { return false; }
 int cuda_device_count() { return 0; }
 const char* cuda_unavailable_reason() {
-  return "this build of pygrad has no CUDA support (built without a CUDA toolkit); reinstall with "
-         "CMAKE_ARGS=-DPYGRAD_CUDA=ON on a machine with nvcc";
+  return "this build of pygrad has no CUDA support: it has the CPU backend only";
 }
 
 }  // namespace pygrad

@@ -1,9 +1,17 @@
 """Sequential, ModuleList, ModuleDict."""
 
+from __future__ import annotations
+
 import operator
 from collections import OrderedDict
+from collections.abc import ItemsView, Iterable, Iterator, KeysView, Mapping, ValuesView
+from typing import Any, TypeVar, cast, overload
 
 from pygrad.nn.modules.module import Module
+
+__all__ = ["ModuleDict", "ModuleList", "Sequential"]
+
+_V = TypeVar("_V")
 
 
 class Sequential(Module):
@@ -13,7 +21,13 @@ class Sequential(Module):
     ``len``, iteration and ``append``/``extend``/``insert``.
     """
 
-    def __init__(self, *args):
+    @overload
+    def __init__(self, *args: Module) -> None: ...
+
+    @overload
+    def __init__(self, arg: OrderedDict[str, Module], /) -> None: ...
+
+    def __init__(self, *args: Any) -> None:
         super().__init__()
         if len(args) == 1 and isinstance(args[0], OrderedDict):
             for key, module in args[0].items():
@@ -22,7 +36,7 @@ class Sequential(Module):
             for idx, module in enumerate(args):
                 self.add_module(str(idx), module)
 
-    def _get_item_by_idx(self, iterator, idx):
+    def _get_item_by_idx(self, iterator: Iterable[_V], idx: int) -> _V:
         size = len(self)
         idx = operator.index(idx)
         if not -size <= idx < size:
@@ -31,17 +45,26 @@ class Sequential(Module):
         for i, item in enumerate(iterator):
             if i == idx:
                 return item
+        raise IndexError(f"index {idx} is out of range")  # unreachable: idx was checked
 
-    def __getitem__(self, idx):
+    @overload
+    def __getitem__(self, idx: slice) -> Sequential: ...
+
+    @overload
+    def __getitem__(self, idx: int) -> Module: ...
+
+    def __getitem__(self, idx: int | slice) -> Module:
         if isinstance(idx, slice):
-            return self.__class__(OrderedDict(list(self._modules.items())[idx]))
-        return self._get_item_by_idx(self._modules.values(), idx)
+            return self.__class__(
+                OrderedDict(cast("list[tuple[str, Module]]", list(self._modules.items())[idx]))
+            )
+        return cast(Module, self._get_item_by_idx(self._modules.values(), idx))
 
-    def __setitem__(self, idx, module):
+    def __setitem__(self, idx: int, module: Module) -> None:
         key = self._get_item_by_idx(self._modules.keys(), idx)
         setattr(self, key, module)
 
-    def __delitem__(self, idx):
+    def __delitem__(self, idx: int | slice) -> None:
         if isinstance(idx, slice):
             for key in list(self._modules.keys())[idx]:
                 delattr(self, key)
@@ -53,29 +76,29 @@ class Sequential(Module):
         for i, (key, module) in enumerate(items):
             self._modules[str(i) if key.isdigit() else key] = module
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self._modules)
 
-    def __iter__(self):
-        return iter(self._modules.values())
+    def __iter__(self) -> Iterator[Module]:
+        return iter(cast("dict[str, Module]", self._modules).values())
 
-    def __add__(self, other):
+    def __add__(self, other: object) -> Sequential:
         if not isinstance(other, Sequential):
             return NotImplemented
         return Sequential(*self, *other)
 
-    def append(self, module):
+    def append(self, module: Module) -> Sequential:
         """Adds a module at the end; returns self."""
         self.add_module(str(len(self)), module)
         return self
 
-    def extend(self, modules):
+    def extend(self, modules: Iterable[Module]) -> Sequential:
         """Appends every module of an iterable; returns self."""
         for module in modules:
             self.append(module)
         return self
 
-    def insert(self, index, module):
+    def insert(self, index: int, module: Module) -> Sequential:
         """Inserts a module before index; returns self."""
         if not isinstance(module, Module):
             raise TypeError(
@@ -93,7 +116,7 @@ class Sequential(Module):
             self._modules[str(i)] = m
         return self
 
-    def forward(self, input):
+    def forward(self, input: Any) -> Any:
         for module in self:
             input = module(input)
         return input
@@ -102,26 +125,32 @@ class Sequential(Module):
 class ModuleList(Module):
     """A list of modules whose parameters the parent registers (names "0", "1", ...)."""
 
-    def __init__(self, modules=None):
+    def __init__(self, modules: Iterable[Module] | None = None) -> None:
         super().__init__()
         if modules is not None:
             self.extend(modules)
 
-    def _abs(self, idx):
+    def _abs(self, idx: int) -> int:
         idx = operator.index(idx)
         if not -len(self) <= idx < len(self):
             raise IndexError(f"index {idx} is out of range")
         return idx % len(self)
 
-    def __getitem__(self, idx):
-        if isinstance(idx, slice):
-            return self.__class__(list(self._modules.values())[idx])
-        return self._modules[str(self._abs(idx))]
+    @overload
+    def __getitem__(self, idx: slice) -> ModuleList: ...
 
-    def __setitem__(self, idx, module):
+    @overload
+    def __getitem__(self, idx: int) -> Module: ...
+
+    def __getitem__(self, idx: int | slice) -> Module:
+        if isinstance(idx, slice):
+            return self.__class__(cast("list[Module]", list(self._modules.values())[idx]))
+        return cast(Module, self._modules[str(self._abs(idx))])
+
+    def __setitem__(self, idx: int, module: Module) -> None:
         setattr(self, str(self._abs(idx)), module)
 
-    def __delitem__(self, idx):
+    def __delitem__(self, idx: int | slice) -> None:
         if isinstance(idx, slice):
             for k in range(len(self._modules))[idx]:
                 delattr(self, str(k))
@@ -132,24 +161,24 @@ class ModuleList(Module):
         for i, m in enumerate(values):
             self._modules[str(i)] = m
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self._modules)
 
-    def __iter__(self):
-        return iter(self._modules.values())
+    def __iter__(self) -> Iterator[Module]:
+        return iter(cast("dict[str, Module]", self._modules).values())
 
-    def __iadd__(self, modules):
+    def __iadd__(self, modules: Iterable[Module]) -> ModuleList:
         return self.extend(modules)
 
-    def __add__(self, other):
+    def __add__(self, other: Iterable[Module]) -> ModuleList:
         return ModuleList(list(self) + list(other))
 
-    def append(self, module):
+    def append(self, module: Module) -> ModuleList:
         """Adds a module at the end; returns self."""
         self.add_module(str(len(self)), module)
         return self
 
-    def extend(self, modules):
+    def extend(self, modules: Iterable[Module]) -> ModuleList:
         """Appends every module of an iterable; returns self."""
         if isinstance(modules, (Module, str)) or not hasattr(modules, "__iter__"):
             raise TypeError(
@@ -159,7 +188,7 @@ class ModuleList(Module):
             self.append(module)
         return self
 
-    def insert(self, index, module):
+    def insert(self, index: int, module: Module) -> None:
         """Inserts a module before index."""
         values = list(self._modules.values())
         values.insert(index, module)
@@ -167,7 +196,7 @@ class ModuleList(Module):
         for i, m in enumerate(values):
             self.add_module(str(i), m)
 
-    def forward(self, *args, **kwargs):
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError(
             "[ModuleList] has no forward; iterate over it in the parent's forward"
         )
@@ -176,54 +205,59 @@ class ModuleList(Module):
 class ModuleDict(Module):
     """An ordered dict of modules whose parameters the parent registers under their keys."""
 
-    def __init__(self, modules=None):
+    def __init__(
+        self, modules: Mapping[str, Module] | Iterable[tuple[str, Module]] | None = None
+    ) -> None:
         super().__init__()
         if modules is not None:
             self.update(modules)
 
-    def __getitem__(self, key):
-        return self._modules[key]
+    def __getitem__(self, key: str) -> Module:
+        return cast(Module, self._modules[key])
 
-    def __setitem__(self, key, module):
+    def __setitem__(self, key: str, module: Module) -> None:
         self.add_module(key, module)
 
-    def __delitem__(self, key):
+    def __delitem__(self, key: str) -> None:
         del self._modules[key]
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self._modules)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[str]:
         return iter(self._modules)
 
-    def __contains__(self, key):
+    def __contains__(self, key: object) -> bool:
         return key in self._modules
 
-    def clear(self):
+    def clear(self) -> None:
         """Removes every module."""
         self._modules.clear()
 
-    def pop(self, key):
+    def pop(self, key: str) -> Module:
         """Removes and returns the module at key."""
         module = self[key]
         del self[key]
         return module
 
-    def keys(self):
+    def keys(self) -> KeysView[str]:
+        """The keys, in insertion order."""
         return self._modules.keys()
 
-    def items(self):
+    def items(self) -> ItemsView[str, Module | None]:
+        """(key, module) pairs, in insertion order."""
         return self._modules.items()
 
-    def values(self):
+    def values(self) -> ValuesView[Module | None]:
+        """The modules, in insertion order."""
         return self._modules.values()
 
-    def update(self, modules):
+    def update(self, modules: Mapping[str, Module] | Iterable[tuple[str, Module]]) -> None:
         """Adds modules from a mapping or an iterable of (key, module) pairs."""
         items = modules.items() if hasattr(modules, "items") else modules
         for entry in items:
             key, module = entry
             self[key] = module
 
-    def forward(self, *args, **kwargs):
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError("[ModuleDict] has no forward; index it in the parent's forward")

@@ -2,6 +2,8 @@
 
 import math
 
+from pygrad import _C
+from pygrad._device import check_device
 from pygrad.nn import functional as F
 from pygrad.nn import init
 from pygrad.nn.modules.linear import _empty
@@ -39,47 +41,28 @@ class Conv2d(Module):
         dtype=None,
     ):
         super().__init__()
-        if groups <= 0:
-            raise ValueError("[Conv2d] groups must be a positive integer")
-        if in_channels % groups != 0:
-            raise ValueError("[Conv2d] in_channels must be divisible by groups")
-        if out_channels % groups != 0:
-            raise ValueError("[Conv2d] out_channels must be divisible by groups")
+        check_device(device, "Conv2d")
         if padding_mode != "zeros":
             raise NotImplementedError(
                 f"[Conv2d] padding_mode {padding_mode!r} is not supported (only 'zeros')"
             )
+        if groups <= 0 or in_channels % groups != 0:  # the weight shape below needs it; conv2d says why
+            weight_channels = in_channels
+        else:
+            weight_channels = in_channels // groups
+        kernel = _pair(kernel_size)
+        # The one normalisation of conv2d's arguments (C++ ops layer), run now so bad ones raise here.
+        self.stride, self._padding, self.dilation = _C._conv2d_params(
+            in_channels, (out_channels, weight_channels) + kernel, stride, padding, dilation, groups
+        )
         self.in_channels = in_channels
         self.out_channels = out_channels
-        self.kernel_size = _pair(kernel_size)
-        self.stride = _pair(stride)
-        self.dilation = _pair(dilation)
+        self.kernel_size = kernel
         self.groups = groups
         self.padding_mode = padding_mode
-        if isinstance(padding, str):
-            if padding not in ("same", "valid"):
-                raise ValueError(
-                    f"[Conv2d] invalid padding string {padding!r}, should be one of 'valid', 'same'"
-                )
-            if padding == "same" and self.stride != (1, 1):
-                raise ValueError(
-                    "[Conv2d] padding='same' is not supported for strided convolutions"
-                )
-            self.padding = padding
-            if padding == "valid":
-                self._padding = (0, 0)
-            else:
-                totals = [d * (k - 1) for d, k in zip(self.dilation, self.kernel_size)]
-                if any(t % 2 for t in totals):
-                    raise NotImplementedError(
-                        "[Conv2d] padding='same' needs an odd effective kernel size here"
-                    )
-                self._padding = tuple(t // 2 for t in totals)
-        else:
-            self.padding = _pair(padding)
-            self._padding = self.padding
+        self.padding = padding if isinstance(padding, str) else self._padding
         self.weight = Parameter(
-            _empty((out_channels, in_channels // groups) + self.kernel_size, dtype)
+            _empty((out_channels, weight_channels) + self.kernel_size, dtype)
         )
         if bias:
             self.bias = Parameter(_empty((out_channels,), dtype))

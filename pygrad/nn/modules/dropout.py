@@ -1,7 +1,12 @@
 """Dropout, in PyTorch's inverted form or the classic form."""
 
+from __future__ import annotations
+
+from pygrad._C import Tensor
 from pygrad.nn import functional as F
 from pygrad.nn.modules.module import Module
+
+__all__ = ["Dropout"]
 
 
 class Dropout(Module):
@@ -11,9 +16,15 @@ class Dropout(Module):
     the layer is the identity in eval mode. mode="classic": elements are kept with probability
     q = 1-p and not scaled while training; in eval mode nothing is dropped and outputs are
     multiplied by q. Both keep the expected value of each output the same in both modes.
+
+    Args:
+        p: the probability of dropping an element, in [0, 1].
+        inplace: write the result into the input and return it, as PyTorch (not allowed on a leaf
+            that requires grad while grad is recorded).
+        mode: "inverted" or "classic".
     """
 
-    def __init__(self, p=0.5, inplace=False, mode="inverted"):
+    def __init__(self, p: float = 0.5, inplace: bool = False, mode: str = "inverted") -> None:
         super().__init__()
         if not 0.0 <= p <= 1.0:
             raise ValueError(
@@ -25,9 +36,9 @@ class Dropout(Module):
         self.inplace = inplace
         self.mode = mode
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return F.dropout(input, self.p, self.training, self.inplace, mode=self.mode)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         s = f"p={self.p}, inplace={self.inplace}"
         return s + (", mode='classic'" if self.mode == "classic" else "")

@@ -1,33 +1,66 @@
 """Linear, Identity."""
 
+from __future__ import annotations
+
 import math
+from collections.abc import Sequence
+from typing import Any
 
 from pygrad import _C
-from pygrad.nn import functional as F
+from pygrad._C import Tensor
+from pygrad._device import DeviceLike, check_device
 from pygrad.nn import init
 from pygrad.nn.modules.module import Module
 from pygrad.nn.parameter import Parameter
 
+__all__ = ["Identity", "Linear"]
 
-def _empty(shape, dtype):
+
+def _empty(shape: Sequence[int], dtype: _C.dtype | None) -> Tensor:
+    """Uninitialised storage for a layer's parameter (float32 unless dtype says otherwise)."""
     return _C._empty(list(shape), _C.float32 if dtype is None else dtype, False)
 
 
 class Identity(Module):
-    """Returns its input unchanged (any constructor arguments are ignored)."""
+    """Returns its input unchanged.
 
-    def __init__(self, *args, **kwargs):
+    Like ``torch.nn.Identity`` it takes any constructor arguments and ignores them, so that it can
+    stand in for any layer (``model.fc = nn.Identity()`` or ``nn.Identity(54, unused=1)``).
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__()
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return input
 
 
 class Linear(Module):
-    """y = x @ weight.T + bias, with weight [out_features, in_features] initialised like PyTorch."""
+    """y = x @ weight.T + bias, with weight [out_features, in_features] initialised like PyTorch.
 
-    def __init__(self, in_features, out_features, bias=True, device=None, dtype=None):
+    Args:
+        in_features: the size of each input's last dimension.
+        out_features: the size of each output's last dimension.
+        bias: whether to add a learnable bias.
+        device: None or "cpu" (the only device of this build).
+        dtype: the parameters' dtype (float32 by default).
+    """
+
+    in_features: int
+    out_features: int
+    weight: Parameter
+    bias: Parameter | None
+
+    def __init__(
+        self,
+        in_features: int,
+        out_features: int,
+        bias: bool = True,
+        device: DeviceLike | None = None,
+        dtype: _C.dtype | None = None,
+    ) -> None:
         super().__init__()
+        check_device(device, "Linear")
         self.in_features = in_features
         self.out_features = out_features
         self.weight = Parameter(_empty((out_features, in_features), dtype))
@@ -37,7 +70,7 @@ class Linear(Module):
             self.register_parameter("bias", None)
         self.reset_parameters()
 
-    def reset_parameters(self):
+    def reset_parameters(self) -> None:
         """kaiming_uniform_(a=sqrt(5)) on the weight, U(-1/sqrt(fan_in), 1/sqrt(fan_in)) on the bias."""
         init.kaiming_uniform_(self.weight, a=math.sqrt(5))
         if self.bias is not None:
@@ -45,9 +78,14 @@ class Linear(Module):
             bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
             init.uniform_(self.bias, -bound, bound)
 
-    def forward(self, input):
-        params = self._parameters  # where self.weight resolves, without __getattr__'s failed lookup first
-        return _C.linear(input, params["weight"], params["bias"])
+    def forward(self, input: Tensor) -> Tensor:
+        params = (
+            self._parameters
+        )  # where self.weight resolves, without __getattr__'s failed lookup first
+        return _C.linear(input, params["weight"], params["bias"])  # type: ignore[arg-type]
 
-    def extra_repr(self):
-        return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
+    def extra_repr(self) -> str:
+        return (
+            f"in_features={self.in_features}, out_features={self.out_features}, "
+            f"bias={self.bias is not None}"
+        )

@@ -1,19 +1,34 @@
 """``Module``: the base class of layers and models, with PyTorch's registration and state_dict rules."""
 
+from __future__ import annotations
+
 import itertools
-from collections import OrderedDict, namedtuple
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any, NamedTuple, TypeVar
 
 from pygrad import _C
-from pygrad._device import check_device
+from pygrad._C import Tensor
+from pygrad._device import check_device, device
+from pygrad._factories import as_tensor
 from pygrad._grad_mode import no_grad
+from pygrad.nn.modules import _head, _summary
 from pygrad.nn.parameter import Parameter
 
-Tensor = _C.Tensor
+__all__ = ["Module", "RemovableHandle"]
 
-_IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
+_T = TypeVar("_T")
+_M = TypeVar("_M", bound="Module")
 
 
-def _addindent(text, spaces):
+class _IncompatibleKeys(NamedTuple):
+    """What ``load_state_dict`` returns: the keys it missed and those it did not expect."""
+
+    missing_keys: list[str]
+    unexpected_keys: list[str]
+
+
+def _addindent(text: str, spaces: int) -> str:
     lines = text.split("\n")
     if len(lines) == 1:
         return text
@@ -26,18 +41,25 @@ class RemovableHandle:
 
     _next_id = itertools.count()
 
-    def __init__(self, hooks):
+    def __init__(self, hooks: dict[int, Callable[..., Any]]) -> None:
         self._hooks = hooks
         self.id = next(RemovableHandle._next_id)
 
-    def remove(self):
+    def remove(self) -> None:
+        """Unregisters the hook (a no-op when it is already gone)."""
         self._hooks.pop(self.id, None)
 
-    def __enter__(self):
+    def __enter__(self) -> RemovableHandle:
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> None:
         self.remove()
+
+
+def _forward_unimplemented(self: Module, *input: Any) -> Any:
+    raise NotImplementedError(
+        f'[Module] {type(self).__name__} is missing the required "forward" function'
+    )
 
 
 class Module:
@@ -49,8 +71,17 @@ class Module:
     """
 
     training: bool
+    _parameters: dict[str, Parameter | None]
+    _buffers: dict[str, Tensor | None]
+    _non_persistent_buffers_set: set[str]
+    _modules: dict[str, Module | None]
+    _forward_hooks: dict[int, Callable[..., Any]]
+    _forward_pre_hooks: dict[int, Callable[..., Any]]
 
-    def __init__(self, *args, **kwargs):
+    # Subclasses define forward with their own signature (an attribute, so that mypy lets them).
+    forward: Callable[..., Any] = _forward_unimplemented
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         if args or kwargs:
             raise TypeError(f"[Module] __init__() got unexpected arguments {args} {sorted(kwargs)}")
         object.__setattr__(self, "training", True)
@@ -62,13 +93,10 @@ class Module:
         object.__setattr__(self, "_forward_pre_hooks", OrderedDict())
 
     # ------------------------------------------------------------------ forward
-    def forward(self, *input):
-        raise NotImplementedError(
-            f'[Module] {type(self).__name__} is missing the required "forward" function'
-        )
-
-    def __call__(self, *args, **kwargs):
-        if not self._forward_pre_hooks and not self._forward_hooks:  # the common case: no hook lists to copy
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if (
+            not self._forward_pre_hooks and not self._forward_hooks
+        ):  # the common case: no hook lists to copy
             return self.forward(*args, **kwargs)
         for hook in list(self._forward_pre_hooks.values()):
             result = hook(self, args)
@@ -81,20 +109,24 @@ class Module:
                 output = result
         return output
 
-    def register_forward_hook(self, hook):
+    def register_forward_hook(
+        self, hook: Callable[[Module, tuple[Any, ...], Any], Any]
+    ) -> RemovableHandle:
         """Registers ``hook(module, inputs, output)`` to run after forward; it may return a new output."""
         handle = RemovableHandle(self._forward_hooks)
         self._forward_hooks[handle.id] = hook
         return handle
 
-    def register_forward_pre_hook(self, hook):
+    def register_forward_pre_hook(
+        self, hook: Callable[[Module, tuple[Any, ...]], Any]
+    ) -> RemovableHandle:
         """Registers ``hook(module, inputs)`` to run before forward; it may return new inputs."""
         handle = RemovableHandle(self._forward_pre_hooks)
         self._forward_pre_hooks[handle.id] = hook
         return handle
 
     # ------------------------------------------------------------------ registration
-    def _check_name(self, name, kind):
+    def _check_name(self, name: object, kind: str) -> None:
         if not isinstance(name, str):
             raise TypeError(f"[{kind}] name must be a str, got {type(name).__name__}")
         if name == "":
@@ -102,7 +134,7 @@ class Module:
         if "." in name:
             raise KeyError(f'[{kind}] name can\'t contain ".", got "{name}"')
 
-    def register_parameter(self, name, param):
+    def register_parameter(self, name: str, param: Parameter | None) -> None:
         """Adds a parameter (a Parameter, or None for an optional one such as a missing bias)."""
         if "_parameters" not in self.__dict__:
             raise AttributeError("cannot assign parameter before Module.__init__() call")
@@ -116,7 +148,7 @@ class Module:
             )
         self._parameters[name] = param
 
-    def register_buffer(self, name, tensor, persistent=True):
+    def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
         """Adds a buffer: state that is not a parameter; persistent buffers are part of state_dict."""
         if "_buffers" not in self.__dict__:
             raise AttributeError("cannot assign buffer before Module.__init__() call")
@@ -134,7 +166,7 @@ class Module:
         else:
             self._non_persistent_buffers_set.add(name)
 
-    def add_module(self, name, module):
+    def add_module(self, name: str, module: Module | None) -> None:
         """Adds a child module, reachable as an attribute and named ``name`` in state_dict keys."""
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"[add_module] {type(module).__name__} is not a Module subclass")
@@ -145,7 +177,7 @@ class Module:
 
     register_module = add_module
 
-    def __setattr__(self, name, value):
+    def __setattr__(self, name: str, value: Any) -> None:
         params = self.__dict__.get("_parameters")
         if isinstance(value, Parameter):
             if params is None:
@@ -184,12 +216,12 @@ class Module:
                     object.__setattr__(self, name, value)
 
     @staticmethod
-    def _remove_from(name, *dicts):
+    def _remove_from(name: str, *dicts: dict[str, Any]) -> None:
         for d in dicts:
             if name in d:
                 del d[name]
 
-    def __getattr__(self, name):
+    def __getattr__(self, name: str) -> Any:
         # Only called when normal lookup fails: parameters, buffers and submodules live in dicts.
         d = self.__dict__
         for store in ("_parameters", "_buffers", "_modules"):
@@ -198,7 +230,7 @@ class Module:
                 return values[name]
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
-    def __delattr__(self, name):
+    def __delattr__(self, name: str) -> None:
         if name in self._parameters:
             del self._parameters[name]
         elif name in self._buffers:
@@ -209,35 +241,45 @@ class Module:
         else:
             object.__delattr__(self, name)
 
-    def __dir__(self):
+    def __dir__(self) -> list[str]:
         keys = set(dir(type(self))) | set(self.__dict__)
         keys |= set(self._parameters) | set(self._buffers) | set(self._modules)
         return sorted(k for k in keys if not k[0].isdigit())
 
-    def get_submodule(self, target):
+    def get_submodule(self, target: str) -> Module:
         """The submodule at a dotted path such as ``"features.0"`` ("" is the module itself)."""
-        module = self
+        module: Module = self
         if target == "":
             return module
         for item in target.split("."):
-            if item not in module._modules or module._modules[item] is None:
+            child = module._modules.get(item)
+            if child is None:
                 raise AttributeError(
                     f"{type(module).__name__} has no submodule `{item}` (looking up '{target}')"
                 )
-            module = module._modules[item]
+            module = child
         return module
 
-    def get_parameter(self, target):
+    def get_parameter(self, target: str) -> Parameter:
         """The parameter at a dotted path such as ``"0.weight"``."""
         module_path, _, name = target.rpartition(".")
         module = self.get_submodule(module_path)
         if name not in module._parameters:
             raise AttributeError(f"{type(module).__name__} has no parameter `{name}`")
-        return module._parameters[name]
+        param = module._parameters[name]
+        if param is None:
+            raise AttributeError(f"`{name}` of {type(module).__name__} is None, not a Parameter")
+        return param
 
     # ------------------------------------------------------------------ iteration
-    def _named_members(self, get_members, prefix="", recurse=True, remove_duplicate=True):
-        memo = set()
+    def _named_members(
+        self,
+        get_members: Callable[[Module], Iterable[tuple[str, _T | None]]],
+        prefix: str = "",
+        recurse: bool = True,
+        remove_duplicate: bool = True,
+    ) -> Iterator[tuple[str, _T]]:
+        memo: set[int] = set()
         modules = (
             self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate)
             if recurse
@@ -253,40 +295,46 @@ class Module:
                     memo.add(id(value))
                 yield (module_prefix + ("." if module_prefix else "") + name), value
 
-    def named_parameters(self, prefix="", recurse=True, remove_duplicate=True):
+    def named_parameters(
+        self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True
+    ) -> Iterator[tuple[str, Parameter]]:
         """(name, parameter) pairs with PyTorch's dotted names (``"0.weight"``), each shared parameter once."""
         return self._named_members(
             lambda m: m._parameters.items(), prefix, recurse, remove_duplicate
         )
 
-    def parameters(self, recurse=True):
+    def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
         """The parameters of this module and (with recurse) of every submodule."""
         for _, param in self.named_parameters(recurse=recurse):
             yield param
 
-    def named_buffers(self, prefix="", recurse=True, remove_duplicate=True):
+    def named_buffers(
+        self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True
+    ) -> Iterator[tuple[str, Tensor]]:
         """(name, buffer) pairs with dotted names (``"bn.running_mean"``)."""
         return self._named_members(lambda m: m._buffers.items(), prefix, recurse, remove_duplicate)
 
-    def buffers(self, recurse=True):
+    def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
         """The buffers of this module and (with recurse) of every submodule."""
         for _, buf in self.named_buffers(recurse=recurse):
             yield buf
 
-    def named_children(self):
+    def named_children(self) -> Iterator[tuple[str, Module]]:
         """(name, module) pairs of the direct children."""
-        memo = set()
+        memo: set[int] = set()
         for name, module in self._modules.items():
             if module is not None and id(module) not in memo:
                 memo.add(id(module))
                 yield name, module
 
-    def children(self):
+    def children(self) -> Iterator[Module]:
         """The direct child modules."""
         for _, module in self.named_children():
             yield module
 
-    def named_modules(self, memo=None, prefix="", remove_duplicate=True):
+    def named_modules(
+        self, memo: set[int] | None = None, prefix: str = "", remove_duplicate: bool = True
+    ) -> Iterator[tuple[str, Module]]:
         """(name, module) pairs of this module ("") and all its descendants, depth first."""
         if memo is None:
             memo = set()
@@ -301,13 +349,13 @@ class Module:
             sub_prefix = prefix + ("." if prefix else "") + name
             yield from module.named_modules(memo, sub_prefix, remove_duplicate)
 
-    def modules(self):
+    def modules(self) -> Iterator[Module]:
         """This module and all its descendants."""
         for _, module in self.named_modules():
             yield module
 
     # ------------------------------------------------------------------ modes and gradients
-    def train(self, mode=True):
+    def train(self: _M, mode: bool = True) -> _M:
         """Sets training mode on this module and its descendants (Dropout and BatchNorm care); returns self."""
         if not isinstance(mode, bool):
             raise TypeError("[train] training mode is expected to be boolean")
@@ -316,35 +364,60 @@ class Module:
             module.train(mode)
         return self
 
-    def eval(self):
+    def eval(self: _M) -> _M:
         """Sets evaluation mode (``train(False)``); returns self."""
         return self.train(False)
 
-    def requires_grad_(self, requires_grad=True):
+    def requires_grad_(self: _M, requires_grad: bool = True) -> _M:
         """Sets requires_grad on every parameter; returns self."""
         for p in self.parameters():
             p.requires_grad_(requires_grad)
         return self
 
-    def freeze(self):
+    def freeze(self: _M) -> _M:
         """Stops training every parameter: they get no gradient and backward does no work for them."""
         return self.requires_grad_(False)
 
-    def unfreeze(self):
+    def unfreeze(self: _M) -> _M:
         """Makes every parameter trainable again."""
         return self.requires_grad_(True)
 
-    def replace_head(self, new_head=None, name=None, num_classes=None):
-        """Replaces the last layer with parameters (or the submodule ``name``); returns the new head.
+    def replace_head(
+        self,
+        new_head: Module | None = None,
+        name: str | None = None,
+        num_classes: int | None = None,
+    ) -> Module:
+        """Replaces the model's head (by default its last layer with parameters) and returns the new one.
 
-        With no new_head: a freshly initialised layer of the same class and shapes, or
-        ``nn.Linear(in_features, num_classes)``. See ``pygrad.nn.replace_head``.
+        Equivalent to assigning the attribute yourself (``model.fc = nn.Linear(512, 5)``,
+        ``model[-1] = ...`` for a Sequential), with the head found for you (``nn.find_head``). The
+        new head is trainable even when the rest of the model is frozen.
+
+        Args:
+            new_head: the Module to put in place. When None, a freshly initialised layer is made:
+                with num_classes, a layer of the old head's class with num_classes outputs
+                (``nn.Linear(old.in_features, num_classes)`` for a Linear head); otherwise a
+                layer of the old head's class and shapes with new random weights (its
+                ``reset_parameters()``).
+            name: the dotted name of the submodule to replace (``"fc"``, ``"classifier.1"``,
+                ``"3"``); by default ``nn.find_head(self)``.
+            num_classes: the number of outputs of the new head (needs the old head's
+                ``in_features``); not allowed together with new_head.
+        Returns:
+            The new head.
+        Raises:
+            ValueError: no head found, or new_head and num_classes both given.
+            TypeError: new_head is not a Module, or a fresh layer can't be made.
+            AttributeError: name is not a submodule of the model.
         """
-        from pygrad.nn.transfer import replace_head
+        if new_head is not None and not isinstance(new_head, Module):
+            raise TypeError(
+                f"[replace_head] new_head must be a Module, got {type(new_head).__name__}"
+            )
+        return _head.replace_head(self, new_head, name, num_classes)
 
-        return replace_head(self, new_head=new_head, name=name, num_classes=num_classes)
-
-    def zero_grad(self, set_to_none=True):
+    def zero_grad(self, set_to_none: bool = True) -> None:
         """Clears the gradients of all parameters (sets them to None, or to zeros with set_to_none=False)."""
         for p in self.parameters():
             if p.grad is None:
@@ -356,18 +429,18 @@ class Module:
                     p.grad.zero_()
 
     # ------------------------------------------------------------------ applying functions
-    def apply(self, fn):
+    def apply(self: _M, fn: Callable[[Module], object]) -> _M:
         """Calls fn on every submodule (children first) and then on self, e.g. for custom init; returns self."""
         for module in self.children():
             module.apply(fn)
         fn(self)
         return self
 
-    def _apply(self, fn):
+    def _apply(self: _M, fn: Callable[[Tensor], Tensor]) -> _M:
         for module in self.children():
             module._apply(fn)
         with no_grad():
-            for key, param in self._parameters.items():
+            for param in self._parameters.values():
                 if param is None:
                     continue
                 new = fn(param)
@@ -382,7 +455,7 @@ class Module:
                     self._buffers[key] = fn(buf)
         return self
 
-    def to(self, *args, **kwargs):
+    def to(self: _M, *args: Any, **kwargs: Any) -> _M:
         """Converts floating-point parameters and buffers in place: ``to(pygrad.float64)``, ``to("cpu")``."""
         dtype = kwargs.pop("dtype", None)
         dev = kwargs.pop("device", None)
@@ -392,7 +465,7 @@ class Module:
         for arg in args:
             if isinstance(arg, Tensor):
                 dtype = arg.dtype
-            elif isinstance(arg, str) or type(arg).__name__ == "device":
+            elif isinstance(arg, (str, device)):
                 dev = arg
             else:
                 dtype = arg
@@ -407,24 +480,27 @@ class Module:
             lambda t: t._to_dtype(dtype) if t.dtype.is_floating_point and t.dtype != dtype else t
         )
 
-    def float(self):
+    def float(self: _M) -> _M:
         """Casts floating-point parameters and buffers to float32."""
         return self.to(_C.float32)
 
-    def double(self):
+    def double(self: _M) -> _M:
         """Casts floating-point parameters and buffers to float64."""
         return self.to(_C.float64)
 
-    def cpu(self):
+    def cpu(self: _M) -> _M:
         """Returns self (pygrad tensors live on the CPU)."""
         return self
 
-    def cuda(self, device=None):
+    def cuda(self: _M, device: object = None) -> _M:
+        """Moves the module to a CUDA device: raises RuntimeError in this CPU-only build."""
         check_device("cuda", "cuda")
         return self
 
     # ------------------------------------------------------------------ state dict
-    def _save_to_state_dict(self, destination, prefix, keep_vars):
+    def _save_to_state_dict(
+        self, destination: dict[str, Tensor], prefix: str, keep_vars: bool
+    ) -> None:
         for name, param in self._parameters.items():
             if param is not None:
                 destination[prefix + name] = param if keep_vars else param.detach()
@@ -432,7 +508,12 @@ class Module:
             if buf is not None and name not in self._non_persistent_buffers_set:
                 destination[prefix + name] = buf if keep_vars else buf.detach()
 
-    def state_dict(self, destination=None, prefix="", keep_vars=False):
+    def state_dict(
+        self,
+        destination: dict[str, Tensor] | None = None,
+        prefix: str = "",
+        keep_vars: bool = False,
+    ) -> dict[str, Tensor]:
         """An OrderedDict of every parameter and persistent buffer by dotted name, as detached tensors.
 
         The tensors share memory with the module (like PyTorch): clone them to keep a snapshot.
@@ -447,7 +528,13 @@ class Module:
                 )
         return destination
 
-    def _load_from_state_dict(self, state_dict, prefix, missing_keys, error_msgs):
+    def _load_from_state_dict(
+        self,
+        state_dict: Mapping[str, Any],
+        prefix: str,
+        missing_keys: list[str],
+        error_msgs: list[str],
+    ) -> None:
         persistent = {
             k: v for k, v in self._buffers.items() if k not in self._non_persistent_buffers_set
         }
@@ -462,8 +549,6 @@ class Module:
             value = state_dict[key]
             if not isinstance(value, Tensor):
                 try:
-                    from pygrad._factories import as_tensor
-
                     value = as_tensor(value)
                 except (TypeError, ValueError):
                     error_msgs.append(
@@ -480,10 +565,12 @@ class Module:
             try:
                 with no_grad():
                     target.copy_(value.detach())
-            except Exception as error:  # noqa: BLE001 - reported with the key's name below
+            except Exception as error:
                 error_msgs.append(f'While copying the parameter named "{key}": {error}')
 
-    def load_state_dict(self, state_dict, strict=True):
+    def load_state_dict(
+        self, state_dict: Mapping[str, Any], strict: bool = True
+    ) -> _IncompatibleKeys:
         """Copies parameters and buffers from state_dict in place (so optimizers keep their references).
 
         Shape mismatches always raise; with strict=True (the default) missing and unexpected keys
@@ -493,8 +580,9 @@ class Module:
             raise TypeError(
                 f"[load_state_dict] expected a dict-like state_dict, got {type(state_dict).__name__}"
             )
-        missing_keys, error_msgs = [], []
-        expected = set()
+        missing_keys: list[str] = []
+        error_msgs: list[str] = []
+        expected: set[str] = set()
         for prefix, module in self.named_modules(remove_duplicate=False):
             prefix = prefix + "." if prefix else ""
             module._load_from_state_dict(state_dict, prefix, missing_keys, error_msgs)
@@ -530,14 +618,14 @@ class Module:
         return _IncompatibleKeys(missing_keys, unexpected_keys)
 
     # ------------------------------------------------------------------ repr and summary
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         """Extra text shown inside this module's repr, e.g. ``in_features=2, out_features=3, bias=True``."""
         return ""
 
-    def _get_name(self):
+    def _get_name(self) -> str:
         return type(self).__name__
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         extra = self.extra_repr()
         lines = extra.split("\n") if extra else []
         for name, module in self._modules.items():
@@ -550,7 +638,13 @@ class Module:
                 body += "\n  " + "\n  ".join(lines) + "\n"
         return body + ")"
 
-    def summary(self, input_size=None, input=None, dtype=None, print_fn=print):
+    def summary(
+        self,
+        input_size: Iterable[int] | None = None,
+        input: Tensor | tuple[Any, ...] | None = None,
+        dtype: _C.dtype | None = None,
+        print_fn: Callable[[str], object] | None = print,
+    ) -> str:
         """Prints and returns a table of layers, output shapes and parameter counts.
 
         Args:
@@ -562,76 +656,4 @@ class Module:
         Parameters are counted where they are registered; "Trainable" are those with requires_grad.
         The forward runs in eval mode under no_grad, so running statistics don't change.
         """
-        named = list(self.named_modules())
-        shapes = {}
-        if input is not None or input_size is not None:
-            if input is None:
-                from pygrad._factories import randn
-
-                if dtype is None:
-                    first = next(self.parameters(), None)
-                    dtype = (
-                        first.dtype
-                        if first is not None and first.dtype.is_floating_point
-                        else _C.float32
-                    )
-                input = randn(*tuple(input_size), dtype=dtype)
-            inputs = input if isinstance(input, tuple) else (input,)
-            handles = []
-            for name, module in named:
-
-                def hook(mod, args, output, name=name):
-                    shapes[name] = _shape_of(output)
-
-                handles.append(module.register_forward_hook(hook))
-            modes = [(m, m.training) for _, m in named]
-            try:
-                self.eval()
-                with no_grad():
-                    self(*inputs)
-            finally:
-                for handle in handles:
-                    handle.remove()
-                for m, mode in modes:
-                    object.__setattr__(m, "training", mode)
-
-        rows = []
-        for name, module in named:
-            count = sum(p.numel() for p in module._parameters.values() if p is not None)
-            label = f"{name} ({module._get_name()})" if name else f"{module._get_name()} (model)"
-            depth = name.count(".") + 1 if name else 0
-            rows.append(("  " * max(depth - 1, 0) + label, shapes.get(name, "--"), f"{count:,}"))
-        params = list(self.parameters())
-        total = sum(p.numel() for p in params)
-        trainable = sum(p.numel() for p in params if p.requires_grad)
-        widths = [
-            max(len(h), *(len(r[i]) for r in rows))
-            for i, h in enumerate(("Layer (type)", "Output Shape", "Param #"))
-        ]
-        line = "  ".join(
-            h.ljust(w) if i < 2 else h.rjust(w)
-            for i, (h, w) in enumerate(zip(("Layer (type)", "Output Shape", "Param #"), widths))
-        )
-        rule = "=" * len(line)
-        out = [rule, line, rule]
-        for r in rows:
-            out.append(f"{r[0].ljust(widths[0])}  {r[1].ljust(widths[1])}  {r[2].rjust(widths[2])}")
-        out += [
-            rule,
-            f"Total params: {total:,}",
-            f"Trainable params: {trainable:,}",
-            f"Non-trainable (frozen) params: {total - trainable:,}",
-            rule,
-        ]
-        text = "\n".join(out)
-        if print_fn is not None:
-            print_fn(text)
-        return text
-
-
-def _shape_of(output):
-    if isinstance(output, Tensor):
-        return str(list(output.shape))
-    if isinstance(output, (tuple, list)):
-        return ", ".join(_shape_of(o) for o in output)
-    return type(output).__name__
+        return _summary.summary(self, input_size, input, dtype, print_fn)

@@ -1,6 +1,13 @@
 """BatchNorm1d, BatchNorm2d, LayerNorm."""
 
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import ClassVar
+
 from pygrad import _C
+from pygrad._C import Tensor
+from pygrad._device import DeviceLike, check_device
 from pygrad._grad_mode import no_grad
 from pygrad.nn import functional as F
 from pygrad.nn import init
@@ -8,23 +15,44 @@ from pygrad.nn.modules.linear import _empty
 from pygrad.nn.modules.module import Module
 from pygrad.nn.parameter import Parameter
 
+__all__ = ["BatchNorm1d", "BatchNorm2d", "LayerNorm"]
+
 
 class _BatchNorm(Module):
-    _expected_dims = ()
+    """Batch normalization over dim 1 (the channels), with PyTorch's arguments.
+
+    Args:
+        num_features: the number of channels C.
+        eps: added to the variance for stability.
+        momentum: the running statistics' update factor (None: a cumulative average).
+        affine: learnable per-channel weight (ones) and bias (zeros).
+        track_running_stats: keep running mean and variance for eval mode.
+        device: None or "cpu" (the only device of this build).
+        dtype: the dtype of the parameters and running statistics (float32 by default).
+        bias: with affine, whether to learn the bias too.
+    """
+
+    _expected_dims: ClassVar[tuple[int, ...]] = ()
+    weight: Parameter | None
+    bias: Parameter | None
+    running_mean: Tensor | None
+    running_var: Tensor | None
+    num_batches_tracked: Tensor | None
 
     def __init__(
         self,
-        num_features,
-        eps=1e-5,
-        momentum=0.1,
-        affine=True,
-        track_running_stats=True,
-        device=None,
-        dtype=None,
+        num_features: int,
+        eps: float = 1e-5,
+        momentum: float | None = 0.1,
+        affine: bool = True,
+        track_running_stats: bool = True,
+        device: DeviceLike | None = None,
+        dtype: _C.dtype | None = None,
         *,
-        bias=True,
-    ):
+        bias: bool = True,
+    ) -> None:
         super().__init__()
+        check_device(device, type(self).__name__)
         self.num_features = num_features
         self.eps = eps
         self.momentum = momentum
@@ -50,30 +78,35 @@ class _BatchNorm(Module):
             self.register_buffer("num_batches_tracked", None)
         self.reset_parameters()
 
-    def reset_running_stats(self):
+    def reset_running_stats(self) -> None:
         """Running mean 0, running variance 1, no batches tracked."""
-        if self.track_running_stats:
-            with no_grad():
-                self.running_mean.zero_()
-                self.running_var.fill_(1)
-                self.num_batches_tracked.zero_()
+        if not self.track_running_stats:
+            return
+        with no_grad():
+            for stat, value in (
+                (self.running_mean, 0),
+                (self.running_var, 1),
+                (self.num_batches_tracked, 0),
+            ):
+                if stat is not None:
+                    stat.fill_(value)
 
-    def reset_parameters(self):
+    def reset_parameters(self) -> None:
         """Resets the running statistics, weight to ones and bias to zeros."""
         self.reset_running_stats()
-        if self.affine:
+        if self.weight is not None:
             init.ones_(self.weight)
-            if self.bias is not None:
-                init.zeros_(self.bias)
+        if self.bias is not None:
+            init.zeros_(self.bias)
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         if input.ndim not in self._expected_dims:
             dims = " or ".join(f"{d}D" for d in self._expected_dims)
             raise ValueError(
                 f"[{type(self).__name__}] expected {dims} input (got {input.ndim}D input)"
             )
         factor = 0.0 if self.momentum is None else self.momentum
-        if self.training and self.track_running_stats:
+        if self.training and self.track_running_stats and self.num_batches_tracked is not None:
             with no_grad():
                 self.num_batches_tracked.add_(1)
             if self.momentum is None:  # cumulative moving average
@@ -91,7 +124,7 @@ class _BatchNorm(Module):
             self.eps,
         )
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return (
             f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
             f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}"
@@ -101,28 +134,41 @@ class _BatchNorm(Module):
 class BatchNorm1d(_BatchNorm):
     """Batch normalization over [N, C] or [N, C, L] input (statistics per channel C)."""
 
-    _expected_dims = (2, 3)
+    _expected_dims: ClassVar[tuple[int, ...]] = (2, 3)
 
 
 class BatchNorm2d(_BatchNorm):
     """Batch normalization over [N, C, H, W] input (statistics per channel C)."""
 
-    _expected_dims = (4,)
+    _expected_dims: ClassVar[tuple[int, ...]] = (4,)
 
 
 class LayerNorm(Module):
-    """Normalizes over the trailing normalized_shape dims, with elementwise weight (ones) and bias (zeros)."""
+    """Normalizes over the trailing normalized_shape dims, with elementwise weight (ones) and bias (zeros).
+
+    Args:
+        normalized_shape: the trailing shape to normalize over (an int for the last dim).
+        eps: added to the variance for stability.
+        elementwise_affine: learnable weight and bias of that shape.
+        bias: with elementwise_affine, whether to learn the bias too.
+        device: None or "cpu" (the only device of this build).
+        dtype: the parameters' dtype (float32 by default).
+    """
+
+    weight: Parameter | None
+    bias: Parameter | None
 
     def __init__(
         self,
-        normalized_shape,
-        eps=1e-5,
-        elementwise_affine=True,
-        bias=True,
-        device=None,
-        dtype=None,
-    ):
+        normalized_shape: int | Sequence[int],
+        eps: float = 1e-5,
+        elementwise_affine: bool = True,
+        bias: bool = True,
+        device: DeviceLike | None = None,
+        dtype: _C.dtype | None = None,
+    ) -> None:
         super().__init__()
+        check_device(device, "LayerNorm")
         if isinstance(normalized_shape, int):
             normalized_shape = (normalized_shape,)
         self.normalized_shape = tuple(normalized_shape)
@@ -139,16 +185,17 @@ class LayerNorm(Module):
             self.register_parameter("bias", None)
         self.reset_parameters()
 
-    def reset_parameters(self):
-        if self.elementwise_affine:
+    def reset_parameters(self) -> None:
+        """Weight to ones and bias to zeros."""
+        if self.weight is not None:
             init.ones_(self.weight)
-            if self.bias is not None:
-                init.zeros_(self.bias)
+        if self.bias is not None:
+            init.zeros_(self.bias)
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return (
             f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}, "
             f"bias={self.bias is not None}"

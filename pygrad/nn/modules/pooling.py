@@ -49,8 +49,6 @@ class AvgPool2d(Module):
         divisor_override=None,
     ):
         super().__init__()
-        if divisor_override is not None:
-            raise NotImplementedError("[AvgPool2d] divisor_override is not supported")
         self.kernel_size = kernel_size
         self.stride = stride if stride is not None else kernel_size
         self.padding = padding
@@ -66,6 +64,7 @@ class AvgPool2d(Module):
             self.padding,
             self.ceil_mode,
             self.count_include_pad,
+            self.divisor_override,
         )
 
     def extra_repr(self):
