@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Union
+__all__ = ["check_device", "device"]
 
-__all__ = ["DeviceLike", "check_device", "device"]
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing: `import pygrad` stays fast
 
 
 class device:
@@ -50,8 +50,11 @@ class device:
         return self.type if self.index is None else f"{self.type}:{self.index}"
 
 
-# What a device= argument takes: "cpu", "cuda:0" or a device.
-DeviceLike = Union[str, device]
+if TYPE_CHECKING:
+    from typing import TypeAlias, Union
+
+    # What a device= argument takes: "cpu", "cuda:0" or a device (for annotations only).
+    DeviceLike: TypeAlias = Union[str, device]
 
 
 def check_device(dev: DeviceLike | None, op: str) -> None:

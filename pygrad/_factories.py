@@ -3,15 +3,23 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, Union, cast
 
 from pygrad import _C
 from pygrad._C import Tensor, dtype
-from pygrad._device import DeviceLike, check_device
+from pygrad._device import check_device
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing: `import pygrad` stays fast
 if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+    from typing import Any, TypeAlias, Union
+
     import numpy as np  # imported where used: `import pygrad` does not load numpy
+
+    from pygrad._device import DeviceLike
+
+    # A size: ``zeros(2, 3)`` or ``zeros((2, 3))``.
+    _Size: TypeAlias = Union[int, Sequence[int]]
+    _Number: TypeAlias = Union[int, float, bool]
 
 __all__ = [
     "arange",
@@ -38,10 +46,6 @@ __all__ = [
 ]
 
 _DEFAULT_FLOAT = _C.float32
-
-# A size: ``zeros(2, 3)`` or ``zeros((2, 3))``.
-_Size = Union[int, Sequence[int]]
-_Number = Union[int, float, bool]
 
 
 def _size(size: Sequence[Any], op: str) -> list[int]:
@@ -318,20 +322,19 @@ def randint(
     """
     check_device(device, "randint")
     _check_generator(generator, "randint")
+    lo: Any  # ints, or anything int() takes (numpy integers)
+    hi: Any
     shape: Sequence[int]
     if size is None:  # randint(high, size)
         if not isinstance(high, (tuple, list)):
             raise TypeError("[randint] missing the size argument, e.g. randint(10, (3, 4))")
-        bounds, shape = (0, low), high
+        lo, hi, shape = 0, low, high
     elif high is None:  # randint(high, size=...)
-        bounds, shape = (0, low), size
+        lo, hi, shape = 0, low, size
     else:
-        bounds, shape = (low, cast(int, high)), size
+        lo, hi, shape = low, high, size
     out = _C._randint(
-        int(bounds[0]),
-        int(bounds[1]),
-        _size(tuple(shape), "randint"),
-        _C.int64 if dtype is None else dtype,
+        int(lo), int(hi), _size(tuple(shape), "randint"), _C.int64 if dtype is None else dtype
     )
     if requires_grad:
         out.requires_grad_(True)

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
-from typing import Any, TypeVar, cast
 
 from pygrad import _C
 
 __all__ = ["enable_grad", "is_grad_enabled", "no_grad", "set_grad_enabled"]
 
-_F = TypeVar("_F", bound=Callable[..., Any])
-_G = TypeVar("_G", bound="_GradMode")
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing: `import pygrad` stays fast
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any, TypeVar
+
+    _F = TypeVar("_F", bound=Callable[..., Any])
+    _G = TypeVar("_G", bound="_GradMode")
 
 is_grad_enabled = _C.is_grad_enabled
 
@@ -36,7 +39,7 @@ class _GradMode:
             with self.__class__():
                 return fn(*args, **kwargs)
 
-        return cast(_F, wrapper)
+        return wrapper  # type: ignore[return-value]  # functools.wraps: fn's name and signature
 
 
 class no_grad(_GradMode):
@@ -75,4 +78,4 @@ class set_grad_enabled(_GradMode):
             with set_grad_enabled(mode):
                 return fn(*args, **kwargs)
 
-        return cast(_F, wrapper)
+        return wrapper  # type: ignore[return-value]  # functools.wraps: fn's name and signature

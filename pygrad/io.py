@@ -18,13 +18,16 @@ import math
 import os
 import uuid
 from collections.abc import Callable, Mapping
-from typing import IO, Any, Union, cast
+from typing import IO, TYPE_CHECKING, Any, Union, cast
 
 import numpy as np
 
 from pygrad import _C, _device
 from pygrad._C import Tensor
-from pygrad._device import DeviceLike, check_device
+from pygrad._device import check_device
+
+if TYPE_CHECKING:
+    from pygrad._device import DeviceLike
 
 __all__ = ["load", "save"]
 

@@ -14,13 +14,13 @@ import pygrad
 from pygrad import _C
 
 STUB = pathlib.Path(__file__).resolve().parents[1] / "pygrad" / "_C.pyi"
-BLOCK = re.compile(r"(?P<indent>[ ]*)# BEGIN GENERATED: (?P<name>[a-z ]+)\n.*?(?P=indent)# END GENERATED\n", re.S)
+BLOCK = re.compile(
+    r"(?P<indent>[ ]*)# BEGIN GENERATED: (?P<name>[a-z ]+)\n.*?(?P=indent)# END GENERATED\n", re.S
+)
 
 
 def registry():
-    return [
-        dict(zip(("name", "family", "kind", "public", "doc"), row)) for row in _C._registry()
-    ]
+    return [dict(zip(("name", "family", "kind", "public", "doc"), row)) for row in _C._registry()]
 
 
 def public_elementwise():
@@ -36,7 +36,11 @@ def render(name):
         lines.append("]")
     elif name == "functions":
         for op in public_elementwise():
-            args = "input: Tensor, /" if op["family"] == "unary" else "input: _TensorOrNumber, other: _TensorOrNumber, /"
+            args = (
+                "input: Tensor, /"
+                if op["family"] == "unary"
+                else "input: _TensorOrNumber, other: _TensorOrNumber, /"
+            )
             lines += [f"def {op['name']}({args}) -> Tensor:", f'    """{op["doc"]}"""', ""]
         lines.pop()
     elif name == "tensor methods":
@@ -68,7 +72,9 @@ def test_every_public_registry_op_is_a_function_and_a_tensor_method():
         name = op["name"]
         if op["family"] == "primitive":
             continue
-        if op["family"] == "unary_param":  # bound by hand with their parameters (nn.functional re-exports)
+        if (
+            op["family"] == "unary_param"
+        ):  # bound by hand with their parameters (nn.functional re-exports)
             assert callable(getattr(_C, name)), name
         elif op["public"]:
             assert name in _C.__all__, name
@@ -87,7 +93,9 @@ def test_public_lists_resolve_and_match_the_stub():
     assert set(_C.__all__) <= set(pygrad.__all__)
     tree = ast.parse(STUB.read_text())
     stub_all = next(
-        node.value for node in tree.body if isinstance(node, ast.Assign) and node.targets[0].id == "__all__"
+        node.value
+        for node in tree.body
+        if isinstance(node, ast.Assign) and node.targets[0].id == "__all__"
     )
     assert [e.value for e in stub_all.elts] == list(_C.__all__)
 

@@ -11,8 +11,9 @@ from typing import Any, Union
 
 import numpy as np
 
-import pygrad
+from pygrad import _C
 from pygrad._C import Tensor
+from pygrad._grad_mode import no_grad
 from pygrad.data import DataLoader, TensorDataset
 from pygrad.train.callbacks import Callback, CallbackList, History
 
@@ -195,7 +196,7 @@ def evaluate(
     was_training = getattr(model, "training", None)
     _set_mode(model, False)
     try:
-        with pygrad.no_grad():
+        with no_grad():
             for batch in batches:
                 inputs, targets = _split_batch(batch, "evaluate")
                 outputs = _forward(model, inputs)
@@ -225,7 +226,7 @@ def predict(model: Callable[..., Any], data: _Data, batch_size: int = 32) -> Ten
     was_training = getattr(model, "training", None)
     _set_mode(model, False)
     try:
-        with pygrad.no_grad():
+        with no_grad():
             for batch in data:
                 inputs = batch[0] if isinstance(batch, (tuple, list)) and len(batch) == 2 else batch
                 outputs.append(_forward(model, inputs))
@@ -234,7 +235,7 @@ def predict(model: Callable[..., Any], data: _Data, batch_size: int = 32) -> Ten
             _set_mode(model, was_training)
     if not outputs:
         raise ValueError("[predict] data yielded no batches")
-    return outputs[0] if len(outputs) == 1 else pygrad.cat(outputs, 0)
+    return outputs[0] if len(outputs) == 1 else _C.cat(outputs, 0)
 
 
 # ----------------------------------------------------------------------------------------------

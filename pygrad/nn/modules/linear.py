@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pygrad import _C
 from pygrad._C import Tensor
-from pygrad._device import DeviceLike, check_device
+from pygrad._device import check_device
 from pygrad.nn import init
 from pygrad.nn.modules.module import Module
 from pygrad.nn.parameter import Parameter
+
+if TYPE_CHECKING:
+    from pygrad._device import DeviceLike
 
 __all__ = ["Identity", "Linear"]
 

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from pygrad import _C
 from pygrad._C import Tensor
-from pygrad._device import DeviceLike, check_device
+from pygrad._device import check_device
 from pygrad._grad_mode import no_grad
 from pygrad.nn import functional as F
 from pygrad.nn import init
 from pygrad.nn.modules.linear import _empty
 from pygrad.nn.modules.module import Module
 from pygrad.nn.parameter import Parameter
+
+if TYPE_CHECKING:
+    from pygrad._device import DeviceLike
 
 __all__ = ["BatchNorm1d", "BatchNorm2d", "LayerNorm"]
 
