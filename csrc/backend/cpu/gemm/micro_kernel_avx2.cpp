@@ -1,4 +1,5 @@
 // AVX2+FMA GEMM micro-kernels: fp32 6x16 and fp64 6x8 register tiles (two ymm per row of C).
+#include "backend/cpu/gemm/blocksizes.h"
 #include "backend/cpu/gemm/micro_kernels.h"
 
 #if defined(__AVX2__) && (defined(__FMA__) || defined(_MSC_VER))
@@ -7,10 +8,14 @@
 namespace pygrad::cpu::gemm_detail {
 namespace {
 
-constexpr int kMrF32 = 6;
-constexpr int kNrF32 = 16;
-constexpr int kMrF64 = 6;
-constexpr int kNrF64 = 8;
+constexpr IsaBlocksizes kBlocks = kBlockTable[static_cast<int>(CpuCapability::Avx2)];
+constexpr int kMrF32 = kBlocks.f32.mr;
+constexpr int kNrF32 = kBlocks.f32.nr;
+constexpr int kMrF64 = kBlocks.f64.mr;
+constexpr int kNrF64 = kBlocks.f64.nr;
+constexpr int kUnpackedMr = kBlocks.f32_unpacked_mr;
+static_assert(kMrF32 == 6 && kNrF32 == 16 && kMrF64 == 6 && kNrF64 == 8 && kUnpackedMr == 6,
+              "the kernels below are written for 6x16 fp32 and 6x8 fp64 tiles (two ymm per row of C)");
 constexpr int kPrefetchSteps = 16;  // k steps ahead that the packed A sliver is prefetched from L2
 
 void sgemm_6x16(int64_t k, const float* __restrict a, const float* __restrict b, float* __restrict c, int64_t ldc,
@@ -150,19 +155,19 @@ void sgemm_unpacked_rows(int64_t k, const float* a, int64_t a_rs, int64_t a_cs, 
 
 void sgemm_unpacked(int64_t k, const float* a, int64_t a_rs, int64_t a_cs, const float* b, int64_t ldb, float* c,
                     int64_t ldc, float alpha, float beta, int mr, int nr) {
-  using Fn = void (*)(int64_t, const float*, int64_t, int64_t, const float*, int64_t, float*, int64_t, float, float,
-                      int);
-  static constexpr Fn kByRows[kMrF32] = {&sgemm_unpacked_rows<1>, &sgemm_unpacked_rows<2>, &sgemm_unpacked_rows<3>,
-                                         &sgemm_unpacked_rows<4>, &sgemm_unpacked_rows<5>, &sgemm_unpacked_rows<6>};
+  using Fn =
+      void (*)(int64_t, const float*, int64_t, int64_t, const float*, int64_t, float*, int64_t, float, float, int);
+  static constexpr Fn kByRows[kUnpackedMr] = {&sgemm_unpacked_rows<1>, &sgemm_unpacked_rows<2>,
+                                              &sgemm_unpacked_rows<3>, &sgemm_unpacked_rows<4>,
+                                              &sgemm_unpacked_rows<5>, &sgemm_unpacked_rows<6>};
   kByRows[mr - 1](k, a, a_rs, a_cs, b, ldb, c, ldc, alpha, beta, nr);
 }
 
 }  // namespace
 
 MicroKernelSet avx2_micro_kernels() {
-  MicroKernelSet set{"avx2", &sgemm_6x16, MicroTile{kMrF32, kNrF32}, &dgemm_6x8, MicroTile{kMrF64, kNrF64}};
+  MicroKernelSet set{"avx2", &sgemm_6x16, &dgemm_6x8};
   set.f32_unpacked = &sgemm_unpacked;
-  set.f32_unpacked_mr = kMrF32;
   return set;
 }
 
@@ -189,7 +194,7 @@ double avx2_fma_probe(int64_t iterations) {
 #else
 
 namespace pygrad::cpu::gemm_detail {
-MicroKernelSet avx2_micro_kernels() { return MicroKernelSet{"avx2", nullptr, MicroTile{0, 0}, nullptr, MicroTile{0, 0}}; }
+MicroKernelSet avx2_micro_kernels() { return MicroKernelSet{"avx2", nullptr, nullptr}; }
 double avx2_fma_probe(int64_t) { return 0; }
 }  // namespace pygrad::cpu::gemm_detail
 

@@ -1,4 +1,5 @@
 // AVX-512 GEMM micro-kernels: fp32 14x32 and fp64 14x16 register tiles (two zmm per row of C).
+#include "backend/cpu/gemm/blocksizes.h"
 #include "backend/cpu/gemm/micro_kernels.h"
 
 #if defined(__AVX512F__) && (defined(__FMA__) || defined(_MSC_VER))
@@ -7,16 +8,20 @@
 namespace pygrad::cpu::gemm_detail {
 namespace {
 
-constexpr int kMrF32 = 14;
-constexpr int kNrF32 = 32;
-constexpr int kMrF64 = 14;
-constexpr int kNrF64 = 16;
-constexpr int kPrefetchSteps = 16;   // k steps ahead that the packed A sliver is prefetched from L2
-constexpr int kPrefetchStepsB = 8;   // k steps ahead that the B sliver is prefetched (L1 misses when kc*nr*4 ~ L1)
+constexpr IsaBlocksizes kBlocks = kBlockTable[static_cast<int>(CpuCapability::Avx512)];
+constexpr int kMrF32 = kBlocks.f32.mr;
+constexpr int kNrF32 = kBlocks.f32.nr;
+constexpr int kMrF64 = kBlocks.f64.mr;
+constexpr int kNrF64 = kBlocks.f64.nr;
+constexpr int kUnpackedMr = kBlocks.f32_unpacked_mr;
+static_assert(kMrF32 == 14 && kNrF32 == 32 && kMrF64 == 14 && kNrF64 == 16 && kUnpackedMr == 8,
+              "the kernels below are written for 14x32 fp32, 14x16 fp64 and 8-row unpacked tiles (two zmm per row)");
+constexpr int kPrefetchSteps = 16;  // k steps ahead that the packed A sliver is prefetched from L2
+constexpr int kPrefetchStepsB = 8;  // k steps ahead that the B sliver is prefetched (L1 misses when kc*nr*4 ~ L1)
 
 // MR x (16*NV) fp32 tile; Apanel(i,p) = a[p*kMrF32 + i] (slivers are always packed kMrF32 wide) and
-// Bpanel(p,j) = b[p*b_step + j] (64-byte aligned rows). Masked variants write only the first nr columns (edge tiles straight into C).
-// Unpacked variant (small products): Apanel(i,p) = a[i*a_rs + p*a_cs] read in place, broadcast per row.
+// Bpanel(p,j) = b[p*b_step + j] (64-byte aligned rows). Masked variants write only the first nr columns (edge tiles
+// straight into C). Unpacked variant (small products): A read in place, Apanel(i,p) = a[i*a_rs + p*a_cs].
 template <int MR, int NV, bool Masked, bool UnpackedA = false>
 inline void sgemm_tile(int64_t k, const float* __restrict a, const float* __restrict b, int64_t b_step,
                        float* __restrict c, int64_t ldc, float alpha, float beta, __mmask16 m0, __mmask16 m1,
@@ -67,8 +72,8 @@ inline void sgemm_tile(int64_t k, const float* __restrict a, const float* __rest
   }
 }
 
-void sgemm_14x32(int64_t k, const float* __restrict a, const float* __restrict b, float* __restrict c,
-                 int64_t ldc, float alpha, float beta) {
+void sgemm_14x32(int64_t k, const float* __restrict a, const float* __restrict b, float* __restrict c, int64_t ldc,
+                 float alpha, float beta) {
   sgemm_tile<kMrF32, 2, false>(k, a, b, kNrF32, c, ldc, alpha, beta, 0xFFFF, 0xFFFF);
 }
 
@@ -79,8 +84,8 @@ inline __mmask16 column_mask(int nr, int v) {
 }
 
 template <int MR>
-void sgemm_edge_rows(int64_t k, const float* a, const float* b, float* c, int64_t ldc, float alpha, float beta,
-                     int nr, int64_t b_step) {
+void sgemm_edge_rows(int64_t k, const float* a, const float* b, float* c, int64_t ldc, float alpha, float beta, int nr,
+                     int64_t b_step) {
   const __mmask16 m0 = column_mask(nr, 0), m1 = column_mask(nr, 1);
   if (nr <= 16) {
     sgemm_tile<MR, 1, true>(k, a, b, b_step, c, ldc, alpha, beta, m0, m1);
@@ -96,14 +101,11 @@ void sgemm_edge(int64_t k, const float* a, const float* b, float* c, int64_t ldc
                 int nr) {
   using Fn = void (*)(int64_t, const float*, const float*, float*, int64_t, float, float, int, int64_t);
   static constexpr Fn kByRows[kMrF32] = {
-      &sgemm_edge_rows<1>, &sgemm_edge_rows<2>,  &sgemm_edge_rows<3>,  &sgemm_edge_rows<4>,  &sgemm_edge_rows<5>,
-      &sgemm_edge_rows<6>, &sgemm_edge_rows<7>,  &sgemm_edge_rows<8>,  &sgemm_edge_rows<9>,  &sgemm_edge_rows<10>,
+      &sgemm_edge_rows<1>,  &sgemm_edge_rows<2>,  &sgemm_edge_rows<3>,  &sgemm_edge_rows<4>, &sgemm_edge_rows<5>,
+      &sgemm_edge_rows<6>,  &sgemm_edge_rows<7>,  &sgemm_edge_rows<8>,  &sgemm_edge_rows<9>, &sgemm_edge_rows<10>,
       &sgemm_edge_rows<11>, &sgemm_edge_rows<12>, &sgemm_edge_rows<13>, &sgemm_edge_rows<14>};
   kByRows[mr - 1](k, a, b, c, ldc, alpha, beta, nr, kNrF32);
 }
-
-// Unpacked tiles are 8 rows at most: the row addresses a + i*a_rs then fit in registers with 16 accumulators.
-constexpr int kUnpackedMr = 8;
 
 template <int MR>
 void sgemm_unpacked_rows(int64_t k, const float* a, int64_t a_rs, int64_t a_cs, const float* b, int64_t ldb, float* c,
@@ -120,11 +122,10 @@ void sgemm_unpacked_rows(int64_t k, const float* a, int64_t a_rs, int64_t a_cs, 
 
 void sgemm_unpacked(int64_t k, const float* a, int64_t a_rs, int64_t a_cs, const float* b, int64_t ldb, float* c,
                     int64_t ldc, float alpha, float beta, int mr, int nr) {
-  using Fn = void (*)(int64_t, const float*, int64_t, int64_t, const float*, int64_t, float*, int64_t, float, float,
-                      int);
-  static constexpr Fn kByRows[kUnpackedMr] = {&sgemm_unpacked_rows<1>, &sgemm_unpacked_rows<2>,
-                                              &sgemm_unpacked_rows<3>, &sgemm_unpacked_rows<4>,
-                                              &sgemm_unpacked_rows<5>, &sgemm_unpacked_rows<6>,
+  using Fn =
+      void (*)(int64_t, const float*, int64_t, int64_t, const float*, int64_t, float*, int64_t, float, float, int);
+  static constexpr Fn kByRows[kUnpackedMr] = {&sgemm_unpacked_rows<1>, &sgemm_unpacked_rows<2>, &sgemm_unpacked_rows<3>,
+                                              &sgemm_unpacked_rows<4>, &sgemm_unpacked_rows<5>, &sgemm_unpacked_rows<6>,
                                               &sgemm_unpacked_rows<7>, &sgemm_unpacked_rows<8>};
   kByRows[mr - 1](k, a, a_rs, a_cs, b, ldb, c, ldc, alpha, beta, nr);
 }
@@ -134,14 +135,14 @@ void sgemm_direct_b(int64_t k, const float* a, const float* b, int64_t ldb, floa
                     float beta, int mr, int nr) {
   using Fn = void (*)(int64_t, const float*, const float*, float*, int64_t, float, float, int, int64_t);
   static constexpr Fn kByRows[kMrF32] = {
-      &sgemm_edge_rows<1>, &sgemm_edge_rows<2>,  &sgemm_edge_rows<3>,  &sgemm_edge_rows<4>,  &sgemm_edge_rows<5>,
-      &sgemm_edge_rows<6>, &sgemm_edge_rows<7>,  &sgemm_edge_rows<8>,  &sgemm_edge_rows<9>,  &sgemm_edge_rows<10>,
+      &sgemm_edge_rows<1>,  &sgemm_edge_rows<2>,  &sgemm_edge_rows<3>,  &sgemm_edge_rows<4>, &sgemm_edge_rows<5>,
+      &sgemm_edge_rows<6>,  &sgemm_edge_rows<7>,  &sgemm_edge_rows<8>,  &sgemm_edge_rows<9>, &sgemm_edge_rows<10>,
       &sgemm_edge_rows<11>, &sgemm_edge_rows<12>, &sgemm_edge_rows<13>, &sgemm_edge_rows<14>};
   kByRows[mr - 1](k, a, b, c, ldc, alpha, beta, nr, ldb);
 }
 
-void dgemm_14x16(int64_t k, const double* __restrict a, const double* __restrict b, double* __restrict c,
-                 int64_t ldc, double alpha, double beta) {
+void dgemm_14x16(int64_t k, const double* __restrict a, const double* __restrict b, double* __restrict c, int64_t ldc,
+                 double alpha, double beta) {
   __m512d acc[kMrF64][2];
 #pragma GCC unroll 14
   for (int i = 0; i < kMrF64; ++i) {
@@ -197,8 +198,8 @@ inline void transpose16(__m512 r[16]) {
   }
   // u[4q + c]: rows 4q..4q+3, lane L holds column 4L + c.
   for (int c = 0; c < 4; ++c) {
-    t[c] = _mm512_shuffle_f32x4(u[c], u[4 + c], 0x88);       // columns c, c+8 of rows 0-7
-    t[4 + c] = _mm512_shuffle_f32x4(u[c], u[4 + c], 0xDD);   // columns c+4, c+12 of rows 0-7
+    t[c] = _mm512_shuffle_f32x4(u[c], u[4 + c], 0x88);      // columns c, c+8 of rows 0-7
+    t[4 + c] = _mm512_shuffle_f32x4(u[c], u[4 + c], 0xDD);  // columns c+4, c+12 of rows 0-7
     t[8 + c] = _mm512_shuffle_f32x4(u[8 + c], u[12 + c], 0x88);
     t[12 + c] = _mm512_shuffle_f32x4(u[8 + c], u[12 + c], 0xDD);
   }
@@ -237,9 +238,8 @@ void pack_kcontig_f32(float* __restrict dst, const float* __restrict src, int64_
 }  // namespace
 
 MicroKernelSet avx512_micro_kernels() {
-  return MicroKernelSet{"avx512",        &sgemm_14x32,     MicroTile{kMrF32, kNrF32}, &dgemm_14x16,
-                        MicroTile{kMrF64, kNrF64}, &sgemm_edge, &pack_kcontig_f32, &sgemm_direct_b,
-                        &sgemm_unpacked,  kUnpackedMr};
+  return MicroKernelSet{"avx512",          &sgemm_14x32,    &dgemm_14x16,   &sgemm_edge,
+                        &pack_kcontig_f32, &sgemm_direct_b, &sgemm_unpacked};
 }
 
 double avx512_fma_probe(int64_t iterations) {
@@ -263,9 +263,7 @@ double avx512_fma_probe(int64_t iterations) {
 #else
 
 namespace pygrad::cpu::gemm_detail {
-MicroKernelSet avx512_micro_kernels() {
-  return MicroKernelSet{"avx512", nullptr, MicroTile{0, 0}, nullptr, MicroTile{0, 0}, nullptr, nullptr};
-}
+MicroKernelSet avx512_micro_kernels() { return MicroKernelSet{"avx512", nullptr, nullptr}; }
 double avx512_fma_probe(int64_t) { return 0; }
 }  // namespace pygrad::cpu::gemm_detail
 

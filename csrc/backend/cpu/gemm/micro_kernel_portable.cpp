@@ -1,17 +1,18 @@
 // Portable GEMM micro-kernels in plain C++ with fixed tile sizes, written so -O3 vectorizes them (SSE2, NEON).
+#include "backend/cpu/gemm/blocksizes.h"
 #include "backend/cpu/gemm/micro_kernels.h"
 
 namespace pygrad::cpu::gemm_detail {
 namespace {
 
-constexpr int kMrF32 = 4;
-constexpr int kNrF32 = 8;
-constexpr int kMrF64 = 4;
-constexpr int kNrF64 = 4;
+constexpr IsaBlocksizes kBlocks = kBlockTable[static_cast<int>(CpuCapability::Portable)];
+constexpr int kMrF32 = kBlocks.f32.mr;
+constexpr int kNrF32 = kBlocks.f32.nr;
+constexpr int kMrF64 = kBlocks.f64.mr;
+constexpr int kNrF64 = kBlocks.f64.nr;
 
 template <typename T, int Mr, int Nr>
-void gemm_tile(int64_t k, const T* __restrict a, const T* __restrict b, T* __restrict c, int64_t ldc, T alpha,
-               T beta) {
+void gemm_tile(int64_t k, const T* __restrict a, const T* __restrict b, T* __restrict c, int64_t ldc, T alpha, T beta) {
   T acc[Mr][Nr] = {};
   // k loop: one rank-1 update of the Mr x Nr tile, kept in vector registers once unrolled.
   for (int64_t p = 0; p < k; ++p) {
@@ -39,8 +40,7 @@ void gemm_tile(int64_t k, const T* __restrict a, const T* __restrict b, T* __res
 }  // namespace
 
 MicroKernelSet portable_micro_kernels() {
-  return MicroKernelSet{"portable", &gemm_tile<float, kMrF32, kNrF32>, MicroTile{kMrF32, kNrF32},
-                        &gemm_tile<double, kMrF64, kNrF64>, MicroTile{kMrF64, kNrF64}};
+  return MicroKernelSet{"portable", &gemm_tile<float, kMrF32, kNrF32>, &gemm_tile<double, kMrF64, kNrF64>};
 }
 
 double portable_fma_probe(int64_t iterations) {

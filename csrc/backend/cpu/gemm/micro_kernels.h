@@ -9,10 +9,10 @@ namespace pygrad::cpu::gemm_detail {
 // are packed, zero-padded micro-panels and k >= 1. beta == 0 overwrites C without reading it.
 using MicroKernelF32 = void (*)(int64_t k, const float* a, const float* b, float* c, int64_t ldc, float alpha,
                                 float beta);
-using MicroKernelF64 = void (*)(int64_t k, const double* a, const double* b, double* c, int64_t ldc,
-                                double alpha, double beta);
+using MicroKernelF64 = void (*)(int64_t k, const double* a, const double* b, double* c, int64_t ldc, double alpha,
+                                double beta);
 
-// Register tile of one micro-kernel: rows of A (mr) by columns of B (nr).
+// Register tiles come from the ISA's row of kBlockTable (blocksizes.h): tile.mr x tile.nr is the full kernel's.
 // Edge tile: any mr <= tile.mr rows and nr <= tile.nr columns straight into C (row stride ldc, unit columns);
 // Apanel is packed tile.mr wide, Bpanel tile.nr wide, as for the full kernel. Only some ISAs provide it.
 using EdgeKernelF32 = void (*)(int64_t k, const float* a, const float* b, float* c, int64_t ldc, float alpha,
@@ -27,27 +27,19 @@ using DirectBKernelF32 = void (*)(int64_t k, const float* a, const float* b, int
                                   float alpha, float beta, int mr, int nr);
 
 // Small products with nothing packed: A(i,p) = a[i*a_rs + p*a_cs] (any strides), B(p,j) = b[p*ldb + j];
-// mr <= the set's f32_unpacked_mr rows, nr <= tile.nr columns straight into C (row stride ldc, unit columns).
+// mr <= the row's f32_unpacked_mr rows, nr <= tile.nr columns straight into C (row stride ldc, unit columns).
 using UnpackedKernelF32 = void (*)(int64_t k, const float* a, int64_t a_rs, int64_t a_cs, const float* b, int64_t ldb,
                                    float* c, int64_t ldc, float alpha, float beta, int mr, int nr);
-
-struct MicroTile {
-  int mr;
-  int nr;
-};
 
 // The kernels of one instruction set. A null kernel means the file was built without that ISA.
 struct MicroKernelSet {
   const char* name;
   MicroKernelF32 f32;
-  MicroTile f32_tile;
   MicroKernelF64 f64;
-  MicroTile f64_tile;
   EdgeKernelF32 f32_edge = nullptr;
   PackKcontigF32 f32_pack_kcontig = nullptr;
   DirectBKernelF32 f32_direct_b = nullptr;
   UnpackedKernelF32 f32_unpacked = nullptr;
-  int f32_unpacked_mr = 0;
 };
 
 // Call only when detected_cpu_capability() reaches that level: their code uses the ISA's instructions.

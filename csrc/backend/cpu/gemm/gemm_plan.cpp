@@ -1,0 +1,104 @@
+// The GEMM plan: per-ISA kernels loaded once, joined with their blocksize row, and the thread cost model.
+#include "backend/cpu/gemm/gemm_plan.h"
+
+#include <algorithm>
+
+#include "backend/cpu/gemm/blocksizes.h"
+#include "backend/cpu/gemm/micro_kernels.h"
+
+namespace pygrad::cpu {
+namespace gemm_detail {
+namespace {
+
+constexpr double kWorkPerThread = 64.0 * 64.0 * 64.0;  // multiply-adds each extra thread must get
+
+struct IsaKernels {
+  MicroKernelSet set;
+  CpuCapability isa;
+};
+
+bool usable(const MicroKernelSet& s) { return s.f32 != nullptr && s.f64 != nullptr; }
+
+IsaKernels load_kernels(CpuCapability wanted) {
+  const CpuCapability detected = detected_cpu_capability();
+  if (wanted >= CpuCapability::Avx512 && detected >= CpuCapability::Avx512) {
+    const MicroKernelSet s = avx512_micro_kernels();
+    if (usable(s)) return {s, CpuCapability::Avx512};
+  }
+  if (wanted >= CpuCapability::Avx2 && detected >= CpuCapability::Avx2) {
+    const MicroKernelSet s = avx2_micro_kernels();
+    if (usable(s)) return {s, CpuCapability::Avx2};
+  }
+  return {portable_micro_kernels(), CpuCapability::Portable};
+}
+
+const IsaKernels& kernels_for(CpuCapability c) {
+  static const IsaKernels table[3] = {load_kernels(CpuCapability::Portable), load_kernels(CpuCapability::Avx2),
+                                      load_kernels(CpuCapability::Avx512)};
+  return table[static_cast<int>(c)];
+}
+
+const IsaBlocksizes& blocksizes_for(CpuCapability isa) { return kBlockTable[static_cast<int>(isa)]; }
+
+}  // namespace
+
+template <>
+GemmPlan<float> plan_for<float>(CpuCapability c) {
+  const IsaKernels& k = kernels_for(c);
+  const IsaBlocksizes& row = blocksizes_for(k.isa);
+  const GemmBlocksizes& b = row.f32;
+  GemmPlan<float> plan{k.set.f32,         b.mr, b.nr, b.mc, b.kc, b.nc, k.set.f32_edge, k.set.f32_pack_kcontig,
+                       k.set.f32_direct_b};
+  plan.unpacked = k.set.f32_unpacked;
+  plan.unpacked_mr = row.f32_unpacked_mr;
+  return plan;
+}
+
+template <>
+GemmPlan<double> plan_for<double>(CpuCapability c) {
+  const IsaKernels& k = kernels_for(c);
+  const GemmBlocksizes& b = blocksizes_for(k.isa).f64;
+  return GemmPlan<double>{k.set.f64, b.mr, b.nr, b.mc, b.kc, b.nc, nullptr, nullptr, nullptr};
+}
+
+int choose_team(int num_threads, int64_t m, int64_t n, int64_t k, int mr, int nr) {
+#ifdef _OPENMP
+  if (num_threads <= 1) return 1;
+  const double work = static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k);
+  const double by_work = work / kWorkPerThread;
+  const double tiles = static_cast<double>(ceil_div(m, mr)) * static_cast<double>(ceil_div(n, nr));
+  const double team = std::min({static_cast<double>(num_threads), by_work, tiles});
+  return team < 2.0 ? 1 : static_cast<int>(team);
+#else
+  (void)num_threads, (void)m, (void)n, (void)k, (void)mr, (void)nr;
+  return 1;
+#endif
+}
+
+ThreadSplit choose_split(int team, int64_t m, int64_t n, int mr, int nr, int nc) {
+  const int64_t n_tiles = ceil_div(std::min<int64_t>(n, nc), nr);
+  ThreadSplit best{team, 1};
+  double best_cost = -1.0;
+  for (int ic = team; ic >= 1; --ic) {
+    if (team % ic != 0) continue;
+    const int jr = team / ic;
+    // A thread's rows cost whole MR-tile passes over packed B: 16 rows are a full 14-row pass plus a 2-row one.
+    const double rows = static_cast<double>(ceil_div(ceil_div(m, ic), mr) * mr);
+    const double cols = static_cast<double>(ceil_div(n_tiles, jr) * nr);
+    const double cost = rows * (cols + 16.0);
+    if (best_cost < 0.0 || cost < best_cost) {
+      best_cost = cost;
+      best = ThreadSplit{ic, jr};
+    }
+  }
+  return best;
+}
+
+}  // namespace gemm_detail
+
+GemmBlocksizes gemm_blocksizes(bool f64) {
+  const gemm_detail::IsaBlocksizes& row = gemm_detail::blocksizes_for(gemm_detail::kernels_for(cpu_capability()).isa);
+  return f64 ? row.f64 : row.f32;
+}
+
+}  // namespace pygrad::cpu
