@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import builtins
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, ClassVar, Literal, NamedTuple, NoReturn, Optional, overload
 
 from numpy.typing import DTypeLike, NDArray
@@ -1051,27 +1051,19 @@ def cpu_peak_gflops(threads: int) -> float:
     """Measured float32 FMA peak of this machine in GFLOP/s on `threads` threads."""
 
 def _optimizer_step(
-    kind: str,
+    name: str,
     params: Sequence[Tensor],
     grads: Sequence[Tensor],
-    state: Sequence[Sequence[Tensor]],
     steps: Sequence[int],
-    aux: Sequence[float],
-    lr: float,
-    weight_decay: float,
-    momentum: float,
-    dampening: float,
-    beta1: float,
-    beta2: float,
-    eps: float,
-    alpha: float,
-    rho: float,
-    lr_decay: float,
-    momentum_decay: float,
-    nesterov: _bool,
-    maximize: _bool,
-    amsgrad: _bool,
-    centered: _bool,
-    decoupled_weight_decay: _bool,
-) -> None:
-    """One fused in-place optimizer update over a parameter group (pygrad.optim calls it once per group)."""
+    hyper: Mapping[str, _float | _bool | Sequence[_float]],
+    tensors: Mapping[str, Sequence[Tensor]] = ...,
+    scalars: Mapping[str, Sequence[_float]] = ...,
+) -> dict[str, list[_float]]:
+    """One fused in-place update of a parameter group by the optimizer `name` (pygrad.optim calls it once per
+    group): its hyper-parameters and state slots by name; returns the scalar state slots, updated."""
+
+def _optimizer_fields(name: str) -> tuple[list[str], list[str]]:
+    """The hyper-parameter names and the state slot names the optimizer `name` reads."""
+
+def _optimizer_names() -> list[str]:
+    """The names of the fused optimizer updates."""
