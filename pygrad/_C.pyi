@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import builtins
 import sys
-from collections.abc import Callable, Iterator, Sequence
-from typing import Any, ClassVar, Literal, NamedTuple, NoReturn, Optional, overload
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any, ClassVar, Literal, NamedTuple, NoReturn, overload
 
 from numpy.typing import DTypeLike, NDArray
 from typing_extensions import TypeAlias
@@ -27,84 +27,84 @@ else:
 # BEGIN GENERATED: all
 __all__ = [
     "Tensor",
-    "dtype",
-    "bool",
-    "float32",
-    "float64",
-    "int64",
-    "from_dlpack",
-    "get_num_threads",
-    "set_num_threads",
-    "initial_seed",
-    "neg",
     "abs",
-    "sign",
-    "exp",
-    "log",
-    "log1p",
-    "sqrt",
-    "rsqrt",
-    "sin",
-    "cos",
-    "erf",
-    "sigmoid",
-    "tanh",
-    "relu",
     "add",
-    "sub",
-    "mul",
-    "div",
-    "pow",
-    "maximum",
-    "minimum",
-    "eq",
-    "ne",
-    "lt",
-    "le",
-    "gt",
-    "ge",
-    "logical_and",
-    "logical_or",
-    "clamp",
-    "clip",
-    "where",
-    "masked_fill",
-    "square",
-    "result_type",
-    "sum",
-    "mean",
     "amax",
     "amin",
-    "max",
-    "min",
     "argmax",
     "argmin",
-    "var",
-    "std",
-    "logsumexp",
-    "softmax",
-    "log_softmax",
-    "matmul",
-    "cat",
-    "concat",
-    "stack",
-    "gather",
-    "scatter_add",
-    "index_select",
-    "index_add",
-    "nonzero",
-    "reshape",
-    "permute",
-    "transpose",
-    "squeeze",
-    "unsqueeze",
-    "flatten",
-    "narrow",
-    "select",
-    "clone",
-    "detach",
+    "bool",
     "broadcast_to",
+    "cat",
+    "clamp",
+    "clip",
+    "clone",
+    "concat",
+    "cos",
+    "detach",
+    "div",
+    "dtype",
+    "eq",
+    "erf",
+    "exp",
+    "flatten",
+    "float32",
+    "float64",
+    "from_dlpack",
     "from_numpy",
+    "gather",
+    "ge",
+    "get_num_threads",
+    "gt",
+    "index_add",
+    "index_select",
+    "initial_seed",
+    "int64",
+    "le",
+    "log",
+    "log1p",
+    "log_softmax",
+    "logical_and",
+    "logical_or",
+    "logsumexp",
+    "lt",
+    "masked_fill",
+    "matmul",
+    "max",
+    "maximum",
+    "mean",
+    "min",
+    "minimum",
+    "mul",
+    "narrow",
+    "ne",
+    "neg",
+    "nonzero",
+    "permute",
+    "pow",
+    "relu",
+    "reshape",
+    "result_type",
+    "rsqrt",
+    "scatter_add",
+    "select",
+    "set_num_threads",
+    "sigmoid",
+    "sign",
+    "sin",
+    "softmax",
+    "sqrt",
+    "square",
+    "squeeze",
+    "stack",
+    "std",
+    "sub",
+    "sum",
+    "tanh",
+    "transpose",
+    "unsqueeze",
+    "var",
+    "where",
 ]
 # END GENERATED
 
@@ -115,7 +115,7 @@ _float: TypeAlias = builtins.float
 _Number: TypeAlias = int | float | _bool
 _TensorOrNumber: TypeAlias = Tensor | _Number
 _Dims: TypeAlias = int | Sequence[int]
-_IndexItem: TypeAlias = int | slice | _EllipsisType | None | Tensor | list[Any]
+_IndexItem: TypeAlias = int | slice | _EllipsisType | Tensor | list[Any] | None
 _Index: TypeAlias = _IndexItem | tuple[_IndexItem, ...]
 
 class _UnusedError(Exception):
@@ -160,7 +160,7 @@ class Node:
     def name(self) -> str:
         """The node's display name, e.g. 'MulBackward' or 'AccumulateGrad'."""
     @property
-    def next_functions(self) -> tuple[tuple[Optional[Node], int], ...]:
+    def next_functions(self) -> tuple[tuple[Node | None, int], ...]:
         """(node, input_nr) pairs for the functions this node's inputs came from (None for untracked inputs)."""
     def register_hook(self, hook: Callable[..., Any], /) -> NoReturn:
         """Not supported: always raises RuntimeError (use Tensor.register_hook)."""
@@ -228,12 +228,12 @@ class Tensor:
     @requires_grad.setter
     def requires_grad(self, value: _bool) -> None: ...
     @property
-    def grad(self) -> Optional[Tensor]:
+    def grad(self) -> Tensor | None:
         """The gradient accumulated by backward(), or None."""
     @grad.setter
-    def grad(self, value: Optional[Tensor]) -> None: ...
+    def grad(self, value: Tensor | None) -> None: ...
     @property
-    def grad_fn(self) -> Optional[Node]:
+    def grad_fn(self) -> Node | None:
         """The autograd node that produced this tensor, or None for leaves."""
     @property
     def data(self) -> Tensor:
@@ -280,15 +280,15 @@ class Tensor:
         """The data as (nested) Python lists, or a number for a 0-d tensor."""
     def numpy(self, force: _bool = False) -> NDArray[Any]:
         """A numpy array sharing memory with the tensor (requires_grad tensors need force=True)."""
-    def __array__(self, dtype: DTypeLike | None = None, copy: Optional[_bool] = None) -> NDArray[Any]:
+    def __array__(self, dtype: DTypeLike | None = None, copy: _bool | None = None) -> NDArray[Any]:
         """numpy array protocol: the detached data, cast to dtype or copied on request."""
     def __dlpack__(
         self,
         *,
-        stream: Optional[Any] = None,
-        max_version: Optional[tuple[int, int]] = None,
-        dl_device: Optional[tuple[int, int]] = None,
-        copy: Optional[_bool] = None,
+        stream: Any | None = None,
+        max_version: tuple[int, int] | None = None,
+        dl_device: tuple[int, int] | None = None,
+        copy: _bool | None = None,
     ) -> object:
         """Exports the tensor as a DLPack capsule (no copy; copy=True is not supported)."""
     def __dlpack_device__(self) -> tuple[int, int]:
@@ -306,7 +306,7 @@ class Tensor:
     def to(
         self,
         device: _device | str | None = None,
-        dtype: Optional[_dtype] = None,
+        dtype: _dtype | None = None,
         *,
         non_blocking: _bool = False,
         copy: _bool = False,
@@ -317,7 +317,9 @@ class Tensor:
         """Converts dtype and/or device: t.to(pygrad.float64), t.to('cpu'), t.to(other)."""
     def cpu(self) -> Tensor:
         """The tensor on the cpu (self, since tensors are always on the cpu)."""
-    def cuda(self, device: _device | str | int | None = None, non_blocking: _bool = False) -> Tensor:
+    def cuda(
+        self, device: _device | str | int | None = None, non_blocking: _bool = False
+    ) -> Tensor:
         """Moves the tensor to a CUDA device (raises RuntimeError in this CPU-only build)."""
     def float(self) -> Tensor:
         """Casts to float32."""
@@ -333,8 +335,8 @@ class Tensor:
     # ---- autograd
     def backward(
         self,
-        gradient: Optional[Tensor] = None,
-        retain_graph: Optional[_bool] = None,
+        gradient: Tensor | None = None,
+        retain_graph: _bool | None = None,
         create_graph: _bool = False,
         inputs: Tensor | Sequence[Tensor] | None = None,
     ) -> None:
@@ -345,7 +347,7 @@ class Tensor:
         """Sets requires_grad in place and returns self."""
     def retain_grad(self) -> None:
         """Makes this non-leaf tensor keep its .grad after backward()."""
-    def register_hook(self, hook: Callable[[Tensor], Optional[Tensor]], /) -> None:
+    def register_hook(self, hook: Callable[[Tensor], Tensor | None], /) -> None:
         """Registers hook(grad) to run when this tensor's gradient is computed; a returned Tensor replaces grad."""
 
     # ---- copies and views
@@ -400,7 +402,9 @@ class Tensor:
         """A view of length elements of dimension dim, starting at start."""
     def select(self, dim: int, index: int) -> Tensor:
         """A view of one index of dimension dim, with that dimension removed."""
-    def split(self, split_size_or_sections: int | Sequence[int], dim: int = 0) -> tuple[Tensor, ...]:
+    def split(
+        self, split_size_or_sections: int | Sequence[int], dim: int = 0
+    ) -> tuple[Tensor, ...]:
         """Views of chunks of split_size elements (the last may be smaller), or of the given section sizes."""
     def chunk(self, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
         """Splits into at most chunks equal views along dim (the last may be smaller)."""
@@ -425,18 +429,28 @@ class Tensor:
 
     # ---- factories like self
     @overload
-    def new_zeros(self, size: Sequence[int], /, *, dtype: Optional[_dtype] = None, requires_grad: _bool = False) -> Tensor:
+    def new_zeros(
+        self, size: Sequence[int], /, *, dtype: _dtype | None = None, requires_grad: _bool = False
+    ) -> Tensor:
         """A tensor of zeros of the given size, with self's dtype unless dtype is given."""
     @overload
-    def new_zeros(self, *size: int, dtype: Optional[_dtype] = None, requires_grad: _bool = False) -> Tensor:
+    def new_zeros(
+        self, *size: int, dtype: _dtype | None = None, requires_grad: _bool = False
+    ) -> Tensor:
         """A tensor of zeros of the given size, with self's dtype unless dtype is given."""
     @overload
-    def new_ones(self, size: Sequence[int], /, *, dtype: Optional[_dtype] = None, requires_grad: _bool = False) -> Tensor:
+    def new_ones(
+        self, size: Sequence[int], /, *, dtype: _dtype | None = None, requires_grad: _bool = False
+    ) -> Tensor:
         """A tensor of ones of the given size, with self's dtype unless dtype is given."""
     @overload
-    def new_ones(self, *size: int, dtype: Optional[_dtype] = None, requires_grad: _bool = False) -> Tensor:
+    def new_ones(
+        self, *size: int, dtype: _dtype | None = None, requires_grad: _bool = False
+    ) -> Tensor:
         """A tensor of ones of the given size, with self's dtype unless dtype is given."""
-    def new_tensor(self, data: Any, dtype: Optional[_dtype] = None, requires_grad: _bool = False) -> Tensor:
+    def new_tensor(
+        self, data: Any, dtype: _dtype | None = None, requires_grad: _bool = False
+    ) -> Tensor:
         """A new tensor copying data, with self's dtype unless dtype is given."""
 
     # ---- Python protocols
@@ -584,9 +598,9 @@ class Tensor:
     # END GENERATED
     def square(self) -> Tensor:
         """x * x elementwise."""
-    def clamp(self, min: Optional[_float] = None, max: Optional[_float] = None) -> Tensor:
+    def clamp(self, min: _float | None = None, max: _float | None = None) -> Tensor:
         """Each element limited to [min, max] (either bound may be None; a float bound makes integer input float32)."""
-    def clip(self, min: Optional[_float] = None, max: Optional[_float] = None) -> Tensor:
+    def clip(self, min: _float | None = None, max: _float | None = None) -> Tensor:
         """Alias of clamp."""
     def where(self, condition: Tensor, other: _TensorOrNumber) -> Tensor:
         """Elements of self where condition is True, else of other."""
@@ -594,7 +608,9 @@ class Tensor:
         """A copy with elements where mask is True replaced by value."""
 
     # ---- reductions
-    def sum(self, dim: _Dims | None = None, keepdim: _bool = False, *, dtype: Optional[_dtype] = None) -> Tensor:
+    def sum(
+        self, dim: _Dims | None = None, keepdim: _bool = False, *, dtype: _dtype | None = None
+    ) -> Tensor:
         """Sum over all elements or the given dimensions (bool/int64 sum to int64)."""
     def mean(self, dim: _Dims | None = None, keepdim: _bool = False) -> Tensor:
         """Mean over all elements or the given dimensions."""
@@ -620,9 +636,9 @@ class Tensor:
     @overload
     def min(self, dim: Tensor) -> Tensor:
         """Minimum of all elements; (values, indices) along dim; or elementwise minimum with a tensor."""
-    def argmax(self, dim: Optional[int] = None, keepdim: _bool = False) -> Tensor:
+    def argmax(self, dim: int | None = None, keepdim: _bool = False) -> Tensor:
         """Index of the maximum (of the flattened tensor when dim is None)."""
-    def argmin(self, dim: Optional[int] = None, keepdim: _bool = False) -> Tensor:
+    def argmin(self, dim: int | None = None, keepdim: _bool = False) -> Tensor:
         """Index of the minimum (of the flattened tensor when dim is None)."""
     def all(self, dim: _Dims | None = None, keepdim: _bool = False) -> Tensor:
         """True when every element (along dim) is nonzero."""
@@ -631,19 +647,19 @@ class Tensor:
     def var(
         self,
         dim: _Dims | None = None,
-        unbiased: Optional[_bool] = None,
+        unbiased: _bool | None = None,
         keepdim: _bool = False,
         *,
-        correction: Optional[_float] = None,
+        correction: _float | None = None,
     ) -> Tensor:
         """Variance with Bessel's correction by default (correction=1)."""
     def std(
         self,
         dim: _Dims | None = None,
-        unbiased: Optional[_bool] = None,
+        unbiased: _bool | None = None,
         keepdim: _bool = False,
         *,
-        correction: Optional[_float] = None,
+        correction: _float | None = None,
     ) -> Tensor:
         """Standard deviation with Bessel's correction by default (correction=1)."""
     def logsumexp(self, dim: _Dims, keepdim: _bool = False) -> Tensor:
@@ -762,6 +778,7 @@ def logical_and(input: _TensorOrNumber, other: _TensorOrNumber, /) -> Tensor:
 
 def logical_or(input: _TensorOrNumber, other: _TensorOrNumber, /) -> Tensor:
     """Logical or of the truth values elementwise (bool tensor)."""
+
 # END GENERATED
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01) -> Tensor:
@@ -770,10 +787,10 @@ def leaky_relu(input: Tensor, negative_slope: float = 0.01) -> Tensor:
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     """Gaussian error linear unit; approximate='tanh' uses the tanh approximation."""
 
-def clamp(input: Tensor, min: Optional[float] = None, max: Optional[float] = None) -> Tensor:
+def clamp(input: Tensor, min: float | None = None, max: float | None = None) -> Tensor:
     """Each element limited to [min, max] (either bound may be None; a float bound makes integer input float32)."""
 
-def clip(input: Tensor, min: Optional[float] = None, max: Optional[float] = None) -> Tensor:
+def clip(input: Tensor, min: float | None = None, max: float | None = None) -> Tensor:
     """Alias of clamp."""
 
 def square(input: Tensor, /) -> Tensor:
@@ -791,7 +808,9 @@ def result_type(tensor1: _TensorOrNumber, tensor2: _TensorOrNumber, /) -> dtype:
 # ---------------------------------------------------------------------------------------------------------------
 # reductions
 
-def sum(input: Tensor, dim: _Dims | None = None, keepdim: _bool = False, *, dtype: Optional[dtype] = None) -> Tensor:
+def sum(
+    input: Tensor, dim: _Dims | None = None, keepdim: _bool = False, *, dtype: dtype | None = None
+) -> Tensor:
     """Sum over all elements or the given dimensions (bool/int64 sum to int64)."""
 
 def mean(input: Tensor, dim: _Dims | None = None, keepdim: _bool = False) -> Tensor:
@@ -827,29 +846,29 @@ def min(input: Tensor, dim: int, keepdim: _bool = False) -> _min_result:
 def min(input: Tensor, dim: Tensor) -> Tensor:
     """Minimum of all elements; (values, indices) along dim; or elementwise minimum with a tensor."""
 
-def argmax(input: Tensor, dim: Optional[int] = None, keepdim: _bool = False) -> Tensor:
+def argmax(input: Tensor, dim: int | None = None, keepdim: _bool = False) -> Tensor:
     """Index of the maximum (of the flattened tensor when dim is None)."""
 
-def argmin(input: Tensor, dim: Optional[int] = None, keepdim: _bool = False) -> Tensor:
+def argmin(input: Tensor, dim: int | None = None, keepdim: _bool = False) -> Tensor:
     """Index of the minimum (of the flattened tensor when dim is None)."""
 
 def var(
     input: Tensor,
     dim: _Dims | None = None,
-    unbiased: Optional[_bool] = None,
+    unbiased: _bool | None = None,
     keepdim: _bool = False,
     *,
-    correction: Optional[float] = None,
+    correction: float | None = None,
 ) -> Tensor:
     """Variance with Bessel's correction by default (correction=1)."""
 
 def std(
     input: Tensor,
     dim: _Dims | None = None,
-    unbiased: Optional[_bool] = None,
+    unbiased: _bool | None = None,
     keepdim: _bool = False,
     *,
-    correction: Optional[float] = None,
+    correction: float | None = None,
 ) -> Tensor:
     """Standard deviation with Bessel's correction by default (correction=1)."""
 
@@ -889,14 +908,13 @@ def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
 def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor:
     """A copy of input with the slices of source added at the indices of dim."""
 
-
 @overload
 def nonzero(input: Tensor, *, as_tuple: Literal[True]) -> tuple[Tensor, ...]:
     """The [count, ndim] int64 positions of input's non-zero elements, row-major (NaN counts as non-zero);
     as_tuple: one 1-d tensor of indices per dim."""
+
 @overload
 def nonzero(input: Tensor, *, as_tuple: Literal[False] = False) -> Tensor: ...
-
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     """int64 one-hot encoding of class indices (num_classes=-1 infers max + 1)."""
 
@@ -945,21 +963,25 @@ def cross_entropy(
     reduction: str = "mean",
     ignore_index: int = -100,
     label_smoothing: float = 0.0,
-    weight: Optional[Tensor] = None,
+    weight: Tensor | None = None,
 ) -> Tensor:
     """Cross entropy of logits against int64 class indices (log_softmax + nll_loss)."""
 
 def nll_loss(
-    input: Tensor, target: Tensor, reduction: str = "mean", ignore_index: int = -100, weight: Optional[Tensor] = None
+    input: Tensor,
+    target: Tensor,
+    reduction: str = "mean",
+    ignore_index: int = -100,
+    weight: Tensor | None = None,
 ) -> Tensor:
     """Negative log likelihood of log-probabilities against int64 class indices, optionally class-weighted."""
 
 def binary_cross_entropy_with_logits(
     input: Tensor,
     target: Tensor,
-    weight: Optional[Tensor] = None,
+    weight: Tensor | None = None,
     reduction: str = "mean",
-    pos_weight: Optional[Tensor] = None,
+    pos_weight: Tensor | None = None,
 ) -> Tensor:
     """Binary cross entropy of sigmoid(input) against target, computed stably from logits."""
 
@@ -1022,25 +1044,29 @@ def set_cpu_capability(capability: str, /) -> None:
 
 def run_backward(
     outputs: Sequence[Tensor],
-    grad_outputs: Sequence[Optional[Tensor]],
+    grad_outputs: Sequence[Tensor | None],
     retain_graph: _bool,
     create_graph: _bool,
     inputs: Sequence[Tensor],
     allow_unused: _bool,
     /,
-) -> list[Optional[Tensor]]:
+) -> list[Tensor | None]:
     """Runs backward from outputs; returns the gradients of inputs (empty inputs: accumulate into leaves' .grad)."""
 
 def _empty(size: Sequence[int], dtype: dtype, requires_grad: _bool, /) -> Tensor:
     """Uninitialised tensor of the given size (backs pygrad.empty)."""
 
-def _full(size: Sequence[int], fill_value: _Number, dtype: dtype, requires_grad: _bool, /) -> Tensor:
+def _full(
+    size: Sequence[int], fill_value: _Number, dtype: dtype, requires_grad: _bool, /
+) -> Tensor:
     """Tensor filled with fill_value (backs pygrad.full/zeros/ones)."""
 
 def _arange(start: float, end: float, step: float, dtype: dtype, requires_grad: _bool, /) -> Tensor:
     """Values in [start, end) by step (backs pygrad.arange)."""
 
-def _linspace(start: float, end: float, steps: int, dtype: dtype, requires_grad: _bool, /) -> Tensor:
+def _linspace(
+    start: float, end: float, steps: int, dtype: dtype, requires_grad: _bool, /
+) -> Tensor:
     """steps evenly spaced values from start to end inclusive (backs pygrad.linspace)."""
 
 def _eye(n: int, m: int, dtype: dtype, requires_grad: _bool, /) -> Tensor:
@@ -1058,16 +1084,15 @@ def _randint(low: int, high: int, size: Sequence[int], dtype: dtype, /) -> Tenso
 def _bernoulli_mask(shape: Sequence[int], keep_probability: float, dtype: dtype) -> Tensor:
     """Bool keep-mask from the seeded generator: True with probability keep_probability (dropout's mask)."""
 
-
 _IntOrPair: TypeAlias = int | Sequence[int]
 
-def linear(input: Tensor, weight: Tensor, bias: Optional[Tensor] = None) -> Tensor:
+def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """input [N, in] @ weight [out, in].T + bias [out] as one op (other shapes: matmul and add)."""
 
 def conv2d(
     input: Tensor,
     weight: Tensor,
-    bias: Optional[Tensor] = None,
+    bias: Tensor | None = None,
     stride: _IntOrPair = 1,
     padding: _IntOrPair | str = 0,
     dilation: _IntOrPair = 1,
@@ -1075,10 +1100,20 @@ def conv2d(
 ) -> Tensor:
     """2-D convolution of NCHW (or CHW) input with [O, C/groups, kh, kw] weight, PyTorch semantics."""
 
+def _conv2d_params(
+    in_channels: int,
+    weight_shape: Sequence[int],
+    stride: _Dims,
+    padding: str | _Dims,
+    dilation: _Dims,
+    groups: int,
+) -> tuple[tuple[int, int], tuple[int, int], tuple[int, int]]:
+    """conv2d's argument normalisation (as conv2d runs it): (stride, padding, dilation) pairs; raises for bad ones."""
+
 def max_pool2d(
     input: Tensor,
     kernel_size: _IntOrPair,
-    stride: Optional[_IntOrPair] = None,
+    stride: _IntOrPair | None = None,
     padding: _IntOrPair = 0,
     dilation: _IntOrPair = 1,
     ceil_mode: _bool = False,
@@ -1089,7 +1124,7 @@ def max_pool2d(
 def max_pool2d_with_indices(
     input: Tensor,
     kernel_size: _IntOrPair,
-    stride: Optional[_IntOrPair] = None,
+    stride: _IntOrPair | None = None,
     padding: _IntOrPair = 0,
     dilation: _IntOrPair = 1,
     ceil_mode: _bool = False,
@@ -1099,23 +1134,23 @@ def max_pool2d_with_indices(
 def avg_pool2d(
     input: Tensor,
     kernel_size: _IntOrPair,
-    stride: Optional[_IntOrPair] = None,
+    stride: _IntOrPair | None = None,
     padding: _IntOrPair = 0,
     ceil_mode: _bool = False,
     count_include_pad: _bool = True,
-    divisor_override: Optional[int] = None,
+    divisor_override: int | None = None,
 ) -> Tensor:
     """2-D average pooling."""
 
-def adaptive_avg_pool2d(input: Tensor, output_size: Optional[int] | Sequence[Optional[int]]) -> Tensor:
+def adaptive_avg_pool2d(input: Tensor, output_size: int | Sequence[int | None] | None) -> Tensor:
     """Average pooling to a fixed output size (None keeps that input dimension)."""
 
 def batch_norm(
     input: Tensor,
-    running_mean: Optional[Tensor],
-    running_var: Optional[Tensor],
-    weight: Optional[Tensor] = None,
-    bias: Optional[Tensor] = None,
+    running_mean: Tensor | None,
+    running_var: Tensor | None,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
     training: _bool = False,
     momentum: float = 0.1,
     eps: float = 1e-5,
@@ -1125,40 +1160,32 @@ def batch_norm(
 def layer_norm(
     input: Tensor,
     normalized_shape: int | Sequence[int],
-    weight: Optional[Tensor] = None,
-    bias: Optional[Tensor] = None,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
     eps: float = 1e-5,
 ) -> Tensor:
     """Layer normalisation over the trailing normalized_shape dimensions."""
 
-def embedding(input: Tensor, weight: Tensor, padding_idx: Optional[int] = None) -> Tensor:
+def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None) -> Tensor:
     """Rows of weight at the int64 indices of input; padding_idx's row gets no gradient."""
 
 def cpu_peak_gflops(threads: int) -> float:
     """Measured float32 FMA peak of this machine in GFLOP/s on `threads` threads."""
 
 def _optimizer_step(
-    kind: str,
+    name: str,
     params: Sequence[Tensor],
     grads: Sequence[Tensor],
-    state: Sequence[Sequence[Tensor]],
     steps: Sequence[int],
-    aux: Sequence[float],
-    lr: float,
-    weight_decay: float,
-    momentum: float,
-    dampening: float,
-    beta1: float,
-    beta2: float,
-    eps: float,
-    alpha: float,
-    rho: float,
-    lr_decay: float,
-    momentum_decay: float,
-    nesterov: _bool,
-    maximize: _bool,
-    amsgrad: _bool,
-    centered: _bool,
-    decoupled_weight_decay: _bool,
-) -> None:
-    """One fused in-place optimizer update over a parameter group (pygrad.optim calls it once per group)."""
+    hyper: Mapping[str, _float | _bool | Sequence[_float]],
+    tensors: Mapping[str, Sequence[Tensor]] = ...,
+    scalars: Mapping[str, Sequence[_float]] = ...,
+) -> dict[str, list[_float]]:
+    """One fused in-place update of a parameter group by the optimizer `name` (pygrad.optim calls it once per
+    group): its hyper-parameters and state slots by name; returns the scalar state slots, updated."""
+
+def _optimizer_fields(name: str) -> tuple[list[str], list[str]]:
+    """The hyper-parameter names and the state slot names the optimizer `name` reads."""
+
+def _optimizer_names() -> list[str]:
+    """The names of the fused optimizer updates."""

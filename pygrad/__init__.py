@@ -4,13 +4,18 @@ Tensors live in the C++ core (``pygrad._C``); every op records itself on a graph
 requires grad, and ``loss.backward()`` walks that graph to fill ``.grad`` on the leaves.
 """
 
-import builtins as _builtins
-from typing import Any as _Any
+from __future__ import annotations
 
-from pygrad import _C
+import builtins as _builtins
+
+from pygrad import (
+    _C,
+    _tensor,  # noqa: F401  (adds the Python-level Tensor methods)
+)
 from pygrad._C import *  # noqa: F403  (the registry's ops, Tensor and the dtypes: _C.__all__)
-from pygrad._device import device  # noqa: F401
-from pygrad._factories import (  # noqa: F401
+from pygrad._C import Tensor, dtype, float32, float64, int64
+from pygrad._device import device
+from pygrad._factories import (
     arange,
     as_tensor,
     empty,
@@ -33,22 +38,39 @@ from pygrad._factories import (  # noqa: F401
     zeros,
     zeros_like,
 )
-from pygrad._grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled  # noqa: F401
-from pygrad import _tensor  # noqa: F401  (adds the Python-level Tensor methods)
+from pygrad._grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 
 __version__ = "0.1.0"
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing: `import pygrad` stays fast
+if TYPE_CHECKING:
+    from typing import Any as _Any
+del TYPE_CHECKING
+
 __all__ = [
-    "device",
+    "allclose",
     "arange",
     "as_tensor",
+    "device",
+    "divide",
+    "double",
     "empty",
     "empty_like",
+    "enable_grad",
+    "equal",
     "eye",
+    "float",
     "full",
     "full_like",
+    "is_grad_enabled",
+    "is_tensor",
     "linspace",
+    "long",
     "manual_seed",
+    "multiply",
+    "negative",
+    "no_grad",
+    "numel",
     "ones",
     "ones_like",
     "rand",
@@ -58,29 +80,16 @@ __all__ = [
     "randn",
     "randn_like",
     "randperm",
+    "set_grad_enabled",
+    "subtract",
     "tensor",
+    "true_divide",
     "zeros",
     "zeros_like",
-    "enable_grad",
-    "is_grad_enabled",
-    "no_grad",
-    "set_grad_enabled",
-    "float",
-    "double",
-    "long",
-    "multiply",
-    "subtract",
-    "divide",
-    "true_divide",
-    "negative",
-    "is_tensor",
-    "numel",
-    "allclose",
-    "equal",
 ]
 __all__ += _C.__all__
 
-float = float32  # noqa: A001  (PyTorch's aliases)
+float = float32
 double = float64
 long = int64
 
@@ -92,7 +101,7 @@ negative = _C.neg
 
 
 def _dtype_from_name(name: str) -> dtype:  # dtypes pickle as this call
-    return getattr(_C, name)  # type: ignore[no-any-return]
+    return getattr(_C, name)
 
 
 def is_tensor(obj: object) -> _builtins.bool:
@@ -130,7 +139,18 @@ def __getattr__(name: str) -> _Any:
         from pygrad import io
 
         return getattr(io, name)
-    if name in ("autograd", "nn", "cuda", "optim", "data", "utils", "train", "demo", "io", "backend"):
+    if name in (
+        "autograd",
+        "nn",
+        "cuda",
+        "optim",
+        "data",
+        "utils",
+        "train",
+        "demo",
+        "io",
+        "backend",
+    ):
         import importlib
 
         return importlib.import_module(f"pygrad.{name}")

@@ -1,23 +1,36 @@
 """Tensor methods written in Python: repr, tolist, numpy protocol, backward, to/device, iteration, splits."""
 
+# The methods are declared in _C.pyi (what type checkers see); here they are attached to the class.
+# mypy: disable-error-code="method-assign,assignment"
+from __future__ import annotations
+
 import builtins
 
 from pygrad import _C
 from pygrad._device import check_device, device
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing: `import pygrad` stays fast
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Sequence
+    from typing import Any
+
 Tensor = _C.Tensor
 
 
-def _repr(self):
+def _repr(self: Tensor) -> str:
     import numpy as np
 
     data = self.detach().numpy()
     if self.dtype == _C.float32 or self.dtype == _C.float64:
-        body = np.array2string(data, separator=", ", prefix="tensor(", precision=4, floatmode="maxprec_equal")
+        body = np.array2string(
+            data, separator=", ", prefix="tensor(", precision=4, floatmode="maxprec_equal"
+        )
     else:
         body = np.array2string(data, separator=", ", prefix="tensor(")
     extras = []
-    if self.dtype not in (_C.float32, _C.int64, _C.bool) or (self.numel() == 0 and self.dtype != _C.float32):
+    if self.dtype not in (_C.float32, _C.int64, _C.bool) or (
+        self.numel() == 0 and self.dtype != _C.float32
+    ):
         extras.append(f"dtype={self.dtype}")
     elif self.dtype == _C.float32 and self.numel() == 0 and self.ndim != 1:
         extras.append(f"size={self.shape}")
@@ -29,11 +42,11 @@ def _repr(self):
     return f"tensor({body}{suffix})"
 
 
-def _tolist(self):
+def _tolist(self: Tensor) -> Any:
     return self.detach().numpy().tolist()
 
 
-def _array(self, dtype=None, copy=None):
+def _array(self: Tensor, dtype: Any = None, copy: bool | None = None) -> Any:
     array = self.detach().numpy()
     if dtype is not None and array.dtype != dtype:
         return array.astype(dtype)
@@ -42,7 +55,13 @@ def _array(self, dtype=None, copy=None):
     return array
 
 
-def _backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+def _backward(
+    self: Tensor,
+    gradient: Tensor | None = None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+    inputs: Tensor | Sequence[Tensor] | None = None,
+) -> None:
     """Computes the gradient of this tensor with respect to the graph's leaves, accumulating into .grad.
 
     Args:
@@ -63,11 +82,11 @@ def _backward(self, gradient=None, retain_graph=None, create_graph=False, inputs
     _C.run_backward([self], [gradient], retain_graph, create_graph, [], False)
 
 
-def _device(self):
+def _device(self: Tensor) -> device:
     return device(self._device_type)
 
 
-def _to(self, *args, **kwargs):
+def _to(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
     """Converts dtype and/or device: ``t.to(pygrad.float64)``, ``t.to("cpu")``, ``t.to(other)``."""
     dtype = kwargs.pop("dtype", None)
     dev = kwargs.pop("device", None)
@@ -89,26 +108,33 @@ def _to(self, *args, **kwargs):
     return out
 
 
-def _cuda(self, device=None, non_blocking=False):
-    check_device("cuda", "cuda")
+def _cuda(self: Tensor, device: Any = None, non_blocking: bool = False) -> Tensor:
+    check_device("cuda", "cuda")  # raises in a build without CUDA
+    return _to(self, "cuda")
 
 
-def _iter(self):
+def _iter(self: Tensor) -> Iterator[Tensor]:
     if self.ndim == 0:
         raise TypeError("[iter] iteration over a 0-d tensor")
     return (self[i] for i in range(self.shape[0]))
 
 
-def _split(self, split_size_or_sections, dim=0):
+def _split(
+    self: Tensor, split_size_or_sections: int | Sequence[int], dim: int = 0
+) -> tuple[Tensor, ...]:
     size = self.shape[dim]
     if isinstance(split_size_or_sections, int):
         if split_size_or_sections <= 0:
             raise ValueError(f"[split] split_size must be positive, got {split_size_or_sections}")
-        sizes = [min(split_size_or_sections, size - s) for s in range(0, size, split_size_or_sections)] or [0]
+        sizes = [
+            min(split_size_or_sections, size - s) for s in range(0, size, split_size_or_sections)
+        ] or [0]
     else:
         sizes = list(split_size_or_sections)
         if builtins.sum(sizes) != size:
-            raise ValueError(f"[split] sections {sizes} don't add up to dimension {dim} of size {size}")
+            raise ValueError(
+                f"[split] sections {sizes} don't add up to dimension {dim} of size {size}"
+            )
     out, start = [], 0
     for s in sizes:
         out.append(self.narrow(dim, start, s))
@@ -116,7 +142,7 @@ def _split(self, split_size_or_sections, dim=0):
     return tuple(out)
 
 
-def _chunk(self, chunks, dim=0):
+def _chunk(self: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
     if chunks <= 0:
         raise ValueError(f"[chunk] chunks must be positive, got {chunks}")
     size = self.shape[dim]
@@ -124,37 +150,37 @@ def _chunk(self, chunks, dim=0):
     return _split(self, step, dim)
 
 
-def _unbind(self, dim=0):
+def _unbind(self: Tensor, dim: int = 0) -> tuple[Tensor, ...]:
     return tuple(self.select(dim, i) for i in range(self.shape[dim]))
 
 
-def _all(self, dim=None, keepdim=False):
+def _all(self: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
     mask = self if self.dtype == _C.bool else self != 0
     if dim is None:
         return _C._full([], True, _C.bool, False) if mask.numel() == 0 else mask.amin()
     return mask.amin(dim, keepdim)
 
 
-def _any(self, dim=None, keepdim=False):
+def _any(self: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
     mask = self if self.dtype == _C.bool else self != 0
     if dim is None:
         return _C._full([], False, _C.bool, False) if mask.numel() == 0 else mask.amax()
     return mask.amax(dim, keepdim)
 
 
-def _new_zeros(self, *size, dtype=None, requires_grad=False):
+def _new_zeros(self: Tensor, *size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     from pygrad._factories import zeros
 
     return zeros(*size, dtype=self.dtype if dtype is None else dtype, requires_grad=requires_grad)
 
 
-def _new_ones(self, *size, dtype=None, requires_grad=False):
+def _new_ones(self: Tensor, *size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     from pygrad._factories import ones
 
     return ones(*size, dtype=self.dtype if dtype is None else dtype, requires_grad=requires_grad)
 
 
-def _new_tensor(self, data, dtype=None, requires_grad=False):
+def _new_tensor(self: Tensor, data: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     from pygrad._factories import tensor
 
     return tensor(data, dtype=self.dtype if dtype is None else dtype, requires_grad=requires_grad)

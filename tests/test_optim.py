@@ -8,7 +8,8 @@ import pytest
 import pygrad
 import pygrad.nn.utils as nn_utils
 from pygrad import optim
-from pygrad.optim import lr_scheduler
+from pygrad.optim import Optimizer, StateSlot, lr_scheduler
+from pygrad.optim.optimizer import non_negative
 
 torch = pytest.importorskip("torch")
 
@@ -375,7 +376,7 @@ def test_frozen_and_gradless_params_are_untouched():
     extra = pygrad.tensor(np.ones(3), requires_grad=True)  # never gets a gradient
     frozen_with_grad = pygrad.tensor(np.ones(2))
     frozen_with_grad.grad = pygrad.tensor(np.ones(2))
-    opt = optim.Adam(ps + [extra, frozen_with_grad], lr=0.1, weight_decay=0.1)
+    opt = optim.Adam([*ps, extra, frozen_with_grad], lr=0.1, weight_decay=0.1)
     before = [p.detach().numpy().copy() for p in ps]
     for _ in range(5):
         _train_step(pygrad, opt, pygrad.tensor(x), pygrad.tensor(y), ps)
@@ -444,28 +445,212 @@ def test_non_contiguous_parameter_and_grad():
     np.testing.assert_allclose(p.detach().numpy(), q.detach().numpy(), atol=1e-12)
 
 
+def _sgd_hyper(**overrides):
+    hyper = {
+        "lr": 0.1,
+        "momentum": 0.0,
+        "dampening": 0.0,
+        "weight_decay": 0.0,
+        "nesterov": False,
+        "maximize": False,
+    }
+    hyper.update(overrides)
+    return hyper
+
+
+def _adam_hyper(**overrides):
+    hyper = {
+        "lr": 0.1,
+        "betas": (0.9, 0.999),
+        "eps": 1e-8,
+        "weight_decay": 0.0,
+        "amsgrad": False,
+        "maximize": False,
+        "decoupled_weight_decay": False,
+    }
+    hyper.update(overrides)
+    return hyper
+
+
 def test_fused_step_validates_its_inputs():
     p = pygrad.zeros(3, dtype=pygrad.float64)
+    step = pygrad._C._optimizer_step
     with pytest.raises(ValueError, match="shape"):
-        pygrad._C._optimizer_step(
-            "sgd", [p], [pygrad.zeros(4, dtype=pygrad.float64)], [], [1], lr=0.1
-        )
+        step("sgd", [p], [pygrad.zeros(4, dtype=pygrad.float64)], [1], _sgd_hyper())
     with pytest.raises(TypeError, match="dtype"):
-        pygrad._C._optimizer_step("sgd", [p], [pygrad.zeros(3)], [], [1], lr=0.1)
-    with pytest.raises(ValueError, match="state slot"):
-        pygrad._C._optimizer_step(
-            "adam", [p], [pygrad.zeros(3, dtype=pygrad.float64)], [[p]], [1], lr=0.1
-        )
-    with pytest.raises(ValueError, match="unknown optimizer"):
-        pygrad._C._optimizer_step("lion", [p], [p], [], [1])
+        step("sgd", [p], [pygrad.zeros(3)], [1], _sgd_hyper())
+    with pytest.raises(ValueError, match="unknown optimizer 'lion'"):
+        step("lion", [p], [p], [1], {})
     with pytest.raises(TypeError, match="floating"):
-        pygrad._C._optimizer_step(
-            "sgd",
-            [pygrad.zeros(3, dtype=pygrad.int64)],
-            [pygrad.zeros(3, dtype=pygrad.int64)],
-            [],
-            [1],
+        q = pygrad.zeros(3, dtype=pygrad.int64)
+        step("sgd", [q], [q], [1], _sgd_hyper())
+    with pytest.raises(ValueError, match="step counts start at 1"):
+        step("sgd", [p], [p], [0], _sgd_hyper())
+    with pytest.raises(ValueError, match="must be finite"):
+        step("sgd", [p], [p], [1], _sgd_hyper(lr=math.inf))
+    with pytest.raises(TypeError, match="'betas' must be a pair"):
+        step("adam", [p], [p], [1], _adam_hyper(betas=(0.9,)))
+    zeros = pygrad.zeros(3, dtype=pygrad.float64)
+    with pytest.raises(ValueError, match="state slot 'exp_avg' has 2 entries for 1 parameters"):
+        step(
+            "adam", [p], [p], [1], _adam_hyper(), {"exp_avg": [zeros, zeros], "exp_avg_sq": [zeros]}
         )
+
+
+def test_fused_step_names_a_missing_or_unknown_field():
+    p, g = pygrad.zeros(3, dtype=pygrad.float64), pygrad.ones(3, dtype=pygrad.float64)
+    step = pygrad._C._optimizer_step
+    hyper = _sgd_hyper()
+    del hyper["dampening"]
+    with pytest.raises(ValueError, match=r"\[sgd\] missing hyper-parameter 'dampening'; sgd takes"):
+        step("sgd", [p], [g], [1], hyper)
+    with pytest.raises(
+        ValueError, match=r"\[sgd\] unknown hyper-parameter 'betas'; sgd takes \[lr,"
+    ):
+        step("sgd", [p], [g], [1], _sgd_hyper(betas=(0.9, 0.99)))
+    # Adam with amsgrad needs max_exp_avg_sq; without it the slot may be absent.
+    slots = {"exp_avg": [pygrad.zeros_like(p)], "exp_avg_sq": [pygrad.zeros_like(p)]}
+    with pytest.raises(ValueError, match=r"\[adam\] missing state slot 'max_exp_avg_sq'"):
+        step("adam", [p], [g], [1], _adam_hyper(amsgrad=True), slots)
+    step("adam", [p], [g], [1], _adam_hyper(), slots)
+    with pytest.raises(
+        ValueError, match=r"\[adam\] unknown state slot 'momentum_buffer'; adam keeps"
+    ):
+        step("adam", [p], [g], [1], _adam_hyper(), {**slots, "momentum_buffer": [p]})
+    with pytest.raises(ValueError, match=r"\[nadam\] missing state slot 'mu_product'"):
+        nadam = _adam_hyper(momentum_decay=4e-3)
+        del nadam["amsgrad"]
+        step("nadam", [p], [g], [1], nadam, slots)
+
+
+def test_declarations_match_the_cpp_updates():
+    # Each class lists exactly the hyper-parameters and state slots its C++ update reads by name.
+    classes = [getattr(optim, name) for name in optim.__all__]
+    classes = [c for c in classes if isinstance(c, type) and issubclass(c, Optimizer)]
+    classes = [c for c in classes if c.fused_update is not None]
+    assert {c.fused_update for c in classes} == set(pygrad._C._optimizer_names())
+    for cls in classes:
+        hyper, slots = pygrad._C._optimizer_fields(cls.fused_update)
+        assert set(cls.hyper_parameters) == set(hyper), cls.__name__
+        assert [s.name for s in cls.state_slots] == slots, cls.__name__
+        p = pygrad.zeros(1, requires_grad=True)
+        assert set(cls([p]).defaults) == set(hyper), cls.__name__
+
+
+def test_a_declaration_that_disagrees_fails_clearly():
+    p = pygrad.tensor(np.ones(3), requires_grad=True)
+    p.grad = pygrad.tensor(np.ones(3))
+    # Group entries that are not declared hyper-parameters (a scheduler's initial_lr) are not sent.
+    optim.SGD([{"params": [p], "initial_lr": 0.5, "note": "x"}], lr=0.1).step()
+    np.testing.assert_allclose(p.detach().numpy(), np.full(3, 0.9))
+
+    class Extra(optim.SGD):
+        hyper_parameters = {**optim.SGD.hyper_parameters, "foo": None}  # noqa: RUF012  (a declaration, never mutated)
+
+        def __init__(self, params):
+            Optimizer.__init__(self, params, {**_sgd_hyper(), "foo": 1.0})
+
+    with pytest.raises(ValueError, match=r"\[sgd\] unknown hyper-parameter 'foo'"):
+        Extra([p]).step()
+
+    class Mismatched(optim.SGD):
+        def __init__(self, params):
+            Optimizer.__init__(self, params, {"lr": 0.1, "momentum": 0.0, "foo": 1.0})
+
+    with pytest.raises(TypeError, match=r"missing \['dampening', .*undeclared \['foo'\]"):
+        Mismatched([p])
+
+    class NoBuffer(optim.SGD):
+        state_slots = ()
+
+    with pytest.raises(ValueError, match=r"\[sgd\] missing state slot 'momentum_buffer'"):
+        NoBuffer([p], lr=0.1, momentum=0.9).step()
+
+
+class HeavyBall(Optimizer):
+    """A toy optimizer declared only in Python: momentum SGD on the fused "sgd" update."""
+
+    fused_update = "sgd"
+    hyper_parameters = {  # noqa: RUF012  (a declaration, never mutated)
+        "lr": non_negative("Invalid learning rate"),
+        "momentum": non_negative("Invalid momentum value"),
+        "dampening": None,
+        "weight_decay": None,
+        "nesterov": None,
+        "maximize": None,
+    }
+    state_slots = (StateSlot("momentum_buffer"),)
+    keeps_step = False
+
+    def __init__(self, params, lr=0.05, momentum=0.8):
+        defaults = {
+            "lr": lr,
+            "momentum": momentum,
+            "dampening": 0.0,
+            "weight_decay": 0.0,
+            "nesterov": False,
+            "maximize": False,
+        }
+        super().__init__(params, defaults)
+
+
+class NesterovSGD(optim.SGD):
+    """A toy subclass of SGD with other defaults."""
+
+    def __init__(self, params, lr=0.02, momentum=0.9, weight_decay=0.01):
+        super().__init__(params, lr=lr, momentum=momentum, weight_decay=weight_decay, nesterov=True)
+
+
+def test_an_optimizer_declared_in_python_reuses_a_fused_update(monkeypatch):
+    calls = []
+    original = pygrad._C._optimizer_step
+
+    def counting(name, params, *args, **kwargs):
+        calls.append(name)
+        return original(name, params, *args, **kwargs)
+
+    monkeypatch.setattr(pygrad._C, "_optimizer_step", counting)
+    pg_opt, _, _ = _follow_torch(
+        lambda ps: HeavyBall(ps), lambda ps: torch.optim.SGD(ps, lr=0.05, momentum=0.8), steps=20
+    )
+    assert calls == ["sgd"] * 20
+    assert set(pg_opt.state_dict()["state"][0]) == {"momentum_buffer"}
+    with pytest.raises(ValueError, match="Invalid learning rate: -1"):
+        HeavyBall([pygrad.zeros(1, requires_grad=True)], lr=-1)
+    _follow_torch(
+        lambda ps: NesterovSGD(ps),
+        lambda ps: torch.optim.SGD(ps, lr=0.02, momentum=0.9, weight_decay=0.01, nesterov=True),
+        steps=20,
+    )
+
+
+def test_constructor_checks_match_torch():
+    p, q = [pygrad.zeros(2, requires_grad=True)], [torch.zeros(2, requires_grad=True)]
+    cases = [
+        ("SGD", {"lr": -1}),
+        ("SGD", {"momentum": -0.5}),
+        ("SGD", {"weight_decay": -1}),
+        ("SGD", {"nesterov": True}),
+        ("SGD", {"nesterov": True, "momentum": 0.9, "dampening": 0.1}),
+        ("Adam", {"eps": -1}),
+        ("Adam", {"betas": (1.0, 0.9)}),
+        ("AdamW", {"betas": (0.9, -0.1)}),
+        ("Adam", {"weight_decay": -1, "eps": -1}),
+        ("RMSprop", {"alpha": -1}),
+        ("RMSprop", {"momentum": -1, "weight_decay": -1}),
+        ("Adagrad", {"lr_decay": -1}),
+        ("Adagrad", {"initial_accumulator_value": -1}),
+        ("Adadelta", {"rho": 1.5}),
+        ("Adamax", {"eps": -1, "betas": (2.0, 0.5)}),
+        ("NAdam", {"momentum_decay": -1}),
+        ("RAdam", {"lr": -1, "eps": -1}),
+    ]
+    for name, kwargs in cases:
+        with pytest.raises(ValueError) as theirs:
+            getattr(torch.optim, name)(q, **kwargs)
+        with pytest.raises(ValueError) as ours:
+            getattr(optim, name)(p, **kwargs)
+        assert str(ours.value) == str(theirs.value), (name, kwargs)
 
 
 # ---- schedulers

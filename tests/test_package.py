@@ -12,22 +12,6 @@ import pygrad
 
 ROOT = pathlib.Path(pygrad.__file__).parent
 
-# Public modules whose __all__ is still to come; strict xfail: adding it turns these red until the
-# entry is removed here.
-PENDING_ALL = {
-    "pygrad.nn.modules.conv",
-    "pygrad.nn.modules.pooling",
-    "pygrad.optim.adadelta",
-    "pygrad.optim.adagrad",
-    "pygrad.optim.adam",
-    "pygrad.optim.adamax",
-    "pygrad.optim.nadam",
-    "pygrad.optim.optimizer",
-    "pygrad.optim.radam",
-    "pygrad.optim.rmsprop",
-    "pygrad.optim.sgd",
-}
-
 
 def _public_modules():
     names = ["pygrad"]
@@ -37,12 +21,7 @@ def _public_modules():
 
 @pytest.mark.parametrize(
     "name",
-    [
-        pytest.param(n, marks=pytest.mark.xfail(strict=True, reason="__all__ pending"))
-        if n in PENDING_ALL
-        else n
-        for n in _public_modules()
-    ],
+    _public_modules(),
 )
 def test_public_module_lists_exactly_its_public_names(name):
     module = importlib.import_module(name)

@@ -32,7 +32,7 @@ def render(name):
     lines = []
     if name == "all":
         lines.append("__all__ = [")
-        lines += [f'    "{n}",' for n in _C.__all__]
+        lines += [f'    "{n}",' for n in sorted(_C.__all__)]
         lines.append("]")
     elif name == "functions":
         for op in public_elementwise():
@@ -42,7 +42,6 @@ def render(name):
                 else "input: _TensorOrNumber, other: _TensorOrNumber, /"
             )
             lines += [f"def {op['name']}({args}) -> Tensor:", f'    """{op["doc"]}"""', ""]
-        lines.pop()
     elif name == "tensor methods":
         for op in public_elementwise():
             args = "self" if op["family"] == "unary" else "self, other: _TensorOrNumber, /"
@@ -97,7 +96,7 @@ def test_public_lists_resolve_and_match_the_stub():
         for node in tree.body
         if isinstance(node, ast.Assign) and node.targets[0].id == "__all__"
     )
-    assert [e.value for e in stub_all.elts] == list(_C.__all__)
+    assert [e.value for e in stub_all.elts] == sorted(_C.__all__)
 
 
 def test_a_differentiable_registry_op_has_a_derivative_rule():

@@ -39,13 +39,12 @@ void accumulate_into_leaf(Node& node, Tensor grad, bool create_graph) {
   Tensor existing = leaf.grad();
   if (!existing.defined()) {
     // The leaf owns its .grad: adopt the tensor only when nothing else can see its memory.
-    const bool exclusive = grad.impl_ptr().use_count() == 1 && grad.storage().use_count() == 1 &&
-                           grad.is_contiguous() && !grad.is_view();
+    const bool exclusive =
+        grad.impl_ptr().use_count() == 1 && grad.storage().use_count() == 1 && grad.is_contiguous() && !grad.is_view();
     // A contiguous view spanning a buffer nothing else holds (the transpose of a fresh matmul result):
     // adopt the buffer under a plain tensor of its own instead of copying it.
     const bool sole_view = !exclusive && !create_graph && grad.is_view() && grad.impl_ptr().use_count() == 1 &&
-                           grad.storage().use_count() == 1 &&
-                           grad.is_contiguous() && grad.offset() == 0 &&
+                           grad.storage().use_count() == 1 && grad.is_contiguous() && grad.offset() == 0 &&
                            static_cast<size_t>(grad.numel()) * grad.element_size() == grad.storage()->nbytes();
     if (sole_view) {
       auto impl = std::make_shared<TensorImpl>();
@@ -78,12 +77,14 @@ std::vector<Tensor> run_backward(const std::vector<Tensor>& outputs, const std::
   std::vector<std::shared_ptr<Node>> roots;
   for (size_t i = 0; i < outputs.size(); ++i) {
     const Tensor& out = outputs[i];
-    PG_CHECK(out.requires_grad(), RuntimeError, "backward",
-             "element ", i, " of tensors does not require grad and does not have a grad_fn");
+    PG_CHECK(out.requires_grad(), RuntimeError, "backward", "element ", i,
+             " of tensors does not require grad and does not have a grad_fn");
     Tensor seed = grad_outputs[i];
     if (!seed.defined()) {
-      PG_CHECK(out.numel() == 1, RuntimeError, "backward", "grad can be implicitly created only for scalar outputs; "
-               "got an output of shape ", out.shape(), ": pass gradient=");
+      PG_CHECK(out.numel() == 1, RuntimeError, "backward",
+               "grad can be implicitly created only for scalar outputs; "
+               "got an output of shape ",
+               out.shape(), ": pass gradient=");
       seed = ones(out.shape(), out.dtype(), out.device());
     } else {
       PG_CHECK(seed.shape() == out.shape(), ValueError, "backward", "gradient has shape ", seed.shape(),

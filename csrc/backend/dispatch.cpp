@@ -6,7 +6,7 @@
 namespace pygrad {
 
 namespace {
-Kernel (&kernel_table())[kNumOps][kNumDevices] {
+Kernel (&kernel_table()) [kNumOps][kNumDevices] {
   static Kernel table[kNumOps][kNumDevices] = {};
   return table;
 }

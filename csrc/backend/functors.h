@@ -15,40 +15,106 @@ struct UnaryParams {
 };
 
 template <class T>
-PG_HOST_DEVICE inline T pg_max(T x, T y) { return x > y ? x : y; }
+PG_HOST_DEVICE inline T pg_max(T x, T y) {
+  return x > y ? x : y;
+}
 
-struct Neg : UnaryParams { template <class T> PG_HOST_DEVICE T operator()(T x) const { return -x; } };
-struct Abs : UnaryParams { template <class T> PG_HOST_DEVICE T operator()(T x) const { return x < T(0) ? -x : x; } };
+struct Neg : UnaryParams {
+  template <class T>
+  PG_HOST_DEVICE T operator()(T x) const {
+    return -x;
+  }
+};
+struct Abs : UnaryParams {
+  template <class T>
+  PG_HOST_DEVICE T operator()(T x) const {
+    return x < T(0) ? -x : x;
+  }
+};
 struct Sign : UnaryParams {
-  template <class T> PG_HOST_DEVICE T operator()(T x) const { return T((T(0) < x) - (x < T(0))); }
+  template <class T>
+  PG_HOST_DEVICE T operator()(T x) const {
+    return T((T(0) < x) - (x < T(0)));
+  }
 };
-struct Exp : UnaryParams { template <class T> PG_HOST_DEVICE T operator()(T x) const { return std::exp(x); } };
-struct Log : UnaryParams { template <class T> PG_HOST_DEVICE T operator()(T x) const { return std::log(x); } };
-struct Log1p : UnaryParams { template <class T> PG_HOST_DEVICE T operator()(T x) const { return std::log1p(x); } };
-struct Sqrt : UnaryParams { template <class T> PG_HOST_DEVICE T operator()(T x) const { return std::sqrt(x); } };
+struct Exp : UnaryParams {
+  template <class T>
+  PG_HOST_DEVICE T operator()(T x) const {
+    return std::exp(x);
+  }
+};
+struct Log : UnaryParams {
+  template <class T>
+  PG_HOST_DEVICE T operator()(T x) const {
+    return std::log(x);
+  }
+};
+struct Log1p : UnaryParams {
+  template <class T>
+  PG_HOST_DEVICE T operator()(T x) const {
+    return std::log1p(x);
+  }
+};
+struct Sqrt : UnaryParams {
+  template <class T>
+  PG_HOST_DEVICE T operator()(T x) const {
+    return std::sqrt(x);
+  }
+};
 struct Rsqrt : UnaryParams {
-  template <class T> PG_HOST_DEVICE T operator()(T x) const { return T(1) / std::sqrt(x); }
+  template <class T>
+  PG_HOST_DEVICE T operator()(T x) const {
+    return T(1) / std::sqrt(x);
+  }
 };
-struct Sin : UnaryParams { template <class T> PG_HOST_DEVICE T operator()(T x) const { return std::sin(x); } };
-struct Cos : UnaryParams { template <class T> PG_HOST_DEVICE T operator()(T x) const { return std::cos(x); } };
-struct Erf : UnaryParams { template <class T> PG_HOST_DEVICE T operator()(T x) const { return std::erf(x); } };
+struct Sin : UnaryParams {
+  template <class T>
+  PG_HOST_DEVICE T operator()(T x) const {
+    return std::sin(x);
+  }
+};
+struct Cos : UnaryParams {
+  template <class T>
+  PG_HOST_DEVICE T operator()(T x) const {
+    return std::cos(x);
+  }
+};
+struct Erf : UnaryParams {
+  template <class T>
+  PG_HOST_DEVICE T operator()(T x) const {
+    return std::erf(x);
+  }
+};
 struct Sigmoid : UnaryParams {
   // Split by sign so exp never overflows.
-  template <class T> PG_HOST_DEVICE T operator()(T x) const {
+  template <class T>
+  PG_HOST_DEVICE T operator()(T x) const {
     if (x >= T(0)) return T(1) / (T(1) + std::exp(-x));
     T e = std::exp(x);
     return e / (T(1) + e);
   }
 };
-struct Tanh : UnaryParams { template <class T> PG_HOST_DEVICE T operator()(T x) const { return std::tanh(x); } };
+struct Tanh : UnaryParams {
+  template <class T>
+  PG_HOST_DEVICE T operator()(T x) const {
+    return std::tanh(x);
+  }
+};
 struct Relu : UnaryParams {
-  template <class T> PG_HOST_DEVICE T operator()(T x) const { return x > T(0) ? x : (x == x ? T(0) : x); }
+  template <class T>
+  PG_HOST_DEVICE T operator()(T x) const {
+    return x > T(0) ? x : (x == x ? T(0) : x);
+  }
 };
 struct LeakyRelu : UnaryParams {  // a: negative slope
-  template <class T> PG_HOST_DEVICE T operator()(T x) const { return x > T(0) ? x : x * T(a); }
+  template <class T>
+  PG_HOST_DEVICE T operator()(T x) const {
+    return x > T(0) ? x : x * T(a);
+  }
 };
 struct Gelu : UnaryParams {  // b != 0: tanh approximation
-  template <class T> PG_HOST_DEVICE T operator()(T x) const {
+  template <class T>
+  PG_HOST_DEVICE T operator()(T x) const {
     if (b != 0) {
       const T k = T(0.7978845608028654);
       return T(0.5) * x * (T(1) + std::tanh(k * (x + T(0.044715) * x * x * x)));
@@ -57,16 +123,28 @@ struct Gelu : UnaryParams {  // b != 0: tanh approximation
   }
 };
 struct Clamp : UnaryParams {  // [a, b]; NaN stays NaN (both comparisons are false), branch-free so it vectorises
-  template <class T> PG_HOST_DEVICE T operator()(T x) const {
+  template <class T>
+  PG_HOST_DEVICE T operator()(T x) const {
     const T lo = T(a), hi = T(b);
     return x < lo ? lo : (x > hi ? hi : x);
   }
 };
 
-struct Add { template <class T> PG_HOST_DEVICE T operator()(T x, T y) const { return x + y; } };
-struct Sub { template <class T> PG_HOST_DEVICE T operator()(T x, T y) const { return x - y; } };
+struct Add {
+  template <class T>
+  PG_HOST_DEVICE T operator()(T x, T y) const {
+    return x + y;
+  }
+};
+struct Sub {
+  template <class T>
+  PG_HOST_DEVICE T operator()(T x, T y) const {
+    return x - y;
+  }
+};
 struct Mul {
-  template <class T> PG_HOST_DEVICE T operator()(T x, T y) const {
+  template <class T>
+  PG_HOST_DEVICE T operator()(T x, T y) const {
     if constexpr (std::is_same<T, bool>::value) {
       return x && y;
     } else {
@@ -75,7 +153,8 @@ struct Mul {
   }
 };
 struct Div {
-  template <class T> PG_HOST_DEVICE T operator()(T x, T y) const {
+  template <class T>
+  PG_HOST_DEVICE T operator()(T x, T y) const {
     if constexpr (std::is_integral<T>::value) {
       return y == 0 ? T(0) : x / y;  // unreachable for true division; kept total for safety
     } else {
@@ -84,7 +163,8 @@ struct Div {
   }
 };
 struct Pow {
-  template <class T> PG_HOST_DEVICE T operator()(T x, T y) const {
+  template <class T>
+  PG_HOST_DEVICE T operator()(T x, T y) const {
     if constexpr (std::is_same<T, bool>::value) {
       return x || !y;
     } else if constexpr (std::is_integral<T>::value) {
@@ -106,21 +186,70 @@ struct Pow {
   }
 };
 struct Maximum {  // NaN propagates
-  template <class T> PG_HOST_DEVICE T operator()(T x, T y) const { return (x > y || x != x) ? x : y; }
+  template <class T>
+  PG_HOST_DEVICE T operator()(T x, T y) const {
+    return (x > y || x != x) ? x : y;
+  }
 };
 struct Minimum {
-  template <class T> PG_HOST_DEVICE T operator()(T x, T y) const { return (x < y || x != x) ? x : y; }
+  template <class T>
+  PG_HOST_DEVICE T operator()(T x, T y) const {
+    return (x < y || x != x) ? x : y;
+  }
 };
 struct ReluBackward {  // gradient through relu: passes where the saved output is positive
-  template <class T> PG_HOST_DEVICE T operator()(T grad, T result) const { return result > T(0) ? grad : T(0); }
+  template <class T>
+  PG_HOST_DEVICE T operator()(T grad, T result) const {
+    return result > T(0) ? grad : T(0);
+  }
 };
-struct Eq { template <class T> PG_HOST_DEVICE bool operator()(T x, T y) const { return x == y; } };
-struct Ne { template <class T> PG_HOST_DEVICE bool operator()(T x, T y) const { return x != y; } };
-struct Lt { template <class T> PG_HOST_DEVICE bool operator()(T x, T y) const { return x < y; } };
-struct Le { template <class T> PG_HOST_DEVICE bool operator()(T x, T y) const { return x <= y; } };
-struct Gt { template <class T> PG_HOST_DEVICE bool operator()(T x, T y) const { return x > y; } };
-struct Ge { template <class T> PG_HOST_DEVICE bool operator()(T x, T y) const { return x >= y; } };
-struct LogicalAnd { template <class T> PG_HOST_DEVICE bool operator()(T x, T y) const { return x && y; } };
-struct LogicalOr { template <class T> PG_HOST_DEVICE bool operator()(T x, T y) const { return x || y; } };
+struct Eq {
+  template <class T>
+  PG_HOST_DEVICE bool operator()(T x, T y) const {
+    return x == y;
+  }
+};
+struct Ne {
+  template <class T>
+  PG_HOST_DEVICE bool operator()(T x, T y) const {
+    return x != y;
+  }
+};
+struct Lt {
+  template <class T>
+  PG_HOST_DEVICE bool operator()(T x, T y) const {
+    return x < y;
+  }
+};
+struct Le {
+  template <class T>
+  PG_HOST_DEVICE bool operator()(T x, T y) const {
+    return x <= y;
+  }
+};
+struct Gt {
+  template <class T>
+  PG_HOST_DEVICE bool operator()(T x, T y) const {
+    return x > y;
+  }
+};
+struct Ge {
+  template <class T>
+  PG_HOST_DEVICE bool operator()(T x, T y) const {
+    return x >= y;
+  }
+};
+struct LogicalAnd {
+  template <class T>
+  PG_HOST_DEVICE bool operator()(T x, T y) const {
+    return x && y;
+  }
+};
+struct LogicalOr {
+  template <class T>
+  PG_HOST_DEVICE bool operator()(T x, T y) const {
+    return x || y;
+  }
+};
 
 }  // namespace pygrad

@@ -41,21 +41,20 @@ inline DType promote_types(DType a, DType b) { return a > b ? a : b; }
     __VA_ARGS__();                              \
     break;                                      \
   }
-#define PG_DISPATCH_ALL(dtype, op, ...)                                          \
-  [&] {                                                                          \
-    switch (dtype) {                                                             \
-      PG_DISPATCH_CASE(::pygrad::DType::Float32, float, __VA_ARGS__)             \
-      PG_DISPATCH_CASE(::pygrad::DType::Float64, double, __VA_ARGS__)            \
-      PG_DISPATCH_CASE(::pygrad::DType::Int64, int64_t, __VA_ARGS__)             \
-      PG_DISPATCH_CASE(::pygrad::DType::Bool, bool, __VA_ARGS__)                 \
-    }                                                                            \
+#define PG_DISPATCH_ALL(dtype, op, ...)                               \
+  [&] {                                                               \
+    switch (dtype) {                                                  \
+      PG_DISPATCH_CASE(::pygrad::DType::Float32, float, __VA_ARGS__)  \
+      PG_DISPATCH_CASE(::pygrad::DType::Float64, double, __VA_ARGS__) \
+      PG_DISPATCH_CASE(::pygrad::DType::Int64, int64_t, __VA_ARGS__)  \
+      PG_DISPATCH_CASE(::pygrad::DType::Bool, bool, __VA_ARGS__)      \
+    }                                                                 \
   }()
-#define PG_DISPATCH_FLOATING(dtype, op, ...)                                      \
-  [&] {                                                                           \
-    switch (dtype) {                                                              \
-      PG_DISPATCH_CASE(::pygrad::DType::Float32, float, __VA_ARGS__)              \
-      PG_DISPATCH_CASE(::pygrad::DType::Float64, double, __VA_ARGS__)             \
-      default:                                                                    \
-        PG_THROW(TypeError, op, "expected a floating dtype, got ", ::pygrad::dtype_name(dtype)); \
-    }                                                                             \
+#define PG_DISPATCH_FLOATING(dtype, op, ...)                                                            \
+  [&] {                                                                                                 \
+    switch (dtype) {                                                                                    \
+      PG_DISPATCH_CASE(::pygrad::DType::Float32, float, __VA_ARGS__)                                    \
+      PG_DISPATCH_CASE(::pygrad::DType::Float64, double, __VA_ARGS__)                                   \
+      default: PG_THROW(TypeError, op, "expected a floating dtype, got ", ::pygrad::dtype_name(dtype)); \
+    }                                                                                                   \
   }()

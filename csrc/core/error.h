@@ -21,7 +21,9 @@ class Error : public std::runtime_error {
 namespace detail {
 inline void stream_all(std::ostringstream&) {}
 template <class T>
-void stream_one(std::ostringstream& s, const T& v) { s << v; }
+void stream_one(std::ostringstream& s, const T& v) {
+  s << v;
+}
 template <class T>
 void stream_one(std::ostringstream& s, const std::vector<T>& v) {
   s << "[";
@@ -45,7 +47,7 @@ template <class... Args>
 }  // namespace pygrad
 
 #define PG_THROW(kind, op, ...) ::pygrad::detail::throw_error(::pygrad::ErrorKind::kind, op, __VA_ARGS__)
-#define PG_CHECK(cond, kind, op, ...)  \
-  do {                                 \
+#define PG_CHECK(cond, kind, op, ...)             \
+  do {                                            \
     if (!(cond)) PG_THROW(kind, op, __VA_ARGS__); \
   } while (0)

@@ -41,23 +41,26 @@ enum SavedValue : uint32_t {
 };
 enum class SavedSlot : uint8_t { Self, Other, Result, Aux, Count };
 constexpr SavedSlot slot_of(SavedValue v) {
-  return v == kSelf ? SavedSlot::Self : v == kOther ? SavedSlot::Other : v == kResult ? SavedSlot::Result : SavedSlot::Aux;
+  return v == kSelf     ? SavedSlot::Self
+         : v == kOther  ? SavedSlot::Other
+         : v == kResult ? SavedSlot::Result
+                        : SavedSlot::Aux;
 }
 
 // Computes gradients for a node's inputs (aligned with next_edges) from its outputs' gradients.
 using BackwardFn = std::vector<Tensor> (*)(Node& node, std::vector<Tensor>& grad_outputs);
 
 struct Node : std::enable_shared_from_this<Node> {
-  const char* name = "";  // op name; Python shows "<Name>Backward"
-  BackwardFn backward = nullptr;  // null marks an AccumulateGrad node
-  std::vector<Edge> next_edges;   // one per input of the op
-  uint64_t sequence_nr = 0;       // creation order; later nodes run first
-  uint32_t saves = kSavesNothing; // the SavedValues the rule declared (checked by its accessors)
+  const char* name = "";           // op name; Python shows "<Name>Backward"
+  BackwardFn backward = nullptr;   // null marks an AccumulateGrad node
+  std::vector<Edge> next_edges;    // one per input of the op
+  uint64_t sequence_nr = 0;        // creation order; later nodes run first
+  uint32_t saves = kSavesNothing;  // the SavedValues the rule declared (checked by its accessors)
   SavedTensor saved[static_cast<int>(SavedSlot::Count)];
   Shape self_shape, other_shape;
   OpAttributes attributes;
-  std::vector<DType> input_dtypes;  // each input's dtype, so its gradient is cast back
-  bool released = false;            // saved data freed after a backward without retain_graph
+  std::vector<DType> input_dtypes;       // each input's dtype, so its gradient is cast back
+  bool released = false;                 // saved data freed after a backward without retain_graph
   std::vector<TensorHook> output_hooks;  // hooks on the (single) output when it is not a leaf
   std::shared_ptr<TensorImpl> variable;  // AccumulateGrad only: the leaf
 

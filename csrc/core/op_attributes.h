@@ -65,9 +65,9 @@ struct AvgPoolParams {
   int64_t divisor_override = 0;  // 0: none
 };
 
-using OpAttributes = std::variant<NoAttributes, LeakyReluParams, GeluParams, ClampParams, ReduceParams, DimParams,
-                                  PermuteParams, ViewGeometry, CatParams, CrossEntropyParams, ConvParams,
-                                  AvgPoolParams>;
+using OpAttributes =
+    std::variant<NoAttributes, LeakyReluParams, GeluParams, ClampParams, ReduceParams, DimParams, PermuteParams,
+                 ViewGeometry, CatParams, CrossEntropyParams, ConvParams, AvgPoolParams>;
 
 // The variant index of T, known at compile time (a rule's declared attribute type).
 template <class T, size_t I = 0>

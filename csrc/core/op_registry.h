@@ -9,6 +9,7 @@ enum class OpId : uint16_t {
 #define PG_UNARY_OP_PARAM(name, Functor, kind, doc) name,
 #define PG_BINARY_OP(name, Functor, kind, doc) name,
 #define PG_OP(name) name,
+#define PG_OPTIMIZER(name, Hyper, State) name,
 #include "core/op_list.def"
   NumOps
 };
@@ -20,6 +21,7 @@ inline const char* op_name(OpId op) {
 #define PG_UNARY_OP_PARAM(name, Functor, kind, doc) #name,
 #define PG_BINARY_OP(name, Functor, kind, doc) #name,
 #define PG_OP(name) #name,
+#define PG_OPTIMIZER(name, Hyper, State) #name,
 #include "core/op_list.def"
   };
   return names[static_cast<int>(op)];

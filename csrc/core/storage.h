@@ -34,11 +34,11 @@ class Storage {
 // next allocation of that class, so a training loop stops mapping and faulting in fresh pages every step.
 // Bounded (PYGRAD_CACHE_LIMIT_MB, default 256; 0 disables it), thread-safe, and usable after fork.
 struct AllocatorStats {
-  size_t cached_bytes = 0;   // held by the cache, free for reuse
+  size_t cached_bytes = 0;  // held by the cache, free for reuse
   size_t cached_blocks = 0;
   size_t limit_bytes = 0;
-  uint64_t hits = 0;         // allocations served from the cache
-  uint64_t misses = 0;       // allocations that went to the system allocator
+  uint64_t hits = 0;    // allocations served from the cache
+  uint64_t misses = 0;  // allocations that went to the system allocator
 };
 AllocatorStats allocator_stats();
 void empty_cache();  // returns every cached buffer to the system

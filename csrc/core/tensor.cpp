@@ -38,8 +38,7 @@ Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op) {
   for (size_t i = 0; i < n; ++i) {
     int64_t da = i < n - a.size() ? 1 : a[i - (n - a.size())];
     int64_t db = i < n - b.size() ? 1 : b[i - (n - b.size())];
-    PG_CHECK(da == db || da == 1 || db == 1, ValueError, op, "shapes ", a, " and ", b,
-             " cannot be broadcast together");
+    PG_CHECK(da == db || da == 1 || db == 1, ValueError, op, "shapes ", a, " and ", b, " cannot be broadcast together");
     out[i] = da == 1 ? db : da;
   }
   return out;

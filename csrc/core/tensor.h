@@ -34,7 +34,7 @@ struct AutogradMeta {
 struct TensorImpl {
   std::shared_ptr<Storage> storage;
   Shape shape;
-  Shape strides;  // in elements
+  Shape strides;       // in elements
   int64_t offset = 0;  // in elements
   DType dtype = DType::Float32;
   bool is_view = false;
@@ -73,7 +73,9 @@ class Tensor {
     return static_cast<char*>(impl_->storage->data()) + impl_->offset * static_cast<int64_t>(element_size());
   }
   template <class T>
-  T* data() const { return static_cast<T*>(raw_data()); }
+  T* data() const {
+    return static_cast<T*>(raw_data());
+  }
 
   uint32_t version() const { return impl_->version->value.load(std::memory_order_relaxed); }
   void bump_version() const { impl_->version->value.fetch_add(1, std::memory_order_relaxed); }

@@ -1,7 +1,7 @@
 // Ops built from ops, with no derivative of their own: softmax, log_softmax, the losses, and mean, var, std and
 // logsumexp.
-#include "core/error.h"
 #include <limits>
+#include "core/error.h"
 
 #include "ops/op_helpers.h"
 
@@ -64,7 +64,8 @@ Tensor weighted_nll(const Tensor& log_probabilities, const Tensor& target, const
   if (label_smoothing > 0) {
     const double classes = static_cast<double>(log_probabilities.shape()[1]);
     Tensor smooth = mul(neg(sum(mul(log_probabilities, unsqueeze(weight, 0)), {1})), valid);
-    loss = add(mul(loss, wrapped_scalar(1.0 - label_smoothing)), mul(smooth, wrapped_scalar(label_smoothing / classes)));
+    loss =
+        add(mul(loss, wrapped_scalar(1.0 - label_smoothing)), mul(smooth, wrapped_scalar(label_smoothing / classes)));
   }
   if (reduction == "none") return reshape(loss, target.shape());
   if (reduction == "sum") return sum(loss);
@@ -104,7 +105,8 @@ Tensor cross_entropy(const Tensor& input, const Tensor& target, const std::strin
     Tensor probabilities = target;
     if (label_smoothing > 0) {
       double classes = static_cast<double>(input.shape()[class_dim]);
-      probabilities = add(mul(target, wrapped_scalar(1.0 - label_smoothing)), wrapped_scalar(label_smoothing / classes));
+      probabilities =
+          add(mul(target, wrapped_scalar(1.0 - label_smoothing)), wrapped_scalar(label_smoothing / classes));
     }
     Tensor log_probabilities = log_softmax(input, class_dim);
     if (weight.defined()) {
@@ -121,7 +123,8 @@ Tensor cross_entropy(const Tensor& input, const Tensor& target, const std::strin
     check_class_weight(weight, input, "cross_entropy");
     return weighted_nll(log_softmax(classes_last(input), 1), target, weight, reduction, ignore_index, label_smoothing);
   }
-  Tensor per_sample = cross_entropy_per_sample(classes_last(input), reshape(target, {-1}), ignore_index, label_smoothing);
+  Tensor per_sample =
+      cross_entropy_per_sample(classes_last(input), reshape(target, {-1}), ignore_index, label_smoothing);
   if (reduction == "none") return reshape(per_sample, target.shape());
   if (reduction == "sum") return sum(per_sample);
   Tensor valid = sum(ne(target, wrapped_scalar(ignore_index)), {}, false, input.dtype());
@@ -132,7 +135,8 @@ Tensor nll_loss(const Tensor& input, const Tensor& target, const std::string& re
                 const Tensor& weight) {
   check_reduction(reduction, "nll_loss");
   check_class_target(input, target, "nll_loss");
-  PG_CHECK(target.dtype() == DType::Int64, TypeError, "nll_loss", "target must be int64, got ", dtype_name(target.dtype()));
+  PG_CHECK(target.dtype() == DType::Int64, TypeError, "nll_loss", "target must be int64, got ",
+           dtype_name(target.dtype()));
   Tensor log_probabilities = classes_last(input);
   if (weight.defined()) check_class_weight(weight, input, "nll_loss");
   Tensor class_weight = weight.defined() ? weight : ones({log_probabilities.shape()[1]}, input.dtype());
@@ -159,7 +163,8 @@ Tensor binary_cross_entropy_with_logits(const Tensor& input, const Tensor& targe
 
 // ---- reductions built from sum and amax
 Tensor mean(const Tensor& x, const Dims& dims_in, bool keepdim) {
-  PG_CHECK(is_floating(x.dtype()), TypeError, "mean", "input dtype must be floating point, got ", dtype_name(x.dtype()));
+  PG_CHECK(is_floating(x.dtype()), TypeError, "mean", "input dtype must be floating point, got ",
+           dtype_name(x.dtype()));
   Dims dims = normalize_dims(x, dims_in, "mean");
   int64_t count = 1;
   for (int64_t d : dims) count *= x.shape()[d];
@@ -184,7 +189,8 @@ Tensor logsumexp(const Tensor& x, const Dims& dims_in, bool keepdim) {
   if (!is_floating(x.dtype())) return logsumexp(to_dtype(x, DType::Float32), dims_in, keepdim);  // as PyTorch
   Dims dims = normalize_dims(x, dims_in, "logsumexp");
   Tensor peak = detach(amax(x, dims, true));
-  Tensor safe_peak = where(eq(abs(peak), wrapped_scalar(std::numeric_limits<double>::infinity())), zeros({}, peak.dtype()), peak);
+  Tensor safe_peak =
+      where(eq(abs(peak), wrapped_scalar(std::numeric_limits<double>::infinity())), zeros({}, peak.dtype()), peak);
   Tensor out = add(log(sum(exp(sub(x, safe_peak)), dims, true)), safe_peak);
   return keepdim ? out : squeeze(out, dims);
 }

@@ -6,7 +6,8 @@ namespace pygrad {
 
 Tensor cross_entropy_per_sample(const Tensor& logits_in, const Tensor& target, int64_t ignore_index,
                                 double label_smoothing) {
-  PG_CHECK(logits_in.dim() == 2, ValueError, "cross_entropy", "expected logits of shape [N, C], got ", logits_in.shape());
+  PG_CHECK(logits_in.dim() == 2, ValueError, "cross_entropy", "expected logits of shape [N, C], got ",
+           logits_in.shape());
   PG_CHECK(is_floating(logits_in.dtype()), TypeError, "cross_entropy", "logits must be floating point, got ",
            dtype_name(logits_in.dtype()));
   check_index_tensor(target, "cross_entropy");

@@ -73,8 +73,9 @@ class BackwardContext {
     const SavedTensor& s = node_.saved[static_cast<int>(slot)];
     PG_CHECK(s.tensor.version() == s.version, RuntimeError, "backward",
              "one of the variables needed for gradient computation has been modified by an in-place operation: "
-             "saved ", what, " of ", node_.name, " is at version ", s.tensor.version(), "; expected version ",
-             s.version, " instead");
+             "saved ",
+             what, " of ", node_.name, " is at version ", s.tensor.version(), "; expected version ", s.version,
+             " instead");
     if (s.is_output && is_grad_enabled()) {
       // create_graph: give the saved result back its history so the rule is differentiable through it.
       Tensor with_history = detach(s.tensor);
@@ -129,14 +130,12 @@ Tensor sum_to(const Tensor& grad, const Shape& shape) {
 }
 
 // PG_DERIVATIVE(op, saves, Attributes) { body }: the rule of `op`, reading only `saves` and `Attributes` through c.
-#define PG_DERIVATIVE(op, saves, Attributes)                                                               \
-  using Context_##op = BackwardContext<(saves), Attributes>;                                               \
-  Grads backward_##op(const Context_##op& c);                                                              \
-  const DerivativeRegistrar register_##op(OpId::op,                                                        \
-                                          {[](Node& node, std::vector<Tensor>& grads) {                    \
-                                             return backward_##op(Context_##op(node, grads));              \
-                                           },                                                              \
-                                           (saves), attributes_index<Attributes>()});                      \
+#define PG_DERIVATIVE(op, saves, Attributes)                                                                      \
+  using Context_##op = BackwardContext<(saves), Attributes>;                                                      \
+  Grads backward_##op(const Context_##op& c);                                                                     \
+  const DerivativeRegistrar register_##op(                                                                        \
+      OpId::op, {[](Node& node, std::vector<Tensor>& grads) { return backward_##op(Context_##op(node, grads)); }, \
+                 (saves), attributes_index<Attributes>()});                                                       \
   Grads backward_##op(const Context_##op& c)
 
 namespace {
@@ -322,9 +321,9 @@ PG_DERIVATIVE(cross_entropy, kSelf | kTarget, CrossEntropyParams) {
   Tensor valid = ne(target, wrapped_scalar(p.ignore_index));
   Tensor safe_target = where(valid, target, zeros({}, DType::Int64));
   // In the logits' dtype from the start: int64 one_hot times a Python float would round through float32.
-  Tensor target_distribution = add(mul(to_dtype(one_hot(safe_target, logits.shape()[1]), logits.dtype()),
-                                       scalar(1.0 - p.label_smoothing)),
-                                   scalar(p.label_smoothing / classes));
+  Tensor target_distribution =
+      add(mul(to_dtype(one_hot(safe_target, logits.shape()[1]), logits.dtype()), scalar(1.0 - p.label_smoothing)),
+          scalar(p.label_smoothing / classes));
   Tensor row_grad = unsqueeze(mul(c.grad(), valid), 1);
   return {mul(sub(softmax(logits, 1), target_distribution), row_grad)};
 }

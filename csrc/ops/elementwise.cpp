@@ -39,7 +39,8 @@ DType result_type(const Tensor& a, const Tensor& b) {
   }
   DType result = dims ? *dims : (zero_dim ? *zero_dim : *wrapped);
   if (dims && zero_dim && category(*zero_dim) > category(result)) result = *zero_dim;
-  if ((dims || zero_dim) && wrapped && category(*wrapped) > category(result)) result = default_dtype(category(*wrapped));
+  if ((dims || zero_dim) && wrapped && category(*wrapped) > category(result))
+    result = default_dtype(category(*wrapped));
   return result;
 }
 
@@ -90,7 +91,6 @@ Tensor binary_op(OpId op, BinaryKind kind, const Tensor& a, const Tensor& b) {
     record(op, {&a, &b}, out, Forward().self(ac).other(bc).result(out));
   return out;
 }
-
 
 }  // namespace
 
@@ -190,13 +190,12 @@ Tensor inplace_binary(OpId op, const Tensor& self, const Tensor& other) {
   if (op == OpId::div && !is_floating(result)) result = DType::Float32;
   PG_CHECK(category(result) <= category(self.dtype()), TypeError, name, "result type ", dtype_name(result),
            " can't be cast to the desired output type ", dtype_name(self.dtype()));
-  PG_CHECK(broadcast_shapes(self.shape(), other.shape(), name) == self.shape(), ValueError, name,
-           "output with shape ", self.shape(), " doesn't match the broadcast shape of ", self.shape(), " and ",
-           other.shape());
+  PG_CHECK(broadcast_shapes(self.shape(), other.shape(), name) == self.shape(), ValueError, name, "output with shape ",
+           self.shape(), " doesn't match the broadcast shape of ", self.shape(), " and ", other.shape());
   if (should_record({&self, &other})) {
     check_inplace_autograd(self, name);
-    Tensor out_of_place = binary_op(op, op == OpId::div ? BinaryKind::Divide : BinaryKind::Arith,
-                                    snapshot_with_history(self), other);
+    Tensor out_of_place =
+        binary_op(op, op == OpId::div ? BinaryKind::Divide : BinaryKind::Arith, snapshot_with_history(self), other);
     rebase_history(self, as_dtype(out_of_place, self.dtype()));
     return self;
   }

@@ -20,8 +20,8 @@ bool has_tensor_item(const std::vector<IndexItem>& items) {
 // x[items] split into a basic view and the index tensors that then select along adjacent dims of it:
 // result[pre, b, post] = view[pre, index_0[b], ..., index_{k-1}[b], post], b over the broadcast index shape.
 struct AdvancedPlan {
-  Tensor view;                 // basic indexing applied, tensor items replaced by full slices, advanced dims adjacent
-  int64_t first_dim = 0;       // where the advanced dims start in `view`
+  Tensor view;                  // basic indexing applied, tensor items replaced by full slices, advanced dims adjacent
+  int64_t first_dim = 0;        // where the advanced dims start in `view`
   std::vector<Tensor> indices;  // int64, broadcast to one shape
   Shape index_shape;
 };
@@ -68,8 +68,8 @@ AdvancedPlan plan_advanced(const Tensor& x, const std::vector<IndexItem>& items)
         if (t.dtype() == DType::Bool) {
           PG_CHECK(t.dim() > 0, IndexError, "index", "a 0-dimensional bool index is not supported");
           const Shape covered(x.shape().begin() + in_dim, x.shape().begin() + in_dim + t.dim());
-          PG_CHECK(t.shape() == covered, IndexError, "index", "the shape of the mask ", t.shape(), " at index ",
-                   in_dim, " does not match the shape of the indexed tensor ", x.shape());
+          PG_CHECK(t.shape() == covered, IndexError, "index", "the shape of the mask ", t.shape(), " at index ", in_dim,
+                   " does not match the shape of the indexed tensor ", x.shape());
           const Tensor positions = nonzero(t);  // [count, mask dims]
           for (int64_t j = 0; j < t.dim(); ++j) {
             basic.push_back(full_slice);
@@ -195,7 +195,8 @@ Tensor index_put_(const Tensor& x, const std::vector<IndexItem>& items, const Te
 }
 
 Tensor nonzero(const Tensor& x) {
-  const int64_t count = x.numel() == 0 ? 0 : sum(ne(x, wrapped_scalar(false)), {}, false, DType::Int64).data<int64_t>()[0];
+  const int64_t count =
+      x.numel() == 0 ? 0 : sum(ne(x, wrapped_scalar(false)), {}, false, DType::Int64).data<int64_t>()[0];
   Tensor out = Tensor::empty({count, x.dim()}, DType::Int64, x.device(), "nonzero");
   if (count > 0 && x.dim() > 0) {
     KernelArgs args;
@@ -259,8 +260,8 @@ Tensor scatter_add(const Tensor& x, int64_t dim_in, const Tensor& index, const T
   PG_CHECK(x.dtype() == src.dtype(), TypeError, "scatter_add", "self and src must have the same dtype, got ",
            dtype_name(x.dtype()), " and ", dtype_name(src.dtype()));
   int64_t dim = wrap_dim(dim_in, std::max<int64_t>(x.dim(), 1), "scatter_add");
-  PG_CHECK(index.dim() == x.dim() && src.dim() == x.dim(), ValueError, "scatter_add", "index ", index.shape(),
-           ", src ", src.shape(), " and self ", x.shape(), " must have the same number of dimensions");
+  PG_CHECK(index.dim() == x.dim() && src.dim() == x.dim(), ValueError, "scatter_add", "index ", index.shape(), ", src ",
+           src.shape(), " and self ", x.shape(), " must have the same number of dimensions");
   for (int64_t d = 0; d < x.dim(); ++d)
     PG_CHECK(index.shape()[d] <= src.shape()[d] && (d == dim || index.shape()[d] <= x.shape()[d]), ValueError,
              "scatter_add", "index ", index.shape(), " does not fit src ", src.shape(), " and self ", x.shape());

@@ -57,10 +57,11 @@ int64_t pool_output_size(int64_t size, int64_t kernel, int64_t pad, int64_t stri
 // The pooled output's (h, w) for x [N, C, H, W]; raises when the input is too small for the window.
 void pool_output_hw(const Tensor& x, const Window2d& win, bool ceil_mode, const char* op, int64_t out_hw[2]) {
   for (int i = 0; i < 2; ++i)
-    out_hw[i] = pool_output_size(x.shape()[2 + i], win.kernel[i], win.pad[i], win.stride[i], win.dilation[i], ceil_mode);
-  PG_CHECK(out_hw[0] >= 1 && out_hw[1] >= 1, ValueError, op, "input of shape ", x.shape(), " is too small: kernel_size ",
-           pair_dims(win.kernel), ", stride ", pair_dims(win.stride), ", padding ", pair_dims(win.pad), ", dilation ",
-           pair_dims(win.dilation), " give an output of size ", pair_dims(out_hw));
+    out_hw[i] =
+        pool_output_size(x.shape()[2 + i], win.kernel[i], win.pad[i], win.stride[i], win.dilation[i], ceil_mode);
+  PG_CHECK(out_hw[0] >= 1 && out_hw[1] >= 1, ValueError, op, "input of shape ", x.shape(),
+           " is too small: kernel_size ", pair_dims(win.kernel), ", stride ", pair_dims(win.stride), ", padding ",
+           pair_dims(win.pad), ", dilation ", pair_dims(win.dilation), " give an output of size ", pair_dims(out_hw));
 }
 
 void check_pool_input(const Tensor& x, const char* op) {
@@ -111,8 +112,8 @@ ConvParams conv2d_params(int64_t in_channels, const Shape& weight_shape, const D
            " are not divisible by groups=", groups);
   PG_CHECK(weight_shape[0] % groups == 0, ValueError, op, "weight of shape ", weight_shape,
            ": out channels are not divisible by groups=", groups);
-  PG_CHECK(weight_shape[1] * groups == in_channels, ValueError, op, "weight of shape ", weight_shape, " with groups=",
-           groups, " expects input with ", weight_shape[1] * groups, " channels, got ", in_channels);
+  PG_CHECK(weight_shape[1] * groups == in_channels, ValueError, op, "weight of shape ", weight_shape,
+           " with groups=", groups, " expects input with ", weight_shape[1] * groups, " channels, got ", in_channels);
   ConvParams p;
   p.groups = groups;
   to_pair(stride, p.window.stride, 1, op, "stride");
@@ -155,9 +156,8 @@ Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias, con
   Tensor x4 = batched(input, "conv2d");
   PG_CHECK(weight.dim() == 4, ValueError, "conv2d", "expected weight with 4 dims [O, C/groups, kH, kW], got ",
            weight.shape());
-  return unbatched_like(conv2d(x4, weight, bias, conv2d_params(x4.shape()[1], weight.shape(), stride, padding,
-                                                                dilation, groups)),
-                        input);
+  return unbatched_like(
+      conv2d(x4, weight, bias, conv2d_params(x4.shape()[1], weight.shape(), stride, padding, dilation, groups)), input);
 }
 
 Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias, const ConvParams& params) {
@@ -208,8 +208,9 @@ Tensor conv2d_weight_backward(const Tensor& grad_in, const Tensor& input, const 
                               const ConvParams& params) {
   const char* op = "conv2d_weight_backward";
   check_same_dtype(grad_in, input, op, "input");
-  PG_CHECK(grad_in.dim() == 4 && input.dim() == 4 && weight_shape.size() == 4 && grad_in.shape()[1] == weight_shape[0] &&
-               input.shape()[1] == weight_shape[1] * params.groups && grad_in.shape()[0] == input.shape()[0],
+  PG_CHECK(grad_in.dim() == 4 && input.dim() == 4 && weight_shape.size() == 4 &&
+               grad_in.shape()[1] == weight_shape[0] && input.shape()[1] == weight_shape[1] * params.groups &&
+               grad_in.shape()[0] == input.shape()[0],
            ValueError, op, "inconsistent shapes: grad ", grad_in.shape(), ", input ", input.shape(), ", weight ",
            weight_shape);
   Tensor grad = contiguous(grad_in), x = contiguous(input);
@@ -278,7 +279,8 @@ Tensor avg_pool2d(const Tensor& input, const Dims& kernel_size, const Dims& stri
                   bool count_include_pad, std::optional<int64_t> divisor_override) {
   Tensor x = batched(input, "avg_pool2d");
   check_pool_input(x, "avg_pool2d");
-  AvgPoolParams params = avg_pool2d_params(kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override);
+  AvgPoolParams params =
+      avg_pool2d_params(kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override);
   return unbatched_like(avg_pool2d(x, params), input);
 }
 
@@ -319,8 +321,8 @@ Tensor adaptive_avg_pool2d(const Tensor& input, const Dims& output_size) {
 
 Tensor adaptive_avg_pool2d_backward(const Tensor& grad_in, const Shape& input_shape) {
   const char* op = "adaptive_avg_pool2d_backward";
-  PG_CHECK(grad_in.dim() == 4 && input_shape.size() == 4, ValueError, op, "inconsistent shapes: grad ",
-           grad_in.shape(), ", input ", input_shape);
+  PG_CHECK(grad_in.dim() == 4 && input_shape.size() == 4, ValueError, op, "inconsistent shapes: grad ", grad_in.shape(),
+           ", input ", input_shape);
   Tensor grad = contiguous(grad_in);
   Tensor out = Tensor::empty(input_shape, grad.dtype(), grad.device(), op);
   KernelArgs args;

@@ -57,8 +57,8 @@ void save_declared(OpId op, const DerivativeRule& rule, Node& node, const Tensor
 }
 
 void set_shapes(OpId op, const DerivativeRule& rule, Node& node, const Tensor* first, const Tensor* second) {
-  for (auto [flag, input, shape] : {std::tuple{kSelfShape, first, &node.self_shape},
-                                    std::tuple{kOtherShape, second, &node.other_shape}}) {
+  for (auto [flag, input, shape] :
+       {std::tuple{kSelfShape, first, &node.self_shape}, std::tuple{kOtherShape, second, &node.other_shape}}) {
     if (!(rule.saves & flag)) continue;
     PG_CHECK(input != nullptr, RuntimeError, op_name(op),
              "internal: its derivative rule declares the shape of an input the op does not have");

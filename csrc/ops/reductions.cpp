@@ -8,7 +8,6 @@
 
 namespace pygrad {
 
-
 // Sorted unique wrapped dims; empty input means every dim.
 Dims normalize_dims(const Tensor& x, const Dims& dims, const char* op) {
   Dims out;
@@ -28,8 +27,10 @@ Shape reduced_shape(const Tensor& x, const Dims& dims, bool keepdim) {
   Shape shape;
   for (int64_t d = 0; d < x.dim(); ++d) {
     bool reduced = std::binary_search(dims.begin(), dims.end(), d);
-    if (!reduced) shape.push_back(x.shape()[d]);
-    else if (keepdim) shape.push_back(1);
+    if (!reduced)
+      shape.push_back(x.shape()[d]);
+    else if (keepdim)
+      shape.push_back(1);
   }
   return shape;
 }
@@ -55,11 +56,11 @@ Tensor run_reduction(OpId op, const Tensor& x, const Dims& dims, bool keepdim, D
   return out;
 }
 
-
 Tensor sum(const Tensor& x, const Dims& dims_in, bool keepdim, std::optional<DType> dtype) {
   Dims dims = normalize_dims(x, dims_in, "sum");
   DType out_dtype = dtype ? *dtype : (is_floating(x.dtype()) ? x.dtype() : DType::Int64);
-  Tensor input = x.dtype() == out_dtype ? x : (is_floating(out_dtype) ? as_dtype(x, out_dtype) : convert_raw(x, out_dtype));
+  Tensor input =
+      x.dtype() == out_dtype ? x : (is_floating(out_dtype) ? as_dtype(x, out_dtype) : convert_raw(x, out_dtype));
   Tensor out = run_reduction(OpId::sum, input, dims, keepdim, out_dtype);
   if (should_record({&input})) record(OpId::sum, {&input}, out, Forward(), ReduceParams{dims, keepdim});
   return out;
@@ -70,9 +71,9 @@ Tensor extreme(OpId op, const Tensor& x, const Dims& dims_in, bool keepdim) {
   const char* name = op_name(op);
   Dims dims = normalize_dims(x, dims_in, name);
   for (int64_t d : dims)
-    PG_CHECK(x.shape()[d] != 0, ValueError, name, "cannot reduce over zero-size dimension ", d, " of shape ", x.shape());
-  PG_CHECK(x.numel() != 0 || !dims_in.empty(), ValueError, name,
-           "cannot reduce an empty tensor of shape ", x.shape());
+    PG_CHECK(x.shape()[d] != 0, ValueError, name, "cannot reduce over zero-size dimension ", d, " of shape ",
+             x.shape());
+  PG_CHECK(x.numel() != 0 || !dims_in.empty(), ValueError, name, "cannot reduce an empty tensor of shape ", x.shape());
   Tensor out = run_reduction(op, x, dims, keepdim, x.dtype());
   if (should_record({&x})) record(op, {&x}, out, Forward().self(x).result(out), ReduceParams{dims, keepdim});
   return out;
@@ -119,7 +120,11 @@ std::pair<Tensor, Tensor> extreme_dim(const Tensor& x, int64_t dim, bool keepdim
 }
 }  // namespace
 
-std::pair<Tensor, Tensor> max_dim(const Tensor& x, int64_t dim, bool keepdim) { return extreme_dim(x, dim, keepdim, true); }
-std::pair<Tensor, Tensor> min_dim(const Tensor& x, int64_t dim, bool keepdim) { return extreme_dim(x, dim, keepdim, false); }
+std::pair<Tensor, Tensor> max_dim(const Tensor& x, int64_t dim, bool keepdim) {
+  return extreme_dim(x, dim, keepdim, true);
+}
+std::pair<Tensor, Tensor> min_dim(const Tensor& x, int64_t dim, bool keepdim) {
+  return extreme_dim(x, dim, keepdim, false);
+}
 
 }  // namespace pygrad

@@ -345,8 +345,9 @@ Tensor cat(const std::vector<Tensor>& tensors, int64_t dim_in) {
     PG_CHECK(t.dim() == first.dim(), ValueError, "cat", "tensors must have the same number of dimensions: got ",
              first.shape(), " and ", t.shape(), " (tensor ", i, ")");
     for (int64_t d = 0; d < first.dim(); ++d)
-      PG_CHECK(d == dim || t.shape()[d] == first.shape()[d], ValueError, "cat", "sizes of tensors must match except in dimension ",
-               dim, ": got ", first.shape(), " and ", t.shape(), " (tensor ", i, ")");
+      PG_CHECK(d == dim || t.shape()[d] == first.shape()[d], ValueError, "cat",
+               "sizes of tensors must match except in dimension ", dim, ": got ", first.shape(), " and ", t.shape(),
+               " (tensor ", i, ")");
     PG_CHECK(t.device() == first.device(), RuntimeError, "cat", "expected all tensors on one device");
     dtype = promote_types(dtype, t.dtype());
     total += t.shape()[dim];
@@ -376,8 +377,9 @@ Tensor stack(const std::vector<Tensor>& tensors, int64_t dim_in) {
   int64_t dim = wrap_dim(dim_in, tensors[0].dim() + 1, "stack");
   std::vector<Tensor> expanded;
   for (size_t i = 0; i < tensors.size(); ++i) {
-    PG_CHECK(tensors[i].shape() == tensors[0].shape(), ValueError, "stack", "stack expects each tensor to be equal size, but got ",
-             tensors[0].shape(), " at entry 0 and ", tensors[i].shape(), " at entry ", i);
+    PG_CHECK(tensors[i].shape() == tensors[0].shape(), ValueError, "stack",
+             "stack expects each tensor to be equal size, but got ", tensors[0].shape(), " at entry 0 and ",
+             tensors[i].shape(), " at entry ", i);
     expanded.push_back(unsqueeze(tensors[i], dim));
   }
   return cat(expanded, dim);

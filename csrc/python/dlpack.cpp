@@ -68,7 +68,8 @@ void versioned_capsule_destructor(PyObject* capsule) {
   }
 }
 
-py::object export_dlpack(const Tensor& t, py::object stream, py::object max_version, py::object dl_device, py::object copy) {
+py::object export_dlpack(const Tensor& t, py::object stream, py::object max_version, py::object dl_device,
+                         py::object copy) {
   PG_CHECK(!t.requires_grad(), RuntimeError, "__dlpack__",
            "can't export a tensor that requires grad; use tensor.detach()");
   PG_CHECK(t.device() == Device::CPU, RuntimeError, "__dlpack__", "only cpu tensors can be exported");
@@ -83,7 +84,8 @@ py::object export_dlpack(const Tensor& t, py::object stream, py::object max_vers
     managed->deleter = &delete_versioned;
     managed->flags = 0;
     fill_dl_tensor(managed->dl_tensor, ctx);
-    return py::reinterpret_steal<py::object>(PyCapsule_New(managed, "dltensor_versioned", versioned_capsule_destructor));
+    return py::reinterpret_steal<py::object>(
+        PyCapsule_New(managed, "dltensor_versioned", versioned_capsule_destructor));
   }
   auto* managed = new PgDLManagedTensor{};
   managed->manager_ctx = ctx;
@@ -118,8 +120,8 @@ Tensor import_capsule(py::handle capsule) {
   } else {
     PG_THROW(TypeError, "from_dlpack", "expected an unconsumed DLPack capsule or an object with __dlpack__");
   }
-  PG_CHECK(dl->device.device_type == kPgDLCPU || dl->device.device_type == kPgDLCUDAHost, RuntimeError,
-           "from_dlpack", "only cpu tensors can be imported (device type ", dl->device.device_type, ")");
+  PG_CHECK(dl->device.device_type == kPgDLCPU || dl->device.device_type == kPgDLCUDAHost, RuntimeError, "from_dlpack",
+           "only cpu tensors can be imported (device type ", dl->device.device_type, ")");
   DType dtype = from_dl_dtype(dl->dtype);
   Shape shape(dl->shape, dl->shape + dl->ndim);
   Shape strides = dl->strides ? Shape(dl->strides, dl->strides + dl->ndim) : contiguous_strides(shape);

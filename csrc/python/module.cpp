@@ -32,7 +32,9 @@ DType dtype_from_numpy(const py::dtype& dt, const char* op) {
 }
 }  // namespace
 
-py::object dtype_object(DType dtype) { return py::reinterpret_borrow<py::object>(dtype_objects[static_cast<int>(dtype)]); }
+py::object dtype_object(DType dtype) {
+  return py::reinterpret_borrow<py::object>(dtype_objects[static_cast<int>(dtype)]);
+}
 
 DType to_dtype_arg(py::handle h, const char* op) {
   if (py::isinstance<DTypeObject>(h)) return h.cast<DTypeObject&>().dtype;
@@ -147,7 +149,8 @@ Tensor tensor_from_numpy(py::array array, const char* op) {
   int64_t extent = array.size() > 0 ? itemsize : 0;
   for (ssize_t d = 0; d < array.ndim(); ++d) {
     ssize_t s = array.strides()[d];
-    PG_CHECK(s >= 0, ValueError, op, "arrays with negative strides are not supported; pass a copy (np.ascontiguousarray)");
+    PG_CHECK(s >= 0, ValueError, op,
+             "arrays with negative strides are not supported; pass a copy (np.ascontiguousarray)");
     PG_CHECK(s % itemsize == 0, ValueError, op, "array strides must be multiples of the element size");
     strides[d] = s / itemsize;
     if (array.shape()[d] > 0) extent += (array.shape()[d] - 1) * s;
@@ -225,8 +228,10 @@ std::vector<IndexItem> to_index_items(py::handle index) {
       item.tensor = tensor_from_numpy(array.attr("astype")(kind == 'b' ? "bool" : "int64"), "index");
       items.push_back(item);
     } else {
-      PG_THROW(IndexError, "index", "only integers, slices (`:`), ellipsis (`...`), None, and int64 or bool "
-               "tensors, lists or arrays are valid indices (got ", std::string(py::str(py::type::of(h))), ")");
+      PG_THROW(IndexError, "index",
+               "only integers, slices (`:`), ellipsis (`...`), None, and int64 or bool "
+               "tensors, lists or arrays are valid indices (got ",
+               std::string(py::str(py::type::of(h))), ")");
     }
   };
   if (py::isinstance<py::tuple>(index)) {
@@ -267,15 +272,19 @@ PYBIND11_MODULE(_C, m) {
       .def_property_readonly("itemsize", [](const DTypeObject& d) { return dtype_size(d.dtype); })
       .def("__repr__", [](const DTypeObject& d) { return std::string("pygrad.") + dtype_name(d.dtype); })
       .def("__str__", [](const DTypeObject& d) { return std::string("pygrad.") + dtype_name(d.dtype); })
-      .def("__eq__", [](const DTypeObject& d, py::handle other) {
-        try {
-          return to_dtype_arg(other, "dtype") == d.dtype;
-        } catch (const pygrad::Error&) {
-          return false;
-        }
-      })
+      .def("__eq__",
+           [](const DTypeObject& d, py::handle other) {
+             try {
+               return to_dtype_arg(other, "dtype") == d.dtype;
+             } catch (const pygrad::Error&) {
+               return false;
+             }
+           })
       .def("__hash__", [](const DTypeObject& d) { return static_cast<int>(d.dtype); })
-      .def("__reduce__", [](const DTypeObject& d) { return py::make_tuple(py::module_::import("pygrad").attr("_dtype_from_name"), py::make_tuple(dtype_name(d.dtype))); });
+      .def("__reduce__", [](const DTypeObject& d) {
+        return py::make_tuple(py::module_::import("pygrad").attr("_dtype_from_name"),
+                              py::make_tuple(dtype_name(d.dtype)));
+      });
   for (DType d : {DType::Bool, DType::Int64, DType::Float32, DType::Float64}) {
     dtype_objects[static_cast<int>(d)] = py::cast(DTypeObject{d}).release().ptr();
     m.attr(dtype_name(d)) = dtype_object(d);
@@ -308,47 +317,59 @@ PYBIND11_MODULE(_C, m) {
   m.def("cuda_device_count", &cuda_device_count);
   m.def("cuda_unavailable_reason", &cuda_unavailable_reason);
   m.def("cpu_capability", [] { return std::string(cpu::cpu_capability_name(cpu::cpu_capability())); });
-  m.def("cpu_peak_gflops", [](int threads) {
-    py::gil_scoped_release release;
-    return cpu::cpu_peak_gflops(threads);
-  }, py::arg("threads"));
-  m.def("_gemm_blocksizes", [](bool f64) {
-    const cpu::GemmBlocksizes b = cpu::gemm_blocksizes(f64);
-    py::dict d;
-    d["mr"] = b.mr, d["nr"] = b.nr, d["mc"] = b.mc, d["kc"] = b.kc, d["nc"] = b.nc;
-    return d;
-  }, py::arg("f64") = false);
+  m.def(
+      "cpu_peak_gflops",
+      [](int threads) {
+        py::gil_scoped_release release;
+        return cpu::cpu_peak_gflops(threads);
+      },
+      py::arg("threads"));
+  m.def(
+      "_gemm_blocksizes",
+      [](bool f64) {
+        const cpu::GemmBlocksizes b = cpu::gemm_blocksizes(f64);
+        py::dict d;
+        d["mr"] = b.mr, d["nr"] = b.nr, d["mc"] = b.mc, d["kc"] = b.kc, d["nc"] = b.nc;
+        return d;
+      },
+      py::arg("f64") = false);
   // Test hook for the GEMM epilogue: act(a @ b + bias) on 2-D arrays of any strides (float32 or float64).
-  m.def("_gemm_bias_act", [](py::array a, py::array b, py::object bias, const std::string& act, int threads) {
-    auto run = [&](auto zero) -> py::array {
-      using T = decltype(zero);
-      PG_CHECK(a.ndim() == 2 && b.ndim() == 2 && a.shape(1) == b.shape(0) && a.dtype().is(py::dtype::of<T>()) &&
-                   b.dtype().is(py::dtype::of<T>()), ValueError, "_gemm_bias_act", "bad operands");
-      const int64_t m = a.shape(0), k = a.shape(1), n = b.shape(1), es = sizeof(T);
-      py::array_t<T> out({m, n});
-      const T* bp = nullptr;
-      int64_t bs = 1;
-      py::array bias_arr;
-      if (!bias.is_none()) {
-        bias_arr = bias.cast<py::array>();
-        PG_CHECK(bias_arr.ndim() == 1 && bias_arr.shape(0) == n && bias_arr.dtype().is(py::dtype::of<T>()), ValueError,
-                 "_gemm_bias_act", "bad bias");
-        bp = static_cast<const T*>(bias_arr.data());
-        bs = bias_arr.strides(0) / es;
-      }
-      const auto a_ = act == "relu" ? cpu::Activation::Relu : cpu::Activation::None;
-      cpu::gemm_bias_act(m, n, k, T(1), static_cast<const T*>(a.data()), a.strides(0) / es, a.strides(1) / es,
-                         static_cast<const T*>(b.data()), b.strides(0) / es, b.strides(1) / es, T(0),
-                         out.mutable_data(), n, 1, bp, bs, a_, threads);
-      return out;
-    };
-    return a.dtype().is(py::dtype::of<double>()) ? run(0.0) : run(0.0f);
-  }, py::arg("a"), py::arg("b"), py::arg("bias") = py::none(), py::arg("act") = "none", py::arg("threads") = 1);
-  m.def("detected_cpu_capability", [] { return std::string(cpu::cpu_capability_name(cpu::detected_cpu_capability())); });
+  m.def(
+      "_gemm_bias_act",
+      [](py::array a, py::array b, py::object bias, const std::string& act, int threads) {
+        auto run = [&](auto zero) -> py::array {
+          using T = decltype(zero);
+          PG_CHECK(a.ndim() == 2 && b.ndim() == 2 && a.shape(1) == b.shape(0) && a.dtype().is(py::dtype::of<T>()) &&
+                       b.dtype().is(py::dtype::of<T>()),
+                   ValueError, "_gemm_bias_act", "bad operands");
+          const int64_t m = a.shape(0), k = a.shape(1), n = b.shape(1), es = sizeof(T);
+          py::array_t<T> out({m, n});
+          const T* bp = nullptr;
+          int64_t bs = 1;
+          py::array bias_arr;
+          if (!bias.is_none()) {
+            bias_arr = bias.cast<py::array>();
+            PG_CHECK(bias_arr.ndim() == 1 && bias_arr.shape(0) == n && bias_arr.dtype().is(py::dtype::of<T>()),
+                     ValueError, "_gemm_bias_act", "bad bias");
+            bp = static_cast<const T*>(bias_arr.data());
+            bs = bias_arr.strides(0) / es;
+          }
+          const auto a_ = act == "relu" ? cpu::Activation::Relu : cpu::Activation::None;
+          cpu::gemm_bias_act(m, n, k, T(1), static_cast<const T*>(a.data()), a.strides(0) / es, a.strides(1) / es,
+                             static_cast<const T*>(b.data()), b.strides(0) / es, b.strides(1) / es, T(0),
+                             out.mutable_data(), n, 1, bp, bs, a_, threads);
+          return out;
+        };
+        return a.dtype().is(py::dtype::of<double>()) ? run(0.0) : run(0.0f);
+      },
+      py::arg("a"), py::arg("b"), py::arg("bias") = py::none(), py::arg("act") = "none", py::arg("threads") = 1);
+  m.def("detected_cpu_capability",
+        [] { return std::string(cpu::cpu_capability_name(cpu::detected_cpu_capability())); });
   m.def("set_cpu_capability", [](const std::string& name) {
     for (auto c : {cpu::CpuCapability::Portable, cpu::CpuCapability::Avx2, cpu::CpuCapability::Avx512})
       if (name == cpu::cpu_capability_name(c)) {
-        PG_CHECK(c <= cpu::detected_cpu_capability(), ValueError, "set_cpu_capability", "this CPU does not support ", name);
+        PG_CHECK(c <= cpu::detected_cpu_capability(), ValueError, "set_cpu_capability", "this CPU does not support ",
+                 name);
         cpu::set_cpu_capability(c);
         return;
       }
@@ -390,8 +411,7 @@ PYBIND11_MODULE(_C, m) {
 #define PG_UNARY_OP(name, Functor, kind, doc) rows.append(py::make_tuple(#name, "unary", #kind, true, doc));
 #define PG_UNARY_OP_PARAM(name, Functor, kind, doc) rows.append(py::make_tuple(#name, "unary_param", #kind, true, doc));
 #define PG_BINARY_OP(name, Functor, kind, doc) rows.append(py::make_tuple(#name, "binary", #kind, true, doc));
-#define PG_INTERNAL_BINARY_OP(name, Functor, kind, doc) \
-  rows.append(py::make_tuple(#name, "binary", #kind, false, doc));
+#define PG_INTERNAL_BINARY_OP(name, Functor, kind, doc) rows.append(py::make_tuple(#name, "binary", #kind, false, doc));
 #define PG_OP(name) rows.append(py::make_tuple(#name, "primitive", "", false, ""));
 #include "core/op_list.def"
     return rows;

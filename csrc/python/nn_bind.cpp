@@ -11,8 +11,8 @@ namespace {
 Dims window_arg(py::handle h, const char* op, const char* what) {
   if (h.is_none()) return {};
   auto one = [&](py::handle v) -> int64_t {
-    PG_CHECK(!PyBool_Check(v.ptr()) && PyIndex_Check(v.ptr()), TypeError, op, what, " must be an int or a tuple of ints, got ",
-             std::string(py::str(py::type::of(v))));
+    PG_CHECK(!PyBool_Check(v.ptr()) && PyIndex_Check(v.ptr()), TypeError, op, what,
+             " must be an int or a tuple of ints, got ", std::string(py::str(py::type::of(v))));
     return v.cast<int64_t>();
   };
   if (PyIndex_Check(h.ptr()) && !PyBool_Check(h.ptr())) return {one(h)};
@@ -34,32 +34,41 @@ Padding padding_arg(py::handle padding) {
 }  // namespace
 
 void bind_nn_ops(py::module_& m) {
-  m.def("linear", [](const Tensor& input, const Tensor& weight, py::handle bias) {
-    Tensor b = optional_tensor(bias);
-    ReleaseGilIfLarge gil(input.numel() + weight.numel());
-    return linear(input, weight, b);
-  }, py::arg("input"), py::arg("weight"), py::arg("bias") = py::none(),
-     "input @ weight.T + bias: one fused op (one graph node) for 2-d input and weight, matmul and add otherwise.");
-  m.def("conv2d", [](const Tensor& input, const Tensor& weight, py::object bias, py::object stride, py::object padding,
-                     py::object dilation, int64_t groups) {
-    Dims s = window_arg(stride, "conv2d", "stride"), d = window_arg(dilation, "conv2d", "dilation");
-    Padding p = padding_arg(padding);
-    Tensor b = optional_tensor(bias);
-    ReleaseGilIfLarge gil(input.numel() + weight.numel());
-    return conv2d(input, weight, b, s, p, d, groups);
-  }, py::arg("input"), py::arg("weight"), py::arg("bias") = py::none(), py::arg("stride") = 1, py::arg("padding") = 0,
-     py::arg("dilation") = 1, py::arg("groups") = 1);
+  m.def(
+      "linear",
+      [](const Tensor& input, const Tensor& weight, py::handle bias) {
+        Tensor b = optional_tensor(bias);
+        ReleaseGilIfLarge gil(input.numel() + weight.numel());
+        return linear(input, weight, b);
+      },
+      py::arg("input"), py::arg("weight"), py::arg("bias") = py::none(),
+      "input @ weight.T + bias: one fused op (one graph node) for 2-d input and weight, matmul and add otherwise.");
+  m.def(
+      "conv2d",
+      [](const Tensor& input, const Tensor& weight, py::object bias, py::object stride, py::object padding,
+         py::object dilation, int64_t groups) {
+        Dims s = window_arg(stride, "conv2d", "stride"), d = window_arg(dilation, "conv2d", "dilation");
+        Padding p = padding_arg(padding);
+        Tensor b = optional_tensor(bias);
+        ReleaseGilIfLarge gil(input.numel() + weight.numel());
+        return conv2d(input, weight, b, s, p, d, groups);
+      },
+      py::arg("input"), py::arg("weight"), py::arg("bias") = py::none(), py::arg("stride") = 1, py::arg("padding") = 0,
+      py::arg("dilation") = 1, py::arg("groups") = 1);
 
   // Conv2d's construction-time check: the same normalisation as conv2d, returning (stride, padding, dilation).
-  m.def("_conv2d_params", [](int64_t in_channels, const Shape& weight_shape, py::object stride, py::object padding,
-                             py::object dilation, int64_t groups) {
-    ConvParams p = conv2d_params(in_channels, weight_shape, window_arg(stride, "conv2d", "stride"),
-                                 padding_arg(padding), window_arg(dilation, "conv2d", "dilation"), groups);
-    const Window2d& w = p.window;
-    return py::make_tuple(py::make_tuple(w.stride[0], w.stride[1]), py::make_tuple(w.pad[0], w.pad[1]),
-                          py::make_tuple(w.dilation[0], w.dilation[1]));
-  }, py::arg("in_channels"), py::arg("weight_shape"), py::arg("stride"), py::arg("padding"), py::arg("dilation"),
-     py::arg("groups"));
+  m.def(
+      "_conv2d_params",
+      [](int64_t in_channels, const Shape& weight_shape, py::object stride, py::object padding, py::object dilation,
+         int64_t groups) {
+        ConvParams p = conv2d_params(in_channels, weight_shape, window_arg(stride, "conv2d", "stride"),
+                                     padding_arg(padding), window_arg(dilation, "conv2d", "dilation"), groups);
+        const Window2d& w = p.window;
+        return py::make_tuple(py::make_tuple(w.stride[0], w.stride[1]), py::make_tuple(w.pad[0], w.pad[1]),
+                              py::make_tuple(w.dilation[0], w.dilation[1]));
+      },
+      py::arg("in_channels"), py::arg("weight_shape"), py::arg("stride"), py::arg("padding"), py::arg("dilation"),
+      py::arg("groups"));
 
   auto max_pool = [](const Tensor& input, py::object kernel_size, py::object stride, py::object padding,
                      py::object dilation, bool ceil_mode) {
@@ -68,65 +77,85 @@ void bind_nn_ops(py::module_& m) {
     ReleaseGilIfLarge gil(input.numel());
     return max_pool2d_with_indices(input, k, s, p, d, ceil_mode);
   };
-  m.def("max_pool2d", [max_pool](const Tensor& input, py::object kernel_size, py::object stride, py::object padding,
-                                 py::object dilation, bool ceil_mode, bool return_indices) -> py::object {
-    auto result = max_pool(input, kernel_size, stride, padding, dilation, ceil_mode);
-    if (return_indices) return py::make_tuple(result.first, result.second);
-    return py::cast(result.first);
-  }, py::arg("input"), py::arg("kernel_size"), py::arg("stride") = py::none(), py::arg("padding") = 0,
-     py::arg("dilation") = 1, py::arg("ceil_mode") = false, py::arg("return_indices") = false);
-  m.def("max_pool2d_with_indices", [max_pool](const Tensor& input, py::object kernel_size, py::object stride,
-                                              py::object padding, py::object dilation, bool ceil_mode) {
-    auto result = max_pool(input, kernel_size, stride, padding, dilation, ceil_mode);
-    return py::make_tuple(result.first, result.second);
-  }, py::arg("input"), py::arg("kernel_size"), py::arg("stride") = py::none(), py::arg("padding") = 0,
-     py::arg("dilation") = 1, py::arg("ceil_mode") = false);
+  m.def(
+      "max_pool2d",
+      [max_pool](const Tensor& input, py::object kernel_size, py::object stride, py::object padding,
+                 py::object dilation, bool ceil_mode, bool return_indices) -> py::object {
+        auto result = max_pool(input, kernel_size, stride, padding, dilation, ceil_mode);
+        if (return_indices) return py::make_tuple(result.first, result.second);
+        return py::cast(result.first);
+      },
+      py::arg("input"), py::arg("kernel_size"), py::arg("stride") = py::none(), py::arg("padding") = 0,
+      py::arg("dilation") = 1, py::arg("ceil_mode") = false, py::arg("return_indices") = false);
+  m.def(
+      "max_pool2d_with_indices",
+      [max_pool](const Tensor& input, py::object kernel_size, py::object stride, py::object padding,
+                 py::object dilation, bool ceil_mode) {
+        auto result = max_pool(input, kernel_size, stride, padding, dilation, ceil_mode);
+        return py::make_tuple(result.first, result.second);
+      },
+      py::arg("input"), py::arg("kernel_size"), py::arg("stride") = py::none(), py::arg("padding") = 0,
+      py::arg("dilation") = 1, py::arg("ceil_mode") = false);
 
-  m.def("avg_pool2d", [](const Tensor& input, py::object kernel_size, py::object stride, py::object padding,
-                         bool ceil_mode, bool count_include_pad, std::optional<int64_t> divisor_override) {
-    Dims k = window_arg(kernel_size, "avg_pool2d", "kernel_size"), s = window_arg(stride, "avg_pool2d", "stride");
-    Dims p = window_arg(padding, "avg_pool2d", "padding");
-    ReleaseGilIfLarge gil(input.numel());
-    return avg_pool2d(input, k, s, p, ceil_mode, count_include_pad, divisor_override);
-  }, py::arg("input"), py::arg("kernel_size"), py::arg("stride") = py::none(), py::arg("padding") = 0,
-     py::arg("ceil_mode") = false, py::arg("count_include_pad") = true, py::arg("divisor_override") = py::none());
+  m.def(
+      "avg_pool2d",
+      [](const Tensor& input, py::object kernel_size, py::object stride, py::object padding, bool ceil_mode,
+         bool count_include_pad, std::optional<int64_t> divisor_override) {
+        Dims k = window_arg(kernel_size, "avg_pool2d", "kernel_size"), s = window_arg(stride, "avg_pool2d", "stride");
+        Dims p = window_arg(padding, "avg_pool2d", "padding");
+        ReleaseGilIfLarge gil(input.numel());
+        return avg_pool2d(input, k, s, p, ceil_mode, count_include_pad, divisor_override);
+      },
+      py::arg("input"), py::arg("kernel_size"), py::arg("stride") = py::none(), py::arg("padding") = 0,
+      py::arg("ceil_mode") = false, py::arg("count_include_pad") = true, py::arg("divisor_override") = py::none());
 
-  m.def("adaptive_avg_pool2d", [](const Tensor& input, py::object output_size) {
-    Dims size;
-    if (PyIndex_Check(output_size.ptr()) && !PyBool_Check(output_size.ptr())) {
-      size = {output_size.cast<int64_t>()};
-    } else {
-      PG_CHECK(py::isinstance<py::sequence>(output_size), TypeError, "adaptive_avg_pool2d",
-               "output_size must be an int or a pair of ints (or None), got ",
-               std::string(py::str(py::type::of(output_size))));
-      for (py::handle v : output_size.cast<py::sequence>()) size.push_back(v.is_none() ? -1 : v.cast<int64_t>());
-    }
-    ReleaseGilIfLarge gil(input.numel());
-    return adaptive_avg_pool2d(input, size);
-  }, py::arg("input"), py::arg("output_size"));
+  m.def(
+      "adaptive_avg_pool2d",
+      [](const Tensor& input, py::object output_size) {
+        Dims size;
+        if (PyIndex_Check(output_size.ptr()) && !PyBool_Check(output_size.ptr())) {
+          size = {output_size.cast<int64_t>()};
+        } else {
+          PG_CHECK(py::isinstance<py::sequence>(output_size), TypeError, "adaptive_avg_pool2d",
+                   "output_size must be an int or a pair of ints (or None), got ",
+                   std::string(py::str(py::type::of(output_size))));
+          for (py::handle v : output_size.cast<py::sequence>()) size.push_back(v.is_none() ? -1 : v.cast<int64_t>());
+        }
+        ReleaseGilIfLarge gil(input.numel());
+        return adaptive_avg_pool2d(input, size);
+      },
+      py::arg("input"), py::arg("output_size"));
 
-  m.def("batch_norm", [](const Tensor& input, py::object running_mean, py::object running_var, py::object weight,
-                         py::object bias, bool training, double momentum, double eps) {
-    Tensor rm = optional_tensor(running_mean), rv = optional_tensor(running_var);
-    Tensor w = optional_tensor(weight), b = optional_tensor(bias);
-    ReleaseGilIfLarge gil(input.numel());
-    return batch_norm(input, rm, rv, w, b, training, momentum, eps);
-  }, py::arg("input"), py::arg("running_mean"), py::arg("running_var"), py::arg("weight") = py::none(),
-     py::arg("bias") = py::none(), py::arg("training") = false, py::arg("momentum") = 0.1, py::arg("eps") = 1e-5);
+  m.def(
+      "batch_norm",
+      [](const Tensor& input, py::object running_mean, py::object running_var, py::object weight, py::object bias,
+         bool training, double momentum, double eps) {
+        Tensor rm = optional_tensor(running_mean), rv = optional_tensor(running_var);
+        Tensor w = optional_tensor(weight), b = optional_tensor(bias);
+        ReleaseGilIfLarge gil(input.numel());
+        return batch_norm(input, rm, rv, w, b, training, momentum, eps);
+      },
+      py::arg("input"), py::arg("running_mean"), py::arg("running_var"), py::arg("weight") = py::none(),
+      py::arg("bias") = py::none(), py::arg("training") = false, py::arg("momentum") = 0.1, py::arg("eps") = 1e-5);
 
-  m.def("layer_norm", [](const Tensor& input, py::object normalized_shape, py::object weight, py::object bias,
-                         double eps) {
-    Dims shape = window_arg(normalized_shape, "layer_norm", "normalized_shape");
-    Tensor w = optional_tensor(weight), b = optional_tensor(bias);
-    ReleaseGilIfLarge gil(input.numel());
-    return layer_norm(input, shape, w, b, eps);
-  }, py::arg("input"), py::arg("normalized_shape"), py::arg("weight") = py::none(), py::arg("bias") = py::none(),
-     py::arg("eps") = 1e-5);
+  m.def(
+      "layer_norm",
+      [](const Tensor& input, py::object normalized_shape, py::object weight, py::object bias, double eps) {
+        Dims shape = window_arg(normalized_shape, "layer_norm", "normalized_shape");
+        Tensor w = optional_tensor(weight), b = optional_tensor(bias);
+        ReleaseGilIfLarge gil(input.numel());
+        return layer_norm(input, shape, w, b, eps);
+      },
+      py::arg("input"), py::arg("normalized_shape"), py::arg("weight") = py::none(), py::arg("bias") = py::none(),
+      py::arg("eps") = 1e-5);
 
-  m.def("embedding", [](const Tensor& input, const Tensor& weight, std::optional<int64_t> padding_idx) {
-    ReleaseGilIfLarge gil(input.numel());
-    return embedding(input, weight, padding_idx);
-  }, py::arg("input"), py::arg("weight"), py::arg("padding_idx") = py::none());
+  m.def(
+      "embedding",
+      [](const Tensor& input, const Tensor& weight, std::optional<int64_t> padding_idx) {
+        ReleaseGilIfLarge gil(input.numel());
+        return embedding(input, weight, padding_idx);
+      },
+      py::arg("input"), py::arg("weight"), py::arg("padding_idx") = py::none());
 }
 
 }  // namespace pygrad::python

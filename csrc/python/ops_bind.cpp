@@ -44,7 +44,8 @@ py::object max_or_min(const Tensor& x, py::object dim, bool keepdim, bool is_max
     ReleaseGilIfLarge gil(x.numel());
     return py::cast(is_max ? amax(x) : amin(x));
   }
-  if (py::isinstance<Tensor>(dim)) return py::cast(is_max ? maximum(x, dim.cast<Tensor>()) : minimum(x, dim.cast<Tensor>()));
+  if (py::isinstance<Tensor>(dim))
+    return py::cast(is_max ? maximum(x, dim.cast<Tensor>()) : minimum(x, dim.cast<Tensor>()));
   std::pair<Tensor, Tensor> r;
   {
     const int64_t d = dim.cast<int64_t>();
@@ -62,7 +63,8 @@ double correction_of(py::object unbiased, py::object correction) {
 }
 
 Tensor clamp_bound_args(const Tensor& x, py::object min, py::object max) {
-  return clamp(x, min.is_none() ? Tensor() : to_operand(min, "clamp"), max.is_none() ? Tensor() : to_operand(max, "clamp"));
+  return clamp(x, min.is_none() ? Tensor() : to_operand(min, "clamp"),
+               max.is_none() ? Tensor() : to_operand(max, "clamp"));
 }
 
 Tensor optional_tensor(py::object h) { return h.is_none() ? Tensor() : h.cast<Tensor>(); }
@@ -92,77 +94,111 @@ void bind_ops(py::module_& m) {
   auto cls = py::reinterpret_borrow<py::class_<Tensor>>(m.attr("Tensor"));
 
   // ---- elementwise, generated from the registry
-#define PG_UNARY_OP(name, Functor, kind, doc)                                   \
-  def_both(m, cls, #name, [](const Tensor& x) {                            \
-    Tensor out;                                                            \
-    {                                                                      \
-      ReleaseGilIfLarge gil(x.numel());                                    \
-      out = name(x);                                                       \
-    }                                                                      \
-    return to_python(std::move(out));                                      \
-  }, doc);
-#define PG_BINARY_OP(name, Functor, kind, doc) def_both(m, cls, #name, binary_binding<&name>(#name), py::arg("other"), doc);
+#define PG_UNARY_OP(name, Functor, kind, doc) \
+  def_both(                                   \
+      m, cls, #name,                          \
+      [](const Tensor& x) {                   \
+        Tensor out;                           \
+        {                                     \
+          ReleaseGilIfLarge gil(x.numel());   \
+          out = name(x);                      \
+        }                                     \
+        return to_python(std::move(out));     \
+      },                                      \
+      doc);
+#define PG_BINARY_OP(name, Functor, kind, doc) \
+  def_both(m, cls, #name, binary_binding<&name>(#name), py::arg("other"), doc);
 #define PG_INTERNAL_BINARY_OP(name, Functor, kind, doc) m.def("_" #name, binary_binding<&name>(#name), doc);
 #include "core/op_list.def"
 
-  m.def("leaky_relu", &leaky_relu, py::arg("input"), py::arg("negative_slope") = 0.01, "x if x > 0 else negative_slope * x.");
-  m.def("gelu", &gelu, py::arg("input"), py::arg("approximate") = "none", "x * Phi(x) (approximate='tanh': the tanh form).");
+  m.def("leaky_relu", &leaky_relu, py::arg("input"), py::arg("negative_slope") = 0.01,
+        "x if x > 0 else negative_slope * x.");
+  m.def("gelu", &gelu, py::arg("input"), py::arg("approximate") = "none",
+        "x * Phi(x) (approximate='tanh': the tanh form).");
   def_both(m, cls, "clamp", &clamp_bound_args, py::arg("min") = py::none(), py::arg("max") = py::none());
   def_both(m, cls, "clip", &clamp_bound_args, py::arg("min") = py::none(), py::arg("max") = py::none());
-  def_public(m, "where", [](const Tensor& condition, py::handle x, py::handle y) {
-    return where(condition, to_operand(x, "where"), to_operand(y, "where"));
-  }, py::arg("condition"), py::arg("input"), py::arg("other"));
-  cls.def("where", [](const Tensor& self, const Tensor& condition, py::handle y) {
-    return where(condition, self, to_operand(y, "where"));
-  }, py::arg("condition"), py::arg("other"));
-  def_both(m, cls, "masked_fill", [](const Tensor& x, const Tensor& mask, py::handle value) {
-    Tensor v = to_operand(value, "masked_fill");
-    return where(mask, to_dtype(v, x.dtype()), x);
-  }, py::arg("mask"), py::arg("value"));
+  def_public(
+      m, "where",
+      [](const Tensor& condition, py::handle x, py::handle y) {
+        return where(condition, to_operand(x, "where"), to_operand(y, "where"));
+      },
+      py::arg("condition"), py::arg("input"), py::arg("other"));
+  cls.def(
+      "where",
+      [](const Tensor& self, const Tensor& condition, py::handle y) {
+        return where(condition, self, to_operand(y, "where"));
+      },
+      py::arg("condition"), py::arg("other"));
+  def_both(
+      m, cls, "masked_fill",
+      [](const Tensor& x, const Tensor& mask, py::handle value) {
+        Tensor v = to_operand(value, "masked_fill");
+        return where(mask, to_dtype(v, x.dtype()), x);
+      },
+      py::arg("mask"), py::arg("value"));
   def_both(m, cls, "square", [](const Tensor& x) { return mul(x, x); });
   def_public(m, "result_type", [](py::handle a, py::handle b) {
     return dtype_object(result_type(to_operand(a, "result_type"), to_operand(b, "result_type")));
   });
 
   // ---- reductions
-  def_both(m, cls, "sum", [](const Tensor& x, py::object dim, bool keepdim, py::object dtype) {
-    Dims dims = to_dims(dim, "sum");
-    std::optional<DType> out_dtype = to_optional_dtype(dtype, "sum");
-    ReleaseGilIfLarge gil(x.numel());  // only after every Python argument is converted
-    return sum(x, dims, keepdim, out_dtype);
-  }, py::arg("dim") = py::none(), py::arg("keepdim") = false, py::kw_only(), py::arg("dtype") = py::none());
-  def_both(m, cls, "mean", [](const Tensor& x, py::object dim, bool keepdim) {
-    Dims dims = to_dims(dim, "mean");
-    ReleaseGilIfLarge gil(x.numel());
-    return mean(x, dims, keepdim);
-  }, py::arg("dim") = py::none(), py::arg("keepdim") = false);
-  def_both(m, cls, "amax", [](const Tensor& x, py::object dim, bool keepdim) {
-    return amax(x, to_dims(dim, "amax"), keepdim);
-  }, py::arg("dim") = py::none(), py::arg("keepdim") = false);
-  def_both(m, cls, "amin", [](const Tensor& x, py::object dim, bool keepdim) {
-    return amin(x, to_dims(dim, "amin"), keepdim);
-  }, py::arg("dim") = py::none(), py::arg("keepdim") = false);
-  def_both(m, cls, "max", [](const Tensor& x, py::object dim, bool keepdim) { return max_or_min(x, dim, keepdim, true); },
-           py::arg("dim") = py::none(), py::arg("keepdim") = false);
-  def_both(m, cls, "min", [](const Tensor& x, py::object dim, bool keepdim) { return max_or_min(x, dim, keepdim, false); },
-           py::arg("dim") = py::none(), py::arg("keepdim") = false);
-  def_both(m, cls, "argmax", [](const Tensor& x, std::optional<int64_t> dim, bool keepdim) {
-    return argmax(x, dim, keepdim);
-  }, py::arg("dim") = py::none(), py::arg("keepdim") = false);
-  def_both(m, cls, "argmin", [](const Tensor& x, std::optional<int64_t> dim, bool keepdim) {
-    return argmin(x, dim, keepdim);
-  }, py::arg("dim") = py::none(), py::arg("keepdim") = false);
-  def_both(m, cls, "var", [](const Tensor& x, py::object dim, py::object unbiased, bool keepdim, py::object correction) {
-    return var(x, to_dims(dim, "var"), correction_of(unbiased, correction), keepdim);
-  }, py::arg("dim") = py::none(), py::arg("unbiased") = py::none(), py::arg("keepdim") = false, py::kw_only(),
-     py::arg("correction") = py::none());
-  def_both(m, cls, "std", [](const Tensor& x, py::object dim, py::object unbiased, bool keepdim, py::object correction) {
-    return std_dev(x, to_dims(dim, "std"), correction_of(unbiased, correction), keepdim);
-  }, py::arg("dim") = py::none(), py::arg("unbiased") = py::none(), py::arg("keepdim") = false, py::kw_only(),
-     py::arg("correction") = py::none());
-  def_both(m, cls, "logsumexp", [](const Tensor& x, py::object dim, bool keepdim) {
-    return logsumexp(x, to_dims(dim, "logsumexp"), keepdim);
-  }, py::arg("dim"), py::arg("keepdim") = false);
+  def_both(
+      m, cls, "sum",
+      [](const Tensor& x, py::object dim, bool keepdim, py::object dtype) {
+        Dims dims = to_dims(dim, "sum");
+        std::optional<DType> out_dtype = to_optional_dtype(dtype, "sum");
+        ReleaseGilIfLarge gil(x.numel());  // only after every Python argument is converted
+        return sum(x, dims, keepdim, out_dtype);
+      },
+      py::arg("dim") = py::none(), py::arg("keepdim") = false, py::kw_only(), py::arg("dtype") = py::none());
+  def_both(
+      m, cls, "mean",
+      [](const Tensor& x, py::object dim, bool keepdim) {
+        Dims dims = to_dims(dim, "mean");
+        ReleaseGilIfLarge gil(x.numel());
+        return mean(x, dims, keepdim);
+      },
+      py::arg("dim") = py::none(), py::arg("keepdim") = false);
+  def_both(
+      m, cls, "amax",
+      [](const Tensor& x, py::object dim, bool keepdim) { return amax(x, to_dims(dim, "amax"), keepdim); },
+      py::arg("dim") = py::none(), py::arg("keepdim") = false);
+  def_both(
+      m, cls, "amin",
+      [](const Tensor& x, py::object dim, bool keepdim) { return amin(x, to_dims(dim, "amin"), keepdim); },
+      py::arg("dim") = py::none(), py::arg("keepdim") = false);
+  def_both(
+      m, cls, "max", [](const Tensor& x, py::object dim, bool keepdim) { return max_or_min(x, dim, keepdim, true); },
+      py::arg("dim") = py::none(), py::arg("keepdim") = false);
+  def_both(
+      m, cls, "min", [](const Tensor& x, py::object dim, bool keepdim) { return max_or_min(x, dim, keepdim, false); },
+      py::arg("dim") = py::none(), py::arg("keepdim") = false);
+  def_both(
+      m, cls, "argmax",
+      [](const Tensor& x, std::optional<int64_t> dim, bool keepdim) { return argmax(x, dim, keepdim); },
+      py::arg("dim") = py::none(), py::arg("keepdim") = false);
+  def_both(
+      m, cls, "argmin",
+      [](const Tensor& x, std::optional<int64_t> dim, bool keepdim) { return argmin(x, dim, keepdim); },
+      py::arg("dim") = py::none(), py::arg("keepdim") = false);
+  def_both(
+      m, cls, "var",
+      [](const Tensor& x, py::object dim, py::object unbiased, bool keepdim, py::object correction) {
+        return var(x, to_dims(dim, "var"), correction_of(unbiased, correction), keepdim);
+      },
+      py::arg("dim") = py::none(), py::arg("unbiased") = py::none(), py::arg("keepdim") = false, py::kw_only(),
+      py::arg("correction") = py::none());
+  def_both(
+      m, cls, "std",
+      [](const Tensor& x, py::object dim, py::object unbiased, bool keepdim, py::object correction) {
+        return std_dev(x, to_dims(dim, "std"), correction_of(unbiased, correction), keepdim);
+      },
+      py::arg("dim") = py::none(), py::arg("unbiased") = py::none(), py::arg("keepdim") = false, py::kw_only(),
+      py::arg("correction") = py::none());
+  def_both(
+      m, cls, "logsumexp",
+      [](const Tensor& x, py::object dim, bool keepdim) { return logsumexp(x, to_dims(dim, "logsumexp"), keepdim); },
+      py::arg("dim"), py::arg("keepdim") = false);
   def_both(m, cls, "softmax", &softmax, py::arg("dim"));
   def_both(m, cls, "log_softmax", &log_softmax, py::arg("dim"));
 
@@ -185,37 +221,49 @@ void bind_ops(py::module_& m) {
   cls.def("index_copy_", &index_copy_, py::arg("dim"), py::arg("index"), py::arg("source"));
   def_both(m, cls, "nonzero", &nonzero_positions, py::kw_only(), py::arg("as_tuple") = false);
   m.def("one_hot", &one_hot, py::arg("tensor"), py::arg("num_classes") = -1);
-  def_public(m, "reshape", [](const Tensor& x, py::handle shape) { return reshape(x, to_shape_sequence(shape, "reshape")); });
-  def_public(m, "permute", [](const Tensor& x, py::handle dims) { return permute(x, to_shape_sequence(dims, "permute")); });
+  def_public(m, "reshape",
+             [](const Tensor& x, py::handle shape) { return reshape(x, to_shape_sequence(shape, "reshape")); });
+  def_public(m, "permute",
+             [](const Tensor& x, py::handle dims) { return permute(x, to_shape_sequence(dims, "permute")); });
   def_public(m, "transpose", &transpose, py::arg("input"), py::arg("dim0"), py::arg("dim1"));
-  def_public(m, "squeeze", [](const Tensor& x, py::object dim) {
-    return dim.is_none() ? squeeze(x) : squeeze(x, to_dims(dim, "squeeze"));
-  }, py::arg("input"), py::arg("dim") = py::none());
+  def_public(
+      m, "squeeze",
+      [](const Tensor& x, py::object dim) { return dim.is_none() ? squeeze(x) : squeeze(x, to_dims(dim, "squeeze")); },
+      py::arg("input"), py::arg("dim") = py::none());
   def_public(m, "unsqueeze", &unsqueeze, py::arg("input"), py::arg("dim"));
   def_public(m, "flatten", &flatten, py::arg("input"), py::arg("start_dim") = 0, py::arg("end_dim") = -1);
   def_public(m, "narrow", &narrow, py::arg("input"), py::arg("dim"), py::arg("start"), py::arg("length"));
   def_public(m, "select", &select, py::arg("input"), py::arg("dim"), py::arg("index"));
   def_public(m, "clone", &clone);
   def_public(m, "detach", &detach);
-  def_public(m, "broadcast_to", [](const Tensor& x, py::handle shape) { return expand(x, to_shape_sequence(shape, "broadcast_to")); });
+  def_public(m, "broadcast_to",
+             [](const Tensor& x, py::handle shape) { return expand(x, to_shape_sequence(shape, "broadcast_to")); });
 
   // ---- losses
   m.def("mse_loss", &mse_loss, py::arg("input"), py::arg("target"), py::arg("reduction") = "mean");
-  m.def("cross_entropy", [](const Tensor& input, const Tensor& target, const std::string& reduction,
-                            int64_t ignore_index, double label_smoothing, py::object weight) {
-    return cross_entropy(input, target, reduction, ignore_index, label_smoothing, optional_tensor(weight));
-  }, py::arg("input"), py::arg("target"), py::arg("reduction") = "mean", py::arg("ignore_index") = -100,
-     py::arg("label_smoothing") = 0.0, py::arg("weight") = py::none());
-  m.def("nll_loss", [](const Tensor& input, const Tensor& target, const std::string& reduction, int64_t ignore_index,
-                       py::object weight) {
-    return nll_loss(input, target, reduction, ignore_index, optional_tensor(weight));
-  }, py::arg("input"), py::arg("target"), py::arg("reduction") = "mean", py::arg("ignore_index") = -100,
-     py::arg("weight") = py::none());
-  m.def("binary_cross_entropy_with_logits", [](const Tensor& input, const Tensor& target, py::object weight,
-                                               const std::string& reduction, py::object pos_weight) {
-    return binary_cross_entropy_with_logits(input, target, reduction, optional_tensor(weight), optional_tensor(pos_weight));
-  }, py::arg("input"), py::arg("target"), py::arg("weight") = py::none(), py::arg("reduction") = "mean",
-     py::arg("pos_weight") = py::none());
+  m.def(
+      "cross_entropy",
+      [](const Tensor& input, const Tensor& target, const std::string& reduction, int64_t ignore_index,
+         double label_smoothing, py::object weight) {
+        return cross_entropy(input, target, reduction, ignore_index, label_smoothing, optional_tensor(weight));
+      },
+      py::arg("input"), py::arg("target"), py::arg("reduction") = "mean", py::arg("ignore_index") = -100,
+      py::arg("label_smoothing") = 0.0, py::arg("weight") = py::none());
+  m.def(
+      "nll_loss",
+      [](const Tensor& input, const Tensor& target, const std::string& reduction, int64_t ignore_index,
+         py::object weight) { return nll_loss(input, target, reduction, ignore_index, optional_tensor(weight)); },
+      py::arg("input"), py::arg("target"), py::arg("reduction") = "mean", py::arg("ignore_index") = -100,
+      py::arg("weight") = py::none());
+  m.def(
+      "binary_cross_entropy_with_logits",
+      [](const Tensor& input, const Tensor& target, py::object weight, const std::string& reduction,
+         py::object pos_weight) {
+        return binary_cross_entropy_with_logits(input, target, reduction, optional_tensor(weight),
+                                                optional_tensor(pos_weight));
+      },
+      py::arg("input"), py::arg("target"), py::arg("weight") = py::none(), py::arg("reduction") = "mean",
+      py::arg("pos_weight") = py::none());
 
   // ---- factories (Python wraps these with PyTorch's signatures)
   m.def("_empty", [](const Shape& shape, py::handle dtype, bool requires_grad) {
@@ -224,7 +272,7 @@ void bind_ops(py::module_& m) {
   m.def("_full", [](const Shape& shape, py::handle value, py::handle dtype, bool requires_grad) {
     DType d = to_dtype_arg(dtype, "full");
     Tensor t = PyLong_Check(value.ptr()) && !PyBool_Check(value.ptr()) ? full_int(shape, value.cast<int64_t>(), d)
-                                                                         : full(shape, value.cast<double>(), d);
+                                                                       : full(shape, value.cast<double>(), d);
     return tensor_result(t, requires_grad);
   });
   m.def("_arange", [](double start, double end, double step, py::handle dtype, bool requires_grad) {
@@ -249,9 +297,12 @@ void bind_ops(py::module_& m) {
   m.def("_randint", [](int64_t low, int64_t high, const Shape& shape, py::handle dtype) {
     return randint(low, high, shape, to_dtype_arg(dtype, "randint"));
   });
-  m.def("_bernoulli_mask", [](const Shape& shape, double keep_probability, py::handle dtype) {
-    return bernoulli_mask(shape, keep_probability, to_dtype_arg(dtype, "bernoulli"));
-  }, py::arg("shape"), py::arg("keep_probability"), py::arg("dtype"));
+  m.def(
+      "_bernoulli_mask",
+      [](const Shape& shape, double keep_probability, py::handle dtype) {
+        return bernoulli_mask(shape, keep_probability, to_dtype_arg(dtype, "bernoulli"));
+      },
+      py::arg("shape"), py::arg("keep_probability"), py::arg("dtype"));
   def_public(m, "from_numpy", [](py::handle array) {
     PG_CHECK(py::isinstance<py::array>(array), TypeError, "from_numpy", "expected a numpy.ndarray, got ",
              std::string(py::str(py::type::of(array))));

@@ -51,7 +51,8 @@ py::object binary_operator(const Tensor& self, py::handle other, bool reflected,
 // self as a handle: no pybind11 type lookup per call (operators are the hottest bindings).
 const Tensor& self_tensor(py::handle self) {
   const Tensor* t = tensor_ptr(self);
-  PG_CHECK(t && t->defined(), TypeError, "operator", "expected a Tensor, got ", std::string(py::str(py::type::of(self))));
+  PG_CHECK(t && t->defined(), TypeError, "operator", "expected a Tensor, got ",
+           std::string(py::str(py::type::of(self))));
   return *t;
 }
 
@@ -62,7 +63,8 @@ double scalar_value(const Tensor& t, const char* op) {
 }
 
 py::object item(const Tensor& t) {
-  PG_CHECK(t.numel() == 1, RuntimeError, "item", "a Tensor with ", t.numel(), " elements cannot be converted to a scalar");
+  PG_CHECK(t.numel() == 1, RuntimeError, "item", "a Tensor with ", t.numel(),
+           " elements cannot be converted to a scalar");
   switch (t.dtype()) {
     case DType::Float32: return py::float_(*static_cast<const float*>(t.raw_data()));
     case DType::Float64: return py::float_(*static_cast<const double*>(t.raw_data()));
@@ -92,15 +94,17 @@ TensorHook python_hook(py::function fn) {
 void bind_tensor(py::module_& m) {
   py::class_<NodeHandle>(m, "Node")
       .def("name", [](const NodeHandle& h) { return node_display_name(*h.node); })
-      .def_property_readonly("next_functions", [](const NodeHandle& h) {
-        py::list out;
-        for (const Edge& e : h.node->next_edges)
-          out.append(py::make_tuple(e.node ? py::cast(NodeHandle{e.node}) : py::none(), 0));
-        return py::tuple(out);
-      })
-      .def("register_hook", [](const NodeHandle& h, py::function fn) {
-        PG_THROW(RuntimeError, "register_hook", "hooks on grad_fn are not supported; use Tensor.register_hook");
-      })
+      .def_property_readonly("next_functions",
+                             [](const NodeHandle& h) {
+                               py::list out;
+                               for (const Edge& e : h.node->next_edges)
+                                 out.append(py::make_tuple(e.node ? py::cast(NodeHandle{e.node}) : py::none(), 0));
+                               return py::tuple(out);
+                             })
+      .def("register_hook",
+           [](const NodeHandle& h, py::function fn) {
+             PG_THROW(RuntimeError, "register_hook", "hooks on grad_fn are not supported; use Tensor.register_hook");
+           })
       .def("__eq__", [](const NodeHandle& a, const NodeHandle& b) { return a.node == b.node; })
       .def("__hash__", [](const NodeHandle& h) { return std::hash<Node*>()(h.node.get()); })
       .def("__repr__", [](const NodeHandle& h) { return "<" + node_display_name(*h.node) + " object>"; });
@@ -122,11 +126,11 @@ void bind_tensor(py::module_& m) {
   // Tensor(data): a new leaf sharing data's memory when data is a Tensor (what nn.Parameter builds on),
   // otherwise a copy of array-like data, as pygrad.tensor(data).
   tensor.def(py::init([](py::object data) {
-    if (py::isinstance<Tensor>(data)) return detach(data.cast<Tensor>());
-    return py::module_::import("pygrad").attr("tensor")(data).cast<Tensor>();
-  }), py::arg("data"));
-  tensor
-      .def_property_readonly("shape", [](const Tensor& t) { return py::tuple(py::cast(t.shape())); })
+               if (py::isinstance<Tensor>(data)) return detach(data.cast<Tensor>());
+               return py::module_::import("pygrad").attr("tensor")(data).cast<Tensor>();
+             }),
+             py::arg("data"));
+  tensor.def_property_readonly("shape", [](const Tensor& t) { return py::tuple(py::cast(t.shape())); })
       .def_property_readonly("dtype", [](const Tensor& t) { return dtype_object(t.dtype()); })
       .def_property_readonly("_device_type", [](const Tensor& t) { return std::string(device_name(t.device())); })
       .def_property_readonly("ndim", &Tensor::dim)
@@ -136,11 +140,15 @@ void bind_tensor(py::module_& m) {
       .def_property("requires_grad", &Tensor::requires_grad,
                     [](const Tensor& t, bool value) { t.set_requires_grad(value); })
       .def_property(
-          "grad", [](const Tensor& t) -> py::object { Tensor g = t.grad(); return g.defined() ? py::cast(g) : py::none(); },
+          "grad",
+          [](const Tensor& t) -> py::object {
+            Tensor g = t.grad();
+            return g.defined() ? py::cast(g) : py::none();
+          },
           [](const Tensor& t, py::object g) { t.set_grad(g.is_none() ? Tensor() : g.cast<Tensor>()); })
-      .def_property_readonly("grad_fn", [](const Tensor& t) -> py::object {
-        return t.grad_fn() ? py::cast(NodeHandle{t.grad_fn()}) : py::none();
-      })
+      .def_property_readonly(
+          "grad_fn",
+          [](const Tensor& t) -> py::object { return t.grad_fn() ? py::cast(NodeHandle{t.grad_fn()}) : py::none(); })
       .def_property(
           "data", [](const Tensor& t) { return detach(t); },
           [](const Tensor& t, const Tensor& other) {
@@ -151,124 +159,160 @@ void bind_tensor(py::module_& m) {
             impl->offset = other.offset();
             impl->dtype = other.dtype();
           })
-      .def_property_readonly("T", [](const Tensor& t) {
-        Dims dims;
-        for (int64_t d = t.dim() - 1; d >= 0; --d) dims.push_back(d);
-        return permute(t, dims);
-      })
+      .def_property_readonly("T",
+                             [](const Tensor& t) {
+                               Dims dims;
+                               for (int64_t d = t.dim() - 1; d >= 0; --d) dims.push_back(d);
+                               return permute(t, dims);
+                             })
       .def_property_readonly("mT", [](const Tensor& t) { return transpose(t, -2, -1); })
       .def("dim", &Tensor::dim)
       .def("numel", &Tensor::numel)
       .def("element_size", &Tensor::element_size)
       .def("is_contiguous", &Tensor::is_contiguous)
       .def("data_ptr", [](const Tensor& t) { return reinterpret_cast<uintptr_t>(t.raw_data()); })
-      .def("size", [](const Tensor& t, py::object dim) -> py::object {
-        if (dim.is_none()) return py::tuple(py::cast(t.shape()));
-        return py::int_(t.size(dim.cast<int64_t>()));
-      }, py::arg("dim") = py::none())
-      .def("stride", [](const Tensor& t, py::object dim) -> py::object {
-        if (dim.is_none()) return py::tuple(py::cast(t.strides()));
-        return py::int_(t.strides()[wrap_dim(dim.cast<int64_t>(), t.dim(), "stride")]);
-      }, py::arg("dim") = py::none())
+      .def(
+          "size",
+          [](const Tensor& t, py::object dim) -> py::object {
+            if (dim.is_none()) return py::tuple(py::cast(t.shape()));
+            return py::int_(t.size(dim.cast<int64_t>()));
+          },
+          py::arg("dim") = py::none())
+      .def(
+          "stride",
+          [](const Tensor& t, py::object dim) -> py::object {
+            if (dim.is_none()) return py::tuple(py::cast(t.strides()));
+            return py::int_(t.strides()[wrap_dim(dim.cast<int64_t>(), t.dim(), "stride")]);
+          },
+          py::arg("dim") = py::none())
       .def("item", &item)
-      .def("numpy", [](py::object self, bool force) {
-        const Tensor& t = self.cast<const Tensor&>();
-        PG_CHECK(!t.requires_grad() || force, RuntimeError, "numpy",
-                 "can't call numpy() on a tensor that requires grad; use tensor.detach().numpy()");
-        return tensor_to_numpy(t, self);
-      }, py::arg("force") = false)
+      .def(
+          "numpy",
+          [](py::object self, bool force) {
+            const Tensor& t = self.cast<const Tensor&>();
+            PG_CHECK(!t.requires_grad() || force, RuntimeError, "numpy",
+                     "can't call numpy() on a tensor that requires grad; use tensor.detach().numpy()");
+            return tensor_to_numpy(t, self);
+          },
+          py::arg("force") = false)
       .def("detach", &detach)
-      .def("requires_grad_", [](py::object self, bool value) { self.cast<const Tensor&>().set_requires_grad(value); return self; },
-           py::arg("requires_grad") = true)
+      .def(
+          "requires_grad_",
+          [](py::object self, bool value) {
+            self.cast<const Tensor&>().set_requires_grad(value);
+            return self;
+          },
+          py::arg("requires_grad") = true)
       .def("retain_grad", &retain_grad)
       .def("register_hook", [](const Tensor& t, py::function fn) { register_hook(t, python_hook(std::move(fn))); })
-      .def("clone", [](const Tensor& t) { ReleaseGilIfLarge gil(t.numel()); return clone(t); })
-      .def("contiguous", [](const Tensor& t) { ReleaseGilIfLarge gil(t.numel()); return contiguous(t); })
+      .def("clone",
+           [](const Tensor& t) {
+             ReleaseGilIfLarge gil(t.numel());
+             return clone(t);
+           })
+      .def("contiguous",
+           [](const Tensor& t) {
+             ReleaseGilIfLarge gil(t.numel());
+             return contiguous(t);
+           })
       .def("_to_dtype", [](const Tensor& t, py::handle dtype) { return to_dtype(t, to_dtype_arg(dtype, "to")); })
       .def("float", [](const Tensor& t) { return to_dtype(t, DType::Float32); })
       .def("double", [](const Tensor& t) { return to_dtype(t, DType::Float64); })
       .def("long", [](const Tensor& t) { return to_dtype(t, DType::Int64); })
       .def("bool", [](const Tensor& t) { return to_dtype(t, DType::Bool); })
       .def("type_as", [](const Tensor& t, const Tensor& other) { return to_dtype(t, other.dtype()); })
-      .def("view", [](const Tensor& t, py::args shape) {
-        if (shape.size() == 1 && !py::isinstance<py::sequence>(shape[0]) && !PyIndex_Check(shape[0].ptr()))
-          return to_dtype(t, to_dtype_arg(shape[0], "view"));
-        return view(t, to_shape(shape, "view"));
-      })
+      .def("view",
+           [](const Tensor& t, py::args shape) {
+             if (shape.size() == 1 && !py::isinstance<py::sequence>(shape[0]) && !PyIndex_Check(shape[0].ptr()))
+               return to_dtype(t, to_dtype_arg(shape[0], "view"));
+             return view(t, to_shape(shape, "view"));
+           })
       .def("view_as", [](const Tensor& t, const Tensor& other) { return view(t, other.shape()); })
       .def("reshape", [](const Tensor& t, py::args shape) { return reshape(t, to_shape(shape, "reshape")); })
       .def("reshape_as", [](const Tensor& t, const Tensor& other) { return reshape(t, other.shape()); })
       .def("permute", [](const Tensor& t, py::args dims) { return permute(t, to_shape(dims, "permute")); })
       .def("transpose", &transpose, py::arg("dim0"), py::arg("dim1"))
-      .def("t", [](const Tensor& t) {
-        PG_CHECK(t.dim() <= 2, ValueError, "t", "expects a tensor with <= 2 dimensions, got ", t.dim());
-        return t.dim() < 2 ? t : transpose(t, 0, 1);
-      })
+      .def("t",
+           [](const Tensor& t) {
+             PG_CHECK(t.dim() <= 2, ValueError, "t", "expects a tensor with <= 2 dimensions, got ", t.dim());
+             return t.dim() < 2 ? t : transpose(t, 0, 1);
+           })
       .def("expand", [](const Tensor& t, py::args shape) { return expand(t, to_shape(shape, "expand")); })
       .def("expand_as", [](const Tensor& t, const Tensor& other) { return expand(t, other.shape()); })
-      .def("squeeze", [](const Tensor& t, py::object dim) {
-        return dim.is_none() ? squeeze(t) : squeeze(t, to_dims(dim, "squeeze"));
-      }, py::arg("dim") = py::none())
+      .def(
+          "squeeze",
+          [](const Tensor& t, py::object dim) {
+            return dim.is_none() ? squeeze(t) : squeeze(t, to_dims(dim, "squeeze"));
+          },
+          py::arg("dim") = py::none())
       .def("unsqueeze", &unsqueeze, py::arg("dim"))
       .def("flatten", &flatten, py::arg("start_dim") = 0, py::arg("end_dim") = -1)
       .def("narrow", &narrow, py::arg("dim"), py::arg("start"), py::arg("length"))
       .def("select", &select, py::arg("dim"), py::arg("index"))
       .def("cpu", [](const Tensor& t) { return t; })
-      .def("zero_", [](py::object self) {
-        const Tensor& t = self.cast<const Tensor&>();
-        ReleaseGilIfLarge gil(t.numel());
-        zero_(t);
-        return self;
-      })
-      .def("fill_", [](py::object self, py::handle value) {
-        const Tensor& t = self.cast<const Tensor&>();
-        Tensor v = to_operand(value, "fill_");
-        PG_CHECK(v.numel() == 1, ValueError, "fill_", "fill value must be a number or a 1-element tensor");
-        copy_(t, reshape(v, {}));
-        return self;
-      })
-      .def("copy_", [](py::object self, const Tensor& src) {
-        const Tensor& t = self.cast<const Tensor&>();
-        ReleaseGilIfLarge gil(t.numel());
-        copy_(t, src);
-        return self;
-      })
-      .def("__len__", [](const Tensor& t) {
-        PG_CHECK(t.dim() > 0, TypeError, "len", "len() of a 0-d tensor");
-        return t.shape()[0];
-      })
+      .def("zero_",
+           [](py::object self) {
+             const Tensor& t = self.cast<const Tensor&>();
+             ReleaseGilIfLarge gil(t.numel());
+             zero_(t);
+             return self;
+           })
+      .def("fill_",
+           [](py::object self, py::handle value) {
+             const Tensor& t = self.cast<const Tensor&>();
+             Tensor v = to_operand(value, "fill_");
+             PG_CHECK(v.numel() == 1, ValueError, "fill_", "fill value must be a number or a 1-element tensor");
+             copy_(t, reshape(v, {}));
+             return self;
+           })
+      .def("copy_",
+           [](py::object self, const Tensor& src) {
+             const Tensor& t = self.cast<const Tensor&>();
+             ReleaseGilIfLarge gil(t.numel());
+             copy_(t, src);
+             return self;
+           })
+      .def("__len__",
+           [](const Tensor& t) {
+             PG_CHECK(t.dim() > 0, TypeError, "len", "len() of a 0-d tensor");
+             return t.shape()[0];
+           })
       .def("__bool__", [](const Tensor& t) { return scalar_value(t, "bool") != 0; })
       .def("__float__", [](const Tensor& t) { return scalar_value(t, "float"); })
       .def("__int__", [](const Tensor& t) { return static_cast<int64_t>(scalar_value(t, "int")); })
-      .def("__index__", [](const Tensor& t) {
-        PG_CHECK(t.dtype() == DType::Int64 && t.numel() == 1, TypeError, "index",
-                 "only integer tensors of a single element can be converted to an index");
-        return t.data<int64_t>()[0];
-      })
+      .def("__index__",
+           [](const Tensor& t) {
+             PG_CHECK(t.dtype() == DType::Int64 && t.numel() == 1, TypeError, "index",
+                      "only integer tensors of a single element can be converted to an index");
+             return t.data<int64_t>()[0];
+           })
       .def("__hash__", [](py::handle self) { return reinterpret_cast<intptr_t>(self.ptr()); })
       .def("__getitem__", [](const Tensor& t, py::handle index) { return pygrad::index(t, to_index_items(index)); })
-      .def("__setitem__", [](const Tensor& t, py::handle index, py::handle value) {
-        const std::vector<IndexItem> items = to_index_items(index);
-        Tensor v = to_operand(value, "setitem");
-        ReleaseGilIfLarge gil(t.numel());
-        index_put_(t, items, v);
-      })
+      .def("__setitem__",
+           [](const Tensor& t, py::handle index, py::handle value) {
+             const std::vector<IndexItem> items = to_index_items(index);
+             Tensor v = to_operand(value, "setitem");
+             ReleaseGilIfLarge gil(t.numel());
+             index_put_(t, items, v);
+           })
       .def("__neg__", [](const Tensor& t) { return neg(t); })
       .def("__abs__", [](const Tensor& t) { return abs(t); })
-      .def("__invert__", [](const Tensor& t) {
-        PG_CHECK(t.dtype() == DType::Bool, TypeError, "invert", "~ is only supported for bool tensors here, got ",
-                 dtype_name(t.dtype()));
-        return eq(t, wrapped_scalar(false));
-      })
-      .def("__matmul__", [](const Tensor& a, const Tensor& b) {
-        ReleaseGilIfLarge gil(a.numel() + b.numel());
-        return matmul(a, b);
-      })
+      .def("__invert__",
+           [](const Tensor& t) {
+             PG_CHECK(t.dtype() == DType::Bool, TypeError, "invert", "~ is only supported for bool tensors here, got ",
+                      dtype_name(t.dtype()));
+             return eq(t, wrapped_scalar(false));
+           })
+      .def("__matmul__",
+           [](const Tensor& a, const Tensor& b) {
+             ReleaseGilIfLarge gil(a.numel() + b.numel());
+             return matmul(a, b);
+           })
       .def("__rmatmul__", [](const Tensor& b, py::handle a) { return matmul(to_operand(a, "matmul"), b); });
 
-#define PG_BINARY_OPERATOR(pyname, fn, reflected)                                                                      \
-  tensor.def(pyname, [](py::handle self, py::handle other) {                                                           \
-    return binary_operator(self_tensor(self), other, reflected, [](const Tensor& a, const Tensor& b) { return fn; });  \
+#define PG_BINARY_OPERATOR(pyname, fn, reflected)                                                                     \
+  tensor.def(pyname, [](py::handle self, py::handle other) {                                                          \
+    return binary_operator(self_tensor(self), other, reflected, [](const Tensor& a, const Tensor& b) { return fn; }); \
   });
   PG_BINARY_OPERATOR("__add__", add(a, b), false)
   PG_BINARY_OPERATOR("__radd__", add(a, b), true)
@@ -292,11 +336,11 @@ void bind_tensor(py::module_& m) {
   PG_BINARY_OPERATOR("__ror__", logical_or(a, b), true)
 #undef PG_BINARY_OPERATOR
   // In-place operators return the same Python object (identity and hash survive `w -= lr * g`).
-#define PG_INPLACE_OPERATOR(pyname, fn)                                                                  \
-  tensor.def(pyname, [](py::object self, py::handle other) -> py::object {                               \
-    py::object r = binary_operator(self_tensor(self), other, false,                                      \
-                                   [](const Tensor& a, const Tensor& b) { return fn; });                 \
-    return r.is(py::handle(Py_NotImplemented)) ? r : self;                                               \
+#define PG_INPLACE_OPERATOR(pyname, fn)                                                                        \
+  tensor.def(pyname, [](py::object self, py::handle other) -> py::object {                                     \
+    py::object r =                                                                                             \
+        binary_operator(self_tensor(self), other, false, [](const Tensor& a, const Tensor& b) { return fn; }); \
+    return r.is(py::handle(Py_NotImplemented)) ? r : self;                                                     \
   });
   PG_INPLACE_OPERATOR("__iadd__", add_(a, b))
   PG_INPLACE_OPERATOR("__isub__", sub_(a, b))
@@ -305,20 +349,26 @@ void bind_tensor(py::module_& m) {
 #undef PG_INPLACE_OPERATOR
 
   // In-place arithmetic with PyTorch's alpha (add_(other, alpha=a) adds a * other).
-  tensor.def("add_", [](py::object self, py::handle other, double alpha) {
-    const Tensor& t = self.cast<const Tensor&>();
-    Tensor o = to_operand(other, "add_");
-    ReleaseGilIfLarge gil(t.numel());
-    add_(t, alpha == 1.0 ? o : mul(o, wrapped_scalar(alpha)));
-    return self;
-  }, py::arg("other"), py::kw_only(), py::arg("alpha") = 1.0);
-  tensor.def("sub_", [](py::object self, py::handle other, double alpha) {
-    const Tensor& t = self.cast<const Tensor&>();
-    Tensor o = to_operand(other, "sub_");
-    ReleaseGilIfLarge gil(t.numel());
-    sub_(t, alpha == 1.0 ? o : mul(o, wrapped_scalar(alpha)));
-    return self;
-  }, py::arg("other"), py::kw_only(), py::arg("alpha") = 1.0);
+  tensor.def(
+      "add_",
+      [](py::object self, py::handle other, double alpha) {
+        const Tensor& t = self.cast<const Tensor&>();
+        Tensor o = to_operand(other, "add_");
+        ReleaseGilIfLarge gil(t.numel());
+        add_(t, alpha == 1.0 ? o : mul(o, wrapped_scalar(alpha)));
+        return self;
+      },
+      py::arg("other"), py::kw_only(), py::arg("alpha") = 1.0);
+  tensor.def(
+      "sub_",
+      [](py::object self, py::handle other, double alpha) {
+        const Tensor& t = self.cast<const Tensor&>();
+        Tensor o = to_operand(other, "sub_");
+        ReleaseGilIfLarge gil(t.numel());
+        sub_(t, alpha == 1.0 ? o : mul(o, wrapped_scalar(alpha)));
+        return self;
+      },
+      py::arg("other"), py::kw_only(), py::arg("alpha") = 1.0);
   tensor.def("mul_", [](py::object self, py::handle other) {
     const Tensor& t = self.cast<const Tensor&>();
     Tensor o = to_operand(other, "mul_");

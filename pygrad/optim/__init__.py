@@ -1,4 +1,4 @@
-"""Optimizers with PyTorch's names, defaults and update rules; each step is one fused C++ call per group.
+"""Optimizers with PyTorch's names, defaults and update rules; a step: one fused C++ call per group.
 
 ``pygrad.optim.lr_scheduler`` holds the learning-rate schedulers.
 """
@@ -9,7 +9,7 @@ from pygrad.optim.adagrad import Adagrad
 from pygrad.optim.adam import Adam, AdamW
 from pygrad.optim.adamax import Adamax
 from pygrad.optim.nadam import NAdam
-from pygrad.optim.optimizer import Optimizer
+from pygrad.optim.optimizer import Optimizer, StateSlot
 from pygrad.optim.radam import RAdam
 from pygrad.optim.rmsprop import RMSprop
 from pygrad.optim.sgd import SGD
@@ -25,5 +25,6 @@ __all__ = [
     "Optimizer",
     "RAdam",
     "RMSprop",
+    "StateSlot",
     "lr_scheduler",
 ]

@@ -1,6 +1,19 @@
 """Adadelta: step sizes from running averages of squared gradients and squared updates."""
 
-from pygrad.optim.optimizer import Optimizer
+from __future__ import annotations
+
+from typing import ClassVar
+
+from pygrad.optim.optimizer import (
+    HyperParameters,
+    Optimizer,
+    ParamsT,
+    StateSlot,
+    in_unit_interval,
+    non_negative,
+)
+
+__all__ = ["Adadelta"]
 
 
 class Adadelta(Optimizer):
@@ -15,17 +28,26 @@ class Adadelta(Optimizer):
         maximize: maximize the objective instead of minimizing it.
     """
 
-    _kind = "adadelta"
+    fused_update = "adadelta"
+    hyper_parameters: ClassVar[HyperParameters] = {
+        "lr": non_negative("Invalid learning rate"),
+        "rho": in_unit_interval("Invalid rho value"),
+        "eps": non_negative("Invalid epsilon value"),
+        "weight_decay": non_negative("Invalid weight_decay value"),
+        "maximize": None,
+    }
+    state_slots = (StateSlot("square_avg"), StateSlot("acc_delta"))
 
-    def __init__(self, params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0, *, maximize=False):
-        if lr < 0.0:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if not 0.0 <= rho <= 1.0:
-            raise ValueError(f"Invalid rho value: {rho}")
-        if eps < 0.0:
-            raise ValueError(f"Invalid epsilon value: {eps}")
-        if weight_decay < 0.0:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+    def __init__(
+        self,
+        params: ParamsT,
+        lr: float = 1.0,
+        rho: float = 0.9,
+        eps: float = 1e-6,
+        weight_decay: float = 0,
+        *,
+        maximize: bool = False,
+    ) -> None:
         defaults = {
             "lr": lr,
             "rho": rho,
@@ -34,18 +56,3 @@ class Adadelta(Optimizer):
             "maximize": maximize,
         }
         super().__init__(params, defaults)
-
-    def _step_group(self, group, params, grads):
-        self._fused_step(
-            group,
-            params,
-            grads,
-            ["square_avg", "acc_delta"],
-            {
-                "lr": group["lr"],
-                "rho": group["rho"],
-                "eps": group["eps"],
-                "weight_decay": group["weight_decay"],
-                "maximize": group["maximize"],
-            },
-        )

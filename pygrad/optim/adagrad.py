@@ -1,6 +1,12 @@
 """Adagrad: per-element learning rates from the running sum of squared gradients."""
 
-from pygrad.optim.optimizer import Optimizer
+from __future__ import annotations
+
+from typing import ClassVar
+
+from pygrad.optim.optimizer import HyperParameters, Optimizer, ParamsT, StateSlot, non_negative
+
+__all__ = ["Adagrad"]
 
 
 class Adagrad(Optimizer):
@@ -16,31 +22,28 @@ class Adagrad(Optimizer):
         maximize: maximize the objective instead of minimizing it.
     """
 
-    _kind = "adagrad"
+    fused_update = "adagrad"
+    hyper_parameters: ClassVar[HyperParameters] = {
+        "lr": non_negative("Invalid learning rate"),
+        "lr_decay": non_negative("Invalid lr_decay value"),
+        "weight_decay": non_negative("Invalid weight_decay value"),
+        "initial_accumulator_value": non_negative("Invalid initial_accumulator_value value"),
+        "eps": non_negative("Invalid epsilon value"),
+        "maximize": None,
+    }
+    state_slots = (StateSlot("sum", init=lambda group: group["initial_accumulator_value"]),)
 
     def __init__(
         self,
-        params,
-        lr=1e-2,
-        lr_decay=0,
-        weight_decay=0,
-        initial_accumulator_value=0,
-        eps=1e-10,
+        params: ParamsT,
+        lr: float = 1e-2,
+        lr_decay: float = 0,
+        weight_decay: float = 0,
+        initial_accumulator_value: float = 0,
+        eps: float = 1e-10,
         *,
-        maximize=False,
-    ):
-        if lr < 0.0:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if lr_decay < 0.0:
-            raise ValueError(f"Invalid lr_decay value: {lr_decay}")
-        if weight_decay < 0.0:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
-        if initial_accumulator_value < 0.0:
-            raise ValueError(
-                f"Invalid initial_accumulator_value value: {initial_accumulator_value}"
-            )
-        if eps < 0.0:
-            raise ValueError(f"Invalid epsilon value: {eps}")
+        maximize: bool = False,
+    ) -> None:
         defaults = {
             "lr": lr,
             "lr_decay": lr_decay,
@@ -50,19 +53,3 @@ class Adagrad(Optimizer):
             "maximize": maximize,
         }
         super().__init__(params, defaults)
-
-    def _step_group(self, group, params, grads):
-        self._fused_step(
-            group,
-            params,
-            grads,
-            ["sum"],
-            {
-                "lr": group["lr"],
-                "lr_decay": group["lr_decay"],
-                "eps": group["eps"],
-                "weight_decay": group["weight_decay"],
-                "maximize": group["maximize"],
-            },
-            init=float(group["initial_accumulator_value"]),
-        )

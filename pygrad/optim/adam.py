@@ -1,19 +1,19 @@
 """Adam and AdamW (decoupled weight decay), both with the AMSGrad variant."""
 
-from pygrad.optim.optimizer import Optimizer
+from __future__ import annotations
 
+from typing import ClassVar
 
-def _check_adam_args(lr, betas, eps, weight_decay):
-    if lr < 0.0:
-        raise ValueError(f"Invalid learning rate: {lr}")
-    if eps < 0.0:
-        raise ValueError(f"Invalid epsilon value: {eps}")
-    if not 0.0 <= betas[0] < 1.0:
-        raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
-    if not 0.0 <= betas[1] < 1.0:
-        raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
-    if weight_decay < 0.0:
-        raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+from pygrad.optim.optimizer import (
+    HyperParameters,
+    Optimizer,
+    ParamsT,
+    StateSlot,
+    betas_in_unit_interval,
+    non_negative,
+)
+
+__all__ = ["Adam", "AdamW"]
 
 
 class Adam(Optimizer):
@@ -31,21 +31,34 @@ class Adam(Optimizer):
         decoupled_weight_decay: decay the weights directly, as AdamW does.
     """
 
-    _kind = "adam"
+    fused_update = "adam"
+    hyper_parameters: ClassVar[HyperParameters] = {
+        "lr": non_negative("Invalid learning rate"),
+        "eps": non_negative("Invalid epsilon value"),
+        "betas": betas_in_unit_interval,
+        "weight_decay": non_negative("Invalid weight_decay value"),
+        "amsgrad": None,
+        "maximize": None,
+        "decoupled_weight_decay": None,
+    }
+    state_slots = (
+        StateSlot("exp_avg"),
+        StateSlot("exp_avg_sq"),
+        StateSlot("max_exp_avg_sq", when=lambda group: bool(group["amsgrad"])),
+    )
 
     def __init__(
         self,
-        params,
-        lr=1e-3,
-        betas=(0.9, 0.999),
-        eps=1e-8,
-        weight_decay=0,
-        amsgrad=False,
+        params: ParamsT,
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0,
+        amsgrad: bool = False,
         *,
-        maximize=False,
-        decoupled_weight_decay=False,
-    ):
-        _check_adam_args(lr, betas, eps, weight_decay)
+        maximize: bool = False,
+        decoupled_weight_decay: bool = False,
+    ) -> None:
         defaults = {
             "lr": lr,
             "betas": tuple(betas),
@@ -57,26 +70,6 @@ class Adam(Optimizer):
         }
         super().__init__(params, defaults)
 
-    def _step_group(self, group, params, grads):
-        beta1, beta2 = group["betas"]
-        slots = ["exp_avg", "exp_avg_sq", "max_exp_avg_sq" if group["amsgrad"] else None]
-        self._fused_step(
-            group,
-            params,
-            grads,
-            slots,
-            {
-                "lr": group["lr"],
-                "beta1": beta1,
-                "beta2": beta2,
-                "eps": group["eps"],
-                "weight_decay": group["weight_decay"],
-                "amsgrad": group["amsgrad"],
-                "maximize": group["maximize"],
-                "decoupled_weight_decay": group["decoupled_weight_decay"],
-            },
-        )
-
 
 class AdamW(Adam):
     """Adam with decoupled weight decay (Loshchilov and Hutter); weight_decay defaults to 1e-2.
@@ -86,22 +79,23 @@ class AdamW(Adam):
         lr: learning rate.
         betas: decay rates of the first and second moment averages.
         eps: added to the denominator for numerical stability.
-        weight_decay: decoupled weight decay: each step scales the weights by ``1 - lr * weight_decay``.
+        weight_decay: decoupled weight decay: each step scales the weights by
+            ``1 - lr * weight_decay``.
         amsgrad: use the running maximum of the second moment (AMSGrad).
         maximize: maximize the objective instead of minimizing it.
     """
 
     def __init__(
         self,
-        params,
-        lr=1e-3,
-        betas=(0.9, 0.999),
-        eps=1e-8,
-        weight_decay=1e-2,
-        amsgrad=False,
+        params: ParamsT,
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 1e-2,
+        amsgrad: bool = False,
         *,
-        maximize=False,
-    ):
+        maximize: bool = False,
+    ) -> None:
         super().__init__(
             params,
             lr=lr,

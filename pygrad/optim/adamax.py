@@ -1,7 +1,19 @@
 """Adamax: Adam with the infinity norm in place of the second moment."""
 
-from pygrad.optim.adam import _check_adam_args
-from pygrad.optim.optimizer import Optimizer
+from __future__ import annotations
+
+from typing import ClassVar
+
+from pygrad.optim.optimizer import (
+    HyperParameters,
+    Optimizer,
+    ParamsT,
+    StateSlot,
+    betas_in_unit_interval,
+    non_negative,
+)
+
+__all__ = ["Adamax"]
 
 
 class Adamax(Optimizer):
@@ -16,12 +28,26 @@ class Adamax(Optimizer):
         maximize: maximize the objective instead of minimizing it.
     """
 
-    _kind = "adamax"
+    fused_update = "adamax"
+    hyper_parameters: ClassVar[HyperParameters] = {
+        "lr": non_negative("Invalid learning rate"),
+        "eps": non_negative("Invalid epsilon value"),
+        "betas": betas_in_unit_interval,
+        "weight_decay": non_negative("Invalid weight_decay value"),
+        "maximize": None,
+    }
+    state_slots = (StateSlot("exp_avg"), StateSlot("exp_inf"))
 
     def __init__(
-        self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, *, maximize=False
-    ):
-        _check_adam_args(lr, betas, eps, weight_decay)
+        self,
+        params: ParamsT,
+        lr: float = 2e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0,
+        *,
+        maximize: bool = False,
+    ) -> None:
         defaults = {
             "lr": lr,
             "betas": tuple(betas),
@@ -30,20 +56,3 @@ class Adamax(Optimizer):
             "maximize": maximize,
         }
         super().__init__(params, defaults)
-
-    def _step_group(self, group, params, grads):
-        beta1, beta2 = group["betas"]
-        self._fused_step(
-            group,
-            params,
-            grads,
-            ["exp_avg", "exp_inf"],
-            {
-                "lr": group["lr"],
-                "beta1": beta1,
-                "beta2": beta2,
-                "eps": group["eps"],
-                "weight_decay": group["weight_decay"],
-                "maximize": group["maximize"],
-            },
-        )

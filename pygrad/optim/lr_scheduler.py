@@ -1,12 +1,17 @@
-"""Learning-rate schedulers with PyTorch's names, formulas and step order (``optimizer.step()`` first).
+"""Learning-rate schedulers with PyTorch's names, formulas and step order (``optimizer.step()``
+first).
 
-Each scheduler sets ``group["lr"]`` of its optimizer's groups when it is created (step 0) and on every
-``step()``; ``get_last_lr()`` returns the rates it set last.
+Each scheduler sets ``group["lr"]`` of its optimizer's groups when it is created (step 0) and on
+every ``step()``; ``get_last_lr()`` returns the rates it set last.
 """
+
+from __future__ import annotations
 
 import math
 from bisect import bisect_right
 from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 from pygrad.optim.optimizer import Optimizer
 
@@ -23,12 +28,12 @@ __all__ = [
 ]
 
 
-def _check_optimizer(optimizer):
+def _check_optimizer(optimizer: Any) -> None:
     if not isinstance(optimizer, Optimizer):
         raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
 
 
-def _per_group(name, optimizer, value):
+def _per_group(name: str, optimizer: Optimizer, value: Any) -> list[Any]:
     """One value per parameter group: a list/tuple of that length, or a single value repeated."""
     if isinstance(value, (list, tuple)):
         if len(value) != len(optimizer.param_groups):
@@ -49,7 +54,7 @@ class LRScheduler:
 
     _is_initial = False
 
-    def __init__(self, optimizer, last_epoch=-1):
+    def __init__(self, optimizer: Optimizer, last_epoch: int = -1) -> None:
         _check_optimizer(optimizer)
         self.optimizer = optimizer
         if last_epoch == -1:
@@ -71,86 +76,146 @@ class LRScheduler:
         finally:
             self._is_initial = False
 
-    def get_lr(self):
-        """The learning rate of each group at ``self.last_epoch`` (called by ``step``)."""
+    def get_lr(self) -> list[float]:
+        """The learning rates at ``self.last_epoch`` (called by ``step``).
+
+        Returns:
+            One learning rate per parameter group.
+        """
         raise NotImplementedError
 
-    def get_last_lr(self):
-        """The learning rates this scheduler set last, one per parameter group."""
+    def get_last_lr(self) -> list[float]:
+        """The learning rates this scheduler set last.
+
+        Returns:
+            One learning rate per parameter group.
+        """
         return self._last_lr
 
-    def step(self, epoch=None):
-        """Advances one epoch (or jumps to ``epoch``, using the closed form where there is one)."""
+    def step(self, epoch: int | None = None) -> None:
+        """Advances one epoch (or jumps to ``epoch``, using the closed form where there is one).
+
+        Args:
+            epoch: the epoch to jump to; None advances by one.
+        """
         self._step_count += 1
         if epoch is None:
             self.last_epoch += 1
             values = self.get_lr()
         else:
             self.last_epoch = epoch
-            closed_form = getattr(self, "_get_closed_form_lr", None)
+            closed_form: Callable[[], list[float]] | None = getattr(
+                self, "_get_closed_form_lr", None
+            )
             values = closed_form() if closed_form is not None else self.get_lr()
         for group, lr in zip(self.optimizer.param_groups, values):
             group["lr"] = lr
         self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
 
-    def state_dict(self):
-        """Every attribute except the optimizer."""
+    def state_dict(self) -> dict[str, Any]:
+        """The scheduler's state.
+
+        Returns:
+            Every attribute except the optimizer.
+        """
         return {key: value for key, value in self.__dict__.items() if key != "optimizer"}
 
-    def load_state_dict(self, state_dict):
-        """Restores the attributes saved by :meth:`state_dict`."""
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restores the attributes saved by :meth:`state_dict`.
+
+        Args:
+            state_dict: the scheduler state from :meth:`state_dict`.
+        """
         self.__dict__.update(state_dict)
 
 
 class LambdaLR(LRScheduler):
-    """lr = initial_lr * lr_lambda(epoch), with one function or one per group."""
+    """lr = initial_lr * lr_lambda(epoch), with one function or one per group.
 
-    def __init__(self, optimizer, lr_lambda, last_epoch=-1):
+    Args:
+        optimizer: the optimizer whose rates to set.
+        lr_lambda: a function of the epoch giving the factor, or a list of them, one per group.
+        last_epoch: index of the last epoch seen; -1 starts fresh.
+    """
+
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        lr_lambda: Callable[[int], float] | Sequence[Callable[[int], float]],
+        last_epoch: int = -1,
+    ) -> None:
         _check_optimizer(optimizer)
         self.lr_lambdas = _per_group("lr_lambda", optimizer, lr_lambda)
         super().__init__(optimizer, last_epoch)
 
-    def get_lr(self):
+    def get_lr(self) -> list[float]:
         return [base * fn(self.last_epoch) for fn, base in zip(self.lr_lambdas, self.base_lrs)]
 
-    def state_dict(self):
+    def state_dict(self) -> dict[str, Any]:
+        """The scheduler's state without the lambdas (functions do not serialise).
+
+        Returns:
+            Every attribute except the optimizer and ``lr_lambdas``.
+        """
         state = super().state_dict()
         state.pop("lr_lambdas")
         return state
 
 
 class StepLR(LRScheduler):
-    """Multiplies the rate by gamma every step_size epochs."""
+    """Multiplies the rate by gamma every step_size epochs.
 
-    def __init__(self, optimizer, step_size, gamma=0.1, last_epoch=-1):
+    Args:
+        optimizer: the optimizer whose rates to set.
+        step_size: epochs between two decays.
+        gamma: the decay factor.
+        last_epoch: index of the last epoch seen; -1 starts fresh.
+    """
+
+    def __init__(
+        self, optimizer: Optimizer, step_size: int, gamma: float = 0.1, last_epoch: int = -1
+    ) -> None:
         self.step_size = step_size
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
 
-    def get_lr(self):
+    def get_lr(self) -> list[float]:
         if self.last_epoch == 0 or self.last_epoch % self.step_size != 0:
             return [group["lr"] for group in self.optimizer.param_groups]
         return [group["lr"] * self.gamma for group in self.optimizer.param_groups]
 
-    def _get_closed_form_lr(self):
+    def _get_closed_form_lr(self) -> list[float]:
         return [base * self.gamma ** (self.last_epoch // self.step_size) for base in self.base_lrs]
 
 
 class MultiStepLR(LRScheduler):
-    """Multiplies the rate by gamma at each milestone epoch (twice if listed twice)."""
+    """Multiplies the rate by gamma at each milestone epoch (twice if listed twice).
 
-    def __init__(self, optimizer, milestones, gamma=0.1, last_epoch=-1):
+    Args:
+        optimizer: the optimizer whose rates to set.
+        milestones: the epochs at which to decay.
+        gamma: the decay factor.
+        last_epoch: index of the last epoch seen; -1 starts fresh.
+    """
+
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        milestones: Iterable[int],
+        gamma: float = 0.1,
+        last_epoch: int = -1,
+    ) -> None:
         self.milestones = Counter(milestones)
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
 
-    def get_lr(self):
+    def get_lr(self) -> list[float]:
         if self.last_epoch not in self.milestones:
             return [group["lr"] for group in self.optimizer.param_groups]
         factor = self.gamma ** self.milestones[self.last_epoch]
         return [group["lr"] * factor for group in self.optimizer.param_groups]
 
-    def _get_closed_form_lr(self):
+    def _get_closed_form_lr(self) -> list[float]:
         milestones = sorted(self.milestones.elements())
         return [
             base * self.gamma ** bisect_right(milestones, self.last_epoch) for base in self.base_lrs
@@ -158,30 +223,45 @@ class MultiStepLR(LRScheduler):
 
 
 class ExponentialLR(LRScheduler):
-    """Multiplies the rate by gamma every epoch."""
+    """Multiplies the rate by gamma every epoch.
 
-    def __init__(self, optimizer, gamma, last_epoch=-1):
+    Args:
+        optimizer: the optimizer whose rates to set.
+        gamma: the decay factor.
+        last_epoch: index of the last epoch seen; -1 starts fresh.
+    """
+
+    def __init__(self, optimizer: Optimizer, gamma: float, last_epoch: int = -1) -> None:
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
 
-    def get_lr(self):
+    def get_lr(self) -> list[float]:
         if self._is_initial:
             return [group["lr"] for group in self.optimizer.param_groups]
         return [group["lr"] * self.gamma for group in self.optimizer.param_groups]
 
-    def _get_closed_form_lr(self):
+    def _get_closed_form_lr(self) -> list[float]:
         return [base * self.gamma**self.last_epoch for base in self.base_lrs]
 
 
 class CosineAnnealingLR(LRScheduler):
-    """Cosine annealing from initial_lr to eta_min over T_max epochs (PyTorch's recursive form)."""
+    """Cosine annealing from initial_lr to eta_min over T_max epochs (PyTorch's recursive form).
 
-    def __init__(self, optimizer, T_max, eta_min=0.0, last_epoch=-1):
+    Args:
+        optimizer: the optimizer whose rates to set.
+        T_max: epochs of one half cosine period.
+        eta_min: the lowest rate.
+        last_epoch: index of the last epoch seen; -1 starts fresh.
+    """
+
+    def __init__(
+        self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0, last_epoch: int = -1
+    ) -> None:
         self.T_max = T_max
         self.eta_min = eta_min
         super().__init__(optimizer, last_epoch)
 
-    def get_lr(self):
+    def get_lr(self) -> list[float]:
         groups = self.optimizer.param_groups
         if self._is_initial:
             return [group["lr"] for group in groups]
@@ -204,7 +284,7 @@ class CosineAnnealingLR(LRScheduler):
             for group in groups
         ]
 
-    def _get_closed_form_lr(self):
+    def _get_closed_form_lr(self) -> list[float]:
         return [
             self.eta_min
             + (base - self.eta_min) * (1 + math.cos(math.pi * self.last_epoch / self.T_max)) / 2
@@ -213,14 +293,28 @@ class CosineAnnealingLR(LRScheduler):
 
 
 class LinearLR(LRScheduler):
-    """Scales the rate linearly from start_factor to end_factor over total_iters epochs (warm-up)."""
+    """Scales the rate linearly from start_factor to end_factor over total_iters epochs (warm-up).
+
+    Args:
+        optimizer: the optimizer whose rates to set.
+        start_factor: the factor at epoch 0, in (0, 1].
+        end_factor: the factor from total_iters on, in [0, 1].
+        total_iters: epochs over which the factor changes.
+        last_epoch: index of the last epoch seen; -1 starts fresh.
+    """
 
     def __init__(
-        self, optimizer, start_factor=1.0 / 3, end_factor=1.0, total_iters=5, last_epoch=-1
-    ):
+        self,
+        optimizer: Optimizer,
+        start_factor: float = 1.0 / 3,
+        end_factor: float = 1.0,
+        total_iters: int = 5,
+        last_epoch: int = -1,
+    ) -> None:
         if start_factor > 1.0 or start_factor <= 0:
             raise ValueError(
-                "Starting multiplicative factor expected to be greater than 0 and less or equal to 1."
+                "Starting multiplicative factor expected to be greater than 0 and less or "
+                "equal to 1."
             )
         if end_factor > 1.0 or end_factor < 0:
             raise ValueError("Ending multiplicative factor expected to be between 0 and 1.")
@@ -229,7 +323,7 @@ class LinearLR(LRScheduler):
         self.total_iters = total_iters
         super().__init__(optimizer, last_epoch)
 
-    def get_lr(self):
+    def get_lr(self) -> list[float]:
         groups = self.optimizer.param_groups
         if self.last_epoch == 0:
             return [group["lr"] * self.start_factor for group in groups]
@@ -241,7 +335,7 @@ class LinearLR(LRScheduler):
         )
         return [group["lr"] * factor for group in groups]
 
-    def _get_closed_form_lr(self):
+    def _get_closed_form_lr(self) -> list[float]:
         fraction = min(self.total_iters, self.last_epoch) / self.total_iters
         return [
             base * (self.start_factor + (self.end_factor - self.start_factor) * fraction)
@@ -250,7 +344,8 @@ class LinearLR(LRScheduler):
 
 
 class OneCycleLR(LRScheduler):
-    """The 1cycle policy: warm up to max_lr, then anneal far below the start; momentum cycles inversely.
+    """The 1cycle policy: warm up to max_lr, then anneal far below the start; momentum cycles
+    inversely.
 
     Args:
         optimizer: the optimizer (with ``momentum`` or ``betas`` when cycle_momentum is True).
@@ -262,25 +357,30 @@ class OneCycleLR(LRScheduler):
         div_factor: initial_lr = max_lr / div_factor.
         final_div_factor: min_lr = initial_lr / final_div_factor.
         three_phase: a third phase annealing from initial_lr to min_lr.
+        base_momentum: the lowest momentum (one value or one per group).
+        max_momentum: the highest momentum (one value or one per group).
+        epochs: with steps_per_epoch, the cycle's length when total_steps is not given.
+        steps_per_epoch: steps in one epoch.
+        last_epoch: index of the last step seen; -1 starts fresh.
     """
 
     def __init__(
         self,
-        optimizer,
-        max_lr,
-        total_steps=None,
-        epochs=None,
-        steps_per_epoch=None,
-        pct_start=0.3,
-        anneal_strategy="cos",
-        cycle_momentum=True,
-        base_momentum=0.85,
-        max_momentum=0.95,
-        div_factor=25.0,
-        final_div_factor=1e4,
-        three_phase=False,
-        last_epoch=-1,
-    ):
+        optimizer: Optimizer,
+        max_lr: float | Sequence[float],
+        total_steps: int | None = None,
+        epochs: int | None = None,
+        steps_per_epoch: int | None = None,
+        pct_start: float = 0.3,
+        anneal_strategy: str = "cos",
+        cycle_momentum: bool = True,
+        base_momentum: float | Sequence[float] = 0.85,
+        max_momentum: float | Sequence[float] = 0.95,
+        div_factor: float = 25.0,
+        final_div_factor: float = 1e4,
+        three_phase: bool = False,
+        last_epoch: int = -1,
+    ) -> None:
         _check_optimizer(optimizer)
         self.optimizer = optimizer
         if total_steps is not None:
@@ -306,7 +406,7 @@ class OneCycleLR(LRScheduler):
         self._anneal_func_type = anneal_strategy
         up_end = float(pct_start * self.total_steps) - 1
         if three_phase:
-            self._schedule_phases = [
+            self._schedule_phases: list[dict[str, Any]] = [
                 {
                     "end_step": up_end,
                     "start_lr": "initial_lr",
@@ -373,12 +473,12 @@ class OneCycleLR(LRScheduler):
                     group["base_momentum"] = bottom
         super().__init__(optimizer, last_epoch)
 
-    def _anneal(self, start, end, pct):
+    def _anneal(self, start: float, end: float, pct: float) -> float:
         if self._anneal_func_type == "cos":
             return end + (start - end) / 2.0 * (math.cos(math.pi * pct) + 1)
         return (end - start) * pct + start
 
-    def get_lr(self):
+    def get_lr(self) -> list[float]:
         step_num = self.last_epoch
         if step_num > self.total_steps:
             raise ValueError(
@@ -425,16 +525,16 @@ class ReduceLROnPlateau:
 
     def __init__(
         self,
-        optimizer,
-        mode="min",
-        factor=0.1,
-        patience=10,
-        threshold=1e-4,
-        threshold_mode="rel",
-        cooldown=0,
-        min_lr=0,
-        eps=1e-8,
-    ):
+        optimizer: Optimizer,
+        mode: str = "min",
+        factor: float = 0.1,
+        patience: int = 10,
+        threshold: float = 1e-4,
+        threshold_mode: str = "rel",
+        cooldown: int = 0,
+        min_lr: float | Sequence[float] = 0,
+        eps: float = 1e-8,
+    ) -> None:
         if factor >= 1.0:
             raise ValueError("Factor should be < 1.0.")
         _check_optimizer(optimizer)
@@ -458,17 +558,26 @@ class ReduceLROnPlateau:
         self._init_is_better(mode, threshold, threshold_mode)
         self._reset()
 
-    def _reset(self):
+    def _reset(self) -> None:
         self.best = self.mode_worse
         self.cooldown_counter = 0
         self.num_bad_epochs = 0
 
-    def get_last_lr(self):
-        """The learning rates after the last step, one per parameter group."""
+    def get_last_lr(self) -> list[float]:
+        """The learning rates after the last step.
+
+        Returns:
+            One learning rate per parameter group.
+        """
         return self._last_lr
 
-    def step(self, metrics, epoch=None):
-        """Records one epoch's metric and reduces the rates when it has plateaued."""
+    def step(self, metrics: Any, epoch: int | None = None) -> None:
+        """Records one epoch's metric and reduces the rates when it has plateaued.
+
+        Args:
+            metrics: the epoch's metric (anything ``float()`` accepts, e.g. a 0-d tensor).
+            epoch: the epoch number; None counts on from the last one.
+        """
         current = float(metrics)
         self.last_epoch = self.last_epoch + 1 if epoch is None else epoch
         if self._is_better(current, self.best):
@@ -485,7 +594,7 @@ class ReduceLROnPlateau:
             self.num_bad_epochs = 0
         self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
 
-    def _reduce_lr(self):
+    def _reduce_lr(self) -> None:
         if len(self.optimizer.param_groups) != len(self.min_lrs):
             if self.default_min_lr is None:
                 raise RuntimeError(
@@ -500,10 +609,11 @@ class ReduceLROnPlateau:
                 group["lr"] = new_lr
 
     @property
-    def in_cooldown(self):
+    def in_cooldown(self) -> bool:
+        """Whether the scheduler is waiting out its cooldown after a reduction."""
         return self.cooldown_counter > 0
 
-    def _is_better(self, a, best):
+    def _is_better(self, a: float, best: float) -> bool:
         if self.mode == "min" and self.threshold_mode == "rel":
             return a < best * (1.0 - self.threshold)
         if self.mode == "min":
@@ -512,7 +622,7 @@ class ReduceLROnPlateau:
             return a > best * (self.threshold + 1.0)
         return a > best + self.threshold
 
-    def _init_is_better(self, mode, threshold, threshold_mode):
+    def _init_is_better(self, mode: str, threshold: float, threshold_mode: str) -> None:
         if mode not in ("min", "max"):
             raise ValueError(f"mode {mode} is unknown!")
         if threshold_mode not in ("rel", "abs"):
@@ -522,11 +632,19 @@ class ReduceLROnPlateau:
         self.threshold = threshold
         self.threshold_mode = threshold_mode
 
-    def state_dict(self):
-        """Every attribute except the optimizer."""
+    def state_dict(self) -> dict[str, Any]:
+        """The scheduler's state.
+
+        Returns:
+            Every attribute except the optimizer.
+        """
         return {key: value for key, value in self.__dict__.items() if key != "optimizer"}
 
-    def load_state_dict(self, state_dict):
-        """Restores the attributes saved by :meth:`state_dict`."""
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restores the attributes saved by :meth:`state_dict`.
+
+        Args:
+            state_dict: the scheduler state from :meth:`state_dict`.
+        """
         self.__dict__.update(state_dict)
         self._init_is_better(self.mode, self.threshold, self.threshold_mode)

@@ -1,7 +1,19 @@
 """NAdam: Adam with Nesterov momentum and a momentum schedule."""
 
-from pygrad.optim.adam import _check_adam_args
-from pygrad.optim.optimizer import Optimizer
+from __future__ import annotations
+
+from typing import ClassVar
+
+from pygrad.optim.optimizer import (
+    HyperParameters,
+    Optimizer,
+    ParamsT,
+    StateSlot,
+    betas_in_unit_interval,
+    non_negative,
+)
+
+__all__ = ["NAdam"]
 
 
 class NAdam(Optimizer):
@@ -13,28 +25,40 @@ class NAdam(Optimizer):
         betas: decay rates of the first and second moment averages.
         eps: added to the denominator for numerical stability.
         weight_decay: weight decay (L2 penalty, or decoupled with ``decoupled_weight_decay=True``).
-        momentum_decay: the momentum schedule's decay, ``mu_t = beta1 (1 - 0.5 * 0.96^(t momentum_decay))``.
+        momentum_decay: the momentum schedule's decay,
+            ``mu_t = beta1 (1 - 0.5 * 0.96^(t momentum_decay))``.
         decoupled_weight_decay: decay the weights directly, as AdamW does.
         maximize: maximize the objective instead of minimizing it.
     """
 
-    _kind = "nadam"
+    fused_update = "nadam"
+    hyper_parameters: ClassVar[HyperParameters] = {
+        "lr": non_negative("Invalid learning rate"),
+        "eps": non_negative("Invalid epsilon value"),
+        "betas": betas_in_unit_interval,
+        "weight_decay": non_negative("Invalid weight_decay value"),
+        "momentum_decay": non_negative("Invalid momentum_decay value"),
+        "decoupled_weight_decay": None,
+        "maximize": None,
+    }
+    state_slots = (
+        StateSlot("mu_product", init=1.0, scalar=True),  # the product of the schedule's mu_t so far
+        StateSlot("exp_avg"),
+        StateSlot("exp_avg_sq"),
+    )
 
     def __init__(
         self,
-        params,
-        lr=2e-3,
-        betas=(0.9, 0.999),
-        eps=1e-8,
-        weight_decay=0,
-        momentum_decay=4e-3,
-        decoupled_weight_decay=False,
+        params: ParamsT,
+        lr: float = 2e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0,
+        momentum_decay: float = 4e-3,
+        decoupled_weight_decay: bool = False,
         *,
-        maximize=False,
-    ):
-        _check_adam_args(lr, betas, eps, weight_decay)
-        if momentum_decay < 0.0:
-            raise ValueError(f"Invalid momentum_decay value: {momentum_decay}")
+        maximize: bool = False,
+    ) -> None:
         defaults = {
             "lr": lr,
             "betas": tuple(betas),
@@ -45,24 +69,3 @@ class NAdam(Optimizer):
             "maximize": maximize,
         }
         super().__init__(params, defaults)
-
-    def _step_group(self, group, params, grads):
-        beta1, beta2 = group["betas"]
-        self._fused_step(
-            group,
-            params,
-            grads,
-            ["exp_avg", "exp_avg_sq"],
-            {
-                "lr": group["lr"],
-                "beta1": beta1,
-                "beta2": beta2,
-                "eps": group["eps"],
-                "weight_decay": group["weight_decay"],
-                "momentum_decay": group["momentum_decay"],
-                "decoupled_weight_decay": group["decoupled_weight_decay"],
-                "maximize": group["maximize"],
-            },
-            aux="mu_product",
-            aux_init=1.0,
-        )

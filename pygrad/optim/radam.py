@@ -1,7 +1,19 @@
-"""RAdam: Adam with a rectified adaptive learning rate (plain momentum SGD while the variance is unreliable)."""
+"""RAdam: Adam with a rectified adaptive step (momentum SGD while the variance is unreliable)."""
 
-from pygrad.optim.adam import _check_adam_args
-from pygrad.optim.optimizer import Optimizer
+from __future__ import annotations
+
+from typing import ClassVar
+
+from pygrad.optim.optimizer import (
+    HyperParameters,
+    Optimizer,
+    ParamsT,
+    StateSlot,
+    betas_in_unit_interval,
+    non_negative,
+)
+
+__all__ = ["RAdam"]
 
 
 class RAdam(Optimizer):
@@ -17,20 +29,28 @@ class RAdam(Optimizer):
         maximize: maximize the objective instead of minimizing it.
     """
 
-    _kind = "radam"
+    fused_update = "radam"
+    hyper_parameters: ClassVar[HyperParameters] = {
+        "lr": non_negative("Invalid learning rate"),
+        "eps": non_negative("Invalid epsilon value"),
+        "betas": betas_in_unit_interval,
+        "weight_decay": non_negative("Invalid weight_decay value"),
+        "decoupled_weight_decay": None,
+        "maximize": None,
+    }
+    state_slots = (StateSlot("exp_avg"), StateSlot("exp_avg_sq"))
 
     def __init__(
         self,
-        params,
-        lr=1e-3,
-        betas=(0.9, 0.999),
-        eps=1e-8,
-        weight_decay=0,
-        decoupled_weight_decay=False,
+        params: ParamsT,
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0,
+        decoupled_weight_decay: bool = False,
         *,
-        maximize=False,
-    ):
-        _check_adam_args(lr, betas, eps, weight_decay)
+        maximize: bool = False,
+    ) -> None:
         defaults = {
             "lr": lr,
             "betas": tuple(betas),
@@ -40,21 +60,3 @@ class RAdam(Optimizer):
             "maximize": maximize,
         }
         super().__init__(params, defaults)
-
-    def _step_group(self, group, params, grads):
-        beta1, beta2 = group["betas"]
-        self._fused_step(
-            group,
-            params,
-            grads,
-            ["exp_avg", "exp_avg_sq"],
-            {
-                "lr": group["lr"],
-                "beta1": beta1,
-                "beta2": beta2,
-                "eps": group["eps"],
-                "weight_decay": group["weight_decay"],
-                "decoupled_weight_decay": group["decoupled_weight_decay"],
-                "maximize": group["maximize"],
-            },
-        )

@@ -1,6 +1,12 @@
 """RMSprop, with optional momentum and the centered variant."""
 
-from pygrad.optim.optimizer import Optimizer
+from __future__ import annotations
+
+from typing import ClassVar
+
+from pygrad.optim.optimizer import HyperParameters, Optimizer, ParamsT, StateSlot, non_negative
+
+__all__ = ["RMSprop"]
 
 
 class RMSprop(Optimizer):
@@ -17,30 +23,34 @@ class RMSprop(Optimizer):
         maximize: maximize the objective instead of minimizing it.
     """
 
-    _kind = "rmsprop"
+    fused_update = "rmsprop"
+    hyper_parameters: ClassVar[HyperParameters] = {
+        "lr": non_negative("Invalid learning rate"),
+        "eps": non_negative("Invalid epsilon value"),
+        "momentum": non_negative("Invalid momentum value"),
+        "weight_decay": non_negative("Invalid weight_decay value"),
+        "alpha": non_negative("Invalid alpha value"),
+        "centered": None,
+        "maximize": None,
+    }
+    state_slots = (
+        StateSlot("square_avg"),
+        StateSlot("momentum_buffer", when=lambda group: group["momentum"] > 0),
+        StateSlot("grad_avg", when=lambda group: bool(group["centered"])),
+    )
 
     def __init__(
         self,
-        params,
-        lr=1e-2,
-        alpha=0.99,
-        eps=1e-8,
-        weight_decay=0,
-        momentum=0,
-        centered=False,
+        params: ParamsT,
+        lr: float = 1e-2,
+        alpha: float = 0.99,
+        eps: float = 1e-8,
+        weight_decay: float = 0,
+        momentum: float = 0,
+        centered: bool = False,
         *,
-        maximize=False,
-    ):
-        if lr < 0.0:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if eps < 0.0:
-            raise ValueError(f"Invalid epsilon value: {eps}")
-        if momentum < 0.0:
-            raise ValueError(f"Invalid momentum value: {momentum}")
-        if weight_decay < 0.0:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
-        if alpha < 0.0:
-            raise ValueError(f"Invalid alpha value: {alpha}")
+        maximize: bool = False,
+    ) -> None:
         defaults = {
             "lr": lr,
             "alpha": alpha,
@@ -51,25 +61,3 @@ class RMSprop(Optimizer):
             "maximize": maximize,
         }
         super().__init__(params, defaults)
-
-    def _step_group(self, group, params, grads):
-        slots = [
-            "square_avg",
-            "momentum_buffer" if group["momentum"] > 0 else None,
-            "grad_avg" if group["centered"] else None,
-        ]
-        self._fused_step(
-            group,
-            params,
-            grads,
-            slots,
-            {
-                "lr": group["lr"],
-                "alpha": group["alpha"],
-                "eps": group["eps"],
-                "weight_decay": group["weight_decay"],
-                "momentum": group["momentum"],
-                "centered": group["centered"],
-                "maximize": group["maximize"],
-            },
-        )

@@ -1,8 +1,18 @@
 """Stochastic gradient descent with momentum, dampening, Nesterov momentum and weight decay."""
 
-from pygrad import _C
-from pygrad._factories import zeros_like
-from pygrad.optim.optimizer import Optimizer
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from pygrad.optim.optimizer import HyperParameters, Optimizer, ParamsT, StateSlot, non_negative
+
+__all__ = ["SGD"]
+
+
+def _check_nesterov(nesterov: bool, defaults: Mapping[str, Any]) -> None:
+    if nesterov and (defaults["momentum"] <= 0 or defaults["dampening"] != 0):
+        raise ValueError("Nesterov momentum requires a momentum and zero dampening")
 
 
 class SGD(Optimizer):
@@ -18,27 +28,29 @@ class SGD(Optimizer):
         maximize: maximize the objective instead of minimizing it.
     """
 
-    _kind = "sgd"
+    fused_update = "sgd"
+    hyper_parameters: ClassVar[HyperParameters] = {
+        "lr": non_negative("Invalid learning rate"),
+        "momentum": non_negative("Invalid momentum value"),
+        "dampening": None,
+        "weight_decay": non_negative("Invalid weight_decay value"),
+        "nesterov": _check_nesterov,
+        "maximize": None,
+    }
+    state_slots = (StateSlot("momentum_buffer", when=lambda group: group["momentum"] != 0),)
+    keeps_step = False  # PyTorch's SGD keeps only the momentum buffer, seeded by the first gradient
 
     def __init__(
         self,
-        params,
-        lr=1e-3,
-        momentum=0,
-        dampening=0,
-        weight_decay=0,
-        nesterov=False,
+        params: ParamsT,
+        lr: float = 1e-3,
+        momentum: float = 0,
+        dampening: float = 0,
+        weight_decay: float = 0,
+        nesterov: bool = False,
         *,
-        maximize=False,
-    ):
-        if lr < 0.0:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if momentum < 0.0:
-            raise ValueError(f"Invalid momentum value: {momentum}")
-        if weight_decay < 0.0:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
-        if nesterov and (momentum <= 0 or dampening != 0):
-            raise ValueError("Nesterov momentum requires a momentum and zero dampening")
+        maximize: bool = False,
+    ) -> None:
         defaults = {
             "lr": lr,
             "momentum": momentum,
@@ -48,35 +60,3 @@ class SGD(Optimizer):
             "maximize": maximize,
         }
         super().__init__(params, defaults)
-
-    def _step_group(self, group, params, grads):
-        # PyTorch's SGD keeps no step count: only a momentum buffer, created from the first gradient.
-        momentum = group["momentum"]
-        buffers, steps = [], []
-        if momentum == 0:
-            steps = [1] * len(params)
-        else:
-            all_state = self.state
-            for p in params:
-                state = all_state.get(p)
-                if state is None:
-                    state = all_state[p] = {}
-                buffer = state.get("momentum_buffer")
-                steps.append(2 if buffer is not None else 1)
-                if buffer is None:
-                    buffer = state["momentum_buffer"] = zeros_like(p)
-                buffers.append(buffer)
-        _C._optimizer_step(
-            "sgd",
-            params,
-            grads,
-            [buffers],
-            steps,
-            [],
-            lr=group["lr"],
-            weight_decay=group["weight_decay"],
-            momentum=momentum,
-            dampening=group["dampening"],
-            nesterov=group["nesterov"],
-            maximize=group["maximize"],
-        )

@@ -14,8 +14,8 @@ namespace pygrad::cpu {
 namespace {
 
 struct ConvGeometry {
-  int64_t n, c, h, w;       // input
-  int64_t o, oh, ow;        // output
+  int64_t n, c, h, w;  // input
+  int64_t o, oh, ow;   // output
   int64_t kh, kw, groups;
   Window2d win;
   int64_t cg() const { return c / groups; }
@@ -191,8 +191,8 @@ void conv2d_kernel(KernelArgs& args) {
         for (int64_t j = b; j < e; ++j) im2col(px + (n0 + j) * chw, g, cols + j * l, ld);
       });
       for (int64_t grp = 0; grp < g.groups; ++grp)  // Y_g [Og, nb*L] = W_g [Og, K] @ cols_g [K, nb*L]
-        gemm(g.og(), ld, k, T(1), pw + grp * g.og() * k, k, 1, cols + grp * k * ld, ld, 1, T(0), out + grp * g.og() * ld,
-             ld, 1, inner_threads);
+        gemm(g.og(), ld, k, T(1), pw + grp * g.og() * k, k, 1, cols + grp * k * ld, ld, 1, T(0),
+             out + grp * g.og() * ld, ld, 1, inner_threads);
       maybe_parallel(inner_threads, nb * g.o, copy_grain(l), [&](int64_t b, int64_t e) {
         for (int64_t r = b; r < e; ++r) {  // r = j * O + oc
           const int64_t j = r / g.o, oc = r - j * g.o;

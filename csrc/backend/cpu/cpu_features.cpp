@@ -61,8 +61,8 @@ CpuCapability detect() {
   const bool osxsave = bit(l1.ecx, 27);
   if (!osxsave) return CpuCapability::Portable;
   const uint64_t xcr0 = read_xcr0();
-  const bool os_ymm = (xcr0 & 0x6) == 0x6;     // XMM and YMM state saved by the OS
-  const bool os_zmm = (xcr0 & 0xE6) == 0xE6;   // plus opmask, ZMM0-15 upper halves, ZMM16-31
+  const bool os_ymm = (xcr0 & 0x6) == 0x6;    // XMM and YMM state saved by the OS
+  const bool os_zmm = (xcr0 & 0xE6) == 0xE6;  // plus opmask, ZMM0-15 upper halves, ZMM16-31
   const bool avx2 = bit(l1.ecx, 28) && bit(l1.ecx, 12) && bit(l7.ebx, 5) && os_ymm;
   if (!avx2) return CpuCapability::Portable;
   const bool avx512 = bit(l7.ebx, 16) && bit(l7.ebx, 17) && bit(l7.ebx, 30) && bit(l7.ebx, 31) && os_zmm;
@@ -112,21 +112,17 @@ void set_cpu_capability(CpuCapability c) {
     throw std::invalid_argument("set_cpu_capability: unknown capability");
   }
   if (level > static_cast<int>(detected_cpu_capability())) {
-    throw std::invalid_argument(std::string("set_cpu_capability: this CPU does not support ") +
-                                cpu_capability_name(c) + " (detected " +
-                                cpu_capability_name(detected_cpu_capability()) + ")");
+    throw std::invalid_argument(std::string("set_cpu_capability: this CPU does not support ") + cpu_capability_name(c) +
+                                " (detected " + cpu_capability_name(detected_cpu_capability()) + ")");
   }
   active_slot().store(level, std::memory_order_relaxed);
 }
 
 const char* cpu_capability_name(CpuCapability c) {
   switch (c) {
-    case CpuCapability::Portable:
-      return "portable";
-    case CpuCapability::Avx2:
-      return "avx2";
-    case CpuCapability::Avx512:
-      return "avx512";
+    case CpuCapability::Portable: return "portable";
+    case CpuCapability::Avx2: return "avx2";
+    case CpuCapability::Avx512: return "avx512";
   }
   return "unknown";
 }

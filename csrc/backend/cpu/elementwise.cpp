@@ -64,16 +64,22 @@ PG_ALWAYS_INLINE inline void binary_row_body(const F& f, const T* x, int64_t sx,
 // Each level's loop is a function of its own: inlined into the kernel's lambda, GCC would not if-convert the
 // branchy functors (abs, relu, clamp) and left those loops scalar.
 template <class F, class T>
-PG_NOINLINE void unary_row_portable(const F& f, const T* x, T* o, int64_t n) { unary_row_body(f, x, o, n); }
+PG_NOINLINE void unary_row_portable(const F& f, const T* x, T* o, int64_t n) {
+  unary_row_body(f, x, o, n);
+}
 template <class F, class T, class R>
 PG_NOINLINE void binary_row_portable(const F& f, const T* x, int64_t sx, const T* y, int64_t sy, R* o, int64_t n) {
   binary_row_body(f, x, sx, y, sy, o, n);
 }
 #if defined(PG_ISA_TARGETS)
 template <class F, class T>
-PG_TARGET_AVX2 void unary_row_avx2(const F& f, const T* x, T* o, int64_t n) { unary_row_body(f, x, o, n); }
+PG_TARGET_AVX2 void unary_row_avx2(const F& f, const T* x, T* o, int64_t n) {
+  unary_row_body(f, x, o, n);
+}
 template <class F, class T>
-PG_TARGET_AVX512 void unary_row_avx512(const F& f, const T* x, T* o, int64_t n) { unary_row_body(f, x, o, n); }
+PG_TARGET_AVX512 void unary_row_avx512(const F& f, const T* x, T* o, int64_t n) {
+  unary_row_body(f, x, o, n);
+}
 template <class F, class T, class R>
 PG_TARGET_AVX2 void binary_row_avx2(const F& f, const T* x, int64_t sx, const T* y, int64_t sy, R* o, int64_t n) {
   binary_row_body(f, x, sx, y, sy, o, n);
@@ -118,19 +124,19 @@ void unary_kernel(KernelArgs& args) {
   const ArrayMathF32 vectorized = out.dtype() == DType::Float32 ? vectorized_f32(f) : nullptr;
   dispatch_kind<Kind>(out.dtype(), [&](auto tag) {
     using T = decltype(tag);
-    for_each_row<2>({&out, &in}, out.numel(), [&](const std::array<char*, 2>& p, const std::array<int64_t, 2>& s,
-                                                  int64_t n) {
-      T* o = reinterpret_cast<T*>(p[0]);
-      const T* x = reinterpret_cast<const T*>(p[1]);
-      if (s[0] == sizeof(T) && s[1] == sizeof(T)) {
-        if constexpr (std::is_same<T, float>::value) {
-          if (vectorized != nullptr) return vectorized(x, o, n);
-        }
-        return unary_row(level, f, x, o, n);
-      }
-      const int64_t so = s[0] / sizeof(T), sx = s[1] / sizeof(T);
-      for (int64_t i = 0; i < n; ++i) o[i * so] = static_cast<T>(f(x[i * sx]));
-    });
+    for_each_row<2>({&out, &in}, out.numel(),
+                    [&](const std::array<char*, 2>& p, const std::array<int64_t, 2>& s, int64_t n) {
+                      T* o = reinterpret_cast<T*>(p[0]);
+                      const T* x = reinterpret_cast<const T*>(p[1]);
+                      if (s[0] == sizeof(T) && s[1] == sizeof(T)) {
+                        if constexpr (std::is_same<T, float>::value) {
+                          if (vectorized != nullptr) return vectorized(x, o, n);
+                        }
+                        return unary_row(level, f, x, o, n);
+                      }
+                      const int64_t so = s[0] / sizeof(T), sx = s[1] / sizeof(T);
+                      for (int64_t i = 0; i < n; ++i) o[i * so] = static_cast<T>(f(x[i * sx]));
+                    });
   });
 }
 
@@ -144,19 +150,19 @@ void binary_kernel(KernelArgs& args) {
   dispatch_kind<Kind>(a.dtype(), [&](auto tag) {
     using T = decltype(tag);
     using R = typename std::conditional<std::is_same<Kind, KindCompare>::value, bool, T>::type;
-    for_each_row<3>({&out, &a, &b}, out.numel(), [&](const std::array<char*, 3>& p,
-                                                     const std::array<int64_t, 3>& s, int64_t n) {
-      R* o = reinterpret_cast<R*>(p[0]);
-      const T* x = reinterpret_cast<const T*>(p[1]);
-      const T* y = reinterpret_cast<const T*>(p[2]);
-      const int64_t so = s[0] / static_cast<int64_t>(sizeof(R));
-      const int64_t sx = s[1] / static_cast<int64_t>(sizeof(T)), sy = s[2] / static_cast<int64_t>(sizeof(T));
-      // Contiguous and scalar-broadcast rows get loops the compiler vectorises.
-      if (so == 1 && (sx == 1 || sx == 0) && (sy == 1 || sy == 0) && !(sx == 0 && sy == 0)) {
-        return binary_row(level, f, x, sx, y, sy, o, n);
-      }
-      for (int64_t i = 0; i < n; ++i) o[i * so] = static_cast<R>(f(x[i * sx], y[i * sy]));
-    });
+    for_each_row<3>(
+        {&out, &a, &b}, out.numel(), [&](const std::array<char*, 3>& p, const std::array<int64_t, 3>& s, int64_t n) {
+          R* o = reinterpret_cast<R*>(p[0]);
+          const T* x = reinterpret_cast<const T*>(p[1]);
+          const T* y = reinterpret_cast<const T*>(p[2]);
+          const int64_t so = s[0] / static_cast<int64_t>(sizeof(R));
+          const int64_t sx = s[1] / static_cast<int64_t>(sizeof(T)), sy = s[2] / static_cast<int64_t>(sizeof(T));
+          // Contiguous and scalar-broadcast rows get loops the compiler vectorises.
+          if (so == 1 && (sx == 1 || sx == 0) && (sy == 1 || sy == 0) && !(sx == 0 && sy == 0)) {
+            return binary_row(level, f, x, sx, y, sy, o, n);
+          }
+          for (int64_t i = 0; i < n; ++i) o[i * so] = static_cast<R>(f(x[i * sx], y[i * sy]));
+        });
   });
 }
 
@@ -169,8 +175,8 @@ void where_kernel(KernelArgs& args) {
                     [&](const std::array<char*, 4>& p, const std::array<int64_t, 4>& s, int64_t n) {
                       for (int64_t i = 0; i < n; ++i) {
                         bool c = *reinterpret_cast<const bool*>(p[1] + i * s[1]);
-                        *reinterpret_cast<T*>(p[0] + i * s[0]) =
-                            c ? *reinterpret_cast<const T*>(p[2] + i * s[2]) : *reinterpret_cast<const T*>(p[3] + i * s[3]);
+                        *reinterpret_cast<T*>(p[0] + i * s[0]) = c ? *reinterpret_cast<const T*>(p[2] + i * s[2])
+                                                                   : *reinterpret_cast<const T*>(p[3] + i * s[3]);
                       }
                     });
   });
@@ -184,24 +190,25 @@ void copy_kernel(KernelArgs& args) {
     using D = scalar_t;
     PG_DISPATCH_ALL(in.dtype(), "copy", [&] {
       using S = scalar_t;
-      for_each_row<2>({&out, &in}, out.numel(), [&](const std::array<char*, 2>& p, const std::array<int64_t, 2>& s,
-                                                    int64_t n) {
-        D* o = reinterpret_cast<D*>(p[0]);
-        const S* x = reinterpret_cast<const S*>(p[1]);
-        if (std::is_same<D, S>::value && s[0] == sizeof(D) && s[1] == sizeof(S)) {
-          // In 64 KiB pieces: one large memcpy switches to non-temporal stores, which evict the copy from the
-          // cache that the next op reads it from (a 3 MB clone ran at a third of PyTorch's speed).
-          constexpr int64_t kPiece = 65536 / static_cast<int64_t>(sizeof(D));
-          for (int64_t i = 0; i < n; i += kPiece) {
-            std::memcpy(o + i, x + i, static_cast<size_t>(std::min(kPiece, n - i)) * sizeof(D));
-          }
-        } else if (s[0] == sizeof(D) && s[1] == sizeof(S)) {
-          for (int64_t i = 0; i < n; ++i) o[i] = static_cast<D>(x[i]);
-        } else {
-          const int64_t so = s[0] / sizeof(D), sx = s[1] / sizeof(S);
-          for (int64_t i = 0; i < n; ++i) o[i * so] = static_cast<D>(x[i * sx]);
-        }
-      });
+      for_each_row<2>({&out, &in}, out.numel(),
+                      [&](const std::array<char*, 2>& p, const std::array<int64_t, 2>& s, int64_t n) {
+                        D* o = reinterpret_cast<D*>(p[0]);
+                        const S* x = reinterpret_cast<const S*>(p[1]);
+                        if (std::is_same<D, S>::value && s[0] == sizeof(D) && s[1] == sizeof(S)) {
+                          // In 64 KiB pieces: one large memcpy switches to non-temporal stores, which evict the copy
+                          // from the cache that the next op reads it from (a 3 MB clone ran at a third of PyTorch's
+                          // speed).
+                          constexpr int64_t kPiece = 65536 / static_cast<int64_t>(sizeof(D));
+                          for (int64_t i = 0; i < n; i += kPiece) {
+                            std::memcpy(o + i, x + i, static_cast<size_t>(std::min(kPiece, n - i)) * sizeof(D));
+                          }
+                        } else if (s[0] == sizeof(D) && s[1] == sizeof(S)) {
+                          for (int64_t i = 0; i < n; ++i) o[i] = static_cast<D>(x[i]);
+                        } else {
+                          const int64_t so = s[0] / sizeof(D), sx = s[1] / sizeof(S);
+                          for (int64_t i = 0; i < n; ++i) o[i * so] = static_cast<D>(x[i * sx]);
+                        }
+                      });
     });
   });
 }
@@ -212,15 +219,16 @@ void fill_kernel(KernelArgs& args) {
   PG_DISPATCH_ALL(out.dtype(), "fill", [&] {
     using T = scalar_t;
     const T value = out.dtype() == DType::Int64 ? static_cast<T>(args.ints[0]) : static_cast<T>(args.scalars[0]);
-    for_each_row<1>({&out}, out.numel(), [&](const std::array<char*, 1>& p, const std::array<int64_t, 1>& s, int64_t n) {
-      T* o = reinterpret_cast<T*>(p[0]);
-      const int64_t so = s[0] / sizeof(T);
-      if (so == 1) {
-        for (int64_t i = 0; i < n; ++i) o[i] = value;
-      } else {
-        for (int64_t i = 0; i < n; ++i) o[i * so] = value;
-      }
-    });
+    for_each_row<1>({&out}, out.numel(),
+                    [&](const std::array<char*, 1>& p, const std::array<int64_t, 1>& s, int64_t n) {
+                      T* o = reinterpret_cast<T*>(p[0]);
+                      const int64_t so = s[0] / sizeof(T);
+                      if (so == 1) {
+                        for (int64_t i = 0; i < n; ++i) o[i] = value;
+                      } else {
+                        for (int64_t i = 0; i < n; ++i) o[i * so] = value;
+                      }
+                    });
   });
 }
 
@@ -236,7 +244,8 @@ void arange_kernel(KernelArgs& args) {
     T* o = out.data<T>();
     parallel_for(0, n, kElementwiseGrain, [&](int64_t b, int64_t e) {
       for (int64_t i = b; i < e; ++i) {
-        double v = (linspace && i >= n / 2) ? end - step * static_cast<double>(n - 1 - i) : start + step * static_cast<double>(i);
+        double v = (linspace && i >= n / 2) ? end - step * static_cast<double>(n - 1 - i)
+                                            : start + step * static_cast<double>(i);
         o[i] = static_cast<T>(v);
       }
     });

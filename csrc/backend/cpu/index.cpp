@@ -40,7 +40,8 @@ void check_indices(const Tensor& index, int64_t limit, const char* op) {
   const int64_t* p = idx.data<int64_t>();
   for (int64_t i = 0, n = idx.numel(); i < n; ++i, it.next()) {
     int64_t v = p[it.offset(idx.strides())];
-    PG_CHECK(v >= -limit && v < limit, IndexError, op, "index ", v, " is out of bounds for dimension with size ", limit);
+    PG_CHECK(v >= -limit && v < limit, IndexError, op, "index ", v, " is out of bounds for dimension with size ",
+             limit);
   }
 }
 

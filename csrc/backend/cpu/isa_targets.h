@@ -7,8 +7,7 @@
 #define PG_ALWAYS_INLINE __attribute__((always_inline))
 #define PG_NOINLINE __attribute__((noinline))
 #define PG_TARGET_AVX2 __attribute__((target("avx2,fma")))
-#define PG_TARGET_AVX512 \
-  __attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,avx2,fma,prefer-vector-width=512")))
+#define PG_TARGET_AVX512 __attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,avx2,fma,prefer-vector-width=512")))
 #else
 #define PG_ALWAYS_INLINE
 #define PG_NOINLINE

@@ -38,8 +38,10 @@ int64_t max_pool_2x2_row_sse(const float* r0, const float* r1, int64_t w, int64_
   for (; j + 4 <= ow; j += 4) {
     const __m128 u0 = _mm_loadu_ps(r0 + 2 * j), u1 = _mm_loadu_ps(r0 + 2 * j + 4);
     const __m128 v0 = _mm_loadu_ps(r1 + 2 * j), v1 = _mm_loadu_ps(r1 + 2 * j + 4);
-    const __m128 a = _mm_shuffle_ps(u0, u1, _MM_SHUFFLE(2, 0, 2, 0)), b = _mm_shuffle_ps(u0, u1, _MM_SHUFFLE(3, 1, 3, 1));
-    const __m128 c = _mm_shuffle_ps(v0, v1, _MM_SHUFFLE(2, 0, 2, 0)), d = _mm_shuffle_ps(v0, v1, _MM_SHUFFLE(3, 1, 3, 1));
+    const __m128 a = _mm_shuffle_ps(u0, u1, _MM_SHUFFLE(2, 0, 2, 0)),
+                 b = _mm_shuffle_ps(u0, u1, _MM_SHUFFLE(3, 1, 3, 1));
+    const __m128 c = _mm_shuffle_ps(v0, v1, _MM_SHUFFLE(2, 0, 2, 0)),
+                 d = _mm_shuffle_ps(v0, v1, _MM_SHUFFLE(3, 1, 3, 1));
     __m128 best = a;
     __m128i k = zero;
     auto step = [&](__m128 v, __m128i kv) {
@@ -69,8 +71,8 @@ int64_t max_pool_2x2_row_sse(const double*, const double*, int64_t, int64_t, int
 // The same row, 16 outputs at a time with AVX-512: the even and odd columns of 32 inputs split by permutes,
 // the same compare-and-select order, indices widened to int64 in two halves. The last partial group is done
 // with masked loads and stores, so a short row (14 or 7 outputs) is one iteration. Returns ow.
-PG_TARGET_AVX512 int64_t max_pool_2x2_row_avx512(const float* r0, const float* r1, int64_t w, int64_t ow,
-                                                 int64_t base, float* yo, int64_t* io) {
+PG_TARGET_AVX512 int64_t max_pool_2x2_row_avx512(const float* r0, const float* r1, int64_t w, int64_t ow, int64_t base,
+                                                 float* yo, int64_t* io) {
   const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
   const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
   const __m512i wv = _mm512_set1_epi64(w);
@@ -227,8 +229,9 @@ struct FixedWindows {
     const int64_t padded_size = (h1 - h0) * (w1 - w0);
     h0 = std::max<int64_t>(h0, 0), w0 = std::max<int64_t>(w0, 0);
     h1 = std::min(h1, h), w1 = std::min(w1, w);
-    double divisor = divisor_override != 0 ? divisor_override
-                                           : static_cast<double>(count_include_pad ? padded_size : (h1 - h0) * (w1 - w0));
+    double divisor = divisor_override != 0
+                         ? divisor_override
+                         : static_cast<double>(count_include_pad ? padded_size : (h1 - h0) * (w1 - w0));
     return {h0, std::max(h1, h0), w0, std::max(w1, w0), divisor};
   }
 };

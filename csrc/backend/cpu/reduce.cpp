@@ -133,10 +133,14 @@ PG_ALWAYS_INLINE inline void accumulate_row_body(SumAcc<T>* acc, const T* row, i
   for (int64_t j = 0; j < n; ++j) acc[j] += row[j];
 }
 template <class T>
-PG_NOINLINE void accumulate_row_portable(SumAcc<T>* acc, const T* row, int64_t n) { accumulate_row_body(acc, row, n); }
+PG_NOINLINE void accumulate_row_portable(SumAcc<T>* acc, const T* row, int64_t n) {
+  accumulate_row_body(acc, row, n);
+}
 #if defined(PG_ISA_TARGETS)
 template <class T>
-PG_TARGET_AVX2 void accumulate_row_avx2(SumAcc<T>* acc, const T* row, int64_t n) { accumulate_row_body(acc, row, n); }
+PG_TARGET_AVX2 void accumulate_row_avx2(SumAcc<T>* acc, const T* row, int64_t n) {
+  accumulate_row_body(acc, row, n);
+}
 template <class T>
 PG_TARGET_AVX512 void accumulate_row_avx512(SumAcc<T>* acc, const T* row, int64_t n) {
   accumulate_row_body(acc, row, n);
@@ -353,7 +357,9 @@ PG_ALWAYS_INLINE inline void extreme_columns_body(const T* x, int64_t rs, int64_
 
 // Each level's copy of the two loops (see isa_targets.h), chosen by cpu_capability().
 template <class T, bool IsMax>
-PG_NOINLINE T extreme_row_portable(const T* p, int64_t n) { return extreme_row_body<T, IsMax, 16>(p, n); }
+PG_NOINLINE T extreme_row_portable(const T* p, int64_t n) {
+  return extreme_row_body<T, IsMax, 16>(p, n);
+}
 template <class T, bool IsMax>
 PG_NOINLINE void extreme_columns_portable(const T* x, int64_t rs, int64_t reduced, int64_t w, T* out) {
   extreme_columns_body<T, IsMax>(x, rs, reduced, w, out);
@@ -364,16 +370,22 @@ PG_NOINLINE int64_t arg_extreme_row_portable(const T* p, int64_t n) {
 }
 #if defined(PG_ISA_TARGETS)
 template <class T, bool IsMax>
-PG_TARGET_AVX2 int64_t arg_extreme_row_avx2(const T* p, int64_t n) { return arg_extreme_row_body<T, IsMax, 32>(p, n); }
+PG_TARGET_AVX2 int64_t arg_extreme_row_avx2(const T* p, int64_t n) {
+  return arg_extreme_row_body<T, IsMax, 32>(p, n);
+}
 // 32-byte vectors here too: with 64-byte ones GCC 12 turns the (value, index) selects into slow mask shuffles.
 template <class T, bool IsMax>
 PG_TARGET_AVX512 int64_t arg_extreme_row_avx512(const T* p, int64_t n) {
   return arg_extreme_row_body<T, IsMax, 32>(p, n);
 }
 template <class T, bool IsMax>
-PG_TARGET_AVX2 T extreme_row_avx2(const T* p, int64_t n) { return extreme_row_body<T, IsMax, 32>(p, n); }
+PG_TARGET_AVX2 T extreme_row_avx2(const T* p, int64_t n) {
+  return extreme_row_body<T, IsMax, 32>(p, n);
+}
 template <class T, bool IsMax>
-PG_TARGET_AVX512 T extreme_row_avx512(const T* p, int64_t n) { return extreme_row_body<T, IsMax, 64>(p, n); }
+PG_TARGET_AVX512 T extreme_row_avx512(const T* p, int64_t n) {
+  return extreme_row_body<T, IsMax, 64>(p, n);
+}
 template <class T, bool IsMax>
 PG_TARGET_AVX2 void extreme_columns_avx2(const T* x, int64_t rs, int64_t reduced, int64_t w, T* out) {
   extreme_columns_body<T, IsMax>(x, rs, reduced, w, out);
@@ -488,9 +500,8 @@ void extreme_kernel(KernelArgs& args) {
   const int num_reduced = static_cast<int>(args.ints[0]);
   Tensor values = WantValues ? args.out[0] : Tensor();
   Tensor indices = WantValues ? Tensor() : args.out[0];
-  PG_DISPATCH_ALL(args.in[0].dtype(), "reduce", [&] {
-    extreme_typed<scalar_t, IsMax>(args.in[0], values, indices, num_reduced);
-  });
+  PG_DISPATCH_ALL(args.in[0].dtype(), "reduce",
+                  [&] { extreme_typed<scalar_t, IsMax>(args.in[0], values, indices, num_reduced); });
 }
 
 const KernelRegistrar register_sum(OpId::sum, Device::CPU, &sum_kernel);

@@ -14,9 +14,9 @@ namespace pygrad::cpu {
 void gemm(int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t a_row_stride, int64_t a_col_stride,
           const float* b, int64_t b_row_stride, int64_t b_col_stride, float beta, float* c, int64_t c_row_stride,
           int64_t c_col_stride, int num_threads);
-void gemm(int64_t m, int64_t n, int64_t k, double alpha, const double* a, int64_t a_row_stride,
-          int64_t a_col_stride, const double* b, int64_t b_row_stride, int64_t b_col_stride, double beta, double* c,
-          int64_t c_row_stride, int64_t c_col_stride, int num_threads);
+void gemm(int64_t m, int64_t n, int64_t k, double alpha, const double* a, int64_t a_row_stride, int64_t a_col_stride,
+          const double* b, int64_t b_row_stride, int64_t b_col_stride, double beta, double* c, int64_t c_row_stride,
+          int64_t c_col_stride, int num_threads);
 
 // Epilogue applied to each finished tile of C, after alpha/beta: C(i,j) = act(C(i,j) + bias[j * bias_stride]).
 enum class Activation { None, Relu };

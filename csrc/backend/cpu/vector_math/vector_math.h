@@ -1,5 +1,5 @@
-// Vectorised float32 transcendentals (exp, log, sigmoid, tanh, tanh-approximated GELU) over contiguous arrays and uniform random numbers,
-// one build per instruction set.
+// Vectorised float32 transcendentals (exp, log, sigmoid, tanh, tanh-approximated GELU) over contiguous arrays and
+// uniform random numbers, one build per instruction set.
 #pragma once
 #include <cstdint>
 
@@ -51,7 +51,9 @@ inline const VectorMathF32& vector_math_f32() {
 
 // The array routine that replaces functor f on contiguous float32 data, or null (use the functor).
 template <class F>
-inline ArrayMathF32 vectorized_f32(const F&) { return nullptr; }
+inline ArrayMathF32 vectorized_f32(const F&) {
+  return nullptr;
+}
 inline ArrayMathF32 vectorized_f32(const Exp&) { return vector_math_f32().exp; }
 inline ArrayMathF32 vectorized_f32(const Sigmoid&) { return vector_math_f32().sigmoid; }
 inline ArrayMathF32 vectorized_f32(const Tanh&) { return vector_math_f32().tanh; }

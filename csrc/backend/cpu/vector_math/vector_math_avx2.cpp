@@ -84,7 +84,8 @@ inline void philox_four(RandomStream key, int64_t counter0, __m256i words[4]) {
 
 void uniform_groups(RandomStream key, int64_t first, int64_t groups, float start, float range, float* dst) {
   const __m256i even = _mm256_setr_epi32(0, 2, 4, 6, 0, 2, 4, 6);  // low halves of the 64-bit lanes
-  const __m256 vstart = _mm256_set1_ps(start), vrange = _mm256_set1_ps(range), scale = _mm256_set1_ps(1.0f / 16777216.0f);
+  const __m256 vstart = _mm256_set1_ps(start), vrange = _mm256_set1_ps(range),
+               scale = _mm256_set1_ps(1.0f / 16777216.0f);
   for (int64_t g = 0; g < groups; ++g) {
     __m256i lo[4], hi[4];
     philox_four(key, 8 * (first + g), lo);

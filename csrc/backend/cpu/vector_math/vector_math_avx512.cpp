@@ -54,7 +54,8 @@ struct VecAvx512 {
 void uniform_groups(RandomStream key, int64_t first, int64_t groups, float start, float range, float* dst) {
   const __m512i low32 = _mm512_set1_epi64(0xFFFFFFFFll), lane = _mm512_setr_epi64(0, 1, 2, 3, 4, 5, 6, 7);
   const __m512i m0 = _mm512_set1_epi64(0xD2511F53ll), m1 = _mm512_set1_epi64(0xCD9E8D57ll);
-  const __m256 vstart = _mm256_set1_ps(start), vrange = _mm256_set1_ps(range), scale = _mm256_set1_ps(1.0f / 16777216.0f);
+  const __m256 vstart = _mm256_set1_ps(start), vrange = _mm256_set1_ps(range),
+               scale = _mm256_set1_ps(1.0f / 16777216.0f);
   for (int64_t g = 0; g < groups; ++g) {
     const __m512i counter = _mm512_add_epi64(_mm512_set1_epi64(static_cast<long long>(8 * (first + g))), lane);
     __m512i c0 = _mm512_and_si512(counter, low32), c1 = _mm512_srli_epi64(counter, 32);
