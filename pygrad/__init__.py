@@ -10,35 +10,15 @@ import builtins as _builtins
 
 from pygrad import (
     _C,
+    _factories,
+    _grad_mode,
     _tensor,  # noqa: F401  (adds the Python-level Tensor methods)
 )
 from pygrad._C import *  # noqa: F403  (the registry's ops, Tensor and the dtypes: _C.__all__)
 from pygrad._C import Tensor, dtype, float32, float64, int64
 from pygrad._device import device
-from pygrad._factories import (
-    arange,
-    as_tensor,
-    empty,
-    empty_like,
-    eye,
-    full,
-    full_like,
-    linspace,
-    manual_seed,
-    ones,
-    ones_like,
-    rand,
-    rand_like,
-    randint,
-    randint_like,
-    randn,
-    randn_like,
-    randperm,
-    tensor,
-    zeros,
-    zeros_like,
-)
-from pygrad._grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from pygrad._factories import *  # noqa: F403  (zeros, rand, tensor, manual_seed, ...: _factories.__all__)
+from pygrad._grad_mode import *  # noqa: F403  (no_grad, enable_grad, ...: _grad_mode.__all__)
 
 __version__ = "0.1.0"
 
@@ -49,45 +29,22 @@ del TYPE_CHECKING
 
 __all__ = [
     "allclose",
-    "arange",
-    "as_tensor",
     "device",
     "divide",
     "double",
-    "empty",
-    "empty_like",
-    "enable_grad",
     "equal",
-    "eye",
     "float",
-    "full",
-    "full_like",
-    "is_grad_enabled",
     "is_tensor",
-    "linspace",
     "long",
-    "manual_seed",
     "multiply",
     "negative",
-    "no_grad",
     "numel",
-    "ones",
-    "ones_like",
-    "rand",
-    "rand_like",
-    "randint",
-    "randint_like",
-    "randn",
-    "randn_like",
-    "randperm",
-    "set_grad_enabled",
     "subtract",
-    "tensor",
     "true_divide",
-    "zeros",
-    "zeros_like",
 ]
 __all__ += _C.__all__
+__all__ += _factories.__all__
+__all__ += _grad_mode.__all__
 
 float = float32
 double = float64

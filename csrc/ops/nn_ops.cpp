@@ -154,8 +154,6 @@ AvgPoolParams avg_pool2d_params(const Dims& kernel_size, const Dims& stride, con
 Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias, const Dims& stride, const Padding& padding,
               const Dims& dilation, int64_t groups) {
   Tensor x4 = batched(input, "conv2d");
-  PG_CHECK(weight.dim() == 4, ValueError, "conv2d", "expected weight with 4 dims [O, C/groups, kH, kW], got ",
-           weight.shape());
   return unbatched_like(
       conv2d(x4, weight, bias, conv2d_params(x4.shape()[1], weight.shape(), stride, padding, dilation, groups)), input);
 }

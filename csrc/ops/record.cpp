@@ -68,33 +68,36 @@ void set_shapes(OpId op, const DerivativeRule& rule, Node& node, const Tensor* f
 
 }  // namespace
 
-bool record(OpId op, std::initializer_list<const Tensor*> inputs, const Tensor& out, const Forward& values,
-            OpAttributes attributes) {
-  if (!should_record(inputs)) return false;
+namespace {
+
+bool record_inputs(OpId op, const Tensor* const* inputs, size_t count, const Tensor& out, const Forward& values,
+                   OpAttributes&& attributes) {
+  if (!is_grad_enabled()) return false;
+  bool any = false;
+  for (size_t i = 0; i < count; ++i) any |= inputs[i]->defined() && inputs[i]->requires_grad();
+  if (!any) return false;
   const DerivativeRule& rule = derivative_of(op);
-  auto node = new_node(op, rule, inputs.size());
-  for (const Tensor* t : inputs) add_edge(*node, *t);
-  const Tensor* first = inputs.size() > 0 ? inputs.begin()[0] : nullptr;
-  const Tensor* second = inputs.size() > 1 ? inputs.begin()[1] : nullptr;
-  set_shapes(op, rule, *node, first, second);
+  auto node = new_node(op, rule, count);
+  for (size_t i = 0; i < count; ++i) add_edge(*node, *inputs[i]);
+  set_shapes(op, rule, *node, count > 0 ? inputs[0] : nullptr, count > 1 ? inputs[1] : nullptr);
   save_declared(op, rule, *node, out, values, std::move(attributes));
   out.set_history(node);
   return true;
 }
 
+}  // namespace
+
+bool record(OpId op, std::initializer_list<const Tensor*> inputs, const Tensor& out, const Forward& values,
+            OpAttributes attributes) {
+  return record_inputs(op, inputs.begin(), inputs.size(), out, values, std::move(attributes));
+}
+
 bool record(OpId op, const std::vector<Tensor>& inputs, const Tensor& out, const Forward& values,
             OpAttributes attributes) {
-  if (!is_grad_enabled()) return false;
-  bool any = false;
-  for (const Tensor& t : inputs) any |= t.requires_grad();
-  if (!any) return false;
-  const DerivativeRule& rule = derivative_of(op);
-  auto node = new_node(op, rule, inputs.size());
-  for (const Tensor& t : inputs) add_edge(*node, t);
-  set_shapes(op, rule, *node, inputs.size() > 0 ? &inputs[0] : nullptr, inputs.size() > 1 ? &inputs[1] : nullptr);
-  save_declared(op, rule, *node, out, values, std::move(attributes));
-  out.set_history(node);
-  return true;
+  std::vector<const Tensor*> pointers;
+  pointers.reserve(inputs.size());
+  for (const Tensor& t : inputs) pointers.push_back(&t);
+  return record_inputs(op, pointers.data(), pointers.size(), out, values, std::move(attributes));
 }
 
 }  // namespace pygrad

@@ -28,6 +28,8 @@ Shape to_shape_sequence(py::handle h, const char* op);
 Dims to_dims(py::handle h, const char* op);
 // A Tensor, a Python number (as a weak 0-d "wrapped" tensor), or array-like data (copied).
 Tensor to_operand(py::handle h, const char* op);
+// None -> an undefined tensor (an optional tensor argument), else the Tensor.
+inline Tensor optional_tensor(py::handle h) { return h.is_none() ? Tensor() : h.cast<Tensor>(); }
 // Hot-path conversions without pybind11's per-call type lookups: the Tensor inside a Python Tensor (or a
 // subclass such as Parameter), or nullptr for anything else; and a Tensor returned to Python.
 const Tensor* tensor_ptr(py::handle h);

@@ -23,8 +23,6 @@ Dims window_arg(py::handle h, const char* op, const char* what) {
   return out;
 }
 
-Tensor optional_tensor(py::handle h) { return h.is_none() ? Tensor() : h.cast<Tensor>(); }
-
 // conv2d's padding as given: ints, or a mode string (checked by the ops layer).
 Padding padding_arg(py::handle padding) {
   if (py::isinstance<py::str>(padding)) return {{}, padding.cast<std::string>()};

@@ -67,8 +67,6 @@ Tensor clamp_bound_args(const Tensor& x, py::object min, py::object max) {
                max.is_none() ? Tensor() : to_operand(max, "clamp"));
 }
 
-Tensor optional_tensor(py::object h) { return h.is_none() ? Tensor() : h.cast<Tensor>(); }
-
 // The binding of a registry binary op: Python numbers become wrapped scalars; the GIL is released for large inputs.
 template <Tensor (*Op)(const Tensor&, const Tensor&)>
 auto binary_binding(const char* name) {
