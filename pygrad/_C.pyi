@@ -33,8 +33,10 @@ __all__ = [
     "amin",
     "argmax",
     "argmin",
+    "bfloat16",
     "bool",
     "broadcast_to",
+    "can_cast",
     "cat",
     "clamp",
     "clip",
@@ -48,6 +50,7 @@ __all__ = [
     "erf",
     "exp",
     "flatten",
+    "float16",
     "float32",
     "float64",
     "from_dlpack",
@@ -59,6 +62,9 @@ __all__ = [
     "index_add",
     "index_select",
     "initial_seed",
+    "int8",
+    "int16",
+    "int32",
     "int64",
     "le",
     "log",
@@ -82,6 +88,7 @@ __all__ = [
     "nonzero",
     "permute",
     "pow",
+    "promote_types",
     "relu",
     "reshape",
     "result_type",
@@ -102,6 +109,7 @@ __all__ = [
     "sum",
     "tanh",
     "transpose",
+    "uint8",
     "unsqueeze",
     "var",
     "where",
@@ -112,6 +120,7 @@ __all__ = [
 # ``dtype`` shadow these names, so annotations use the aliases below.
 _bool: TypeAlias = builtins.bool
 _float: TypeAlias = builtins.float
+_int: TypeAlias = builtins.int
 _Number: TypeAlias = int | float | _bool
 _TensorOrNumber: TypeAlias = Tensor | _Number
 _Dims: TypeAlias = int | Sequence[int]
@@ -125,11 +134,18 @@ class _UnusedError(Exception):
 # dtypes
 
 class dtype:
-    """An element type of a tensor: pygrad.float32, float64, int64 or bool (no public constructor)."""
+    """An element type of a tensor: bool, uint8, int8, int16, int32, int64, float16, bfloat16, float32 or float64
+    (no public constructor)."""
 
     @property
     def is_floating_point(self) -> _bool:
-        """True for float32 and float64."""
+        """True for float16, bfloat16, float32 and float64."""
+    @property
+    def is_signed(self) -> _bool:
+        """True for the signed integer and floating dtypes."""
+    @property
+    def is_complex(self) -> _bool:
+        """Always False: pygrad has no complex dtypes."""
     @property
     def itemsize(self) -> int:
         """Size of one element in bytes."""
@@ -146,10 +162,16 @@ class dtype:
 
 _dtype: TypeAlias = dtype
 
+bool: dtype
+uint8: dtype
+int8: dtype
+int16: dtype
+int32: dtype
+int64: dtype
+float16: dtype
+bfloat16: dtype
 float32: dtype
 float64: dtype
-int64: dtype
-bool: dtype
 
 # ---------------------------------------------------------------------------------------------------------------
 # autograd graph
@@ -189,14 +211,14 @@ class _min_result(NamedTuple):
 class Tensor:
     """A strided n-dimensional array that records operations for autograd."""
 
-    __array_priority__: ClassVar[int]
+    __array_priority__: ClassVar[_int]
 
     def __init__(self, data: Any) -> None:
         """A new leaf: a detached alias of data when it is a Tensor, else a copy like pygrad.tensor(data)."""
 
     # ---- properties
     @property
-    def shape(self) -> tuple[int, ...]:
+    def shape(self) -> tuple[_int, ...]:
         """The size of each dimension."""
     @property
     def dtype(self) -> _dtype:
@@ -211,16 +233,16 @@ class Tensor:
     def _device_type(self) -> str:
         """The device's name, e.g. 'cpu'."""
     @property
-    def ndim(self) -> int:
+    def ndim(self) -> _int:
         """Number of dimensions."""
     @property
     def is_leaf(self) -> _bool:
         """True for tensors not produced by a recorded operation (user-created or requires_grad=False)."""
     @property
-    def _version(self) -> int:
+    def _version(self) -> _int:
         """In-place modification counter, shared by views of one storage."""
     @property
-    def _offset(self) -> int:
+    def _offset(self) -> _int:
         """Offset of the first element in the storage, in elements."""
     @property
     def requires_grad(self) -> _bool:
@@ -248,29 +270,29 @@ class Tensor:
         """The tensor with its last two dimensions swapped (batched matrix transpose)."""
 
     # ---- metadata
-    def dim(self) -> int:
+    def dim(self) -> _int:
         """Number of dimensions."""
-    def numel(self) -> int:
+    def numel(self) -> _int:
         """Total number of elements."""
-    def element_size(self) -> int:
+    def element_size(self) -> _int:
         """Size of one element in bytes."""
     def is_contiguous(self) -> _bool:
         """True when the elements are laid out in row-major order without gaps."""
     def is_floating_point(self) -> _bool:
-        """True when the dtype is float32 or float64."""
-    def data_ptr(self) -> int:
+        """True when the dtype is a floating one (float16, bfloat16, float32, float64)."""
+    def data_ptr(self) -> _int:
         """Address of the first element."""
     @overload
-    def size(self, dim: None = None) -> tuple[int, ...]:
+    def size(self, dim: None = None) -> tuple[_int, ...]:
         """The shape as a tuple, or the size of one dimension when dim is given."""
     @overload
-    def size(self, dim: int) -> int:
+    def size(self, dim: _int) -> _int:
         """The shape as a tuple, or the size of one dimension when dim is given."""
     @overload
-    def stride(self, dim: None = None) -> tuple[int, ...]:
+    def stride(self, dim: None = None) -> tuple[_int, ...]:
         """The strides (in elements) as a tuple, or the stride of one dimension when dim is given."""
     @overload
-    def stride(self, dim: int) -> int:
+    def stride(self, dim: _int) -> _int:
         """The strides (in elements) as a tuple, or the stride of one dimension when dim is given."""
 
     # ---- conversion
@@ -286,12 +308,12 @@ class Tensor:
         self,
         *,
         stream: Any | None = None,
-        max_version: tuple[int, int] | None = None,
-        dl_device: tuple[int, int] | None = None,
+        max_version: tuple[_int, _int] | None = None,
+        dl_device: tuple[_int, _int] | None = None,
         copy: _bool | None = None,
     ) -> object:
         """Exports the tensor as a DLPack capsule (no copy; copy=True is not supported)."""
-    def __dlpack_device__(self) -> tuple[int, int]:
+    def __dlpack_device__(self) -> tuple[_int, _int]:
         """The DLPack (device_type, device_id) pair: (1, 0) for cpu."""
     def __repr__(self) -> str:
         """PyTorch-style 'tensor([...], dtype=..., grad_fn=<...>)'."""
@@ -318,7 +340,7 @@ class Tensor:
     def cpu(self) -> Tensor:
         """The tensor on the cpu (self, since tensors are always on the cpu)."""
     def cuda(
-        self, device: _device | str | int | None = None, non_blocking: _bool = False
+        self, device: _device | str | _int | None = None, non_blocking: _bool = False
     ) -> Tensor:
         """Moves the tensor to a CUDA device (raises RuntimeError in this CPU-only build)."""
     def float(self) -> Tensor:
@@ -327,6 +349,18 @@ class Tensor:
         """Casts to float64."""
     def long(self) -> Tensor:
         """Casts to int64."""
+    def int(self) -> Tensor:
+        """Casts to int32."""
+    def short(self) -> Tensor:
+        """Casts to int16."""
+    def char(self) -> Tensor:
+        """Casts to int8."""
+    def byte(self) -> Tensor:
+        """Casts to uint8."""
+    def half(self) -> Tensor:
+        """Casts to float16."""
+    def bfloat16(self) -> Tensor:
+        """Casts to bfloat16."""
     def bool(self) -> Tensor:
         """Casts to bool."""
     def type_as(self, other: Tensor, /) -> Tensor:
@@ -359,56 +393,56 @@ class Tensor:
     def view(self, dtype: _dtype, /) -> Tensor:
         """A view with the given shape (sharing storage; -1 infers a size), or a cast when given a dtype."""
     @overload
-    def view(self, shape: Sequence[int], /) -> Tensor:
+    def view(self, shape: Sequence[_int], /) -> Tensor:
         """A view with the given shape (sharing storage; -1 infers a size), or a cast when given a dtype."""
     @overload
-    def view(self, *shape: int) -> Tensor:
+    def view(self, *shape: _int) -> Tensor:
         """A view with the given shape (sharing storage; -1 infers a size), or a cast when given a dtype."""
     def view_as(self, other: Tensor, /) -> Tensor:
         """A view with other's shape."""
     @overload
-    def reshape(self, shape: Sequence[int], /) -> Tensor:
+    def reshape(self, shape: Sequence[_int], /) -> Tensor:
         """The data with a new shape: a view when possible, else a copy (-1 infers a size)."""
     @overload
-    def reshape(self, *shape: int) -> Tensor:
+    def reshape(self, *shape: _int) -> Tensor:
         """The data with a new shape: a view when possible, else a copy (-1 infers a size)."""
     def reshape_as(self, other: Tensor, /) -> Tensor:
         """reshape to other's shape."""
     @overload
-    def permute(self, dims: Sequence[int], /) -> Tensor:
+    def permute(self, dims: Sequence[_int], /) -> Tensor:
         """A view with the dimensions reordered."""
     @overload
-    def permute(self, *dims: int) -> Tensor:
+    def permute(self, *dims: _int) -> Tensor:
         """A view with the dimensions reordered."""
-    def transpose(self, dim0: int, dim1: int) -> Tensor:
+    def transpose(self, dim0: _int, dim1: _int) -> Tensor:
         """A view with dimensions dim0 and dim1 swapped."""
     def t(self) -> Tensor:
         """Transpose of a tensor with at most 2 dimensions."""
     @overload
-    def expand(self, sizes: Sequence[int], /) -> Tensor:
+    def expand(self, sizes: Sequence[_int], /) -> Tensor:
         """A broadcast view with size-1 dimensions expanded to the given sizes (-1 keeps a size)."""
     @overload
-    def expand(self, *sizes: int) -> Tensor:
+    def expand(self, *sizes: _int) -> Tensor:
         """A broadcast view with size-1 dimensions expanded to the given sizes (-1 keeps a size)."""
     def expand_as(self, other: Tensor, /) -> Tensor:
         """expand to other's shape."""
     def squeeze(self, dim: _Dims | None = None) -> Tensor:
         """A view with size-1 dimensions removed (all of them, or only those in dim)."""
-    def unsqueeze(self, dim: int) -> Tensor:
+    def unsqueeze(self, dim: _int) -> Tensor:
         """A view with a size-1 dimension inserted at dim."""
-    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    def flatten(self, start_dim: _int = 0, end_dim: _int = -1) -> Tensor:
         """Dimensions start_dim..end_dim merged into one."""
-    def narrow(self, dim: int, start: int, length: int) -> Tensor:
+    def narrow(self, dim: _int, start: _int, length: _int) -> Tensor:
         """A view of length elements of dimension dim, starting at start."""
-    def select(self, dim: int, index: int) -> Tensor:
+    def select(self, dim: _int, index: _int) -> Tensor:
         """A view of one index of dimension dim, with that dimension removed."""
     def split(
-        self, split_size_or_sections: int | Sequence[int], dim: int = 0
+        self, split_size_or_sections: _int | Sequence[_int], dim: _int = 0
     ) -> tuple[Tensor, ...]:
         """Views of chunks of split_size elements (the last may be smaller), or of the given section sizes."""
-    def chunk(self, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
+    def chunk(self, chunks: _int, dim: _int = 0) -> tuple[Tensor, ...]:
         """Splits into at most chunks equal views along dim (the last may be smaller)."""
-    def unbind(self, dim: int = 0) -> tuple[Tensor, ...]:
+    def unbind(self, dim: _int = 0) -> tuple[Tensor, ...]:
         """The slices along dim, with that dimension removed."""
 
     # ---- in-place
@@ -430,22 +464,22 @@ class Tensor:
     # ---- factories like self
     @overload
     def new_zeros(
-        self, size: Sequence[int], /, *, dtype: _dtype | None = None, requires_grad: _bool = False
+        self, size: Sequence[_int], /, *, dtype: _dtype | None = None, requires_grad: _bool = False
     ) -> Tensor:
         """A tensor of zeros of the given size, with self's dtype unless dtype is given."""
     @overload
     def new_zeros(
-        self, *size: int, dtype: _dtype | None = None, requires_grad: _bool = False
+        self, *size: _int, dtype: _dtype | None = None, requires_grad: _bool = False
     ) -> Tensor:
         """A tensor of zeros of the given size, with self's dtype unless dtype is given."""
     @overload
     def new_ones(
-        self, size: Sequence[int], /, *, dtype: _dtype | None = None, requires_grad: _bool = False
+        self, size: Sequence[_int], /, *, dtype: _dtype | None = None, requires_grad: _bool = False
     ) -> Tensor:
         """A tensor of ones of the given size, with self's dtype unless dtype is given."""
     @overload
     def new_ones(
-        self, *size: int, dtype: _dtype | None = None, requires_grad: _bool = False
+        self, *size: _int, dtype: _dtype | None = None, requires_grad: _bool = False
     ) -> Tensor:
         """A tensor of ones of the given size, with self's dtype unless dtype is given."""
     def new_tensor(
@@ -454,7 +488,7 @@ class Tensor:
         """A new tensor copying data, with self's dtype unless dtype is given."""
 
     # ---- Python protocols
-    def __len__(self) -> int:
+    def __len__(self) -> _int:
         """Size of the first dimension (TypeError for 0-d tensors)."""
     def __iter__(self) -> Iterator[Tensor]:
         """Iterates over the first dimension (TypeError for 0-d tensors)."""
@@ -462,11 +496,11 @@ class Tensor:
         """Truth value of a one-element tensor."""
     def __float__(self) -> _float:
         """Value of a one-element tensor as a float."""
-    def __int__(self) -> int:
+    def __int__(self) -> _int:
         """Value of a one-element tensor as an int (truncated)."""
-    def __index__(self) -> int:
+    def __index__(self) -> _int:
         """Value of a one-element int64 tensor, for use as an index."""
-    def __hash__(self) -> int:
+    def __hash__(self) -> _int:
         """Identity hash (tensors hash by object, like PyTorch)."""
     def __getitem__(self, index: _Index, /) -> Tensor:
         """Indexing as numpy and PyTorch: ints, slices, ..., None give a view; int64 or bool tensors (or lists and
@@ -622,7 +656,7 @@ class Tensor:
     def max(self, dim: None = None, keepdim: _bool = False) -> Tensor:
         """Maximum of all elements; (values, indices) along dim; or elementwise maximum with a tensor."""
     @overload
-    def max(self, dim: int, keepdim: _bool = False) -> _max_result:
+    def max(self, dim: _int, keepdim: _bool = False) -> _max_result:
         """Maximum of all elements; (values, indices) along dim; or elementwise maximum with a tensor."""
     @overload
     def max(self, dim: Tensor) -> Tensor:
@@ -631,14 +665,14 @@ class Tensor:
     def min(self, dim: None = None, keepdim: _bool = False) -> Tensor:
         """Minimum of all elements; (values, indices) along dim; or elementwise minimum with a tensor."""
     @overload
-    def min(self, dim: int, keepdim: _bool = False) -> _min_result:
+    def min(self, dim: _int, keepdim: _bool = False) -> _min_result:
         """Minimum of all elements; (values, indices) along dim; or elementwise minimum with a tensor."""
     @overload
     def min(self, dim: Tensor) -> Tensor:
         """Minimum of all elements; (values, indices) along dim; or elementwise minimum with a tensor."""
-    def argmax(self, dim: int | None = None, keepdim: _bool = False) -> Tensor:
+    def argmax(self, dim: _int | None = None, keepdim: _bool = False) -> Tensor:
         """Index of the maximum (of the flattened tensor when dim is None)."""
-    def argmin(self, dim: int | None = None, keepdim: _bool = False) -> Tensor:
+    def argmin(self, dim: _int | None = None, keepdim: _bool = False) -> Tensor:
         """Index of the minimum (of the flattened tensor when dim is None)."""
     def all(self, dim: _Dims | None = None, keepdim: _bool = False) -> Tensor:
         """True when every element (along dim) is nonzero."""
@@ -664,23 +698,23 @@ class Tensor:
         """Standard deviation with Bessel's correction by default (correction=1)."""
     def logsumexp(self, dim: _Dims, keepdim: _bool = False) -> Tensor:
         """log(sum(exp(x))) over dim, computed stably."""
-    def softmax(self, dim: int) -> Tensor:
+    def softmax(self, dim: _int) -> Tensor:
         """exp(x) / sum(exp(x)) along dim."""
-    def log_softmax(self, dim: int) -> Tensor:
+    def log_softmax(self, dim: _int) -> Tensor:
         """log(softmax(x)) along dim, computed stably."""
 
     # ---- linear algebra and indexing
     def matmul(self, other: Tensor, /) -> Tensor:
         """Matrix product with NumPy broadcasting rules (1-d, 2-d and batched)."""
-    def gather(self, dim: int, index: Tensor) -> Tensor:
+    def gather(self, dim: _int, index: Tensor) -> Tensor:
         """Values along dim picked by the int64 index tensor: out[i][j] = self[index[i][j]][j] for dim=0."""
-    def scatter_add(self, dim: int, index: Tensor, src: Tensor) -> Tensor:
+    def scatter_add(self, dim: _int, index: Tensor, src: Tensor) -> Tensor:
         """A copy with src added at the positions index names along dim (out-of-place)."""
-    def index_select(self, dim: int, index: Tensor) -> Tensor:
+    def index_select(self, dim: _int, index: Tensor) -> Tensor:
         """The entries of dimension dim listed in the 1-d int64 index tensor."""
-    def index_add(self, dim: int, index: Tensor, source: Tensor) -> Tensor:
+    def index_add(self, dim: _int, index: Tensor, source: Tensor) -> Tensor:
         """A copy with the slices of source added at the indices of dim (out-of-place)."""
-    def index_copy_(self, dim: int, index: Tensor, source: Tensor) -> Tensor:
+    def index_copy_(self, dim: _int, index: Tensor, source: Tensor) -> Tensor:
         """Writes the slices of source at the indices of dim, in place (not recorded for autograd)."""
     @overload
     def nonzero(self, *, as_tuple: Literal[True]) -> tuple[Tensor, ...]:
@@ -804,6 +838,12 @@ def masked_fill(input: Tensor, mask: Tensor, value: _TensorOrNumber) -> Tensor:
 
 def result_type(tensor1: _TensorOrNumber, tensor2: _TensorOrNumber, /) -> dtype:
     """The dtype an arithmetic op on the two operands would produce (PyTorch promotion rules)."""
+
+def promote_types(type1: dtype, type2: dtype, /) -> dtype:
+    """The smallest dtype both dtypes convert to without losing kind (PyTorch's promotion table)."""
+
+def can_cast(from_: dtype, to: dtype, /) -> _bool:
+    """True when PyTorch's casting rules allow an in-place op to write a from_ result into a to tensor."""
 
 # ---------------------------------------------------------------------------------------------------------------
 # reductions
@@ -989,7 +1029,7 @@ def binary_cross_entropy_with_logits(
 # interop
 
 def from_numpy(ndarray: NDArray[Any], /) -> Tensor:
-    """A tensor sharing memory with a numpy array (float32, float64, int64 or bool)."""
+    """A tensor sharing memory with a numpy array (any pygrad dtype numpy has: not bfloat16)."""
 
 def from_dlpack(ext_tensor: Any, /) -> Tensor:
     """A tensor sharing memory with a cpu DLPack capsule or an object with __dlpack__."""

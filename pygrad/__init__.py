@@ -15,8 +15,9 @@ from pygrad import (
     _tensor,  # noqa: F401  (adds the Python-level Tensor methods)
 )
 from pygrad._C import *  # noqa: F403  (the registry's ops, Tensor and the dtypes: _C.__all__)
-from pygrad._C import Tensor, dtype, float32, float64, int64
+from pygrad._C import Tensor, dtype, float16, float32, float64, int16, int32, int64
 from pygrad._device import device
+from pygrad._dtype_info import finfo, iinfo, is_floating_point
 from pygrad._factories import *  # noqa: F403  (zeros, rand, tensor, manual_seed, ...: _factories.__all__)
 from pygrad._grad_mode import *  # noqa: F403  (no_grad, enable_grad, ...: _grad_mode.__all__)
 
@@ -33,12 +34,18 @@ __all__ = [
     "divide",
     "double",
     "equal",
+    "finfo",
     "float",
+    "half",
+    "iinfo",
+    "int",
+    "is_floating_point",
     "is_tensor",
     "long",
     "multiply",
     "negative",
     "numel",
+    "short",
     "subtract",
     "true_divide",
 ]
@@ -48,7 +55,10 @@ __all__ += _grad_mode.__all__
 
 float = float32
 double = float64
+half = float16
 long = int64
+int = int32
+short = int16
 
 multiply = _C.mul
 subtract = _C.sub
@@ -66,7 +76,7 @@ def is_tensor(obj: object) -> _builtins.bool:
     return isinstance(obj, Tensor)
 
 
-def numel(input: Tensor) -> int:
+def numel(input: Tensor) -> _builtins.int:
     """Number of elements of a tensor."""
     return input.numel()
 

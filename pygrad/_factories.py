@@ -67,17 +67,20 @@ def _check_generator(generator: object, op: str) -> None:
 
 
 def _numpy_dtype_to_pygrad(np_dtype: np.dtype[Any], from_python_data: bool) -> dtype:
-    import numpy as np
 
     kind = np_dtype.kind
     if kind == "b":
         return _C.bool
+    if kind == "u" and np_dtype.itemsize == 1:
+        return _C.uint8
     if kind in "iu":
-        return _C.int64
+        # numpy's int8..int64 keep their width (uint16/32/64, which pygrad lacks, widen to int64).
+        sizes = {1: _C.int8, 2: _C.int16, 4: _C.int32}
+        return _C.int64 if kind == "u" else sizes.get(np_dtype.itemsize, _C.int64)
     if kind == "f":
-        if from_python_data or np_dtype.itemsize < 4:
+        if from_python_data:
             return _DEFAULT_FLOAT
-        return _C.float64 if np_dtype == np.float64 else _C.float32
+        return {2: _C.float16, 4: _C.float32}.get(np_dtype.itemsize, _C.float64)
     raise TypeError(
         f"[tensor] can't convert data of numpy dtype {np_dtype} (kind {kind!r}); "
         "supported are bool, integers and floats"
@@ -121,13 +124,15 @@ def tensor(
         target = dtype if dtype is not None else _numpy_dtype_to_pygrad(array.dtype, from_python)
         if array.dtype.kind not in "biuf":
             raise TypeError(f"[tensor] can't convert numpy dtype {array.dtype} to a tensor")
-        # The core spells the dtype (a dtype, a Python or numpy type, a name) as one of its four.
+        # The core spells the dtype (a dtype, a Python or numpy type, a name) as one of its own.
         canonical = _C._full([], 0, target, False).dtype
-        np_target = {"float32": np.float32, "float64": np.float64, "int64": np.int64}.get(
-            str(canonical).split(".")[1], np.bool_
-        )
+        name = str(canonical).split(".")[1]
+        # numpy has no bfloat16: go through float32 and round in the core.
+        np_target = np.dtype("float32" if name == "bfloat16" else name)
         array = np.array(array, dtype=np_target, order="C", copy=True)
         out = _C.from_numpy(array)
+        if name == "bfloat16":
+            out = out._to_dtype(canonical)
     if requires_grad:
         out.requires_grad_(True)
     return out

@@ -20,8 +20,9 @@ Tensor = _C.Tensor
 def _repr(self: Tensor) -> str:
     import numpy as np
 
-    data = self.detach().numpy()
-    if self.dtype == _C.float32 or self.dtype == _C.float64:
+    # numpy has no bfloat16; its values are exact in float32.
+    data = (self.detach().float() if self.dtype == _C.bfloat16 else self.detach()).numpy()
+    if self.dtype.is_floating_point:
         body = np.array2string(
             data, separator=", ", prefix="tensor(", precision=4, floatmode="maxprec_equal"
         )
@@ -43,7 +44,7 @@ def _repr(self: Tensor) -> str:
 
 
 def _tolist(self: Tensor) -> Any:
-    return self.detach().numpy().tolist()
+    return (self.detach().float() if self.dtype == _C.bfloat16 else self.detach()).numpy().tolist()
 
 
 def _array(self: Tensor, dtype: Any = None, copy: bool | None = None) -> Any:

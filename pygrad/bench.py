@@ -276,15 +276,42 @@ def _elementwise_rows(quick: bool) -> list[_Row]:
     }
     tx, ty = (torch.from_numpy(x), torch.from_numpy(y)) if torch is not None else (None, None)
     tpos = torch.from_numpy(positive) if torch is not None else None
+    # 16-bit storage: the conversions every float16/bfloat16 kernel runs on load and store (numpy has no bfloat16).
+    xh, ph, pb = x.astype(np.float16), px.half(), px.bfloat16()
+    th: Any = tx.half() if tx is not None else None
+    tb: Any = tx.bfloat16() if tx is not None else None
+    conversions: dict[
+        str, tuple[Callable[[], object], Callable[[], object] | None, Callable[[Any, Any], object]]
+    ]
+    conversions = {
+        "to float16": (lambda: px.half(), lambda: x.astype(np.float16), lambda t, u: t.half()),
+        "float16 to float32": (
+            lambda: ph.float(),
+            lambda: xh.astype(np.float32),
+            lambda t, u: th.float(),
+        ),
+        "to bfloat16": (lambda: px.bfloat16(), None, lambda t, u: t.bfloat16()),
+        "bfloat16 to float32": (lambda: pb.float(), None, lambda t, u: tb.float()),
+        "float16 mul": (lambda: ph * ph, lambda: xh * xh, lambda t, u: th * th),
+    }
     rows: list[_Row] = []
-    for name, (pygrad_fn, numpy_fn, torch_fn) in cases.items():
-        fns = {"pygrad": pygrad_fn, "numpy": numpy_fn}
+    all_cases: dict[
+        str, tuple[Callable[[], object], Callable[[], object] | None, Callable[[Any, Any], object]]
+    ]
+    all_cases = {**cases, **conversions}
+    for name, (pygrad_fn, numpy_fn, torch_fn) in all_cases.items():
+        fns = (
+            {"pygrad": pygrad_fn} if numpy_fn is None else {"pygrad": pygrad_fn, "numpy": numpy_fn}
+        )
         if torch is not None:
             fns["torch"] = functools.partial(torch_fn, tx, ty)
         times = _best_medians(fns, 0.05 if quick else 0.1, rounds=1 if quick else ROUNDS)
         rows.append(
             dict(
-                {"case": f"{name}, 512x1568 float32", "unit": "us"},
+                {
+                    "case": f"{name}, 512x1568 float32" if name in cases else f"{name}, 512x1568",
+                    "unit": "us",
+                },
                 **{k: v * 1e6 for k, v in times.items()},
             )
         )

@@ -38,28 +38,34 @@ _MAX_HEADER = 100 * 1024 * 1024  # the safetensors library's own limit
 # Where to save to / load from: a path, or a binary file object.
 _File = Union[str, "os.PathLike[str]", IO[bytes]]
 
-# pygrad dtype name -> (safetensors dtype, numpy little-endian dtype)
+# pygrad dtype name -> (safetensors dtype, numpy little-endian dtype); bfloat16 is stored as its raw 16 bits.
 _TO_FILE: dict[str, tuple[str, np.dtype[Any]]] = {
     "float32": ("F32", np.dtype("<f4")),
     "float64": ("F64", np.dtype("<f8")),
+    "float16": ("F16", np.dtype("<f2")),
+    "bfloat16": ("BF16", np.dtype("<u2")),
     "int64": ("I64", np.dtype("<i8")),
+    "int32": ("I32", np.dtype("<i4")),
+    "int16": ("I16", np.dtype("<i2")),
+    "int8": ("I8", np.dtype("i1")),
+    "uint8": ("U8", np.dtype("u1")),
     "bool": ("BOOL", np.dtype("|b1")),
 }
-# safetensors dtype -> (numpy dtype as stored, numpy dtype pygrad holds it in)
+# safetensors dtype -> (numpy dtype as stored, numpy dtype pygrad holds it in); every dtype pygrad has keeps
+# its dtype, the unsigned ones it lacks widen to int64.
 _FROM_FILE: dict[str, tuple[np.dtype[Any], np.dtype[Any]]] = {
     "F32": (np.dtype("<f4"), np.dtype("float32")),
     "F64": (np.dtype("<f8"), np.dtype("float64")),
     "I64": (np.dtype("<i8"), np.dtype("int64")),
     "BOOL": (np.dtype("|b1"), np.dtype("bool")),
-    # Widened on load (pygrad has no narrower types): floats to float32, integers to int64.
-    "F16": (np.dtype("<f2"), np.dtype("float32")),
+    "F16": (np.dtype("<f2"), np.dtype("float16")),
     "BF16": (np.dtype("<u2"), np.dtype("float32")),
-    "I32": (np.dtype("<i4"), np.dtype("int64")),
-    "I16": (np.dtype("<i2"), np.dtype("int64")),
-    "I8": (np.dtype("i1"), np.dtype("int64")),
+    "I32": (np.dtype("<i4"), np.dtype("int32")),
+    "I16": (np.dtype("<i2"), np.dtype("int16")),
+    "I8": (np.dtype("i1"), np.dtype("int8")),
     "U32": (np.dtype("<u4"), np.dtype("int64")),
     "U16": (np.dtype("<u2"), np.dtype("int64")),
-    "U8": (np.dtype("u1"), np.dtype("int64")),
+    "U8": (np.dtype("u1"), np.dtype("uint8")),
 }
 
 
@@ -76,6 +82,9 @@ def _tensor_array(t: Tensor) -> np.ndarray:
     name = _dtype_name(t)
     if name not in _TO_FILE:
         raise TypeError(f"[save] can't store a tensor of dtype {t.dtype}")
+    if name == "bfloat16":  # numpy has no bfloat16: the exact float32 values, top 16 bits
+        wide = np.ascontiguousarray(t.detach().float().numpy())
+        return (wide.view(np.uint32) >> 16).astype("<u2")
     array = np.asarray(t.detach().numpy())
     return np.asarray(
         array, dtype=_TO_FILE[name][1], order="C"
@@ -379,9 +388,10 @@ def _to_tensor(
     array = np.frombuffer(buf, dtype=stored, count=count, offset=start + begin).reshape(shape)
     if dtype == "BOOL" and array.size and array.view(np.uint8).max() > 1:
         raise _bad(path, f"tensor {name!r}: BOOL data holds bytes other than 0 and 1")
-    if dtype == "BF16":
-        array = (array.astype(np.uint32) << 16).view(np.float32)
-    elif stored != held or not array.dtype.isnative or not array.flags.aligned:
+    if dtype == "BF16":  # exact in float32, then rounded (exactly) back to bfloat16 in the core
+        wide = (array.astype(np.uint32) << 16).view(np.float32)
+        return _C.from_numpy(np.ascontiguousarray(wide)).bfloat16()
+    if stored != held or not array.dtype.isnative or not array.flags.aligned:
         array = array.astype(held.newbyteorder("="))
     return _C.from_numpy(array)
 

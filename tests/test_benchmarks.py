@@ -25,6 +25,7 @@ raise SystemExit(pygrad.bench.main(["--quick", "--no-progress", "--json", {str(j
     for expected in (
         "4-op graph + backward, 16 elements",
         "exp, 512x1568 float32",
+        "to bfloat16, 512x1568",
         "matmul 16x16x16",
         "MLP step 784-128-128-10, batch 32, SGD momentum",
         "CNN step",

@@ -19,6 +19,13 @@ BLOCK = re.compile(
 )
 
 
+def natural(names):
+    """Sorted as ruff's RUF022 sorts __all__: digit runs compare as numbers (int8 before int16)."""
+    return sorted(
+        names, key=lambda n: [int(p) if p.isdigit() else p for p in re.split(r"(\d+)", n)]
+    )
+
+
 def registry():
     return [dict(zip(("name", "family", "kind", "public", "doc"), row)) for row in _C._registry()]
 
@@ -32,7 +39,7 @@ def render(name):
     lines = []
     if name == "all":
         lines.append("__all__ = [")
-        lines += [f'    "{n}",' for n in sorted(_C.__all__)]
+        lines += [f'    "{n}",' for n in natural(_C.__all__)]
         lines.append("]")
     elif name == "functions":
         for op in public_elementwise():
@@ -96,7 +103,7 @@ def test_public_lists_resolve_and_match_the_stub():
         for node in tree.body
         if isinstance(node, ast.Assign) and node.targets[0].id == "__all__"
     )
-    assert [e.value for e in stub_all.elts] == sorted(_C.__all__)
+    assert [e.value for e in stub_all.elts] == natural(_C.__all__)
 
 
 def test_a_differentiable_registry_op_has_a_derivative_rule():

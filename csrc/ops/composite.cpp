@@ -75,12 +75,14 @@ Tensor weighted_nll(const Tensor& log_probabilities, const Tensor& target, const
 }  // namespace
 
 Tensor softmax(const Tensor& x, int64_t dim) {
+  if (is_reduced_floating(x.dtype())) return in_float32(x, [&](const Tensor& w) { return softmax(w, dim); });
   dim = wrap_dim(dim, x.dim(), "softmax");
   Tensor shifted = exp(sub(x, detach(amax(x, {dim}, true))));
   return div(shifted, sum(shifted, {dim}, true));
 }
 
 Tensor log_softmax(const Tensor& x, int64_t dim) {
+  if (is_reduced_floating(x.dtype())) return in_float32(x, [&](const Tensor& w) { return log_softmax(w, dim); });
   dim = wrap_dim(dim, x.dim(), "log_softmax");
   Tensor shifted = sub(x, detach(amax(x, {dim}, true)));
   return sub(shifted, log(sum(exp(shifted), {dim}, true)));
@@ -165,6 +167,8 @@ Tensor binary_cross_entropy_with_logits(const Tensor& input, const Tensor& targe
 Tensor mean(const Tensor& x, const Dims& dims_in, bool keepdim) {
   PG_CHECK(is_floating(x.dtype()), TypeError, "mean", "input dtype must be floating point, got ",
            dtype_name(x.dtype()));
+  // float16/bfloat16 average in float32 and round once, as torch does.
+  if (is_reduced_floating(x.dtype())) return in_float32(x, [&](const Tensor& w) { return mean(w, dims_in, keepdim); });
   Dims dims = normalize_dims(x, dims_in, "mean");
   int64_t count = 1;
   for (int64_t d : dims) count *= x.shape()[d];
@@ -173,6 +177,8 @@ Tensor mean(const Tensor& x, const Dims& dims_in, bool keepdim) {
 
 Tensor var(const Tensor& x, const Dims& dims_in, double correction, bool keepdim) {
   PG_CHECK(is_floating(x.dtype()), TypeError, "var", "input dtype must be floating point, got ", dtype_name(x.dtype()));
+  if (is_reduced_floating(x.dtype()))
+    return in_float32(x, [&](const Tensor& w) { return var(w, dims_in, correction, keepdim); });
   Dims dims = normalize_dims(x, dims_in, "var");
   int64_t count = 1;
   for (int64_t d : dims) count *= x.shape()[d];
@@ -182,11 +188,15 @@ Tensor var(const Tensor& x, const Dims& dims_in, double correction, bool keepdim
 }
 
 Tensor std_dev(const Tensor& x, const Dims& dims, double correction, bool keepdim) {
+  if (is_reduced_floating(x.dtype()))
+    return in_float32(x, [&](const Tensor& w) { return std_dev(w, dims, correction, keepdim); });
   return sqrt(var(x, dims, correction, keepdim));
 }
 
 Tensor logsumexp(const Tensor& x, const Dims& dims_in, bool keepdim) {
   if (!is_floating(x.dtype())) return logsumexp(to_dtype(x, DType::Float32), dims_in, keepdim);  // as PyTorch
+  if (is_reduced_floating(x.dtype()))
+    return in_float32(x, [&](const Tensor& w) { return logsumexp(w, dims_in, keepdim); });
   Dims dims = normalize_dims(x, dims_in, "logsumexp");
   Tensor peak = detach(amax(x, dims, true));
   Tensor safe_peak =

@@ -17,6 +17,9 @@ Tensor cross_entropy_per_sample(const Tensor& logits_in, const Tensor& target, i
            "label_smoothing must be in [0, 1], got ", label_smoothing);
   PG_CHECK(logits_in.shape()[1] > 0 || logits_in.shape()[0] == 0, ValueError, "cross_entropy",
            "logits need at least one class, got shape ", logits_in.shape());
+  if (is_reduced_floating(logits_in.dtype()))
+    return as_dtype(cross_entropy_per_sample(widen_reduced(logits_in), target, ignore_index, label_smoothing),
+                    logits_in.dtype());
   Tensor logits = contiguous(logits_in);
   Tensor out = Tensor::empty({logits.shape()[0]}, logits.dtype(), logits.device(), "cross_entropy");
   KernelArgs args;

@@ -70,12 +70,22 @@ Tensor unary_op(OpId op, UnaryKind kind, const Tensor& x, double a = 0, double b
   return out;
 }
 
+// torch's add, sub, mul and div on float16/bfloat16 read a one-element operand of another dtype (a Python number,
+// a 0-d float64) in float32 without rounding it to 16 bits first: such ops run in float32 and round once.
+bool reads_scalar_in_float32(OpId op, DType compute, const Tensor& a, const Tensor& b) {
+  if (!is_reduced_floating(compute) || (op != OpId::add && op != OpId::sub && op != OpId::mul && op != OpId::div))
+    return false;
+  return (b.numel() == 1 && b.dtype() != compute) || (a.numel() == 1 && a.dtype() != compute);
+}
+
 Tensor binary_op(OpId op, BinaryKind kind, const Tensor& a, const Tensor& b) {
   const char* name = op_name(op);
   PG_CHECK(a.defined() && b.defined(), ValueError, name, "got an undefined tensor");
   check_same_device(a, b, name);
   DType compute = result_type(a, b);
   if (kind == BinaryKind::Divide && !is_floating(compute)) compute = DType::Float32;
+  if (reads_scalar_in_float32(op, compute, a, b))
+    return to_dtype(binary_op(op, kind, to_dtype(a, DType::Float32), to_dtype(b, DType::Float32)), compute);
   PG_CHECK(!(op == OpId::sub && (a.dtype() == DType::Bool || b.dtype() == DType::Bool)), TypeError, name,
            "subtraction with a bool tensor is not supported (as in PyTorch); to invert a mask use ~ or logical_xor");
   Shape shape = broadcast_shapes(a.shape(), b.shape(), name);
@@ -199,6 +209,8 @@ Tensor inplace_binary(OpId op, const Tensor& self, const Tensor& other) {
     rebase_history(self, as_dtype(out_of_place, self.dtype()));
     return self;
   }
+  if (reads_scalar_in_float32(op, self.dtype(), self, other))
+    return copy_(self, binary_op(op, op == OpId::div ? BinaryKind::Divide : BinaryKind::Arith, self, other));
   Tensor operand = other.dtype() == self.dtype() ? other : convert_raw(other, self.dtype());
   if (operand.storage() == self.storage()) operand = convert_raw(operand, operand.dtype());  // overlapping memory
   KernelArgs args;

@@ -12,6 +12,10 @@
 namespace pygrad {
 
 namespace {
+Tensor as_index_dtype(const Tensor& t) { return t.dtype() == DType::Int64 ? t : convert_raw(t, DType::Int64); }
+}  // namespace
+
+namespace {
 
 bool has_tensor_item(const std::vector<IndexItem>& items) {
   return std::any_of(items.begin(), items.end(), [](const IndexItem& i) { return i.kind == IndexItem::TensorIndex; });
@@ -31,7 +35,8 @@ AdvancedPlan plan_advanced(const Tensor& x, const std::vector<IndexItem>& items)
   int64_t consumed = 0;
   for (const IndexItem& item : items) {
     if (item.kind == IndexItem::Int || item.kind == IndexItem::Slice) ++consumed;
-    if (item.kind == IndexItem::TensorIndex) consumed += item.tensor.dtype() == DType::Bool ? item.tensor.dim() : 1;
+    if (item.kind == IndexItem::TensorIndex)
+      consumed += (item.tensor.dtype() == DType::Bool || item.tensor.dtype() == DType::UInt8) ? item.tensor.dim() : 1;
   }
   PG_CHECK(consumed <= x.dim(), IndexError, "index", "too many indices for a tensor of dimension ", x.dim());
   const IndexItem full_slice{IndexItem::Slice, kNoBound, kNoBound, 1};
@@ -60,9 +65,15 @@ AdvancedPlan plan_advanced(const Tensor& x, const std::vector<IndexItem>& items)
         ++out_dim;
         break;
       case IndexItem::TensorIndex: {
-        const Tensor& t = item.tensor;
-        PG_CHECK(t.dtype() == DType::Int64 || t.dtype() == DType::Bool, IndexError, "index",
-                 "tensors used as indices must be int64 or bool, got ", dtype_name(t.dtype()));
+        // torch's index dtypes: int64, int32, bool, and uint8 read as a mask.
+        const DType index_dtype = item.tensor.dtype();
+        PG_CHECK(index_dtype == DType::Int64 || index_dtype == DType::Int32 || index_dtype == DType::Bool ||
+                     index_dtype == DType::UInt8,
+                 IndexError, "index", "tensors used as indices must be int64, int32, uint8 or bool, got ",
+                 dtype_name(index_dtype));
+        const Tensor t = item.tensor.dtype() == DType::UInt8  ? convert_raw(item.tensor, DType::Bool)
+                         : item.tensor.dtype() != DType::Bool ? as_index_dtype(item.tensor)
+                                                              : item.tensor;
         PG_CHECK(t.device() == x.device(), RuntimeError, "index", "indices on ", device_name(t.device()),
                  " for a tensor on ", device_name(x.device()));
         if (t.dtype() == DType::Bool) {
@@ -278,7 +289,8 @@ Tensor scatter_add(const Tensor& x, int64_t dim_in, const Tensor& index, const T
   return out;
 }
 
-Tensor index_select(const Tensor& x, int64_t dim_in, const Tensor& index) {
+Tensor index_select(const Tensor& x, int64_t dim_in, const Tensor& index_in) {
+  const Tensor index = index_in.dtype() == DType::Int32 ? convert_raw(index_in, DType::Int64) : index_in;  // as torch
   check_index_tensor(index, "index_select");
   PG_CHECK(index.dim() <= 1, ValueError, "index_select", "index must be 0-d or 1-d, got shape ", index.shape());
   int64_t dim = wrap_dim(dim_in, std::max<int64_t>(x.dim(), 1), "index_select");
@@ -298,7 +310,8 @@ Tensor index_select(const Tensor& x, int64_t dim_in, const Tensor& index) {
   return x.dim() == 0 ? reshape(out, {}) : out;
 }
 
-Tensor index_add(const Tensor& x, int64_t dim_in, const Tensor& index, const Tensor& source) {
+Tensor index_add(const Tensor& x, int64_t dim_in, const Tensor& index_in, const Tensor& source) {
+  const Tensor index = index_in.dtype() == DType::Int32 ? convert_raw(index_in, DType::Int64) : index_in;  // as torch
   check_index_tensor(index, "index_add");
   PG_CHECK(index.dim() == 1, ValueError, "index_add", "index must be 1-d, got shape ", index.shape());
   PG_CHECK(x.dtype() == source.dtype(), TypeError, "index_add", "self and source must have the same dtype, got ",

@@ -12,6 +12,11 @@ Tensor matmul(const Tensor& a_in, const Tensor& b_in) {
            dtype_name(a_in.dtype()), " and ", dtype_name(b_in.dtype()));
   PG_CHECK(a_in.dtype() != DType::Bool, TypeError, "matmul", "is not supported for bool tensors");
   check_same_device(a_in, b_in, "matmul");
+  // 16-bit floats multiply in float32 (the GEMM accumulates in float32) and round once; narrow integers in int64.
+  if (kernel_dtype(a_in.dtype()) != a_in.dtype()) {
+    const DType k = kernel_dtype(a_in.dtype());
+    return as_dtype(matmul(as_dtype(a_in, k), as_dtype(b_in, k)), a_in.dtype());
+  }
   const bool a_vector = a_in.dim() == 1, b_vector = b_in.dim() == 1;
   Tensor a = a_vector ? unsqueeze(a_in, 0) : a_in;
   Tensor b = b_vector ? unsqueeze(b_in, 1) : b_in;
@@ -38,7 +43,8 @@ Tensor matmul(const Tensor& a_in, const Tensor& b_in) {
 
 Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b) {
   const bool fused = x.defined() && w.defined() && x.dim() == 2 && w.dim() == 2 && is_floating(x.dtype()) &&
-                     w.dtype() == x.dtype() && x.shape()[1] == w.shape()[1] && w.device() == x.device() &&
+                     !is_reduced_floating(x.dtype()) && w.dtype() == x.dtype() && x.shape()[1] == w.shape()[1] &&
+                     w.device() == x.device() &&
                      (!b.defined() || (b.dim() == 1 && b.shape()[0] == w.shape()[0] && b.dtype() == x.dtype() &&
                                        b.device() == x.device()));
   if (!fused) {  // the composite raises the usual errors for mismatched operands

@@ -8,6 +8,7 @@
 #include "backend/nn_params.h"
 #include "core/error.h"
 #include "core/grad_mode.h"
+#include "ops/op_helpers.h"
 #include "ops/record.h"
 
 namespace pygrad {
@@ -170,6 +171,8 @@ Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias, con
     PG_CHECK(bias.dim() == 1 && bias.shape()[0] == out_channels, ValueError, op, "expected bias of shape [",
              out_channels, "], got ", bias.shape());
   }
+  if (is_reduced_floating(input.dtype()))
+    return as_dtype(conv2d(widen_reduced(input), widen_reduced(weight), widen_reduced(bias), params), input.dtype());
   const Window2d& win = params.window;
   Shape out_shape{input.shape()[0], out_channels, 0, 0};
   for (int i = 0; i < 2; ++i) {
@@ -224,6 +227,11 @@ std::pair<Tensor, Tensor> max_pool2d_with_indices(const Tensor& input, const Dim
   const char* op = "max_pool2d";
   Tensor x = batched(input, op);
   check_pool_input(x, op);
+  if (is_reduced_floating(x.dtype())) {
+    auto [values, indices] =
+        max_pool2d_with_indices(widen_reduced(input), kernel_size, stride, padding, dilation, ceil_mode);
+    return {as_dtype(values, input.dtype()), indices};
+  }
   const Window2d win = pool_window(kernel_size, stride, padding, dilation, op);
   int64_t out_hw[2];
   pool_output_hw(x, win, ceil_mode, op, out_hw);
@@ -283,6 +291,7 @@ Tensor avg_pool2d(const Tensor& input, const Dims& kernel_size, const Dims& stri
 }
 
 Tensor avg_pool2d(const Tensor& x, const AvgPoolParams& params) {
+  if (is_reduced_floating(x.dtype())) return as_dtype(avg_pool2d(widen_reduced(x), params), x.dtype());
   int64_t out_hw[2];
   pool_output_hw(x, params.window, params.ceil_mode, "avg_pool2d", out_hw);
   return run_avg_pool(OpId::avg_pool2d, x, {x.shape()[0], x.shape()[1], out_hw[0], out_hw[1]}, params);
@@ -298,6 +307,8 @@ Tensor adaptive_avg_pool2d(const Tensor& input, const Dims& output_size) {
   const char* op = "adaptive_avg_pool2d";
   Tensor x = batched(input, op);
   check_pool_input(x, op);
+  if (is_reduced_floating(x.dtype()))
+    return as_dtype(adaptive_avg_pool2d(widen_reduced(input), output_size), x.dtype());
   PG_CHECK(output_size.size() == 1 || output_size.size() == 2, ValueError, op,
            "output_size must be an int or a pair, got ", output_size);
   Shape out_shape{x.shape()[0], x.shape()[1], 0, 0};

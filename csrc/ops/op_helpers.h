@@ -9,7 +9,7 @@ namespace pygrad {
 
 enum class Category { Bool = 0, Integral = 1, Floating = 2 };
 inline Category category(DType d) {
-  return d == DType::Bool ? Category::Bool : (d == DType::Int64 ? Category::Integral : Category::Floating);
+  return d == DType::Bool ? Category::Bool : (is_floating(d) ? Category::Floating : Category::Integral);
 }
 inline DType default_dtype(Category c) {
   return c == Category::Bool ? DType::Bool : (c == Category::Integral ? DType::Int64 : DType::Float32);
@@ -28,6 +28,27 @@ Tensor convert_raw(const Tensor& x, DType dtype);
 
 // x in `dtype`, converting through the differentiable op when needed.
 inline Tensor as_dtype(const Tensor& x, DType dtype) { return x.dtype() == dtype ? x : to_dtype(x, dtype); }
+
+// x in float32 when it is a 16-bit float (through the differentiable conversion), else x itself: primitives
+// with float32/float64 kernels compute 16-bit tensors this way and round the result back (narrow_to).
+inline Tensor widen_reduced(const Tensor& x) {
+  return x.defined() && is_reduced_floating(x.dtype()) ? to_dtype(x, DType::Float32) : x;
+}
+
+// A composite on float16/bfloat16 input computes in float32 and rounds once, as torch's fused kernels do:
+// `if (is_reduced_floating(x.dtype())) return in_float32(x, [&](const Tensor& w) { return op(w, ...); });`
+template <class Fn>
+Tensor in_float32(const Tensor& x, const Fn& fn) {
+  return to_dtype(fn(to_dtype(x, DType::Float32)), x.dtype());
+}
+
+// The dtype a primitive with only float32/float64/int64 kernels computes x's dtype in: 16-bit floats widen to
+// float32 (accumulating in float32, as torch does), narrower integers and bool to int64.
+inline DType kernel_dtype(DType d) {
+  if (is_reduced_floating(d)) return DType::Float32;
+  if (is_integral(d, true)) return DType::Int64;
+  return d;
+}
 
 inline void check_index_tensor(const Tensor& index, const char* op) {
   PG_CHECK(index.dtype() == DType::Int64, TypeError, op, "index must be an int64 tensor, got ",

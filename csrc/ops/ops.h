@@ -73,7 +73,7 @@ struct IndexItem {
   int64_t start = 0;  // Int: the index; Slice: start (kNoBound for None)
   int64_t stop = 0;
   int64_t step = 1;
-  Tensor tensor;  // TensorIndex: int64 indices or a bool mask (advanced indexing, as numpy and PyTorch)
+  Tensor tensor{};  // TensorIndex: int64 indices or a bool mask (advanced indexing, as numpy and PyTorch)
 };
 constexpr int64_t kNoBound = INT64_MIN;
 // x[items]: a view for ints, slices, None and ...; with tensor items a gathered copy (advanced indexing).

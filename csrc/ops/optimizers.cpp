@@ -152,11 +152,13 @@ NamedScalarLists run(OpId op, const TensorList& params, const TensorList& grads,
 
   OptimizerGroup& group = args.group;
   group.steps = steps;
-  // Non-contiguous params or state are updated through a contiguous copy that is written back afterwards.
+  // Non-contiguous params or state are updated through a contiguous copy that is written back afterwards; 16-bit
+  // floats through a float32 copy (the update computes in float32 and rounds once on the way back).
   std::vector<std::pair<Tensor, Tensor>> write_back;
   auto writable = [&](const Tensor& t) {
-    if (t.is_contiguous()) return t;
-    Tensor c = contiguous(t);
+    const bool reduced = is_reduced_floating(t.dtype());
+    if (t.is_contiguous() && !reduced) return t;
+    Tensor c = reduced ? to_dtype(t, DType::Float32) : contiguous(t);
     write_back.emplace_back(t, c);
     return c;
   };
@@ -173,7 +175,8 @@ NamedScalarLists run(OpId op, const TensorList& params, const TensorList& grads,
     PG_CHECK(steps[i] >= 1, ValueError, opt, "step counts start at 1, got ", steps[i]);
     check_like(opt, grads[i], p, "gradient", i);
     group.params.push_back(writable(p));
-    group.grads.push_back(contiguous(grads[i]));
+    group.grads.push_back(
+        contiguous(is_reduced_floating(grads[i].dtype()) ? to_dtype(grads[i], DType::Float32) : grads[i]));
     touched.push_back(p);
     for (auto& [slot, given] : bound) {
       const Tensor& t = (*given)[i];

@@ -59,6 +59,8 @@ Tensor run_reduction(OpId op, const Tensor& x, const Dims& dims, bool keepdim, D
 Tensor sum(const Tensor& x, const Dims& dims_in, bool keepdim, std::optional<DType> dtype) {
   Dims dims = normalize_dims(x, dims_in, "sum");
   DType out_dtype = dtype ? *dtype : (is_floating(x.dtype()) ? x.dtype() : DType::Int64);
+  if (kernel_dtype(out_dtype) != out_dtype)  // 16-bit floats accumulate in float32, as torch does
+    return as_dtype(sum(x, dims_in, keepdim, kernel_dtype(out_dtype)), out_dtype);
   Tensor input =
       x.dtype() == out_dtype ? x : (is_floating(out_dtype) ? as_dtype(x, out_dtype) : convert_raw(x, out_dtype));
   Tensor out = run_reduction(OpId::sum, input, dims, keepdim, out_dtype);

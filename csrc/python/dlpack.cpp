@@ -15,23 +15,23 @@ struct ExportContext {
 };
 
 PgDLDataType to_dl_dtype(DType d) {
+  const uint8_t bits = static_cast<uint8_t>(8 * dtype_size(d));
   switch (d) {
-    case DType::Float32: return {kPgDLFloat, 32, 1};
-    case DType::Float64: return {kPgDLFloat, 64, 1};
-    case DType::Int64: return {kPgDLInt, 64, 1};
     case DType::Bool: return {kPgDLBool, 8, 1};
+    case DType::UInt8: return {kPgDLUInt, 8, 1};
+    case DType::BFloat16: return {kPgDLBfloat, 16, 1};
+    default: return {is_floating(d) ? kPgDLFloat : kPgDLInt, bits, 1};
   }
-  return {kPgDLFloat, 32, 1};
 }
 
 DType from_dl_dtype(PgDLDataType t) {
   PG_CHECK(t.lanes == 1, TypeError, "from_dlpack", "vector dtypes (lanes=", t.lanes, ") are not supported");
-  if (t.code == kPgDLFloat && t.bits == 32) return DType::Float32;
-  if (t.code == kPgDLFloat && t.bits == 64) return DType::Float64;
-  if (t.code == kPgDLInt && t.bits == 64) return DType::Int64;
-  if (t.code == kPgDLBool && t.bits == 8) return DType::Bool;
+  for (int i = 0; i < kNumDTypes; ++i) {
+    const PgDLDataType d = to_dl_dtype(static_cast<DType>(i));
+    if (d.code == t.code && d.bits == t.bits) return static_cast<DType>(i);
+  }
   PG_THROW(TypeError, "from_dlpack", "unsupported DLPack dtype (code ", int(t.code), ", ", int(t.bits),
-           " bits); pygrad supports float32, float64, int64 and bool");
+           " bits); pygrad supports bool, uint8, int8, int16, int32, int64, float16, bfloat16, float32 and float64");
 }
 
 void fill_dl_tensor(PgDLTensor& dl, ExportContext* ctx) {

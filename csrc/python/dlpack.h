@@ -5,7 +5,7 @@
 extern "C" {
 
 enum PgDLDeviceType : int32_t { kPgDLCPU = 1, kPgDLCUDA = 2, kPgDLCUDAHost = 3 };
-enum PgDLDataTypeCode : uint8_t { kPgDLInt = 0, kPgDLUInt = 1, kPgDLFloat = 2, kPgDLBool = 6 };
+enum PgDLDataTypeCode : uint8_t { kPgDLInt = 0, kPgDLUInt = 1, kPgDLFloat = 2, kPgDLBfloat = 4, kPgDLBool = 6 };
 
 struct PgDLDevice {
   int32_t device_type;

@@ -18,17 +18,27 @@ namespace pygrad::python {
 
 namespace {
 // Owned for the life of the process (never released, so no decref runs after interpreter shutdown).
-PyObject* dtype_objects[4];
+PyObject* dtype_objects[kNumDTypes];
 
 DType dtype_from_numpy(const py::dtype& dt, const char* op) {
   const char kind = dt.kind();
   const ssize_t size = dt.itemsize();
-  if (kind == 'f' && size == 4) return DType::Float32;
-  if (kind == 'f' && size == 8) return DType::Float64;
-  if (kind == 'i' && size == 8) return DType::Int64;
   if (kind == 'b') return DType::Bool;
+  if (kind == 'u' && size == 1) return DType::UInt8;
+  if (kind == 'i') {
+    if (size == 1) return DType::Int8;
+    if (size == 2) return DType::Int16;
+    if (size == 4) return DType::Int32;
+    if (size == 8) return DType::Int64;
+  }
+  if (kind == 'f') {
+    if (size == 2) return DType::Float16;
+    if (size == 4) return DType::Float32;
+    if (size == 8) return DType::Float64;
+  }
   PG_THROW(TypeError, op, "unsupported dtype ", std::string(py::str(dt)),
-           "; pygrad supports float32, float64, int64 and bool");
+           "; pygrad supports bool, uint8, int8, int16, int32, int64, float16, float32 and float64 (and bfloat16, "
+           "which numpy lacks)");
 }
 }  // namespace
 
@@ -43,8 +53,8 @@ DType to_dtype_arg(py::handle h, const char* op) {
   if (h.ptr() == reinterpret_cast<PyObject*>(&PyBool_Type)) return DType::Bool;
   if (py::isinstance<py::str>(h)) {
     std::string name = h.cast<std::string>();
-    for (DType d : {DType::Float32, DType::Float64, DType::Int64, DType::Bool})
-      if (name == dtype_name(d)) return d;
+    for (int i = 0; i < kNumDTypes; ++i)
+      if (name == dtype_name(static_cast<DType>(i))) return static_cast<DType>(i);
     PG_THROW(TypeError, op, "unknown dtype '", name, "'");
   }
   try {
@@ -174,7 +184,10 @@ Tensor tensor_from_numpy(py::array array, const char* op) {
 py::array tensor_to_numpy(const Tensor& t, py::handle base) {
   PG_CHECK(t.device() == Device::CPU, TypeError, "numpy", "can't convert a ", device_name(t.device()),
            " tensor to numpy; use .cpu() first");
-  static const char* formats[] = {"?", "q", "f", "d"};
+  // numpy has no bfloat16 (torch raises the same way); the others map one to one.
+  PG_CHECK(t.dtype() != DType::BFloat16, TypeError, "numpy",
+           "numpy has no bfloat16; convert first, e.g. t.float().numpy()");
+  static const char* formats[kNumDTypes] = {"?", "B", "b", "h", "i", "q", "e", "", "f", "d"};
   std::vector<ssize_t> shape(t.shape().begin(), t.shape().end()), strides;
   for (int64_t s : t.strides()) strides.push_back(s * static_cast<ssize_t>(t.element_size()));
   py::dtype dt(formats[static_cast<int>(t.dtype())]);
@@ -211,8 +224,11 @@ std::vector<IndexItem> to_index_items(py::handle index) {
       py::object value = py::reinterpret_steal<py::object>(PyNumber_Index(h.ptr()));
       if (!value) throw py::error_already_set();
       items.push_back({IndexItem::Int, value.cast<int64_t>()});
-    } else if (py::isinstance<Tensor>(h) && h.cast<Tensor>().dim() == 0 && h.cast<Tensor>().dtype() == DType::Int64) {
-      items.push_back({IndexItem::Int, h.cast<Tensor>().data<int64_t>()[0]});
+    } else if (py::isinstance<Tensor>(h) && h.cast<Tensor>().dim() == 0 &&
+               is_integral(h.cast<Tensor>().dtype(), false)) {
+      py::object value = py::reinterpret_steal<py::object>(PyNumber_Index(h.ptr()));  // Tensor.__index__
+      if (!value) throw py::error_already_set();
+      items.push_back({IndexItem::Int, value.cast<int64_t>()});
     } else if (py::isinstance<Tensor>(h)) {
       IndexItem item{IndexItem::TensorIndex};
       item.tensor = h.cast<Tensor>();
@@ -270,6 +286,9 @@ PYBIND11_MODULE(_C, m) {
   py::class_<DTypeObject>(m, "dtype")
       .def_property_readonly("is_floating_point", [](const DTypeObject& d) { return is_floating(d.dtype); })
       .def_property_readonly("itemsize", [](const DTypeObject& d) { return dtype_size(d.dtype); })
+      .def_property_readonly("is_signed",
+                             [](const DTypeObject& d) { return d.dtype != DType::Bool && d.dtype != DType::UInt8; })
+      .def_property_readonly("is_complex", [](const DTypeObject&) { return false; })
       .def("__repr__", [](const DTypeObject& d) { return std::string("pygrad.") + dtype_name(d.dtype); })
       .def("__str__", [](const DTypeObject& d) { return std::string("pygrad.") + dtype_name(d.dtype); })
       .def("__eq__",
@@ -285,7 +304,8 @@ PYBIND11_MODULE(_C, m) {
         return py::make_tuple(py::module_::import("pygrad").attr("_dtype_from_name"),
                               py::make_tuple(dtype_name(d.dtype)));
       });
-  for (DType d : {DType::Bool, DType::Int64, DType::Float32, DType::Float64}) {
+  for (int i = 0; i < kNumDTypes; ++i) {
+    const DType d = static_cast<DType>(i);
     dtype_objects[static_cast<int>(d)] = py::cast(DTypeObject{d}).release().ptr();
     m.attr(dtype_name(d)) = dtype_object(d);
   }
@@ -399,8 +419,8 @@ PYBIND11_MODULE(_C, m) {
 
   // What pygrad re-exports from here: the public functions bound above and these objects.
   py::list all;
-  for (const char* name : {"Tensor", "dtype", "bool", "float32", "float64", "int64", "from_dlpack", "get_num_threads",
-                           "set_num_threads", "initial_seed"})
+  for (const char* name : {"Tensor", "dtype", "bool", "uint8", "int8", "int16", "int32", "int64", "float16", "bfloat16",
+                           "float32", "float64", "from_dlpack", "get_num_threads", "set_num_threads", "initial_seed"})
     all.append(name);
   for (const std::string& name : public_names()) all.append(name);
   m.attr("__all__") = all;

@@ -135,6 +135,12 @@ void bind_ops(py::module_& m) {
       },
       py::arg("mask"), py::arg("value"));
   def_both(m, cls, "square", [](const Tensor& x) { return mul(x, x); });
+  def_public(m, "promote_types", [](py::handle a, py::handle b) {
+    return dtype_object(promote_types(to_dtype_arg(a, "promote_types"), to_dtype_arg(b, "promote_types")));
+  });
+  def_public(m, "can_cast", [](py::handle from, py::handle to) {
+    return can_cast(to_dtype_arg(from, "can_cast"), to_dtype_arg(to, "can_cast"));
+  });
   def_public(m, "result_type", [](py::handle a, py::handle b) {
     return dtype_object(result_type(to_operand(a, "result_type"), to_operand(b, "result_type")));
   });

@@ -65,13 +65,17 @@ double scalar_value(const Tensor& t, const char* op) {
 py::object item(const Tensor& t) {
   PG_CHECK(t.numel() == 1, RuntimeError, "item", "a Tensor with ", t.numel(),
            " elements cannot be converted to a scalar");
-  switch (t.dtype()) {
-    case DType::Float32: return py::float_(*static_cast<const float*>(t.raw_data()));
-    case DType::Float64: return py::float_(*static_cast<const double*>(t.raw_data()));
-    case DType::Int64: return py::int_(*static_cast<const int64_t*>(t.raw_data()));
-    case DType::Bool: return py::bool_(*static_cast<const bool*>(t.raw_data()));
-  }
-  return py::none();
+  if (t.dtype() == DType::Bool) return py::bool_(*static_cast<const bool*>(t.raw_data()));
+  py::object value;
+  PG_DISPATCH_ALL(t.dtype(), "item", [&] {
+    const scalar_t v = *static_cast<const scalar_t*>(t.raw_data());
+    if (is_floating(t.dtype())) {
+      value = py::float_(static_cast<double>(v));
+    } else {
+      value = py::int_(static_cast<int64_t>(v));
+    }
+  });
+  return value;
 }
 
 TensorHook python_hook(py::function fn) {
@@ -116,7 +120,8 @@ void bind_tensor(py::module_& m) {
   py::class_<Tensor> tensor(m, "Tensor", py::buffer_protocol());
   tensor.def_buffer([](const Tensor& t) -> py::buffer_info {
     PG_CHECK(t.device() == Device::CPU, TypeError, "buffer", "only cpu tensors expose a buffer");
-    static const char* formats[] = {"?", "q", "f", "d"};
+    PG_CHECK(t.dtype() != DType::BFloat16, TypeError, "buffer", "bfloat16 has no buffer format; convert first");
+    static const char* formats[kNumDTypes] = {"?", "B", "b", "h", "i", "q", "e", "", "f", "d"};
     std::vector<ssize_t> shape(t.shape().begin(), t.shape().end()), strides;
     for (int64_t s : t.strides()) strides.push_back(s * static_cast<ssize_t>(t.element_size()));
     return py::buffer_info(t.raw_data(), static_cast<ssize_t>(t.element_size()), formats[static_cast<int>(t.dtype())],
@@ -219,6 +224,12 @@ void bind_tensor(py::module_& m) {
       .def("float", [](const Tensor& t) { return to_dtype(t, DType::Float32); })
       .def("double", [](const Tensor& t) { return to_dtype(t, DType::Float64); })
       .def("long", [](const Tensor& t) { return to_dtype(t, DType::Int64); })
+      .def("int", [](const Tensor& t) { return to_dtype(t, DType::Int32); })
+      .def("short", [](const Tensor& t) { return to_dtype(t, DType::Int16); })
+      .def("char", [](const Tensor& t) { return to_dtype(t, DType::Int8); })
+      .def("byte", [](const Tensor& t) { return to_dtype(t, DType::UInt8); })
+      .def("half", [](const Tensor& t) { return to_dtype(t, DType::Float16); })
+      .def("bfloat16", [](const Tensor& t) { return to_dtype(t, DType::BFloat16); })
       .def("bool", [](const Tensor& t) { return to_dtype(t, DType::Bool); })
       .def("type_as", [](const Tensor& t, const Tensor& other) { return to_dtype(t, other.dtype()); })
       .def("view",
@@ -279,12 +290,17 @@ void bind_tensor(py::module_& m) {
            })
       .def("__bool__", [](const Tensor& t) { return scalar_value(t, "bool") != 0; })
       .def("__float__", [](const Tensor& t) { return scalar_value(t, "float"); })
-      .def("__int__", [](const Tensor& t) { return static_cast<int64_t>(scalar_value(t, "int")); })
+      .def("__int__",
+           [](const Tensor& t) {
+             if (is_integral(t.dtype(), true) && t.numel() == 1)  // exact beyond 2^53
+               return contiguous(to_dtype(detach(t), DType::Int64)).data<int64_t>()[0];
+             return static_cast<int64_t>(scalar_value(t, "int"));
+           })
       .def("__index__",
            [](const Tensor& t) {
-             PG_CHECK(t.dtype() == DType::Int64 && t.numel() == 1, TypeError, "index",
+             PG_CHECK(is_integral(t.dtype(), false) && t.numel() == 1, TypeError, "index",
                       "only integer tensors of a single element can be converted to an index");
-             return t.data<int64_t>()[0];
+             return contiguous(to_dtype(detach(t), DType::Int64)).data<int64_t>()[0];
            })
       .def("__hash__", [](py::handle self) { return reinterpret_cast<intptr_t>(self.ptr()); })
       .def("__getitem__", [](const Tensor& t, py::handle index) { return pygrad::index(t, to_index_items(index)); })

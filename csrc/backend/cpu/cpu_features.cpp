@@ -68,8 +68,10 @@ CpuCapability detect() {
   const bool avx512 = bit(l7.ebx, 16) && bit(l7.ebx, 17) && bit(l7.ebx, 30) && bit(l7.ebx, 31) && os_zmm;
   return avx512 ? CpuCapability::Avx512 : CpuCapability::Avx2;
 }
+bool detect_f16c() { return cpuid(0, 0).eax >= 1 && bit(cpuid(1, 0).ecx, 29); }
 #else
 CpuCapability detect() { return CpuCapability::Portable; }
+bool detect_f16c() { return false; }
 #endif
 
 CpuCapability capability_from_env() {
@@ -102,6 +104,11 @@ std::atomic<int>& active_slot() {
 CpuCapability detected_cpu_capability() {
   static const CpuCapability detected = detect();
   return detected;
+}
+
+bool cpu_has_f16c() {
+  static const bool f16c = detect_f16c();
+  return f16c;
 }
 
 CpuCapability cpu_capability() { return static_cast<CpuCapability>(active_slot().load(std::memory_order_relaxed)); }

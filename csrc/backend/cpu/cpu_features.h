@@ -15,6 +15,9 @@ CpuCapability cpu_capability();
 // Forces the active level (tests, benchmarks); throws std::invalid_argument above the detected level.
 void set_cpu_capability(CpuCapability c);
 
+// Whether the CPU converts float16 in hardware (F16C: vcvtph2ps / vcvtps2ph).
+bool cpu_has_f16c();
+
 // "portable", "avx2" or "avx512".
 const char* cpu_capability_name(CpuCapability c);
 

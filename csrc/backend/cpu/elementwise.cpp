@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "backend/cpu/cpu_features.h"
+#include "backend/cpu/half_convert/half_convert.h"
 #include "backend/cpu/isa_targets.h"
 #include "backend/cpu/loops.h"
 #include "backend/cpu/vector_math/vector_math.h"
@@ -23,19 +24,31 @@ struct KindCompare {};
 // Instantiates body for the dtypes an op kind can see after the ops layer promoted its inputs.
 template <class Kind, class Body>
 void dispatch_kind(DType dtype, const Body& body) {
-  if constexpr (std::is_same<Kind, KindFloat>::value || std::is_same<Kind, KindDivide>::value) {
-    if (dtype == DType::Float32) return body(float{});
-    if (dtype == DType::Float64) return body(double{});
-  } else {
-    if (dtype == DType::Float32) return body(float{});
-    if (dtype == DType::Float64) return body(double{});
-    if (dtype == DType::Int64) return body(int64_t{});
-    if constexpr (!std::is_same<Kind, KindNumeric>::value) {
-      if (dtype == DType::Bool) return body(bool{});
+  switch (dtype) {
+    case DType::Float32: return body(float{});
+    case DType::Float64: return body(double{});
+    case DType::Float16: return body(Half{});
+    case DType::BFloat16: return body(BFloat16{});
+    default: break;
+  }
+  if constexpr (!std::is_same<Kind, KindFloat>::value && !std::is_same<Kind, KindDivide>::value) {
+    switch (dtype) {
+      case DType::Int64: return body(int64_t{});
+      case DType::Int32: return body(int32_t{});
+      case DType::Int16: return body(int16_t{});
+      case DType::Int8: return body(int8_t{});
+      case DType::UInt8: return body(uint8_t{});
+      case DType::Bool:
+        if constexpr (!std::is_same<Kind, KindNumeric>::value) return body(bool{});
+        break;
+      default: break;
     }
   }
   PG_THROW(TypeError, "elementwise", "no CPU kernel for dtype ", dtype_name(dtype));
 }
+
+// float16 / bfloat16 rows run through float32 blocks on the stack: widen, the float32 row routine, round on store.
+constexpr int64_t kWidenBlock = 256;
 
 // Contiguous and scalar-broadcast rows of floating types: one loop body, compiled once per instruction-set
 // level through target attributes (the functors are inline, so each copy vectorises at its own width) and
@@ -121,21 +134,37 @@ void unary_kernel(KernelArgs& args) {
   const Tensor& in = args.in[0];
   const CpuCapability level = cpu_capability();
   // Transcendentals on contiguous float32 rows go to the active level's vector routine, if it has one.
-  const ArrayMathF32 vectorized = out.dtype() == DType::Float32 ? vectorized_f32(f) : nullptr;
+  const ArrayMathF32 vectorized =
+      out.dtype() == DType::Float32 || is_reduced_floating(out.dtype()) ? vectorized_f32(f) : nullptr;
   dispatch_kind<Kind>(out.dtype(), [&](auto tag) {
     using T = decltype(tag);
     for_each_row<2>({&out, &in}, out.numel(),
                     [&](const std::array<char*, 2>& p, const std::array<int64_t, 2>& s, int64_t n) {
                       T* o = reinterpret_cast<T*>(p[0]);
                       const T* x = reinterpret_cast<const T*>(p[1]);
-                      if (s[0] == sizeof(T) && s[1] == sizeof(T)) {
-                        if constexpr (std::is_same<T, float>::value) {
-                          if (vectorized != nullptr) return vectorized(x, o, n);
+                      const int64_t so = s[0] / static_cast<int64_t>(sizeof(T));
+                      const int64_t sx = s[1] / static_cast<int64_t>(sizeof(T));
+                      if constexpr (is_reduced_float<T>::value) {
+                        float block[kWidenBlock];
+                        for (int64_t i = 0; i < n; i += kWidenBlock) {
+                          const int64_t m = std::min(kWidenBlock, n - i);
+                          widen_strided(x + i * sx, sx, block, m);
+                          if (vectorized != nullptr) {
+                            vectorized(block, block, m);
+                          } else {
+                            unary_row(level, f, block, block, m);
+                          }
+                          narrow_strided(block, o + i * so, so, m);
                         }
-                        return unary_row(level, f, x, o, n);
+                      } else {
+                        if (so == 1 && sx == 1) {
+                          if constexpr (std::is_same<T, float>::value) {
+                            if (vectorized != nullptr) return vectorized(x, o, n);
+                          }
+                          return unary_row(level, f, x, o, n);
+                        }
+                        for (int64_t i = 0; i < n; ++i) o[i * so] = static_cast<T>(f(x[i * sx]));
                       }
-                      const int64_t so = s[0] / sizeof(T), sx = s[1] / sizeof(T);
-                      for (int64_t i = 0; i < n; ++i) o[i * so] = static_cast<T>(f(x[i * sx]));
                     });
   });
 }
@@ -157,11 +186,28 @@ void binary_kernel(KernelArgs& args) {
           const T* y = reinterpret_cast<const T*>(p[2]);
           const int64_t so = s[0] / static_cast<int64_t>(sizeof(R));
           const int64_t sx = s[1] / static_cast<int64_t>(sizeof(T)), sy = s[2] / static_cast<int64_t>(sizeof(T));
-          // Contiguous and scalar-broadcast rows get loops the compiler vectorises.
-          if (so == 1 && (sx == 1 || sx == 0) && (sy == 1 || sy == 0) && !(sx == 0 && sy == 0)) {
-            return binary_row(level, f, x, sx, y, sy, o, n);
+          if constexpr (is_reduced_float<T>::value) {
+            using BlockResult = typename std::conditional<std::is_same<R, bool>::value, bool, float>::type;
+            float xb[kWidenBlock], yb[kWidenBlock];
+            BlockResult rb[kWidenBlock];
+            for (int64_t i = 0; i < n; i += kWidenBlock) {
+              const int64_t m = std::min(kWidenBlock, n - i);
+              widen_strided(x + i * sx, sx, xb, m);
+              widen_strided(y + i * sy, sy, yb, m);
+              binary_row(level, f, xb, 1, yb, 1, rb, m);
+              if constexpr (std::is_same<R, bool>::value) {
+                for (int64_t j = 0; j < m; ++j) o[(i + j) * so] = rb[j];
+              } else {
+                narrow_strided(rb, o + i * so, so, m);
+              }
+            }
+          } else {
+            // Contiguous and scalar-broadcast rows get loops the compiler vectorises.
+            if (so == 1 && (sx == 1 || sx == 0) && (sy == 1 || sy == 0) && !(sx == 0 && sy == 0)) {
+              return binary_row(level, f, x, sx, y, sy, o, n);
+            }
+            for (int64_t i = 0; i < n; ++i) o[i * so] = static_cast<R>(f(x[i * sx], y[i * sy]));
           }
-          for (int64_t i = 0; i < n; ++i) o[i * so] = static_cast<R>(f(x[i * sx], y[i * sy]));
         });
   });
 }
@@ -182,10 +228,66 @@ void where_kernel(KernelArgs& args) {
   });
 }
 
+// One element converted as torch converts it: floats to integers through int64 (so -1.0 becomes 255 as uint8),
+// anything to bool by != 0, and into the 16-bit floats through float32.
+template <class D, class S>
+inline D convert_value(S v) {
+  if constexpr (std::is_same<D, S>::value) {
+    return v;
+  } else if constexpr (std::is_same<D, bool>::value) {
+    return static_cast<double>(v) != 0;
+  } else if constexpr (std::is_integral<D>::value && !std::is_integral<S>::value) {
+    return static_cast<D>(static_cast<int64_t>(static_cast<double>(v)));
+  } else if constexpr (is_reduced_float<D>::value) {
+    return D(static_cast<float>(v));
+  } else {
+    return static_cast<D>(v);
+  }
+}
+
+// o[i * so] = x[i * sx] converted; float32 <-> float16 / bfloat16 through the vectorised row conversions.
+template <class D, class S>
+void convert_row(const S* x, int64_t sx, D* o, int64_t so, int64_t n) {
+  if constexpr (is_reduced_float<S>::value && std::is_same<D, float>::value) {
+    if (so == 1) return widen_strided(x, sx, o, n);
+  }
+  if constexpr (std::is_same<S, float>::value && is_reduced_float<D>::value) {
+    if (sx == 1) return narrow_strided(x, o, so, n);
+  }
+  if (so == 1 && sx == 1) {
+    for (int64_t i = 0; i < n; ++i) o[i] = convert_value<D>(x[i]);
+  } else {
+    for (int64_t i = 0; i < n; ++i) o[i * so] = convert_value<D>(x[i * sx]);
+  }
+}
+
 // copy: out (any strides, any dtype) = in (expanded to out's shape), converting the dtype.
 void copy_kernel(KernelArgs& args) {
   const Tensor& out = args.out[0];
   const Tensor& in = args.in[0];
+  if (out.dtype() == in.dtype()) {  // same dtype: moves bytes, one instantiation per element size
+    PG_DISPATCH_BY_SIZE(out.dtype(), "copy", [&] {
+      using T = scalar_t;
+      for_each_row<2>({&out, &in}, out.numel(),
+                      [&](const std::array<char*, 2>& p, const std::array<int64_t, 2>& s, int64_t n) {
+                        T* o = reinterpret_cast<T*>(p[0]);
+                        const T* x = reinterpret_cast<const T*>(p[1]);
+                        if (s[0] == sizeof(T) && s[1] == sizeof(T)) {
+                          // In 64 KiB pieces: one large memcpy switches to non-temporal stores, which evict the copy
+                          // from the cache that the next op reads it from (a 3 MB clone ran at a third of PyTorch's
+                          // speed).
+                          constexpr int64_t kPiece = 65536 / static_cast<int64_t>(sizeof(T));
+                          for (int64_t i = 0; i < n; i += kPiece) {
+                            std::memcpy(o + i, x + i, static_cast<size_t>(std::min(kPiece, n - i)) * sizeof(T));
+                          }
+                        } else {
+                          const int64_t so = s[0] / sizeof(T), sx = s[1] / sizeof(T);
+                          for (int64_t i = 0; i < n; ++i) o[i * so] = x[i * sx];
+                        }
+                      });
+    });
+    return;
+  }
   PG_DISPATCH_ALL(out.dtype(), "copy", [&] {
     using D = scalar_t;
     PG_DISPATCH_ALL(in.dtype(), "copy", [&] {
@@ -194,31 +296,20 @@ void copy_kernel(KernelArgs& args) {
                       [&](const std::array<char*, 2>& p, const std::array<int64_t, 2>& s, int64_t n) {
                         D* o = reinterpret_cast<D*>(p[0]);
                         const S* x = reinterpret_cast<const S*>(p[1]);
-                        if (std::is_same<D, S>::value && s[0] == sizeof(D) && s[1] == sizeof(S)) {
-                          // In 64 KiB pieces: one large memcpy switches to non-temporal stores, which evict the copy
-                          // from the cache that the next op reads it from (a 3 MB clone ran at a third of PyTorch's
-                          // speed).
-                          constexpr int64_t kPiece = 65536 / static_cast<int64_t>(sizeof(D));
-                          for (int64_t i = 0; i < n; i += kPiece) {
-                            std::memcpy(o + i, x + i, static_cast<size_t>(std::min(kPiece, n - i)) * sizeof(D));
-                          }
-                        } else if (s[0] == sizeof(D) && s[1] == sizeof(S)) {
-                          for (int64_t i = 0; i < n; ++i) o[i] = static_cast<D>(x[i]);
-                        } else {
-                          const int64_t so = s[0] / sizeof(D), sx = s[1] / sizeof(S);
-                          for (int64_t i = 0; i < n; ++i) o[i * so] = static_cast<D>(x[i * sx]);
-                        }
+                        const int64_t so = s[0] / static_cast<int64_t>(sizeof(D));
+                        const int64_t sx = s[1] / static_cast<int64_t>(sizeof(S));
+                        convert_row(x, sx, o, so, n);
                       });
     });
   });
 }
 
-// fill: out (any strides) = scalars[0], or ints[0] for int64 (exact beyond 2^53).
+// fill: out (any strides) = scalars[0], or ints[0] for integer dtypes (exact beyond 2^53, wrapped to the width).
 void fill_kernel(KernelArgs& args) {
   const Tensor& out = args.out[0];
   PG_DISPATCH_ALL(out.dtype(), "fill", [&] {
     using T = scalar_t;
-    const T value = out.dtype() == DType::Int64 ? static_cast<T>(args.ints[0]) : static_cast<T>(args.scalars[0]);
+    const T value = is_integral(out.dtype(), false) ? static_cast<T>(args.ints[0]) : convert_value<T>(args.scalars[0]);
     for_each_row<1>({&out}, out.numel(),
                     [&](const std::array<char*, 1>& p, const std::array<int64_t, 1>& s, int64_t n) {
                       T* o = reinterpret_cast<T*>(p[0]);
@@ -269,7 +360,7 @@ void random_uniform_kernel(KernelArgs& args) {
   const Tensor& out = args.out[0];
   const double low = args.scalars[0], high = args.scalars[1];
   const RandomStream key = args.random;
-  PG_DISPATCH_FLOATING(out.dtype(), "rand", [&] {
+  PG_DISPATCH_ALL_FLOATING(out.dtype(), "rand", [&] {
     using T = scalar_t;
     T* o = out.data<T>();
     if (std::is_same<T, float>::value) {
@@ -307,7 +398,7 @@ void random_normal_kernel(KernelArgs& args) {
   const Tensor& out = args.out[0];
   const double mean = args.scalars[0], std_dev = args.scalars[1];
   const RandomStream key = args.random;
-  PG_DISPATCH_FLOATING(out.dtype(), "randn", [&] {
+  PG_DISPATCH_ALL_FLOATING(out.dtype(), "randn", [&] {
     using T = scalar_t;
     T* o = out.data<T>();
     parallel_for(0, out.numel(), kElementwiseGrain, [&](int64_t b, int64_t e) {

@@ -488,6 +488,14 @@ class Module:
         """Casts floating-point parameters and buffers to float64."""
         return self.to(_C.float64)
 
+    def half(self: _M) -> _M:
+        """Casts floating-point parameters and buffers to float16."""
+        return self.to(_C.float16)
+
+    def bfloat16(self: _M) -> _M:
+        """Casts floating-point parameters and buffers to bfloat16."""
+        return self.to(_C.bfloat16)
+
     def cpu(self: _M) -> _M:
         """Returns self (pygrad tensors live on the CPU)."""
         return self
