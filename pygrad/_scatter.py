@@ -256,6 +256,7 @@ def scatter_reduce(
     """
     import numpy as np
 
+    reduce = {"max": "amax", "min": "amin"}.get(reduce, reduce)  # torch accepts these spellings too
     if reduce not in _REDUCTIONS:
         raise ValueError(
             f"[scatter_reduce] reduce argument must be one of {_REDUCTIONS}, got {reduce}"

@@ -1,7 +1,8 @@
 """Shape and layout ops built from the core ones (views, flip, cat, gather, index_select, where, ...), with
-torch's signatures: rotations and diagonals, repeats, dim moves, stacking and splitting, broadcasting helpers.
+torch's signatures: rotations and diagonals, repeats, dim moves, grids, broadcasting helpers.
 
-The scatter family and the masked/index writes live in pygrad/_scatter.py.
+Stacking and splitting live in pygrad/_stacking.py; the scatter family and masked/index writes in
+pygrad/_scatter.py.
 """
 
 from __future__ import annotations
@@ -28,36 +29,26 @@ __all__ = [
     "broadcast_tensors",
     "cartesian_prod",
     "channels_last",
-    "column_stack",
     "combinations",
     "contiguous_format",
     "diag",
     "diag_embed",
     "diagflat",
-    "dsplit",
-    "dstack",
     "fliplr",
     "flipud",
-    "hsplit",
-    "hstack",
     "memory_format",
     "meshgrid",
     "moveaxis",
     "movedim",
-    "narrow_copy",
     "preserve_format",
     "repeat_interleave",
     "rot90",
-    "row_stack",
     "swapaxes",
     "swapdims",
     "t",
-    "tensor_split",
     "tile",
     "trace",
     "unflatten",
-    "vsplit",
-    "vstack",
 ]
 
 
@@ -341,7 +332,6 @@ def meshgrid(*tensors: Any, indexing: str = "ij") -> tuple[Tensor, ...]:
         view[i] = -1
         grids.append(x.reshape(view).expand(shape))
     if swap:
-        grids = [g.transpose(0, 1) for g in grids]
         grids[0], grids[1] = grids[1], grids[0]
     return tuple(grids)
 
@@ -361,12 +351,10 @@ def combinations(input: Tensor, r: int = 2, with_replacement: bool = False) -> T
     if r < 0:
         raise ValueError(f"[combinations] r must be non-negative, got {r}")
     if r == 0:
-        return _C._full([0], 0, input.dtype, False)
+        return input.narrow(0, 0, 0)
     pick = itertools.combinations_with_replacement if with_replacement else itertools.combinations
-    index = list(pick(range(input.shape[0]), r))
-    if not index:
-        return _C._full([0, r], 0, input.dtype, False)
-    columns = _int_tensor(index).t()
+    index = list(pick(range(input.shape[0]), r)) or [[0] * r][:0]
+    columns = _int_tensor(index).reshape(-1, r).t()
     return _C.stack([input.index_select(0, columns[i]) for i in range(r)], 1)
 
 
@@ -427,101 +415,6 @@ def atleast_3d(*tensors: Any) -> Any:
     return _atleast(tensors, shape_of)
 
 
-# ---- stacking and splitting
-
-
-def hstack(tensors: Sequence[Tensor]) -> Tensor:
-    """Concatenates along dim 1 (dim 0 for 1-d tensors) after atleast_1d."""
-    ts = [atleast_1d(x) for x in tensors]
-    return _C.cat(ts, 0 if ts and ts[0].ndim == 1 else 1)
-
-
-def vstack(tensors: Sequence[Tensor]) -> Tensor:
-    """Concatenates along dim 0 after atleast_2d (1-d tensors become rows)."""
-    return _C.cat([atleast_2d(x) for x in tensors], 0)
-
-
-row_stack = vstack
-
-
-def dstack(tensors: Sequence[Tensor]) -> Tensor:
-    """Concatenates along dim 2 after atleast_3d."""
-    return _C.cat([atleast_3d(x) for x in tensors], 2)
-
-
-def column_stack(tensors: Sequence[Tensor]) -> Tensor:
-    """Concatenates along dim 1, 0-d and 1-d tensors taken as columns."""
-    return _C.cat([x.reshape(-1, 1) if x.ndim <= 1 else x for x in tensors], 1)
-
-
-def tensor_split(
-    input: Tensor, indices_or_sections: int | Sequence[int] | Tensor, dim: int = 0
-) -> tuple[Tensor, ...]:
-    """Views split along dim into n near-equal parts (an int: the first size % n parts one longer), or at
-    the given indices (Python slicing rules: clipped, negative from the end).
-    """
-    if input.ndim == 0:
-        raise ValueError("[tensor_split] expected at least a 1-dimensional tensor")
-    d = _wrap(dim, input.ndim, "tensor_split")
-    size = input.shape[d]
-    spec: Any = indices_or_sections
-    if isinstance(spec, Tensor):
-        if spec.dtype != _C.int64 or spec.ndim > 1:
-            raise TypeError("[tensor_split] a tensor of sections must be a 0-d or 1-d int64 tensor")
-        spec = spec.item() if spec.ndim == 0 else spec.tolist()
-    if isinstance(spec, int):
-        if spec <= 0:
-            raise ValueError(f"[tensor_split] number of sections must be larger than 0, got {spec}")
-        base, extra = divmod(size, spec)
-        bounds = [0]
-        for i in range(spec):
-            bounds.append(bounds[-1] + base + (1 if i < extra else 0))
-    else:
-        bounds = [
-            0,
-            *(builtins.min(builtins.max(i + size if i < 0 else i, 0), size) for i in spec),
-            size,
-        ]
-    return tuple(
-        input.narrow(d, a, builtins.max(b - a, 0)) for a, b in zip(bounds[:-1], bounds[1:])
-    )
-
-
-def _split_along(input: Tensor, spec: int | Sequence[int], dim: int, op: str) -> tuple[Tensor, ...]:
-    if isinstance(spec, int) and (spec == 0 or input.shape[dim] % spec):
-        raise ValueError(
-            f"[{op}] attempted to split along dimension {dim}, but the size of the dimension "
-            f"{input.shape[dim]} is not divisible by the split_size {spec}"
-        )
-    return tensor_split(input, spec, dim)
-
-
-def hsplit(input: Tensor, indices_or_sections: int | Sequence[int]) -> tuple[Tensor, ...]:
-    """tensor_split along dim 1 (dim 0 for 1-d input); an int must divide the dim evenly."""
-    if input.ndim == 0:
-        raise ValueError("[hsplit] requires a tensor with at least 1 dimension")
-    return _split_along(input, indices_or_sections, 0 if input.ndim == 1 else 1, "hsplit")
-
-
-def vsplit(input: Tensor, indices_or_sections: int | Sequence[int]) -> tuple[Tensor, ...]:
-    """tensor_split along dim 0 of an at least 2-d input; an int must divide the dim evenly."""
-    if input.ndim < 2:
-        raise ValueError(f"[vsplit] requires a tensor with at least 2 dimensions, got {input.ndim}")
-    return _split_along(input, indices_or_sections, 0, "vsplit")
-
-
-def dsplit(input: Tensor, indices_or_sections: int | Sequence[int]) -> tuple[Tensor, ...]:
-    """tensor_split along dim 2 of an at least 3-d input; an int must divide the dim evenly."""
-    if input.ndim < 3:
-        raise ValueError(f"[dsplit] requires a tensor with at least 3 dimensions, got {input.ndim}")
-    return _split_along(input, indices_or_sections, 2, "dsplit")
-
-
-def narrow_copy(input: Tensor, dim: int, start: int, length: int) -> Tensor:
-    """input.narrow(dim, start, length) as a new tensor (not a view)."""
-    return input.narrow(dim, start, length).clone()
-
-
 def _broadcast_to(self: Tensor, size: Sequence[int]) -> Tensor:
     return _C.broadcast_to(self, size)
 
@@ -543,11 +436,6 @@ _METHODS = {
     "tile": tile,
     "repeat_interleave": repeat_interleave,
     "broadcast_to": _broadcast_to,
-    "tensor_split": tensor_split,
-    "hsplit": hsplit,
-    "vsplit": vsplit,
-    "dsplit": dsplit,
-    "narrow_copy": narrow_copy,
 }
 
 

@@ -20,7 +20,7 @@ DTYPES = ["float32", "float64", "int64", "bool"]
 def sample(shape, dtype, seed=0):
     rng = make_rng("shape_ops", seed, str(shape), dtype)
     if dtype == "bool":
-        return rng.random(shape) < 0.5
+        return np.asarray(rng.random(shape) < 0.5)
     if dtype == "int64":
         return rng.integers(-9, 10, size=shape).astype(np.int64)
     return rng.standard_normal(shape).astype(dtype)

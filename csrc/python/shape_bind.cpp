@@ -95,7 +95,8 @@ void bind_shape(py::module_& m) {
   // where(condition): the one-argument form, torch.nonzero(condition, as_tuple=True).
   m.def(
       "where",
-      [](const Tensor& condition) {
+      [](const Tensor& condition_in) {
+        const Tensor condition = condition_in.dim() == 0 ? reshape(condition_in, {1}) : condition_in;  // as torch
         Tensor positions = nonzero(condition);
         py::tuple columns(condition.dim());
         for (int64_t d = 0; d < condition.dim(); ++d) columns[d] = py::cast(select(positions, 1, d));
