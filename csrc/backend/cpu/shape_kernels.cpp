@@ -74,18 +74,31 @@ void index_map_kernel(KernelArgs& args) {
     const int64_t nk = out.shape()[k];
     int64_t outer = 1;
     for (int64_t d = 0; d < k; ++d) outer *= out.shape()[d];
+    // Each outer dim's source offset per output index (-1: the fill); rows walk them as an odometer.
+    std::vector<std::vector<int64_t>> offsets(k);
+    for (int64_t d = 0; d < k; ++d)
+      for (int64_t o = 0; o < out.shape()[d]; ++o) offsets[d].push_back(map[d][o] < 0 ? -1 : map[d][o] * in_strides[d]);
     const std::vector<Run> runs = runs_of(map[k], nk);
     const int64_t units = outer * nk;
     parallel_for(0, units, std::max<int64_t>(1, kCopyGrain / std::max<int64_t>(block, 1)), [&](int64_t b, int64_t e) {
-      for (int64_t u = b; u < e;) {
-        const int64_t row = u / nk, lo = u % nk, hi = std::min(nk, lo + (e - u));
+      std::vector<int64_t> idx(k);
+      int64_t row = b / nk, lo = b % nk;
+      for (int64_t d = k - 1, rest = row; d >= 0; --d) {
+        idx[d] = rest % out.shape()[d];
+        rest /= out.shape()[d];
+      }
+      for (int64_t u = b; u < e; ++row, lo = 0) {
+        const int64_t hi = std::min(nk, lo + (e - u));
         int64_t base = 0;
         bool valid = true;
-        for (int64_t d = k - 1, rest = row; d >= 0; --d) {
-          const int64_t s = map[d][rest % out.shape()[d]];
-          rest /= out.shape()[d];
-          valid &= s >= 0;
-          base += s * in_strides[d];
+        for (int64_t d = 0; d < k; ++d) {
+          const int64_t off = offsets[d][idx[d]];
+          valid &= off >= 0;
+          base += off;
+        }
+        for (int64_t d = k - 1; d >= 0; --d) {  // next row
+          if (++idx[d] < out.shape()[d]) break;
+          idx[d] = 0;
         }
         T* orow = dst + row * nk * block;
         if (!valid) {
