@@ -44,6 +44,7 @@ __all__ = [
     "concat",
     "cos",
     "detach",
+    "diagonal",
     "div",
     "dtype",
     "eq",
@@ -51,6 +52,7 @@ __all__ = [
     "exp",
     "flatten",
     "float16",
+    "flip",
     "float32",
     "float64",
     "from_dlpack",
@@ -92,6 +94,7 @@ __all__ = [
     "relu",
     "reshape",
     "result_type",
+    "roll",
     "rsqrt",
     "scatter_add",
     "select",
@@ -110,6 +113,8 @@ __all__ = [
     "tanh",
     "transpose",
     "uint8",
+    "tril",
+    "triu",
     "unsqueeze",
     "var",
     "where",
@@ -385,8 +390,8 @@ class Tensor:
         """Registers hook(grad) to run when this tensor's gradient is computed; a returned Tensor replaces grad."""
 
     # ---- copies and views
-    def clone(self) -> Tensor:
-        """A copy with its own storage (differentiable)."""
+    def clone(self, *, memory_format: object | None = None) -> Tensor:
+        """A copy with its own storage (differentiable); memory_format: contiguous_format or preserve_format."""
     def contiguous(self) -> Tensor:
         """self if contiguous, else a contiguous copy."""
     @overload
@@ -444,6 +449,114 @@ class Tensor:
         """Splits into at most chunks equal views along dim (the last may be smaller)."""
     def unbind(self, dim: _int = 0) -> tuple[Tensor, ...]:
         """The slices along dim, with that dimension removed."""
+
+    # ---- shape and layout (csrc/python/shape_bind.cpp; pygrad/_shape.py and pygrad/_scatter.py)
+    @overload
+    def flip(self, dims: Sequence[int], /) -> Tensor:
+        """A copy with the order of elements reversed along each of dims."""
+    @overload
+    def flip(self, *dims: int) -> Tensor:
+        """A copy with the order of elements reversed along each of dims."""
+    def roll(self, shifts: _Dims, dims: _Dims | None = None) -> Tensor:
+        """Elements shifted along dims (the flattened tensor when dims is None), wrapping around."""
+    def fliplr(self) -> Tensor:
+        """A copy with dim 1 reversed."""
+    def flipud(self) -> Tensor:
+        """A copy with dim 0 reversed."""
+    def rot90(self, k: int = 1, dims: Sequence[int] = (0, 1)) -> Tensor:
+        """Rotated by 90 degrees k times in the plane of dims."""
+    def diagonal(self, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
+        """The diagonal of the (dim1, dim2) planes as a view, appended as the last dim."""
+    def diag(self, diagonal: int = 0) -> Tensor:
+        """1-d: a matrix with self on the given diagonal; 2-d: a copy of that diagonal."""
+    def diag_embed(self, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:
+        """Batched diagonal matrices built from the last dim."""
+    def diagflat(self, offset: int = 0) -> Tensor:
+        """A matrix with the flattened self on the given diagonal."""
+    def trace(self) -> Tensor:
+        """Sum of the main diagonal of a matrix."""
+    def tril(self, diagonal: int = 0) -> Tensor:
+        """The lower triangle of the last two dims, the rest zero."""
+    def triu(self, diagonal: int = 0) -> Tensor:
+        """The upper triangle of the last two dims, the rest zero."""
+    def tril_(self, diagonal: int = 0) -> Tensor:
+        """tril in place; returns self."""
+    def triu_(self, diagonal: int = 0) -> Tensor:
+        """triu in place; returns self."""
+    def unfold(self, dimension: int, size: int, step: int) -> Tensor:
+        """A view of the windows of `size` elements every `step` along `dimension` (a new last dim)."""
+    @overload
+    def repeat(self, sizes: Sequence[int], /) -> Tensor:
+        """Tiled sizes[i] times along each dim (leading new dims when sizes is longer)."""
+    @overload
+    def repeat(self, *sizes: int) -> Tensor:
+        """Tiled sizes[i] times along each dim (leading new dims when sizes is longer)."""
+    def tile(self, dims: Sequence[int]) -> Tensor:
+        """Tiled dims[i] times along each dim (dims padded with leading 1s)."""
+    def repeat_interleave(
+        self,
+        repeats: int | Tensor | None = None,
+        dim: int | None = None,
+        *,
+        output_size: int | None = None,
+    ) -> Tensor:
+        """Each element repeated along dim (the flattened tensor when dim is None)."""
+    def unflatten(self, dim: int, sizes: Sequence[int]) -> Tensor:
+        """dim split into sizes (one may be -1)."""
+    def movedim(self, source: _Dims, destination: _Dims) -> Tensor:
+        """A view with the dims at source moved to destination."""
+    def moveaxis(self, source: _Dims, destination: _Dims) -> Tensor:
+        """Alias of movedim."""
+    def swapaxes(self, axis0: int, axis1: int) -> Tensor:
+        """Alias of transpose."""
+    def swapdims(self, dim0: int, dim1: int) -> Tensor:
+        """Alias of transpose."""
+    def broadcast_to(self, size: Sequence[int]) -> Tensor:
+        """A broadcast view with the given shape."""
+    def tensor_split(
+        self, indices_or_sections: int | Sequence[int] | Tensor, dim: int = 0
+    ) -> tuple[Tensor, ...]:
+        """Views split into near-equal sections or at the given indices."""
+    def hsplit(self, indices_or_sections: int | Sequence[int]) -> tuple[Tensor, ...]:
+        """tensor_split along dim 1 (dim 0 when 1-d)."""
+    def vsplit(self, indices_or_sections: int | Sequence[int]) -> tuple[Tensor, ...]:
+        """tensor_split along dim 0."""
+    def dsplit(self, indices_or_sections: int | Sequence[int]) -> tuple[Tensor, ...]:
+        """tensor_split along dim 2."""
+    def narrow_copy(self, dim: int, start: int, length: int) -> Tensor:
+        """narrow as a new tensor."""
+    def take(self, index: Tensor) -> Tensor:
+        """The flattened tensor read at index."""
+    def take_along_dim(self, indices: Tensor, dim: int | None = None) -> Tensor:
+        """gather along dim after broadcasting the other dims."""
+    def masked_select(self, mask: Tensor) -> Tensor:
+        """The elements where mask is True, as a 1-d tensor."""
+    def masked_scatter(self, mask: Tensor, source: Tensor) -> Tensor:
+        """The positions where mask is True filled in order from source."""
+    def masked_scatter_(self, *args: Any, **kwargs: Any) -> Tensor:
+        """masked_scatter in place; returns self."""
+    def index_fill(self, dim: int, index: Tensor, value: _TensorOrNumber) -> Tensor:
+        """The slices at index along dim set to value."""
+    def index_fill_(self, *args: Any, **kwargs: Any) -> Tensor:
+        """index_fill in place; returns self."""
+    def scatter(
+        self,
+        dim: int,
+        index: Tensor,
+        src: Tensor | _float | None = None,
+        value: _float | None = None,
+        *,
+        reduce: str | None = None,
+    ) -> Tensor:
+        """src (or value) written at index along dim; reduce='add' or 'multiply' combines instead."""
+    def scatter_(self, *args: Any, **kwargs: Any) -> Tensor:
+        """scatter in place; returns self."""
+    def scatter_reduce(
+        self, dim: int, index: Tensor, src: Tensor, reduce: str, *, include_self: _bool = True
+    ) -> Tensor:
+        """src reduced (sum, prod, mean, amax, amin) into the positions at index along dim."""
+    def scatter_reduce_(self, *args: Any, **kwargs: Any) -> Tensor:
+        """scatter_reduce in place; returns self."""
 
     # ---- in-place
     def zero_(self) -> Tensor:
@@ -830,8 +943,13 @@ def clip(input: Tensor, min: float | None = None, max: float | None = None) -> T
 def square(input: Tensor, /) -> Tensor:
     """x * x elementwise."""
 
+@overload
 def where(condition: Tensor, input: _TensorOrNumber, other: _TensorOrNumber) -> Tensor:
     """Elements of input where condition is True, else of other (broadcast together)."""
+
+@overload
+def where(condition: Tensor) -> tuple[Tensor, ...]:
+    """nonzero(condition, as_tuple=True): one 1-d index tensor per dim."""
 
 def masked_fill(input: Tensor, mask: Tensor, value: _TensorOrNumber) -> Tensor:
     """A copy of input with elements where mask is True replaced by value."""
@@ -982,14 +1100,35 @@ def narrow(input: Tensor, dim: int, start: int, length: int) -> Tensor:
 def select(input: Tensor, dim: int, index: int) -> Tensor:
     """A view of one index of dimension dim, with that dimension removed."""
 
-def clone(input: Tensor, /) -> Tensor:
-    """A copy with its own storage (differentiable)."""
+def clone(input: Tensor, *, memory_format: object | None = None) -> Tensor:
+    """A copy with its own storage (differentiable); memory_format: contiguous_format or preserve_format."""
 
 def detach(input: Tensor, /) -> Tensor:
     """A view of the same data, cut from the autograd graph."""
 
 def broadcast_to(input: Tensor, shape: Sequence[int], /) -> Tensor:
     """A broadcast view of input with the given shape."""
+
+# ---------------------------------------------------------------------------------------------------------------
+# shape and layout (csrc/python/shape_bind.cpp)
+
+def flip(input: Tensor, dims: _Dims) -> Tensor:
+    """A copy with the order of elements reversed along each of dims."""
+
+def roll(input: Tensor, shifts: _Dims, dims: _Dims | None = None) -> Tensor:
+    """Elements shifted along dims (the flattened tensor when dims is None), wrapping around."""
+
+def _pad(
+    input: Tensor, pad: Sequence[int], mode: str = "constant", value: float | None = None
+) -> Tensor: ...
+def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
+    """The diagonal of the (dim1, dim2) planes as a view, appended as the last dim."""
+
+def tril(input: Tensor, diagonal: int = 0) -> Tensor:
+    """The lower triangle of the last two dims (diagonal > 0 keeps more), the rest zero."""
+
+def triu(input: Tensor, diagonal: int = 0) -> Tensor:
+    """The upper triangle of the last two dims (diagonal < 0 keeps more), the rest zero."""
 
 # ---------------------------------------------------------------------------------------------------------------
 # losses

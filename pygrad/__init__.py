@@ -12,6 +12,9 @@ from pygrad import (
     _C,
     _factories,
     _grad_mode,
+    _scatter,
+    _shape,
+    _stacking,
     _tensor,  # noqa: F401  (adds the Python-level Tensor methods)
 )
 from pygrad._C import *  # noqa: F403  (the registry's ops, Tensor and the dtypes: _C.__all__)
@@ -20,6 +23,9 @@ from pygrad._device import device
 from pygrad._dtype_info import finfo, iinfo, is_floating_point
 from pygrad._factories import *  # noqa: F403  (zeros, rand, tensor, manual_seed, ...: _factories.__all__)
 from pygrad._grad_mode import *  # noqa: F403  (no_grad, enable_grad, ...: _grad_mode.__all__)
+from pygrad._scatter import *  # noqa: F403  (scatter, take, masked_select, ...: _scatter.__all__)
+from pygrad._shape import *  # noqa: F403  (rot90, tile, meshgrid, diag, ...: _shape.__all__)
+from pygrad._stacking import *  # noqa: F403  (hstack, tensor_split, ...: _stacking.__all__)
 
 __version__ = "0.1.0"
 
@@ -52,6 +58,9 @@ __all__ = [
 __all__ += _C.__all__
 __all__ += _factories.__all__
 __all__ += _grad_mode.__all__
+__all__ += _scatter.__all__
+__all__ += _shape.__all__
+__all__ += _stacking.__all__
 
 float = float32
 double = float64

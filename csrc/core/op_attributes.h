@@ -65,9 +65,29 @@ struct AvgPoolParams {
   int64_t divisor_override = 0;  // 0: none
 };
 
-using OpAttributes =
-    std::variant<NoAttributes, LeakyReluParams, GeluParams, ClampParams, ReduceParams, DimParams, PermuteParams,
-                 ViewGeometry, CatParams, CrossEntropyParams, ConvParams, AvgPoolParams>;
+// flip: the flipped dims (wrapped, unique).
+struct FlipParams {
+  Dims dims;
+};
+// roll: the shift of each rolled dim (wrapped; empty dims: the flattened tensor).
+struct RollParams {
+  Dims shifts, dims;
+};
+// pad: torch's pad list (last dim first, before/after pairs), the mode (0 constant, 1 reflect, 2 replicate,
+// 3 circular) and the constant fill.
+struct PadParams {
+  Dims pad;
+  int64_t mode;
+  double value;
+};
+// Tensor.unfold: windows of `size` every `step` along dim.
+struct UnfoldParams {
+  int64_t dim, size, step;
+};
+
+using OpAttributes = std::variant<NoAttributes, LeakyReluParams, GeluParams, ClampParams, ReduceParams, DimParams,
+                                  PermuteParams, ViewGeometry, CatParams, CrossEntropyParams, ConvParams, AvgPoolParams,
+                                  FlipParams, RollParams, PadParams, UnfoldParams>;
 
 // The variant index of T, known at compile time (a rule's declared attribute type).
 template <class T, size_t I = 0>

@@ -151,6 +151,8 @@ Tensor where(const Tensor& condition, const Tensor& x, const Tensor& y) {
            dtype_name(condition.dtype()));
   check_same_device(x, y, "where");
   DType dtype = result_type(x, y);
+  // Two Python numbers: torch's default dtype of their category (where(c, 1.0, 0.0) is float32).
+  if (x.impl()->wrapped_number && y.impl()->wrapped_number) dtype = default_dtype(category(dtype));
   Shape shape = broadcast_shapes(broadcast_shapes(condition.shape(), x.shape(), "where"), y.shape(), "where");
   Tensor xc = x.dtype() == dtype ? x : convert_raw(x, dtype);
   Tensor yc = y.dtype() == dtype ? y : convert_raw(y, dtype);

@@ -54,6 +54,7 @@ std::vector<std::string>& public_names();
 
 void bind_tensor(py::module_& m);
 void bind_ops(py::module_& m);
+void bind_shape(py::module_& m);
 void bind_nn_ops(py::module_& m);
 void bind_dlpack(py::module_& m);
 void bind_optimizers(py::module_& m);

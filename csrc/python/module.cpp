@@ -413,6 +413,7 @@ PYBIND11_MODULE(_C, m) {
   check_derivative_table();  // a differentiable op without a rule fails the import, not a later backward
   bind_tensor(m);
   bind_ops(m);
+  bind_shape(m);
   bind_dlpack(m);
   bind_nn_ops(m);
   bind_optimizers(m);

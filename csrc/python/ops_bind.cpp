@@ -238,7 +238,6 @@ void bind_ops(py::module_& m) {
   def_public(m, "flatten", &flatten, py::arg("input"), py::arg("start_dim") = 0, py::arg("end_dim") = -1);
   def_public(m, "narrow", &narrow, py::arg("input"), py::arg("dim"), py::arg("start"), py::arg("length"));
   def_public(m, "select", &select, py::arg("input"), py::arg("dim"), py::arg("index"));
-  def_public(m, "clone", &clone);
   def_public(m, "detach", &detach);
   def_public(m, "broadcast_to",
              [](const Tensor& x, py::handle shape) { return expand(x, to_shape_sequence(shape, "broadcast_to")); });

@@ -210,11 +210,6 @@ void bind_tensor(py::module_& m) {
           py::arg("requires_grad") = true)
       .def("retain_grad", &retain_grad)
       .def("register_hook", [](const Tensor& t, py::function fn) { register_hook(t, python_hook(std::move(fn))); })
-      .def("clone",
-           [](const Tensor& t) {
-             ReleaseGilIfLarge gil(t.numel());
-             return clone(t);
-           })
       .def("contiguous",
            [](const Tensor& t) {
              ReleaseGilIfLarge gil(t.numel());

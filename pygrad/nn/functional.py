@@ -7,6 +7,7 @@ from typing import Literal, Union, overload
 
 from pygrad import _C
 from pygrad._C import Tensor
+from pygrad.nn._layout import fold, pad, unfold
 
 __all__ = [
     "adaptive_avg_pool2d",
@@ -17,6 +18,7 @@ __all__ = [
     "cross_entropy",
     "dropout",
     "embedding",
+    "fold",
     "gelu",
     "layer_norm",
     "leaky_relu",
@@ -26,10 +28,12 @@ __all__ = [
     "mse_loss",
     "nll_loss",
     "one_hot",
+    "pad",
     "relu",
     "sigmoid",
     "softmax",
     "tanh",
+    "unfold",
 ]
 
 _IntOrPair = Union[int, Sequence[int]]
