@@ -28,39 +28,85 @@ else:
 __all__ = [
     "Tensor",
     "abs",
+    "acos",
+    "acosh",
     "add",
+    "addcdiv",
+    "addcmul",
+    "allclose",
     "amax",
     "amin",
+    "arccos",
+    "arccosh",
+    "arcsin",
+    "arcsinh",
+    "arctan",
+    "arctan2",
+    "arctanh",
     "argmax",
     "argmin",
+    "asin",
+    "asinh",
+    "atan",
+    "atan2",
+    "atanh",
     "bfloat16",
+    "bitwise_and",
+    "bitwise_left_shift",
+    "bitwise_not",
+    "bitwise_or",
+    "bitwise_right_shift",
+    "bitwise_xor",
     "bool",
     "broadcast_to",
     "can_cast",
     "cat",
+    "ceil",
     "clamp",
+    "clamp_max",
+    "clamp_min",
     "clip",
     "clone",
     "concat",
+    "copysign",
     "cos",
+    "cosh",
     "detach",
     "diagonal",
+    "digamma",
     "div",
+    "divide",
     "dtype",
     "eq",
+    "equal",
     "erf",
+    "erfc",
+    "erfinv",
     "exp",
+    "exp2",
+    "expm1",
+    "fix",
     "flatten",
-    "float16",
     "flip",
+    "float16",
     "float32",
     "float64",
+    "float_power",
+    "floor",
+    "floor_divide",
+    "fmax",
+    "fmin",
+    "fmod",
+    "frac",
     "from_dlpack",
     "from_numpy",
     "gather",
     "ge",
     "get_num_threads",
+    "greater",
+    "greater_equal",
     "gt",
+    "hypot",
     "index_add",
     "index_select",
     "initial_seed",
@@ -68,12 +114,29 @@ __all__ = [
     "int16",
     "int32",
     "int64",
+    "isclose",
+    "isfinite",
+    "isinf",
+    "isnan",
+    "isneginf",
+    "isposinf",
     "le",
+    "lerp",
+    "less",
+    "less_equal",
+    "lgamma",
     "log",
     "log1p",
+    "log2",
+    "log10",
     "log_softmax",
+    "logaddexp",
+    "logaddexp2",
     "logical_and",
+    "logical_not",
     "logical_or",
+    "logical_xor",
+    "logit",
     "logsumexp",
     "lt",
     "masked_fill",
@@ -84,24 +147,35 @@ __all__ = [
     "min",
     "minimum",
     "mul",
+    "multiply",
+    "nan_to_num",
     "narrow",
     "ne",
     "neg",
     "nonzero",
+    "not_equal",
     "permute",
+    "polygamma",
+    "positive",
     "pow",
     "promote_types",
+    "reciprocal",
     "relu",
+    "remainder",
     "reshape",
     "result_type",
     "roll",
+    "round",
     "rsqrt",
     "scatter_add",
     "select",
     "set_num_threads",
+    "sgn",
     "sigmoid",
     "sign",
+    "signbit",
     "sin",
+    "sinh",
     "softmax",
     "sqrt",
     "square",
@@ -109,15 +183,20 @@ __all__ = [
     "stack",
     "std",
     "sub",
+    "subtract",
     "sum",
+    "tan",
     "tanh",
     "transpose",
-    "uint8",
     "tril",
     "triu",
+    "true_divide",
+    "trunc",
+    "uint8",
     "unsqueeze",
     "var",
     "where",
+    "xlogy",
 ]
 # END GENERATED
 
@@ -452,10 +531,10 @@ class Tensor:
 
     # ---- shape and layout (csrc/python/shape_bind.cpp; pygrad/_shape.py and pygrad/_scatter.py)
     @overload
-    def flip(self, dims: Sequence[int], /) -> Tensor:
+    def flip(self, dims: Sequence[_int], /) -> Tensor:
         """A copy with the order of elements reversed along each of dims."""
     @overload
-    def flip(self, *dims: int) -> Tensor:
+    def flip(self, *dims: _int) -> Tensor:
         """A copy with the order of elements reversed along each of dims."""
     def roll(self, shifts: _Dims, dims: _Dims | None = None) -> Tensor:
         """Elements shifted along dims (the flattened tensor when dims is None), wrapping around."""
@@ -463,71 +542,71 @@ class Tensor:
         """A copy with dim 1 reversed."""
     def flipud(self) -> Tensor:
         """A copy with dim 0 reversed."""
-    def rot90(self, k: int = 1, dims: Sequence[int] = (0, 1)) -> Tensor:
+    def rot90(self, k: _int = 1, dims: Sequence[_int] = (0, 1)) -> Tensor:
         """Rotated by 90 degrees k times in the plane of dims."""
-    def diagonal(self, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
+    def diagonal(self, offset: _int = 0, dim1: _int = 0, dim2: _int = 1) -> Tensor:
         """The diagonal of the (dim1, dim2) planes as a view, appended as the last dim."""
-    def diag(self, diagonal: int = 0) -> Tensor:
+    def diag(self, diagonal: _int = 0) -> Tensor:
         """1-d: a matrix with self on the given diagonal; 2-d: a copy of that diagonal."""
-    def diag_embed(self, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:
+    def diag_embed(self, offset: _int = 0, dim1: _int = -2, dim2: _int = -1) -> Tensor:
         """Batched diagonal matrices built from the last dim."""
-    def diagflat(self, offset: int = 0) -> Tensor:
+    def diagflat(self, offset: _int = 0) -> Tensor:
         """A matrix with the flattened self on the given diagonal."""
     def trace(self) -> Tensor:
         """Sum of the main diagonal of a matrix."""
-    def tril(self, diagonal: int = 0) -> Tensor:
+    def tril(self, diagonal: _int = 0) -> Tensor:
         """The lower triangle of the last two dims, the rest zero."""
-    def triu(self, diagonal: int = 0) -> Tensor:
+    def triu(self, diagonal: _int = 0) -> Tensor:
         """The upper triangle of the last two dims, the rest zero."""
-    def tril_(self, diagonal: int = 0) -> Tensor:
+    def tril_(self, diagonal: _int = 0) -> Tensor:
         """tril in place; returns self."""
-    def triu_(self, diagonal: int = 0) -> Tensor:
+    def triu_(self, diagonal: _int = 0) -> Tensor:
         """triu in place; returns self."""
-    def unfold(self, dimension: int, size: int, step: int) -> Tensor:
+    def unfold(self, dimension: _int, size: _int, step: _int) -> Tensor:
         """A view of the windows of `size` elements every `step` along `dimension` (a new last dim)."""
     @overload
-    def repeat(self, sizes: Sequence[int], /) -> Tensor:
+    def repeat(self, sizes: Sequence[_int], /) -> Tensor:
         """Tiled sizes[i] times along each dim (leading new dims when sizes is longer)."""
     @overload
-    def repeat(self, *sizes: int) -> Tensor:
+    def repeat(self, *sizes: _int) -> Tensor:
         """Tiled sizes[i] times along each dim (leading new dims when sizes is longer)."""
-    def tile(self, dims: Sequence[int]) -> Tensor:
+    def tile(self, dims: Sequence[_int]) -> Tensor:
         """Tiled dims[i] times along each dim (dims padded with leading 1s)."""
     def repeat_interleave(
         self,
-        repeats: int | Tensor | None = None,
-        dim: int | None = None,
+        repeats: _int | Tensor | None = None,
+        dim: _int | None = None,
         *,
-        output_size: int | None = None,
+        output_size: _int | None = None,
     ) -> Tensor:
         """Each element repeated along dim (the flattened tensor when dim is None)."""
-    def unflatten(self, dim: int, sizes: Sequence[int]) -> Tensor:
+    def unflatten(self, dim: _int, sizes: Sequence[_int]) -> Tensor:
         """dim split into sizes (one may be -1)."""
     def movedim(self, source: _Dims, destination: _Dims) -> Tensor:
         """A view with the dims at source moved to destination."""
     def moveaxis(self, source: _Dims, destination: _Dims) -> Tensor:
         """Alias of movedim."""
-    def swapaxes(self, axis0: int, axis1: int) -> Tensor:
+    def swapaxes(self, axis0: _int, axis1: _int) -> Tensor:
         """Alias of transpose."""
-    def swapdims(self, dim0: int, dim1: int) -> Tensor:
+    def swapdims(self, dim0: _int, dim1: _int) -> Tensor:
         """Alias of transpose."""
-    def broadcast_to(self, size: Sequence[int]) -> Tensor:
+    def broadcast_to(self, size: Sequence[_int]) -> Tensor:
         """A broadcast view with the given shape."""
     def tensor_split(
-        self, indices_or_sections: int | Sequence[int] | Tensor, dim: int = 0
+        self, indices_or_sections: _int | Sequence[_int] | Tensor, dim: _int = 0
     ) -> tuple[Tensor, ...]:
         """Views split into near-equal sections or at the given indices."""
-    def hsplit(self, indices_or_sections: int | Sequence[int]) -> tuple[Tensor, ...]:
+    def hsplit(self, indices_or_sections: _int | Sequence[_int]) -> tuple[Tensor, ...]:
         """tensor_split along dim 1 (dim 0 when 1-d)."""
-    def vsplit(self, indices_or_sections: int | Sequence[int]) -> tuple[Tensor, ...]:
+    def vsplit(self, indices_or_sections: _int | Sequence[_int]) -> tuple[Tensor, ...]:
         """tensor_split along dim 0."""
-    def dsplit(self, indices_or_sections: int | Sequence[int]) -> tuple[Tensor, ...]:
+    def dsplit(self, indices_or_sections: _int | Sequence[_int]) -> tuple[Tensor, ...]:
         """tensor_split along dim 2."""
-    def narrow_copy(self, dim: int, start: int, length: int) -> Tensor:
+    def narrow_copy(self, dim: _int, start: _int, length: _int) -> Tensor:
         """narrow as a new tensor."""
     def take(self, index: Tensor) -> Tensor:
         """The flattened tensor read at index."""
-    def take_along_dim(self, indices: Tensor, dim: int | None = None) -> Tensor:
+    def take_along_dim(self, indices: Tensor, dim: _int | None = None) -> Tensor:
         """gather along dim after broadcasting the other dims."""
     def masked_select(self, mask: Tensor) -> Tensor:
         """The elements where mask is True, as a 1-d tensor."""
@@ -535,13 +614,13 @@ class Tensor:
         """The positions where mask is True filled in order from source."""
     def masked_scatter_(self, *args: Any, **kwargs: Any) -> Tensor:
         """masked_scatter in place; returns self."""
-    def index_fill(self, dim: int, index: Tensor, value: _TensorOrNumber) -> Tensor:
+    def index_fill(self, dim: _int, index: Tensor, value: _TensorOrNumber) -> Tensor:
         """The slices at index along dim set to value."""
     def index_fill_(self, *args: Any, **kwargs: Any) -> Tensor:
         """index_fill in place; returns self."""
     def scatter(
         self,
-        dim: int,
+        dim: _int,
         index: Tensor,
         src: Tensor | _float | None = None,
         value: _float | None = None,
@@ -552,7 +631,7 @@ class Tensor:
     def scatter_(self, *args: Any, **kwargs: Any) -> Tensor:
         """scatter in place; returns self."""
     def scatter_reduce(
-        self, dim: int, index: Tensor, src: Tensor, reduce: str, *, include_self: _bool = True
+        self, dim: _int, index: Tensor, src: Tensor, reduce: str, *, include_self: _bool = True
     ) -> Tensor:
         """src reduced (sum, prod, mean, amax, amin) into the positions at index along dim."""
     def scatter_reduce_(self, *args: Any, **kwargs: Any) -> Tensor:
@@ -628,7 +707,9 @@ class Tensor:
     def __abs__(self) -> Tensor:
         """abs(self) elementwise."""
     def __invert__(self) -> Tensor:
-        """Logical not of a bool tensor."""
+        """Bitwise not of an integer tensor, logical not of a bool tensor (bitwise_not)."""
+    def __pos__(self) -> Tensor:
+        """self (positive); not for bool tensors."""
     def __matmul__(self, other: Tensor, /) -> Tensor:
         """self @ other (matmul)."""
     def __rmatmul__(self, other: _TensorOrNumber, /) -> Tensor:
@@ -665,14 +746,34 @@ class Tensor:
         """self > other elementwise (bool tensor)."""
     def __ge__(self, other: _TensorOrNumber, /) -> Tensor:
         """self >= other elementwise (bool tensor)."""
+    def __floordiv__(self, other: _TensorOrNumber, /) -> Tensor:
+        """self // other elementwise (floor_divide)."""
+    def __rfloordiv__(self, other: _TensorOrNumber, /) -> Tensor:
+        """other // self elementwise (floor_divide)."""
+    def __mod__(self, other: _TensorOrNumber, /) -> Tensor:
+        """self % other elementwise (remainder)."""
+    def __rmod__(self, other: _TensorOrNumber, /) -> Tensor:
+        """other % self elementwise (remainder)."""
     def __and__(self, other: _TensorOrNumber, /) -> Tensor:
-        """Logical and elementwise (bool tensor)."""
+        """self & other elementwise (bitwise_and)."""
     def __rand__(self, other: _TensorOrNumber, /) -> Tensor:
-        """Logical and elementwise (bool tensor)."""
+        """other & self elementwise (bitwise_and)."""
     def __or__(self, other: _TensorOrNumber, /) -> Tensor:
-        """Logical or elementwise (bool tensor)."""
+        """self | other elementwise (bitwise_or)."""
     def __ror__(self, other: _TensorOrNumber, /) -> Tensor:
-        """Logical or elementwise (bool tensor)."""
+        """other | self elementwise (bitwise_or)."""
+    def __xor__(self, other: _TensorOrNumber, /) -> Tensor:
+        """self ^ other elementwise (bitwise_xor)."""
+    def __rxor__(self, other: _TensorOrNumber, /) -> Tensor:
+        """other ^ self elementwise (bitwise_xor)."""
+    def __lshift__(self, other: _TensorOrNumber, /) -> Tensor:
+        """self << other elementwise (bitwise_left_shift)."""
+    def __rlshift__(self, other: _TensorOrNumber, /) -> Tensor:
+        """other << self elementwise (bitwise_left_shift)."""
+    def __rshift__(self, other: _TensorOrNumber, /) -> Tensor:
+        """self >> other elementwise (bitwise_right_shift)."""
+    def __rrshift__(self, other: _TensorOrNumber, /) -> Tensor:
+        """other >> self elementwise (bitwise_right_shift)."""
     def __iadd__(self, other: _TensorOrNumber, /) -> Tensor:
         """self += other in place (same object)."""
     def __isub__(self, other: _TensorOrNumber, /) -> Tensor:
@@ -681,6 +782,22 @@ class Tensor:
         """self *= other in place (same object)."""
     def __itruediv__(self, other: _TensorOrNumber, /) -> Tensor:
         """self /= other in place (same object)."""
+    def __ifloordiv__(self, other: _TensorOrNumber, /) -> Tensor:
+        """self //= other in place (same object)."""
+    def __imod__(self, other: _TensorOrNumber, /) -> Tensor:
+        """self %= other in place (same object)."""
+    def __ipow__(self, other: _TensorOrNumber, /) -> Tensor:
+        """self **= other in place (same object)."""
+    def __iand__(self, other: _TensorOrNumber, /) -> Tensor:
+        """self &= other in place (same object)."""
+    def __ior__(self, other: _TensorOrNumber, /) -> Tensor:
+        """self |= other in place (same object)."""
+    def __ixor__(self, other: _TensorOrNumber, /) -> Tensor:
+        """self ^= other in place (same object)."""
+    def __ilshift__(self, other: _TensorOrNumber, /) -> Tensor:
+        """self <<= other in place (same object)."""
+    def __irshift__(self, other: _TensorOrNumber, /) -> Tensor:
+        """self >>= other in place (same object)."""
 
     # ---- elementwise (op_list.def)
     # BEGIN GENERATED: tensor methods
@@ -712,6 +829,66 @@ class Tensor:
         """Hyperbolic tangent elementwise."""
     def relu(self) -> Tensor:
         """max(x, 0) elementwise."""
+    def floor(self) -> Tensor:
+        """The largest integer not greater than each element."""
+    def ceil(self) -> Tensor:
+        """The smallest integer not less than each element."""
+    def trunc(self) -> Tensor:
+        """Each element rounded toward zero."""
+    def frac(self) -> Tensor:
+        """The fractional part of each element, x - trunc(x)."""
+    def reciprocal(self) -> Tensor:
+        """1 / x elementwise."""
+    def tan(self) -> Tensor:
+        """Tangent elementwise."""
+    def asin(self) -> Tensor:
+        """Arcsine elementwise."""
+    def acos(self) -> Tensor:
+        """Arccosine elementwise."""
+    def atan(self) -> Tensor:
+        """Arctangent elementwise."""
+    def sinh(self) -> Tensor:
+        """Hyperbolic sine elementwise."""
+    def cosh(self) -> Tensor:
+        """Hyperbolic cosine elementwise."""
+    def asinh(self) -> Tensor:
+        """Inverse hyperbolic sine elementwise."""
+    def acosh(self) -> Tensor:
+        """Inverse hyperbolic cosine elementwise."""
+    def atanh(self) -> Tensor:
+        """Inverse hyperbolic tangent elementwise."""
+    def exp2(self) -> Tensor:
+        """2 ** x elementwise."""
+    def expm1(self) -> Tensor:
+        """exp(x) - 1 elementwise, accurate for small x."""
+    def log2(self) -> Tensor:
+        """Base-2 logarithm elementwise."""
+    def log10(self) -> Tensor:
+        """Base-10 logarithm elementwise."""
+    def erfc(self) -> Tensor:
+        """Complementary error function 1 - erf(x) elementwise."""
+    def erfinv(self) -> Tensor:
+        """Inverse error function elementwise."""
+    def lgamma(self) -> Tensor:
+        """log|Gamma(x)| elementwise."""
+    def digamma(self) -> Tensor:
+        """The digamma function d/dx lgamma(x) elementwise."""
+    def isnan(self) -> Tensor:
+        """Whether each element is NaN (bool tensor)."""
+    def isinf(self) -> Tensor:
+        """Whether each element is +inf or -inf (bool tensor)."""
+    def isfinite(self) -> Tensor:
+        """Whether each element is finite (bool tensor)."""
+    def isposinf(self) -> Tensor:
+        """Whether each element is +inf (bool tensor)."""
+    def isneginf(self) -> Tensor:
+        """Whether each element is -inf (bool tensor)."""
+    def signbit(self) -> Tensor:
+        """Whether each element's sign bit is set, -0.0 included (bool tensor)."""
+    def logical_not(self) -> Tensor:
+        """Logical not of the truth values elementwise (bool tensor)."""
+    def bitwise_not(self) -> Tensor:
+        """Bitwise not of integers (logical not of bools) elementwise."""
     def add(self, other: _TensorOrNumber, /) -> Tensor:
         """input + other with broadcasting and type promotion."""
     def sub(self, other: _TensorOrNumber, /) -> Tensor:
@@ -742,6 +919,40 @@ class Tensor:
         """Logical and of the truth values elementwise (bool tensor)."""
     def logical_or(self, other: _TensorOrNumber, /) -> Tensor:
         """Logical or of the truth values elementwise (bool tensor)."""
+    def logical_xor(self, other: _TensorOrNumber, /) -> Tensor:
+        """Logical xor of the truth values elementwise (bool tensor)."""
+    def floor_divide(self, other: _TensorOrNumber, /) -> Tensor:
+        """floor(input / other), the // operator (integers stay integers)."""
+    def remainder(self, other: _TensorOrNumber, /) -> Tensor:
+        """input - floor(input / other) * other: the sign of the divisor, the % operator."""
+    def fmod(self, other: _TensorOrNumber, /) -> Tensor:
+        """C's fmod: the remainder of truncated division, the sign of the dividend."""
+    def atan2(self, other: _TensorOrNumber, /) -> Tensor:
+        """The angle of the point (other, input), in (-pi, pi]."""
+    def hypot(self, other: _TensorOrNumber, /) -> Tensor:
+        """sqrt(input ** 2 + other ** 2) elementwise, without overflow."""
+    def copysign(self, other: _TensorOrNumber, /) -> Tensor:
+        """|input| with the sign of other elementwise."""
+    def logaddexp(self, other: _TensorOrNumber, /) -> Tensor:
+        """log(exp(input) + exp(other)) elementwise, without overflow."""
+    def logaddexp2(self, other: _TensorOrNumber, /) -> Tensor:
+        """log2(2 ** input + 2 ** other) elementwise, without overflow."""
+    def xlogy(self, other: _TensorOrNumber, /) -> Tensor:
+        """input * log(other), 0 where input is 0 (unless other is NaN)."""
+    def fmax(self, other: _TensorOrNumber, /) -> Tensor:
+        """Elementwise maximum ignoring NaN (NaN only where both are NaN)."""
+    def fmin(self, other: _TensorOrNumber, /) -> Tensor:
+        """Elementwise minimum ignoring NaN (NaN only where both are NaN)."""
+    def bitwise_and(self, other: _TensorOrNumber, /) -> Tensor:
+        """Bitwise and of integers or bools, the & operator."""
+    def bitwise_or(self, other: _TensorOrNumber, /) -> Tensor:
+        """Bitwise or of integers or bools, the | operator."""
+    def bitwise_xor(self, other: _TensorOrNumber, /) -> Tensor:
+        """Bitwise xor of integers or bools, the ^ operator."""
+    def bitwise_left_shift(self, other: _TensorOrNumber, /) -> Tensor:
+        """input << other for integers."""
+    def bitwise_right_shift(self, other: _TensorOrNumber, /) -> Tensor:
+        """input >> other for integers (arithmetic shift)."""
     # END GENERATED
     def square(self) -> Tensor:
         """x * x elementwise."""
@@ -753,6 +964,94 @@ class Tensor:
         """Elements of self where condition is True, else of other."""
     def masked_fill(self, mask: Tensor, value: _TensorOrNumber) -> Tensor:
         """A copy with elements where mask is True replaced by value."""
+    def round(self, *, decimals: _int = 0) -> Tensor:
+        """Rounded half to even, to `decimals` decimal places."""
+    def logit(self, eps: _float | None = None) -> Tensor:
+        """log(x / (1 - x)), x first clamped to [eps, 1 - eps] when eps is given."""
+    def nan_to_num(
+        self, nan: _float = 0.0, posinf: _float | None = None, neginf: _float | None = None
+    ) -> Tensor:
+        """NaN, +inf and -inf replaced (infinities by the dtype's extreme finite values by default)."""
+    def polygamma(self, n: _int) -> Tensor:
+        """The n-th derivative of the digamma function."""
+    def divide(self, other: _TensorOrNumber, *, rounding_mode: str | None = None) -> Tensor:
+        """self / other; rounding_mode 'trunc' or 'floor' rounds the quotient (integers stay integers)."""
+    def true_divide(self, other: _TensorOrNumber) -> Tensor:
+        """self / other (true division, floating result)."""
+    def multiply(self, other: _TensorOrNumber) -> Tensor:
+        """Alias of mul."""
+    def subtract(self, other: _TensorOrNumber, *, alpha: _TensorOrNumber | None = None) -> Tensor:
+        """self - alpha * other."""
+    def float_power(self, exponent: _TensorOrNumber) -> Tensor:
+        """self ** exponent computed in float64."""
+    def arctan2(self, other: _TensorOrNumber) -> Tensor:
+        """Alias of atan2."""
+    def lerp(self, end: Tensor, weight: _TensorOrNumber) -> Tensor:
+        """self + weight * (end - self)."""
+    def addcmul(self, tensor1: Tensor, tensor2: Tensor, *, value: _TensorOrNumber = 1) -> Tensor:
+        """self + value * tensor1 * tensor2."""
+    def addcdiv(self, tensor1: Tensor, tensor2: Tensor, *, value: _TensorOrNumber = 1) -> Tensor:
+        """self + value * tensor1 / tensor2."""
+    def isclose(
+        self, other: Tensor, rtol: _float = 1e-05, atol: _float = 1e-08, equal_nan: _bool = False
+    ) -> Tensor:
+        """|self - other| <= atol + rtol * |other| elementwise (bool tensor)."""
+    def allclose(
+        self, other: Tensor, rtol: _float = 1e-05, atol: _float = 1e-08, equal_nan: _bool = False
+    ) -> _bool:
+        """Whether isclose holds everywhere."""
+    def equal(self, other: Tensor) -> _bool:
+        """Whether both have the same shape and elements."""
+    def clamp_min(self, min: _TensorOrNumber) -> Tensor:
+        """clamp with only a lower bound."""
+    def clamp_max(self, max: _TensorOrNumber) -> Tensor:
+        """clamp with only an upper bound."""
+    def greater(self, other: _TensorOrNumber) -> Tensor:
+        """Alias of gt."""
+    def greater_equal(self, other: _TensorOrNumber) -> Tensor:
+        """Alias of ge."""
+    def less(self, other: _TensorOrNumber) -> Tensor:
+        """Alias of lt."""
+    def less_equal(self, other: _TensorOrNumber) -> Tensor:
+        """Alias of le."""
+    def not_equal(self, other: _TensorOrNumber) -> Tensor:
+        """Alias of ne."""
+    def arcsin(self) -> Tensor:
+        """Alias of asin."""
+    def arccos(self) -> Tensor:
+        """Alias of acos."""
+    def arctan(self) -> Tensor:
+        """Alias of atan."""
+    def arcsinh(self) -> Tensor:
+        """Alias of asinh."""
+    def arccosh(self) -> Tensor:
+        """Alias of acosh."""
+    def arctanh(self) -> Tensor:
+        """Alias of atanh."""
+    def fix(self) -> Tensor:
+        """Alias of trunc."""
+    def sgn(self) -> Tensor:
+        """Alias of sign."""
+    def positive(self) -> Tensor:
+        """Self, input itself (not for bool)."""
+    def floor_divide_(self, other: _TensorOrNumber) -> Tensor:
+        """floor_divide in place (same object)."""
+    def remainder_(self, other: _TensorOrNumber) -> Tensor:
+        """remainder in place (same object)."""
+    def fmod_(self, other: _TensorOrNumber) -> Tensor:
+        """fmod in place (same object)."""
+    def bitwise_and_(self, other: _TensorOrNumber) -> Tensor:
+        """bitwise_and in place (same object)."""
+    def bitwise_or_(self, other: _TensorOrNumber) -> Tensor:
+        """bitwise_or in place (same object)."""
+    def bitwise_xor_(self, other: _TensorOrNumber) -> Tensor:
+        """bitwise_xor in place (same object)."""
+    def bitwise_left_shift_(self, other: _TensorOrNumber) -> Tensor:
+        """bitwise_left_shift in place (same object)."""
+    def bitwise_right_shift_(self, other: _TensorOrNumber) -> Tensor:
+        """bitwise_right_shift in place (same object)."""
+    def pow_(self, exponent: _TensorOrNumber) -> Tensor:
+        """pow in place (same object)."""
 
     # ---- reductions
     def sum(
@@ -881,6 +1180,96 @@ def tanh(input: Tensor, /) -> Tensor:
 def relu(input: Tensor, /) -> Tensor:
     """max(x, 0) elementwise."""
 
+def floor(input: Tensor, /) -> Tensor:
+    """The largest integer not greater than each element."""
+
+def ceil(input: Tensor, /) -> Tensor:
+    """The smallest integer not less than each element."""
+
+def trunc(input: Tensor, /) -> Tensor:
+    """Each element rounded toward zero."""
+
+def frac(input: Tensor, /) -> Tensor:
+    """The fractional part of each element, x - trunc(x)."""
+
+def reciprocal(input: Tensor, /) -> Tensor:
+    """1 / x elementwise."""
+
+def tan(input: Tensor, /) -> Tensor:
+    """Tangent elementwise."""
+
+def asin(input: Tensor, /) -> Tensor:
+    """Arcsine elementwise."""
+
+def acos(input: Tensor, /) -> Tensor:
+    """Arccosine elementwise."""
+
+def atan(input: Tensor, /) -> Tensor:
+    """Arctangent elementwise."""
+
+def sinh(input: Tensor, /) -> Tensor:
+    """Hyperbolic sine elementwise."""
+
+def cosh(input: Tensor, /) -> Tensor:
+    """Hyperbolic cosine elementwise."""
+
+def asinh(input: Tensor, /) -> Tensor:
+    """Inverse hyperbolic sine elementwise."""
+
+def acosh(input: Tensor, /) -> Tensor:
+    """Inverse hyperbolic cosine elementwise."""
+
+def atanh(input: Tensor, /) -> Tensor:
+    """Inverse hyperbolic tangent elementwise."""
+
+def exp2(input: Tensor, /) -> Tensor:
+    """2 ** x elementwise."""
+
+def expm1(input: Tensor, /) -> Tensor:
+    """exp(x) - 1 elementwise, accurate for small x."""
+
+def log2(input: Tensor, /) -> Tensor:
+    """Base-2 logarithm elementwise."""
+
+def log10(input: Tensor, /) -> Tensor:
+    """Base-10 logarithm elementwise."""
+
+def erfc(input: Tensor, /) -> Tensor:
+    """Complementary error function 1 - erf(x) elementwise."""
+
+def erfinv(input: Tensor, /) -> Tensor:
+    """Inverse error function elementwise."""
+
+def lgamma(input: Tensor, /) -> Tensor:
+    """log|Gamma(x)| elementwise."""
+
+def digamma(input: Tensor, /) -> Tensor:
+    """The digamma function d/dx lgamma(x) elementwise."""
+
+def isnan(input: Tensor, /) -> Tensor:
+    """Whether each element is NaN (bool tensor)."""
+
+def isinf(input: Tensor, /) -> Tensor:
+    """Whether each element is +inf or -inf (bool tensor)."""
+
+def isfinite(input: Tensor, /) -> Tensor:
+    """Whether each element is finite (bool tensor)."""
+
+def isposinf(input: Tensor, /) -> Tensor:
+    """Whether each element is +inf (bool tensor)."""
+
+def isneginf(input: Tensor, /) -> Tensor:
+    """Whether each element is -inf (bool tensor)."""
+
+def signbit(input: Tensor, /) -> Tensor:
+    """Whether each element's sign bit is set, -0.0 included (bool tensor)."""
+
+def logical_not(input: Tensor, /) -> Tensor:
+    """Logical not of the truth values elementwise (bool tensor)."""
+
+def bitwise_not(input: Tensor, /) -> Tensor:
+    """Bitwise not of integers (logical not of bools) elementwise."""
+
 def add(input: _TensorOrNumber, other: _TensorOrNumber, /) -> Tensor:
     """input + other with broadcasting and type promotion."""
 
@@ -926,6 +1315,57 @@ def logical_and(input: _TensorOrNumber, other: _TensorOrNumber, /) -> Tensor:
 def logical_or(input: _TensorOrNumber, other: _TensorOrNumber, /) -> Tensor:
     """Logical or of the truth values elementwise (bool tensor)."""
 
+def logical_xor(input: _TensorOrNumber, other: _TensorOrNumber, /) -> Tensor:
+    """Logical xor of the truth values elementwise (bool tensor)."""
+
+def floor_divide(input: _TensorOrNumber, other: _TensorOrNumber, /) -> Tensor:
+    """floor(input / other), the // operator (integers stay integers)."""
+
+def remainder(input: _TensorOrNumber, other: _TensorOrNumber, /) -> Tensor:
+    """input - floor(input / other) * other: the sign of the divisor, the % operator."""
+
+def fmod(input: _TensorOrNumber, other: _TensorOrNumber, /) -> Tensor:
+    """C's fmod: the remainder of truncated division, the sign of the dividend."""
+
+def atan2(input: _TensorOrNumber, other: _TensorOrNumber, /) -> Tensor:
+    """The angle of the point (other, input), in (-pi, pi]."""
+
+def hypot(input: _TensorOrNumber, other: _TensorOrNumber, /) -> Tensor:
+    """sqrt(input ** 2 + other ** 2) elementwise, without overflow."""
+
+def copysign(input: _TensorOrNumber, other: _TensorOrNumber, /) -> Tensor:
+    """|input| with the sign of other elementwise."""
+
+def logaddexp(input: _TensorOrNumber, other: _TensorOrNumber, /) -> Tensor:
+    """log(exp(input) + exp(other)) elementwise, without overflow."""
+
+def logaddexp2(input: _TensorOrNumber, other: _TensorOrNumber, /) -> Tensor:
+    """log2(2 ** input + 2 ** other) elementwise, without overflow."""
+
+def xlogy(input: _TensorOrNumber, other: _TensorOrNumber, /) -> Tensor:
+    """input * log(other), 0 where input is 0 (unless other is NaN)."""
+
+def fmax(input: _TensorOrNumber, other: _TensorOrNumber, /) -> Tensor:
+    """Elementwise maximum ignoring NaN (NaN only where both are NaN)."""
+
+def fmin(input: _TensorOrNumber, other: _TensorOrNumber, /) -> Tensor:
+    """Elementwise minimum ignoring NaN (NaN only where both are NaN)."""
+
+def bitwise_and(input: _TensorOrNumber, other: _TensorOrNumber, /) -> Tensor:
+    """Bitwise and of integers or bools, the & operator."""
+
+def bitwise_or(input: _TensorOrNumber, other: _TensorOrNumber, /) -> Tensor:
+    """Bitwise or of integers or bools, the | operator."""
+
+def bitwise_xor(input: _TensorOrNumber, other: _TensorOrNumber, /) -> Tensor:
+    """Bitwise xor of integers or bools, the ^ operator."""
+
+def bitwise_left_shift(input: _TensorOrNumber, other: _TensorOrNumber, /) -> Tensor:
+    """input << other for integers."""
+
+def bitwise_right_shift(input: _TensorOrNumber, other: _TensorOrNumber, /) -> Tensor:
+    """input >> other for integers (arithmetic shift)."""
+
 # END GENERATED
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01) -> Tensor:
@@ -953,6 +1393,124 @@ def where(condition: Tensor) -> tuple[Tensor, ...]:
 
 def masked_fill(input: Tensor, mask: Tensor, value: _TensorOrNumber) -> Tensor:
     """A copy of input with elements where mask is True replaced by value."""
+
+def round(input: Tensor, *, decimals: int = 0) -> Tensor:
+    """Rounded half to even, to `decimals` decimal places."""
+
+def logit(input: Tensor, eps: _float | None = None) -> Tensor:
+    """log(x / (1 - x)), x first clamped to [eps, 1 - eps] when eps is given."""
+
+def nan_to_num(
+    input: Tensor, nan: _float = 0.0, posinf: _float | None = None, neginf: _float | None = None
+) -> Tensor:
+    """NaN, +inf and -inf replaced (infinities by the dtype's extreme finite values by default)."""
+
+def polygamma(n: int, input: Tensor) -> Tensor:
+    """The n-th derivative of the digamma function."""
+
+def divide(
+    input: _TensorOrNumber, other: _TensorOrNumber, *, rounding_mode: str | None = None
+) -> Tensor:
+    """input / other; rounding_mode 'trunc' or 'floor' rounds the quotient (integers stay integers)."""
+
+def true_divide(input: _TensorOrNumber, other: _TensorOrNumber) -> Tensor:
+    """input / other (true division, floating result)."""
+
+def multiply(input: _TensorOrNumber, other: _TensorOrNumber) -> Tensor:
+    """Alias of mul."""
+
+def subtract(
+    input: _TensorOrNumber, other: _TensorOrNumber, *, alpha: _TensorOrNumber | None = None
+) -> Tensor:
+    """input - alpha * other."""
+
+def float_power(input: _TensorOrNumber, exponent: _TensorOrNumber) -> Tensor:
+    """input ** exponent computed in float64."""
+
+def arctan2(input: _TensorOrNumber, other: _TensorOrNumber) -> Tensor:
+    """Alias of atan2."""
+
+def lerp(input: Tensor, end: Tensor, weight: _TensorOrNumber) -> Tensor:
+    """input + weight * (end - input)."""
+
+def addcmul(
+    input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: _TensorOrNumber = 1
+) -> Tensor:
+    """input + value * tensor1 * tensor2."""
+
+def addcdiv(
+    input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: _TensorOrNumber = 1
+) -> Tensor:
+    """input + value * tensor1 / tensor2."""
+
+def isclose(
+    input: Tensor,
+    other: Tensor,
+    rtol: _float = 1e-05,
+    atol: _float = 1e-08,
+    equal_nan: _bool = False,
+) -> Tensor:
+    """|input - other| <= atol + rtol * |other| elementwise (bool tensor)."""
+
+def allclose(
+    input: Tensor,
+    other: Tensor,
+    rtol: _float = 1e-05,
+    atol: _float = 1e-08,
+    equal_nan: _bool = False,
+) -> _bool:
+    """Whether isclose holds everywhere."""
+
+def equal(input: Tensor, other: Tensor) -> _bool:
+    """Whether both have the same shape and elements."""
+
+def clamp_min(input: Tensor, min: _TensorOrNumber) -> Tensor:
+    """clamp with only a lower bound."""
+
+def clamp_max(input: Tensor, max: _TensorOrNumber) -> Tensor:
+    """clamp with only an upper bound."""
+
+def greater(input: _TensorOrNumber, other: _TensorOrNumber) -> Tensor:
+    """Alias of gt."""
+
+def greater_equal(input: _TensorOrNumber, other: _TensorOrNumber) -> Tensor:
+    """Alias of ge."""
+
+def less(input: _TensorOrNumber, other: _TensorOrNumber) -> Tensor:
+    """Alias of lt."""
+
+def less_equal(input: _TensorOrNumber, other: _TensorOrNumber) -> Tensor:
+    """Alias of le."""
+
+def not_equal(input: _TensorOrNumber, other: _TensorOrNumber) -> Tensor:
+    """Alias of ne."""
+
+def arcsin(input: Tensor) -> Tensor:
+    """Alias of asin."""
+
+def arccos(input: Tensor) -> Tensor:
+    """Alias of acos."""
+
+def arctan(input: Tensor) -> Tensor:
+    """Alias of atan."""
+
+def arcsinh(input: Tensor) -> Tensor:
+    """Alias of asinh."""
+
+def arccosh(input: Tensor) -> Tensor:
+    """Alias of acosh."""
+
+def arctanh(input: Tensor) -> Tensor:
+    """Alias of atanh."""
+
+def fix(input: Tensor) -> Tensor:
+    """Alias of trunc."""
+
+def sgn(input: Tensor) -> Tensor:
+    """Alias of sign."""
+
+def positive(input: Tensor) -> Tensor:
+    """The input itself (not for bool tensors)."""
 
 def result_type(tensor1: _TensorOrNumber, tensor2: _TensorOrNumber, /) -> dtype:
     """The dtype an arithmetic op on the two operands would produce (PyTorch promotion rules)."""

@@ -35,11 +35,8 @@ if TYPE_CHECKING:
 del TYPE_CHECKING
 
 __all__ = [
-    "allclose",
     "device",
-    "divide",
     "double",
-    "equal",
     "finfo",
     "float",
     "half",
@@ -48,12 +45,9 @@ __all__ = [
     "is_floating_point",
     "is_tensor",
     "long",
-    "multiply",
     "negative",
     "numel",
     "short",
-    "subtract",
-    "true_divide",
 ]
 __all__ += _C.__all__
 __all__ += _factories.__all__
@@ -69,10 +63,6 @@ long = int64
 int = int32
 short = int16
 
-multiply = _C.mul
-subtract = _C.sub
-divide = _C.div
-true_divide = _C.div
 negative = _C.neg
 
 
@@ -88,25 +78,6 @@ def is_tensor(obj: object) -> _builtins.bool:
 def numel(input: Tensor) -> _builtins.int:
     """Number of elements of a tensor."""
     return input.numel()
-
-
-def allclose(
-    input: Tensor,
-    other: Tensor,
-    rtol: _builtins.float = 1e-05,
-    atol: _builtins.float = 1e-08,
-    equal_nan: _builtins.bool = False,
-) -> _builtins.bool:
-    """True when every element of input is close to other: |input - other| <= atol + rtol * |other|."""
-    import numpy as np
-
-    a, b = input.detach().numpy(), other.detach().numpy()
-    return _builtins.bool(np.allclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan))
-
-
-def equal(input: Tensor, other: Tensor) -> _builtins.bool:
-    """True when both tensors have the same shape and elements."""
-    return input.shape == other.shape and _builtins.bool((input == other).all())
 
 
 def __getattr__(name: str) -> _Any:

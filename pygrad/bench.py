@@ -273,6 +273,9 @@ def _elementwise_rows(quick: bool) -> list[_Row]:
         "tanh": (lambda: px.tanh(), lambda: np.tanh(x), lambda t, u: t.tanh()),
         "relu": (lambda: px.relu(), lambda: np.maximum(x, 0), lambda t, u: t.relu()),
         "mul": (lambda: px * py, lambda: x * y, lambda t, u: t * u),
+        "floor_divide": (lambda: px // ppos, lambda: x // positive, lambda t, u: t // tpos),
+        "remainder": (lambda: px % ppos, lambda: x % positive, lambda t, u: t % tpos),
+        "tan": (lambda: px.tan(), lambda: np.tan(x), lambda t, u: t.tan()),
     }
     tx, ty = (torch.from_numpy(x), torch.from_numpy(y)) if torch is not None else (None, None)
     tpos = torch.from_numpy(positive) if torch is not None else None

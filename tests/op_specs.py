@@ -1299,3 +1299,232 @@ OPS += [
 
 OPS_BY_NAME = {spec.name: spec for spec in OPS}
 assert len(OPS_BY_NAME) == len(OPS), "duplicate op names in the table"
+
+# ---------------------------------------------------------------------------------------------------------
+# The torch surface: elementwise math (rounding, trigonometry, special functions, integer division, extrema)
+
+
+def _mp(fn):
+    """A float64 numpy reference from an mpmath function (special functions numpy lacks)."""
+    import mpmath
+
+    vec = np.vectorize(lambda v: float(fn(mpmath, float(v))), otypes=[np.float64])
+    return lambda x: np.asarray(vec(x), dtype=np.float64)
+
+
+def np_floor_divide(a, b):
+    return np.floor_divide(a, b)
+
+
+def np_logit(x, eps=None):
+    if eps is not None:
+        x = np.clip(x, eps, 1 - eps)
+    return np.log(x / (1 - x))
+
+
+def np_xlogy(x, y):
+    return np.where(x == 0, 0.0, x * np.log(np.where(x == 0, 1.0, y)))
+
+
+def np_lerp(start, end, weight):
+    return start + weight * (end - start)
+
+
+def _nonint_ratio(low=-3.0, high=3.0):
+    """Dividends whose ratio to divisors in [0.5, 2) stays away from integers (floor is smooth there)."""
+    return away([k / 4 for k in range(-24, 25)], 0.02, low, high)
+
+
+POSITIVE_DIVISOR = uniform(0.5, 2.0)
+UNIT = uniform(-0.9, 0.9)
+
+OPS += [
+    unary("floor", np.floor, domain=away(range(-3, 4))),
+    unary("ceil", np.ceil, domain=away(range(-3, 4))),
+    unary("trunc", np.trunc, domain=away(range(-3, 4))),
+    unary("frac", lambda x: x - np.trunc(x), domain=away(range(-3, 4))),
+    OpSpec(
+        "round",
+        lambda m, x, **k: m.round(x, **k),
+        lambda x, decimals=0: np.round(x, decimals),
+        samples(((3, 4),), ((5,), {"decimals": 2}), ((), {"decimals": -1}), ((0, 3),)),
+        domain=away([k / 2 for k in range(-8, 9)], 0.02),
+    ),
+    unary("reciprocal", np.reciprocal, domain=away([0.0], 0.3), gradgrad=True),
+    unary("tan", np.tan, domain=uniform(-1.2, 1.2), gradgrad=True),
+    unary("asin", np.arcsin, domain=UNIT),
+    unary("acos", np.arccos, domain=UNIT),
+    unary("atan", np.arctan),
+    unary("sinh", np.sinh),
+    unary("cosh", np.cosh),
+    unary("asinh", np.arcsinh),
+    unary("acosh", np.arccosh, domain=uniform(1.2, 3.0)),
+    unary("atanh", np.arctanh, domain=UNIT),
+    unary("exp2", np.exp2),
+    unary("expm1", np.expm1, gradgrad=True),
+    unary("log2", np.log2, domain=POSITIVE),
+    unary("log10", np.log10, domain=POSITIVE),
+    unary("erfc", _mp(lambda mp, v: mp.erfc(v))),
+    unary("erfinv", _mp(lambda mp, v: mp.erfinv(v)), domain=UNIT),
+    unary(
+        "lgamma",
+        _mp(lambda mp, v: mp.log(abs(mp.gamma(v)))),
+        domain=away(range(-3, 1), 0.1, -2.5, 3.0),
+    ),
+    unary(
+        "digamma",
+        _mp(lambda mp, v: mp.digamma(v)),
+        domain=away(range(-3, 1), 0.1, -2.5, 3.0),
+        rtol64=1e-9,  # its gradient, trigamma, is torch's to about 1e-9
+    ),
+    OpSpec(
+        "polygamma",
+        lambda m, x, n: m.polygamma(n, x),
+        lambda x, n: _mp(lambda mp, v: mp.polygamma(n, v))(x),
+        [
+            Sample((F((3, 4)),), {"n": 1}),
+            Sample((F((5,)),), {"n": 2}),
+            Sample((F((0, 2)),), {"n": 3}),
+        ],
+        domain=uniform(0.5, 3.0),
+        rtol32=1e-4,
+        rtol64=1e-8,  # torch's trigamma (n = 1) is good to about 1e-9
+        int_inputs=False,
+    ),
+    OpSpec(
+        "logit",
+        lambda m, x, **k: m.logit(x, **k),
+        np_logit,
+        samples(((3, 4),), ((5,), {"eps": 0.2}), ((),), ((0, 3),)),
+        domain=away([0.2, 0.8], 0.02, 0.05, 0.95),
+    ),
+    OpSpec(
+        "nan_to_num",
+        lambda m, x, **k: m.nan_to_num(x, **k),
+        lambda x, **k: np.nan_to_num(x, **k),
+        samples(((3, 4),), ((5,), {"nan": 1.0, "posinf": 2.0, "neginf": -2.0}), ((0, 3),)),
+    ),
+    # ---- binary
+    binary(
+        "floor_divide",
+        np_floor_divide,
+        domain=(_nonint_ratio(), POSITIVE_DIVISOR),
+        extra=samples(((3,), S(2.5)), ((3,), S(-2))),
+        grad=False,
+    ),
+    binary(
+        "remainder",
+        np.remainder,
+        domain=(_nonint_ratio(), POSITIVE_DIVISOR),
+        extra=samples(((3,), S(1.5)), ((3,), S(-2))),
+    ),
+    binary(
+        "fmod", np.fmod, domain=(_nonint_ratio(), POSITIVE_DIVISOR), extra=samples(((3,), S(-1.5)))
+    ),
+    OpSpec(
+        "div_floor",
+        lambda m, a, b: m.div(a, b, rounding_mode="floor"),
+        np.floor_divide,
+        BINARY,
+        domain=(_nonint_ratio(), POSITIVE_DIVISOR),
+    ),
+    OpSpec(
+        "div_trunc",
+        lambda m, a, b: m.div(a, b, rounding_mode="trunc"),
+        lambda a, b: np.trunc(a / b),
+        BINARY,
+        domain=(_nonint_ratio(), POSITIVE_DIVISOR),
+    ),
+    binary("atan2", np.arctan2, domain=(DEFAULT, away([0.0], 0.2)), gradgrad=True),
+    binary("hypot", np.hypot, domain=away([0.0], 0.2)),
+    binary("copysign", np.copysign, domain=away([0.0], 0.1)),
+    binary("logaddexp", np.logaddexp, gradgrad=True),
+    binary("logaddexp2", np.logaddexp2),
+    binary("xlogy", np_xlogy, domain=(DEFAULT, POSITIVE), extra=samples(((3,), S(2.0)))),
+    binary("fmax", np.fmax, domain=integers(-3, 4), grad=False),
+    binary("fmin", np.fmin, domain=integers(-3, 4), grad=False),
+    OpSpec("fmax_smooth", lambda m, a, b: m.fmax(a, b), np.fmax, BINARY),
+    OpSpec("fmin_smooth", lambda m, a, b: m.fmin(a, b), np.fmin, BINARY),
+    OpSpec(
+        "lerp",
+        lambda m, a, b, w: m.lerp(a, b, w),
+        np_lerp,
+        samples(
+            ((3, 4), (3, 4), (3, 4)),
+            ((3, 4), (4,), S(0.3)),
+            ((2, 1), (3,), S(0.8)),
+            ((0, 2), (0, 2), S(0.5)),
+        ),
+        domain=(DEFAULT, DEFAULT, uniform(0.0, 1.0)),
+        int_inputs=False,
+    ),
+    OpSpec(
+        "addcmul",
+        lambda m, x, a, b, **k: m.addcmul(x, a, b, **k),
+        lambda x, a, b, value=1: x + value * a * b,
+        samples(
+            ((3, 4), (3, 4), (4,)), ((3, 4), (3, 1), (4,), {"value": 0.5}), ((0, 2), (1, 2), (2,))
+        ),
+        gradgrad=True,
+    ),
+    OpSpec(
+        "addcdiv",
+        lambda m, x, a, b, **k: m.addcdiv(x, a, b, **k),
+        lambda x, a, b, value=1: x + value * a / b,
+        samples(
+            ((3, 4), (3, 4), (4,)), ((3, 4), (3, 1), (4,), {"value": -2.0}), ((0, 2), (1, 2), (2,))
+        ),
+        domain=(DEFAULT, DEFAULT, away([0.0], 0.3)),
+        int_inputs=False,
+    ),
+    OpSpec(
+        "clamp_tensor_bounds",
+        lambda m, x, lo, hi: m.clamp(x, lo, hi),
+        lambda x, lo, hi: np.minimum(np.maximum(x, lo), hi),
+        samples(((3, 4), (4,), (3, 1)), ((5,), (5,), ()), ((0, 2), (2,), (1, 2))),
+        domain=(away([-0.5, 0.5], 0.05), uniform(-1.0, -0.1), uniform(0.1, 1.0)),
+    ),
+    OpSpec(
+        "clamp_min",
+        lambda m, x, lo: m.clamp_min(x, lo),
+        np.maximum,
+        samples(((3, 4), (4,)), ((5,), S(0.2)), ((0, 2), (2,))),
+        domain=(away([-0.5, 0.2, 0.5]), uniform(-0.6, 0.6)),
+    ),
+    OpSpec(
+        "clamp_max",
+        lambda m, x, hi: m.clamp_max(x, hi),
+        np.minimum,
+        samples(((3, 4), (4,)), ((5,), S(0.2)), ((0, 2), (2,))),
+        domain=(away([-0.5, 0.2, 0.5]), uniform(-0.6, 0.6)),
+    ),
+    OpSpec(
+        "isclose",
+        lambda m, a, b, **k: m.isclose(a, b, **k),
+        lambda a, b, **k: np.isclose(a, b, **k),
+        samples(((3, 4), (3, 4)), ((3, 4), (3, 4), {"rtol": 0.5, "atol": 0.1}), ((0, 2), (0, 2))),
+        grad=False,
+        int_inputs=False,
+    ),
+    OpSpec(
+        "logical_xor",
+        lambda m, a, b: m.logical_xor(a, b),
+        np.logical_xor,
+        BINARY,
+        domain=integers(-1, 2),
+        grad=False,
+    ),
+]
+for _name, _ref in [
+    ("isnan", np.isnan),
+    ("isinf", np.isinf),
+    ("isfinite", np.isfinite),
+    ("isposinf", np.isposinf),
+    ("isneginf", np.isneginf),
+    ("signbit", np.signbit),
+    ("logical_not", np.logical_not),
+]:
+    OPS.append(unary(_name, _ref, grad=False))
+
+OPS_BY_NAME = {spec.name: spec for spec in OPS}
+assert len(OPS_BY_NAME) == len(OPS), "duplicate op names in the table"

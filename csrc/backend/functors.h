@@ -12,6 +12,7 @@ namespace pygrad {
 struct UnaryParams {
   double a = 0;
   double b = 0;
+  double c = 0;
 };
 
 template <class T>
@@ -122,11 +123,13 @@ struct Gelu : UnaryParams {  // b != 0: tanh approximation
     return T(0.5) * x * (T(1) + std::erf(x * T(0.7071067811865476)));
   }
 };
-struct Clamp : UnaryParams {  // [a, b]; NaN stays NaN (both comparisons are false), branch-free so it vectorises
+// min(max(x, a), b) as torch: b wins where a > b; a NaN input or bound gives NaN; branch-free so it vectorises.
+struct Clamp : UnaryParams {
   template <class T>
   PG_HOST_DEVICE T operator()(T x) const {
     const T lo = T(a), hi = T(b);
-    return x < lo ? lo : (x > hi ? hi : x);
+    const T low = (x < lo || lo != lo) ? lo : x;
+    return (low > hi || hi != hi) ? hi : low;
   }
 };
 
@@ -253,3 +256,5 @@ struct LogicalOr {
 };
 
 }  // namespace pygrad
+
+#include "backend/functors_math.h"  // the rest of the torch surface's elementwise math

@@ -29,6 +29,9 @@ struct GeluParams {
 struct ClampParams {
   double min, max;
 };
+struct ScalarParams {  // one number an elementwise op's rule reads (logit's eps, polygamma's n)
+  double value;
+};
 // sum / amax / amin: the reduced dims (sorted, wrapped) and whether they were kept.
 struct ReduceParams {
   Dims dims;
@@ -87,7 +90,7 @@ struct UnfoldParams {
 
 using OpAttributes = std::variant<NoAttributes, LeakyReluParams, GeluParams, ClampParams, ReduceParams, DimParams,
                                   PermuteParams, ViewGeometry, CatParams, CrossEntropyParams, ConvParams, AvgPoolParams,
-                                  FlipParams, RollParams, PadParams, UnfoldParams>;
+                                  FlipParams, RollParams, PadParams, UnfoldParams, ScalarParams>;
 
 // The variant index of T, known at compile time (a rule's declared attribute type).
 template <class T, size_t I = 0>

@@ -20,8 +20,8 @@ DerivativeRule* derivative_table() {
   return table;
 }
 
-// Whether the registry marks an elementwise op as differentiable (everything but comparisons).
-constexpr bool differentiable_kind(const char* kind) { return kind[0] != 'C'; }
+// Whether the registry marks an elementwise op as differentiable (all but Compare, Bitwise and Predicate kinds).
+constexpr bool differentiable_kind(const char* kind) { return kind[0] != 'C' && kind[0] != 'B' && kind[0] != 'P'; }
 
 }  // namespace
 
@@ -129,25 +129,29 @@ PG_DERIVATIVE(div, kSelf | kOther, NoAttributes) {  // d/db a/b = -a/b^2
   return {c.needs(0) ? sum_to(div(c.grad(), b), a.shape()) : Tensor(),
           c.needs(1) ? sum_to(neg(div(mul(c.grad(), a), mul(b, b))), b.shape()) : Tensor()};
 }
-PG_DERIVATIVE(pow, kSelf | kOther | kResult, NoAttributes) {  // d/da = b a^(b-1); d/db = a^b log a (0 at a = 0, b >= 0)
+// pow, as torch: d/da = b a^(b-1), 0 where b == 0 (also at a = 0 or inf); d/db = a^b log a, 0 at a = 0, b >= 0.
+PG_DERIVATIVE(pow, kSelf | kOther | kResult, NoAttributes) {
   Tensor a = c.self(), b = c.other();
   Tensor ga, gb;
-  if (c.needs(0)) ga = sum_to(mul(c.grad(), mul(b, pow(a, sub(b, scalar(1))))), a.shape());
+  if (c.needs(0)) {
+    Tensor zero = zeros({}, a.dtype());
+    ga = sum_to(where(eq(b, scalar(0)), zero, mul(c.grad(), mul(b, pow(a, sub(b, scalar(1)))))), a.shape());
+  }
   if (c.needs(1)) {
     Tensor safe_log = where(logical_and(eq(a, scalar(0)), ge(b, scalar(0))), zeros({}, a.dtype()), log(a));
     gb = sum_to(mul(c.grad(), mul(c.result(), safe_log)), b.shape());
   }
   return {ga, gb};
 }
-// maximum / minimum: the larger (smaller) input takes the gradient; ties split it evenly.
+// maximum / minimum, as torch: the larger (smaller) input takes the gradient, ties split it evenly, and where a
+// NaN makes both comparisons false both inputs take it.
 template <class Context>
 Grads extremum_rule(const Context& c, bool is_max) {
   Tensor a = c.self(), b = c.other();
-  Tensor tie = mul(eq(a, b), scalar(0.5));
-  Tensor a_wins = add(is_max ? gt(a, b) : lt(a, b), tie);
-  Tensor b_wins = add(is_max ? lt(a, b) : gt(a, b), tie);
-  return {c.needs(0) ? sum_to(mul(c.grad(), a_wins), a.shape()) : Tensor(),
-          c.needs(1) ? sum_to(mul(c.grad(), b_wins), b.shape()) : Tensor()};
+  Tensor half = where(eq(a, b), mul(c.grad(), scalar(0.5)), c.grad());
+  Tensor zero = zeros({}, half.dtype());
+  return {c.needs(0) ? sum_to(where(is_max ? lt(a, b) : gt(a, b), zero, half), a.shape()) : Tensor(),
+          c.needs(1) ? sum_to(where(is_max ? gt(a, b) : lt(a, b), zero, half), b.shape()) : Tensor()};
 }
 PG_DERIVATIVE(maximum, kSelf | kOther, NoAttributes) { return extremum_rule(c, true); }
 PG_DERIVATIVE(minimum, kSelf | kOther, NoAttributes) { return extremum_rule(c, false); }

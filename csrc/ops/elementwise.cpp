@@ -46,27 +46,37 @@ DType result_type(const Tensor& a, const Tensor& b) {
 
 namespace {
 
-enum class UnaryKind { Float, Numeric };
-enum class BinaryKind { Arith, Divide, Compare };
+// Integer division by zero raises, as in PyTorch (the kernels never see a zero divisor).
+bool integer_division(OpId op) {
+  return op == OpId::floor_divide || op == OpId::remainder || op == OpId::fmod || op == OpId::div_trunc;
+}
+void check_nonzero_divisor(const Tensor& divisor, const char* name) {
+  Tensor zeros_found = sum(eq(divisor, wrapped_scalar(int64_t{0})), {}, false, DType::Int64);
+  PG_CHECK(zeros_found.data<int64_t>()[0] == 0, RuntimeError, name, "ZeroDivisionError");
+}
 
-// a and b are the functor's parameters; `attributes` what the derivative rule reads of them.
-Tensor unary_op(OpId op, UnaryKind kind, const Tensor& x, double a = 0, double b = 0,
-                OpAttributes attributes = NoAttributes{}) {
+}  // namespace
+
+Tensor unary_op(OpId op, UnaryKind kind, const Tensor& x, double a, double b, OpAttributes attributes, double c) {
   PG_CHECK(x.defined(), ValueError, op_name(op), "got an undefined tensor");
   DType compute = x.dtype();
   if (kind == UnaryKind::Float && !is_floating(compute)) compute = DType::Float32;
   if (op == OpId::sign && compute == DType::Bool) return clone(x);  // a bool's sign is itself, as in PyTorch
   PG_CHECK(!(kind == UnaryKind::Numeric && compute == DType::Bool), TypeError, op_name(op),
            "is not supported for bool tensors");
+  PG_CHECK(!(kind == UnaryKind::Bitwise && is_floating(compute)), TypeError, op_name(op),
+           "is only supported for integer and bool tensors, got ", dtype_name(compute));
   Tensor input = x.dtype() == compute ? x : convert_raw(x, compute);
-  Tensor out = Tensor::empty(x.shape(), compute, x.device(), op_name(op));
+  Tensor out = Tensor::empty(x.shape(), kind == UnaryKind::Predicate ? DType::Bool : compute, x.device(), op_name(op));
   KernelArgs args;
   args.out[0] = out;
   args.in[0] = input;
   args.scalars[0] = a;
   args.scalars[1] = b;
+  args.scalars[2] = c;
   run_kernel(op, args);
-  record(op, {&x}, out, Forward().self(input).result(out), std::move(attributes));
+  if (kind != UnaryKind::Predicate && is_floating(compute))
+    record(op, {&x}, out, Forward().self(input).result(out), std::move(attributes));
   return out;
 }
 
@@ -88,9 +98,16 @@ Tensor binary_op(OpId op, BinaryKind kind, const Tensor& a, const Tensor& b) {
     return to_dtype(binary_op(op, kind, to_dtype(a, DType::Float32), to_dtype(b, DType::Float32)), compute);
   PG_CHECK(!(op == OpId::sub && (a.dtype() == DType::Bool || b.dtype() == DType::Bool)), TypeError, name,
            "subtraction with a bool tensor is not supported (as in PyTorch); to invert a mask use ~ or logical_xor");
+  PG_CHECK(!(kind == BinaryKind::Numeric && compute == DType::Bool), TypeError, name,
+           "is not supported for bool tensors");
+  PG_CHECK(!(kind == BinaryKind::Bitwise && is_floating(compute)), TypeError, name,
+           "is only supported for integer and bool tensors, got ", dtype_name(compute));
+  PG_CHECK(!((op == OpId::bitwise_left_shift || op == OpId::bitwise_right_shift) && compute == DType::Bool), TypeError,
+           name, "is not supported for bool tensors");
   Shape shape = broadcast_shapes(a.shape(), b.shape(), name);
   Tensor ac = a.dtype() == compute ? a : convert_raw(a, compute);
   Tensor bc = b.dtype() == compute ? b : convert_raw(b, compute);
+  if (integer_division(op) && !is_floating(compute)) check_nonzero_divisor(bc, name);
   Tensor out = Tensor::empty(shape, kind == BinaryKind::Compare ? DType::Bool : compute, a.device(), name);
   KernelArgs args;
   args.out[0] = out;
@@ -101,8 +118,6 @@ Tensor binary_op(OpId op, BinaryKind kind, const Tensor& a, const Tensor& b) {
     record(op, {&a, &b}, out, Forward().self(ac).other(bc).result(out));
   return out;
 }
-
-}  // namespace
 
 // ---------------------------------------------------------------- elementwise
 #define PG_UNARY_OP(name, Functor, kind, doc) \
@@ -131,14 +146,35 @@ Tensor clamp(const Tensor& x, std::optional<double> min, std::optional<double> m
   return unary_op(OpId::clamp, UnaryKind::Numeric, x, low, high, ClampParams{low, high});
 }
 
+// clamp with tensor bounds that broadcast: where(x < min, min, x), then where(. > max, max, .), as torch's
+// gradients (x takes it inside [min, max], a bound where it won) and NaN (a NaN bound gives NaN).
+Tensor clamp_by_tensors(const Tensor& x, const Tensor& min, const Tensor& max) {
+  DType dtype = x.dtype();
+  for (const Tensor* bound : {&min, &max})
+    if (bound->defined()) dtype = promote_types(dtype, result_type(x, *bound));
+  Tensor out = as_dtype(x, dtype);
+  if (min.defined()) {
+    Tensor low = as_dtype(min, dtype);
+    out = where(logical_or(lt(out, low), ne(low, low)), low, out);
+  }
+  if (max.defined()) {
+    Tensor high = as_dtype(max, dtype);
+    out = where(logical_or(gt(out, high), ne(high, high)), high, out);
+  }
+  return out;
+}
+
 Tensor clamp(const Tensor& x, const Tensor& min, const Tensor& max) {
+  PG_CHECK(min.defined() || max.defined(), ValueError, "clamp", "at least one of min and max must be given");
+  for (const Tensor* bound : {&min, &max}) {
+    if (bound->defined() && (bound->numel() != 1 || bound->requires_grad() || bound->dim() > x.dim()))
+      return clamp_by_tensors(x, min, max);
+  }
   DType dtype = x.dtype();
   std::optional<double> bounds[2];
   const Tensor* given[2] = {&min, &max};
   for (int i = 0; i < 2; ++i) {
     if (!given[i]->defined()) continue;
-    PG_CHECK(given[i]->numel() == 1, ValueError, "clamp", "bounds must be numbers or 1-element tensors, got shape ",
-             given[i]->shape());
     dtype = promote_types(dtype, result_type(x, *given[i]));
     bounds[i] = contiguous(to_dtype(detach(*given[i]), DType::Float64)).data<double>()[0];
   }
@@ -195,24 +231,37 @@ Tensor snapshot_with_history(const Tensor& self) {
   return copy;
 }
 
+// The registry kind of a binary op.
+BinaryKind binary_kind(OpId op) {
+  switch (op) {
+#define PG_BINARY_OP(name, Functor, kind, doc) \
+  case OpId::name: return BinaryKind::kind;
+#include "core/op_list.def"
+    default: PG_THROW(RuntimeError, op_name(op), "is not a binary elementwise op");
+  }
+}
+
 Tensor inplace_binary(OpId op, const Tensor& self, const Tensor& other) {
   const char* name = op_name(op);
   check_same_device(self, other, name);
+  const BinaryKind kind = binary_kind(op);
   DType result = result_type(self, other);
-  if (op == OpId::div && !is_floating(result)) result = DType::Float32;
+  if (kind == BinaryKind::Divide && !is_floating(result)) result = DType::Float32;
   PG_CHECK(category(result) <= category(self.dtype()), TypeError, name, "result type ", dtype_name(result),
            " can't be cast to the desired output type ", dtype_name(self.dtype()));
   PG_CHECK(broadcast_shapes(self.shape(), other.shape(), name) == self.shape(), ValueError, name, "output with shape ",
            self.shape(), " doesn't match the broadcast shape of ", self.shape(), " and ", other.shape());
   if (should_record({&self, &other})) {
     check_inplace_autograd(self, name);
-    Tensor out_of_place =
-        binary_op(op, op == OpId::div ? BinaryKind::Divide : BinaryKind::Arith, snapshot_with_history(self), other);
+    Tensor out_of_place = binary_op(op, kind, snapshot_with_history(self), other);
     rebase_history(self, as_dtype(out_of_place, self.dtype()));
     return self;
   }
-  if (reads_scalar_in_float32(op, self.dtype(), self, other))
-    return copy_(self, binary_op(op, op == OpId::div ? BinaryKind::Divide : BinaryKind::Arith, self, other));
+  // Ops that are not plain arithmetic (checks and promotion of their own), and 16-bit arithmetic reading a scalar
+  // in float32: through the out-of-place op.
+  if ((kind != BinaryKind::Arith && kind != BinaryKind::Divide) ||
+      reads_scalar_in_float32(op, self.dtype(), self, other))
+    return copy_(self, binary_op(op, kind, self, other));
   Tensor operand = other.dtype() == self.dtype() ? other : convert_raw(other, self.dtype());
   if (operand.storage() == self.storage()) operand = convert_raw(operand, operand.dtype());  // overlapping memory
   KernelArgs args;
@@ -230,6 +279,7 @@ Tensor add_(const Tensor& self, const Tensor& other) { return inplace_binary(OpI
 Tensor sub_(const Tensor& self, const Tensor& other) { return inplace_binary(OpId::sub, self, other); }
 Tensor mul_(const Tensor& self, const Tensor& other) { return inplace_binary(OpId::mul, self, other); }
 Tensor div_(const Tensor& self, const Tensor& other) { return inplace_binary(OpId::div, self, other); }
+Tensor binary_inplace(OpId op, const Tensor& self, const Tensor& other) { return inplace_binary(op, self, other); }
 
 Tensor fill_(const Tensor& self, double value) {
   PG_CHECK(!(is_grad_enabled() && self.requires_grad()), RuntimeError, "fill_",

@@ -55,6 +55,15 @@ inline void check_index_tensor(const Tensor& index, const char* op) {
            dtype_name(index.dtype()));
 }
 
+// The registry's elementwise kinds (core/op_list.def) and the generic unary and binary ops they run through:
+// validate, promote, allocate, run the kernel, record. a, b, c are the functor's parameters; `attributes` what
+// the derivative rule reads of them.
+enum class UnaryKind { Float, Numeric, Bitwise, Predicate };
+enum class BinaryKind { Arith, Divide, Compare, Numeric, Bitwise };
+Tensor unary_op(OpId op, UnaryKind kind, const Tensor& x, double a = 0, double b = 0,
+                OpAttributes attributes = NoAttributes{}, double c = 0);
+Tensor binary_op(OpId op, BinaryKind kind, const Tensor& a, const Tensor& b);
+
 // Sorted unique wrapped dims; empty input means every dim.
 Dims normalize_dims(const Tensor& x, const Dims& dims, const char* op);
 

@@ -42,6 +42,26 @@ Tensor clamp(const Tensor& x, const Tensor& min, const Tensor& max);
 Tensor where(const Tensor& condition, const Tensor& x, const Tensor& y);
 DType result_type(const Tensor& a, const Tensor& b);
 
+// ---- the torch surface's elementwise ops with parameters, and composites (ops/elementwise_math.cpp) ----
+Tensor round(const Tensor& x, int64_t decimals);
+Tensor logit(const Tensor& x, std::optional<double> eps = std::nullopt);
+Tensor nan_to_num(const Tensor& x, std::optional<double> nan = std::nullopt,
+                  std::optional<double> posinf = std::nullopt, std::optional<double> neginf = std::nullopt);
+Tensor polygamma(int64_t n, const Tensor& x);
+// div with rounding_mode None (true division), "trunc" or "floor" (integers stay integers).
+Tensor div(const Tensor& a, const Tensor& b, const std::optional<std::string>& rounding_mode);
+Tensor float_power(const Tensor& a, const Tensor& b);  // in float64
+Tensor square(const Tensor& x);
+Tensor positive(const Tensor& x);
+Tensor lerp(const Tensor& start, const Tensor& end, const Tensor& weight);
+Tensor addcmul(const Tensor& x, const Tensor& tensor1, const Tensor& tensor2, const Tensor& value);
+Tensor addcdiv(const Tensor& x, const Tensor& tensor1, const Tensor& tensor2, const Tensor& value);
+Tensor isclose(const Tensor& a, const Tensor& b, double rtol = 1e-5, double atol = 1e-8, bool equal_nan = false);
+bool allclose(const Tensor& a, const Tensor& b, double rtol = 1e-5, double atol = 1e-8, bool equal_nan = false);
+bool equal(const Tensor& a, const Tensor& b);  // same shape and the same values
+// In place by the registry op (self keeps its dtype; the result type must cast to it).
+Tensor binary_inplace(OpId op, const Tensor& self, const Tensor& other);
+
 // ---- in place (bump the version; recorded only for non-leaf, non-view tensors) ----
 Tensor add_(const Tensor& self, const Tensor& other);
 Tensor sub_(const Tensor& self, const Tensor& other);

@@ -417,6 +417,7 @@ PYBIND11_MODULE(_C, m) {
   bind_dlpack(m);
   bind_nn_ops(m);
   bind_optimizers(m);
+  bind_elementwise(m);
 
   // What pygrad re-exports from here: the public functions bound above and these objects.
   py::list all;

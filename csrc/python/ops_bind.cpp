@@ -134,7 +134,7 @@ void bind_ops(py::module_& m) {
         return where(mask, to_dtype(v, x.dtype()), x);
       },
       py::arg("mask"), py::arg("value"));
-  def_both(m, cls, "square", [](const Tensor& x) { return mul(x, x); });
+  def_both(m, cls, "square", &square);
   def_public(m, "promote_types", [](py::handle a, py::handle b) {
     return dtype_object(promote_types(to_dtype_arg(a, "promote_types"), to_dtype_arg(b, "promote_types")));
   });

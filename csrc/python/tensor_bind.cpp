@@ -308,12 +308,8 @@ void bind_tensor(py::module_& m) {
            })
       .def("__neg__", [](const Tensor& t) { return neg(t); })
       .def("__abs__", [](const Tensor& t) { return abs(t); })
-      .def("__invert__",
-           [](const Tensor& t) {
-             PG_CHECK(t.dtype() == DType::Bool, TypeError, "invert", "~ is only supported for bool tensors here, got ",
-                      dtype_name(t.dtype()));
-             return eq(t, wrapped_scalar(false));
-           })
+      .def("__invert__", [](const Tensor& t) { return bitwise_not(t); })
+      .def("__pos__", [](const Tensor& t) { return positive(t); })
       .def("__matmul__",
            [](const Tensor& a, const Tensor& b) {
              ReleaseGilIfLarge gil(a.numel() + b.numel());
@@ -341,10 +337,20 @@ void bind_tensor(py::module_& m) {
   PG_BINARY_OPERATOR("__le__", le(a, b), false)
   PG_BINARY_OPERATOR("__gt__", gt(a, b), false)
   PG_BINARY_OPERATOR("__ge__", ge(a, b), false)
-  PG_BINARY_OPERATOR("__and__", logical_and(a, b), false)
-  PG_BINARY_OPERATOR("__rand__", logical_and(a, b), true)
-  PG_BINARY_OPERATOR("__or__", logical_or(a, b), false)
-  PG_BINARY_OPERATOR("__ror__", logical_or(a, b), true)
+  PG_BINARY_OPERATOR("__floordiv__", floor_divide(a, b), false)
+  PG_BINARY_OPERATOR("__rfloordiv__", floor_divide(a, b), true)
+  PG_BINARY_OPERATOR("__mod__", remainder(a, b), false)
+  PG_BINARY_OPERATOR("__rmod__", remainder(a, b), true)
+  PG_BINARY_OPERATOR("__and__", bitwise_and(a, b), false)
+  PG_BINARY_OPERATOR("__rand__", bitwise_and(a, b), true)
+  PG_BINARY_OPERATOR("__or__", bitwise_or(a, b), false)
+  PG_BINARY_OPERATOR("__ror__", bitwise_or(a, b), true)
+  PG_BINARY_OPERATOR("__xor__", bitwise_xor(a, b), false)
+  PG_BINARY_OPERATOR("__rxor__", bitwise_xor(a, b), true)
+  PG_BINARY_OPERATOR("__lshift__", bitwise_left_shift(a, b), false)
+  PG_BINARY_OPERATOR("__rlshift__", bitwise_left_shift(a, b), true)
+  PG_BINARY_OPERATOR("__rshift__", bitwise_right_shift(a, b), false)
+  PG_BINARY_OPERATOR("__rrshift__", bitwise_right_shift(a, b), true)
 #undef PG_BINARY_OPERATOR
   // In-place operators return the same Python object (identity and hash survive `w -= lr * g`).
 #define PG_INPLACE_OPERATOR(pyname, fn)                                                                        \

@@ -20,29 +20,36 @@ struct KindNumeric {};
 struct KindArith {};
 struct KindDivide {};
 struct KindCompare {};
+struct KindBitwise {};    // integers and bool only
+struct KindPredicate {};  // unary, any dtype in, bool out
 
 // Instantiates body for the dtypes an op kind can see after the ops layer promoted its inputs.
 template <class Kind, class Body>
 void dispatch_kind(DType dtype, const Body& body) {
-  switch (dtype) {
-    case DType::Float32: return body(float{});
-    case DType::Float64: return body(double{});
-    case DType::Float16: return body(Half{});
-    case DType::BFloat16: return body(BFloat16{});
-    default: break;
+  constexpr bool floats = !std::is_same<Kind, KindBitwise>::value;
+  constexpr bool integers = !std::is_same<Kind, KindFloat>::value && !std::is_same<Kind, KindDivide>::value;
+  constexpr bool bools = integers && !std::is_same<Kind, KindNumeric>::value;
+  if constexpr (floats) {
+    switch (dtype) {
+      case DType::Float32: return body(float{});
+      case DType::Float64: return body(double{});
+      case DType::Float16: return body(Half{});
+      case DType::BFloat16: return body(BFloat16{});
+      default: break;
+    }
   }
-  if constexpr (!std::is_same<Kind, KindFloat>::value && !std::is_same<Kind, KindDivide>::value) {
+  if constexpr (integers) {
     switch (dtype) {
       case DType::Int64: return body(int64_t{});
       case DType::Int32: return body(int32_t{});
       case DType::Int16: return body(int16_t{});
       case DType::Int8: return body(int8_t{});
       case DType::UInt8: return body(uint8_t{});
-      case DType::Bool:
-        if constexpr (!std::is_same<Kind, KindNumeric>::value) return body(bool{});
-        break;
       default: break;
     }
+  }
+  if constexpr (bools) {
+    if (dtype == DType::Bool) return body(bool{});
   }
   PG_THROW(TypeError, "elementwise", "no CPU kernel for dtype ", dtype_name(dtype));
 }
@@ -54,9 +61,9 @@ constexpr int64_t kWidenBlock = 256;
 // level through target attributes (the functors are inline, so each copy vectorises at its own width) and
 // picked by cpu_capability() like the GEMM micro-kernels. + - * / round the same at every width (no FMA
 // contraction in ISO C++ mode), so the level never changes a result.
-template <class F, class T>
-PG_ALWAYS_INLINE inline void unary_row_body(const F& f, const T* x, T* o, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) o[i] = static_cast<T>(f(x[i]));
+template <class F, class T, class R>
+PG_ALWAYS_INLINE inline void unary_row_body(const F& f, const T* x, R* o, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) o[i] = static_cast<R>(f(x[i]));
 }
 
 // sx, sy: element strides of the inputs along the row, 1 (contiguous) or 0 (one value broadcast); not both 0.
@@ -76,8 +83,8 @@ PG_ALWAYS_INLINE inline void binary_row_body(const F& f, const T* x, int64_t sx,
 
 // Each level's loop is a function of its own: inlined into the kernel's lambda, GCC would not if-convert the
 // branchy functors (abs, relu, clamp) and left those loops scalar.
-template <class F, class T>
-PG_NOINLINE void unary_row_portable(const F& f, const T* x, T* o, int64_t n) {
+template <class F, class T, class R>
+PG_NOINLINE void unary_row_portable(const F& f, const T* x, R* o, int64_t n) {
   unary_row_body(f, x, o, n);
 }
 template <class F, class T, class R>
@@ -85,12 +92,12 @@ PG_NOINLINE void binary_row_portable(const F& f, const T* x, int64_t sx, const T
   binary_row_body(f, x, sx, y, sy, o, n);
 }
 #if defined(PG_ISA_TARGETS)
-template <class F, class T>
-PG_TARGET_AVX2 void unary_row_avx2(const F& f, const T* x, T* o, int64_t n) {
+template <class F, class T, class R>
+PG_TARGET_AVX2 void unary_row_avx2(const F& f, const T* x, R* o, int64_t n) {
   unary_row_body(f, x, o, n);
 }
-template <class F, class T>
-PG_TARGET_AVX512 void unary_row_avx512(const F& f, const T* x, T* o, int64_t n) {
+template <class F, class T, class R>
+PG_TARGET_AVX512 void unary_row_avx512(const F& f, const T* x, R* o, int64_t n) {
   unary_row_body(f, x, o, n);
 }
 template <class F, class T, class R>
@@ -103,8 +110,8 @@ PG_TARGET_AVX512 void binary_row_avx512(const F& f, const T* x, int64_t sx, cons
 }
 #endif
 
-template <class F, class T>
-void unary_row(CpuCapability level, const F& f, const T* x, T* o, int64_t n) {
+template <class F, class T, class R>
+void unary_row(CpuCapability level, const F& f, const T* x, R* o, int64_t n) {
 #if defined(PG_ISA_TARGETS)
   if constexpr (std::is_floating_point<T>::value) {
     if (level == CpuCapability::Avx512) return unary_row_avx512(f, x, o, n);
@@ -130,40 +137,51 @@ void unary_kernel(KernelArgs& args) {
   F f;
   f.a = args.scalars[0];
   f.b = args.scalars[1];
+  f.c = args.scalars[2];
   const Tensor& out = args.out[0];
   const Tensor& in = args.in[0];
   const CpuCapability level = cpu_capability();
-  // Transcendentals on contiguous float32 rows go to the active level's vector routine, if it has one.
+  // Transcendentals on contiguous float32 rows (and the float32 blocks of 16-bit floats) go to the active level's
+  // vector routine, if it has one.
   const ArrayMathF32 vectorized =
-      out.dtype() == DType::Float32 || is_reduced_floating(out.dtype()) ? vectorized_f32(f) : nullptr;
-  dispatch_kind<Kind>(out.dtype(), [&](auto tag) {
+      !std::is_same<Kind, KindPredicate>::value && (in.dtype() == DType::Float32 || is_reduced_floating(in.dtype()))
+          ? vectorized_f32(f)
+          : nullptr;
+  dispatch_kind<Kind>(in.dtype(), [&](auto tag) {
     using T = decltype(tag);
+    using R = typename std::conditional<std::is_same<Kind, KindPredicate>::value, bool, T>::type;
     for_each_row<2>({&out, &in}, out.numel(),
                     [&](const std::array<char*, 2>& p, const std::array<int64_t, 2>& s, int64_t n) {
-                      T* o = reinterpret_cast<T*>(p[0]);
+                      R* o = reinterpret_cast<R*>(p[0]);
                       const T* x = reinterpret_cast<const T*>(p[1]);
-                      const int64_t so = s[0] / static_cast<int64_t>(sizeof(T));
+                      const int64_t so = s[0] / static_cast<int64_t>(sizeof(R));
                       const int64_t sx = s[1] / static_cast<int64_t>(sizeof(T));
                       if constexpr (is_reduced_float<T>::value) {
                         float block[kWidenBlock];
                         for (int64_t i = 0; i < n; i += kWidenBlock) {
                           const int64_t m = std::min(kWidenBlock, n - i);
                           widen_strided(x + i * sx, sx, block, m);
-                          if (vectorized != nullptr) {
-                            vectorized(block, block, m);
+                          if constexpr (std::is_same<R, bool>::value) {
+                            bool rb[kWidenBlock];
+                            unary_row(level, f, block, rb, m);
+                            for (int64_t j = 0; j < m; ++j) o[(i + j) * so] = rb[j];
                           } else {
-                            unary_row(level, f, block, block, m);
+                            if (vectorized != nullptr) {
+                              vectorized(block, block, m);
+                            } else {
+                              unary_row(level, f, block, block, m);
+                            }
+                            narrow_strided(block, o + i * so, so, m);
                           }
-                          narrow_strided(block, o + i * so, so, m);
                         }
                       } else {
                         if (so == 1 && sx == 1) {
-                          if constexpr (std::is_same<T, float>::value) {
+                          if constexpr (std::is_same<T, float>::value && std::is_same<R, float>::value) {
                             if (vectorized != nullptr) return vectorized(x, o, n);
                           }
                           return unary_row(level, f, x, o, n);
                         }
-                        for (int64_t i = 0; i < n; ++i) o[i * so] = static_cast<T>(f(x[i * sx]));
+                        for (int64_t i = 0; i < n; ++i) o[i * so] = static_cast<R>(f(x[i * sx]));
                       }
                     });
   });
