@@ -18,6 +18,7 @@ from numpy.typing import DTypeLike, NDArray
 from typing_extensions import TypeAlias
 
 from pygrad._device import device as _device
+from pygrad._random import Generator as _Generator
 
 if sys.version_info >= (3, 10):
     from types import EllipsisType as _EllipsisType
@@ -572,6 +573,51 @@ class Tensor:
         """Tiled sizes[i] times along each dim (leading new dims when sizes is longer)."""
     def tile(self, dims: Sequence[_int]) -> Tensor:
         """Tiled dims[i] times along each dim (dims padded with leading 1s)."""
+    # In-place samplers (pygrad/_random.py); ``from`` is spelled ``from_`` or passed as ``**{"from": x}``.
+    def uniform_(
+        self,
+        from_: _float = 0.0,
+        to: _float = 1.0,
+        *,
+        generator: _Generator | None = None,
+        **kw: Any,
+    ) -> Tensor:
+        """Fills with uniform samples in [from, to)."""
+    def normal_(
+        self, mean: _float = 0.0, std: _float = 1.0, *, generator: _Generator | None = None
+    ) -> Tensor:
+        """Fills with normal samples."""
+    def log_normal_(
+        self, mean: _float = 1.0, std: _float = 2.0, *, generator: _Generator | None = None
+    ) -> Tensor:
+        """Fills with samples whose log is normal(mean, std)."""
+    def exponential_(self, lambd: _float = 1.0, *, generator: _Generator | None = None) -> Tensor:
+        """Fills with exponential samples of rate lambd."""
+    def geometric_(self, p: _float, *, generator: _Generator | None = None) -> Tensor:
+        """Fills with the number of Bernoulli(p) trials to the first success."""
+    def cauchy_(
+        self, median: _float = 0.0, sigma: _float = 1.0, *, generator: _Generator | None = None
+    ) -> Tensor:
+        """Fills with Cauchy samples."""
+    def random_(
+        self,
+        from_: _int = 0,
+        to: _int | None = None,
+        *,
+        generator: _Generator | None = None,
+        **kw: Any,
+    ) -> Tensor:
+        """Fills with integers in [from, to) (``random_(to)``: [0, to); no bounds: the dtype's range)."""
+    def bernoulli_(
+        self, p: Tensor | _float = 0.5, *, generator: _Generator | None = None
+    ) -> Tensor:
+        """Fills with 1 at probability p, else 0."""
+    def bernoulli(self, p: _float | None = None, *, generator: _Generator | None = None) -> Tensor:
+        """0/1 samples with probabilities self (or p)."""
+    def multinomial(
+        self, num_samples: _int, replacement: _bool = False, *, generator: _Generator | None = None
+    ) -> Tensor:
+        """Category indices drawn with probabilities proportional to self's rows."""
     def repeat_interleave(
         self,
         repeats: _int | Tensor | None = None,

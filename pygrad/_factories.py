@@ -5,8 +5,10 @@ from __future__ import annotations
 import builtins
 
 from pygrad import _C
+from pygrad import _random as _random_mod
 from pygrad._C import Tensor, dtype
 from pygrad._device import check_device
+from pygrad._random import Generator
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing: `import pygrad` stays fast
 if TYPE_CHECKING:
@@ -26,10 +28,12 @@ __all__ = [
     "as_tensor",
     "empty",
     "empty_like",
+    "empty_strided",
     "eye",
     "full",
     "full_like",
     "linspace",
+    "logspace",
     "manual_seed",
     "ones",
     "ones_like",
@@ -41,6 +45,8 @@ __all__ = [
     "randn_like",
     "randperm",
     "tensor",
+    "tril_indices",
+    "triu_indices",
     "zeros",
     "zeros_like",
 ]
@@ -55,15 +61,6 @@ def _size(size: Sequence[Any], op: str) -> list[int]:
         if isinstance(s, builtins.bool) or not hasattr(s, "__index__"):
             raise TypeError(f"[{op}] sizes must be integers, got {type(s).__name__}")
     return [s.__index__() for s in size]
-
-
-def _check_generator(generator: object, op: str) -> None:
-    """Raises unless generator is None: pygrad draws every random number from one seeded generator."""
-    if generator is not None:
-        raise NotImplementedError(
-            f"[{op}] generator= is not supported: pygrad has one global generator, seeded with "
-            "pygrad.manual_seed(); pass generator=None"
-        )
 
 
 def _numpy_dtype_to_pygrad(np_dtype: np.dtype[Any], from_python_data: bool) -> dtype:
@@ -255,6 +252,100 @@ def linspace(
     )
 
 
+def logspace(
+    start: float,
+    end: float,
+    steps: int,
+    base: float = 10.0,
+    dtype: dtype | None = None,
+    device: DeviceLike | None = None,
+    requires_grad: bool = False,
+) -> Tensor:
+    """``steps`` values from base**start to base**end, evenly spaced in the exponent."""
+    check_device(device, "logspace")
+    target = _DEFAULT_FLOAT if dtype is None else dtype
+    exponents = _C._linspace(float(start), float(end), steps, _C.float64, False)
+    out = (_C._full([], float(base), _C.float64, False) ** exponents)._to_dtype(target)
+    if requires_grad:
+        out.requires_grad_(True)
+    return out
+
+
+def _triangle_indices(
+    op: str, row: int, col: int, offset: int, dtype: dtype | None, device: DeviceLike | None
+) -> Tensor:
+    import numpy as np
+
+    check_device(device, op)
+    if row < 0 or col < 0:
+        raise RuntimeError(f"[{op}] row and col must be non-negative, got row={row}, col={col}")
+    ones = np.ones((row, col), dtype=bool)
+    mask = np.tril(ones, offset) if op == "tril_indices" else np.triu(ones, offset)
+    out = _C.from_numpy(np.stack(np.nonzero(mask)).astype(np.int64).reshape(2, -1))
+    return out if dtype is None or dtype == _C.int64 else out._to_dtype(dtype)
+
+
+def tril_indices(
+    row: int,
+    col: int,
+    offset: int = 0,
+    *,
+    dtype: dtype | None = None,
+    device: DeviceLike | None = None,
+) -> Tensor:
+    """The (2, N) row/column indices of the lower triangle of a row x col matrix, row by row."""
+    return _triangle_indices("tril_indices", row, col, offset, dtype, device)
+
+
+def triu_indices(
+    row: int,
+    col: int,
+    offset: int = 0,
+    *,
+    dtype: dtype | None = None,
+    device: DeviceLike | None = None,
+) -> Tensor:
+    """The (2, N) row/column indices of the upper triangle of a row x col matrix, row by row."""
+    return _triangle_indices("triu_indices", row, col, offset, dtype, device)
+
+
+def empty_strided(
+    size: Sequence[int],
+    stride: Sequence[int],
+    *,
+    dtype: dtype | None = None,
+    device: DeviceLike | None = None,
+    requires_grad: bool = False,
+) -> Tensor:
+    """An uninitialised tensor with the given strides (in elements) over storage of its own."""
+    import numpy as np
+
+    check_device(device, "empty_strided")
+    sizes, strides = _size(tuple(size), "empty_strided"), _size(tuple(stride), "empty_strided")
+    if len(sizes) != len(strides):
+        raise RuntimeError(
+            f"[empty_strided] mismatch in length of strides and shape: {len(sizes)} sizes, "
+            f"{len(strides)} strides"
+        )
+    if any(s < 0 for s in sizes) or any(s < 0 for s in strides):
+        raise RuntimeError(f"[empty_strided] negative size or stride: {sizes}, {strides}")
+    target = _DEFAULT_FLOAT if dtype is None else dtype
+    if target == _C.bfloat16:  # numpy, which lays out the strides, has no bfloat16
+        raise NotImplementedError(
+            "[empty_strided] bfloat16 with explicit strides is not supported yet"
+        )
+    np_dtype = _C._full([], 0, target, False).numpy().dtype
+    extent = 0 if 0 in sizes else 1 + sum((n - 1) * st for n, st in zip(sizes, strides))
+    buffer = np.zeros(extent, dtype=np_dtype)
+    view = np.lib.stride_tricks.as_strided(
+        buffer, shape=sizes, strides=[st * np_dtype.itemsize for st in strides]
+    )
+    out = _C.from_numpy(view)
+    if requires_grad:
+        out.requires_grad_(True)
+    return out
+
+
 def eye(
     n: int,
     m: int | None = None,
@@ -270,17 +361,16 @@ def eye(
 
 
 def _random(
-    fn: Callable[[list[int], dtype, bool], Tensor],
+    sample: Callable[[list[int], dtype, Generator | None, str], Tensor],
     op: str,
     size: Sequence[Any],
     dtype: dtype | None,
     device: DeviceLike | None,
     requires_grad: bool,
-    generator: None,
+    generator: Generator | None,
 ) -> Tensor:
     check_device(device, op)
-    _check_generator(generator, op)
-    out = fn(_size(size, op), _DEFAULT_FLOAT if dtype is None else dtype, requires_grad)
+    out = sample(_size(size, op), _DEFAULT_FLOAT if dtype is None else dtype, generator, op)
     if requires_grad:
         out.requires_grad_(True)
     return out
@@ -291,13 +381,13 @@ def rand(
     dtype: dtype | None = None,
     device: DeviceLike | None = None,
     requires_grad: bool = False,
-    generator: None = None,
+    generator: Generator | None = None,
 ) -> Tensor:
     """Uniform random numbers in [0, 1), reproducible under manual_seed at any thread count.
 
-    ``generator`` must be None: every random number comes from the one seeded generator.
+    ``generator``: a pygrad.Generator to draw from instead of the global one.
     """
-    return _random(_C._rand, "rand", size, dtype, device, requires_grad, generator)
+    return _random(_random_mod.uniform, "rand", size, dtype, device, requires_grad, generator)
 
 
 def randn(
@@ -305,10 +395,12 @@ def randn(
     dtype: dtype | None = None,
     device: DeviceLike | None = None,
     requires_grad: bool = False,
-    generator: None = None,
+    generator: Generator | None = None,
 ) -> Tensor:
-    """Standard normal random numbers, reproducible under manual_seed (``generator`` must be None)."""
-    return _random(_C._randn, "randn", size, dtype, device, requires_grad, generator)
+    """Standard normal random numbers, reproducible under manual_seed."""
+    return _random(
+        _random_mod.standard_normal, "randn", size, dtype, device, requires_grad, generator
+    )
 
 
 def randint(
@@ -318,15 +410,13 @@ def randint(
     dtype: dtype | None = None,
     device: DeviceLike | None = None,
     requires_grad: bool = False,
-    generator: None = None,
+    generator: Generator | None = None,
 ) -> Tensor:
     """Random integers in [low, high): ``randint(10, (3,))`` or ``randint(2, 10, (3,))``.
 
     The result is int64 unless dtype says otherwise; only a floating dtype can require grad.
-    ``generator`` must be None.
     """
     check_device(device, "randint")
-    _check_generator(generator, "randint")
     lo: Any  # ints, or anything int() takes (numpy integers)
     hi: Any
     shape: Sequence[int]
@@ -338,8 +428,13 @@ def randint(
         lo, hi, shape = 0, low, size
     else:
         lo, hi, shape = low, high, size
-    out = _C._randint(
-        int(lo), int(hi), _size(tuple(shape), "randint"), _C.int64 if dtype is None else dtype
+    out = _random_mod.integers(
+        int(lo),
+        int(hi),
+        _size(tuple(shape), "randint"),
+        _C.int64 if dtype is None else dtype,
+        generator,
+        "randint",
     )
     if requires_grad:
         out.requires_grad_(True)
@@ -351,16 +446,15 @@ def randperm(
     dtype: dtype | None = None,
     device: DeviceLike | None = None,
     requires_grad: bool = False,
-    generator: None = None,
+    generator: Generator | None = None,
 ) -> Tensor:
-    """A random permutation of 0..n-1 (from the seeded generator; ``generator`` must be None)."""
+    """A random permutation of 0..n-1 (from generator, or the global seeded one)."""
     check_device(device, "randperm")
-    _check_generator(generator, "randperm")
     if n < 0:
         raise ValueError(f"[randperm] n must be non-negative, got {n}")
     import numpy as np
 
-    keys = _C._rand([n], _C.float64, False).numpy()
+    keys = _random_mod.uniform([n], _C.float64, generator, "randperm").numpy()
     order = np.argsort(keys, kind="stable").astype(np.int64)
     out = _C.from_numpy(order)
     if dtype is not None:
@@ -442,15 +536,15 @@ def rand_like(
     dtype: dtype | None = None,
     device: DeviceLike | None = None,
     requires_grad: bool = False,
-    generator: None = None,
+    generator: Generator | None = None,
 ) -> Tensor:
-    """Uniform random numbers with the shape of input (``generator`` must be None)."""
-    _check_generator(generator, "rand_like")
+    """Uniform random numbers with the shape of input."""
     return rand(
         input.shape,
         dtype=input.dtype if dtype is None else dtype,
         device=device,
         requires_grad=requires_grad,
+        generator=generator,
     )
 
 
@@ -459,15 +553,15 @@ def randn_like(
     dtype: dtype | None = None,
     device: DeviceLike | None = None,
     requires_grad: bool = False,
-    generator: None = None,
+    generator: Generator | None = None,
 ) -> Tensor:
-    """Normal random numbers with the shape of input (``generator`` must be None)."""
-    _check_generator(generator, "randn_like")
+    """Normal random numbers with the shape of input."""
     return randn(
         input.shape,
         dtype=input.dtype if dtype is None else dtype,
         device=device,
         requires_grad=requires_grad,
+        generator=generator,
     )
 
 
@@ -478,10 +572,9 @@ def randint_like(
     dtype: dtype | None = None,
     device: DeviceLike | None = None,
     requires_grad: bool = False,
-    generator: None = None,
+    generator: Generator | None = None,
 ) -> Tensor:
     """Random integers in [low, high) with the shape of input (``randint_like(x, 10)``)."""
-    _check_generator(generator, "randint_like")
     if high is None:
         low, high = 0, low
     return randint(
@@ -491,4 +584,5 @@ def randint_like(
         dtype=input.dtype if dtype is None else dtype,
         device=device,
         requires_grad=requires_grad,
+        generator=generator,
     )

@@ -836,15 +836,24 @@ def test_layers_honour_device_and_dtype(cls, args):
     ]
 
 
-def test_init_functions_take_no_generator():
+def test_init_functions_take_a_generator():
     w = pygrad.empty(3, 4)
-    for fn in (init.uniform_, init.normal_, init.trunc_normal_, init.xavier_uniform_):
+    for fn in (
+        init.uniform_,
+        init.normal_,
+        init.trunc_normal_,
+        init.xavier_uniform_,
+        init.xavier_normal_,
+        init.kaiming_uniform_,
+        init.kaiming_normal_,
+    ):
         fn(w, generator=None)
-        with pytest.raises(NotImplementedError, match=rf"\[{fn.__name__}\] generator="):
+        g = pygrad.Generator().manual_seed(4)
+        first = fn(w, generator=g).tolist()
+        g.manual_seed(4)
+        assert fn(w, generator=g).tolist() == first, fn.__name__
+        with pytest.raises(TypeError, match=r"generator must be a pygrad\.Generator"):
             fn(w, generator=torch.Generator())
-    for fn in (init.xavier_normal_, init.kaiming_uniform_, init.kaiming_normal_):
-        with pytest.raises(NotImplementedError, match="manual_seed"):
-            fn(w, generator=object())
 
 
 # ------------------------------------------------------------------------------- init

@@ -619,9 +619,9 @@ def test_every_factory_checks_device_like_torch():
             make(device="cuda")
 
 
-def test_random_factories_take_no_generator():
-    """PyTorch's random factories take a torch.Generator; pygrad has one seeded generator, so any
-    generator other than None is refused by name instead of being silently ignored."""
+def test_random_factories_take_a_generator():
+    """Each random factory draws from a pygrad.Generator when given one (reproducibly), and refuses
+    anything else (a torch.Generator) by name instead of silently ignoring it."""
     x = pygrad.zeros(2, 3)
     random = {
         "rand": lambda **kw: pygrad.rand(2, **kw),
@@ -635,8 +635,11 @@ def test_random_factories_take_no_generator():
     torch = import_torch()
     for name, make in random.items():
         assert make(generator=None).shape in ((2,), (2, 3), (4,)), name
-        getattr(torch, name)  # the same factory takes a generator in PyTorch
-        with pytest.raises(NotImplementedError, match=rf"\[{name}\] generator= is not supported"):
+        g = pygrad.Generator().manual_seed(3)
+        first = make(generator=g)
+        g.manual_seed(3)
+        assert make(generator=g).tolist() == first.tolist(), name
+        with pytest.raises(TypeError, match=r"\[\w+\] generator must be a pygrad\.Generator"):
             make(generator=torch.Generator())
 
 

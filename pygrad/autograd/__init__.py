@@ -14,6 +14,7 @@ __all__ = [
     "GradcheckError",
     "backward",
     "enable_grad",
+    "functional",
     "grad",
     "gradcheck",
     "no_grad",
@@ -89,3 +90,12 @@ def grad(
             allow_unused,
         )
     )
+
+
+def __getattr__(name: str) -> object:
+    # pygrad.autograd.functional builds on grad() above: loaded on first use, like torch's.
+    if name == "functional":
+        import importlib
+
+        return importlib.import_module("pygrad.autograd.functional")
+    raise AttributeError(f"module 'pygrad.autograd' has no attribute {name!r}")

@@ -1,7 +1,7 @@
 """Weight initialisation with PyTorch's names and formulas; every function fills a tensor in place.
 
-They draw from pygrad's seeded generator (``pygrad.manual_seed``) and run under no_grad, so they
-work on parameters that require grad.
+They draw from pygrad's seeded generator (``pygrad.manual_seed``) or a given pygrad.Generator,
+and run under no_grad, so they work on parameters that require grad.
 """
 
 from __future__ import annotations
@@ -10,8 +10,9 @@ import math
 
 from pygrad import _C
 from pygrad._C import Tensor
-from pygrad._factories import _check_generator, rand, randn
+from pygrad._factories import rand, randn
 from pygrad._grad_mode import no_grad
+from pygrad._random import Generator
 
 __all__ = [
     "calculate_gain",
@@ -72,18 +73,20 @@ def _float_dtype(tensor: Tensor, op: str) -> _C.dtype:
     return tensor.dtype
 
 
-def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator: None = None) -> Tensor:
-    """Fills tensor with values drawn from U(a, b) (``generator`` must be None: pygrad has one)."""
-    _check_generator(generator, "uniform_")
+def uniform_(
+    tensor: Tensor, a: float = 0.0, b: float = 1.0, generator: Generator | None = None
+) -> Tensor:
+    """Fills tensor with values drawn from U(a, b) (from ``generator`` when given)."""
     dtype = _float_dtype(tensor, "uniform_")
-    return _fill(tensor, rand(tensor.shape, dtype=dtype) * (b - a) + a)
+    return _fill(tensor, rand(tensor.shape, dtype=dtype, generator=generator) * (b - a) + a)
 
 
-def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator: None = None) -> Tensor:
-    """Fills tensor with values drawn from N(mean, std^2) (``generator`` must be None)."""
-    _check_generator(generator, "normal_")
+def normal_(
+    tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator: Generator | None = None
+) -> Tensor:
+    """Fills tensor with values drawn from N(mean, std^2) (from ``generator`` when given)."""
     dtype = _float_dtype(tensor, "normal_")
-    return _fill(tensor, randn(tensor.shape, dtype=dtype) * std + mean)
+    return _fill(tensor, randn(tensor.shape, dtype=dtype, generator=generator) * std + mean)
 
 
 def trunc_normal_(
@@ -92,19 +95,20 @@ def trunc_normal_(
     std: float = 1.0,
     a: float = -2.0,
     b: float = 2.0,
-    generator: None = None,
+    generator: Generator | None = None,
 ) -> Tensor:
     """Fills tensor from N(mean, std^2) truncated to [a, b] (out-of-range draws are redrawn)."""
-    _check_generator(generator, "trunc_normal_")
     dtype = _float_dtype(tensor, "trunc_normal_")
     if not a < b:
         raise ValueError(f"[trunc_normal_] expected a < b, got a={a} b={b}")
-    values = randn(tensor.shape, dtype=dtype) * std + mean
+    values = randn(tensor.shape, dtype=dtype, generator=generator) * std + mean
     for _ in range(1000):
         bad = (values < a).logical_or(values > b)
         if not bad.any().item():
             break
-        values = _C.where(bad, randn(tensor.shape, dtype=dtype) * std + mean, values)
+        values = _C.where(
+            bad, randn(tensor.shape, dtype=dtype, generator=generator) * std + mean, values
+        )
     else:  # pragma: no cover - only when [a, b] holds almost none of the mass
         values = values.clamp(a, b)
     return _fill(tensor, values)
@@ -153,19 +157,19 @@ def _calculate_correct_fan(tensor: Tensor, mode: str) -> int:
     return fan_in if mode == "fan_in" else fan_out
 
 
-def xavier_uniform_(tensor: Tensor, gain: float = 1.0, generator: None = None) -> Tensor:
+def xavier_uniform_(
+    tensor: Tensor, gain: float = 1.0, generator: Generator | None = None
+) -> Tensor:
     """Glorot uniform: U(-a, a) with a = gain * sqrt(6 / (fan_in + fan_out))."""
-    _check_generator(generator, "xavier_uniform_")
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     a = gain * math.sqrt(6.0 / float(fan_in + fan_out))
-    return uniform_(tensor, -a, a)
+    return uniform_(tensor, -a, a, generator)
 
 
-def xavier_normal_(tensor: Tensor, gain: float = 1.0, generator: None = None) -> Tensor:
+def xavier_normal_(tensor: Tensor, gain: float = 1.0, generator: Generator | None = None) -> Tensor:
     """Glorot normal: N(0, std^2) with std = gain * sqrt(2 / (fan_in + fan_out))."""
-    _check_generator(generator, "xavier_normal_")
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
-    return normal_(tensor, 0.0, gain * math.sqrt(2.0 / float(fan_in + fan_out)))
+    return normal_(tensor, 0.0, gain * math.sqrt(2.0 / float(fan_in + fan_out)), generator)
 
 
 def kaiming_uniform_(
@@ -173,15 +177,14 @@ def kaiming_uniform_(
     a: float = 0,
     mode: str = "fan_in",
     nonlinearity: str = "leaky_relu",
-    generator: None = None,
+    generator: Generator | None = None,
 ) -> Tensor:
     """He uniform: U(-bound, bound) with bound = gain(nonlinearity, a) * sqrt(3 / fan)."""
-    _check_generator(generator, "kaiming_uniform_")
     if 0 in tensor.shape:
         return tensor
     fan = _calculate_correct_fan(tensor, mode)
     bound = math.sqrt(3.0) * calculate_gain(nonlinearity, a) / math.sqrt(fan)
-    return uniform_(tensor, -bound, bound)
+    return uniform_(tensor, -bound, bound, generator)
 
 
 def kaiming_normal_(
@@ -189,11 +192,10 @@ def kaiming_normal_(
     a: float = 0,
     mode: str = "fan_in",
     nonlinearity: str = "leaky_relu",
-    generator: None = None,
+    generator: Generator | None = None,
 ) -> Tensor:
     """He normal: N(0, std^2) with std = gain(nonlinearity, a) / sqrt(fan)."""
-    _check_generator(generator, "kaiming_normal_")
     if 0 in tensor.shape:
         return tensor
     fan = _calculate_correct_fan(tensor, mode)
-    return normal_(tensor, 0.0, calculate_gain(nonlinearity, a) / math.sqrt(fan))
+    return normal_(tensor, 0.0, calculate_gain(nonlinearity, a) / math.sqrt(fan), generator)
