@@ -664,6 +664,12 @@ class Tensor:
         """The slices at index along dim set to value."""
     def index_fill_(self, *args: Any, **kwargs: Any) -> Tensor:
         """index_fill in place; returns self."""
+    def index_put(self, *args: Any, **kwargs: Any) -> Tensor:
+        """self with self[indices] = values (``accumulate=True``: +=)."""
+    def index_put_(
+        self, indices: Sequence[Tensor], values: Tensor, accumulate: _bool = False
+    ) -> Tensor:
+        """index_put in place, recorded for autograd; returns self."""
     def scatter(
         self,
         dim: _int,
@@ -745,7 +751,7 @@ class Tensor:
         arrays) select elements into a copy, x[idx], x[mask], x[rows, cols], with gradients."""
     def __setitem__(self, index: _Index, value: _TensorOrNumber, /) -> None:
         """Assigns value (broadcast) to the indexed elements in place, x[mask] = 0 included; with repeated
-        tensor indices the last write wins. Tensor-index assignment is not recorded for autograd."""
+        tensor indices the last write wins. Recorded for autograd (tensor indices as index_put_)."""
 
     # ---- operators
     def __neg__(self) -> Tensor:

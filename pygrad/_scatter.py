@@ -9,6 +9,7 @@ from pygrad import _C
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing: `import pygrad` stays fast
 if TYPE_CHECKING:
+    from collections.abc import Sequence
     from typing import Any
 
     from pygrad._C import Tensor
@@ -17,6 +18,7 @@ else:
 
 __all__ = [
     "index_fill",
+    "index_put",
     "masked_scatter",
     "masked_select",
     "scatter",
@@ -356,6 +358,91 @@ def scatter_reduce(
     return _C.where(touched, surrogate, input)
 
 
+def _assign(input: Tensor, index: Any, values: Any, accumulate: bool, op: str) -> Tensor:
+    """input with input[index] = values (or += with accumulate), out of place and differentiable in both.
+
+    pygrad's own indexing of a tensor of flat positions reads the index, so every index form works;
+    repeated positions: the last write wins, or all of them add up with accumulate.
+    """
+    import numpy as np
+
+    numel = input.numel()
+    positions = _C._arange(0.0, float(numel), 1.0, _C.int64, False).reshape(list(input.shape))
+    selected = positions[index]
+    if not isinstance(values, Tensor):
+        values = _C._full([], values, input.dtype, False)
+    elif values.dtype != input.dtype:
+        values = values._to_dtype(input.dtype)
+    try:
+        source = values.expand(list(selected.shape)).reshape(-1)
+    except (RuntimeError, ValueError) as err:
+        raise RuntimeError(
+            f"[{op}] shape mismatch: value tensor of shape {tuple(values.shape)} cannot be broadcast "
+            f"to indexing result of shape {tuple(selected.shape)}"
+        ) from err
+    flat_positions = selected.reshape(-1)
+    flat = input.reshape(-1)
+    if accumulate:
+        out = flat.index_add(0, flat_positions, source)
+    else:
+        order = flat_positions.numpy()
+        _, last_from_end = np.unique(order[::-1], return_index=True)
+        kept = np.zeros(order.size, dtype=bool)
+        kept[order.size - 1 - last_from_end] = True
+        keep = _C.from_numpy(np.nonzero(kept)[0])
+        out = scatter(flat, 0, flat_positions[keep], source[keep])
+        if (
+            not kept.all()
+        ):  # overwritten writes add nothing but, as in torch, still get their gradient
+            drop = _C.from_numpy(np.nonzero(~kept)[0])
+            dropped = source[drop]
+            zero = _C._full([], 0, dropped.dtype, False)
+            out = out.index_add(
+                0,
+                flat_positions[drop],
+                _C.where(dropped.isfinite(), dropped - dropped.detach(), zero),
+            )
+    return out.reshape(list(input.shape))
+
+
+def index_put(
+    input: Tensor, indices: Sequence[Tensor], values: Tensor, accumulate: bool = False
+) -> Tensor:
+    """input with input[indices] = values (``accumulate=True``: +=, repeated indices adding up)."""
+    if not isinstance(indices, (tuple, list)):
+        raise TypeError(
+            f"[index_put] indices must be a tuple of tensors, got {type(indices).__name__}"
+        )
+    return _assign(input, tuple(indices), values, accumulate, "index_put")
+
+
+def _index_put_(
+    self: Tensor, indices: Sequence[Tensor], values: Tensor, accumulate: bool = False
+) -> Tensor:
+    self.copy_(index_put(self, indices, values, accumulate))
+    return self
+
+
+def _has_tensor_index(index: Any) -> bool:
+    items = index if isinstance(index, tuple) else (index,)
+    return any(isinstance(i, (Tensor, list, tuple)) or type(i).__name__ == "ndarray" for i in items)
+
+
+_setitem = _C.Tensor.__setitem__
+
+
+def _setitem_recorded(self: Tensor, index: Any, value: Any) -> None:
+    """t[idx] = v: with tensor indices on a graph, recorded for autograd as torch's index_put_."""
+    if (
+        _C.is_grad_enabled()
+        and (self.requires_grad or (isinstance(value, Tensor) and value.requires_grad))
+        and _has_tensor_index(index)
+    ):
+        self.copy_(_assign(self, index, value, False, "index_put_"))
+    else:
+        _setitem(self, index, value)
+
+
 def _inplace(fn: Any) -> Any:
     def method(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
         self.copy_(fn(self, *args, **kwargs))
@@ -378,6 +465,8 @@ _METHODS = {
     "scatter_": _inplace(scatter),
     "scatter_reduce": scatter_reduce,
     "scatter_reduce_": _inplace(scatter_reduce),
+    "index_put": index_put,
+    "index_put_": _index_put_,
 }
 
 
@@ -399,3 +488,4 @@ def _as_method(fn: Any) -> Any:
 
 for _name, _fn in _METHODS.items():
     setattr(_C.Tensor, _name, _as_method(_fn))
+setattr(_C.Tensor, "__setitem__", _setitem_recorded)  # noqa: B010  (mypy: no method assignment)

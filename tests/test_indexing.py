@@ -224,15 +224,62 @@ def test_bad_indices_raise_clear_errors(index, error, message):
     np.testing.assert_array_equal(x.numpy(), before)  # nothing half-written
 
 
-def test_assignment_through_tensor_indices_refuses_autograd():
+def test_assignment_through_tensor_indices_is_recorded_like_torch():
+    """t[idx] = v and index_put_ on a graph: gradients flow to the overwritten tensor's source (zero
+    where overwritten) and to v; a leaf that requires grad still refuses outside no_grad."""
+    torch = import_torch()
+    rng = make_rng("index_put")
+    data, vdata = rng.standard_normal((4, 3)), rng.standard_normal((2, 3))
+    upstream = rng.standard_normal((4, 3))
+    cases = [
+        lambda lib, y, v: y.__setitem__(lib.tensor([0, 2]), v),
+        lambda lib, y, v: y.__setitem__((slice(None), [2, 0, 2]), v[0, 0] * 3.0),
+        lambda lib, y, v: y.__setitem__(y.detach() > 0, v[1, 1]),
+        lambda lib, y, v: y.index_put_((lib.tensor([3, 0]),), v),
+        lambda lib, y, v: y.index_put_(
+            (lib.tensor([1, 1]), lib.tensor([0, 0])), v[0, :2], accumulate=True
+        ),
+    ]
+    for assign in cases:
+        grads = []
+        for lib in (pygrad, torch):
+            x, v = lib.tensor(data, requires_grad=True), lib.tensor(vdata, requires_grad=True)
+            y = x * 2.0
+            assign(lib, y, v)
+            y.backward(lib.tensor(upstream))
+            grads.append((y.detach().numpy(), x.grad.numpy(), v.grad.numpy()))
+        for ours, theirs in zip(*grads):
+            np.testing.assert_allclose(ours, theirs, rtol=1e-12)
     x = pygrad.zeros(3, requires_grad=True)
-    with pytest.raises(
-        RuntimeError, match=r"\[index_put_\] assignment through tensor indices is not recorded"
-    ):
+    with pytest.raises(RuntimeError, match="leaf"):
         x[[0]] = 1.0
     with pygrad.no_grad():
         x[[0]] = 1.0
     assert x.detach().numpy()[0] == 1.0
+
+
+def test_index_put_out_of_place_and_errors():
+    torch = import_torch()
+    data = make_rng("index_put2").standard_normal((3, 4))
+    idx = ([0, 2, 0], [1, 3, 1])
+    for accumulate in (False, True):
+        got = pygrad.index_put(
+            pygrad.tensor(data),
+            tuple(pygrad.tensor(i) for i in idx),
+            pygrad.tensor([1.0, 2.0, 3.0]).double(),
+            accumulate,
+        )
+        want = torch.index_put(
+            torch.tensor(data),
+            tuple(torch.tensor(i) for i in idx),
+            torch.tensor([1.0, 2.0, 3.0]).double(),
+            accumulate,
+        )
+        np.testing.assert_allclose(got.numpy(), want.numpy())
+    with pytest.raises(RuntimeError, match=r"\[index_put\] shape mismatch"):
+        pygrad.index_put(pygrad.zeros(3, 4), (pygrad.tensor([0, 1]),), pygrad.ones(3))
+    with pytest.raises(TypeError, match="index_put"):
+        pygrad.index_put(pygrad.zeros(3), pygrad.tensor([0]), pygrad.ones(1))
 
 
 def test_nonzero_as_tuple_indexes_back_and_picks_per_row_entries():
@@ -266,3 +313,39 @@ def test_numpy_integer_scalars_index_like_ints():
     assert tuple(pygrad.zeros(3, 4)[np.int64(1), 2:].shape) == (2,)
     with pytest.raises(IndexError, match=r"\[index\] only integers"):
         x[np.float64(1.0)]
+
+
+@pytest.mark.parametrize(
+    "index",
+    [
+        True,
+        (True, 0),
+        (Ellipsis, True),
+        (0, True, slice(None)),
+        ((0,),),
+        ((0, 1), (1, 2)),
+        ((1, 0), slice(None, 2)),
+        (slice(None), (2, 0, 2)),
+    ],
+)
+def test_bool_scalars_and_nested_tuples_index_like_torch(index):
+    """True is a 0-d mask (a new dim of size 1); a tuple inside the index tuple is a tensor index."""
+    torch = import_torch()
+    data = make_rng(3).standard_normal((2, 3))
+    x, tx = pygrad.tensor(data, requires_grad=True), torch.tensor(data, requires_grad=True)
+    got, want = x[index], tx[index]
+    assert tuple(got.shape) == tuple(want.shape)
+    np.testing.assert_array_equal(got.detach().numpy(), want.detach().numpy())
+    upstream = make_rng(4).standard_normal(tuple(want.shape))
+    got.backward(pygrad.tensor(upstream))
+    want.backward(torch.tensor(upstream))
+    np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy())
+    y, ty = pygrad.tensor(data), torch.tensor(data)
+    y[index] = 7.0
+    ty[index] = 7.0
+    np.testing.assert_array_equal(y.numpy(), ty.numpy())
+
+
+def test_false_index_is_refused_rather_than_misread():
+    with pytest.raises(IndexError, match=r"\[index\] indexing with False"):
+        pygrad.zeros(2, 3)[False]

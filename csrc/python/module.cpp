@@ -2,6 +2,8 @@
 // the autograd entry points and backend queries.
 #include <pybind11/functional.h>
 
+#include <cstring>
+
 #include "autograd/engine.h"
 #include "backend/cpu/cpu_features.h"
 #include "backend/cpu/gemm/gemm.h"
@@ -217,7 +219,12 @@ std::vector<IndexItem> to_index_items(py::handle index) {
       item.stop = bound(slice->stop, kNoBound);
       item.step = bound(slice->step, 1);
       items.push_back(item);
-    } else if (PyLong_Check(h.ptr()) && !PyBool_Check(h.ptr())) {
+    } else if (PyBool_Check(h.ptr()) || std::strcmp(Py_TYPE(h.ptr())->tp_name, "numpy.bool") == 0) {
+      // A bool is a 0-d mask, as in PyTorch: True adds a dim of size 1, like None.
+      PG_CHECK(h.cast<bool>(), IndexError, "index",
+               "indexing with False (a new dim of size 0) is not supported; use x[None][:0]");
+      items.push_back({IndexItem::None});
+    } else if (PyLong_Check(h.ptr())) {
       items.push_back({IndexItem::Int, h.cast<int64_t>()});
     } else if (!py::isinstance<Tensor>(h) && !py::isinstance<py::array>(h) && PyIndex_Check(h.ptr())) {
       // Integer-like scalars (numpy.int64 and friends) index like ints, as in PyTorch.
@@ -233,8 +240,8 @@ std::vector<IndexItem> to_index_items(py::handle index) {
       IndexItem item{IndexItem::TensorIndex};
       item.tensor = h.cast<Tensor>();
       items.push_back(item);
-    } else if (py::isinstance<py::list>(h) || py::isinstance<py::array>(h)) {
-      // A list or numpy array of ints or bools: the same as the tensor it converts to.
+    } else if (py::isinstance<py::list>(h) || py::isinstance<py::array>(h) || py::isinstance<py::tuple>(h)) {
+      // A list, numpy array or (inside the index tuple) tuple of ints or bools: the tensor it converts to.
       py::array array = py::module_::import("numpy").attr("asarray")(h);
       const char kind = array.dtype().kind();
       PG_CHECK(kind == 'i' || kind == 'u' || kind == 'b' || array.size() == 0, IndexError, "index",
