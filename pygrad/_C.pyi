@@ -468,6 +468,8 @@ class Tensor:
         """Makes this non-leaf tensor keep its .grad after backward()."""
     def register_hook(self, hook: Callable[[Tensor], Tensor | None], /) -> None:
         """Registers hook(grad) to run when this tensor's gradient is computed; a returned Tensor replaces grad."""
+    def register_post_accumulate_grad_hook(self, hook: Callable[[Tensor], None], /) -> None:
+        """Registers hook(leaf) to run after backward has accumulated into this leaf's .grad."""
 
     # ---- copies and views
     def clone(self, *, memory_format: object | None = None) -> Tensor:
@@ -1838,9 +1840,11 @@ def run_backward(
     create_graph: _bool,
     inputs: Sequence[Tensor],
     allow_unused: _bool,
+    accumulate_inputs: _bool,
     /,
 ) -> list[Tensor | None]:
-    """Runs backward from outputs; returns the gradients of inputs (empty inputs: accumulate into leaves' .grad)."""
+    """Runs backward from outputs; returns the gradients of inputs (empty inputs: accumulate into leaves' .grad;
+    accumulate_inputs: into the inputs' .grad, running their hooks)."""
 
 def _empty(size: Sequence[int], dtype: dtype, requires_grad: _bool, /) -> Tensor:
     """Uninitialised tensor of the given size (backs pygrad.empty)."""

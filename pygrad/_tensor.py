@@ -75,12 +75,11 @@ def _backward(
         retain_graph = create_graph
     if inputs is not None:
         inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
-        grads = _C.run_backward([self], [gradient], retain_graph, create_graph, inputs, True)
-        for tensor, grad in zip(inputs, grads):
-            if grad is not None:
-                tensor.grad = grad if tensor.grad is None else tensor.grad + grad
-        return
-    _C.run_backward([self], [gradient], retain_graph, create_graph, [], False)
+        if not inputs:
+            raise RuntimeError("[backward] inputs= must not be empty")
+    _C.run_backward(
+        [self], [gradient], retain_graph, create_graph, [] if inputs is None else inputs, True, True
+    )
 
 
 def _device(self: Tensor) -> device:

@@ -748,3 +748,29 @@ def test_leaf_inplace_requires_no_grad():
     with pygrad.no_grad():
         x.mul_(2)
     assert x.is_leaf and x.requires_grad
+
+
+def test_post_accumulate_grad_hooks_and_backward_inputs_match_torch():
+    """backward(inputs=) goes through the engine: leaf hooks and post-accumulate hooks run, other
+    leaves stay untouched, a non-leaf input gets its .grad; both as torch."""
+    results = []
+    for lib in (pygrad, torch):
+        a = lib.tensor([1.0, -2.0, 3.0], requires_grad=True)
+        b = lib.tensor([0.5, 4.0, -1.0], requires_grad=True)
+        seen = []
+        a.register_post_accumulate_grad_hook(lambda t, seen=seen: seen.append(t.grad.tolist()))
+        a.register_hook(lambda g: g * 2)
+        (a * b * 3).sum().backward(inputs=[a])
+        untouched = b.grad is None
+        lib.autograd.backward([(a * a * b).sum()], inputs=[b])
+        (a * b).sum().backward()
+        c = a * 1
+        (c * c).sum().backward(inputs=[c])
+        results.append((a.grad.tolist(), b.grad.tolist(), untouched, seen, c.grad.tolist()))
+        with pytest.raises(RuntimeError, match="non-leaf"):
+            (a * 2).register_post_accumulate_grad_hook(lambda t: None)
+    assert results[0] == results[1]
+    with pytest.raises(TypeError, match="must return None"):
+        x = pygrad.ones(2, requires_grad=True)
+        x.register_post_accumulate_grad_hook(lambda t: t)
+        x.sum().backward()

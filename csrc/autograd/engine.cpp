@@ -32,10 +32,7 @@ Tensor apply_hooks(const std::vector<TensorHook>& hooks, Tensor grad) {
   return grad;
 }
 
-void accumulate_into_leaf(Node& node, Tensor grad, bool create_graph) {
-  Tensor leaf(node.variable);
-  AutogradMeta& meta = leaf.autograd_meta();
-  grad = apply_hooks(meta.leaf_hooks, std::move(grad));
+void store_leaf_grad(Tensor& leaf, Tensor grad, bool create_graph) {
   Tensor existing = leaf.grad();
   if (!existing.defined()) {
     // The leaf owns its .grad: adopt the tensor only when nothing else can see its memory.
@@ -65,11 +62,21 @@ void accumulate_into_leaf(Node& node, Tensor grad, bool create_graph) {
   }
 }
 
+void accumulate_into_leaf(Node& node, Tensor grad, bool create_graph) {
+  Tensor leaf(node.variable);
+  AutogradMeta& meta = leaf.autograd_meta();
+  grad = apply_hooks(meta.leaf_hooks, std::move(grad));
+  store_leaf_grad(leaf, std::move(grad), create_graph);
+  // Copied: a hook may register another hook.
+  const std::vector<PostAccumulateHook> hooks = meta.post_accumulate_hooks;
+  for (const PostAccumulateHook& hook : hooks) hook(leaf);
+}
+
 }  // namespace
 
 std::vector<Tensor> run_backward(const std::vector<Tensor>& outputs, const std::vector<Tensor>& grad_outputs,
                                  bool retain_graph, bool create_graph, const std::vector<Tensor>& inputs,
-                                 bool allow_unused) {
+                                 bool allow_unused, bool accumulate_inputs) {
   PG_CHECK(outputs.size() == grad_outputs.size(), ValueError, "backward", "got ", outputs.size(), " outputs and ",
            grad_outputs.size(), " gradients");
   GradModeGuard grad_mode(create_graph);
@@ -134,9 +141,17 @@ std::vector<Tensor> run_backward(const std::vector<Tensor>& outputs, const std::
     std::vector<Tensor> grads{std::move(buffers[node])};
     buffers.erase(node);
     if (grads[0].defined() && !node->output_hooks.empty()) grads[0] = apply_hooks(node->output_hooks, grads[0]);
-    if (!captures.empty()) {  // autograd.grad only
+    if (!captures.empty()) {  // autograd.grad, and backward(inputs=)
       auto it = captures.find(node);
-      if (it != captures.end() && grads[0].defined()) captured[it->second] = grads[0];
+      if (it != captures.end() && grads[0].defined()) {
+        captured[it->second] = grads[0];
+        if (accumulate_inputs && node->is_accumulate_grad()) {
+          accumulate_into_leaf(*node, grads[0], create_graph);  // leaf hooks and post-accumulate hooks run
+        } else if (accumulate_inputs) {
+          Tensor input = inputs[it->second];
+          store_leaf_grad(input, create_graph ? grads[0] : detach(grads[0]), create_graph);
+        }
+      }
     }
     if (node->is_accumulate_grad()) {
       if (accumulate_leaves && grads[0].defined()) accumulate_into_leaf(*node, std::move(grads[0]), create_graph);
@@ -177,6 +192,14 @@ void register_hook(const Tensor& t, TensorHook hook) {
   } else {
     t.grad_fn()->output_hooks.push_back(std::move(hook));
   }
+}
+
+void register_post_accumulate_grad_hook(const Tensor& t, PostAccumulateHook hook) {
+  PG_CHECK(t.requires_grad(), RuntimeError, "register_post_accumulate_grad_hook",
+           "cannot register a hook on a tensor that doesn't require gradient");
+  PG_CHECK(t.is_leaf(), RuntimeError, "register_post_accumulate_grad_hook",
+           "post accumulate grad hooks cannot be registered on non-leaf tensors");
+  t.autograd_meta().post_accumulate_hooks.push_back(std::move(hook));
 }
 
 void retain_grad(const Tensor& t) {

@@ -15,7 +15,8 @@ namespace pygrad {
 
 class Tensor;
 struct Node;
-using TensorHook = std::function<Tensor(const Tensor&)>;  // returns an undefined Tensor to keep the grad
+using TensorHook = std::function<Tensor(const Tensor&)>;        // returns an undefined Tensor to keep the grad
+using PostAccumulateHook = std::function<void(const Tensor&)>;  // called with the leaf once .grad is updated
 
 // Shared by a tensor and all its views: bumped by every in-place write, checked by saved tensors.
 struct VersionCounter {
@@ -27,8 +28,9 @@ struct AutogradMeta {
   bool requires_grad = false;
   std::shared_ptr<struct TensorImpl> grad;
   std::shared_ptr<Node> grad_fn;
-  std::weak_ptr<Node> grad_accumulator;  // leaves: the node that accumulates into .grad
-  std::vector<TensorHook> leaf_hooks;    // leaves only; non-leaf hooks live on grad_fn
+  std::weak_ptr<Node> grad_accumulator;                   // leaves: the node that accumulates into .grad
+  std::vector<TensorHook> leaf_hooks;                     // leaves only; non-leaf hooks live on grad_fn
+  std::vector<PostAccumulateHook> post_accumulate_hooks;  // leaves only
 };
 
 struct TensorImpl {

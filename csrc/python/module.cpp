@@ -404,13 +404,14 @@ PYBIND11_MODULE(_C, m) {
   });
 
   m.def("run_backward", [](const std::vector<Tensor>& outputs, const std::vector<std::optional<Tensor>>& grad_outputs,
-                           bool retain_graph, bool create_graph, const std::vector<Tensor>& inputs, bool allow_unused) {
+                           bool retain_graph, bool create_graph, const std::vector<Tensor>& inputs, bool allow_unused,
+                           bool accumulate_inputs) {
     std::vector<Tensor> seeds;
     for (const auto& g : grad_outputs) seeds.push_back(g ? *g : Tensor());
     std::vector<Tensor> result;
     {
       py::gil_scoped_release release;
-      result = run_backward(outputs, seeds, retain_graph, create_graph, inputs, allow_unused);
+      result = run_backward(outputs, seeds, retain_graph, create_graph, inputs, allow_unused, accumulate_inputs);
     }
     py::list out;
     for (const Tensor& t : result) out.append(t.defined() ? py::cast(t) : py::none());

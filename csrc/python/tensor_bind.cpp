@@ -93,6 +93,19 @@ TensorHook python_hook(py::function fn) {
   };
 }
 
+PostAccumulateHook python_post_accumulate_hook(py::function fn) {
+  auto holder = std::shared_ptr<py::function>(new py::function(std::move(fn)), [](py::function* f) {
+    py::gil_scoped_acquire gil;
+    delete f;
+  });
+  return [holder](const Tensor& leaf) {
+    py::gil_scoped_acquire gil;
+    py::object result = (*holder)(leaf);
+    PG_CHECK(result.is_none(), TypeError, "register_post_accumulate_grad_hook",
+             "a post accumulate grad hook must return None");
+  };
+}
+
 }  // namespace
 
 void bind_tensor(py::module_& m) {
@@ -210,6 +223,10 @@ void bind_tensor(py::module_& m) {
           py::arg("requires_grad") = true)
       .def("retain_grad", &retain_grad)
       .def("register_hook", [](const Tensor& t, py::function fn) { register_hook(t, python_hook(std::move(fn))); })
+      .def("register_post_accumulate_grad_hook",
+           [](const Tensor& t, py::function fn) {
+             register_post_accumulate_grad_hook(t, python_post_accumulate_hook(std::move(fn)));
+           })
       .def("contiguous",
            [](const Tensor& t) {
              ReleaseGilIfLarge gil(t.numel());

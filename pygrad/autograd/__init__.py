@@ -40,6 +40,7 @@ def backward(
     grad_tensors: Tensor | Sequence[Tensor | None] | None = None,
     retain_graph: bool | None = None,
     create_graph: bool = False,
+    inputs: _Tensors | None = None,
 ) -> None:
     """Accumulates into the leaves' .grad the gradient of the given tensors (seeded with grad_tensors).
 
@@ -48,12 +49,16 @@ def backward(
         grad_tensors: the vector of each vector-Jacobian product; ones for scalars when None.
         retain_graph: keep the graph for another backward (defaults to create_graph).
         create_graph: record the derivative computation so it can be differentiated again.
+        inputs: accumulate only into these tensors' .grad (their hooks run as in a full backward).
     """
     outputs = _as_list(tensors)
     if retain_graph is None:
         retain_graph = create_graph
+    chosen = [] if inputs is None else _as_list(inputs)
+    if inputs is not None and not chosen:
+        raise RuntimeError("[backward] inputs= must not be empty")
     _C.run_backward(
-        outputs, _grad_list(grad_tensors, len(outputs)), retain_graph, create_graph, [], False
+        outputs, _grad_list(grad_tensors, len(outputs)), retain_graph, create_graph, chosen, True, True
     )
 
 
@@ -88,6 +93,7 @@ def grad(
             create_graph,
             _as_list(inputs),
             allow_unused,
+            False,
         )
     )
 

@@ -92,7 +92,7 @@ def gradcheck(
             seed = np.zeros(size, dtype=np.float32 if o.dtype == _C.float32 else np.float64)
             seed[j] = 1.0
             seed_tensor = _C.from_numpy(seed.reshape(o.shape))
-            grads = _C.run_backward([o], [seed_tensor], True, False, checked, True)
+            grads = _C.run_backward([o], [seed_tensor], True, False, checked, True, False)
             for i, g in enumerate(grads):
                 if g is not None:
                     analytical[i][:, column] = g.detach().numpy().ravel()
