@@ -95,6 +95,8 @@ def _wrap(dim: int, ndim: int, op: str) -> int:
 def _np(t: Tensor) -> Any:
     """A detached numpy copy (bfloat16 widened to float32)."""
     t = t.detach()
+    if t.is_cuda:
+        t = t.cpu()
     if str(t.dtype).endswith("bfloat16"):
         t = t.to(_C.float32)
     return t.numpy()
@@ -110,6 +112,11 @@ def _index(values: Any) -> Tensor:
     import numpy as np
 
     return _C.from_numpy(np.array(values, dtype=np.int64, order="C"))
+
+
+def _on(result: Tensor, like: Tensor) -> Tensor:
+    """result (built on the CPU from numpy) moved to like's device."""
+    return result.to(like.device) if like.is_cuda else result
 
 
 def _accumulating(input: Tensor, dtype: Any) -> Tensor:
@@ -183,7 +190,7 @@ def _cum_extreme(input: Tensor, dim: Any, axis: Any, op: str, result: Any, large
             best = np.where(better, cur, best)
             at = np.where(better, i, at)
             idx[..., i] = at
-    indices = _index(np.moveaxis(idx, -1, d))
+    indices = _on(_index(np.moveaxis(idx, -1, d)), x)
     values = x.gather(d, indices)
     if input.ndim == 0:
         return result(values.reshape([]), indices.reshape([]))
@@ -366,9 +373,14 @@ def norm(
         return over((a != 0).to(x.dtype), "sum")
     if p == 1:
         return over(a, "sum")
-    if p == 2:
-        return over(x * x, "sum").sqrt()
-    return over(a**p, "sum") ** (1.0 / p)
+    if p != 2:  # |x|**p with a zero gradient at x == 0 (p < 1 would give inf * 0)
+        at_zero = a == 0
+        a = _C.where(at_zero, 0.0, _C.where(at_zero, 1.0, a) ** p)
+    total = over(x * x if p == 2 else a, "sum")
+    zero = total == 0  # a zero norm gets a zero gradient, as torch's
+    root = _C.where(zero, 1.0, total)
+    root = root.sqrt() if p == 2 else root ** (1.0 / p)
+    return _C.where(zero, 0.0, root)
 
 
 def aminmax(input: Tensor, *, dim: int | None = None, keepdim: bool = False) -> Any:
@@ -399,7 +411,7 @@ def _sorted(input: Tensor, dim: int, descending: bool, op: str) -> tuple[Tensor,
     """(values, indices, dim) of input sorted along dim (0-d as 1-d)."""
     x = input.reshape([1]) if input.ndim == 0 else input
     d = _wrap(dim, input.ndim, op)
-    indices = _index(_order(_np(x), d, descending))
+    indices = _on(_index(_order(_np(x), d, descending)), x)
     return x.gather(d, indices), indices, d
 
 
@@ -474,7 +486,7 @@ def _select(input: Tensor, dim: int, keepdim: bool, pos: Any, op: str, result: A
     pos = np.asarray(pos, dtype=np.int64)
     pos_arr = np.broadcast_to(pos if pos.ndim == 0 else np.expand_dims(pos, d), shape)
     idx = np.take_along_axis(order, pos_arr, d)
-    indices = _index(idx)
+    indices = _on(_index(idx), x)
     values = x.gather(d, indices)
     if input.ndim == 0:
         return result(values.reshape([]), indices.reshape([]))
@@ -556,7 +568,7 @@ def mode(input: Tensor, dim: int = -1, keepdim: bool = False, *, axis: int | Non
             else row == best
         )[0]
         idx[r] = same[-1]
-    indices = _index(np.expand_dims(idx.reshape(a.shape[:-1]), d))
+    indices = _on(_index(np.expand_dims(idx.reshape(a.shape[:-1]), d)), x)
     values = x.gather(d, indices)
     if input.ndim == 0:
         return _mode_result(values.reshape([]), indices.reshape([]))
@@ -613,16 +625,16 @@ def unique(
         d = _wrap(dim, input.ndim, "unique")
         vals, inv, counts = np.unique(a, return_inverse=True, return_counts=True, axis=d)
         inv = inv.reshape(-1)
-    out = _from_np(vals.astype(a.dtype, copy=False))
+    out = _on(_from_np(vals.astype(a.dtype, copy=False)), input)
     if out.dtype != input.dtype:
         out = out.to(input.dtype)
     if not (return_inverse or return_counts):
         return out
     res: list[Tensor] = [out]
     if return_inverse:
-        res.append(_index(inv))
+        res.append(_on(_index(inv), input))
     if return_counts:
-        res.append(_index(counts))
+        res.append(_on(_index(counts), input))
     return tuple(res)
 
 
@@ -652,16 +664,16 @@ def unique_consecutive(
     vals = flat[first]
     if dim is not None:
         vals = np.moveaxis(vals, 0, d)
-    out = _from_np(vals)
+    out = _on(_from_np(vals), input)
     if out.dtype != input.dtype:
         out = out.to(input.dtype)
     if not (return_inverse or return_counts):
         return out
     res: list[Tensor] = [out]
     if return_inverse:
-        res.append(_index((np.cumsum(starts) - 1).reshape(keep_shape)))
+        res.append(_on(_index((np.cumsum(starts) - 1).reshape(keep_shape)), input))
     if return_counts:
-        res.append(_index(np.diff(np.append(first, flat.shape[0]))))
+        res.append(_on(_index(np.diff(np.append(first, flat.shape[0]))), input))
     return tuple(res)
 
 
@@ -700,7 +712,7 @@ def searchsorted(
         out = np.stack([np.searchsorted(s, v, side=how) for s, v in zip(s2, v2)]).reshape(
             vals.shape
         )
-    res = _index(out)
+    res = _on(_index(out), sorted_sequence)
     return res.to(_C.int32) if out_int32 else res
 
 
@@ -733,7 +745,7 @@ def histc(input: Tensor, bins: int = 100, min: float = 0, max: float = 0) -> Ten
     pos = ((a - lo) * bins / (hi - lo)).astype(np.int64)
     pos = np.minimum(pos, bins - 1)
     counts = np.bincount(pos, minlength=bins).astype(_np(input).dtype)
-    out = _from_np(counts)
+    out = _on(_from_np(counts), input)
     return out if out.dtype == input.dtype else out.to(input.dtype)
 
 
@@ -749,11 +761,11 @@ def bincount(input: Tensor, weights: Tensor | None = None, minlength: int = 0) -
     if minlength < 0:
         raise RuntimeError("[bincount] minlength should be >= 0")
     if weights is None:
-        return _index(np.bincount(a, minlength=minlength))
+        return _on(_index(np.bincount(a, minlength=minlength)), input)
     w = _np(weights)
     if weights.shape != input.shape:
         raise RuntimeError("[bincount] input and weights should have the same length")
-    out = _from_np(np.bincount(a, weights=w.astype(np.float64), minlength=minlength))
+    out = _on(_from_np(np.bincount(a, weights=w.astype(np.float64), minlength=minlength)), input)
     if weights.dtype in (_C.float32, _C.float16) or str(weights.dtype).endswith("bfloat16"):
         return out.to(weights.dtype)
     return out

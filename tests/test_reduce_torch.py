@@ -305,6 +305,15 @@ def test_norm(p):
     check(lambda x: x.norm(p), lambda x: x.norm(p), (4, 3), transpose=True, grad=p != 0)
 
 
+def test_norm_gradient_at_zero():
+    a = np.array([[0.0, 0, 0], [1, 2, 0], [-3, 0, 0.5]])
+    for p in (2, 3, 0.5, 1, float("inf")):
+        pp, tt = pair(a, True)
+        pygrad.norm(pp, p, 1).sum().backward()
+        torch.norm(tt, p, 1).sum().backward()
+        np.testing.assert_allclose(pp.grad.numpy(), tt.grad.numpy(), rtol=1e-12, atol=1e-12)
+
+
 def test_norm_gradcheck_and_aminmax():
     x = pygrad.from_numpy(sample((3, 4), "float64")).requires_grad_(True)
     assert gradcheck(lambda x: pygrad.norm(x, 3, 1), (x,))
