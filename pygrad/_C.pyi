@@ -1169,7 +1169,7 @@ class Tensor:
     def logsumexp(self, dim: _Dims, keepdim: _bool = False) -> Tensor:
         """log(sum(exp(x))) over dim, computed stably."""
 
-    # ---- reductions, scans and ordering (pygrad/_reduce.py)
+    # ---- reductions, scans and ordering (pygrad/_reduce.py, pygrad/_ordering.py)
     def cumsum(
         self, dim: _int | None = None, *, dtype: _dtype | None = None, axis: _int | None = None
     ) -> Tensor:

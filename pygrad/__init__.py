@@ -12,6 +12,7 @@ from pygrad import (
     _C,
     _factories,
     _grad_mode,
+    _ordering,
     _reduce,
     _scatter,
     _shape,
@@ -24,7 +25,8 @@ from pygrad._device import device
 from pygrad._dtype_info import finfo, iinfo, is_floating_point
 from pygrad._factories import *  # noqa: F403  (zeros, rand, tensor, manual_seed, ...: _factories.__all__)
 from pygrad._grad_mode import *  # noqa: F403  (no_grad, enable_grad, ...: _grad_mode.__all__)
-from pygrad._reduce import *  # noqa: F403  (cumsum, sort, topk, prod, median, unique, ...: _reduce.__all__)
+from pygrad._ordering import *  # noqa: F403  (sort, topk, median, unique, ...: _ordering.__all__)
+from pygrad._reduce import *  # noqa: F403  (cumsum, prod, norm, nansum, ...: _reduce.__all__)
 from pygrad._scatter import *  # noqa: F403  (scatter, take, masked_select, ...: _scatter.__all__)
 from pygrad._shape import *  # noqa: F403  (rot90, tile, meshgrid, diag, ...: _shape.__all__)
 from pygrad._stacking import *  # noqa: F403  (hstack, tensor_split, ...: _stacking.__all__)
@@ -54,6 +56,7 @@ __all__ = [
 __all__ += _C.__all__
 __all__ += _factories.__all__
 __all__ += _grad_mode.__all__
+__all__ += _ordering.__all__
 __all__ += _reduce.__all__
 __all__ += _scatter.__all__
 __all__ += _shape.__all__
