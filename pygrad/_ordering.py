@@ -398,7 +398,9 @@ def bincount(input: Tensor, weights: Tensor | None = None, minlength: int = 0) -
     if weights.shape != input.shape:
         raise RuntimeError("[bincount] input and weights should have the same length")
     out = _on(_from_np(np.bincount(a, weights=w.astype(np.float64), minlength=minlength)), input)
-    if weights.dtype in (_C.float32, _C.float16) or str(weights.dtype).endswith("bfloat16"):
+    if (
+        weights.dtype == _C.float32
+    ):  # as torch: float32 weights stay float32, the rest sum in float64
         return out.to(weights.dtype)
     return out
 

@@ -147,6 +147,8 @@ def cumprod(
 def logcumsumexp(input: Tensor, dim: int | None = None, *, axis: int | None = None) -> Tensor:
     """log(cumsum(exp(x))) along dim, computed stably."""
     d = _pick_dim(dim, axis, "logcumsumexp", True)
+    if _is_integral(input):
+        raise RuntimeError("[logcumsumexp] expected a floating point input")
     return _scan(input, d, "logcumsumexp", lambda a, b: _C.logaddexp(a, b))
 
 
@@ -365,6 +367,8 @@ def norm(
 
 def aminmax(input: Tensor, *, dim: int | None = None, keepdim: bool = False) -> Any:
     """(min, max) over all elements or along dim."""
+    if input.numel() == 0 and (dim is None or input.shape[_wrap(dim, input.ndim, "aminmax")] == 0):
+        raise RuntimeError("[aminmax] cannot compute aminmax over an empty dimension (no identity)")
     if dim is None:
         if keepdim and input.ndim:
             dims = list(range(input.ndim))

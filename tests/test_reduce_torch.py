@@ -390,7 +390,12 @@ def test_histc_bincount():
     (ip, it) = pair(i)
     same(pygrad.bincount(ip), torch.bincount(it), 0)
     same(ip.bincount(minlength=9), it.bincount(minlength=9), 0)
-    for w in (sample((7,), "float32"), sample((7,), "float64"), np.arange(7)):
+    for w in (
+        sample((7,), "float32"),
+        sample((7,), "float64"),
+        np.arange(7),
+        np.ones(7, np.float16),
+    ):
         (wp, wt) = pair(w)
         same(ip.bincount(wp), it.bincount(wt), 1e-6)
     same(
@@ -413,3 +418,12 @@ def test_errors_name_the_op():
     raises(lambda: p.prod(2), lambda: t.prod(2))
     raises(lambda: pygrad.diff(p, dim=3), lambda: torch.diff(t, dim=3))
     raises(lambda: pygrad.count_nonzero(p, 4), lambda: torch.count_nonzero(t, 4))
+    i, it = pair(np.array([1, 2, 3]))
+    raises(lambda: i.logcumsumexp(0), lambda: it.logcumsumexp(0))
+    raises(lambda: i.nanmean(), lambda: it.nanmean())
+    raises(lambda: pygrad.norm(i), lambda: torch.norm(it))
+    e, et = pair(np.zeros((0, 2)))
+    raises(lambda: e.aminmax(), lambda: et.aminmax())
+    raises(lambda: e.median(0), lambda: et.median(0))
+    with pytest.raises(RuntimeError, match=r"\[aminmax\]"):
+        pygrad.aminmax(e, dim=0)
