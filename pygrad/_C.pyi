@@ -293,6 +293,60 @@ class _min_result(NamedTuple):
 # ---------------------------------------------------------------------------------------------------------------
 # Tensor
 
+class _sort_result(NamedTuple):
+    """(values, indices) returned by sort; the runtime namedtuple is called 'sort'."""
+
+    values: Tensor
+    indices: Tensor
+
+class _topk_result(NamedTuple):
+    """(values, indices) returned by topk; the runtime namedtuple is called 'topk'."""
+
+    values: Tensor
+    indices: Tensor
+
+class _kthvalue_result(NamedTuple):
+    """(values, indices) returned by kthvalue; the runtime namedtuple is called 'kthvalue'."""
+
+    values: Tensor
+    indices: Tensor
+
+class _median_result(NamedTuple):
+    """(values, indices) returned by median; the runtime namedtuple is called 'median'."""
+
+    values: Tensor
+    indices: Tensor
+
+class _nanmedian_result(NamedTuple):
+    """(values, indices) returned by nanmedian; the runtime namedtuple is called 'nanmedian'."""
+
+    values: Tensor
+    indices: Tensor
+
+class _mode_result(NamedTuple):
+    """(values, indices) returned by mode; the runtime namedtuple is called 'mode'."""
+
+    values: Tensor
+    indices: Tensor
+
+class _cummax_result(NamedTuple):
+    """(values, indices) returned by cummax; the runtime namedtuple is called 'cummax'."""
+
+    values: Tensor
+    indices: Tensor
+
+class _cummin_result(NamedTuple):
+    """(values, indices) returned by cummin; the runtime namedtuple is called 'cummin'."""
+
+    values: Tensor
+    indices: Tensor
+
+class _aminmax_result(NamedTuple):
+    """(min, max) returned by aminmax; the runtime namedtuple is called 'aminmax'."""
+
+    min: Tensor
+    max: Tensor
+
 class Tensor:
     """A strided n-dimensional array that records operations for autograd."""
 
@@ -1140,9 +1194,13 @@ class Tensor:
         """Index of the maximum (of the flattened tensor when dim is None)."""
     def argmin(self, dim: _int | None = None, keepdim: _bool = False) -> Tensor:
         """Index of the minimum (of the flattened tensor when dim is None)."""
-    def all(self, dim: _Dims | None = None, keepdim: _bool = False) -> Tensor:
+    def all(
+        self, dim: _Dims | None = None, keepdim: _bool = False, *, axis: _Dims | None = None
+    ) -> Tensor:
         """True when every element (along dim) is nonzero."""
-    def any(self, dim: _Dims | None = None, keepdim: _bool = False) -> Tensor:
+    def any(
+        self, dim: _Dims | None = None, keepdim: _bool = False, *, axis: _Dims | None = None
+    ) -> Tensor:
         """True when some element (along dim) is nonzero."""
     def var(
         self,
@@ -1164,6 +1222,143 @@ class Tensor:
         """Standard deviation with Bessel's correction by default (correction=1)."""
     def logsumexp(self, dim: _Dims, keepdim: _bool = False) -> Tensor:
         """log(sum(exp(x))) over dim, computed stably."""
+
+    # ---- reductions, scans and ordering (pygrad/_reduce.py, pygrad/_ordering.py)
+    def cumsum(
+        self, dim: _int | None = None, *, dtype: _dtype | None = None, axis: _int | None = None
+    ) -> Tensor:
+        """Cumulative sum along dim (bool/integers accumulate in int64)."""
+    def cumprod(
+        self, dim: _int | None = None, *, dtype: _dtype | None = None, axis: _int | None = None
+    ) -> Tensor:
+        """Cumulative product along dim (bool/integers accumulate in int64); gradient exact with zeros."""
+    def logcumsumexp(self, dim: _int | None = None, *, axis: _int | None = None) -> Tensor:
+        """log(cumsum(exp(x))) along dim, computed stably."""
+    def cummax(self, dim: _int | None = None, *, axis: _int | None = None) -> _cummax_result:
+        """(values, indices) of the running maximum along dim (NaN propagates; ties: the latest index)."""
+    def cummin(self, dim: _int | None = None, *, axis: _int | None = None) -> _cummin_result:
+        """(values, indices) of the running minimum along dim (NaN propagates; ties: the latest index)."""
+    def prod(
+        self,
+        dim: _int | None = None,
+        keepdim: _bool = False,
+        *,
+        dtype: _dtype | None = None,
+        axis: _int | None = None,
+    ) -> Tensor:
+        """Product of all elements, or along dim (bool/integers multiply in int64); gradient exact with zeros."""
+    def count_nonzero(self, dim: _Dims | None = None, *, axis: _Dims | None = None) -> Tensor:
+        """Number of nonzero elements (along dim), as int64."""
+    def nansum(
+        self,
+        dim: _Dims | None = None,
+        keepdim: _bool = False,
+        *,
+        dtype: _dtype | None = None,
+        axis: _Dims | None = None,
+    ) -> Tensor:
+        """Sum treating NaN as zero."""
+    def nanmean(
+        self,
+        dim: _Dims | None = None,
+        keepdim: _bool = False,
+        *,
+        dtype: _dtype | None = None,
+        axis: _Dims | None = None,
+    ) -> Tensor:
+        """Mean of the non-NaN elements."""
+    def norm(
+        self,
+        p: _float | str | None = "fro",
+        dim: _Dims | None = None,
+        keepdim: _bool = False,
+        dtype: _dtype | None = None,
+        *,
+        axis: _Dims | None = None,
+    ) -> Tensor:
+        """torch.norm: the vector p-norm over dim (all elements by default); p in numbers, inf, -inf, 'fro'."""
+    def aminmax(self, *, dim: _int | None = None, keepdim: _bool = False) -> _aminmax_result:
+        """(min, max) over all elements or along dim."""
+    def sort(
+        self,
+        dim: _int = -1,
+        descending: _bool = False,
+        *,
+        stable: _bool = False,
+        axis: _int | None = None,
+    ) -> _sort_result:
+        """(values, indices) sorted along dim (always stable; NaN sorts as the largest)."""
+    def argsort(
+        self,
+        dim: _int = -1,
+        descending: _bool = False,
+        *,
+        stable: _bool = False,
+        axis: _int | None = None,
+    ) -> Tensor:
+        """The indices that sort input along dim (always stable)."""
+    def msort(self) -> Tensor:
+        """input sorted along dim 0."""
+    def topk(
+        self,
+        k: _int,
+        dim: _int = -1,
+        largest: _bool = True,
+        sorted: _bool = True,
+        *,
+        axis: _int | None = None,
+    ) -> _topk_result:
+        """(values, indices) of the k largest (largest=False: smallest) along dim, in sorted order."""
+    def kthvalue(
+        self, k: _int, dim: _int = -1, keepdim: _bool = False, *, axis: _int | None = None
+    ) -> _kthvalue_result:
+        """(values, indices) of the k-th smallest element along dim (k counts from 1)."""
+    @overload
+    def median(self) -> Tensor:
+        """The lower median of all elements, or (values, indices) along dim; NaN propagates."""
+    @overload
+    def median(
+        self, dim: _int, keepdim: _bool = False, *, axis: _int | None = None
+    ) -> _median_result:
+        """The lower median of all elements, or (values, indices) along dim; NaN propagates."""
+    @overload
+    def nanmedian(self) -> Tensor:
+        """median ignoring NaN (NaN only where every element is NaN)."""
+    @overload
+    def nanmedian(
+        self, dim: _int, keepdim: _bool = False, *, axis: _int | None = None
+    ) -> _nanmedian_result:
+        """median ignoring NaN (NaN only where every element is NaN)."""
+    def mode(
+        self, dim: _int = -1, keepdim: _bool = False, *, axis: _int | None = None
+    ) -> _mode_result:
+        """(values, indices) of the most frequent value along dim (ties: the smallest value; its last index)."""
+    def diff(
+        self,
+        n: _int = 1,
+        dim: _int = -1,
+        prepend: Tensor | None = None,
+        append: Tensor | None = None,
+        *,
+        axis: _int | None = None,
+    ) -> Tensor:
+        """The n-th forward difference along dim, after concatenating prepend and append."""
+    def unique(
+        self,
+        sorted: _bool = True,
+        return_inverse: _bool = False,
+        return_counts: _bool = False,
+        dim: _int | None = None,
+    ) -> Any:
+        """The distinct values (sorted), with the inverse map and counts when asked; dim: distinct slices."""
+    def unique_consecutive(
+        self, return_inverse: _bool = False, return_counts: _bool = False, dim: _int | None = None
+    ) -> Any:
+        """The values with consecutive repeats collapsed, with the inverse map and counts when asked."""
+    def histc(self, bins: _int = 100, min: _float = 0, max: _float = 0) -> Tensor:
+        """Histogram of bins equal-width bins over [min, max] (the data's range when min == max)."""
+    def bincount(self, weights: Tensor | None = None, minlength: _int = 0) -> Tensor:
+        """Count of each non-negative integer in the 1-d input (summing weights when given)."""
     def softmax(self, dim: _int) -> Tensor:
         """exp(x) / sum(exp(x)) along dim."""
     def log_softmax(self, dim: _int) -> Tensor:

@@ -12,7 +12,9 @@ from pygrad import (
     _C,
     _factories,
     _grad_mode,
+    _ordering,
     _random,
+    _reduce,
     _scatter,
     _shape,
     _stacking,
@@ -24,7 +26,9 @@ from pygrad._device import device
 from pygrad._dtype_info import finfo, iinfo, is_floating_point
 from pygrad._factories import *  # noqa: F403  (zeros, rand, tensor, manual_seed, ...: _factories.__all__)
 from pygrad._grad_mode import *  # noqa: F403  (no_grad, enable_grad, ...: _grad_mode.__all__)
+from pygrad._ordering import *  # noqa: F403  (sort, topk, median, unique, ...: _ordering.__all__)
 from pygrad._random import *  # noqa: F403  (Generator, normal, bernoulli, ...: _random.__all__)
+from pygrad._reduce import *  # noqa: F403  (cumsum, prod, norm, nansum, ...: _reduce.__all__)
 from pygrad._scatter import *  # noqa: F403  (scatter, take, masked_select, ...: _scatter.__all__)
 from pygrad._shape import *  # noqa: F403  (rot90, tile, meshgrid, diag, ...: _shape.__all__)
 from pygrad._stacking import *  # noqa: F403  (hstack, tensor_split, ...: _stacking.__all__)
@@ -54,7 +58,9 @@ __all__ = [
 __all__ += _C.__all__
 __all__ += _factories.__all__
 __all__ += _grad_mode.__all__
+__all__ += _ordering.__all__
 __all__ += _random.__all__
+__all__ += _reduce.__all__
 __all__ += _scatter.__all__
 __all__ += _shape.__all__
 __all__ += _stacking.__all__

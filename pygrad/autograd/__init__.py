@@ -58,7 +58,13 @@ def backward(
     if inputs is not None and not chosen:
         raise RuntimeError("[backward] inputs= must not be empty")
     _C.run_backward(
-        outputs, _grad_list(grad_tensors, len(outputs)), retain_graph, create_graph, chosen, True, True
+        outputs,
+        _grad_list(grad_tensors, len(outputs)),
+        retain_graph,
+        create_graph,
+        chosen,
+        True,
+        True,
     )
 
 
