@@ -12,6 +12,7 @@ from pygrad import (
     _C,
     _factories,
     _grad_mode,
+    _linalg_ops,
     _scatter,
     _shape,
     _stacking,
@@ -21,8 +22,10 @@ from pygrad._C import *  # noqa: F403  (the registry's ops, Tensor and the dtype
 from pygrad._C import Tensor, dtype, float16, float32, float64, int16, int32, int64
 from pygrad._device import device
 from pygrad._dtype_info import finfo, iinfo, is_floating_point
+from pygrad._einsum import einsum
 from pygrad._factories import *  # noqa: F403  (zeros, rand, tensor, manual_seed, ...: _factories.__all__)
 from pygrad._grad_mode import *  # noqa: F403  (no_grad, enable_grad, ...: _grad_mode.__all__)
+from pygrad._linalg_ops import *  # noqa: F403  (bmm, addmm, dot, kron, tensordot, ...: _linalg_ops.__all__)
 from pygrad._scatter import *  # noqa: F403  (scatter, take, masked_select, ...: _scatter.__all__)
 from pygrad._shape import *  # noqa: F403  (rot90, tile, meshgrid, diag, ...: _shape.__all__)
 from pygrad._stacking import *  # noqa: F403  (hstack, tensor_split, ...: _stacking.__all__)
@@ -37,6 +40,7 @@ del TYPE_CHECKING
 __all__ = [
     "device",
     "double",
+    "einsum",
     "finfo",
     "float",
     "half",
@@ -52,6 +56,7 @@ __all__ = [
 __all__ += _C.__all__
 __all__ += _factories.__all__
 __all__ += _grad_mode.__all__
+__all__ += _linalg_ops.__all__
 __all__ += _scatter.__all__
 __all__ += _shape.__all__
 __all__ += _stacking.__all__
@@ -97,6 +102,7 @@ def __getattr__(name: str) -> _Any:
         "demo",
         "io",
         "backend",
+        "linalg",
     ):
         import importlib
 
