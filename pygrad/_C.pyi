@@ -673,6 +673,12 @@ class Tensor:
         """Kronecker product."""
     def cross(self, other: Tensor, dim: _int | None = None) -> Tensor:
         """Cross product of 3-vectors along dim (None: the first dim of size 3)."""
+    def det(self) -> Tensor:
+        """Determinant of each square matrix."""
+    def slogdet(self) -> Any:
+        """(sign, log|det|) of each square matrix."""
+    def inverse(self) -> Tensor:
+        """Inverse of each square matrix."""
 
     # ---- in-place
     def zero_(self) -> Tensor:

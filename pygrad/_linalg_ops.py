@@ -1,5 +1,6 @@
 """Products with torch's signatures and shape checks, composed from differentiable core ops (matmul,
-mul, sum): bmm, baddbmm, addmm, addmv, mv, dot, vdot, outer/ger, kron, tensordot, cross, inner.
+mul, sum): bmm, baddbmm, addmm, addmv, mv, dot, vdot, outer/ger, kron, tensordot, cross, inner; and det,
+slogdet, inverse (from pygrad/_decompositions.py, loaded on first use).
 Each checks shapes up front so that errors name the op and the shapes, as torch's do.
 """
 
@@ -22,12 +23,15 @@ __all__ = [
     "baddbmm",
     "bmm",
     "cross",
+    "det",
     "dot",
     "ger",
     "inner",
+    "inverse",
     "kron",
     "mv",
     "outer",
+    "slogdet",
     "tensordot",
     "vdot",
 ]
@@ -256,18 +260,42 @@ def _cross(input: Tensor, other: Tensor, dim: int, op: str) -> Tensor:
     return _C.cat(parts, d)
 
 
+def det(input: Tensor) -> Tensor:
+    """Determinant of each square matrix (pygrad.linalg.det)."""
+    from pygrad._decompositions import det as _det
+
+    return _det(input)
+
+
+def slogdet(input: Tensor) -> Any:
+    """(sign, log|det|) of each square matrix (pygrad.linalg.slogdet)."""
+    from pygrad._decompositions import slogdet as _slogdet
+
+    return _slogdet(input)
+
+
+def inverse(input: Tensor) -> Tensor:
+    """Inverse of each square matrix (pygrad.linalg.inv)."""
+    from pygrad._decompositions import inv
+
+    return inv(input)
+
+
 _METHODS = {
     "addmm": addmm,
     "addmv": addmv,
     "baddbmm": baddbmm,
     "bmm": bmm,
     "cross": cross,
+    "det": det,
     "dot": dot,
     "ger": ger,
     "inner": inner,
+    "inverse": inverse,
     "kron": kron,
     "mv": mv,
     "outer": outer,
+    "slogdet": slogdet,
     "vdot": vdot,
 }
 
@@ -278,6 +306,11 @@ def _as_method(fn: Any) -> Any:
     def method(self: Tensor, *args: Any, **kwargs: Any) -> Any:
         return fn(self, *args, **kwargs)
 
+    def unary(self: Tensor) -> Any:
+        return fn(self)
+
+    if fn.__code__.co_argcount == 1 and not fn.__code__.co_flags & 0x0C:  # no *args / **kwargs
+        method = unary
     method.__name__ = method.__qualname__ = fn.__name__
     method.__doc__ = fn.__doc__
     return method

@@ -1,6 +1,7 @@
-"""pygrad.linalg: torch.linalg's norms and products, composed from differentiable core ops.
+"""pygrad.linalg: torch.linalg's norms, products and factorisations, composed from differentiable core ops.
 
-vector_norm, matrix_norm, norm, vecdot, matmul, cross, diagonal, multi_dot, matrix_power.
+vector_norm, matrix_norm, norm, vecdot, matmul, cross, diagonal, multi_dot, matrix_power; solve, inv, det,
+slogdet, cholesky, qr (differentiable eliminations); eigh, eigvalsh, svd, svdvals (values only, no backward yet).
 """
 
 from __future__ import annotations
@@ -11,16 +12,40 @@ from typing import Any
 
 from pygrad import _C
 from pygrad._C import Tensor
+from pygrad._decompositions import (
+    LinAlgError,
+    cholesky,
+    det,
+    eigh,
+    eigvalsh,
+    inv,
+    qr,
+    slogdet,
+    solve,
+    svd,
+    svdvals,
+)
 from pygrad._linalg_ops import _cross
 
 __all__ = [
+    "LinAlgError",
+    "cholesky",
     "cross",
+    "det",
     "diagonal",
+    "eigh",
+    "eigvalsh",
+    "inv",
     "matmul",
     "matrix_norm",
     "matrix_power",
     "multi_dot",
     "norm",
+    "qr",
+    "slogdet",
+    "solve",
+    "svd",
+    "svdvals",
     "vecdot",
     "vector_norm",
 ]
@@ -134,8 +159,8 @@ def matrix_norm(
 
     Args:
         A: a floating tensor with at least 2 dims.
-        ord: 'fro'; 1 / -1 (max / min column sum of |A|); inf / -inf (max / min row sum of |A|).
-            'nuc', 2 and -2 need singular values and raise NotImplementedError.
+        ord: 'fro'; 1 / -1 (max / min column sum of |A|); inf / -inf (max / min row sum of |A|);
+            'nuc', 2, -2 (from svdvals: values only, no backward yet).
         dim: the two matrix dims.
         keepdim: keep the reduced dims with size 1.
         dtype: cast A to this dtype first.
@@ -151,10 +176,10 @@ def matrix_norm(
         if ord == "fro":
             return vector_norm(A, 2, (d0, d1), keepdim)
         if ord == "nuc":
-            raise NotImplementedError("linalg.matrix_norm: ord='nuc' needs svd, which pygrad lacks")
+            return _singular(A, d0, d1, keepdim, "sum")
         raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
     if ord in (2, -2):
-        raise NotImplementedError(f"linalg.matrix_norm: ord={ord} needs svd, which pygrad lacks")
+        return _singular(A, d0, d1, keepdim, "amax" if ord == 2 else "amin")
     if ord not in (1, -1, math.inf, -math.inf):
         raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
     if any(A.shape[d] == 0 for d in (d0, d1)):
@@ -165,6 +190,16 @@ def matrix_norm(
     out = A.abs().sum(dim=sum_dim, keepdim=True)
     out = out.amax(dim=max_dim, keepdim=True) if ord > 0 else out.amin(dim=max_dim, keepdim=True)
     return out if keepdim else out.squeeze(max(d0, d1)).squeeze(min(d0, d1))
+
+
+def _singular(A: Tensor, d0: int, d1: int, keepdim: bool, how: str) -> Tensor:
+    """sum / amax / amin of the singular values of the matrices over dims (d0, d1)."""
+    rest = [d for d in range(A.ndim) if d not in (d0, d1)]
+    out = getattr(svdvals(A.permute([*rest, d0, d1])), how)(-1)
+    if keepdim:
+        for d in sorted((d0, d1)):
+            out = out.unsqueeze(d)
+    return out
 
 
 def norm(
@@ -238,16 +273,14 @@ def multi_dot(tensors: Sequence[Tensor]) -> Tensor:
 
 
 def matrix_power(A: Tensor, n: int) -> Tensor:
-    """A multiplied by itself n times (n >= 0; n == 0 gives the identity) by repeated squaring."""
+    """A multiplied by itself n times by repeated squaring (n == 0: the identity; n < 0: powers of inv(A))."""
     if A.ndim < 2 or A.shape[-1] != A.shape[-2]:
         raise RuntimeError(
             f"linalg.matrix_power: A must be batches of square matrices, but they are "
             f"{A.shape[-2] if A.ndim >= 2 else A.ndim} by {A.shape[-1] if A.ndim else 0} matrices"
         )
     if n < 0:
-        raise NotImplementedError(
-            "linalg.matrix_power: negative powers need inv, which pygrad lacks"
-        )
+        return matrix_power(inv(A), -n)
     if n == 0:
         from pygrad._factories import eye as _eye
 

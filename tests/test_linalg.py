@@ -438,3 +438,135 @@ def test_linalg_aliases():
             grad=n > 0,
         )
     assert pygrad.linalg is linalg
+
+
+def well_conditioned(shape, seed=0, spd=False):
+    """Random square matrices a distance from singular (diagonally boosted), or symmetric positive-definite."""
+    rng = make_rng("square", seed, str(shape))
+    a = rng.standard_normal(shape)
+    n = shape[-1]
+    if spd:
+        s = a @ np.swapaxes(a, -1, -2) + n * np.eye(n)
+        return (s + np.swapaxes(s, -1, -2)) / 2  # exactly symmetric
+    return a + n * np.eye(n) * np.sign(rng.standard_normal((*shape[:-2], 1, 1)))
+
+
+def check_square(fp, ft, arrs, grad=True, transpose=()):
+    """check() on given arrays (square inputs need their own generator)."""
+    pairs = [pair(a, i in transpose) for i, a in enumerate(arrs)]
+    ps, ts = [p for p, _ in pairs], [t for _, t in pairs]
+    out_p, out_t = fp(*ps), ft(*ts)
+    np.testing.assert_allclose(out_p.detach().numpy(), out_t.detach().numpy(), rtol=1e-9, atol=1e-9)
+    if grad:
+        g = make_rng("up", str(arrs[0].shape)).standard_normal(tuple(out_t.shape))
+        out_p.backward(pygrad.from_numpy(g.copy()))
+        out_t.backward(torch.from_numpy(g.copy()))
+        for p, t in zip(ps, ts):
+            np.testing.assert_allclose(p.grad.numpy(), t.grad.numpy(), rtol=1e-8, atol=1e-8)
+
+
+def test_solve_inv_det_slogdet():
+    a = well_conditioned((2, 4, 4))
+    b = make_rng("rhs").standard_normal((2, 4, 3))
+    check_square(linalg.solve, torch.linalg.solve, [a, b], transpose=(0,))
+    check_square(linalg.solve, torch.linalg.solve, [a, b[:, :, 0].copy()])  # batched vectors
+    check_square(linalg.solve, torch.linalg.solve, [a[0].copy(), b[:1]])  # broadcast batch
+    check_square(
+        lambda x, y: linalg.solve(x, y, left=False),
+        lambda x, y: torch.linalg.solve(x, y, left=False),
+        [a, np.swapaxes(b, -1, -2).copy()],
+    )
+    check_square(linalg.inv, torch.linalg.inv, [a])
+    check_square(lambda x: x.inverse(), lambda x: x.inverse(), [a[1].copy()], transpose=(0,))
+    check_square(linalg.det, torch.linalg.det, [a])
+    check_square(pygrad.det, torch.det, [make_rng("det").standard_normal((3, 3))])
+    check_square(lambda x: x.det(), lambda x: x.det(), [np.zeros((2, 0, 0))], grad=False)
+    for i in range(2):
+        check_square(
+            lambda x, i=i: linalg.slogdet(x)[i],
+            lambda x, i=i: torch.linalg.slogdet(x)[i],
+            [make_rng("slog").standard_normal((3, 5, 5))],
+            grad=i == 1,
+        )
+    check_square(lambda x: x.slogdet().logabsdet, lambda x: x.slogdet().logabsdet, [a])
+    check_square(
+        lambda x: linalg.matrix_power(x, -3),
+        lambda x: torch.linalg.matrix_power(x, -3),
+        [a],
+    )
+    x = pygrad.from_numpy(well_conditioned((3, 3), 1)).requires_grad_(True)
+    assert gradcheck(linalg.inv, (x,))
+    assert gradcheck(linalg.det, (x,))
+    singular = np.ones((3, 3))
+    # torch raises torch.linalg.LinAlgError, pygrad its own; both are RuntimeErrors
+    with pytest.raises(linalg.LinAlgError):
+        linalg.inv(pygrad.from_numpy(singular))
+    with pytest.raises(RuntimeError):
+        torch.linalg.inv(torch.from_numpy(singular))
+    assert float(linalg.det(pygrad.from_numpy(singular))) == 0.0
+    raises_like(lambda: linalg.det(pygrad.ones(2, 3)), lambda: torch.linalg.det(torch.ones(2, 3)))
+    raises_like(
+        lambda: linalg.solve(pygrad.ones(3, 3), pygrad.ones(4, 2)),
+        lambda: torch.linalg.solve(torch.ones(3, 3), torch.ones(4, 2)),
+    )
+
+
+def test_cholesky_and_qr():
+    spd = well_conditioned((2, 4, 4), spd=True)
+    check_square(linalg.cholesky, torch.linalg.cholesky, [spd])
+    check_square(
+        lambda x: linalg.cholesky(x, upper=True),
+        lambda x: torch.linalg.cholesky(x, upper=True),
+        [spd[0].copy()],
+    )
+    x = pygrad.from_numpy(spd[0].copy()).requires_grad_(True)
+    assert gradcheck(lambda t: linalg.cholesky(t.tril() + t.tril(-1).mT), (x,))
+    with pytest.raises(linalg.LinAlgError):
+        linalg.cholesky(pygrad.from_numpy(-np.eye(3)))
+    with pytest.raises(RuntimeError):
+        torch.linalg.cholesky(torch.from_numpy(-np.eye(3)))
+    for shape in [(2, 5, 3), (3, 3), (3, 5)]:
+        a = make_rng("qr", str(shape)).standard_normal(shape)
+        for i in range(2):
+            check_square(lambda x, i=i: linalg.qr(x)[i], lambda x, i=i: torch.linalg.qr(x)[i], [a])
+    a = make_rng("qr").standard_normal((4, 3))
+    check_square(
+        lambda x: linalg.qr(x, "r").R, lambda x: torch.linalg.qr(x, "r").R, [a], grad=False
+    )
+    check_square(
+        lambda x: linalg.qr(x.detach(), "complete").Q,
+        lambda x: torch.linalg.qr(x, "complete").Q,
+        [a],
+        grad=False,
+    )
+
+
+def test_eigh_svd_values_and_no_backward_yet():
+    sym = well_conditioned((2, 4, 4), spd=True)
+    w, v = linalg.eigh(pygrad.from_numpy(sym))
+    tw, tv = torch.linalg.eigh(torch.from_numpy(sym))
+    np.testing.assert_allclose(w.numpy(), tw.numpy(), rtol=1e-10)
+    np.testing.assert_allclose(np.abs(v.numpy()), np.abs(tv.numpy()), atol=1e-8)
+    np.testing.assert_allclose(
+        linalg.eigvalsh(pygrad.from_numpy(sym)).numpy(), tw.numpy(), rtol=1e-10
+    )
+    a = make_rng("svd").standard_normal((2, 3, 5))
+    u, s, vh = linalg.svd(pygrad.from_numpy(a), full_matrices=False)
+    np.testing.assert_allclose(
+        s.numpy(), torch.linalg.svdvals(torch.from_numpy(a)).numpy(), rtol=1e-10
+    )
+    np.testing.assert_allclose((u.numpy() * s.numpy()[:, None, :]) @ vh.numpy(), a, atol=1e-10)
+    np.testing.assert_allclose(linalg.svdvals(pygrad.from_numpy(a)).numpy(), s.numpy())
+    for o in ("nuc", 2, -2):
+        check(
+            lambda x, o=o: linalg.matrix_norm(x.detach(), o),
+            lambda x, o=o: torch.linalg.matrix_norm(x, o),
+            [(2, 3, 4)],
+            grad=False,
+        )
+    g = pygrad.from_numpy(sym).requires_grad_(True)
+    for fn in (linalg.eigh, linalg.svd, linalg.svdvals):
+        with pytest.raises(RuntimeError, match="backward is not supported yet"):
+            fn(g)
+    with pygrad.no_grad():
+        linalg.svdvals(g)
