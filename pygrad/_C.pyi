@@ -679,6 +679,27 @@ class Tensor:
         """(sign, log|det|) of each square matrix."""
     def inverse(self) -> Tensor:
         """Inverse of each square matrix."""
+    def addbmm(
+        self,
+        batch1: Tensor,
+        batch2: Tensor,
+        *,
+        beta: _TensorOrNumber = 1,
+        alpha: _TensorOrNumber = 1,
+    ) -> Tensor:
+        """beta * self + alpha * (the sum over the batch of bmm(batch1, batch2))."""
+    def addr(
+        self, vec1: Tensor, vec2: Tensor, *, beta: _TensorOrNumber = 1, alpha: _TensorOrNumber = 1
+    ) -> Tensor:
+        """beta * self + alpha * outer(vec1, vec2)."""
+    def norm(
+        self,
+        p: _float | str = "fro",
+        dim: _int | Sequence[_int] | None = None,
+        keepdim: _bool = False,
+        dtype: _dtype | None = None,
+    ) -> Tensor:
+        """The vector norm over dim ('fro': 2), or 'nuc' of the matrices over dim."""
 
     # ---- in-place
     def zero_(self) -> Tensor:

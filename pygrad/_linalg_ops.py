@@ -18,8 +18,10 @@ else:
     Tensor = _C.Tensor
 
 __all__ = [
+    "addbmm",
     "addmm",
     "addmv",
+    "addr",
     "baddbmm",
     "bmm",
     "cross",
@@ -30,6 +32,7 @@ __all__ = [
     "inverse",
     "kron",
     "mv",
+    "norm",
     "outer",
     "slogdet",
     "tensordot",
@@ -87,6 +90,13 @@ def baddbmm(
 ) -> Tensor:
     """beta * input + alpha * bmm(batch1, batch2); input broadcasts to (b, n, p)."""
     return _add_scaled(input, bmm(batch1, batch2), beta, alpha, "baddbmm")
+
+
+def addbmm(
+    input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: Any = 1, alpha: Any = 1
+) -> Tensor:
+    """beta * input + alpha * (the sum over the batch of bmm(batch1, batch2)); input broadcasts to (n, p)."""
+    return _add_scaled(input, bmm(batch1, batch2).sum(dim=0), beta, alpha, "addbmm")
 
 
 def _mm(mat1: Tensor, mat2: Tensor, op: str) -> Tensor:
@@ -155,6 +165,11 @@ def outer(input: Tensor, vec2: Tensor) -> Tensor:
 def ger(input: Tensor, vec2: Tensor) -> Tensor:
     """Alias of outer."""
     return outer(input, vec2)
+
+
+def addr(input: Tensor, vec1: Tensor, vec2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
+    """beta * input + alpha * outer(vec1, vec2); input broadcasts to (n, m)."""
+    return _add_scaled(input, outer(vec1, vec2), beta, alpha, "addr")
 
 
 def inner(input: Tensor, other: Tensor) -> Tensor:
@@ -281,9 +296,34 @@ def inverse(input: Tensor) -> Tensor:
     return inv(input)
 
 
+def norm(
+    input: Tensor,
+    p: Any = "fro",
+    dim: int | Sequence[int] | None = None,
+    keepdim: bool = False,
+    dtype: Any = None,
+) -> Tensor:
+    """torch.norm: p 'fro' (or a number) is the vector norm over dim (all dims when None); 'nuc' the
+    nuclear norm of the matrices over dim (of a 2-d input when None). See pygrad.linalg for the explicit forms."""
+    from pygrad._norms import matrix_norm, vector_norm
+
+    if isinstance(p, str):
+        if p == "nuc":
+            dims = (
+                list(range(input.ndim)) if dim is None else [dim] if isinstance(dim, int) else dim
+            )
+            return matrix_norm(input, "nuc", dims, keepdim, dtype=dtype)
+        if p != "fro":
+            raise RuntimeError(f"norm: invalid norm type {p!r}")
+        p = 2
+    return vector_norm(input, p, dim, keepdim, dtype=dtype)
+
+
 _METHODS = {
+    "addbmm": addbmm,
     "addmm": addmm,
     "addmv": addmv,
+    "addr": addr,
     "baddbmm": baddbmm,
     "bmm": bmm,
     "cross": cross,
@@ -294,6 +334,7 @@ _METHODS = {
     "inverse": inverse,
     "kron": kron,
     "mv": mv,
+    "norm": norm,
     "outer": outer,
     "slogdet": slogdet,
     "vdot": vdot,

@@ -570,3 +570,42 @@ def test_eigh_svd_values_and_no_backward_yet():
             fn(g)
     with pygrad.no_grad():
         linalg.svdvals(g)
+
+
+def test_addr_addbmm_and_torch_norm():
+    check(
+        lambda c, a, b: pygrad.addr(c, a, b, beta=0.5, alpha=2),
+        lambda c, a, b: torch.addr(c, a, b, beta=0.5, alpha=2),
+        [(1, 4), (3,), (4,)],
+    )
+    check(lambda c, a, b: c.addr(a, b), lambda c, a, b: c.addr(a, b), [(3, 4), (3,), (4,)])
+    check(
+        lambda c, a, b: pygrad.addbmm(c, a, b, alpha=-1),
+        lambda c, a, b: torch.addbmm(c, a, b, alpha=-1),
+        [(2, 5), (3, 2, 4), (3, 4, 5)],
+        transpose=(1,),
+    )
+    check(
+        lambda c, a, b: c.addbmm(a, b), lambda c, a, b: c.addbmm(a, b), [(5,), (3, 2, 4), (3, 4, 5)]
+    )
+    check(pygrad.norm, torch.norm, [(2, 3, 4)])
+    check(lambda x: x.norm(), lambda x: x.norm(), [(3, 4)], transpose=(0,))
+    check(lambda x: x.norm(1, 0), lambda x: x.norm(1, 0), [(3, 4)])
+    check(lambda x: x.norm(3, (0, 2), True), lambda x: x.norm(3, (0, 2), True), [(2, 3, 4)])
+    check(lambda x: pygrad.norm(x, "fro", 1), lambda x: torch.norm(x, "fro", 1), [(2, 3)])
+    check(
+        lambda x: pygrad.norm(x.detach(), "nuc"),
+        lambda x: torch.norm(x, "nuc"),
+        [(3, 4)],
+        grad=False,
+    )
+    check(
+        lambda x: pygrad.norm(x.detach(), "nuc", (0, 2)),
+        lambda x: torch.norm(x, "nuc", (0, 2)),
+        [(2, 3, 4)],
+        grad=False,
+    )
+    raises_like(
+        lambda: pygrad.norm(pygrad.ones(2, 3, 4), "nuc"),
+        lambda: torch.norm(torch.ones(2, 3, 4), "nuc"),
+    )
