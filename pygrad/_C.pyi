@@ -745,6 +745,62 @@ class Tensor:
     def scatter_reduce_(self, *args: Any, **kwargs: Any) -> Tensor:
         """scatter_reduce in place; returns self."""
 
+    # ---- products (pygrad/_linalg_ops.py)
+    def bmm(self, mat2: Tensor) -> Tensor:
+        """Batched matrix product of (b, n, m) and (b, m, p) tensors."""
+    def baddbmm(
+        self,
+        batch1: Tensor,
+        batch2: Tensor,
+        *,
+        beta: _TensorOrNumber = 1,
+        alpha: _TensorOrNumber = 1,
+    ) -> Tensor:
+        """beta * self + alpha * bmm(batch1, batch2)."""
+    def addmm(
+        self, mat1: Tensor, mat2: Tensor, *, beta: _TensorOrNumber = 1, alpha: _TensorOrNumber = 1
+    ) -> Tensor:
+        """beta * self + alpha * (mat1 @ mat2) for 2-D mat1 and mat2."""
+    def addmv(
+        self, mat: Tensor, vec: Tensor, *, beta: _TensorOrNumber = 1, alpha: _TensorOrNumber = 1
+    ) -> Tensor:
+        """beta * self + alpha * mv(mat, vec)."""
+    def mv(self, vec: Tensor) -> Tensor:
+        """Matrix-vector product of a 2-D and a 1-D tensor."""
+    def dot(self, tensor: Tensor) -> Tensor:
+        """Inner product of two 1-D tensors of the same length and dtype."""
+    def vdot(self, other: Tensor) -> Tensor:
+        """dot with self conjugated (dot for real tensors)."""
+    def outer(self, vec2: Tensor) -> Tensor:
+        """Outer product of two 1-D tensors."""
+    def ger(self, vec2: Tensor) -> Tensor:
+        """Alias of outer."""
+    def inner(self, other: Tensor) -> Tensor:
+        """Sum of products over the last dimension of both."""
+    def kron(self, other: Tensor) -> Tensor:
+        """Kronecker product."""
+    def cross(self, other: Tensor, dim: _int | None = None) -> Tensor:
+        """Cross product of 3-vectors along dim (None: the first dim of size 3)."""
+    def det(self) -> Tensor:
+        """Determinant of each square matrix."""
+    def slogdet(self) -> Any:
+        """(sign, log|det|) of each square matrix."""
+    def inverse(self) -> Tensor:
+        """Inverse of each square matrix."""
+    def addbmm(
+        self,
+        batch1: Tensor,
+        batch2: Tensor,
+        *,
+        beta: _TensorOrNumber = 1,
+        alpha: _TensorOrNumber = 1,
+    ) -> Tensor:
+        """beta * self + alpha * (the sum over the batch of bmm(batch1, batch2))."""
+    def addr(
+        self, vec1: Tensor, vec2: Tensor, *, beta: _TensorOrNumber = 1, alpha: _TensorOrNumber = 1
+    ) -> Tensor:
+        """beta * self + alpha * outer(vec1, vec2)."""
+
     # ---- in-place
     def zero_(self) -> Tensor:
         """Fills with zeros in place and returns self."""
@@ -1276,7 +1332,8 @@ class Tensor:
         *,
         axis: _Dims | None = None,
     ) -> Tensor:
-        """torch.norm: the vector p-norm over dim (all elements by default); p in numbers, inf, -inf, 'fro'."""
+        """torch.norm: the vector p-norm over dim (all elements by default; p a number, inf, -inf or 'fro'),
+        or 'nuc': the nuclear norm of the matrices over dim."""
     def aminmax(self, *, dim: _int | None = None, keepdim: _bool = False) -> _aminmax_result:
         """(min, max) over all elements or along dim."""
     def sort(

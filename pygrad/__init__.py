@@ -12,6 +12,7 @@ from pygrad import (
     _C,
     _factories,
     _grad_mode,
+    _linalg_ops,
     _ordering,
     _random,
     _reduce,
@@ -24,8 +25,10 @@ from pygrad._C import *  # noqa: F403  (the registry's ops, Tensor and the dtype
 from pygrad._C import Tensor, dtype, float16, float32, float64, int16, int32, int64
 from pygrad._device import device
 from pygrad._dtype_info import finfo, iinfo, is_floating_point
+from pygrad._einsum import einsum
 from pygrad._factories import *  # noqa: F403  (zeros, rand, tensor, manual_seed, ...: _factories.__all__)
 from pygrad._grad_mode import *  # noqa: F403  (no_grad, enable_grad, ...: _grad_mode.__all__)
+from pygrad._linalg_ops import *  # noqa: F403  (bmm, addmm, dot, kron, tensordot, ...: _linalg_ops.__all__)
 from pygrad._ordering import *  # noqa: F403  (sort, topk, median, unique, ...: _ordering.__all__)
 from pygrad._random import *  # noqa: F403  (Generator, normal, bernoulli, ...: _random.__all__)
 from pygrad._reduce import *  # noqa: F403  (cumsum, prod, norm, nansum, ...: _reduce.__all__)
@@ -43,6 +46,7 @@ del TYPE_CHECKING
 __all__ = [
     "device",
     "double",
+    "einsum",
     "finfo",
     "float",
     "half",
@@ -58,6 +62,7 @@ __all__ = [
 __all__ += _C.__all__
 __all__ += _factories.__all__
 __all__ += _grad_mode.__all__
+__all__ += _linalg_ops.__all__
 __all__ += _ordering.__all__
 __all__ += _random.__all__
 __all__ += _reduce.__all__
@@ -106,6 +111,7 @@ def __getattr__(name: str) -> _Any:
         "demo",
         "io",
         "backend",
+        "linalg",
     ):
         import importlib
 

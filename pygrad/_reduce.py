@@ -328,7 +328,8 @@ def norm(
     *,
     axis: Any = None,
 ) -> Tensor:
-    """torch.norm: the vector p-norm over dim (all elements by default); p in numbers, inf, -inf, 'fro'."""
+    """torch.norm: the vector p-norm over dim (all elements by default); p in numbers, inf, -inf, 'fro';
+    'nuc' the nuclear norm of matrices (pygrad.linalg has the explicit forms)."""
     d = _dims_arg(dim, axis, "norm")
     x = input.to(dtype) if dtype is not None and input.dtype != dtype else input
     if _is_integral(x):
@@ -338,6 +339,10 @@ def norm(
         dims = None
     if p == "fro" or p is None:
         p = 2
+    if p == "nuc":  # the nuclear norm of the matrices over dim (of a 2-d input when dim is None)
+        from pygrad._norms import matrix_norm
+
+        return matrix_norm(x, "nuc", list(range(x.ndim)) if d is None else d, keepdim)
     if isinstance(p, str):
         raise ValueError(f"[norm] unsupported p={p!r} (use pygrad.linalg for matrix norms)")
     a = x.abs()

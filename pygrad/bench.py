@@ -321,6 +321,37 @@ def _elementwise_rows(quick: bool) -> list[_Row]:
     return rows
 
 
+def _einsum_rows(quick: bool) -> list[_Row]:
+    """einsum as a batched matrix product and as attention scores (float32)."""
+    rng = np.random.default_rng(0)
+    cases = [
+        ("bij,bjk->bik", (32, 64, 64), (32, 64, 64)),
+        ("bhqd,bhkd->bhqk", (8, 8, 128, 64), (8, 8, 128, 64)),
+    ]
+    rows: list[_Row] = []
+    for equation, sa, sb in cases:
+        a = rng.standard_normal(sa).astype(np.float32)
+        b = rng.standard_normal(sb).astype(np.float32)
+        pa, pb = pygrad.from_numpy(a), pygrad.from_numpy(b)
+        fns: dict[str, Callable[[], object]] = {
+            "pygrad": functools.partial(pygrad.einsum, equation, pa, pb),
+            "numpy": functools.partial(np.einsum, equation, a, b, optimize=True),
+        }
+        if torch is not None:
+            fns["torch"] = functools.partial(
+                torch.einsum, equation, torch.from_numpy(a), torch.from_numpy(b)
+            )
+        times = _best_medians(fns, 0.05 if quick else 0.1, rounds=1 if quick else ROUNDS)
+        shapes = " x ".join("x".join(map(str, s)) for s in (sa, sb))
+        rows.append(
+            dict(
+                {"case": f"einsum {equation}, {shapes} float32", "unit": "us"},
+                **{k: v * 1e6 for k, v in times.items()},
+            )
+        )
+    return rows
+
+
 def _overhead_rows(quick: bool) -> list[_Row]:
     rng = np.random.default_rng(0)
     a_np, b_np = (
@@ -434,6 +465,7 @@ def run(quick: bool = False, threads: int | None = None, progress: bool = True) 
     stages = [
         ("overhead", lambda: _overhead_rows(quick)),
         ("elementwise", lambda: _elementwise_rows(quick)),
+        ("einsum", lambda: _einsum_rows(quick)),
         ("gemm", lambda: _gemm_rows(square + ([] if quick else training), peak[1], quick)),
         (
             "mlp",

@@ -1,0 +1,336 @@
+"""Products with torch's signatures and shape checks, composed from differentiable core ops (matmul,
+mul, sum): bmm, baddbmm, addmm, addmv, mv, dot, vdot, outer/ger, kron, tensordot, cross, inner; and det,
+slogdet, inverse (from pygrad/_decompositions.py, loaded on first use).
+Each checks shapes up front so that errors name the op and the shapes, as torch's do.
+"""
+
+from __future__ import annotations
+
+from pygrad import _C
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing: `import pygrad` stays fast
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from typing import Any
+
+    from pygrad._C import Tensor
+else:
+    Tensor = _C.Tensor
+
+__all__ = [
+    "addbmm",
+    "addmm",
+    "addmv",
+    "addr",
+    "baddbmm",
+    "bmm",
+    "cross",
+    "det",
+    "dot",
+    "ger",
+    "inner",
+    "inverse",
+    "kron",
+    "mv",
+    "outer",
+    "slogdet",
+    "tensordot",
+    "vdot",
+]
+
+
+def _broadcast_shapes(*shapes: Any) -> list[int]:
+    from pygrad._shape import broadcast_shapes
+
+    return list(broadcast_shapes(*shapes))
+
+
+def _need(t: Tensor, ndim: int, op: str, what: str) -> None:
+    if t.ndim != ndim:
+        raise RuntimeError(
+            f"[{op}] {what} must be a {ndim}-D tensor, got {t.ndim}-D {list(t.shape)}"
+        )
+
+
+def _scale(t: Tensor, factor: Any) -> Tensor:
+    return t if (not isinstance(factor, Tensor) and factor == 1) else t * factor
+
+
+def _add_scaled(input: Tensor, product: Tensor, beta: Any, alpha: Any, op: str) -> Tensor:
+    """beta * input + alpha * product, input broadcast to product's shape; beta == 0 ignores input."""
+    shape = list(product.shape)
+    try:
+        expanded = input.broadcast_to(shape)
+    except Exception:
+        raise RuntimeError(
+            f"[{op}] input of shape {list(input.shape)} cannot be broadcast to the result's shape {shape}"
+        ) from None
+    out = _scale(product, alpha)
+    if not isinstance(beta, Tensor) and beta == 0:
+        return out
+    return _scale(expanded, beta) + out
+
+
+def bmm(input: Tensor, mat2: Tensor) -> Tensor:
+    """Batched matrix product of (b, n, m) and (b, m, p) tensors: (b, n, p). No broadcasting."""
+    _need(input, 3, "bmm", "batch1")
+    _need(mat2, 3, "bmm", "batch2")
+    b, _, m = input.shape
+    if mat2.shape[0] != b or mat2.shape[1] != m:
+        raise RuntimeError(
+            f"[bmm] expected size for first two dimensions of batch2 tensor to be: [{b}, {m}] "
+            f"but got: [{mat2.shape[0]}, {mat2.shape[1]}] (shapes {list(input.shape)} and {list(mat2.shape)})"
+        )
+    return _C.matmul(input, mat2)
+
+
+def baddbmm(
+    input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: Any = 1, alpha: Any = 1
+) -> Tensor:
+    """beta * input + alpha * bmm(batch1, batch2); input broadcasts to (b, n, p)."""
+    return _add_scaled(input, bmm(batch1, batch2), beta, alpha, "baddbmm")
+
+
+def addbmm(
+    input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: Any = 1, alpha: Any = 1
+) -> Tensor:
+    """beta * input + alpha * (the sum over the batch of bmm(batch1, batch2)); input broadcasts to (n, p)."""
+    return _add_scaled(input, bmm(batch1, batch2).sum(dim=0), beta, alpha, "addbmm")
+
+
+def _mm(mat1: Tensor, mat2: Tensor, op: str) -> Tensor:
+    _need(mat1, 2, op, "mat1")
+    _need(mat2, 2, op, "mat2")
+    if mat1.shape[1] != mat2.shape[0]:
+        raise RuntimeError(
+            f"[{op}] mat1 and mat2 shapes cannot be multiplied "
+            f"({mat1.shape[0]}x{mat1.shape[1]} and {mat2.shape[0]}x{mat2.shape[1]})"
+        )
+    return _C.matmul(mat1, mat2)
+
+
+def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
+    """beta * input + alpha * (mat1 @ mat2) for 2-D mat1 and mat2; input broadcasts to (n, p)."""
+    return _add_scaled(input, _mm(mat1, mat2, "addmm"), beta, alpha, "addmm")
+
+
+def mv(input: Tensor, vec: Tensor) -> Tensor:
+    """Matrix-vector product of a 2-D (n, m) and a 1-D (m) tensor: (n)."""
+    _need(input, 2, "mv", "input")
+    _need(vec, 1, "mv", "vec")
+    if input.shape[1] != vec.shape[0]:
+        raise RuntimeError(
+            f"[mv] size mismatch, got input ({input.shape[0]}x{input.shape[1]}), vec ({vec.shape[0]})"
+        )
+    return _C.matmul(input, vec)
+
+
+def addmv(input: Tensor, mat: Tensor, vec: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
+    """beta * input + alpha * mv(mat, vec); input broadcasts to (n)."""
+    return _add_scaled(input, mv(mat, vec), beta, alpha, "addmv")
+
+
+def dot(input: Tensor, tensor: Tensor) -> Tensor:
+    """Inner product of two 1-D tensors of the same length and dtype (0-d result)."""
+    if input.ndim != 1 or tensor.ndim != 1:
+        raise RuntimeError(
+            f"[dot] 1D tensors expected, but got {input.ndim}D and {tensor.ndim}D tensors"
+        )
+    if input.shape[0] != tensor.shape[0]:
+        raise RuntimeError(
+            f"[dot] inconsistent tensor size, expected tensor [{input.shape[0]}] and src "
+            f"[{tensor.shape[0]}] to have the same number of elements"
+        )
+    if input.dtype != tensor.dtype:
+        raise RuntimeError(
+            f"[dot] expected both vectors to have same dtype, but found {input.dtype} and {tensor.dtype}"
+        )
+    return _C.matmul(input, tensor)
+
+
+def vdot(input: Tensor, other: Tensor) -> Tensor:
+    """dot with the first argument conjugated (the same as dot for real tensors)."""
+    return dot(input, other)
+
+
+def outer(input: Tensor, vec2: Tensor) -> Tensor:
+    """Outer product of two 1-D tensors: (n) x (m) -> (n, m)."""
+    for name, t in (("self", input), ("vec2", vec2)):
+        if t.ndim != 1:
+            raise RuntimeError(f"[outer] expected 1-D argument {name}, but got {t.ndim}-D")
+    return input.reshape(-1, 1) * vec2.reshape(1, -1)
+
+
+def ger(input: Tensor, vec2: Tensor) -> Tensor:
+    """Alias of outer."""
+    return outer(input, vec2)
+
+
+def addr(input: Tensor, vec1: Tensor, vec2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
+    """beta * input + alpha * outer(vec1, vec2); input broadcasts to (n, m)."""
+    return _add_scaled(input, outer(vec1, vec2), beta, alpha, "addr")
+
+
+def inner(input: Tensor, other: Tensor) -> Tensor:
+    """Sum of products over the last dimension of both (a scalar operand multiplies)."""
+    if input.ndim == 0 or other.ndim == 0:
+        return input * other
+    if input.shape[-1] != other.shape[-1]:
+        raise RuntimeError(
+            f"[inner] expected the last dimensions of both inputs to match, got "
+            f"{list(input.shape)} and {list(other.shape)}"
+        )
+    return tensordot(input, other, ([input.ndim - 1], [other.ndim - 1]))
+
+
+def kron(input: Tensor, other: Tensor) -> Tensor:
+    """Kronecker product: block (i, j) of the result is input[i, j] * other (shapes padded with leading 1s)."""
+    n = max(input.ndim, other.ndim)
+    a_shape = [1] * (n - input.ndim) + list(input.shape)
+    b_shape = [1] * (n - other.ndim) + list(other.shape)
+    a = input.reshape([s for d in a_shape for s in (d, 1)])
+    b = other.reshape([s for d in b_shape for s in (1, d)])
+    return (a * b).reshape([x * y for x, y in zip(a_shape, b_shape)])
+
+
+def _wrap(dim: int, ndim: int, op: str) -> int:
+    if not -ndim <= dim < max(ndim, 1):
+        raise IndexError(
+            f"[{op}] dimension out of range (expected to be in range of [{-ndim}, {ndim - 1}], but got {dim})"
+        )
+    return dim % ndim if ndim else 0
+
+
+def tensordot(
+    a: Tensor, b: Tensor, dims: int | tuple[Sequence[int], Sequence[int]] | list[Any] = 2
+) -> Tensor:
+    """Contracts dims of a with dims of b: an int n takes a's last n and b's first n, a pair of lists pairs them.
+
+    Runs as one matrix product after permuting and reshaping both operands.
+    """
+    if isinstance(dims, int):
+        if dims < 0:
+            raise RuntimeError(f"[tensordot] expects dims >= 0, but got dims={dims}")
+        if dims > a.ndim or dims > b.ndim:
+            raise RuntimeError(f"[tensordot] expects dims < ndim_a or ndim_b, but got dims={dims}")
+        da, db = list(range(a.ndim - dims, a.ndim)), list(range(dims))
+    else:
+        if len(dims) != 2:
+            raise RuntimeError("[tensordot] expects dims to be an int or a pair of lists")
+        da_in, db_in = ([d] if isinstance(d, int) else list(d) for d in dims)
+        if len(da_in) != len(db_in):
+            raise RuntimeError("[tensordot] both dimension lists should have same length")
+        da = [_wrap(d, a.ndim, "tensordot") for d in da_in]
+        db = [_wrap(d, b.ndim, "tensordot") for d in db_in]
+    for x, y in zip(da, db):
+        if a.shape[x] != b.shape[y]:
+            raise RuntimeError(
+                f"[tensordot] contracted dimensions need to match, but first has size {a.shape[x]} "
+                f"in dim {x} and second has size {b.shape[y]} in dim {y}"
+            )
+    free_a = [d for d in range(a.ndim) if d not in da]
+    free_b = [d for d in range(b.ndim) if d not in db]
+    k = 1
+    for d in da:
+        k *= a.shape[d]
+    sa = [a.shape[d] for d in free_a]
+    sb = [b.shape[d] for d in free_b]
+    m = 1
+    for s in sa:
+        m *= s
+    n = 1
+    for s in sb:
+        n *= s
+    am = a.permute(free_a + da).reshape(m, k)
+    bm = b.permute(db + free_b).reshape(k, n)
+    return _C.matmul(am, bm).reshape(sa + sb)
+
+
+def cross(input: Tensor, other: Tensor, dim: int | None = None) -> Tensor:
+    """Cross product of 3-vectors along dim (broadcasting the others); dim None: the first dim of size 3."""
+    shape = _broadcast_shapes(input.shape, other.shape)
+    if dim is None:
+        sizes3 = [i for i, s in enumerate(shape) if s == 3]
+        if not sizes3:
+            raise RuntimeError(f"[cross] no dimension of size 3 in input of shape {list(shape)}")
+        dim = sizes3[0]
+    return _cross(input, other, dim, "cross")
+
+
+def _cross(input: Tensor, other: Tensor, dim: int, op: str) -> Tensor:
+    if input.ndim != other.ndim:
+        raise RuntimeError(
+            f"[{op}] inputs must have the same number of dimensions, got {input.ndim} and {other.ndim}"
+        )
+    shape = _broadcast_shapes(input.shape, other.shape)
+    d = _wrap(dim, len(shape), op)
+    if input.shape[d] != 3 or other.shape[d] != 3:
+        raise RuntimeError(
+            f"[{op}] inputs dimension {dim} must have length 3, got {input.shape[d]} and {other.shape[d]}"
+        )
+    a = [input.select(d, i).unsqueeze(d) for i in range(3)]
+    b = [other.select(d, i).unsqueeze(d) for i in range(3)]
+    parts = [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]]
+    return _C.cat(parts, d)
+
+
+def det(input: Tensor) -> Tensor:
+    """Determinant of each square matrix (pygrad.linalg.det)."""
+    from pygrad._decompositions import det as _det
+
+    return _det(input)
+
+
+def slogdet(input: Tensor) -> Any:
+    """(sign, log|det|) of each square matrix (pygrad.linalg.slogdet)."""
+    from pygrad._decompositions import slogdet as _slogdet
+
+    return _slogdet(input)
+
+
+def inverse(input: Tensor) -> Tensor:
+    """Inverse of each square matrix (pygrad.linalg.inv)."""
+    from pygrad._decompositions import inv
+
+    return inv(input)
+
+
+_METHODS = {
+    "addbmm": addbmm,
+    "addmm": addmm,
+    "addmv": addmv,
+    "addr": addr,
+    "baddbmm": baddbmm,
+    "bmm": bmm,
+    "cross": cross,
+    "det": det,
+    "dot": dot,
+    "ger": ger,
+    "inner": inner,
+    "inverse": inverse,
+    "kron": kron,
+    "mv": mv,
+    "outer": outer,
+    "slogdet": slogdet,
+    "vdot": vdot,
+}
+
+
+def _as_method(fn: Any) -> Any:
+    """fn(input, ...) as a Tensor method (self, ...)."""
+
+    def method(self: Tensor, *args: Any, **kwargs: Any) -> Any:
+        return fn(self, *args, **kwargs)
+
+    def unary(self: Tensor) -> Any:
+        return fn(self)
+
+    if fn.__code__.co_argcount == 1 and not fn.__code__.co_flags & 0x0C:  # no *args / **kwargs
+        method = unary
+    method.__name__ = method.__qualname__ = fn.__name__
+    method.__doc__ = fn.__doc__
+    return method
+
+
+for _name, _fn in _METHODS.items():
+    setattr(_C.Tensor, _name, _as_method(_fn))
