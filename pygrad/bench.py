@@ -258,6 +258,8 @@ def _cnn_rows(quick: bool) -> list[_Row]:
 
 def _elementwise_rows(quick: bool) -> list[_Row]:
     """Elementwise ops on a 512x1568 float32 activation (802,816 elements): memory- and math-bound cases."""
+    from pygrad.nn import functional
+
     rng = np.random.default_rng(0)
     x, y = (rng.standard_normal((512, 1568)).astype(np.float32) for _ in range(2))
     positive = np.abs(y) + np.float32(0.01)
@@ -276,6 +278,21 @@ def _elementwise_rows(quick: bool) -> list[_Row]:
         "floor_divide": (lambda: px // ppos, lambda: x // positive, lambda t, u: t // tpos),
         "remainder": (lambda: px % ppos, lambda: x % positive, lambda t, u: t % tpos),
         "tan": (lambda: px.tan(), lambda: np.tan(x), lambda t, u: t.tan()),
+        # Layout, scans and ordering along the rows (dim 1).
+        "flip": (lambda: px.flip(1), lambda: np.flip(x, 1).copy(), lambda t, u: t.flip(1)),
+        "roll": (lambda: px.roll(7, 1), lambda: np.roll(x, 7, 1), lambda t, u: t.roll(7, 1)),
+        "pad reflect": (
+            lambda: functional.pad(px, (3, 3), mode="reflect"),
+            lambda: np.pad(x, ((0, 0), (3, 3)), mode="reflect"),
+            lambda t, u: torch.nn.functional.pad(t, (3, 3), mode="reflect"),
+        ),
+        "cumsum": (lambda: px.cumsum(1), lambda: np.cumsum(x, 1), lambda t, u: t.cumsum(1)),
+        "sort": (lambda: px.sort(1), lambda: np.sort(x, 1), lambda t, u: t.sort(1)),
+        "topk 10": (
+            lambda: px.topk(10, 1),
+            lambda: np.partition(x, -10, 1)[:, -10:],
+            lambda t, u: t.topk(10, 1),
+        ),
     }
     tx, ty = (torch.from_numpy(x), torch.from_numpy(y)) if torch is not None else (None, None)
     tpos = torch.from_numpy(positive) if torch is not None else None

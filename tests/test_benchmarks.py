@@ -26,6 +26,8 @@ raise SystemExit(pygrad.bench.main(["--quick", "--no-progress", "--json", {str(j
         "4-op graph + backward, 16 elements",
         "exp, 512x1568 float32",
         "to bfloat16, 512x1568",
+        "cumsum, 512x1568 float32",
+        "sort, 512x1568 float32",
         "matmul 16x16x16",
         "MLP step 784-128-128-10, batch 32, SGD momentum",
         "CNN step",

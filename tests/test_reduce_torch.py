@@ -427,3 +427,21 @@ def test_errors_name_the_op():
     raises(lambda: e.median(0), lambda: et.median(0))
     with pytest.raises(RuntimeError, match=r"\[aminmax\]"):
         pygrad.aminmax(e, dim=0)
+
+
+@pytest.mark.parametrize("largest", [True, False])
+@pytest.mark.parametrize("k", [1, 3, 15])
+def test_topk_partition_path_vs_torch(largest, k):
+    """k much smaller than the dim takes the partition-then-sort path; NaN counts as the largest."""
+    data = np.random.default_rng(k).standard_normal((5, 64))
+    data[1, [3, 40]] = np.nan
+    data[2, :] = np.round(data[2, :])  # ties
+    x, tx = pygrad.tensor(data, requires_grad=True), torch.tensor(data, requires_grad=True)
+    got, want = x.topk(k, 1, largest), tx.topk(k, 1, largest)
+    np.testing.assert_array_equal(got.values.detach().numpy(), want.values.detach().numpy())
+    rows = np.take_along_axis(data, got.indices.numpy(), 1)
+    np.testing.assert_array_equal(rows, want.values.detach().numpy())
+    upstream = np.random.default_rng(0).standard_normal((5, k))
+    got.values.backward(pygrad.tensor(upstream))
+    want.values.backward(torch.tensor(upstream))
+    assert np.isclose(x.grad.numpy().sum(), tx.grad.numpy().sum())
