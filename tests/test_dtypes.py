@@ -462,3 +462,45 @@ def test_16_bit_tensors_print_and_convert_to_python():
     assert b[0].item() == 3.0 and "bfloat16" in repr(b)
     assert int(pygrad.tensor(7, dtype=pygrad.int16)) == 7
     assert [10, 20, 30][pygrad.tensor(1, dtype=pygrad.uint8)] == 20
+
+
+@pytest.mark.parametrize(
+    "src,dst",
+    [
+        ("float32", "int32"),
+        ("float32", "float16"),
+        ("float16", "float32"),
+        ("int64", "float32"),
+        ("uint8", "int16"),
+        ("bfloat16", "int16"),
+        ("float64", "uint8"),
+        ("int8", "int8"),
+    ],
+)
+@pytest.mark.parametrize("layout", ["contiguous", "row slice"])
+def test_view_dtype_reinterprets_bits_like_torch(src, dst, layout):
+    """view(dtype) shares the bytes (a view, not a conversion) and is not differentiable, as torch."""
+    data = make_rng(src + dst).standard_normal((4, 8)) * 50
+    x = pygrad.tensor(data).to(getattr(pygrad, src))
+    tx = as_torch(x)
+    if layout == "row slice":
+        x, tx = x[1:3], tx[1:3]
+    got, want = x.view(getattr(pygrad, dst)), tx.view(getattr(torch, dst))
+    assert got.dtype == getattr(pygrad, dst)
+    assert tuple(got.shape) == tuple(want.shape) and got.stride() == want.stride()
+    np.testing.assert_array_equal(as_torch(got).float().numpy(), want.float().numpy())
+    with pygrad.no_grad():
+        got.zero_()  # shared storage: the source sees the write
+    assert float(x.float().abs().sum()) == 0.0
+
+
+def test_view_dtype_errors_and_grad_like_torch():
+    x = pygrad.ones(2, 3, requires_grad=True)
+    assert not x.view(pygrad.int32).requires_grad
+    for bad, match in [
+        (lambda: pygrad.ones(2, 4).t().view(pygrad.float16), r"stride\(-1\) must be 1"),
+        (lambda: pygrad.ones(2, 3, dtype=pygrad.float16).view(pygrad.float32), "divisible by 2"),
+        (lambda: pygrad.tensor(1.0).view(pygrad.float16), "dim"),
+    ]:
+        with pytest.raises(RuntimeError, match=match):
+            bad()

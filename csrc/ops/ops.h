@@ -120,6 +120,8 @@ Tensor contiguous(const Tensor& x);
 Tensor clone(const Tensor& x);
 Tensor to_dtype(const Tensor& x, DType dtype);
 Tensor detach(const Tensor& x);
+// x's bytes read as another dtype (torch's view(dtype)): shares storage, not differentiable.
+Tensor view_dtype(const Tensor& x, DType dtype);
 // Internal view with a geometry relative to x's contiguous layout (used by indexing and its backward).
 Tensor strided_view(const Tensor& x, const Shape& shape, const Shape& strides, int64_t offset);
 Tensor strided_view_backward(const Tensor& grad, const Shape& input_shape, const Shape& shape, const Shape& strides,

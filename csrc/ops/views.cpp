@@ -327,6 +327,42 @@ Tensor to_dtype(const Tensor& x, DType dtype) {
   return out;
 }
 
+Tensor view_dtype(const Tensor& x, DType dtype) {
+  const int64_t in_size = static_cast<int64_t>(dtype_size(x.dtype()));
+  const int64_t out_size = static_cast<int64_t>(dtype_size(dtype));
+  Shape shape = x.shape(), strides = x.strides();
+  int64_t offset = x.offset();
+  if (in_size != out_size) {
+    PG_CHECK(x.dim() > 0, RuntimeError, "view", "self.dim() cannot be 0 to view ", dtype_name(x.dtype()), " as ",
+             dtype_name(dtype), " (different element sizes)");
+    PG_CHECK(strides.back() == 1, RuntimeError, "view", "self.stride(-1) must be 1 to view ", dtype_name(x.dtype()),
+             " as ", dtype_name(dtype), " (different element sizes), but got ", strides.back());
+    if (out_size > in_size) {
+      const int64_t ratio = out_size / in_size;
+      PG_CHECK(shape.back() % ratio == 0, RuntimeError, "view", "self.size(-1) must be divisible by ", ratio,
+               " to view ", dtype_name(x.dtype()), " as ", dtype_name(dtype), " (different element sizes), but got ",
+               shape.back());
+      PG_CHECK(offset % ratio == 0, RuntimeError, "view", "self.storage_offset() must be divisible by ", ratio,
+               " to view ", dtype_name(x.dtype()), " as ", dtype_name(dtype));
+      for (size_t d = 0; d + 1 < strides.size(); ++d)
+        PG_CHECK(strides[d] % ratio == 0, RuntimeError, "view", "self.stride(", d, ") must be divisible by ", ratio,
+                 " to view ", dtype_name(x.dtype()), " as ", dtype_name(dtype), " (different element sizes)");
+      shape.back() /= ratio;
+      for (size_t d = 0; d + 1 < strides.size(); ++d) strides[d] /= ratio;
+      offset /= ratio;
+    } else {
+      const int64_t ratio = in_size / out_size;
+      shape.back() *= ratio;
+      for (size_t d = 0; d + 1 < strides.size(); ++d) strides[d] *= ratio;
+      offset *= ratio;
+    }
+  }
+  // Not differentiable, as torch's view(dtype): the bytes are shared, the history is not.
+  Tensor out = x.make_view(shape, strides, offset);
+  out.impl()->dtype = dtype;
+  return out;
+}
+
 Tensor detach(const Tensor& x) {
   Tensor out = x.make_view(x.shape(), x.strides(), x.offset());
   out.impl()->is_view = x.is_view();

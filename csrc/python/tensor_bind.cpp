@@ -247,7 +247,7 @@ void bind_tensor(py::module_& m) {
       .def("view",
            [](const Tensor& t, py::args shape) {
              if (shape.size() == 1 && !py::isinstance<py::sequence>(shape[0]) && !PyIndex_Check(shape[0].ptr()))
-               return to_dtype(t, to_dtype_arg(shape[0], "view"));
+               return view_dtype(t, to_dtype_arg(shape[0], "view"));
              return view(t, to_shape(shape, "view"));
            })
       .def("view_as", [](const Tensor& t, const Tensor& other) { return view(t, other.shape()); })
