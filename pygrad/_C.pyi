@@ -964,6 +964,244 @@ class Tensor:
         """self >>= other in place (same object)."""
 
     # ---- elementwise (op_list.def)
+
+    # In-place forms (pygrad/_inplace.py) and pointwise composites (pygrad/_pointwise.py).
+    def abs_(self) -> Tensor:
+        """In-place abs; returns self."""
+    def absolute(self) -> Tensor:
+        """Alias of abs."""
+    def absolute_(self) -> Tensor:
+        """In-place absolute; returns self."""
+    def acos_(self) -> Tensor:
+        """In-place acos; returns self."""
+    def acosh_(self) -> Tensor:
+        """In-place acosh; returns self."""
+    def addbmm_(self, *args: Any, **kwargs: Any) -> Tensor:
+        """In-place addbmm; returns self."""
+    def addcdiv_(self, *args: Any, **kwargs: Any) -> Tensor:
+        """In-place addcdiv; returns self."""
+    def addcmul_(self, *args: Any, **kwargs: Any) -> Tensor:
+        """In-place addcmul; returns self."""
+    def addmm_(self, *args: Any, **kwargs: Any) -> Tensor:
+        """In-place addmm; returns self."""
+    def addmv_(self, *args: Any, **kwargs: Any) -> Tensor:
+        """In-place addmv; returns self."""
+    def addr_(self, *args: Any, **kwargs: Any) -> Tensor:
+        """In-place addr; returns self."""
+    def arccos_(self) -> Tensor:
+        """In-place arccos; returns self."""
+    def arccosh_(self) -> Tensor:
+        """In-place arccosh; returns self."""
+    def arcsin_(self) -> Tensor:
+        """In-place arcsin; returns self."""
+    def arcsinh_(self) -> Tensor:
+        """In-place arcsinh; returns self."""
+    def arctan2_(self, *args: Any, **kwargs: Any) -> Tensor:
+        """In-place arctan2; returns self."""
+    def arctan_(self) -> Tensor:
+        """In-place arctan; returns self."""
+    def arctanh_(self) -> Tensor:
+        """In-place arctanh; returns self."""
+    def asin_(self) -> Tensor:
+        """In-place asin; returns self."""
+    def asinh_(self) -> Tensor:
+        """In-place asinh; returns self."""
+    def atan2_(self, *args: Any, **kwargs: Any) -> Tensor:
+        """In-place atan2; returns self."""
+    def atan_(self) -> Tensor:
+        """In-place atan; returns self."""
+    def atanh_(self) -> Tensor:
+        """In-place atanh; returns self."""
+    def baddbmm_(self, *args: Any, **kwargs: Any) -> Tensor:
+        """In-place baddbmm; returns self."""
+    def bitwise_not_(self) -> Tensor:
+        """In-place bitwise_not; returns self."""
+    def ceil_(self) -> Tensor:
+        """In-place ceil; returns self."""
+    def clamp_(self, *args: Any, **kwargs: Any) -> Tensor:
+        """In-place clamp; returns self."""
+    def clamp_max_(self, *args: Any, **kwargs: Any) -> Tensor:
+        """In-place clamp_max; returns self."""
+    def clamp_min_(self, *args: Any, **kwargs: Any) -> Tensor:
+        """In-place clamp_min; returns self."""
+    def clip_(self, *args: Any, **kwargs: Any) -> Tensor:
+        """In-place clip; returns self."""
+    def copysign_(self, *args: Any, **kwargs: Any) -> Tensor:
+        """In-place copysign; returns self."""
+    def cos_(self) -> Tensor:
+        """In-place cos; returns self."""
+    def cosh_(self) -> Tensor:
+        """In-place cosh; returns self."""
+    def cumprod_(self, *args: Any, **kwargs: Any) -> Tensor:
+        """In-place cumprod; returns self."""
+    def cumsum_(self, *args: Any, **kwargs: Any) -> Tensor:
+        """In-place cumsum; returns self."""
+    def deg2rad(self) -> Tensor:
+        """Degrees to radians (integers give float32)."""
+    def deg2rad_(self) -> Tensor:
+        """In-place deg2rad; returns self."""
+    def _assume_geometry(self, view: Tensor) -> None:
+        """internal: self takes view's shape, strides, offset and history (squeeze_, t_, ...)"""
+    def detach_(self) -> Tensor:
+        """Detaches self from the graph in place (no grad_fn, requires_grad False); returns self."""
+    def digamma_(self) -> Tensor:
+        """In-place digamma; returns self."""
+    def divide_(self, *args: Any, **kwargs: Any) -> Tensor:
+        """In-place divide; returns self."""
+    def eq_(self, *args: Any, **kwargs: Any) -> Tensor:
+        """In-place eq; returns self."""
+    def erf_(self) -> Tensor:
+        """In-place erf; returns self."""
+    def erfc_(self) -> Tensor:
+        """In-place erfc; returns self."""
+    def erfinv_(self) -> Tensor:
+        """In-place erfinv; returns self."""
+    def exp2_(self) -> Tensor:
+        """In-place exp2; returns self."""
+    def exp_(self) -> Tensor:
+        """In-place exp; returns self."""
+    def expm1_(self) -> Tensor:
+        """In-place expm1; returns self."""
+    def fix_(self) -> Tensor:
+        """In-place fix; returns self."""
+    def float_power_(self, *args: Any, **kwargs: Any) -> Tensor:
+        """In-place float_power; returns self."""
+    def floor_(self) -> Tensor:
+        """In-place floor; returns self."""
+    def frac_(self) -> Tensor:
+        """In-place frac; returns self."""
+    def gcd(self, other: Tensor) -> Tensor:
+        """Greatest common divisor of integers."""
+    def gcd_(self, *args: Any, **kwargs: Any) -> Tensor:
+        """In-place gcd; returns self."""
+    def ge_(self, *args: Any, **kwargs: Any) -> Tensor:
+        """In-place ge; returns self."""
+    def greater_(self, *args: Any, **kwargs: Any) -> Tensor:
+        """In-place greater; returns self."""
+    def greater_equal_(self, *args: Any, **kwargs: Any) -> Tensor:
+        """In-place greater_equal; returns self."""
+    def gt_(self, *args: Any, **kwargs: Any) -> Tensor:
+        """In-place gt; returns self."""
+    def heaviside(self, values: Tensor) -> Tensor:
+        """0 where self < 0, 1 where self > 0, values where self == 0."""
+    def heaviside_(self, *args: Any, **kwargs: Any) -> Tensor:
+        """In-place heaviside; returns self."""
+    def hypot_(self, *args: Any, **kwargs: Any) -> Tensor:
+        """In-place hypot; returns self."""
+    def index_add_(self, *args: Any, **kwargs: Any) -> Tensor:
+        """In-place index_add; returns self."""
+    def lcm(self, other: Tensor) -> Tensor:
+        """Least common multiple of integers."""
+    def lcm_(self, *args: Any, **kwargs: Any) -> Tensor:
+        """In-place lcm; returns self."""
+    def le_(self, *args: Any, **kwargs: Any) -> Tensor:
+        """In-place le; returns self."""
+    def lerp_(self, *args: Any, **kwargs: Any) -> Tensor:
+        """In-place lerp; returns self."""
+    def less_(self, *args: Any, **kwargs: Any) -> Tensor:
+        """In-place less; returns self."""
+    def less_equal_(self, *args: Any, **kwargs: Any) -> Tensor:
+        """In-place less_equal; returns self."""
+    def lgamma_(self) -> Tensor:
+        """In-place lgamma; returns self."""
+    def log10_(self) -> Tensor:
+        """In-place log10; returns self."""
+    def log1p_(self) -> Tensor:
+        """In-place log1p; returns self."""
+    def log2_(self) -> Tensor:
+        """In-place log2; returns self."""
+    def log_(self) -> Tensor:
+        """In-place log; returns self."""
+    def logical_and_(self, *args: Any, **kwargs: Any) -> Tensor:
+        """In-place logical_and; returns self."""
+    def logical_not_(self) -> Tensor:
+        """In-place logical_not; returns self."""
+    def logical_or_(self, *args: Any, **kwargs: Any) -> Tensor:
+        """In-place logical_or; returns self."""
+    def logical_xor_(self, *args: Any, **kwargs: Any) -> Tensor:
+        """In-place logical_xor; returns self."""
+    def logit_(self, *args: Any, **kwargs: Any) -> Tensor:
+        """In-place logit; returns self."""
+    def lt_(self, *args: Any, **kwargs: Any) -> Tensor:
+        """In-place lt; returns self."""
+    def masked_fill_(self, *args: Any, **kwargs: Any) -> Tensor:
+        """In-place masked_fill; returns self."""
+    def multiply_(self, *args: Any, **kwargs: Any) -> Tensor:
+        """In-place multiply; returns self."""
+    def nan_to_num_(self, *args: Any, **kwargs: Any) -> Tensor:
+        """In-place nan_to_num; returns self."""
+    def ne_(self, *args: Any, **kwargs: Any) -> Tensor:
+        """In-place ne; returns self."""
+    def neg_(self) -> Tensor:
+        """In-place neg; returns self."""
+    def negative(self) -> Tensor:
+        """Alias of neg."""
+    def negative_(self) -> Tensor:
+        """In-place negative; returns self."""
+    def nextafter(self, other: Tensor) -> Tensor:
+        """The next representable float after self towards other."""
+    def nextafter_(self, *args: Any, **kwargs: Any) -> Tensor:
+        """In-place nextafter; returns self."""
+    def not_equal_(self, *args: Any, **kwargs: Any) -> Tensor:
+        """In-place not_equal; returns self."""
+    def polygamma_(self, *args: Any, **kwargs: Any) -> Tensor:
+        """In-place polygamma; returns self."""
+    def rad2deg(self) -> Tensor:
+        """Radians to degrees (integers give float32)."""
+    def rad2deg_(self) -> Tensor:
+        """In-place rad2deg; returns self."""
+    def reciprocal_(self) -> Tensor:
+        """In-place reciprocal; returns self."""
+    def relu_(self) -> Tensor:
+        """In-place relu; returns self."""
+    def round_(self, *args: Any, **kwargs: Any) -> Tensor:
+        """In-place round; returns self."""
+    def rsqrt_(self) -> Tensor:
+        """In-place rsqrt; returns self."""
+    def scatter_add_(self, *args: Any, **kwargs: Any) -> Tensor:
+        """In-place scatter_add; returns self."""
+    def sgn_(self) -> Tensor:
+        """In-place sgn; returns self."""
+    def sigmoid_(self) -> Tensor:
+        """In-place sigmoid; returns self."""
+    def sign_(self) -> Tensor:
+        """In-place sign; returns self."""
+    def sin_(self) -> Tensor:
+        """In-place sin; returns self."""
+    def sinc(self) -> Tensor:
+        """sin(pi x) / (pi x), 1 at x == 0."""
+    def sinc_(self) -> Tensor:
+        """In-place sinc; returns self."""
+    def sinh_(self) -> Tensor:
+        """In-place sinh; returns self."""
+    def sqrt_(self) -> Tensor:
+        """In-place sqrt; returns self."""
+    def square_(self) -> Tensor:
+        """In-place square; returns self."""
+    def squeeze_(self, *args: Any, **kwargs: Any) -> Tensor:
+        """In-place squeeze; returns self."""
+    def subtract_(self, *args: Any, **kwargs: Any) -> Tensor:
+        """In-place subtract; returns self."""
+    def swapaxes_(self, *args: Any, **kwargs: Any) -> Tensor:
+        """In-place swapaxes; returns self."""
+    def swapdims_(self, *args: Any, **kwargs: Any) -> Tensor:
+        """In-place swapdims; returns self."""
+    def t_(self) -> Tensor:
+        """In-place t; returns self."""
+    def tan_(self) -> Tensor:
+        """In-place tan; returns self."""
+    def tanh_(self) -> Tensor:
+        """In-place tanh; returns self."""
+    def transpose_(self, *args: Any, **kwargs: Any) -> Tensor:
+        """In-place transpose; returns self."""
+    def true_divide_(self, *args: Any, **kwargs: Any) -> Tensor:
+        """In-place true_divide; returns self."""
+    def trunc_(self) -> Tensor:
+        """In-place trunc; returns self."""
+    def unsqueeze_(self, *args: Any, **kwargs: Any) -> Tensor:
+        """In-place unsqueeze; returns self."""
+    def xlogy_(self, *args: Any, **kwargs: Any) -> Tensor:
+        """In-place xlogy; returns self."""
     # BEGIN GENERATED: tensor methods
     def neg(self) -> Tensor:
         """-input elementwise."""
@@ -1430,8 +1668,8 @@ class Tensor:
         """A copy with src added at the positions index names along dim (out-of-place)."""
     def index_select(self, dim: _int, index: Tensor) -> Tensor:
         """The entries of dimension dim listed in the 1-d int64 index tensor."""
-    def index_add(self, dim: _int, index: Tensor, source: Tensor) -> Tensor:
-        """A copy with the slices of source added at the indices of dim (out-of-place)."""
+    def index_add(self, dim: _int, index: Tensor, source: Tensor, *, alpha: _float = 1.0) -> Tensor:
+        """A copy with the slices of source (times alpha) added at the indices of dim (out-of-place)."""
     def index_copy_(self, dim: _int, index: Tensor, source: Tensor) -> Tensor:
         """Writes the slices of source at the indices of dim, in place (not recorded for autograd)."""
     @overload
@@ -1927,8 +2165,10 @@ def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
 def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
     """The entries of dimension dim listed in the 1-d int64 index tensor."""
 
-def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor:
-    """A copy of input with the slices of source added at the indices of dim."""
+def index_add(
+    input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha: float = 1.0
+) -> Tensor:
+    """A copy of input with the slices of source (times alpha) added at the indices of dim."""
 
 @overload
 def nonzero(input: Tensor, *, as_tuple: Literal[True]) -> tuple[Tensor, ...]:

@@ -12,8 +12,10 @@ from pygrad import (
     _C,
     _factories,
     _grad_mode,
+    _inplace,
     _linalg_ops,
     _ordering,
+    _pointwise,
     _random,
     _reduce,
     _scatter,
@@ -30,6 +32,7 @@ from pygrad._factories import *  # noqa: F403  (zeros, rand, tensor, manual_seed
 from pygrad._grad_mode import *  # noqa: F403  (no_grad, enable_grad, ...: _grad_mode.__all__)
 from pygrad._linalg_ops import *  # noqa: F403  (bmm, addmm, dot, kron, tensordot, ...: _linalg_ops.__all__)
 from pygrad._ordering import *  # noqa: F403  (sort, topk, median, unique, ...: _ordering.__all__)
+from pygrad._pointwise import *  # noqa: F403  (sinc, deg2rad, heaviside, gcd, ...: _pointwise.__all__)
 from pygrad._random import *  # noqa: F403  (Generator, normal, bernoulli, ...: _random.__all__)
 from pygrad._reduce import *  # noqa: F403  (cumsum, prod, norm, nansum, ...: _reduce.__all__)
 from pygrad._scatter import *  # noqa: F403  (scatter, take, masked_select, ...: _scatter.__all__)
@@ -55,7 +58,6 @@ __all__ = [
     "is_floating_point",
     "is_tensor",
     "long",
-    "negative",
     "numel",
     "short",
 ]
@@ -64,11 +66,14 @@ __all__ += _factories.__all__
 __all__ += _grad_mode.__all__
 __all__ += _linalg_ops.__all__
 __all__ += _ordering.__all__
+__all__ += _pointwise.__all__
 __all__ += _random.__all__
 __all__ += _reduce.__all__
 __all__ += _scatter.__all__
 __all__ += _shape.__all__
 __all__ += _stacking.__all__
+
+_inplace.install()  # after every module above has added its methods
 
 float = float32
 double = float64
@@ -76,8 +81,6 @@ half = float16
 long = int64
 int = int32
 short = int16
-
-negative = _C.neg
 
 
 def _dtype_from_name(name: str) -> dtype:  # dtypes pickle as this call

@@ -475,3 +475,44 @@ def test_aliases_are_the_ops():
     same(+p, +t)
     with pytest.raises(TypeError):
         pygrad.positive(pygrad.tensor([True]))
+
+
+def test_pointwise_composites_match_torch():
+    """sinc (value and gradient, also at 0), deg2rad/rad2deg (integers to float32), heaviside,
+    nextafter, gcd and lcm against torch."""
+    rng = np.random.default_rng(11)
+    a = np.concatenate([rng.uniform(-3, 3, 7), [0.0, 1.0, -2.0]])
+    for lib_a, lib_b in ((torch, pygrad),):
+        xs = [lib.tensor(a, requires_grad=True) for lib in (lib_a, lib_b)]
+        outs = [lib.sinc(x) for lib, x in zip((lib_a, lib_b), xs)]
+        for o in outs:
+            (o * o).sum().backward()
+        np.testing.assert_allclose(outs[1].detach().numpy(), outs[0].detach().numpy(), rtol=1e-12)
+        np.testing.assert_allclose(xs[1].grad.numpy(), xs[0].grad.numpy(), rtol=1e-10, atol=1e-12)
+    ints = np.array([-180, 0, 45, 90, 360])
+    for name in ("deg2rad", "rad2deg"):
+        t, p = getattr(torch, name)(torch.tensor(ints)), getattr(pygrad, name)(pygrad.tensor(ints))
+        assert str(p.dtype) == "pygrad.float32"
+        np.testing.assert_allclose(p.numpy(), t.numpy(), rtol=1e-6)
+    v = np.array([-1.5, 0.0, 2.0, 0.0])
+    vals = np.array([0.5, 0.25, 0.75, 1.0])
+    np.testing.assert_array_equal(
+        pygrad.heaviside(pygrad.tensor(v), pygrad.tensor(vals)).numpy(),
+        torch.heaviside(torch.tensor(v), torch.tensor(vals)).numpy(),
+    )
+    f32 = np.array([1.0, -2.0, 0.0], dtype=np.float32)
+    to = np.array([2.0, -3.0, -1.0], dtype=np.float32)
+    got = pygrad.nextafter(pygrad.tensor(f32), pygrad.tensor(to))
+    want = torch.nextafter(torch.tensor(f32), torch.tensor(to))
+    assert str(got.dtype) == "pygrad.float32"
+    np.testing.assert_array_equal(got.numpy(), want.numpy())
+    i, j = np.array([12, -18, 0, 7]), np.array([8, 24, 0, -21])
+    for name in ("gcd", "lcm"):
+        np.testing.assert_array_equal(
+            getattr(pygrad, name)(pygrad.tensor(i), pygrad.tensor(j)).numpy(),
+            getattr(torch, name)(torch.tensor(i), torch.tensor(j)).numpy(),
+        )
+    with pytest.raises(RuntimeError, match=r"\[gcd\].*integer"):
+        pygrad.gcd(pygrad.tensor([1.0]), pygrad.tensor([2.0]))
+    with pytest.raises(RuntimeError, match=r"\[heaviside\].*dtype"):
+        pygrad.heaviside(pygrad.tensor([1.0]), pygrad.tensor([1]))

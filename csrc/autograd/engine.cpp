@@ -10,6 +10,7 @@
 #include "core/error.h"
 #include "core/grad_mode.h"
 #include "ops/ops.h"
+#include "ops/record.h"
 
 namespace pygrad {
 
@@ -98,6 +99,7 @@ std::vector<Tensor> run_backward(const std::vector<Tensor>& outputs, const std::
                " but the output has shape ", out.shape());
       if (seed.dtype() != out.dtype()) seed = to_dtype(seed, out.dtype());
     }
+    refresh_view_history(out);
     Edge edge = gradient_edge(out);
     Tensor& buffer = buffers[edge.node.get()];
     buffer = accumulate(buffer, seed);
@@ -109,6 +111,7 @@ std::vector<Tensor> run_backward(const std::vector<Tensor>& outputs, const std::
   std::vector<Tensor> captured(inputs.size());
   for (size_t i = 0; i < inputs.size(); ++i) {
     PG_CHECK(inputs[i].requires_grad(), RuntimeError, "grad", "input ", i, " does not require grad");
+    refresh_view_history(inputs[i]);
     Edge edge = gradient_edge(inputs[i]);
     captures[edge.node.get()] = i;
   }

@@ -38,6 +38,10 @@ enum SavedValue : uint32_t {
   kTarget = 1u << 5,      // cross_entropy's class indices
   kSelfShape = 1u << 6,   // only the shape of input 0
   kOtherShape = 1u << 7,  // only the shape of input 1
+  // Saved only when the other input needs a gradient (mul's a is only read for b's gradient), as torch does, so
+  // an in-place change of an input whose value no gradient reads is no error.
+  kSelfForOther = 1u << 8,
+  kOtherForSelf = 1u << 9,
 };
 enum class SavedSlot : uint8_t { Self, Other, Result, Aux, Count };
 constexpr SavedSlot slot_of(SavedValue v) {

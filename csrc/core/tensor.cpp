@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "core/error.h"
+#include "core/grad_mode.h"
 #include "core/node.h"
 
 namespace pygrad {
@@ -79,6 +80,7 @@ Tensor Tensor::make_view(const Shape& shape, const Shape& strides, int64_t offse
   impl->dtype = impl_->dtype;
   impl->is_view = true;
   impl->version = impl_->version;
+  if (is_grad_enabled()) impl->view_base = impl_->is_view ? impl_->view_base : impl_;
   return Tensor(std::move(impl));
 }
 
@@ -137,6 +139,7 @@ void Tensor::set_history(const std::shared_ptr<Node>& node) const {
   AutogradMeta& meta = autograd_meta();
   meta.grad_fn = node;
   meta.requires_grad = true;
+  meta.history_version = version();
 }
 
 Edge gradient_edge(const Tensor& t) {

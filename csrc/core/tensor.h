@@ -31,6 +31,7 @@ struct AutogradMeta {
   std::weak_ptr<Node> grad_accumulator;                   // leaves: the node that accumulates into .grad
   std::vector<TensorHook> leaf_hooks;                     // leaves only; non-leaf hooks live on grad_fn
   std::vector<PostAccumulateHook> post_accumulate_hooks;  // leaves only
+  uint32_t history_version = 0;  // the version when grad_fn was set: a view whose memory changed since is stale
 };
 
 struct TensorImpl {
@@ -40,6 +41,9 @@ struct TensorImpl {
   int64_t offset = 0;  // in elements
   DType dtype = DType::Float32;
   bool is_view = false;
+  // Views made with grad mode on: the tensor owning the memory, whose history an in-place write on the view
+  // updates (weak: a saved view must not keep its base's graph alive in a cycle).
+  std::weak_ptr<TensorImpl> view_base;
   bool wrapped_number = false;  // a Python scalar: weaker in type promotion
   std::shared_ptr<VersionCounter> version;
   std::unique_ptr<AutogradMeta> autograd;

@@ -29,11 +29,11 @@ class BackwardContext {
   bool needs(size_t i) const { return i < node_.next_edges.size() && node_.next_edges[i].node != nullptr; }
 
   Tensor self() const {
-    static_assert(Saves & kSelf, "this rule reads self: declare kSelf");
+    static_assert(Saves & (kSelf | kSelfForOther), "this rule reads self: declare kSelf");
     return unpack(SavedSlot::Self, "self");
   }
   Tensor other() const {
-    static_assert(Saves & kOther, "this rule reads other: declare kOther");
+    static_assert(Saves & (kOther | kOtherForSelf), "this rule reads other: declare kOther");
     return unpack(SavedSlot::Other, "other");
   }
   Tensor result() const {

@@ -119,15 +119,14 @@ PG_DERIVATIVE(sub, kSelfShape | kOtherShape, NoAttributes) {
   return {c.needs(0) ? sum_to(c.grad(), c.self_shape()) : Tensor(),
           c.needs(1) ? sum_to(neg(c.grad()), c.other_shape()) : Tensor()};
 }
-PG_DERIVATIVE(mul, kSelf | kOther, NoAttributes) {
-  Tensor a = c.self(), b = c.other();
-  return {c.needs(0) ? sum_to(mul(c.grad(), b), a.shape()) : Tensor(),
-          c.needs(1) ? sum_to(mul(c.grad(), a), b.shape()) : Tensor()};
+PG_DERIVATIVE(mul, kSelfForOther | kOtherForSelf | kSelfShape | kOtherShape, NoAttributes) {
+  return {c.needs(0) ? sum_to(mul(c.grad(), c.other()), c.self_shape()) : Tensor(),
+          c.needs(1) ? sum_to(mul(c.grad(), c.self()), c.other_shape()) : Tensor()};
 }
-PG_DERIVATIVE(div, kSelf | kOther, NoAttributes) {  // d/db a/b = -a/b^2
-  Tensor a = c.self(), b = c.other();
-  return {c.needs(0) ? sum_to(div(c.grad(), b), a.shape()) : Tensor(),
-          c.needs(1) ? sum_to(neg(div(mul(c.grad(), a), mul(b, b))), b.shape()) : Tensor()};
+PG_DERIVATIVE(div, kSelfForOther | kOther | kSelfShape, NoAttributes) {  // d/db a/b = -a/b^2
+  Tensor b = c.other();
+  return {c.needs(0) ? sum_to(div(c.grad(), b), c.self_shape()) : Tensor(),
+          c.needs(1) ? sum_to(neg(div(mul(c.grad(), c.self()), mul(b, b))), b.shape()) : Tensor()};
 }
 // pow, as torch: d/da = b a^(b-1), 0 where b == 0 (also at a = 0 or inf); d/db = a^b log a, 0 at a = 0, b >= 0.
 PG_DERIVATIVE(pow, kSelf | kOther | kResult, NoAttributes) {
@@ -256,6 +255,16 @@ PG_DERIVATIVE(strided_view, kSelfShape, ViewGeometry) {
 PG_DERIVATIVE(strided_view_backward, kSavesNothing, ViewGeometry) {
   const ViewGeometry& v = c.attributes();
   return {strided_view(c.grad(), v.shape, v.strides, v.offset)};
+}
+// The base after a write through a view: the old base keeps the gradient outside the region, the written values get
+// the region's.
+PG_DERIVATIVE(view_scatter, kSelfShape, ViewGeometry) {
+  const ViewGeometry& v = c.attributes();
+  const Tensor& grad = c.grad();
+  Tensor region = strided_view_backward(full(v.shape, 1.0, DType::Bool, grad.device()), c.self_shape(), v.shape,
+                                        v.strides, v.offset);
+  return {where(region, zeros({}, grad.dtype(), grad.device()), grad),
+          strided_view(grad, v.shape, v.strides, v.offset)};
 }
 PG_DERIVATIVE(convert, kSavesNothing, NoAttributes) { return {c.grad()}; }  // the engine casts it back
 PG_DERIVATIVE(clone, kSavesNothing, NoAttributes) { return {c.grad()}; }

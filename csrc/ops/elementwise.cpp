@@ -206,31 +206,6 @@ Tensor where(const Tensor& condition, const Tensor& x, const Tensor& y) {
 // ---------------------------------------------------------------- in place
 namespace {
 
-void check_inplace_autograd(const Tensor& self, const char* op) {
-  PG_CHECK(!(self.is_leaf() && self.requires_grad()), RuntimeError, op,
-           "a leaf tensor that requires grad is being used in an in-place operation; "
-           "wrap the update in pygrad.no_grad()");
-  PG_CHECK(!self.is_view(), RuntimeError, op,
-           "in-place operation on a view of a tensor that requires grad is not supported; use the out-of-place op");
-}
-
-// Replaces self's data and history with those of `result` (same shape and dtype as self).
-void rebase_history(const Tensor& self, const Tensor& result) {
-  KernelArgs args;
-  args.out[0] = self;
-  args.in[0] = result;
-  run_kernel(OpId::copy, args);
-  self.bump_version();
-  self.set_history(result.grad_fn());
-}
-
-// A copy of self's data carrying self's history, so the recorded op saves the pre-update value.
-Tensor snapshot_with_history(const Tensor& self) {
-  Tensor copy = convert_raw(self, self.dtype());
-  if (self.grad_fn()) copy.set_history(self.grad_fn());
-  return copy;
-}
-
 // The registry kind of a binary op.
 BinaryKind binary_kind(OpId op) {
   switch (op) {
@@ -254,7 +229,7 @@ Tensor inplace_binary(OpId op, const Tensor& self, const Tensor& other) {
   if (should_record({&self, &other})) {
     check_inplace_autograd(self, name);
     Tensor out_of_place = binary_op(op, kind, snapshot_with_history(self), other);
-    rebase_history(self, as_dtype(out_of_place, self.dtype()));
+    write_with_history(self, as_dtype(out_of_place, self.dtype()));
     return self;
   }
   // Ops that are not plain arithmetic (checks and promotion of their own), and 16-bit arithmetic reading a scalar
@@ -282,8 +257,11 @@ Tensor div_(const Tensor& self, const Tensor& other) { return inplace_binary(OpI
 Tensor binary_inplace(OpId op, const Tensor& self, const Tensor& other) { return inplace_binary(op, self, other); }
 
 Tensor fill_(const Tensor& self, double value) {
-  PG_CHECK(!(is_grad_enabled() && self.requires_grad()), RuntimeError, "fill_",
-           "a tensor that requires grad is being used in an in-place operation; wrap it in pygrad.no_grad()");
+  if (should_record({&self})) {
+    check_inplace_autograd(self, "fill_");
+    write_with_history(self, full(self.shape(), value, self.dtype(), self.device()));
+    return self;
+  }
   KernelArgs args;
   args.out[0] = self;
   args.scalars[0] = value;
@@ -301,7 +279,7 @@ Tensor copy_(const Tensor& self, const Tensor& src) {
            "source of shape ", src.shape(), " cannot be broadcast to ", self.shape());
   if (should_record({&self, &src})) {
     check_inplace_autograd(self, "copy_");
-    rebase_history(self, clone(expand(as_dtype(src, self.dtype()), self.shape())));
+    write_with_history(self, clone(expand(as_dtype(src, self.dtype()), self.shape())));
     return self;
   }
   Tensor source = src.storage() == self.storage() ? convert_raw(src, src.dtype()) : src;

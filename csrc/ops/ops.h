@@ -70,6 +70,16 @@ Tensor div_(const Tensor& self, const Tensor& other);
 Tensor fill_(const Tensor& self, double value);
 Tensor zero_(const Tensor& self);
 Tensor copy_(const Tensor& self, const Tensor& src);
+// In-place ops under autograd. check_inplace_autograd refuses leaves that require grad, views of them and
+// overlapping (expanded) targets. write_with_history gives self result's values (same shape and dtype) and
+// history; a view's write is recorded on its base, and the view becomes a view of the updated base (torch's
+// rebase). snapshot_with_history: a copy of self's value carrying its history (what the recorded op reads).
+void check_inplace_autograd(const Tensor& self, const char* op);
+void write_with_history(const Tensor& self, const Tensor& result);
+Tensor snapshot_with_history(const Tensor& self);
+// squeeze_, t_, transpose_, ...: self takes the geometry (and history) of `view`, a view of self.
+void assume_geometry(const Tensor& self, const Tensor& view);
+void detach_(const Tensor& self);  // self leaves the graph: no grad_fn, no requires_grad
 
 // ---- reductions (empty dims: all) ----
 Tensor sum(const Tensor& x, const Dims& dims = {}, bool keepdim = false, std::optional<DType> dtype = std::nullopt);

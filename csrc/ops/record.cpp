@@ -37,6 +37,7 @@ std::shared_ptr<Node> new_node(OpId op, const DerivativeRule& rule, size_t num_i
 }
 
 void add_edge(Node& node, const Tensor& t) {
+  if (t.defined()) refresh_view_history(t);
   node.next_edges.push_back(t.defined() ? gradient_edge(t) : Edge{});
   node.input_dtypes.push_back(t.defined() ? t.dtype() : DType::Float32);
 }
@@ -44,7 +45,11 @@ void add_edge(Node& node, const Tensor& t) {
 void save_declared(OpId op, const DerivativeRule& rule, Node& node, const Tensor& out, const Forward& values,
                    OpAttributes&& attributes) {
   for (SavedValue v : {kSelf, kOther, kResult, kIndex, kCondition, kTarget}) {
-    if (!(rule.saves & v)) continue;
+    bool wanted = rule.saves & v;
+    // Cross-read inputs: kept only when the input whose gradient reads them needs one.
+    if (v == kSelf && (rule.saves & kSelfForOther)) wanted = node.next_edges.size() > 1 && node.next_edges[1].node;
+    if (v == kOther && (rule.saves & kOtherForSelf)) wanted = !node.next_edges.empty() && node.next_edges[0].node;
+    if (!wanted) continue;
     const SavedSlot slot = slot_of(v);
     const Tensor* t = values.get(slot);
     PG_CHECK(t != nullptr, RuntimeError, op_name(op),
@@ -86,6 +91,18 @@ bool record_inputs(OpId op, const Tensor* const* inputs, size_t count, const Ten
 }
 
 }  // namespace
+
+void refresh_view_history(const Tensor& t) {
+  TensorImpl* impl = t.impl();
+  if (!impl->is_view || !impl->autograd || !impl->autograd->grad_fn) return;
+  if (impl->autograd->history_version == t.version()) return;
+  std::shared_ptr<TensorImpl> base_impl = impl->view_base.lock();
+  if (!base_impl) return;
+  Tensor base(std::move(base_impl));
+  if (!base.requires_grad() || base.dtype() != t.dtype() || !base.is_contiguous()) return;
+  GradModeGuard enabled(true);
+  record(OpId::strided_view, {&base}, t, Forward(), ViewGeometry{t.shape(), t.strides(), t.offset() - base.offset()});
+}
 
 bool record(OpId op, std::initializer_list<const Tensor*> inputs, const Tensor& out, const Forward& values,
             OpAttributes attributes) {

@@ -45,4 +45,8 @@ bool record(OpId op, std::initializer_list<const Tensor*> inputs, const Tensor& 
 bool record(OpId op, const std::vector<Tensor>& inputs, const Tensor& out, const Forward& values = {},
             OpAttributes attributes = NoAttributes{});
 
+// A view whose memory was written (through another view or its base) since its history was recorded gets a fresh
+// history: a view of its base's current one, as torch regenerates it. Called wherever a graph edge is taken.
+void refresh_view_history(const Tensor& t);
+
 }  // namespace pygrad

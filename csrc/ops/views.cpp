@@ -161,6 +161,78 @@ Tensor strided_view_backward(const Tensor& grad, const Shape& input_shape, const
   return out;
 }
 
+// ---------------------------------------------------------------- in-place writes under autograd
+namespace {
+
+// The tensor owning a view's memory, when the view was made with grad mode on and the owner is alive.
+Tensor base_of(const Tensor& view) {
+  if (!view.is_view()) return Tensor();
+  return Tensor(view.impl()->view_base.lock());
+}
+
+}  // namespace
+
+void check_inplace_autograd(const Tensor& self, const char* op) {
+  PG_CHECK(!(self.is_leaf() && self.requires_grad()), RuntimeError, op,
+           "a leaf tensor that requires grad is being used in an in-place operation; "
+           "wrap the update in pygrad.no_grad()");
+  Tensor base = base_of(self);
+  PG_CHECK(!(base.defined() && base.is_leaf() && base.requires_grad()), RuntimeError, op,
+           "a view of a leaf tensor that requires grad is being used in an in-place operation; "
+           "wrap the update in pygrad.no_grad() or write into a clone()");
+  for (int64_t d = 0; d < self.dim(); ++d)
+    PG_CHECK(self.shape()[d] <= 1 || self.strides()[d] != 0, RuntimeError, op,
+             "unsupported operation: more than one element of the written-to tensor refers to a single memory "
+             "location; clone() the tensor before writing into it");
+}
+
+Tensor snapshot_with_history(const Tensor& self) {
+  refresh_view_history(self);
+  Tensor copy = clone(detach(self));
+  if (self.grad_fn()) copy.set_history(self.grad_fn());
+  return copy;
+}
+
+void write_with_history(const Tensor& self, const Tensor& result_in) {
+  Tensor base = base_of(self);
+  const bool through_base = base.defined() && base.dtype() == self.dtype() && base.is_contiguous();
+  Tensor result = result_in;
+  // A write of values that need no gradient still leaves self in the graph (its old value gets zero), as in torch.
+  if (!through_base && !result.requires_grad() && self.requires_grad())
+    result = where(full(self.shape(), 1.0, DType::Bool, self.device()), result, snapshot_with_history(self));
+  KernelArgs args;
+  args.out[0] = self;
+  args.in[0] = result;
+  run_kernel(OpId::copy, args);
+  self.bump_version();
+  if (!through_base) {
+    self.set_history(result.grad_fn());
+    return;
+  }
+  // The base's new history: its old value with this view's region replaced by result; self: a view of that.
+  const ViewGeometry region{self.shape(), self.strides(), self.offset() - base.offset()};
+  GradModeGuard enabled(true);
+  record(OpId::view_scatter, {&base, &result}, base, Forward(), region);
+  record(OpId::strided_view, {&base}, self, Forward(), region);
+}
+
+void assume_geometry(const Tensor& self, const Tensor& view) {
+  PG_CHECK(view.storage() == self.storage(), RuntimeError, "assume_geometry", "internal: not a view of self");
+  TensorImpl* impl = self.impl();
+  impl->shape = view.shape();
+  impl->strides = view.strides();
+  impl->offset = view.offset();
+  if (view.grad_fn()) self.set_history(view.grad_fn());
+}
+
+void detach_(const Tensor& self) {
+  PG_CHECK(!base_of(self).defined(), RuntimeError, "detach_", "can't detach views in-place; use detach() instead");
+  if (!self.impl()->autograd) return;
+  AutogradMeta& meta = self.autograd_meta();
+  meta.grad_fn.reset();
+  meta.requires_grad = false;
+}
+
 Tensor narrow(const Tensor& x, int64_t dim_in, int64_t start, int64_t length) {
   int64_t dim = wrap_dim(dim_in, x.dim(), "narrow");
   int64_t size = x.shape()[dim];
@@ -366,6 +438,7 @@ Tensor view_dtype(const Tensor& x, DType dtype) {
 Tensor detach(const Tensor& x) {
   Tensor out = x.make_view(x.shape(), x.strides(), x.offset());
   out.impl()->is_view = x.is_view();
+  out.impl()->view_base.reset();  // no history to share
   return out;
 }
 

@@ -221,7 +221,15 @@ void bind_ops(py::module_& m) {
   def_both(m, cls, "gather", &gather, py::arg("dim"), py::arg("index"));
   def_both(m, cls, "scatter_add", &scatter_add, py::arg("dim"), py::arg("index"), py::arg("src"));
   def_both(m, cls, "index_select", &index_select, py::arg("dim"), py::arg("index"));
-  def_both(m, cls, "index_add", &index_add, py::arg("dim"), py::arg("index"), py::arg("source"));
+  def_both(
+      m, cls, "index_add",
+      [](const Tensor& x, int64_t dim, const Tensor& index, const Tensor& source, double alpha) {
+        if (alpha == 1.0) return index_add(x, dim, index, source);
+        Tensor factor =
+            is_floating(source.dtype()) ? wrapped_scalar(alpha) : wrapped_scalar(static_cast<int64_t>(alpha));
+        return index_add(x, dim, index, mul(source, factor));
+      },
+      py::arg("dim"), py::arg("index"), py::arg("source"), py::kw_only(), py::arg("alpha") = 1.0);
   cls.def("index_copy_", &index_copy_, py::arg("dim"), py::arg("index"), py::arg("source"));
   def_both(m, cls, "nonzero", &nonzero_positions, py::kw_only(), py::arg("as_tuple") = false);
   m.def("one_hot", &one_hot, py::arg("tensor"), py::arg("num_classes") = -1);

@@ -5,6 +5,7 @@
 #include "core/error.h"
 #include "core/grad_mode.h"
 #include "core/node.h"
+#include "ops/record.h"
 #include "python/convert.h"
 
 namespace pygrad::python {
@@ -164,9 +165,21 @@ void bind_tensor(py::module_& m) {
             return g.defined() ? py::cast(g) : py::none();
           },
           [](const Tensor& t, py::object g) { t.set_grad(g.is_none() ? Tensor() : g.cast<Tensor>()); })
-      .def_property_readonly(
-          "grad_fn",
-          [](const Tensor& t) -> py::object { return t.grad_fn() ? py::cast(NodeHandle{t.grad_fn()}) : py::none(); })
+      .def_property_readonly("grad_fn",
+                             [](const Tensor& t) -> py::object {
+                               refresh_view_history(t);
+                               return t.grad_fn() ? py::cast(NodeHandle{t.grad_fn()}) : py::none();
+                             })
+      .def(
+          "_assume_geometry", [](const Tensor& self, const Tensor& view) { assume_geometry(self, view); },
+          py::arg("view"), "internal: self takes view's shape, strides, offset and history (squeeze_, t_, ...)")
+      .def(
+          "detach_",
+          [](py::object self) {
+            detach_(self.cast<const Tensor&>());
+            return self;
+          },
+          "Detaches self from the graph in place (no grad_fn, requires_grad False); returns self.")
       .def_property(
           "data", [](const Tensor& t) { return detach(t); },
           [](const Tensor& t, const Tensor& other) {
@@ -176,6 +189,7 @@ void bind_tensor(py::module_& m) {
             impl->strides = other.strides();
             impl->offset = other.offset();
             impl->dtype = other.dtype();
+            impl->view_base.reset();
           })
       .def_property_readonly("T",
                              [](const Tensor& t) {
