@@ -1518,6 +1518,8 @@ class Tensor:
         """log(sum(exp(x))) over dim, computed stably."""
 
     # ---- reductions, scans and ordering (pygrad/_reduce.py, pygrad/_ordering.py)
+    def sum_to_size(self, *args: Any, **kwargs: Any) -> Tensor:
+        """self summed down to a size expandable to self's shape."""
     def cumsum(
         self, dim: _int | None = None, *, dtype: _dtype | None = None, axis: _int | None = None
     ) -> Tensor:
@@ -2345,6 +2347,17 @@ def _full(
     size: Sequence[int], fill_value: _Number, dtype: dtype, requires_grad: _bool, /
 ) -> Tensor:
     """Tensor filled with fill_value (backs pygrad.full/zeros/ones)."""
+
+def _record_function(
+    name: str,
+    inputs: Sequence[Tensor | None],
+    output: Tensor,
+    backward: Callable[[Tensor | None], Any],
+) -> None:
+    """internal (autograd.Function): records output's history as a node with one edge per input."""
+
+def _cumsum(input: Tensor, dim: int, reverse: _bool = False) -> Tensor:
+    """Running sums along dim in x's dtype (reverse: from the last element); backs pygrad.cumsum."""
 
 def _arange(start: float, end: float, step: float, dtype: dtype, requires_grad: _bool, /) -> Tensor:
     """Values in [start, end) by step (backs pygrad.arange)."""

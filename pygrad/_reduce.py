@@ -133,7 +133,7 @@ def cumsum(
 ) -> Tensor:
     """Cumulative sum along dim (bool/integers accumulate in int64)."""
     x = _accumulating(input, dtype)
-    return _scan(x, _pick_dim(dim, axis, "cumsum", True), "cumsum", lambda a, b: a + b)
+    return _C._cumsum(x, _pick_dim(dim, axis, "cumsum", True))
 
 
 def cumprod(
@@ -409,6 +409,19 @@ def diff(
     return x
 
 
+def sum_to_size(input: Tensor, *size: Any) -> Tensor:
+    """input summed down to size, which must be expandable to input's shape (torch's Tensor.sum_to_size)."""
+    shape = list(size[0]) if len(size) == 1 and not isinstance(size[0], int) else list(size)
+    have = list(input.shape)
+    lead = len(have) - len(shape)
+    if lead < 0 or [s for s, h in zip(shape, have[lead:]) if s not in (1, h)]:
+        raise RuntimeError(f"[sum_to_size] size {shape} is not expandable to size {have}")
+    dims = list(range(lead)) + [
+        lead + i for i, s in enumerate(shape) if s == 1 and have[lead + i] != 1
+    ]
+    return (input.sum(dims, keepdim=True) if dims else input).reshape(shape)
+
+
 _METHODS = {
     name: globals()[name]
     for name in (
@@ -424,6 +437,7 @@ _METHODS = {
         "nansum",
         "norm",
         "prod",
+        "sum_to_size",
     )
 }
 _METHODS["any"] = any

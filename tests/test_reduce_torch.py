@@ -125,6 +125,50 @@ def test_scans_with_zeros_long_and_non_contiguous():
     assert gradcheck(lambda x: pygrad.logcumsumexp(x, 0), (x,))
 
 
+@pytest.mark.parametrize(
+    ("shape", "dim"),
+    [((13, 37), 1), ((8, 5), 1), ((3, 9, 700), 1), ((2, 600), 0), ((5, 1, 3), 0), ((1, 1), -1)],
+)
+def test_cumsum_kernel_paths(shape, dim):
+    """Rows eight at a time and a remainder, column tiles wider than one tile, reverse scans (the
+    gradient), double backward, and the dtypes torch keeps: int32/int8/uint8 wrap, 16-bit floats."""
+    check(
+        lambda x: x.cumsum(dim),
+        lambda x: x.cumsum(dim),
+        shape,
+        "float64",
+        transpose=len(shape) == 2 and min(shape) > 1,
+    )
+    check(lambda x: x.cumsum(dim), lambda x: x.cumsum(dim), shape, "float32")
+    x = pygrad.from_numpy(sample(shape, "float64", 3)).requires_grad_(True)
+    if x.numel() <= 64:
+        assert gradcheck(lambda x: x.cumsum(dim) ** 2, (x,))
+    rng = np.random.default_rng(4)
+    for np_dtype in (np.int32, np.int8, np.uint8, np.int16):
+        info = np.iinfo(np_dtype)
+        a = rng.integers(info.min // 2, info.max // 2, size=shape).astype(np_dtype)
+        got = pygrad.from_numpy(a).cumsum(dim, dtype=getattr(pygrad, np.dtype(np_dtype).name))
+        want = torch.from_numpy(a).cumsum(dim, dtype=getattr(torch, np.dtype(np_dtype).name))
+        np.testing.assert_array_equal(got.numpy(), want.numpy())
+    for name in ("float16", "bfloat16"):
+        a = sample(shape, "float32", 6)
+        got = pygrad.from_numpy(a).to(getattr(pygrad, name)).cumsum(dim)
+        want = torch.from_numpy(a).to(getattr(torch, name)).cumsum(dim)
+        assert str(got.dtype).endswith(name)
+        np.testing.assert_allclose(got.float().numpy(), want.float().numpy(), rtol=1e-2, atol=1e-2)
+
+
+def test_cumsum_double_backward_matches_torch():
+    a = sample((4, 6), "float64", 9)
+    grads = []
+    for lib, make in ((torch, torch.from_numpy), (pygrad, pygrad.from_numpy)):
+        x = make(a.copy()).requires_grad_(True)
+        (g,) = lib.autograd.grad((x.cumsum(1) ** 3).sum(), [x], create_graph=True)
+        (gg,) = lib.autograd.grad((g * g).sum(), [x])
+        grads.append(gg.detach().numpy())
+    np.testing.assert_allclose(grads[1], grads[0], rtol=1e-10)
+
+
 @pytest.mark.parametrize("fn", ["cummax", "cummin"])
 def test_cummax_cummin(fn):
     for shape, dim in [((3, 6), 1), ((5, 2), 0), ((0, 2), 0), ((), 0)]:

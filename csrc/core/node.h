@@ -67,6 +67,7 @@ struct Node : std::enable_shared_from_this<Node> {
   bool released = false;                 // saved data freed after a backward without retain_graph
   std::vector<TensorHook> output_hooks;  // hooks on the (single) output when it is not a leaf
   std::shared_ptr<TensorImpl> variable;  // AccumulateGrad only: the leaf
+  std::shared_ptr<void> payload;         // nodes with a caller-supplied backward (autograd.Function): its state
 
   ~Node();  // iterative: freeing a graph a million ops deep must not recurse once per node
 

@@ -68,6 +68,11 @@ struct AvgPoolParams {
   int64_t divisor_override = 0;  // 0: none
 };
 
+// cumsum: the scanned dim (wrapped) and its direction (reverse: from the last element, the gradient's scan).
+struct ScanParams {
+  int64_t dim;
+  bool reverse;
+};
 // flip: the flipped dims (wrapped, unique).
 struct FlipParams {
   Dims dims;
@@ -90,7 +95,7 @@ struct UnfoldParams {
 
 using OpAttributes = std::variant<NoAttributes, LeakyReluParams, GeluParams, ClampParams, ReduceParams, DimParams,
                                   PermuteParams, ViewGeometry, CatParams, CrossEntropyParams, ConvParams, AvgPoolParams,
-                                  FlipParams, RollParams, PadParams, UnfoldParams, ScalarParams>;
+                                  FlipParams, RollParams, PadParams, UnfoldParams, ScalarParams, ScanParams>;
 
 // The variant index of T, known at compile time (a rule's declared attribute type).
 template <class T, size_t I = 0>

@@ -164,6 +164,10 @@ PG_DERIVATIVE(where, kCondition | kSelfShape | kOtherShape, NoAttributes) {
 
 // ---- reductions
 // sum: [reduced] -> [input] by broadcasting.
+// Each input adds into every later running sum: the gradient is the running sum of grad the other way.
+PG_DERIVATIVE(cumsum, kSavesNothing, ScanParams) {
+  return {cumsum(c.grad(), c.attributes().dim, !c.attributes().reverse)};
+}
 PG_DERIVATIVE(sum, kSelfShape, ReduceParams) {
   const ReduceParams& r = c.attributes();
   return {expand(restore_reduced_dims(c.grad(), r.dims, r.keepdim), c.self_shape())};

@@ -133,6 +133,8 @@ Tensor detach(const Tensor& x);
 // x's bytes read as another dtype (torch's view(dtype)): shares storage, not differentiable.
 Tensor view_dtype(const Tensor& x, DType dtype);
 // Internal view with a geometry relative to x's contiguous layout (used by indexing and its backward).
+// Running sums along dim (reverse: from the last element); 16-bit floats accumulate in float32, bool in int64.
+Tensor cumsum(const Tensor& x, int64_t dim, bool reverse = false);
 Tensor strided_view(const Tensor& x, const Shape& shape, const Shape& strides, int64_t offset);
 Tensor strided_view_backward(const Tensor& grad, const Shape& input_shape, const Shape& shape, const Shape& strides,
                              int64_t offset);

@@ -92,6 +92,18 @@ bool record_inputs(OpId op, const Tensor* const* inputs, size_t count, const Ten
 
 }  // namespace
 
+std::shared_ptr<Node> record_custom(const char* name, const std::vector<Tensor>& inputs, const Tensor& out,
+                                    BackwardFn backward, std::shared_ptr<void> payload) {
+  auto node = std::make_shared<Node>();
+  node->name = name;
+  node->backward = backward;
+  node->sequence_nr = next_sequence_nr();
+  for (const Tensor& t : inputs) add_edge(*node, t);
+  node->payload = std::move(payload);
+  out.set_history(node);
+  return node;
+}
+
 void refresh_view_history(const Tensor& t) {
   TensorImpl* impl = t.impl();
   if (!impl->is_view || !impl->autograd || !impl->autograd->grad_fn) return;

@@ -45,6 +45,12 @@ bool record(OpId op, std::initializer_list<const Tensor*> inputs, const Tensor& 
 bool record(OpId op, const std::vector<Tensor>& inputs, const Tensor& out, const Forward& values = {},
             OpAttributes attributes = NoAttributes{});
 
+// Records a node whose backward the caller supplies (autograd.Function: the python floor's callback) as out's
+// history, one edge per input (undefined inputs get none); the node owns `payload`, what that backward reads.
+// `name` must outlive the node. Returns the node.
+std::shared_ptr<Node> record_custom(const char* name, const std::vector<Tensor>& inputs, const Tensor& out,
+                                    BackwardFn backward, std::shared_ptr<void> payload);
+
 // A view whose memory was written (through another view or its base) since its history was recorded gets a fresh
 // history: a view of its base's current one, as torch regenerates it. Called wherever a graph edge is taken.
 void refresh_view_history(const Tensor& t);

@@ -129,4 +129,19 @@ std::pair<Tensor, Tensor> min_dim(const Tensor& x, int64_t dim, bool keepdim) {
   return extreme_dim(x, dim, keepdim, false);
 }
 
+// ---------------------------------------------------------------- scans
+Tensor cumsum(const Tensor& x, int64_t dim_in, bool reverse) {
+  const int64_t dim = wrap_dim(dim_in, x.dim(), "cumsum");
+  if (x.dtype() == DType::Bool) return cumsum(to_dtype(x, DType::Int64), dim, reverse);
+  if (is_reduced_floating(x.dtype())) return in_float32(x, [&](const Tensor& w) { return cumsum(w, dim, reverse); });
+  KernelArgs args;
+  args.out[0] = Tensor::empty(x.shape(), x.dtype(), x.device(), "cumsum");
+  args.in[0] = contiguous(x);
+  args.ints[0] = dim;
+  args.ints[1] = reverse ? 1 : 0;
+  run_kernel(OpId::cumsum, args);
+  if (is_floating(x.dtype())) record(OpId::cumsum, {&x}, args.out[0], Forward(), ScanParams{dim, reverse});
+  return args.out[0];
+}
+
 }  // namespace pygrad

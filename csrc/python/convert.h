@@ -59,5 +59,6 @@ void bind_nn_ops(py::module_& m);
 void bind_dlpack(py::module_& m);
 void bind_optimizers(py::module_& m);
 void bind_elementwise(py::module_& m);
+void bind_function(py::module_& m);
 
 }  // namespace pygrad::python

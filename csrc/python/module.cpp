@@ -426,6 +426,7 @@ PYBIND11_MODULE(_C, m) {
   bind_nn_ops(m);
   bind_optimizers(m);
   bind_elementwise(m);
+  bind_function(m);
 
   // What pygrad re-exports from here: the public functions bound above and these objects.
   py::list all;

@@ -286,6 +286,14 @@ void bind_ops(py::module_& m) {
                                                                        : full(shape, value.cast<double>(), d);
     return tensor_result(t, requires_grad);
   });
+  m.def(
+      "_cumsum",
+      [](const Tensor& x, int64_t dim, bool reverse) {
+        ReleaseGilIfLarge gil(x.numel());
+        return cumsum(x, dim, reverse);
+      },
+      py::arg("input"), py::arg("dim"), py::arg("reverse") = false,
+      "Running sums along dim in x's dtype (reverse: from the last element); backs pygrad.cumsum.");
   m.def("_arange", [](double start, double end, double step, py::handle dtype, bool requires_grad) {
     return tensor_result(arange(start, end, step, to_dtype_arg(dtype, "arange")), requires_grad);
   });

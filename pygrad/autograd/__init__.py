@@ -8,9 +8,12 @@ from typing import Union
 from pygrad import _C
 from pygrad._C import Tensor
 from pygrad._grad_mode import enable_grad, no_grad, set_grad_enabled
+from pygrad.autograd.function import Function, FunctionCtx, once_differentiable
 from pygrad.autograd.gradcheck import GradcheckError, gradcheck
 
 __all__ = [
+    "Function",
+    "FunctionCtx",
     "GradcheckError",
     "backward",
     "enable_grad",
@@ -18,6 +21,7 @@ __all__ = [
     "grad",
     "gradcheck",
     "no_grad",
+    "once_differentiable",
     "set_grad_enabled",
 ]
 
