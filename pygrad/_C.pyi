@@ -46,6 +46,7 @@ __all__ = [
     "arctanh",
     "argmax",
     "argmin",
+    "as_strided",
     "asin",
     "asinh",
     "atan",
@@ -1518,6 +1519,10 @@ class Tensor:
         """log(sum(exp(x))) over dim, computed stably."""
 
     # ---- reductions, scans and ordering (pygrad/_reduce.py, pygrad/_ordering.py)
+    def as_strided(
+        self, size: Sequence[_int], stride: Sequence[_int], storage_offset: _int | None = None
+    ) -> Tensor:
+        """A view of the tensor's memory with the given sizes and strides (storage_offset: x's by default)."""
     def sum_to_size(self, *args: Any, **kwargs: Any) -> Tensor:
         """self summed down to a size expandable to self's shape."""
     def cumsum(
@@ -2347,6 +2352,11 @@ def _full(
     size: Sequence[int], fill_value: _Number, dtype: dtype, requires_grad: _bool, /
 ) -> Tensor:
     """Tensor filled with fill_value (backs pygrad.full/zeros/ones)."""
+
+def as_strided(
+    input: Tensor, size: Sequence[int], stride: Sequence[int], storage_offset: int | None = None
+) -> Tensor:
+    """A view of input's memory with the given sizes and strides (storage_offset: input's by default)."""
 
 def _record_function(
     name: str,

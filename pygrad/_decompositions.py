@@ -1,7 +1,7 @@
 """Factorisations for pygrad.linalg. solve, inv, det, slogdet, cholesky and qr are unrolled eliminations written
 with differentiable core ops (gradients of any order come from the composition; pivots are chosen on the values,
-which is piecewise constant). eigh, svd and svdvals take their values from numpy.linalg and refuse inputs that
-require grad: their backward is not supported yet.
+which is piecewise constant). eigh, eigvalsh, svd and svdvals take their values from numpy.linalg and are
+autograd.Functions with torch's first-order gradients (their backward is once differentiable).
 """
 
 from __future__ import annotations
@@ -263,33 +263,156 @@ def qr(A: Tensor, mode: str = "reduced") -> QRResult:
     return QRResult(Q, R)
 
 
+def _function_base() -> Any:
+    from pygrad.autograd.function import Function
+
+    return Function
+
+
+def _once(fn: Any) -> Any:
+    from pygrad.autograd.function import once_differentiable
+
+    return once_differentiable(fn)
+
+
+def _diag(v: Tensor) -> Tensor:
+    return v.diag_embed()
+
+
+def _skew_over(X: Tensor, E: Tensor) -> Tensor:
+    """(X - X^T) / E off the diagonal (E's diagonal is never read: the skew part is 0 there)."""
+    return (X - X.mT) / E
+
+
+def _gap_matrix(values: Tensor, square: bool) -> Tensor:
+    """E[i, j] = v_j - v_i (of squares when square), with 1 on the diagonal so that dividing is safe."""
+    v = values * values if square else values
+    E = v.unsqueeze(-2) - v.unsqueeze(-1)
+    n = int(values.shape[-1])
+    eye = _factories.eye(n, dtype=values.dtype)
+    return E + eye
+
+
+class _Eigh:
+    """eigh as an autograd.Function: values from numpy.linalg.eigh, gradient as torch defines it
+    (the symmetric part of V (diag(gL) + (V^T gV) / E) V^T, E[i, j] = L_j - L_i; eigenvectors' signs are
+    arbitrary, so only
+    sign-invariant functions of them have a meaningful gradient)."""
+
+    cls: Any = None
+
+    @classmethod
+    def get(cls) -> Any:
+        if cls.cls is None:
+
+            class LinalgEigh(_function_base()):  # type: ignore[misc]
+                @staticmethod
+                def forward(ctx: Any, A: Tensor, UPLO: Literal["L", "U"]) -> tuple[Tensor, Tensor]:
+                    w, v = np.linalg.eigh(A.detach().numpy(), UPLO=UPLO)
+                    L, V = _from_numpy(w, A), _from_numpy(v, A)
+                    ctx.save_for_backward(L, V)
+                    return L, V
+
+                @staticmethod
+                @_once
+                def backward(ctx: Any, gL: Tensor, gV: Tensor) -> tuple[Tensor, None]:
+                    L, V = ctx.saved_tensors
+                    inner = _diag(gL) + _C.matmul(V.mT, gV) / _gap_matrix(L, False) * (
+                        1 - _factories.eye(int(L.shape[-1]), dtype=L.dtype)
+                    )
+                    gA = _C.matmul(_C.matmul(V, inner), V.mT)
+                    return (gA + gA.mT) * 0.5, None  # symmetric, as the input is taken to be
+
+            cls.cls = LinalgEigh
+        return cls.cls
+
+
+class _Svd:
+    """svd as an autograd.Function: values from numpy.linalg.svd, torch's gradient
+    U [(skew(U^T gU) / E) S + S (skew(V^T gV) / E) + diag(gS)] V^T plus the terms of the
+    complements when A is not square (E[i, j] = S_j^2 - S_i^2)."""
+
+    cls: Any = None
+
+    @classmethod
+    def get(cls) -> Any:
+        if cls.cls is None:
+
+            class LinalgSvd(_function_base()):  # type: ignore[misc]
+                @staticmethod
+                def forward(
+                    ctx: Any, A: Tensor, full_matrices: bool
+                ) -> tuple[Tensor, Tensor, Tensor]:
+                    u, s, vh = np.linalg.svd(A.detach().numpy(), full_matrices=full_matrices)
+                    U, S, Vh = _from_numpy(u, A), _from_numpy(s, A), _from_numpy(vh, A)
+                    ctx.save_for_backward(U, S, Vh)
+                    ctx.full_matrices = full_matrices
+                    ctx.shape = tuple(A.shape[-2:])
+                    return U, S, Vh
+
+                @staticmethod
+                @_once
+                def backward(ctx: Any, gU: Tensor, gS: Tensor, gVh: Tensor) -> tuple[Tensor, None]:
+                    U, S, Vh = ctx.saved_tensors
+                    m, n = ctx.shape
+                    k = int(S.shape[-1])
+                    if ctx.full_matrices and m != n:
+                        if bool((gU[..., k:] != 0).any()) or bool((gVh[..., k:, :] != 0).any()):
+                            raise RuntimeError(
+                                "linalg.svd: the derivative is not implemented for full_matrices=True "
+                                "with the extra singular vectors used; use full_matrices=False"
+                            )
+                        U, gU = U[..., :k], gU[..., :k]
+                        Vh, gVh = Vh[..., :k, :], gVh[..., :k, :]
+                    V, gV = Vh.mT, gVh.mT
+                    E = _gap_matrix(S, True)
+                    inner = (
+                        _skew_over(_C.matmul(U.mT, gU), E) * S.unsqueeze(-2)
+                        + S.unsqueeze(-1) * _skew_over(_C.matmul(V.mT, gV), E)
+                        + _diag(gS)
+                    )
+                    gA = _C.matmul(_C.matmul(U, inner), Vh)
+                    if m > k:  # the part of gU outside U's columns
+                        proj = gU - _C.matmul(U, _C.matmul(U.mT, gU))
+                        gA = gA + _C.matmul(proj / S.unsqueeze(-2), Vh)
+                    if n > k:  # the part of gV outside V's columns
+                        proj = gV - _C.matmul(V, _C.matmul(V.mT, gV))
+                        gA = gA + _C.matmul(U, (proj / S.unsqueeze(-2)).mT)
+                    return gA, None
+
+            cls.cls = LinalgSvd
+        return cls.cls
+
+
 def eigh(A: Tensor, UPLO: Literal["L", "U"] = "L") -> EighResult:
-    """Eigenvalues (ascending) and eigenvectors of symmetric matrices, from numpy.linalg.eigh (no backward yet)."""
+    """Eigenvalues (ascending) and eigenvectors of symmetric matrices, from numpy.linalg.eigh, with torch's
+    gradient (well defined for distinct eigenvalues and sign-invariant uses of the eigenvectors)."""
     _square(A, "linalg.eigh")
-    _no_grad_support(A, "linalg.eigh")
-    w, v = np.linalg.eigh(A.detach().numpy(), UPLO=UPLO)
-    return EighResult(_from_numpy(w, A), _from_numpy(v, A))
+    L, V = _Eigh.get().apply(A, UPLO)
+    return EighResult(L, V)
 
 
 def eigvalsh(A: Tensor, UPLO: Literal["L", "U"] = "L") -> Tensor:
-    """Eigenvalues (ascending) of symmetric matrices, from numpy.linalg.eigvalsh (no backward yet)."""
+    """Eigenvalues (ascending) of symmetric matrices, from numpy.linalg.eigh (gradient V diag(gL) V^T)."""
     _square(A, "linalg.eigvalsh")
-    _no_grad_support(A, "linalg.eigvalsh")
-    return _from_numpy(np.linalg.eigvalsh(A.detach().numpy(), UPLO=UPLO), A)
+    if not (A.requires_grad and _C.is_grad_enabled()):
+        return _from_numpy(np.linalg.eigvalsh(A.detach().numpy(), UPLO=UPLO), A)
+    return eigh(A, UPLO).eigenvalues
 
 
 def svd(A: Tensor, full_matrices: bool = True) -> SVDResult:
-    """U, S (descending), Vh with A = U @ diag(S) @ Vh, from numpy.linalg.svd (no backward yet)."""
+    """U, S (descending), Vh with A = U @ diag(S) @ Vh, from numpy.linalg.svd, with torch's gradient (for
+    distinct non-zero singular values and sign-invariant uses of U and Vh)."""
     if A.ndim < 2:
         raise RuntimeError("linalg.svd: The input tensor A must have at least 2 dimensions.")
-    _no_grad_support(A, "linalg.svd")
-    u, s, vh = np.linalg.svd(A.detach().numpy(), full_matrices=full_matrices)
-    return SVDResult(_from_numpy(u, A), _from_numpy(s, A), _from_numpy(vh, A))
+    U, S, Vh = _Svd.get().apply(A, full_matrices)
+    return SVDResult(U, S, Vh)
 
 
 def svdvals(A: Tensor) -> Tensor:
-    """Singular values (descending), from numpy.linalg.svd (no backward yet)."""
+    """Singular values (descending), from numpy.linalg.svd (gradient U diag(gS) V^T)."""
     if A.ndim < 2:
         raise RuntimeError("linalg.svdvals: The input tensor A must have at least 2 dimensions.")
-    _no_grad_support(A, "linalg.svdvals")
-    return _from_numpy(np.linalg.svd(A.detach().numpy(), compute_uv=False), A)
+    if not (A.requires_grad and _C.is_grad_enabled()):
+        return _from_numpy(np.linalg.svd(A.detach().numpy(), compute_uv=False), A)
+    return svd(A, full_matrices=False).S

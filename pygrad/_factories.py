@@ -318,7 +318,6 @@ def empty_strided(
     requires_grad: bool = False,
 ) -> Tensor:
     """An uninitialised tensor with the given strides (in elements) over storage of its own."""
-    import numpy as np
 
     check_device(device, "empty_strided")
     sizes, strides = _size(tuple(size), "empty_strided"), _size(tuple(stride), "empty_strided")
@@ -330,17 +329,8 @@ def empty_strided(
     if any(s < 0 for s in sizes) or any(s < 0 for s in strides):
         raise RuntimeError(f"[empty_strided] negative size or stride: {sizes}, {strides}")
     target = _DEFAULT_FLOAT if dtype is None else dtype
-    if target == _C.bfloat16:  # numpy, which lays out the strides, has no bfloat16
-        raise NotImplementedError(
-            "[empty_strided] bfloat16 with explicit strides is not supported yet"
-        )
-    np_dtype = _C._full([], 0, target, False).numpy().dtype
     extent = 0 if 0 in sizes else 1 + sum((n - 1) * st for n, st in zip(sizes, strides))
-    buffer = np.zeros(extent, dtype=np_dtype)
-    view = np.lib.stride_tricks.as_strided(
-        buffer, shape=sizes, strides=[st * np_dtype.itemsize for st in strides]
-    )
-    out = _C.from_numpy(view)
+    out = _C._empty([extent], target, False).as_strided(list(sizes), list(strides), 0)
     if requires_grad:
         out.requires_grad_(True)
     return out

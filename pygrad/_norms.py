@@ -123,7 +123,7 @@ def matrix_norm(
     Args:
         A: a floating tensor with at least 2 dims.
         ord: 'fro'; 1 / -1 (max / min column sum of |A|); inf / -inf (max / min row sum of |A|);
-            'nuc', 2, -2 (from svdvals: values only, no backward yet).
+            'nuc', 2, -2 (from svdvals, differentiable).
         dim: the two matrix dims.
         keepdim: keep the reduced dims with size 1.
         dtype: cast A to this dtype first.

@@ -1,7 +1,7 @@
 """pygrad.linalg: torch.linalg's norms, products and factorisations, composed from differentiable core ops.
 
 vector_norm, matrix_norm, norm, vecdot, matmul, cross, diagonal, multi_dot, matrix_power; solve, inv, det,
-slogdet, cholesky, qr (differentiable eliminations); eigh, eigvalsh, svd, svdvals (values only, no backward yet).
+slogdet, cholesky, qr (differentiable eliminations); eigh, eigvalsh, svd, svdvals (numpy.linalg values, torch's gradients).
 """
 
 from __future__ import annotations

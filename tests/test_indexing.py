@@ -326,6 +326,9 @@ def test_numpy_integer_scalars_index_like_ints():
         ((0, 1), (1, 2)),
         ((1, 0), slice(None, 2)),
         (slice(None), (2, 0, 2)),
+        False,
+        (False, 1),
+        (0, False, slice(None, 2)),
     ],
 )
 def test_bool_scalars_and_nested_tuples_index_like_torch(index):
@@ -346,6 +349,38 @@ def test_bool_scalars_and_nested_tuples_index_like_torch(index):
     np.testing.assert_array_equal(y.numpy(), ty.numpy())
 
 
-def test_false_index_is_refused_rather_than_misread():
-    with pytest.raises(IndexError, match=r"\[index\] indexing with False"):
-        pygrad.zeros(2, 3)[False]
+def test_as_strided_views_and_gradients_match_torch():
+    """Windows that overlap (gradients add up), a storage offset, a base that is itself offset, and
+    the bounds check that keeps a view inside its storage."""
+    torch = import_torch()
+    data = make_rng(8).standard_normal(12)
+    cases = [
+        ((4, 3), (2, 1), None),
+        ((3, 3), (3, 1), 2),
+        ((2, 2, 2), (0, 4, 1), 1),
+        ((0, 2), (1, 1), 0),
+    ]
+    for size, stride, offset in cases:
+        x, tx = pygrad.tensor(data, requires_grad=True), torch.tensor(data, requires_grad=True)
+        got = (
+            x.as_strided(size, stride, offset) if offset is not None else x.as_strided(size, stride)
+        )
+        want = (
+            tx.as_strided(size, stride, offset)
+            if offset is not None
+            else tx.as_strided(size, stride)
+        )
+        np.testing.assert_array_equal(got.detach().numpy(), want.detach().numpy())
+        upstream = make_rng(9).standard_normal(size)
+        got.backward(pygrad.tensor(upstream))
+        want.backward(torch.tensor(upstream))
+        np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy())
+    base = pygrad.tensor(data)[2:]
+    np.testing.assert_array_equal(
+        pygrad.as_strided(base, (2, 2), (1, 1)).numpy(),
+        torch.tensor(data)[2:].as_strided((2, 2), (1, 1)).numpy(),
+    )
+    with pytest.raises(RuntimeError, match=r"\[as_strided\].*storage"):
+        pygrad.zeros(4).as_strided((3, 3), (2, 1))
+    with pytest.raises(RuntimeError, match=r"\[as_strided\]"):
+        pygrad.zeros(4).as_strided((2,), (1, 1))

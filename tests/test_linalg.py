@@ -541,7 +541,7 @@ def test_cholesky_and_qr():
     )
 
 
-def test_eigh_svd_values_and_no_backward_yet():
+def test_eigh_svd_values():
     sym = well_conditioned((2, 4, 4), spd=True)
     w, v = linalg.eigh(pygrad.from_numpy(sym))
     tw, tv = torch.linalg.eigh(torch.from_numpy(sym))
@@ -557,19 +557,71 @@ def test_eigh_svd_values_and_no_backward_yet():
     )
     np.testing.assert_allclose((u.numpy() * s.numpy()[:, None, :]) @ vh.numpy(), a, atol=1e-10)
     np.testing.assert_allclose(linalg.svdvals(pygrad.from_numpy(a)).numpy(), s.numpy())
+
+
+def _sign_free(*tensors):
+    """A loss that does not depend on the arbitrary signs of singular vectors or eigenvectors."""
+    return sum((t**4).sum() for t in tensors)
+
+
+def test_eigh_gradients_match_torch():
+    rng = make_rng("eigh-grad")
+    a = rng.standard_normal((2, 4, 4))
+    sym = a + np.swapaxes(a, -1, -2)
+    check_square(
+        lambda x: linalg.eigh(x).eigenvalues, lambda x: torch.linalg.eigh(x).eigenvalues, [sym]
+    )
+    check_square(linalg.eigvalsh, torch.linalg.eigvalsh, [sym[0].copy()])
+    check_square(
+        lambda x: linalg.eigh(x, UPLO="U").eigenvalues,
+        lambda x: torch.linalg.eigh(x, UPLO="U").eigenvalues,
+        [sym],
+    )
+    grads = []
+    for lib, la in ((torch, torch.linalg), (pygrad, linalg)):
+        x = lib.tensor(sym, requires_grad=True)
+        L, V = la.eigh(x)
+        (_sign_free(V) + (L**3).sum()).backward()
+        grads.append(x.grad.numpy())
+    np.testing.assert_allclose(grads[1], grads[0], rtol=1e-9, atol=1e-9)
+
+
+@pytest.mark.parametrize("shape", [(2, 3, 5), (2, 5, 3), (4, 4), (1, 6, 2)])
+def test_svd_gradients_match_torch(shape):
+    a = make_rng("svd-grad", str(shape)).standard_normal(shape)
+    check(linalg.svdvals, torch.linalg.svdvals, [shape])
+    grads = []
+    for lib, la in ((torch, torch.linalg), (pygrad, linalg)):
+        x = lib.tensor(a, requires_grad=True)
+        U, S, Vh = la.svd(x, full_matrices=False)
+        (_sign_free(U, Vh) + (S**3).sum()).backward()
+        grads.append(x.grad.numpy())
+    np.testing.assert_allclose(grads[1], grads[0], rtol=1e-9, atol=1e-9)
     for o in ("nuc", 2, -2):
         check(
-            lambda x, o=o: linalg.matrix_norm(x.detach(), o),
+            lambda x, o=o: linalg.matrix_norm(x, o),
             lambda x, o=o: torch.linalg.matrix_norm(x, o),
-            [(2, 3, 4)],
-            grad=False,
+            [shape],
         )
-    g = pygrad.from_numpy(sym).requires_grad_(True)
-    for fn in (linalg.eigh, linalg.svd, linalg.svdvals):
-        with pytest.raises(RuntimeError, match="backward is not supported yet"):
-            fn(g)
+
+
+def test_svd_full_matrices_and_double_backward_limits():
+    a = make_rng("svd-full").standard_normal((3, 5))
+    x = pygrad.tensor(a, requires_grad=True)
+    U, S, Vh = linalg.svd(x)  # full: Vh is 5x5
+    S.sum().backward()  # the extra rows of Vh get no gradient: fine, as in torch
+    np.testing.assert_allclose(
+        x.grad.numpy(), U.detach().numpy() @ Vh.detach().numpy()[:3], atol=1e-10
+    )
+    x.grad = None
+    with pytest.raises(RuntimeError, match="full_matrices"):
+        linalg.svd(x).Vh.pow(4).sum().backward()
+    # The backward is once differentiable: a second derivative refuses rather than coming out wrong.
+    y = pygrad.tensor(a, requires_grad=True)
+    (g,) = pygrad.autograd.grad(linalg.svdvals(y).sum(), [y], create_graph=True)
+    assert not g.requires_grad
     with pygrad.no_grad():
-        linalg.svdvals(g)
+        linalg.svdvals(y)
 
 
 def test_addr_addbmm_and_torch_norm():

@@ -260,6 +260,15 @@ PG_DERIVATIVE(strided_view_backward, kSavesNothing, ViewGeometry) {
   const ViewGeometry& v = c.attributes();
   return {strided_view(c.grad(), v.shape, v.strides, v.offset)};
 }
+// Every view element adds its gradient into the input element it reads (views may overlap).
+PG_DERIVATIVE(as_strided, kSelfShape, ViewGeometry) {
+  const ViewGeometry& v = c.attributes();
+  const int64_t numel = numel_of(c.self_shape());
+  Tensor positions = strided_view(arange(0, static_cast<double>(numel), 1, DType::Int64), v.shape, v.strides, v.offset);
+  Tensor flat = index_add(zeros({numel}, c.grad().dtype(), c.grad().device()), 0, reshape(positions, {-1}),
+                          reshape(c.grad(), {-1}));
+  return {reshape(flat, c.self_shape())};
+}
 // The base after a write through a view: the old base keeps the gradient outside the region, the written values get
 // the region's.
 PG_DERIVATIVE(view_scatter, kSelfShape, ViewGeometry) {

@@ -77,6 +77,8 @@ Tensor copy_(const Tensor& self, const Tensor& src);
 void check_inplace_autograd(const Tensor& self, const char* op);
 void write_with_history(const Tensor& self, const Tensor& result);
 Tensor snapshot_with_history(const Tensor& self);
+// torch.as_strided: a view of x's memory (storage_offset defaults to x's); overlapping views get gradients summed.
+Tensor as_strided(const Tensor& x, const Shape& size, const Shape& stride, std::optional<int64_t> storage_offset);
 // squeeze_, t_, transpose_, ...: self takes the geometry (and history) of `view`, a view of self.
 void assume_geometry(const Tensor& self, const Tensor& view);
 void detach_(const Tensor& self);  // self leaves the graph: no grad_fn, no requires_grad
@@ -102,8 +104,8 @@ struct IndexItem {
   enum Kind { Int, Slice, None, Ellipsis, TensorIndex } kind;
   int64_t start = 0;  // Int: the index; Slice: start (kNoBound for None)
   int64_t stop = 0;
-  int64_t step = 1;
-  Tensor tensor{};  // TensorIndex: int64 indices or a bool mask (advanced indexing, as numpy and PyTorch)
+  int64_t step = 1;  // Slice: the step; None: 1 adds a dim of size 1, 0 one of size 0 (x[False])
+  Tensor tensor{};   // TensorIndex: int64 indices or a bool mask (advanced indexing, as numpy and PyTorch)
 };
 constexpr int64_t kNoBound = INT64_MIN;
 // x[items]: a view for ints, slices, None and ...; with tensor items a gathered copy (advanced indexing).

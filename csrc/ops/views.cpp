@@ -93,7 +93,7 @@ Geometry apply_index(const Geometry& in, const std::vector<IndexItem>& items) {
         break;
       }
       case IndexItem::None:
-        out.shape.push_back(1);
+        out.shape.push_back(item.step == 0 ? 0 : 1);
         out.strides.push_back(1);
         break;
       case IndexItem::Int: {
@@ -231,6 +231,28 @@ void detach_(const Tensor& self) {
   AutogradMeta& meta = self.autograd_meta();
   meta.grad_fn.reset();
   meta.requires_grad = false;
+}
+
+Tensor as_strided(const Tensor& x, const Shape& size, const Shape& stride, std::optional<int64_t> storage_offset) {
+  PG_CHECK(size.size() == stride.size(), RuntimeError, "as_strided",
+           "mismatch in length of strides and shape: ", size.size(), " sizes and ", stride.size(), " strides");
+  const int64_t offset = storage_offset.value_or(x.offset());
+  PG_CHECK(offset >= 0, RuntimeError, "as_strided", "storage offset must be non-negative, got ", offset);
+  for (size_t d = 0; d < size.size(); ++d)
+    PG_CHECK(stride[d] >= 0, RuntimeError, "as_strided", "negative strides are not supported, got ", stride);
+  const int64_t numel = checked_numel(size, "as_strided");
+  int64_t last = offset;
+  for (size_t d = 0; d < size.size(); ++d) last += numel == 0 ? 0 : (size[d] - 1) * stride[d];
+  const int64_t available = static_cast<int64_t>(x.storage()->nbytes() / x.element_size());
+  PG_CHECK(numel == 0 || last < available, RuntimeError, "as_strided", "sizes ", size, ", strides ", stride,
+           " and storage offset ", offset, " need a storage of ", last + 1, " elements, but it has ", available);
+  Tensor out = x.make_view(size, stride, offset);
+  if (should_record({&x})) {
+    PG_CHECK(x.is_contiguous() && offset >= x.offset() && (numel == 0 || last < x.offset() + x.numel()), RuntimeError,
+             "as_strided", "backward needs the view to lie within a contiguous input; call contiguous() first");
+    record(OpId::as_strided, {&x}, out, Forward(), ViewGeometry{size, stride, offset - x.offset()});
+  }
+  return out;
 }
 
 Tensor narrow(const Tensor& x, int64_t dim_in, int64_t start, int64_t length) {

@@ -220,10 +220,8 @@ std::vector<IndexItem> to_index_items(py::handle index) {
       item.step = bound(slice->step, 1);
       items.push_back(item);
     } else if (PyBool_Check(h.ptr()) || std::strcmp(Py_TYPE(h.ptr())->tp_name, "numpy.bool") == 0) {
-      // A bool is a 0-d mask, as in PyTorch: True adds a dim of size 1, like None.
-      PG_CHECK(h.cast<bool>(), IndexError, "index",
-               "indexing with False (a new dim of size 0) is not supported; use x[None][:0]");
-      items.push_back({IndexItem::None});
+      // A bool is a 0-d mask, as in PyTorch: True adds a dim of size 1, like None; False one of size 0.
+      items.push_back({IndexItem::None, 0, 0, h.cast<bool>() ? 1 : 0});
     } else if (PyLong_Check(h.ptr())) {
       items.push_back({IndexItem::Int, h.cast<int64_t>()});
     } else if (!py::isinstance<Tensor>(h) && !py::isinstance<py::array>(h) && PyIndex_Check(h.ptr())) {

@@ -230,6 +230,14 @@ void bind_ops(py::module_& m) {
         return index_add(x, dim, index, mul(source, factor));
       },
       py::arg("dim"), py::arg("index"), py::arg("source"), py::kw_only(), py::arg("alpha") = 1.0);
+  def_both(
+      m, cls, "as_strided",
+      [](const Tensor& x, py::handle size, py::handle stride, std::optional<int64_t> storage_offset) {
+        return as_strided(x, to_shape_sequence(size, "as_strided"), to_shape_sequence(stride, "as_strided"),
+                          storage_offset);
+      },
+      py::arg("size"), py::arg("stride"), py::arg("storage_offset") = py::none(),
+      "A view of the tensor's memory with the given sizes and strides (storage_offset: x's by default).");
   cls.def("index_copy_", &index_copy_, py::arg("dim"), py::arg("index"), py::arg("source"));
   def_both(m, cls, "nonzero", &nonzero_positions, py::kw_only(), py::arg("as_tuple") = false);
   m.def("one_hot", &one_hot, py::arg("tensor"), py::arg("num_classes") = -1);
