@@ -10,6 +10,7 @@ import builtins as _builtins
 
 from pygrad import (
     _C,
+    _compat,
     _factories,
     _grad_mode,
     _inplace,
@@ -25,6 +26,7 @@ from pygrad import (
 )
 from pygrad._C import *  # noqa: F403  (the registry's ops, Tensor and the dtypes: _C.__all__)
 from pygrad._C import Tensor, dtype, float16, float32, float64, int16, int32, int64
+from pygrad._compat import *  # noqa: F403  (nelement, select_scatter, ...: _compat.__all__)
 from pygrad._device import device
 from pygrad._dtype_info import finfo, iinfo, is_floating_point
 from pygrad._einsum import einsum
@@ -62,6 +64,7 @@ __all__ = [
     "short",
 ]
 __all__ += _C.__all__
+__all__ += _compat.__all__
 __all__ += _factories.__all__
 __all__ += _grad_mode.__all__
 __all__ += _linalg_ops.__all__
