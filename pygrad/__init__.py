@@ -76,7 +76,9 @@ __all__ += _scatter.__all__
 __all__ += _shape.__all__
 __all__ += _stacking.__all__
 
-_inplace.install()  # after every module above has added its methods
+_inplace_functions = _inplace.install()  # after every module above has added its methods
+globals().update(_inplace_functions)  # torch.relu_(x), torch.zero_(x), ...
+__all__ += sorted(_inplace_functions)
 
 float = float32
 double = float64
@@ -122,4 +124,23 @@ def __getattr__(name: str) -> _Any:
         import importlib
 
         return importlib.import_module(f"pygrad.{name}")
+    if (
+        name in _FUNCTIONAL_AT_TOP_LEVEL.split()
+    ):  # torch.conv2d, torch.dropout, ...: pygrad.nn.functional's
+        from pygrad.nn import functional
+
+        if hasattr(functional, name):
+            return getattr(functional, name)
     raise AttributeError(f"module 'pygrad' has no attribute {name!r}")
+
+
+# The nn.functional ops torch also exposes at the top level.
+_FUNCTIONAL_AT_TOP_LEVEL = (
+    "adaptive_avg_pool1d adaptive_max_pool1d alpha_dropout avg_pool1d batch_norm bilinear "
+    "binary_cross_entropy_with_logits celu channel_shuffle conv1d conv2d conv3d conv_transpose1d "
+    "conv_transpose2d conv_transpose3d cosine_embedding_loss cosine_similarity ctc_loss dropout "
+    "embedding feature_alpha_dropout group_norm hardshrink hinge_embedding_loss instance_norm "
+    "kl_div layer_norm margin_ranking_loss max_pool1d max_pool2d max_pool3d pairwise_distance "
+    "pdist pixel_shuffle pixel_unshuffle poisson_nll_loss prelu rms_norm rrelu selu threshold "
+    "triplet_margin_loss"
+)

@@ -192,11 +192,34 @@ def _geometry_inplace(op: str) -> Any:
     return chosen
 
 
-def install() -> None:
-    """Adds the in-place forms whose out-of-place op exists and that have none of their own."""
+# The in-place ops torch also has as functions (torch.relu_(x), torch.zero_(x), ...).
+_FUNCTION_FORMS = (
+    "abs_ acos_ acosh_ addmv_ arccos_ arccosh_ arcsin_ arcsinh_ arctan_ arctanh_ asin_ asinh_ atan_ "
+    "atanh_ ceil_ clamp_ clamp_max_ clamp_min_ clip_ cos_ cosh_ deg2rad_ detach_ erf_ erfc_ exp2_ exp_ "
+    "expm1_ fill_ fix_ floor_ frac_ gcd_ index_put_ lcm_ ldexp_ log10_ log1p_ log2_ log_ logit_ "
+    "nan_to_num_ neg_ negative_ rad2deg_ reciprocal_ relu_ round_ rsqrt_ sigmoid_ sin_ sinc_ sinh_ "
+    "sqrt_ square_ tan_ tanh_ trunc_ xlogy_ zero_"
+)
+
+
+def _function_form(name: str) -> Any:
+    method = getattr(Tensor, name)
+
+    def function(input: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+        return method(input, *args, **kwargs)
+
+    function.__name__ = function.__qualname__ = name
+    function.__doc__ = f"torch.{name}(input, ...): input.{name}(...)"
+    return function
+
+
+def install() -> dict[str, Any]:
+    """Adds the in-place forms whose out-of-place op exists and that have none of their own; returns
+    the torch-level function forms of in-place ops, for pygrad's namespace."""
     for op in _NO_ARGUMENT + _WITH_ARGUMENTS:
         if hasattr(Tensor, op) and not hasattr(Tensor, op + "_"):
             setattr(Tensor, op + "_", _value_inplace(op))
     for op in _GEOMETRY_OPS:
         if hasattr(Tensor, op) and not hasattr(Tensor, op + "_"):
             setattr(Tensor, op + "_", _geometry_inplace(op))
+    return {name: _function_form(name) for name in _FUNCTION_FORMS.split() if hasattr(Tensor, name)}

@@ -271,3 +271,22 @@ def test_detach_inplace_as_torch():
     z = x * 3
     with pytest.raises(RuntimeError, match=r"\[detach_\].*view"):
         z[0].detach_()
+
+
+def test_torch_level_function_forms():
+    for lib in (torch, pygrad):
+        x = lib.tensor(SIGNED.copy())
+        assert lib.relu_(x) is x
+        lib.clamp_(x, max=0.5)
+        lib.sqrt_(x)
+        lib.zero_(lib.tensor(UNIT.copy()))
+    a, b = pygrad.tensor(SIGNED.copy()), torch.tensor(SIGNED.copy())
+    pygrad.clamp_(pygrad.relu_(a), max=0.5).sqrt_()
+    torch.clamp_(torch.relu_(b), max=0.5).sqrt_()
+    np.testing.assert_allclose(a.numpy(), b.numpy())
+    assert "relu_" in pygrad.__all__
+    import pygrad.nn.functional as F
+
+    assert pygrad.conv2d is F.conv2d and pygrad.dropout is F.dropout
+    with pytest.raises(AttributeError):
+        pygrad.not_an_op  # noqa: B018
