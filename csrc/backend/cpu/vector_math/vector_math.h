@@ -1,5 +1,6 @@
-// Vectorised float32 transcendentals (exp, log, sigmoid, tanh, tanh-approximated GELU) over contiguous arrays and
-// uniform random numbers, one build per instruction set.
+// Vectorised float32 transcendentals over contiguous arrays, one build per instruction set: our own exp, log,
+// sigmoid, tanh and tanh-approximated GELU, glibc's libmvec (loaded at run time) for trigonometric, hyperbolic and
+// special functions and the exact GELU; and uniform random numbers.
 #pragma once
 #include <cstdint>
 
@@ -27,7 +28,15 @@ struct VectorMathF32 {
   ArrayMathF32 log = nullptr;
   ArrayMathF32 gelu_tanh = nullptr;
   UniformGroupsF32 uniform = nullptr;
+  // From libmvec: null where it is missing (not glibc 2.35+), so the scalar functor runs.
+  ArrayMathF32 sin = nullptr, cos = nullptr, tan = nullptr, asin = nullptr, acos = nullptr, atan = nullptr;
+  ArrayMathF32 sinh = nullptr, cosh = nullptr, asinh = nullptr, acosh = nullptr, atanh = nullptr;
+  ArrayMathF32 exp2 = nullptr, expm1 = nullptr, log2 = nullptr, log10 = nullptr, log1p = nullptr;
+  ArrayMathF32 erf = nullptr, erfc = nullptr, gelu_erf = nullptr;
 };
+
+// A symbol of glibc's vector math library (libmvec.so.1), or null when it or the library is missing.
+void* libmvec_symbol(const char* name);
 
 namespace vector_math_detail {
 // Call only when detected_cpu_capability() reaches that level; members are null when built without the ISA.
@@ -58,7 +67,27 @@ inline ArrayMathF32 vectorized_f32(const Exp&) { return vector_math_f32().exp; }
 inline ArrayMathF32 vectorized_f32(const Sigmoid&) { return vector_math_f32().sigmoid; }
 inline ArrayMathF32 vectorized_f32(const Tanh&) { return vector_math_f32().tanh; }
 inline ArrayMathF32 vectorized_f32(const Log&) { return vector_math_f32().log; }
-// GELU's tanh approximation (b != 0); the exact form needs erf, which has no vector routine yet.
-inline ArrayMathF32 vectorized_f32(const Gelu& f) { return f.b != 0 ? vector_math_f32().gelu_tanh : nullptr; }
+// GELU: the tanh approximation (b != 0) or the exact erf form.
+inline ArrayMathF32 vectorized_f32(const Gelu& f) {
+  return f.b != 0 ? vector_math_f32().gelu_tanh : vector_math_f32().gelu_erf;
+}
+inline ArrayMathF32 vectorized_f32(const Sin&) { return vector_math_f32().sin; }
+inline ArrayMathF32 vectorized_f32(const Cos&) { return vector_math_f32().cos; }
+inline ArrayMathF32 vectorized_f32(const Tan&) { return vector_math_f32().tan; }
+inline ArrayMathF32 vectorized_f32(const Asin&) { return vector_math_f32().asin; }
+inline ArrayMathF32 vectorized_f32(const Acos&) { return vector_math_f32().acos; }
+inline ArrayMathF32 vectorized_f32(const Atan&) { return vector_math_f32().atan; }
+inline ArrayMathF32 vectorized_f32(const Sinh&) { return vector_math_f32().sinh; }
+inline ArrayMathF32 vectorized_f32(const Cosh&) { return vector_math_f32().cosh; }
+inline ArrayMathF32 vectorized_f32(const Asinh&) { return vector_math_f32().asinh; }
+inline ArrayMathF32 vectorized_f32(const Acosh&) { return vector_math_f32().acosh; }
+inline ArrayMathF32 vectorized_f32(const Atanh&) { return vector_math_f32().atanh; }
+inline ArrayMathF32 vectorized_f32(const Exp2&) { return vector_math_f32().exp2; }
+inline ArrayMathF32 vectorized_f32(const Expm1&) { return vector_math_f32().expm1; }
+inline ArrayMathF32 vectorized_f32(const Log2&) { return vector_math_f32().log2; }
+inline ArrayMathF32 vectorized_f32(const Log10&) { return vector_math_f32().log10; }
+inline ArrayMathF32 vectorized_f32(const Log1p&) { return vector_math_f32().log1p; }
+inline ArrayMathF32 vectorized_f32(const Erf&) { return vector_math_f32().erf; }
+inline ArrayMathF32 vectorized_f32(const Erfc&) { return vector_math_f32().erfc; }
 
 }  // namespace pygrad::cpu

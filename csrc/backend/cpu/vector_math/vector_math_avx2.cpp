@@ -12,6 +12,7 @@ namespace {
 struct VecAvx2 {
   using Reg = __m256;
   static constexpr int kWidth = 8;
+  static constexpr const char* kLibmvecPrefix = "_ZGVdN8v_";  // x86-64 vector function ABI name
   static Reg load(const float* p) { return _mm256_loadu_ps(p); }
   static void store(float* p, Reg v) { _mm256_storeu_ps(p, v); }
   static Reg set1(float v) { return _mm256_set1_ps(v); }

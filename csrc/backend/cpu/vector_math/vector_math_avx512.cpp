@@ -12,6 +12,7 @@ namespace {
 struct VecAvx512 {
   using Reg = __m512;
   static constexpr int kWidth = 16;
+  static constexpr const char* kLibmvecPrefix = "_ZGVeN16v_";  // x86-64 vector function ABI name
   static Reg load(const float* p) { return _mm512_loadu_ps(p); }
   static void store(float* p, Reg v) { _mm512_storeu_ps(p, v); }
   static Reg set1(float v) { return _mm512_set1_ps(v); }

@@ -1,9 +1,11 @@
 // The vector algorithms of vector_math.h written once over a SIMD wrapper V; each ISA file supplies V.
 // Included only by the per-ISA translation units (it expands to their instructions).
 #pragma once
+#include <array>
 #include <cstdint>
 #include <cstring>
 #include <limits>
+#include <string>
 
 namespace pygrad::cpu::vector_math_detail {
 
@@ -112,9 +114,91 @@ inline void apply_array(const float* x, float* out, int64_t n, F f) {
   }
 }
 
+// libmvec's routines of the ISA (V::kLibmvecPrefix + name + "f"), looked up once.
+enum LibmvecFn {
+  kSin,
+  kCos,
+  kTan,
+  kAsin,
+  kAcos,
+  kAtan,
+  kSinh,
+  kCosh,
+  kAsinh,
+  kAcosh,
+  kAtanh,
+  kExp2,
+  kExpm1,
+  kLog2,
+  kLog10,
+  kLog1p,
+  kErf,
+  kErfc,
+  kLibmvecCount
+};
+constexpr const char* kLibmvecNames[kLibmvecCount] = {"sin",   "cos",  "tan",   "asin",  "acos",  "atan",
+                                                      "sinh",  "cosh", "asinh", "acosh", "atanh", "exp2",
+                                                      "expm1", "log2", "log10", "log1p", "erf",   "erfc"};
+
+template <class V>
+using LibmvecPtr = typename V::Reg (*)(typename V::Reg);
+
+template <class V>
+const std::array<LibmvecPtr<V>, kLibmvecCount>& libmvec_table() {
+  static const std::array<LibmvecPtr<V>, kLibmvecCount> table = [] {
+    std::array<LibmvecPtr<V>, kLibmvecCount> t{};
+    for (int k = 0; k < kLibmvecCount; ++k) {
+      const std::string name = std::string(V::kLibmvecPrefix) + kLibmvecNames[k] + "f";
+      t[k] = reinterpret_cast<LibmvecPtr<V>>(libmvec_symbol(name.c_str()));
+    }
+    return t;
+  }();
+  return table;
+}
+
+template <class V, int K>
+void libmvec_array(const float* x, float* out, int64_t n) {
+  const LibmvecPtr<V> f = libmvec_table<V>()[K];
+  apply_array<V>(x, out, n, [f](typename V::Reg v) { return f(v); });
+}
+
+template <class V, int K>
+ArrayMathF32 libmvec_entry() {
+  return libmvec_table<V>()[K] ? &libmvec_array<V, K> : nullptr;
+}
+
+// Exact GELU, 0.5 x (1 + erf(x / sqrt 2)), with libmvec's erf.
+template <class V>
+void gelu_erf_array(const float* x, float* out, int64_t n) {
+  const LibmvecPtr<V> erf = libmvec_table<V>()[kErf];
+  apply_array<V>(x, out, n, [erf](typename V::Reg v) {
+    const typename V::Reg e = erf(V::mul(v, V::set1(0.7071067811865476f)));
+    return V::mul(V::mul(V::set1(0.5f), v), V::add(V::set1(1.0f), e));
+  });
+}
+
 template <class V>
 VectorMathF32 make_vector_math() {
   VectorMathF32 table;
+  table.sin = libmvec_entry<V, kSin>();
+  table.cos = libmvec_entry<V, kCos>();
+  table.tan = libmvec_entry<V, kTan>();
+  table.asin = libmvec_entry<V, kAsin>();
+  table.acos = libmvec_entry<V, kAcos>();
+  table.atan = libmvec_entry<V, kAtan>();
+  table.sinh = libmvec_entry<V, kSinh>();
+  table.cosh = libmvec_entry<V, kCosh>();
+  table.asinh = libmvec_entry<V, kAsinh>();
+  table.acosh = libmvec_entry<V, kAcosh>();
+  table.atanh = libmvec_entry<V, kAtanh>();
+  table.exp2 = libmvec_entry<V, kExp2>();
+  table.expm1 = libmvec_entry<V, kExpm1>();
+  table.log2 = libmvec_entry<V, kLog2>();
+  table.log10 = libmvec_entry<V, kLog10>();
+  table.log1p = libmvec_entry<V, kLog1p>();
+  table.erf = libmvec_entry<V, kErf>();
+  table.erfc = libmvec_entry<V, kErfc>();
+  table.gelu_erf = libmvec_table<V>()[kErf] ? &gelu_erf_array<V> : nullptr;
   table.exp = [](const float* x, float* out, int64_t n) {
     apply_array<V>(x, out, n, [](typename V::Reg v) { return exp<V>(v); });
   };
