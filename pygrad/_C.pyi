@@ -2366,6 +2366,9 @@ def _record_function(
 ) -> None:
     """internal (autograd.Function): records output's history as a node with one edge per input."""
 
+def _topk_indices(input: Tensor, k: int, dim: int, largest: _bool) -> Tensor:
+    """int64 positions along dim of the k largest (smallest) in ranking order; backs pygrad.topk."""
+
 def _cumsum(input: Tensor, dim: int, reverse: _bool = False) -> Tensor:
     """Running sums along dim in x's dtype (reverse: from the last element); backs pygrad.cumsum."""
 

@@ -140,22 +140,11 @@ def topk(
 
 
 def _top(input: Tensor, k: int, dim: int, largest: bool) -> tuple[Tensor, Tensor, int]:
-    """The k largest (smallest) along dim in order: a partition (linear time) then a sort of k."""
-    import numpy as np
-
+    """The k largest (smallest) along dim in order (a C++ selection kernel), values gathered so they
+    carry the gradient."""
     x = input.reshape([1]) if input.ndim == 0 else input
     d = _wrap(dim, input.ndim, "topk")
-    a = _np(x)
-    n = a.shape[d]
-    if k == 0 or 4 * k >= n:  # little to gain: sort it all
-        order = _order(a, d, largest)
-        part = np.take(order, np.arange(k), axis=d)
-    else:
-        kth = n - k if largest else k - 1
-        part = np.argpartition(a, kth, axis=d)
-        part = np.take(part, np.arange(n - k, n) if largest else np.arange(k), axis=d)
-        part = np.take_along_axis(part, _order(np.take_along_axis(a, part, d), d, largest), d)
-    indices = _on(_index(part), x)
+    indices = _C._topk_indices(x, k, d, largest)
     return x.gather(d, indices), indices, d
 
 

@@ -489,3 +489,51 @@ def test_topk_partition_path_vs_torch(largest, k):
     got.values.backward(pygrad.tensor(upstream))
     want.values.backward(torch.tensor(upstream))
     assert np.isclose(x.grad.numpy().sum(), tx.grad.numpy().sum())
+
+
+@pytest.mark.parametrize("largest", [True, False])
+@pytest.mark.parametrize(("shape", "dim", "k"), [((6, 300), 1, 5), ((6, 300), 1, 64), ((6, 300), 1, 200),
+                                                ((40, 7), 0, 3), ((3, 50, 4), 1, 9), ((5, 1), 1, 1),
+                                                ((4, 0), 1, 0)])  # fmt: skip
+def test_topk_kernel_against_torch(shape, dim, k, largest):
+    """Both kernel paths (kept buffer, partial sort): values as torch, NaN ranked largest, ties to the
+    lower position (numpy's stable argsort order), every dtype, transposed input, gradient."""
+    rng = np.random.default_rng(13)
+    a = rng.standard_normal(shape)
+    if a.size:  # one NaN in some lines along dim (several would tie, and torch breaks ties its own way)
+        lines = np.moveaxis(a, dim, -1).reshape(-1, shape[dim])
+        lines[::3, 7 % shape[dim]] = np.nan
+        a = np.moveaxis(lines.reshape(np.moveaxis(a, dim, -1).shape), -1, dim).copy()
+    for tr in (False, True):
+        p, t = pair(a, True, tr and len(shape) == 2 and min(shape) > 1)
+        pv, pi = p.topk(k, dim, largest)
+        tv, _ = t.topk(k, dim, largest)
+        np.testing.assert_array_equal(pv.detach().numpy(), tv.detach().numpy())
+        key = np.where(np.isnan(a), np.inf, a)
+        order = np.argsort(
+            -key if largest else np.where(np.isnan(a), np.inf, a), axis=dim, kind="stable"
+        )
+        np.testing.assert_array_equal(pi.numpy(), np.take(order, np.arange(k), axis=dim))
+        g = rng.standard_normal(tuple(tv.shape))
+        (pv * pygrad.from_numpy(g)).sum().backward()
+        (tv * torch.from_numpy(g)).sum().backward()
+        np.testing.assert_array_equal(np.isnan(p.grad.numpy()), np.isnan(t.grad.numpy()))
+        np.testing.assert_allclose(np.nan_to_num(p.grad.numpy()), np.nan_to_num(t.grad.numpy()))
+    ties = rng.integers(0, 4, size=shape)
+    for name in ("int64", "int32", "int16", "int8", "uint8"):
+        arr = ties.astype(name)
+        pv, pi = pygrad.from_numpy(arr).topk(k, dim, largest)
+        tv, _ = torch.from_numpy(arr).topk(k, dim, largest)
+        np.testing.assert_array_equal(pv.numpy(), tv.numpy())
+        order = np.argsort(-arr.astype(np.int64) if largest else arr, axis=dim, kind="stable")
+        np.testing.assert_array_equal(pi.numpy(), np.take(order, np.arange(k), axis=dim))
+    for name in ("float16", "bfloat16"):
+        pv, _ = (
+            pygrad.from_numpy(a.astype(np.float32)).to(getattr(pygrad, name)).topk(k, dim, largest)
+        )
+        tv, _ = (
+            torch.from_numpy(a.astype(np.float32)).to(getattr(torch, name)).topk(k, dim, largest)
+        )
+        np.testing.assert_array_equal(pv.float().numpy(), tv.float().numpy())
+    with pytest.raises(TypeError, match="Bool"):
+        pygrad.from_numpy(ties > 1).topk(min(1, shape[dim]), dim)

@@ -137,6 +137,9 @@ Tensor view_dtype(const Tensor& x, DType dtype);
 // Internal view with a geometry relative to x's contiguous layout (used by indexing and its backward).
 // Running sums along dim (reverse: from the last element); 16-bit floats accumulate in float32, bool in int64.
 Tensor cumsum(const Tensor& x, int64_t dim, bool reverse = false);
+// The int64 positions along dim of the k largest (smallest) elements in ranking order: NaN ranks largest, ties go
+// to the lower position (torch's order); x's shape with k along dim. Not recorded (values come from gather).
+Tensor topk_indices(const Tensor& x, int64_t k, int64_t dim, bool largest);
 Tensor strided_view(const Tensor& x, const Shape& shape, const Shape& strides, int64_t offset);
 Tensor strided_view_backward(const Tensor& grad, const Shape& input_shape, const Shape& shape, const Shape& strides,
                              int64_t offset);

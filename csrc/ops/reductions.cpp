@@ -144,4 +144,29 @@ Tensor cumsum(const Tensor& x, int64_t dim_in, bool reverse) {
   return args.out[0];
 }
 
+Tensor topk_indices(const Tensor& x_in, int64_t k, int64_t dim_in, bool largest) {
+  PG_CHECK(x_in.dtype() != DType::Bool, TypeError, "topk", "\"topk_cpu\" not implemented for 'Bool'");
+  const Tensor x = x_in.dim() == 0 ? reshape(x_in, {1}) : x_in;
+  const int64_t dim = wrap_dim(dim_in, x_in.dim(), "topk");
+  const int64_t n = x.shape()[dim];
+  PG_CHECK(k >= 0 && k <= n, RuntimeError, "topk", "k (", k, ") out of range for a dimension of size ", n);
+  // The ranked dim last and contiguous; 16-bit floats are ranked as float32 (exactly the same order).
+  Dims to_last, back(x.dim());
+  for (int64_t d = 0; d < x.dim(); ++d)
+    if (d != dim) to_last.push_back(d);
+  to_last.push_back(dim);
+  for (int64_t d = 0; d < x.dim(); ++d) back[to_last[d]] = d;
+  Tensor rows = contiguous(permute(detach(x), to_last));
+  if (is_reduced_floating(rows.dtype())) rows = to_dtype(rows, DType::Float32);
+  Shape out_shape = rows.shape();
+  out_shape.back() = k;
+  KernelArgs args;
+  args.out[0] = Tensor::empty(out_shape, DType::Int64, x.device(), "topk");
+  args.in[0] = rows;
+  args.ints[0] = k;
+  args.ints[1] = largest ? 1 : 0;
+  run_kernel(OpId::topk_indices, args);
+  return contiguous(permute(args.out[0], back));
+}
+
 }  // namespace pygrad

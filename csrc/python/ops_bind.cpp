@@ -302,6 +302,14 @@ void bind_ops(py::module_& m) {
       },
       py::arg("input"), py::arg("dim"), py::arg("reverse") = false,
       "Running sums along dim in x's dtype (reverse: from the last element); backs pygrad.cumsum.");
+  m.def(
+      "_topk_indices",
+      [](const Tensor& x, int64_t k, int64_t dim, bool largest) {
+        ReleaseGilIfLarge gil(x.numel());
+        return topk_indices(x, k, dim, largest);
+      },
+      py::arg("input"), py::arg("k"), py::arg("dim"), py::arg("largest"),
+      "int64 positions along dim of the k largest (smallest) in ranking order; backs pygrad.topk.");
   m.def("_arange", [](double start, double end, double step, py::handle dtype, bool requires_grad) {
     return tensor_result(arange(start, end, step, to_dtype_arg(dtype, "arange")), requires_grad);
   });
