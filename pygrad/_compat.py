@@ -643,7 +643,8 @@ def as_strided_scatter(
     """
     import numpy as np
 
-    view = input.as_strided(list(size), list(stride), storage_offset)  # torch's bounds check
+    # A detached view: torch's bounds check and the storage walk, without recording anything.
+    view = input.detach().as_strided(list(size), list(stride), storage_offset)
     if tuple(src.shape) != tuple(view.shape):
         raise ValueError(
             f"[as_strided_scatter] expected src to have the size of the slice of input: src size "
@@ -665,7 +666,7 @@ def as_strided_scatter(
     owner = np.full(builtins.max(int(written.max(initial=0)), int(held.max(initial=0))) + 1, -1)
     np.maximum.at(owner, written, np.arange(written.size, dtype=np.int64))
     source = owner[held]  # per element of input: the src element landing on it, or -1
-    if not np.any(source >= 0):
+    if src.numel() == 0 or input.numel() == 0:
         return input.clone()
     mask = _C.from_numpy(np.array(source >= 0, order="C").reshape(tuple(input.shape)))
     picked = src.reshape(-1).index_select(0, _int_tensor(np.maximum(source, 0).reshape(-1)))
@@ -676,8 +677,11 @@ def as_strided_scatter(
 
 
 def view_copy(input: Tensor, size: Sequence[int] | dtype) -> Tensor:
-    """input.view(size) (or view(dtype)) as a new tensor."""
-    return input.view(size).clone()
+    """input.view(size) (or view(dtype)) as a new tensor; as torch's, a size also takes strides view()
+    refuses (the values are copied anyway)."""
+    if isinstance(size, _C.dtype):
+        return input.view(size).clone()
+    return input.reshape(list(size)).clone()
 
 
 def permute_copy(input: Tensor, dims: Sequence[int]) -> Tensor:
@@ -794,24 +798,51 @@ def rsub(input: Tensor, other: Any, alpha: Any = 1) -> Tensor:
 
 def frexp(input: Tensor) -> Any:
     """(mantissa, exponent) with input = mantissa * 2 ** exponent, |mantissa| in [0.5, 1) (0, inf and NaN
-    keep exponent 0); exponent is int32. The mantissa's gradient is grad / 2 ** exponent, as torch."""
+    keep exponent 0); exponent is int32. The mantissa's gradient is torch's, grad / exponent.exp2() with
+    exp2 in float32 (what torch's int32 exponent promotes to)."""
     import numpy as np
 
     if not input.dtype.is_floating_point:
         raise TypeError(f"[frexp] only supports floating-point dtypes, got {input.dtype}")
-    exact, exponent = np.frexp(_host(input))
-    scale = _C.from_numpy(np.ldexp(1.0, exponent.astype(np.int64))).to(input.dtype)
-    # Dividing by a power of two is exact, and gives torch's gradient; only where 2 ** exponent overflows
-    # the dtype (the largest binade) does the value come from numpy (with gradient grad / inf = 0, as torch).
-    mantissa = input / scale
-    overflow = scale.isinf()
-    if overflow.any():
-        mantissa = _C.where(overflow, _C.from_numpy(exact).to(input.dtype), mantissa)
+    exact, exponent = (np.asarray(a) for a in np.frexp(_host(input)))
+    mantissa = _C.from_numpy(exact).to(input.dtype)  # exact: numpy's mantissa fits the dtype
+    if input.requires_grad and _C.is_grad_enabled():
+        with np.errstate(over="ignore", under="ignore"):
+            scale = np.asarray(np.ldexp(np.float32(1.0), exponent))
+        mantissa = _Frexp.get().apply(input, mantissa, _C.from_numpy(scale))
     return _frexp_result(mantissa, _C.from_numpy(exponent.astype(np.int32)))
 
 
+class _Frexp:
+    """The mantissa as an autograd.Function (its value from numpy, its gradient torch's formula), made on
+    first use: pygrad.autograd is not loaded by `import pygrad`."""
+
+    cls: Any = None
+
+    @classmethod
+    def get(cls) -> Any:
+        if cls.cls is None:
+            from pygrad.autograd.function import Function
+
+            class Frexp(Function):
+                @staticmethod
+                def forward(ctx: Any, input: Tensor, mantissa: Tensor, scale: Tensor) -> Tensor:
+                    ctx.save_for_backward(scale)
+                    ctx.dtype = input.dtype
+                    return mantissa
+
+                @staticmethod
+                def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None, None]:
+                    (scale,) = ctx.saved_tensors
+                    return (grad / scale).to(ctx.dtype), None, None
+
+            cls.cls = Frexp
+        return cls.cls
+
+
 def ldexp(input: Tensor, other: Tensor) -> Tensor:
-    """input * 2 ** other (integers give float32)."""
+    """input * 2 ** other (integers give float32). The gradient for input is 2 ** other also for negative
+    integer exponents, where torch 2.13's is 0 (pytorch/pytorch#187460)."""
     if not isinstance(other, Tensor):
         raise TypeError(f"[ldexp] other must be a Tensor, got {type(other).__name__}")
     target = _C.result_type(input, other)
