@@ -966,6 +966,153 @@ class Tensor:
 
     # ---- elementwise (op_list.def)
 
+    # torch's smaller attributes (pygrad/_compat.py).
+    @property
+    def is_cpu(self) -> _bool:
+        """True unless the tensor is on a CUDA device."""
+    @property
+    def nbytes(self) -> _int:
+        """numel() * itemsize: the bytes of its elements."""
+    @property
+    def itemsize(self) -> _int:
+        """Size of one element in bytes."""
+    @property
+    def real(self) -> Tensor:
+        """self itself: the real part of a real tensor."""
+    @property
+    def mH(self) -> Tensor:
+        """Last two dims swapped (the conjugate transpose of real matrices)."""
+    @property
+    def H(self) -> Tensor:
+        """The transpose of a 2-d tensor (the conjugate transpose of a real matrix)."""
+    def nelement(self) -> _int:
+        """Alias of numel."""
+    def ndimension(self) -> _int:
+        """Alias of dim."""
+    def get_device(self) -> _int:
+        """The CUDA device index, -1 on the CPU."""
+    def storage_offset(self) -> _int:
+        """Offset of the first element in the storage, in elements."""
+    def is_complex(self) -> _bool:
+        """False: pygrad has no complex dtypes."""
+    def is_signed(self) -> _bool:
+        """True unless the dtype is bool or uint8."""
+    def is_same_size(self, other: Tensor) -> _bool:
+        """True when both tensors have the same shape."""
+    def is_nonzero(self) -> _bool:
+        """The truth of a one-element tensor (an error for any other number of elements)."""
+    @overload
+    def type(self, dtype: None = None, non_blocking: _bool = False) -> str:
+        """The type name, e.g. 'pygrad.FloatTensor'."""
+    @overload
+    def type(self, dtype: _dtype | str, non_blocking: _bool = False) -> Tensor:
+        """self converted to dtype (a dtype or a name such as 'torch.DoubleTensor'); self when it already is."""
+    def conj(self) -> Tensor:
+        """self itself: the conjugate of a real tensor."""
+    def resolve_conj(self) -> Tensor:
+        """self itself: a real tensor has no conjugate bit to resolve."""
+    def resolve_neg(self) -> Tensor:
+        """self itself: pygrad tensors have no negative bit to resolve."""
+    def is_conj(self) -> _bool:
+        """False: pygrad tensors have no conjugate bit."""
+    def is_neg(self) -> _bool:
+        """False: pygrad tensors have no negative bit."""
+    def isreal(self) -> Tensor:
+        """A bool tensor of self's shape, all True."""
+    def adjoint(self) -> Tensor:
+        """A view with the last two dims swapped (the conjugate transpose of real matrices)."""
+    def new_full(
+        self,
+        size: Sequence[_int],
+        fill_value: _TensorOrNumber,
+        *,
+        dtype: _dtype | None = None,
+        device: _device | str | None = None,
+        requires_grad: _bool = False,
+    ) -> Tensor:
+        """A tensor of size filled with fill_value, with self's dtype unless dtype is given."""
+    @overload
+    def new_empty(
+        self,
+        size: Sequence[_int],
+        /,
+        *,
+        dtype: _dtype | None = None,
+        device: _device | str | None = None,
+        requires_grad: _bool = False,
+    ) -> Tensor:
+        """An uninitialised tensor of the given size, with self's dtype unless dtype is given."""
+    @overload
+    def new_empty(
+        self,
+        *size: _int,
+        dtype: _dtype | None = None,
+        device: _device | str | None = None,
+        requires_grad: _bool = False,
+    ) -> Tensor:
+        """An uninitialised tensor of the given size, with self's dtype unless dtype is given."""
+    def new_empty_strided(
+        self,
+        size: Sequence[_int],
+        stride: Sequence[_int],
+        *,
+        dtype: _dtype | None = None,
+        device: _device | str | None = None,
+        requires_grad: _bool = False,
+    ) -> Tensor:
+        """An uninitialised tensor with the given size and strides, with self's dtype unless dtype is given."""
+    def apply_(self, callable: Callable[[Any], Any]) -> Tensor:
+        """Replaces each element by callable(element) (CPU only, not with requires_grad); returns self."""
+    def map_(self, tensor: Tensor, callable: Callable[[Any, Any], Any]) -> Tensor:
+        """Replaces each element by callable(element, tensor's element broadcast to self); returns self."""
+    def ravel(self) -> Tensor:
+        """Flattened to 1-d: a view when contiguous, else a contiguous copy."""
+    def argwhere(self) -> Tensor:
+        """The (count, ndim) int64 indices of the non-zero elements."""
+    def split_with_sizes(self, split_sizes: Sequence[_int], dim: _int = 0) -> tuple[Tensor, ...]:
+        """Views of the given sizes along dim (they must add up to its size)."""
+    def unsafe_split(self, split_size: _int, dim: _int = 0) -> tuple[Tensor, ...]:
+        """split with an int size."""
+    def unsafe_chunk(self, chunks: _int, dim: _int = 0) -> tuple[Tensor, ...]:
+        """chunk."""
+    def index_copy(self, dim: _int, index: Tensor, source: Tensor) -> Tensor:
+        """A copy with the slices at index along dim replaced by source's slices."""
+    def put(self, index: Tensor, source: Tensor, accumulate: _bool = False) -> Tensor:
+        """A copy (seen as 1-d) with source written, or added with accumulate, at index."""
+    def put_(self, index: Tensor, source: Tensor, accumulate: _bool = False) -> Tensor:
+        """put in place; returns self."""
+    def fill_diagonal_(self, fill_value: _TensorOrNumber, wrap: _bool = False) -> Tensor:
+        """Fills the main diagonal with fill_value in place (wrap: restart every width + 1 rows)."""
+    def select_scatter(self, src: Tensor, dim: _int, index: _int) -> Tensor:
+        """A copy with select(dim, index) replaced by src."""
+    def slice_scatter(
+        self,
+        src: Tensor,
+        dim: _int = 0,
+        start: _int | None = None,
+        end: _int | None = None,
+        step: _int = 1,
+    ) -> Tensor:
+        """A copy with the slice start:end:step of dim replaced by src."""
+    def diagonal_scatter(
+        self, src: Tensor, offset: _int = 0, dim1: _int = 0, dim2: _int = 1
+    ) -> Tensor:
+        """A copy with diagonal(offset, dim1, dim2) replaced by src."""
+    def as_strided_scatter(
+        self,
+        src: Tensor,
+        size: Sequence[_int],
+        stride: Sequence[_int],
+        storage_offset: _int | None = None,
+    ) -> Tensor:
+        """A copy with the elements as_strided(size, stride, storage_offset) reads replaced by src."""
+    def frexp(self) -> tuple[Tensor, Tensor]:
+        """The (mantissa, exponent) named tuple: self = mantissa * 2 ** exponent, exponent int32."""
+    def ldexp(self, other: Tensor) -> Tensor:
+        """self * 2 ** other."""
+    def ldexp_(self, *args: Any, **kwargs: Any) -> Tensor:
+        """In-place ldexp; returns self."""
+
     # In-place forms (pygrad/_inplace.py) and pointwise composites (pygrad/_pointwise.py).
     def abs_(self) -> Tensor:
         """In-place abs; returns self."""
