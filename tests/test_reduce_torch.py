@@ -500,7 +500,9 @@ def test_topk_kernel_against_torch(shape, dim, k, largest):
     lower position (numpy's stable argsort order), every dtype, transposed input, gradient."""
     rng = np.random.default_rng(13)
     a = rng.standard_normal(shape)
-    if a.size:  # one NaN in some lines along dim (several would tie, and torch breaks ties its own way)
+    if (
+        a.size
+    ):  # one NaN in some lines along dim (several would tie, and torch breaks ties its own way)
         lines = np.moveaxis(a, dim, -1).reshape(-1, shape[dim])
         lines[::3, 7 % shape[dim]] = np.nan
         a = np.moveaxis(lines.reshape(np.moveaxis(a, dim, -1).shape), -1, dim).copy()
