@@ -363,9 +363,16 @@ def test_libmvec_can_be_turned_off_and_agrees_with_libm(tmp_path):
     outs = []
     for off in ("1", "0"):
         path = str(tmp_path / f"out{off}.npy")
-        env = dict(os.environ, PYGRAD_DISABLE_LIBMVEC=off)
+        # The child imports the pygrad this process imported (installed, or a development tree), from
+        # outside the repo root, whose pygrad/ has no built extension.
+        root = os.path.dirname(os.path.dirname(pygrad.__file__))
+        env = dict(os.environ, PYGRAD_DISABLE_LIBMVEC=off, PYTHONPATH=root)
         r = subprocess.run(
-            [sys.executable, "-c", code, path], env=env, capture_output=True, timeout=120
+            [sys.executable, "-c", code, path],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            timeout=120,
         )
         assert r.returncode == 0, r.stderr.decode()[-2000:]
         outs.append(np.load(path))
