@@ -7,7 +7,10 @@ from typing import Literal, Union, overload
 
 from pygrad import _C
 from pygrad._C import Tensor
+from pygrad.nn import _activations, _losses
+from pygrad.nn._activations import *  # noqa: F403  (elu, silu, softplus, ...: _activations.__all__)
 from pygrad.nn._layout import fold, pad, unfold
+from pygrad.nn._losses import *  # noqa: F403  (l1_loss, kl_div, huber_loss, ...: _losses.__all__)
 
 __all__ = [
     "adaptive_avg_pool2d",
@@ -35,6 +38,8 @@ __all__ = [
     "tanh",
     "unfold",
 ]
+__all__ += _activations.__all__
+__all__ += _losses.__all__
 
 _IntOrPair = Union[int, Sequence[int]]
 

@@ -1,0 +1,5 @@
+"""Distances as modules: CosineSimilarity, PairwiseDistance."""
+
+from __future__ import annotations
+
+__all__: list[str] = []
