@@ -321,7 +321,8 @@ def logdet(input: Tensor) -> Tensor:
     from pygrad._decompositions import _square
     from pygrad._decompositions import slogdet as _slogdet
 
-    _square(input, "logdet")
+    if _square(input, "logdet") == 0:  # log det of an empty matrix: 0, connected to the input
+        return input.sum([-2, -1])
     sign, logabs = _slogdet(input)
     from pygrad._factories import full
 
@@ -419,9 +420,14 @@ def block_diag(*tensors: Tensor) -> Tensor:
 
 def dist(input: Tensor, other: Tensor, p: float = 2) -> Tensor:
     """The p-norm of input - other (broadcast), over all elements."""
+    from pygrad._factories import ones
     from pygrad._norms import vector_norm
 
-    return vector_norm(input - other, p)
+    diff = input - other
+    norm = vector_norm(diff, p)
+    if p == 0 and diff.requires_grad:  # a count: kept in the graph with a zero gradient, as torch's
+        return _C.where(ones([], dtype=_C.bool), norm, diff.abs().sum())
+    return norm
 
 
 def cdist(

@@ -29,8 +29,9 @@ def matrix_power(A: Tensor, n: int) -> Tensor:
     if n < 0:
         return matrix_power(inv(A), -n)
     if n == 0:
+        # the identity, still connected to A (with a zero gradient), as torch's
         eye = _factories.eye(A.shape[-1], dtype=A.dtype)
-        return eye.broadcast_to(list(A.shape)).clone()
+        return _C.where(_factories.ones([], dtype=_C.bool), eye, A)
     result: Tensor | None = None
     base = A
     while n:
@@ -101,7 +102,7 @@ def matrix_exp(A: Tensor) -> Tensor:
         if np.all(s > k):
             R = squared
         else:
-            R = _C.where(_C.from_numpy(np.ascontiguousarray(s > k)[..., None, None]), squared, R)
+            R = _C.where(_C.from_numpy(np.array((s > k)[..., None, None], order="C")), squared, R)
     return R
 
 

@@ -63,6 +63,12 @@ def _batch(*shapes: Any) -> list[int]:
 # ---- triangular and Cholesky solves
 
 
+def _no_kernel(t: Tensor, kernel: str) -> None:
+    """torch has no integer (or half) kernel for the triangular solves: NotImplementedError, as torch."""
+    if t.dtype not in _FLOATS:
+        raise NotImplementedError(f'"{kernel}" not implemented for {t.dtype}')
+
+
 def _check_float(t: Tensor, op: str) -> None:
     if t.dtype not in _FLOATS:
         raise RuntimeError(
@@ -81,8 +87,9 @@ def solve_triangular(
         raise RuntimeError(f"{op}: The input tensor A must have at least 2 dimensions.")
     if B.ndim < 2:
         raise RuntimeError(f"{op}: The input tensor B must have at least 2 dimensions.")
+    _no_kernel(A, "triangular_solve_cpu")
+    _no_kernel(B, "triangular_solve_cpu")
     n = _square(A, op)
-    _check_float(B, op)
     B = B if B.dtype == A.dtype else B.to(A.dtype)  # torch computes in A's dtype
     if (B.shape[-2] if left else B.shape[-1]) != n:
         eq = "AX = B" if left else "XA = B"
@@ -100,8 +107,10 @@ def _substitute(A: Tensor, B: Tensor, upper: bool, unit: bool) -> Tensor:
     batch = _batch(A.shape[:-2], B.shape[:-2])
     A = A.broadcast_to([*batch, n, n])
     B = B.broadcast_to([*batch, n, B.shape[-1]])
-    if n == 0:
-        return B.clone()
+    if (
+        n == 0
+    ):  # nothing to solve; the sum over A's empty matrices keeps it in the graph, as torch's
+        return B + A.sum([-2, -1]).unsqueeze(-1).unsqueeze(-1)
     solved: dict[int, Tensor] = {}  # row i of X, (..., k)
     order = range(n - 1, -1, -1) if upper else range(n)
     for i in order:
@@ -169,6 +178,7 @@ def cholesky_solve(B: Tensor, L: Tensor, upper: bool = False) -> Tensor:
         raise RuntimeError(
             f"cholesky_solve: u should have at least 2 dimensions, but has {L.ndim} dimensions instead"
         )
+    _no_kernel(L, "cholesky_solve_cpu")
     n = _square(L, "cholesky_solve")
     if B.shape[-2] != n:
         raise RuntimeError(
@@ -189,6 +199,7 @@ def cholesky_inverse(L: Tensor, upper: bool = False) -> Tensor:
     Raises LinAlgError when a diagonal element of the factor is zero."""
     if L.ndim < 2:
         raise RuntimeError("cholesky_inverse: The input tensor A must have at least 2 dimensions.")
+    _no_kernel(L, "cholesky_inverse_cpu")
     n = _square(L, "cholesky_inverse")
     diag = np.diagonal(L.detach().numpy(), axis1=-2, axis2=-1)
     zero = np.argwhere(diag == 0)
@@ -347,7 +358,7 @@ def matrix_rank(
     s = _spectrum(A.detach().numpy(), hermitian)
     smax = s[..., :1] if s.shape[-1] else np.zeros((*s.shape[:-1], 1))
     rank = (s > _cutoff(A, atol, rtol, smax)).sum(-1)
-    return _C.from_numpy(np.ascontiguousarray(rank, dtype=np.int64))
+    return _C.from_numpy(np.array(rank, dtype=np.int64, order="C"))
 
 
 _DRIVERS = ("gels", "gelsy", "gelsd", "gelss")
@@ -388,11 +399,11 @@ def lstsq(
     if Bm.shape[-2] != m:
         raise RuntimeError(f"{op}: input.size(-2) should match other.size({-1 if vector else -2})")
     batch = _batch(A.shape[:-2], Bm.shape[:-2])
+    s = _spectrum(A.detach().numpy(), False)  # rank and singular values keep A's own batch shape
     A = A.broadcast_to([*batch, m, n])
     Bm = Bm.broadcast_to([*batch, m, Bm.shape[-1]])
     rtol = _eps(A.dtype) * max(m, n) if rcond is None else rcond
     X = _C.matmul(pinv(A, atol=0.0, rtol=rtol), Bm)
-    s = _spectrum(A.detach().numpy(), False)
     smax = s[..., :1] if s.shape[-1] else np.zeros((*s.shape[:-1], 1))
     rank = (s > np.float64(rtol) * smax).sum(-1)
     empty = _factories.zeros([0], dtype=A.dtype)
@@ -405,7 +416,7 @@ def lstsq(
         residuals,
         _factories.zeros([0], dtype=_C.int64)
         if driver == "gels"
-        else _C.from_numpy(np.ascontiguousarray(rank, dtype=np.int64)),
+        else _C.from_numpy(np.array(rank, dtype=np.int64, order="C")),
         _from_numpy(s, A) if driver in ("gelsd", "gelss") else empty,
     )
 
@@ -457,7 +468,7 @@ def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False) -
         )
     if failure is None:
         return CholeskyExResult(cholesky(A, upper=upper), _C.from_numpy(info))
-    bad = _C.from_numpy(np.ascontiguousarray(info != 0)[..., None, None])
+    bad = _C.from_numpy(np.array((info != 0)[..., None, None], order="C"))
     eye = _factories.eye(int(A.shape[-1]), dtype=A.dtype)
     L = _C.where(bad, _from_numpy(partial, A), cholesky(_C.where(bad, eye, A)))
     return CholeskyExResult(L.mT if upper else L, _C.from_numpy(info))
@@ -498,7 +509,7 @@ def inv_ex(A: Tensor, *, check_errors: bool = False) -> InvExResult:
         )
     if failure is None:
         return InvExResult(inv(A), _C.from_numpy(info))
-    bad = _C.from_numpy(np.ascontiguousarray(info != 0)[..., None, None])
+    bad = _C.from_numpy(np.array((info != 0)[..., None, None], order="C"))
     eye = _factories.eye(n, dtype=A.dtype)
     nan = _factories.full([], math.nan, dtype=A.dtype)
     return InvExResult(_C.where(bad, nan, inv(_C.where(bad, eye, A))), _C.from_numpy(info))

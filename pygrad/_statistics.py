@@ -28,7 +28,7 @@ def _wrap(dim: int, ndim: int, op: str) -> int:
 
 
 def _const(array: Any, like: Tensor) -> Tensor:
-    return _C.from_numpy(np.ascontiguousarray(array)).to(like.device)
+    return _C.from_numpy(np.array(array, order="C")).to(like.device)
 
 
 # ---- quantiles
@@ -334,8 +334,9 @@ def _safe_pow(x: Tensor, exponent: float) -> Tensor:
 def _pnorm_last(d: Tensor, p: float) -> Tensor:
     """The p-norm of d over its last dim, with torch's cdist / pdist gradients (zero at zero distance)."""
     a = d.abs()
-    if p == 0:
-        return a.sign().sum(-1)  # a count; sign's derivative is 0, as torch's gradient for p = 0
+    if p == 0:  # a count of the non-zeros, kept in the graph with a zero gradient, as torch's
+        count = (a != 0).to(d.dtype).sum(-1)
+        return _C.where(_factories.ones([], dtype=_C.bool), count, a.sum(-1))
     if p == 1 or d.shape[-1] == 0:
         return a.sum(-1)
     if math.isinf(p):
