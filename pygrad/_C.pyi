@@ -1577,7 +1577,7 @@ class Tensor:
         density: _bool = False,
     ) -> Any:
         """(hist, bin_edges) of self's values in bins (not differentiable)."""
-
+    # ---- reductions, scans and ordering, continued
     def sum_to_size(self, *args: Any, **kwargs: Any) -> Tensor:
         """self summed down to a size expandable to self's shape."""
     def cumsum(

@@ -107,9 +107,8 @@ def _substitute(A: Tensor, B: Tensor, upper: bool, unit: bool) -> Tensor:
     batch = _batch(A.shape[:-2], B.shape[:-2])
     A = A.broadcast_to([*batch, n, n])
     B = B.broadcast_to([*batch, n, B.shape[-1]])
-    if (
-        n == 0
-    ):  # nothing to solve; the sum over A's empty matrices keeps it in the graph, as torch's
+    if n == 0:
+        # nothing to solve; adding the (zero) sum of A's empty matrices keeps A in the graph, as torch's
         return B + A.sum([-2, -1]).unsqueeze(-1).unsqueeze(-1)
     solved: dict[int, Tensor] = {}  # row i of X, (..., k)
     order = range(n - 1, -1, -1) if upper else range(n)
@@ -253,19 +252,16 @@ def _pinv_values(A: Tensor, atol: Any, rtol: Any, hermitian: bool) -> Tensor:
     m, n = a.shape[-2:]
     if 0 in (m, n):
         return _factories.zeros([*A.shape[:-2], n, m], dtype=A.dtype)
-    with np.errstate(divide="ignore"):
-        if hermitian:
-            w, v = np.linalg.eigh(a)
-            absw = np.abs(w)
-            keep = absw > _cutoff(A, atol, rtol, absw.max(-1, keepdims=True))
-            p = (v * np.where(keep, 1.0 / np.where(keep, w, 1), 0)[..., None, :]) @ np.swapaxes(
-                v, -1, -2
-            )
-        else:
-            u, s, vh = np.linalg.svd(a, full_matrices=False)
-            keep = s > _cutoff(A, atol, rtol, s[..., :1])
-            sinv = np.where(keep, 1.0 / np.where(keep, s, 1), 0)
-            p = (np.swapaxes(vh, -1, -2) * sinv[..., None, :]) @ np.swapaxes(u, -1, -2)
+    if hermitian:  # A = V diag(w) V^T: pinv = V diag(1 / w) V^T over the kept eigenvalues
+        w, v = np.linalg.eigh(a)
+        keep = np.abs(w) > _cutoff(A, atol, rtol, np.abs(w).max(-1, keepdims=True))
+        winv = np.where(keep, 1.0 / np.where(keep, w, 1), 0)
+        p = (v * winv[..., None, :]) @ np.swapaxes(v, -1, -2)
+    else:  # A = U diag(s) Vh: pinv = Vh^T diag(1 / s) U^T over the kept singular values
+        u, s, vh = np.linalg.svd(a, full_matrices=False)
+        keep = s > _cutoff(A, atol, rtol, s[..., :1])
+        sinv = np.where(keep, 1.0 / np.where(keep, s, 1), 0)
+        p = (np.swapaxes(vh, -1, -2) * sinv[..., None, :]) @ np.swapaxes(u, -1, -2)
     return _from_numpy(p, A)
 
 
@@ -402,7 +398,10 @@ def lstsq(
     s = _spectrum(A.detach().numpy(), False)  # rank and singular values keep A's own batch shape
     A = A.broadcast_to([*batch, m, n])
     Bm = Bm.broadcast_to([*batch, m, Bm.shape[-1]])
-    rtol = _eps(A.dtype) * max(m, n) if rcond is None else rcond
+    # LAPACK takes a negative rcond as its machine precision (half numpy's eps: the unit roundoff)
+    rtol = (
+        _eps(A.dtype) * max(m, n) if rcond is None else rcond if rcond >= 0 else _eps(A.dtype) / 2
+    )
     X = _C.matmul(pinv(A, atol=0.0, rtol=rtol), Bm)
     smax = s[..., :1] if s.shape[-1] else np.zeros((*s.shape[:-1], 1))
     rank = (s > np.float64(rtol) * smax).sum(-1)

@@ -410,6 +410,16 @@ def test_lstsq_rank_deficient_residuals_and_names():
                 grad=False,
                 scale=1e3,
             )
+    full = randn((6, 3), seed=3)
+    for rcond, x in ((0.5, a), (0.5, full), (-1.0, full)):  # negative: LAPACK's machine precision
+        for field in range(4):
+            check(
+                _lstsq("p", "gelsd", field, rcond),
+                _lstsq("t", "gelsd", field, rcond),
+                [x, b],
+                grad=False,
+                scale=1e3,
+            )
     r = linalg.lstsq(P(randn((5, 3))), P(randn((5, 2), seed=1)), driver="gelsd")
     assert r._fields == ("solution", "residuals", "rank", "singular_values")
     assert r.rank.dtype == pygrad.int64 and r.rank.item() == 3
