@@ -1670,6 +1670,61 @@ class Tensor:
         self, size: Sequence[_int], stride: Sequence[_int], storage_offset: _int | None = None
     ) -> Tensor:
         """A view of the tensor's memory with the given sizes and strides (storage_offset: x's by default)."""
+    # ---- linear algebra and statistics (pygrad/_linalg_ops.py, pygrad/_ordering.py)
+    def mm(self, mat2: Tensor) -> Tensor:
+        """Matrix product of two 2-D tensors of the same dtype."""
+    def matrix_power(self, n: _int) -> Tensor:
+        """self multiplied by itself n times (n < 0: powers of the inverse)."""
+    def matrix_exp(self) -> Tensor:
+        """exp of each square matrix (scaling and squaring of a Pade approximant)."""
+    def logdet(self) -> Tensor:
+        """log(det) of each square matrix (NaN for a negative determinant, -inf for zero)."""
+    def pinverse(self, rcond: _float = 1e-15) -> Tensor:
+        """Pseudo-inverse; singular values at or below rcond * the largest count as zero."""
+    def cholesky_solve(self, input2: Tensor, upper: _bool = False) -> Tensor:
+        """X with A @ X = self, A given by its Cholesky factor input2."""
+    def cholesky_inverse(self, upper: _bool = False) -> Tensor:
+        """Inverse of A from its Cholesky factor self."""
+    def dist(self, other: Tensor, p: _float = 2) -> Tensor:
+        """The p-norm of self - other over all elements."""
+    def cov(
+        self,
+        *,
+        correction: _int = 1,
+        fweights: Tensor | None = None,
+        aweights: Tensor | None = None,
+    ) -> Tensor:
+        """Covariance matrix of the variables in self's rows, observations in its columns."""
+    def corrcoef(self) -> Tensor:
+        """Pearson correlation coefficients of the variables in self's rows."""
+    def quantile(
+        self,
+        q: _float | Tensor,
+        dim: _int | None = None,
+        keepdim: _bool = False,
+        *,
+        interpolation: str = "linear",
+    ) -> Tensor:
+        """The q-th quantiles along dim (all elements when None); NaN propagates."""
+    def nanquantile(
+        self,
+        q: _float | Tensor,
+        dim: _int | None = None,
+        keepdim: _bool = False,
+        *,
+        interpolation: str = "linear",
+    ) -> Tensor:
+        """quantile ignoring NaN."""
+    def histogram(
+        self,
+        bins: _int | Tensor,
+        *,
+        range: tuple[_float, _float] | None = None,
+        weight: Tensor | None = None,
+        density: _bool = False,
+    ) -> Any:
+        """(hist, bin_edges) of self's values in bins (not differentiable)."""
+    # ---- reductions, scans and ordering, continued
     def sum_to_size(self, *args: Any, **kwargs: Any) -> Tensor:
         """self summed down to a size expandable to self's shape."""
     def cumsum(

@@ -1,6 +1,9 @@
 """Products with torch's signatures and shape checks, composed from differentiable core ops (matmul,
-mul, sum): bmm, baddbmm, addmm, addmv, mv, dot, vdot, outer/ger, kron, tensordot, cross, inner; and det,
-slogdet, inverse (from pygrad/_decompositions.py, loaded on first use).
+mul, sum): mm, bmm, baddbmm, addmm, addmv, mv, dot, vdot, outer/ger, kron, tensordot, cross, inner, chain_matmul,
+dist; and torch's top-level linear algebra and statistics, which load their modules on first use:
+det, slogdet, logdet, inverse (pygrad/_decompositions.py); matrix_power, matrix_exp, vander, block_diag
+(pygrad/_matrix_functions.py); pinverse, cholesky_solve, cholesky_inverse (pygrad/_solvers.py); cov, corrcoef, cdist, pdist, trapezoid/trapz,
+cumulative_trapezoid (pygrad/_statistics.py).
 Each checks shapes up front so that errors name the op and the shapes, as torch's do.
 """
 
@@ -23,18 +26,36 @@ __all__ = [
     "addmv",
     "addr",
     "baddbmm",
+    "block_diag",
     "bmm",
+    "cdist",
+    "chain_matmul",
+    "cholesky_inverse",
+    "cholesky_solve",
+    "corrcoef",
+    "cov",
     "cross",
+    "cumulative_trapezoid",
     "det",
+    "dist",
     "dot",
     "ger",
     "inner",
     "inverse",
     "kron",
+    "logdet",
+    "matrix_exp",
+    "matrix_power",
+    "mm",
     "mv",
     "outer",
+    "pdist",
+    "pinverse",
     "slogdet",
     "tensordot",
+    "trapezoid",
+    "trapz",
+    "vander",
     "vdot",
 ]
 
@@ -295,6 +316,182 @@ def inverse(input: Tensor) -> Tensor:
     return inv(input)
 
 
+def logdet(input: Tensor) -> Tensor:
+    """log(det) of each square matrix: NaN where the determinant is negative, -inf where it is zero."""
+    from pygrad._decompositions import _square
+    from pygrad._decompositions import slogdet as _slogdet
+
+    if _square(input, "logdet") == 0:  # log det of an empty matrix: 0, connected to the input
+        return input.sum([-2, -1])
+    sign, logabs = _slogdet(input)
+    from pygrad._factories import full
+
+    return _C.where(sign < 0, full([], float("nan"), dtype=logabs.dtype), logabs)
+
+
+def mm(input: Tensor, mat2: Tensor) -> Tensor:
+    """Matrix product of two 2-D tensors of the same dtype (no broadcasting: matmul does that)."""
+    if input.ndim != 2:
+        raise RuntimeError("[mm] self must be a matrix")
+    if mat2.ndim != 2:
+        raise RuntimeError("[mm] mat2 must be a matrix")
+    if input.dtype != mat2.dtype:
+        raise RuntimeError(
+            f"[mm] expected m1 and m2 to have the same dtype, but got: {input.dtype} != {mat2.dtype}"
+        )
+    return _mm(input, mat2, "mm")
+
+
+def chain_matmul(*matrices: Tensor) -> Tensor:
+    """Product of 2-D matrices left to right (one matrix: a copy). Deprecated, as in torch: it warns, pointing
+    to linalg.multi_dot."""
+    import warnings
+
+    warnings.warn(
+        "chain_matmul is deprecated and will be removed in a future release; use linalg.multi_dot "
+        "instead, which accepts a list of two or more tensors rather than multiple parameters.",
+        UserWarning,
+        stacklevel=2,
+    )
+    if not matrices:
+        raise RuntimeError("[chain_matmul] Expected one or more matrices")
+    for t in matrices:
+        if t.ndim != 2:
+            raise RuntimeError(f"[chain_matmul] Tensor dimension is {t.ndim}, expected 2 instead.")
+    out = matrices[0].clone() if len(matrices) == 1 else matrices[0]
+    for i, t in enumerate(matrices[1:]):
+        if out.shape[1] != t.shape[0]:
+            raise RuntimeError(
+                f"[chain_matmul] tensors {i} and {i + 1} with shapes {list(matrices[i].shape)} and "
+                f"{list(t.shape)} cannot be multiplied"
+            )
+        out = _C.matmul(out, t)
+    return out
+
+
+def matrix_power(input: Tensor, n: int) -> Tensor:
+    """input multiplied by itself n times (pygrad.linalg.matrix_power)."""
+    from pygrad._matrix_functions import matrix_power as _matrix_power
+
+    return _matrix_power(input, n)
+
+
+def matrix_exp(input: Tensor) -> Tensor:
+    """exp of each square matrix (pygrad.linalg.matrix_exp), differentiable."""
+    from pygrad._matrix_functions import matrix_exp as _matrix_exp
+
+    return _matrix_exp(input)
+
+
+def pinverse(input: Tensor, rcond: float = 1e-15) -> Tensor:
+    """Pseudo-inverse, singular values at or below rcond * the largest counted as zero (linalg.pinv)."""
+    from pygrad._solvers import pinv
+
+    return pinv(input, atol=0.0, rtol=rcond)
+
+
+def cholesky_solve(input: Tensor, input2: Tensor, upper: bool = False) -> Tensor:
+    """X with A @ X = input, A = input2 @ input2^T (upper: input2^T @ input2) given by its Cholesky factor."""
+    from pygrad._solvers import cholesky_solve as _cholesky_solve
+
+    return _cholesky_solve(input, input2, upper)
+
+
+def cholesky_inverse(input: Tensor, upper: bool = False) -> Tensor:
+    """Inverse of A = input @ input^T (upper: input^T @ input) from its Cholesky factor."""
+    from pygrad._solvers import cholesky_inverse as _cholesky_inverse
+
+    return _cholesky_inverse(input, upper)
+
+
+def vander(x: Tensor, N: int | None = None, increasing: bool = False) -> Tensor:
+    """Vandermonde matrix of a 1-D x: columns x^(N-1), ..., x^0 (increasing: the reverse)."""
+    from pygrad._matrix_functions import vander as _vander
+
+    return _vander(x, N, increasing)
+
+
+def block_diag(*tensors: Tensor) -> Tensor:
+    """The tensors (0-D, 1-D as a row, or 2-D) as blocks down the diagonal of a matrix of zeros."""
+    from pygrad._matrix_functions import block_diag as _block_diag
+
+    return _block_diag(*tensors)
+
+
+def dist(input: Tensor, other: Tensor, p: float = 2) -> Tensor:
+    """The p-norm of input - other (broadcast), over all elements."""
+    from pygrad._factories import ones
+    from pygrad._norms import vector_norm
+
+    diff = input - other
+    norm = vector_norm(diff, p)
+    if p == 0 and diff.requires_grad:  # a count: kept in the graph with a zero gradient, as torch's
+        return _C.where(ones([], dtype=_C.bool), norm, diff.abs().sum())
+    return norm
+
+
+def cdist(
+    x1: Tensor,
+    x2: Tensor,
+    p: float = 2.0,
+    compute_mode: str = "use_mm_for_euclid_dist_if_necessary",
+) -> Tensor:
+    """p-norm distances between the rows of x1 (..., P, M) and those of x2 (..., R, M): (..., P, R)."""
+    from pygrad._statistics import cdist as _cdist
+
+    return _cdist(x1, x2, p, compute_mode)
+
+
+def pdist(input: Tensor, p: float = 2) -> Tensor:
+    """p-norm distances between the rows of a 2-D input, pairs i < j in row-major order."""
+    from pygrad._statistics import pdist as _pdist
+
+    return _pdist(input, p)
+
+
+def cov(
+    input: Tensor,
+    *,
+    correction: int = 1,
+    fweights: Tensor | None = None,
+    aweights: Tensor | None = None,
+) -> Tensor:
+    """Covariance matrix of the variables in input's rows, observations in its columns."""
+    from pygrad._statistics import cov as _cov
+
+    return _cov(input, correction=correction, fweights=fweights, aweights=aweights)
+
+
+def corrcoef(input: Tensor) -> Tensor:
+    """Pearson correlation coefficients of the variables in input's rows."""
+    from pygrad._statistics import corrcoef as _corrcoef
+
+    return _corrcoef(input)
+
+
+def trapezoid(
+    y: Tensor, x: Tensor | None = None, *, dx: float | None = None, dim: int = -1
+) -> Tensor:
+    """Integral of y along dim by the trapezoid rule, sampled at x or at spacing dx (default 1)."""
+    from pygrad._statistics import trapezoid as _trapezoid
+
+    return _trapezoid(y, x, dx=dx, dim=dim)
+
+
+def trapz(y: Tensor, x: Tensor | None = None, *, dx: float | None = None, dim: int = -1) -> Tensor:
+    """Alias of trapezoid."""
+    return trapezoid(y, x, dx=dx, dim=dim)
+
+
+def cumulative_trapezoid(
+    y: Tensor, x: Tensor | None = None, *, dx: float | None = None, dim: int = -1
+) -> Tensor:
+    """Running integral of y along dim by the trapezoid rule (one fewer element along dim)."""
+    from pygrad._statistics import cumulative_trapezoid as _cumulative_trapezoid
+
+    return _cumulative_trapezoid(y, x, dx=dx, dim=dim)
+
+
 _METHODS = {
     "addbmm": addbmm,
     "addmm": addmm,
@@ -302,15 +499,25 @@ _METHODS = {
     "addr": addr,
     "baddbmm": baddbmm,
     "bmm": bmm,
+    "cholesky_inverse": cholesky_inverse,
+    "cholesky_solve": cholesky_solve,
+    "corrcoef": corrcoef,
+    "cov": cov,
     "cross": cross,
     "det": det,
+    "dist": dist,
     "dot": dot,
     "ger": ger,
     "inner": inner,
     "inverse": inverse,
     "kron": kron,
+    "logdet": logdet,
+    "matrix_exp": matrix_exp,
+    "matrix_power": matrix_power,
+    "mm": mm,
     "mv": mv,
     "outer": outer,
+    "pinverse": pinverse,
     "slogdet": slogdet,
     "vdot": vdot,
 }
@@ -325,8 +532,20 @@ def _as_method(fn: Any) -> Any:
     def unary(self: Tensor) -> Any:
         return fn(self)
 
-    if fn.__code__.co_argcount == 1 and not fn.__code__.co_flags & 0x0C:  # no *args / **kwargs
-        method = unary
+    def weighted(
+        self: Tensor,
+        *,
+        correction: int = 1,
+        fweights: Tensor | None = None,
+        aweights: Tensor | None = None,
+    ) -> Any:
+        return fn(self, correction=correction, fweights=fweights, aweights=aweights)
+
+    code = fn.__code__
+    if fn is cov:  # keyword-only: its signature is spelled out, as a stub cannot match *args
+        method = weighted
+    elif code.co_argcount == 1 and not code.co_kwonlyargcount and not code.co_flags & 0x0C:
+        method = unary  # input alone: no other parameter, *args or **kwargs
     method.__name__ = method.__qualname__ = fn.__name__
     method.__doc__ = fn.__doc__
     return method

@@ -1,5 +1,6 @@
-"""Ordering with torch's signatures: sort, argsort, msort, topk, kthvalue, median, nanmedian, mode, and the
-non-differentiable set and bin ops (unique, unique_consecutive, searchsorted, bucketize, histc, bincount). The
+"""Ordering with torch's signatures: sort, argsort, msort, topk, kthvalue, median, nanmedian, mode, quantile,
+nanquantile (in pygrad/_statistics.py, loaded on first use), and the non-differentiable set and bin ops (unique,
+unique_consecutive, searchsorted, bucketize, histc, bincount, histogram). The
 permutation is computed on a detached numpy copy (a stable argsort, NaN last as torch); values are read with
 gather, so gradients flow to the selected elements.
 """
@@ -32,11 +33,14 @@ __all__ = [
     "bincount",
     "bucketize",
     "histc",
+    "histogram",
     "kthvalue",
     "median",
     "mode",
     "msort",
     "nanmedian",
+    "nanquantile",
+    "quantile",
     "searchsorted",
     "sort",
     "topk",
@@ -420,17 +424,62 @@ def bincount(input: Tensor, weights: Tensor | None = None, minlength: int = 0) -
     return out
 
 
+def quantile(
+    input: Tensor,
+    q: float | Tensor,
+    dim: int | None = None,
+    keepdim: bool = False,
+    *,
+    interpolation: str = "linear",
+) -> Tensor:
+    """The q-th quantiles along dim (all elements when None), interpolating as asked; NaN propagates."""
+    from pygrad._statistics import quantile as _quantile
+
+    return _quantile(input, q, dim, keepdim, interpolation=interpolation)
+
+
+def nanquantile(
+    input: Tensor,
+    q: float | Tensor,
+    dim: int | None = None,
+    keepdim: bool = False,
+    *,
+    interpolation: str = "linear",
+) -> Tensor:
+    """quantile ignoring NaN (NaN only where a slice is all NaN)."""
+    from pygrad._statistics import nanquantile as _nanquantile
+
+    return _nanquantile(input, q, dim, keepdim, interpolation=interpolation)
+
+
+def histogram(
+    input: Tensor,
+    bins: int | Tensor,
+    *,
+    range: tuple[float, float] | None = None,
+    weight: Tensor | None = None,
+    density: bool = False,
+) -> Any:
+    """(hist, bin_edges): counts (or weight sums, or densities) of input's values in bins."""
+    from pygrad._statistics import histogram as _histogram
+
+    return _histogram(input, bins, range=range, weight=weight, density=density)
+
+
 _METHODS = {
     name: globals()[name]
     for name in (
         "argsort",
         "bincount",
         "histc",
+        "histogram",
         "kthvalue",
         "median",
         "mode",
         "msort",
         "nanmedian",
+        "nanquantile",
+        "quantile",
         "sort",
         "topk",
         "unique",

@@ -1,7 +1,8 @@
 """pygrad.linalg: torch.linalg's norms, products and factorisations, composed from differentiable core ops.
 
-vector_norm, matrix_norm, norm, vecdot, matmul, cross, diagonal, multi_dot, matrix_power; solve, inv, det,
-slogdet, cholesky, qr (differentiable eliminations); eigh, eigvalsh, svd, svdvals (numpy.linalg values, torch's gradients).
+vector_norm, matrix_norm, norm, vecdot, matmul, cross, diagonal, multi_dot, matrix_power, matrix_exp, vander;
+solve, inv, det, slogdet, cholesky, qr (differentiable eliminations), solve_triangular, cholesky_ex, inv_ex;
+eigh, eigvalsh, svd, svdvals (numpy.linalg values, torch's gradients); pinv, matrix_rank, lstsq.
 """
 
 from __future__ import annotations
@@ -25,27 +26,44 @@ from pygrad._decompositions import (
     svdvals,
 )
 from pygrad._linalg_ops import _cross
+from pygrad._matrix_functions import linalg_vander, matrix_exp, matrix_power
 from pygrad._norms import matrix_norm, vector_norm
+from pygrad._solvers import (
+    cholesky_ex,
+    inv_ex,
+    lstsq,
+    matrix_rank,
+    pinv,
+    solve_triangular,
+)
 
 __all__ = [
     "LinAlgError",
     "cholesky",
+    "cholesky_ex",
     "cross",
     "det",
     "diagonal",
     "eigh",
     "eigvalsh",
     "inv",
+    "inv_ex",
+    "lstsq",
     "matmul",
+    "matrix_exp",
     "matrix_norm",
     "matrix_power",
+    "matrix_rank",
     "multi_dot",
     "norm",
+    "pinv",
     "qr",
     "slogdet",
     "solve",
+    "solve_triangular",
     "svd",
     "svdvals",
+    "vander",
     "vecdot",
     "vector_norm",
 ]
@@ -121,27 +139,6 @@ def multi_dot(tensors: Sequence[Tensor]) -> Tensor:
     return out
 
 
-def matrix_power(A: Tensor, n: int) -> Tensor:
-    """A multiplied by itself n times by repeated squaring (n == 0: the identity; n < 0: powers of inv(A))."""
-    if A.ndim < 2 or A.shape[-1] != A.shape[-2]:
-        raise RuntimeError(
-            f"linalg.matrix_power: A must be batches of square matrices, but they are "
-            f"{A.shape[-2] if A.ndim >= 2 else A.ndim} by {A.shape[-1] if A.ndim else 0} matrices"
-        )
-    if n < 0:
-        return matrix_power(inv(A), -n)
-    if n == 0:
-        from pygrad._factories import eye as _eye
-
-        eye = _eye(A.shape[-1], dtype=A.dtype)
-        return eye.broadcast_to(list(A.shape)).clone()
-    result: Tensor | None = None
-    base = A
-    while n:
-        if n & 1:
-            result = base if result is None else _C.matmul(result, base)
-        n >>= 1
-        if n:
-            base = _C.matmul(base, base)
-    assert result is not None
-    return result
+def vander(x: Tensor, *, N: int | None = None) -> Tensor:
+    """(..., n) -> (..., n, N): the powers x^0, ..., x^(N-1) of each entry (N defaults to n and must be > 1)."""
+    return linalg_vander(x, N=N)
