@@ -266,7 +266,7 @@ def _elementwise_rows(quick: bool) -> list[_Row]:
     px, py, ppos = pygrad.from_numpy(x), pygrad.from_numpy(y), pygrad.from_numpy(positive)
     tpos: Any = None
     cases: dict[
-        str, tuple[Callable[[], object], Callable[[], object], Callable[[Any, Any], object]]
+        str, tuple[Callable[[], object], Callable[[], object] | None, Callable[[Any, Any], object]]
     ]
     cases = {
         "exp": (lambda: px.exp(), lambda: np.exp(x), lambda t, u: t.exp()),
@@ -278,6 +278,13 @@ def _elementwise_rows(quick: bool) -> list[_Row]:
         "floor_divide": (lambda: px // ppos, lambda: x // positive, lambda t, u: t // tpos),
         "remainder": (lambda: px % ppos, lambda: x % positive, lambda t, u: t % tpos),
         "tan": (lambda: px.tan(), lambda: np.tan(x), lambda t, u: t.tan()),
+        "sin": (lambda: px.sin(), lambda: np.sin(x), lambda t, u: t.sin()),
+        "erf": (lambda: px.erf(), None, lambda t, u: t.erf()),
+        "gelu (exact)": (
+            lambda: functional.gelu(px),
+            None,
+            lambda t, u: torch.nn.functional.gelu(t),
+        ),
         # Layout, scans and ordering along the rows (dim 1).
         "flip": (lambda: px.flip(1), lambda: np.flip(x, 1).copy(), lambda t, u: t.flip(1)),
         "roll": (lambda: px.roll(7, 1), lambda: np.roll(x, 7, 1), lambda t, u: t.roll(7, 1)),
