@@ -11,6 +11,8 @@ import builtins as _builtins
 from pygrad import (
     _C,
     _compat,
+    _copies,
+    _creation,
     _factories,
     _grad_mode,
     _inplace,
@@ -26,7 +28,9 @@ from pygrad import (
 )
 from pygrad._C import *  # noqa: F403  (the registry's ops, Tensor and the dtypes: _C.__all__)
 from pygrad._C import Tensor, dtype, float16, float32, float64, int16, int32, int64
-from pygrad._compat import *  # noqa: F403  (nelement, select_scatter, ...: _compat.__all__)
+from pygrad._compat import *  # noqa: F403  (is_signed, conj, rsub, isin, ...: _compat.__all__)
+from pygrad._copies import *  # noqa: F403  (split, index_copy, select_scatter, view_copy, ...: _copies.__all__)
+from pygrad._creation import *  # noqa: F403  (asarray, range, hann_window, ...: _creation.__all__)
 from pygrad._device import device
 from pygrad._dtype_info import finfo, iinfo, is_floating_point
 from pygrad._einsum import einsum
@@ -65,6 +69,8 @@ __all__ = [
 ]
 __all__ += _C.__all__
 __all__ += _compat.__all__
+__all__ += _copies.__all__
+__all__ += _creation.__all__
 __all__ += _factories.__all__
 __all__ += _grad_mode.__all__
 __all__ += _linalg_ops.__all__
