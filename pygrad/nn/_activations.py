@@ -254,16 +254,13 @@ def rrelu_(
 
 def relu_(input: Tensor) -> Tensor:
     """relu in place."""
-    from pygrad.nn import functional  # not at the top: functional imports this module
-
-    return functional.relu(input, inplace=True)
+    return _apply(input, _C.relu, True, "relu")
 
 
 def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:
     """leaky_relu in place."""
-    from pygrad.nn import functional
-
-    return functional.leaky_relu(input, negative_slope, inplace=True)
+    _check_float(input, "leaky_relu")
+    return _apply(input, lambda x: _C.leaky_relu(x, negative_slope), True, "leaky_relu")
 
 
 # --------------------------------------------------------------------------- exponential family
