@@ -129,18 +129,19 @@ def relu6(input: Tensor, inplace: bool = False) -> Tensor:
     return hardtanh(input, 0.0, 6.0, inplace)
 
 
+def _threshold(input: Tensor, level: float, value: float, inplace: bool) -> Tensor:
+    # Not inside threshold(): its argument named threshold (torch's name) hides the function there.
+    return _apply(input, lambda x: _C.where(x <= level, _scalar(value, x), x), inplace, "threshold")
+
+
 def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
     """x where x > threshold, else value (NaN stays NaN); gradient 1 where x > threshold."""
-    return _apply(
-        input, lambda x: _C.where(x <= threshold, _scalar(value, x), x), inplace, "threshold"
-    )
+    return _threshold(input, threshold, value, inplace)
 
 
 def threshold_(input: Tensor, threshold: float, value: float) -> Tensor:
     """threshold in place."""
-    return _apply(
-        input, lambda x: _C.where(x <= threshold, _scalar(value, x), x), True, "threshold"
-    )
+    return _threshold(input, threshold, value, True)
 
 
 def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
