@@ -186,6 +186,10 @@ def huber_loss(
 
 
 # --------------------------------------------------------------------------- likelihoods
+# torch's floor for x (1 - x) in that gradient: 1e-12 as a C++ float, i.e. rounded to float32.
+_EPSILON = 9.999999960041972e-13
+
+
 class _BinaryCrossEntropy(Function):
     """-(t log x + (1 - t) log(1 - x)) elementwise, each log clamped at -100, with torch's gradients:
     (x - t) / max(x (1 - x), 1e-12) for x and -logit(x) for t. A Function because the derivative of
@@ -204,7 +208,7 @@ class _BinaryCrossEntropy(Function):
         x, t = ctx.saved_tensors
         grad_x = grad_t = None
         if ctx.needs_input_grad[0]:
-            grad_x = grad * (x - t) / _C.clamp_min(x * (1.0 - x), 1e-12)
+            grad_x = grad * (x - t) / _C.clamp_min(x * (1.0 - x), _EPSILON)
         if ctx.needs_input_grad[1]:
             grad_t = -grad * _C.logit(x)
         return grad_x, grad_t
@@ -245,8 +249,12 @@ def binary_cross_entropy(
             f"[binary_cross_entropy] Found dtype {target.dtype} but expected {input.dtype}"
         )
     if weight is not None:
-        shape = broadcast_shapes(tuple(target.shape), tuple(weight.shape))
-        if tuple(shape) != tuple(target.shape):
+        try:
+            shape: tuple[int, ...] | None = broadcast_shapes(target.shape, weight.shape)
+        except ValueError:
+            shape = None
+        if shape != tuple(target.shape):
+            # torch expands weight to the target's shape: a RuntimeError when it cannot.
             raise RuntimeError(
                 f"[binary_cross_entropy] weight of shape {tuple(weight.shape)} does not broadcast "
                 f"to the input's shape {tuple(input.shape)}"

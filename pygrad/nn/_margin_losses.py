@@ -33,7 +33,9 @@ __all__ = [
     "triplet_margin_with_distance_loss",
 ]
 
-_EPSILON = 1e-12  # torch's guard in cosine_embedding_loss's squared magnitudes
+# torch's guard in cosine_embedding_loss's squared magnitudes: 1e-12 as a C++ float, i.e. rounded
+# to float32, which is what it adds even to float64 tensors.
+_EPSILON = 9.999999960041972e-13
 
 
 def _positive_part(z: Tensor) -> Tensor:
@@ -157,6 +159,8 @@ def soft_margin_loss(
 ) -> Tensor:
     """log(1 + exp(-target * input)): a two-class logistic loss for targets 1 / -1.
 
+    Unlike torch, a target that requires grad gets its gradient (torch refuses one).
+
     Args:
         input: scores.
         target: 1 or -1, broadcastable to input's shape (torch writes into input's shape).
@@ -248,6 +252,8 @@ def multi_margin_loss(
     reduction: str = "mean",
 ) -> Tensor:
     """Multi-class hinge: sum over i != y of max(0, margin - x[y] + x[i])^p * weight[y], divided by C.
+
+    Unlike torch, a weight that requires grad gets its gradient (torch refuses one).
 
     Args:
         input: scores of shape (N, C) or (C,).
