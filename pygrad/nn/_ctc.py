@@ -10,6 +10,7 @@ recursion too, so the loss is an autograd.Function (once differentiable, as torc
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from typing import Any, Union
 
@@ -59,25 +60,20 @@ class _CTC(Function):
         lp_ext = log_probs.gather(2, ext.unsqueeze(0).expand(t_max, n, s))  # (T, N, S)
         pos = arange(s).unsqueeze(0)  # (1, S)
         valid = pos < (2 * tgt_len + 1).unsqueeze(1)  # (N, S): inside this sample's extended target
-        alpha = _C.where((pos < 2) & valid, lp_ext[0], -_INF) if t_max else None
-        alphas = [alpha] if alpha is not None else []
+        alphas = [_C.where((pos < 2) & valid, lp_ext[0], -_INF)]  # start: blank or first label
         for t in range(1, t_max):
             prev = alphas[-1]
             from_skip = _C.where(skip, _shift(prev, 2, -_INF), -_INF)
             step = _lse3(prev, _shift(prev, 1, -_INF), from_skip) + lp_ext[t]
             alphas.append(_C.where(valid, step, -_INF))
-        nll = _C._full([n], 0.0, log_probs.dtype, False)
-        if t_max:
-            alpha_all = _C.stack(alphas, 0)  # (T, N, S)
-            last_t = _C.clamp_min(in_len - 1, 0)
-            final = alpha_all.gather(0, last_t.reshape(1, n, 1).expand(1, n, s)).squeeze(0)
-            end = final.gather(1, (2 * tgt_len).unsqueeze(1)).squeeze(1)
-            before = final.gather(1, _C.clamp_min(2 * tgt_len - 1, 0).unsqueeze(1)).squeeze(1)
-            before = _C.where(tgt_len > 0, before, -_INF)
-            ll = _lse3(end, before, _C._full([n], -_INF, log_probs.dtype, False))
-            nll = -ll
-        else:
-            alpha_all = lp_ext
+        alpha_all = _C.stack(alphas, 0)  # (T, N, S)
+        # Each sample ends at its own last frame, on the final blank or the last label.
+        last_t = _C.clamp_min(in_len - 1, 0)
+        final = alpha_all.gather(0, last_t.reshape(1, n, 1).expand(1, n, s)).squeeze(0)
+        end = final.gather(1, (2 * tgt_len).unsqueeze(1)).squeeze(1)
+        before = final.gather(1, _C.clamp_min(2 * tgt_len - 1, 0).unsqueeze(1)).squeeze(1)
+        before = _C.where(tgt_len > 0, before, -_INF)
+        nll = -_lse3(end, before, _C._full([n], -_INF, log_probs.dtype, False))
         # No input frame: the empty target has probability 1, any other 0.
         no_frames = _C.where(tgt_len == 0, _C._full([n], 0.0, log_probs.dtype, False), _INF)
         nll = _C.where(in_len == 0, no_frames, nll)
@@ -90,8 +86,6 @@ class _CTC(Function):
     def backward(ctx: Any, grad: Tensor) -> tuple[Any, ...]:
         log_probs, lp_ext, alpha_all, ext, skip, in_len, tgt_len, nll = ctx.saved_tensors
         t_max, n, c = log_probs.shape
-        if t_max == 0 or n == 0:
-            return (_C._full(list(log_probs.shape), 0.0, log_probs.dtype, False),) + (None,) * 5
         s = ext.shape[1]
         pos = arange(s).unsqueeze(0)
         last = in_len.unsqueeze(1) - 1  # (N, 1)
@@ -146,7 +140,8 @@ def ctc_loss(
 
     Args:
         log_probs: (T, N, C) or unbatched (T, C) log-probabilities (e.g. from log_softmax over C).
-        targets: (N, S) padded class indices, or 1-d with every target concatenated.
+        targets: (N, S) padded class indices, or 1-d with every target concatenated; labels other
+            than blank (torch does not check this either; its gradient is then inconsistent).
         input_lengths: (N,) frames used per sample (tensor or ints), each <= T.
         target_lengths: (N,) labels per sample (tensor or ints).
         blank: the blank class.
@@ -163,6 +158,8 @@ def ctc_loss(
         )
     if log_probs.dtype not in (_C.float32, _C.float64):
         raise RuntimeError(f"[ctc_loss] not implemented for {log_probs.dtype} log_probs")
+    if log_probs.numel() == 0:
+        raise RuntimeError("[ctc_loss] log_probs tensor must not be empty")
     batched = log_probs.ndim == 3
     lp = log_probs if batched else log_probs.unsqueeze(1)
     t_max, n, c = lp.shape
@@ -193,7 +190,7 @@ def ctc_loss(
                 f"[ctc_loss] Expected concatenated targets of size {sum(tgt_len)} (the sum of "
                 f"target_lengths), but got size {len(labels)}"
             )
-        starts = [sum(tgt_len[:i]) for i in range(n)]
+        starts = [0, *itertools.accumulate(tgt_len)]
         rows = [labels[a : a + k] for a, k in zip(starts, tgt_len)]
     elif targets.ndim == 2:
         if targets.shape[0] != n or (n and targets.shape[1] < max(tgt_len)):
