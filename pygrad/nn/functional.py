@@ -7,6 +7,7 @@ from typing import Literal, Union, overload
 
 from pygrad import _C
 from pygrad._C import Tensor
+from pygrad._linalg_ops import pdist
 from pygrad.nn import _activations, _losses
 from pygrad.nn._activations import *  # noqa: F403  (elu, silu, softplus, ...: _activations.__all__)
 from pygrad.nn._layout import fold, pad, unfold
@@ -32,6 +33,7 @@ __all__ = [
     "nll_loss",
     "one_hot",
     "pad",
+    "pdist",
     "relu",
     "sigmoid",
     "softmax",
