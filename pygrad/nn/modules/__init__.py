@@ -83,6 +83,7 @@ from pygrad.nn.modules.padding import (
 from pygrad.nn.modules.pixelshuffle import ChannelShuffle, PixelShuffle, PixelUnshuffle
 from pygrad.nn.modules.pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
 from pygrad.nn.modules.sparse import Embedding
+from pygrad.nn.modules.upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
 
 __all__ = [
     "CELU",
@@ -168,6 +169,9 @@ __all__ = [
     "TripletMarginLoss",
     "TripletMarginWithDistanceLoss",
     "Unflatten",
+    "Upsample",
+    "UpsamplingBilinear2d",
+    "UpsamplingNearest2d",
     "ZeroPad1d",
     "ZeroPad2d",
     "ZeroPad3d",
