@@ -8,8 +8,9 @@ from typing import Literal, Union, overload
 from pygrad import _C
 from pygrad._C import Tensor
 from pygrad._linalg_ops import pdist
-from pygrad.nn import _activations, _losses, _normalization
+from pygrad.nn import _activations, _dropout, _losses, _normalization
 from pygrad.nn._activations import *  # noqa: F403  (elu, silu, softplus, ...: _activations.__all__)
+from pygrad.nn._dropout import *  # noqa: F403  (dropout1d, alpha_dropout, ...: _dropout.__all__)
 from pygrad.nn._layout import fold, pad, unfold
 from pygrad.nn._losses import *  # noqa: F403  (l1_loss, kl_div, huber_loss, ...: _losses.__all__)
 from pygrad.nn._normalization import *  # noqa: F403  (group_norm, instance_norm, rms_norm, ...)
@@ -42,6 +43,7 @@ __all__ = [
     "unfold",
 ]
 __all__ += _activations.__all__
+__all__ += _dropout.__all__
 __all__ += _losses.__all__
 __all__ += _normalization.__all__
 

@@ -33,7 +33,14 @@ from pygrad.nn.modules.activation import (
 from pygrad.nn.modules.container import ModuleDict, ModuleList, Sequential
 from pygrad.nn.modules.conv import Conv2d
 from pygrad.nn.modules.distance import CosineSimilarity, PairwiseDistance
-from pygrad.nn.modules.dropout import Dropout
+from pygrad.nn.modules.dropout import (
+    AlphaDropout,
+    Dropout,
+    Dropout1d,
+    Dropout2d,
+    Dropout3d,
+    FeatureAlphaDropout,
+)
 from pygrad.nn.modules.flatten import Flatten, Unflatten
 from pygrad.nn.modules.linear import Identity, Linear
 from pygrad.nn.modules.loss import (
@@ -99,6 +106,7 @@ __all__ = [
     "GLU",
     "SELU",
     "AdaptiveAvgPool2d",
+    "AlphaDropout",
     "AvgPool2d",
     "BCELoss",
     "BCEWithLogitsLoss",
@@ -118,7 +126,11 @@ __all__ = [
     "CosineSimilarity",
     "CrossEntropyLoss",
     "Dropout",
+    "Dropout1d",
+    "Dropout2d",
+    "Dropout3d",
     "Embedding",
+    "FeatureAlphaDropout",
     "Flatten",
     "GaussianNLLLoss",
     "GroupNorm",
