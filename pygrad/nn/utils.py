@@ -1,4 +1,5 @@
-"""Gradient clipping: ``clip_grad_norm_`` and ``clip_grad_value_`` with PyTorch's semantics."""
+"""Gradient clipping (``clip_grad_norm_``, ``clip_grad_value_``) and ``parameters_to_vector`` /
+``vector_to_parameters``, with PyTorch's semantics."""
 
 from __future__ import annotations
 
@@ -11,7 +12,13 @@ from pygrad._C import Tensor
 from pygrad._factories import tensor
 from pygrad._grad_mode import no_grad
 
-__all__ = ["clip_grad_norm_", "clip_grad_value_", "get_total_norm"]
+__all__ = [
+    "clip_grad_norm_",
+    "clip_grad_value_",
+    "get_total_norm",
+    "parameters_to_vector",
+    "vector_to_parameters",
+]
 
 # One tensor or several (a model's parameters(), a list).
 _Tensors = Union[Tensor, Iterable[Tensor]]
@@ -111,3 +118,44 @@ def clip_grad_value_(parameters: _Tensors, clip_value: float, foreach: bool | No
     with no_grad():
         for g in _grads(parameters):
             g.copy_(g.clamp(-clip_value, clip_value))
+
+
+def parameters_to_vector(parameters: Iterable[Tensor]) -> Tensor:
+    """The parameters flattened and concatenated into one 1-d tensor (differentiable, as torch).
+
+    Args:
+        parameters: an iterable of tensors (e.g. ``model.parameters()``).
+    Returns:
+        A new 1-d tensor of all their elements in order.
+    """
+    if isinstance(parameters, Tensor):
+        raise TypeError(
+            f"[parameters_to_vector] expected an iterable of tensors, but got: {type(parameters).__name__}"
+        )
+    flat = [p.reshape(-1) for p in parameters]
+    if not flat:
+        raise RuntimeError("[parameters_to_vector] expected a non-empty list of tensors")
+    return _C.cat(flat)
+
+
+def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
+    """Copies consecutive slices of the 1-d vec into the parameters' data (as torch, each parameter's
+    .data becomes a view of vec; no gradient is recorded).
+
+    Args:
+        vec: a 1-d tensor with as many elements as the parameters together.
+        parameters: an iterable of tensors (e.g. ``model.parameters()``).
+    """
+    if not isinstance(vec, Tensor):
+        raise TypeError(f"[vector_to_parameters] expected a Tensor, but got: {type(vec).__name__}")
+    params = list(parameters)
+    total = sum(p.numel() for p in params)
+    if vec.ndim != 1 or vec.numel() < total:  # torch ignores elements past the last parameter's
+        raise RuntimeError(
+            f"[vector_to_parameters] expected a 1-d vector of at least {total} elements, got shape {tuple(vec.shape)}"
+        )
+    pointer = 0
+    for param in params:
+        n = param.numel()
+        param.data = vec[pointer : pointer + n].detach().reshape(list(param.shape))
+        pointer += n

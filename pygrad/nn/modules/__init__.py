@@ -33,7 +33,14 @@ from pygrad.nn.modules.activation import (
 from pygrad.nn.modules.container import ModuleDict, ModuleList, Sequential
 from pygrad.nn.modules.conv import Conv2d
 from pygrad.nn.modules.distance import CosineSimilarity, PairwiseDistance
-from pygrad.nn.modules.dropout import Dropout
+from pygrad.nn.modules.dropout import (
+    AlphaDropout,
+    Dropout,
+    Dropout1d,
+    Dropout2d,
+    Dropout3d,
+    FeatureAlphaDropout,
+)
 from pygrad.nn.modules.flatten import Flatten, Unflatten
 from pygrad.nn.modules.linear import Identity, Linear
 from pygrad.nn.modules.loss import (
@@ -62,7 +69,15 @@ from pygrad.nn.modules.margin_loss import (
     TripletMarginWithDistanceLoss,
 )
 from pygrad.nn.modules.module import Module
-from pygrad.nn.modules.normalization import BatchNorm1d, BatchNorm2d, LayerNorm
+from pygrad.nn.modules.normalization import BatchNorm1d, BatchNorm2d, BatchNorm3d, LayerNorm
+from pygrad.nn.modules.normalization_extra import (
+    GroupNorm,
+    InstanceNorm1d,
+    InstanceNorm2d,
+    InstanceNorm3d,
+    LocalResponseNorm,
+    RMSNorm,
+)
 from pygrad.nn.modules.padding import (
     CircularPad1d,
     CircularPad2d,
@@ -110,12 +125,14 @@ __all__ = [
     "AdaptiveAvgPool3d",
     "AdaptiveMaxPool1d",
     "AdaptiveMaxPool2d",
+    "AlphaDropout",
     "AvgPool1d",
     "AvgPool2d",
     "BCELoss",
     "BCEWithLogitsLoss",
     "BatchNorm1d",
     "BatchNorm2d",
+    "BatchNorm3d",
     "CTCLoss",
     "ChannelShuffle",
     "CircularPad1d",
@@ -129,9 +146,14 @@ __all__ = [
     "CosineSimilarity",
     "CrossEntropyLoss",
     "Dropout",
+    "Dropout1d",
+    "Dropout2d",
+    "Dropout3d",
     "Embedding",
+    "FeatureAlphaDropout",
     "Flatten",
     "GaussianNLLLoss",
+    "GroupNorm",
     "Hardshrink",
     "Hardsigmoid",
     "Hardswish",
@@ -139,6 +161,9 @@ __all__ = [
     "HingeEmbeddingLoss",
     "HuberLoss",
     "Identity",
+    "InstanceNorm1d",
+    "InstanceNorm2d",
+    "InstanceNorm3d",
     "KLDivLoss",
     "L1Loss",
     "LPPool1d",
@@ -146,6 +171,7 @@ __all__ = [
     "LayerNorm",
     "LeakyReLU",
     "Linear",
+    "LocalResponseNorm",
     "LogSigmoid",
     "LogSoftmax",
     "MSELoss",
@@ -167,6 +193,7 @@ __all__ = [
     "PixelShuffle",
     "PixelUnshuffle",
     "PoissonNLLLoss",
+    "RMSNorm",
     "RReLU",
     "ReLU",
     "ReLU6",

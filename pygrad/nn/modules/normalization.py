@@ -1,4 +1,4 @@
-"""BatchNorm1d, BatchNorm2d, LayerNorm."""
+"""BatchNorm1d, BatchNorm2d, BatchNorm3d, LayerNorm (and _BatchNorm, the base InstanceNorm shares)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from pygrad.nn.parameter import Parameter
 if TYPE_CHECKING:
     from pygrad._device import DeviceLike
 
-__all__ = ["BatchNorm1d", "BatchNorm2d", "LayerNorm"]
+__all__ = ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "LayerNorm"]
 
 
 class _BatchNorm(Module):
@@ -144,6 +144,12 @@ class BatchNorm2d(_BatchNorm):
     """Batch normalization over [N, C, H, W] input (statistics per channel C)."""
 
     _expected_dims: ClassVar[tuple[int, ...]] = (4,)
+
+
+class BatchNorm3d(_BatchNorm):
+    """Batch normalization over [N, C, D, H, W] input (statistics per channel C)."""
+
+    _expected_dims: ClassVar[tuple[int, ...]] = (5,)
 
 
 class LayerNorm(Module):
