@@ -8,14 +8,25 @@ from typing import Literal, Union, overload
 from pygrad import _C
 from pygrad._C import Tensor
 from pygrad._linalg_ops import pdist
-from pygrad.nn import _activations, _dropout, _interpolate, _losses, _normalization, _pooling
+from pygrad.nn import (
+    _activations,
+    _dropout,
+    _grid,
+    _interpolate,
+    _losses,
+    _normalization,
+    _pooling,
+    _pooling3d,
+)
 from pygrad.nn._activations import *  # noqa: F403  (elu, silu, softplus, ...: _activations.__all__)
 from pygrad.nn._dropout import *  # noqa: F403  (dropout1d, alpha_dropout, ...: _dropout.__all__)
+from pygrad.nn._grid import *  # noqa: F403  (affine_grid, grid_sample: _grid.__all__)
 from pygrad.nn._interpolate import *  # noqa: F403  (interpolate, upsample, ...: _interpolate.__all__)
 from pygrad.nn._layout import fold, pad, unfold
 from pygrad.nn._losses import *  # noqa: F403  (l1_loss, kl_div, huber_loss, ...: _losses.__all__)
 from pygrad.nn._normalization import *  # noqa: F403  (group_norm, instance_norm, rms_norm, ...)
 from pygrad.nn._pooling import *  # noqa: F403  (max_pool1d, lp_pool2d, ...: _pooling.__all__)
+from pygrad.nn._pooling3d import *  # noqa: F403  (max_pool3d, avg_pool3d, ...: _pooling3d.__all__)
 
 __all__ = [
     "adaptive_avg_pool2d",
@@ -49,6 +60,8 @@ __all__ += _dropout.__all__
 __all__ += _losses.__all__
 __all__ += _interpolate.__all__
 __all__ += _pooling.__all__
+__all__ += _grid.__all__
+__all__ += _pooling3d.__all__
 __all__ += _normalization.__all__
 
 _IntOrPair = Union[int, Sequence[int]]
