@@ -31,6 +31,7 @@ from pygrad.nn.modules.activation import (
     Threshold,
 )
 from pygrad.nn.modules.container import ModuleDict, ModuleList, Sequential
+from pygrad.nn.modules.container_params import ParameterDict, ParameterList
 from pygrad.nn.modules.conv import Conv2d
 from pygrad.nn.modules.distance import CosineSimilarity, PairwiseDistance
 from pygrad.nn.modules.dropout import (
@@ -190,6 +191,8 @@ __all__ = [
     "NLLLoss",
     "PReLU",
     "PairwiseDistance",
+    "ParameterDict",
+    "ParameterList",
     "PixelShuffle",
     "PixelUnshuffle",
     "PoissonNLLLoss",
