@@ -43,7 +43,7 @@ from pygrad.nn.modules.dropout import (
     FeatureAlphaDropout,
 )
 from pygrad.nn.modules.flatten import Flatten, Unflatten
-from pygrad.nn.modules.linear import Identity, Linear
+from pygrad.nn.modules.linear import Bilinear, Identity, Linear
 from pygrad.nn.modules.loss import (
     BCELoss,
     BCEWithLogitsLoss,
@@ -112,7 +112,7 @@ from pygrad.nn.modules.pooling import (
     MaxUnpool1d,
     MaxUnpool2d,
 )
-from pygrad.nn.modules.sparse import Embedding
+from pygrad.nn.modules.sparse import Embedding, EmbeddingBag
 from pygrad.nn.modules.upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
 
 __all__ = [
@@ -134,6 +134,7 @@ __all__ = [
     "BatchNorm1d",
     "BatchNorm2d",
     "BatchNorm3d",
+    "Bilinear",
     "CTCLoss",
     "ChannelShuffle",
     "CircularPad1d",
@@ -151,6 +152,7 @@ __all__ = [
     "Dropout2d",
     "Dropout3d",
     "Embedding",
+    "EmbeddingBag",
     "FeatureAlphaDropout",
     "Flatten",
     "GaussianNLLLoss",
