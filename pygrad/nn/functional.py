@@ -11,6 +11,7 @@ from pygrad._linalg_ops import pdist
 from pygrad.nn import (
     _activations,
     _dropout,
+    _embedding,
     _grid,
     _interpolate,
     _losses,
@@ -20,6 +21,7 @@ from pygrad.nn import (
 )
 from pygrad.nn._activations import *  # noqa: F403  (elu, silu, softplus, ...: _activations.__all__)
 from pygrad.nn._dropout import *  # noqa: F403  (dropout1d, alpha_dropout, ...: _dropout.__all__)
+from pygrad.nn._embedding import *  # noqa: F403  (embedding, embedding_bag, bilinear)
 from pygrad.nn._grid import *  # noqa: F403  (affine_grid, grid_sample: _grid.__all__)
 from pygrad.nn._interpolate import *  # noqa: F403  (interpolate, upsample, ...: _interpolate.__all__)
 from pygrad.nn._layout import fold, pad, unfold
@@ -36,7 +38,6 @@ __all__ = [
     "conv2d",
     "cross_entropy",
     "dropout",
-    "embedding",
     "fold",
     "gelu",
     "layer_norm",
@@ -63,6 +64,7 @@ __all__ += _pooling.__all__
 __all__ += _grid.__all__
 __all__ += _pooling3d.__all__
 __all__ += _normalization.__all__
+__all__ += _embedding.__all__
 
 _IntOrPair = Union[int, Sequence[int]]
 
@@ -339,26 +341,3 @@ def layer_norm(
     if isinstance(normalized_shape, int):
         normalized_shape = (normalized_shape,)
     return _C.layer_norm(input, list(normalized_shape), weight, bias, eps)
-
-
-def embedding(
-    input: Tensor,
-    weight: Tensor,
-    padding_idx: int | None = None,
-    max_norm: float | None = None,
-    norm_type: float = 2.0,
-    scale_grad_by_freq: bool = False,
-    sparse: bool = False,
-) -> Tensor:
-    """Rows of weight picked by the int64 indices in input; the padding_idx row gets no gradient.
-
-    max_norm, scale_grad_by_freq and sparse are not supported (NotImplementedError); norm_type only
-    matters with max_norm.
-    """
-    if max_norm is not None or scale_grad_by_freq or sparse:
-        raise NotImplementedError(
-            "[embedding] max_norm, scale_grad_by_freq and sparse are not supported"
-        )
-    if padding_idx is not None and padding_idx < 0:
-        padding_idx += weight.shape[0]
-    return _C.embedding(input, weight, padding_idx)

@@ -31,6 +31,7 @@ from pygrad.nn.modules.activation import (
     Threshold,
 )
 from pygrad.nn.modules.container import ModuleDict, ModuleList, Sequential
+from pygrad.nn.modules.container_params import ParameterDict, ParameterList
 from pygrad.nn.modules.conv import Conv2d
 from pygrad.nn.modules.distance import CosineSimilarity, PairwiseDistance
 from pygrad.nn.modules.dropout import (
@@ -42,7 +43,7 @@ from pygrad.nn.modules.dropout import (
     FeatureAlphaDropout,
 )
 from pygrad.nn.modules.flatten import Flatten, Unflatten
-from pygrad.nn.modules.linear import Identity, Linear
+from pygrad.nn.modules.linear import Bilinear, Identity, Linear
 from pygrad.nn.modules.loss import (
     BCELoss,
     BCEWithLogitsLoss,
@@ -112,7 +113,7 @@ from pygrad.nn.modules.pooling import (
     MaxUnpool2d,
 )
 from pygrad.nn.modules.pooling3d import AdaptiveMaxPool3d, AvgPool3d, LPPool3d, MaxPool3d
-from pygrad.nn.modules.sparse import Embedding
+from pygrad.nn.modules.sparse import Embedding, EmbeddingBag
 from pygrad.nn.modules.upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
 
 __all__ = [
@@ -136,6 +137,7 @@ __all__ = [
     "BatchNorm1d",
     "BatchNorm2d",
     "BatchNorm3d",
+    "Bilinear",
     "CTCLoss",
     "ChannelShuffle",
     "CircularPad1d",
@@ -153,6 +155,7 @@ __all__ = [
     "Dropout2d",
     "Dropout3d",
     "Embedding",
+    "EmbeddingBag",
     "FeatureAlphaDropout",
     "Flatten",
     "GaussianNLLLoss",
@@ -195,6 +198,8 @@ __all__ = [
     "NLLLoss",
     "PReLU",
     "PairwiseDistance",
+    "ParameterDict",
+    "ParameterList",
     "PixelShuffle",
     "PixelUnshuffle",
     "PoissonNLLLoss",

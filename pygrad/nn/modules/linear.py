@@ -1,4 +1,4 @@
-"""Linear, Identity."""
+"""Linear, Identity, Bilinear."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from pygrad.nn.parameter import Parameter
 if TYPE_CHECKING:
     from pygrad._device import DeviceLike
 
-__all__ = ["Identity", "Linear"]
+__all__ = ["Bilinear", "Identity", "Linear"]
 
 
 def _empty(shape: Sequence[int], dtype: _C.dtype | None) -> Tensor:
@@ -91,4 +91,61 @@ class Linear(Module):
         return (
             f"in_features={self.in_features}, out_features={self.out_features}, "
             f"bias={self.bias is not None}"
+        )
+
+
+class Bilinear(Module):
+    """y = x1^T A x2 + b with weight A [out_features, in1_features, in2_features] and bias [out_features].
+
+    Weight and bias are initialised U(-1/sqrt(in1_features), 1/sqrt(in1_features)), as torch.
+
+    Args:
+        in1_features: the size of input1's last dimension.
+        in2_features: the size of input2's last dimension.
+        out_features: the size of the output's last dimension.
+        bias: whether to add a learnable bias.
+        device: None or "cpu" (the only device of this build).
+        dtype: the parameters' dtype (float32 by default).
+    """
+
+    weight: Parameter
+    bias: Parameter | None
+
+    def __init__(
+        self,
+        in1_features: int,
+        in2_features: int,
+        out_features: int,
+        bias: bool = True,
+        device: DeviceLike | None = None,
+        dtype: _C.dtype | None = None,
+    ) -> None:
+        super().__init__()
+        check_device(device, "Bilinear")
+        self.in1_features = in1_features
+        self.in2_features = in2_features
+        self.out_features = out_features
+        self.weight = Parameter(_empty((out_features, in1_features, in2_features), dtype))
+        if bias:
+            self.bias = Parameter(_empty((out_features,), dtype))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """U(-1/sqrt(in1_features), 1/sqrt(in1_features)) on weight and bias."""
+        bound = 1 / math.sqrt(self.weight.shape[1]) if self.weight.shape[1] > 0 else 0
+        init.uniform_(self.weight, -bound, bound)
+        if self.bias is not None:
+            init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, input1: Tensor, input2: Tensor) -> Tensor:
+        from pygrad.nn._embedding import bilinear
+
+        return bilinear(input1, input2, self.weight, self.bias)
+
+    def extra_repr(self) -> str:
+        return (
+            f"in1_features={self.in1_features}, in2_features={self.in2_features}, "
+            f"out_features={self.out_features}, bias={self.bias is not None}"
         )
