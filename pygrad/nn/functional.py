@@ -10,6 +10,7 @@ from pygrad._C import Tensor
 from pygrad._linalg_ops import pdist
 from pygrad.nn import (
     _activations,
+    _attention,
     _dropout,
     _embedding,
     _grid,
@@ -20,6 +21,7 @@ from pygrad.nn import (
     _pooling3d,
 )
 from pygrad.nn._activations import *  # noqa: F403  (elu, silu, softplus, ...: _activations.__all__)
+from pygrad.nn._attention import *  # noqa: F403  (scaled_dot_product_attention, ...)
 from pygrad.nn._dropout import *  # noqa: F403  (dropout1d, alpha_dropout, ...: _dropout.__all__)
 from pygrad.nn._embedding import *  # noqa: F403  (embedding, embedding_bag, bilinear)
 from pygrad.nn._grid import *  # noqa: F403  (affine_grid, grid_sample: _grid.__all__)
@@ -65,6 +67,7 @@ __all__ += _grid.__all__
 __all__ += _pooling3d.__all__
 __all__ += _normalization.__all__
 __all__ += _embedding.__all__
+__all__ += _attention.__all__
 
 _IntOrPair = Union[int, Sequence[int]]
 

@@ -30,6 +30,7 @@ from pygrad.nn.modules.activation import (
     Tanhshrink,
     Threshold,
 )
+from pygrad.nn.modules.attention import MultiheadAttention
 from pygrad.nn.modules.container import ModuleDict, ModuleList, Sequential
 from pygrad.nn.modules.container_params import ParameterDict, ParameterList
 from pygrad.nn.modules.conv import Conv2d
@@ -195,6 +196,7 @@ __all__ = [
     "MultiLabelMarginLoss",
     "MultiLabelSoftMarginLoss",
     "MultiMarginLoss",
+    "MultiheadAttention",
     "NLLLoss",
     "PReLU",
     "PairwiseDistance",
