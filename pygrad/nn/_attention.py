@@ -19,9 +19,9 @@ __all__ = ["multi_head_attention_forward", "scaled_dot_product_attention"]
 
 
 def _dropout(x: Tensor, p: float) -> Tensor:
-    from pygrad.nn.functional import dropout
-
-    return dropout(x, p, True)
+    """Inverted dropout (F.dropout in training mode) from the seeded core generator."""
+    mask = _C._bernoulli_mask(list(x.shape), 1.0 - p, x.dtype)
+    return x * mask._to_dtype(x.dtype) * (1.0 / (1.0 - p)) if p < 1.0 else x * mask
 
 
 def _safe_softmax(scores: Tensor) -> Tensor:

@@ -18,7 +18,7 @@ from pygrad.nn.parameter import Parameter
 if TYPE_CHECKING:
     from pygrad._device import DeviceLike
 
-__all__ = ["MultiheadAttention"]
+__all__ = ["MultiheadAttention", "NonDynamicallyQuantizableLinear"]
 
 
 class NonDynamicallyQuantizableLinear(Linear):
