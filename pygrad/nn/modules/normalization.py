@@ -152,7 +152,30 @@ class BatchNorm3d(_BatchNorm):
     _expected_dims: ClassVar[tuple[int, ...]] = (5,)
 
 
-class LayerNorm(Module):
+class _AffineNorm(Module):
+    """The optional learned scale (ones) and shift (zeros) of LayerNorm and GroupNorm, registered as torch's."""
+
+    weight: Parameter | None
+    bias: Parameter | None
+
+    def _register_affine(
+        self, shape: tuple[int, ...], affine: bool, bias: bool, dtype: _C.dtype | None
+    ) -> None:
+        self.register_parameter("weight", Parameter(_empty(shape, dtype)) if affine else None)
+        self.register_parameter(
+            "bias", Parameter(_empty(shape, dtype)) if affine and bias else None
+        )
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """Weight to ones and bias to zeros."""
+        if self.weight is not None:
+            init.ones_(self.weight)
+        if self.bias is not None:
+            init.zeros_(self.bias)
+
+
+class LayerNorm(_AffineNorm):
     """Normalizes over the trailing normalized_shape dims, with elementwise weight (ones) and bias (zeros).
 
     Args:
@@ -183,23 +206,7 @@ class LayerNorm(Module):
         self.normalized_shape = tuple(normalized_shape)
         self.eps = eps
         self.elementwise_affine = elementwise_affine
-        if elementwise_affine:
-            self.weight = Parameter(_empty(self.normalized_shape, dtype))
-            if bias:
-                self.bias = Parameter(_empty(self.normalized_shape, dtype))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
-        self.reset_parameters()
-
-    def reset_parameters(self) -> None:
-        """Weight to ones and bias to zeros."""
-        if self.weight is not None:
-            init.ones_(self.weight)
-        if self.bias is not None:
-            init.zeros_(self.bias)
+        self._register_affine(self.normalized_shape, elementwise_affine, bias, dtype)
 
     def forward(self, input: Tensor) -> Tensor:
         return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)

@@ -15,7 +15,7 @@ from pygrad.nn import functional as F
 from pygrad.nn import init
 from pygrad.nn.modules.linear import _empty
 from pygrad.nn.modules.module import Module
-from pygrad.nn.modules.normalization import _BatchNorm
+from pygrad.nn.modules.normalization import _AffineNorm, _BatchNorm
 from pygrad.nn.parameter import Parameter
 
 if TYPE_CHECKING:
@@ -31,7 +31,7 @@ __all__ = [
 ]
 
 
-class GroupNorm(Module):
+class GroupNorm(_AffineNorm):
     """Group normalization: the C channels split into num_groups groups, each normalised per sample.
 
     Args:
@@ -43,9 +43,6 @@ class GroupNorm(Module):
         dtype: the parameters' dtype (float32 by default).
         bias: with affine, whether to learn the bias too.
     """
-
-    weight: Parameter | None
-    bias: Parameter | None
 
     def __init__(
         self,
@@ -68,23 +65,7 @@ class GroupNorm(Module):
         self.num_channels = num_channels
         self.eps = eps
         self.affine = affine
-        if affine:
-            self.weight = Parameter(_empty((num_channels,), dtype))
-            if bias:
-                self.bias = Parameter(_empty((num_channels,), dtype))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
-        self.reset_parameters()
-
-    def reset_parameters(self) -> None:
-        """Weight to ones and bias to zeros."""
-        if self.weight is not None:
-            init.ones_(self.weight)
-        if self.bias is not None:
-            init.zeros_(self.bias)
+        self._register_affine((num_channels,), affine, bias, dtype)
 
     def forward(self, input: Tensor) -> Tensor:
         return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)

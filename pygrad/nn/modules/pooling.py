@@ -4,7 +4,7 @@ MaxUnpool1d/2d (torch's arguments and reprs)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Union
+from typing import Any, Union
 
 from pygrad._C import Tensor
 from pygrad.nn import functional as F
@@ -30,8 +30,10 @@ _Size2 = Union[int, Sequence[int]]
 _Out = Union[int, None, Sequence[Union[int, None]]]
 
 
-class MaxPool2d(Module):
-    """2-D max pooling; stride defaults to kernel_size."""
+class _MaxPoolNd(Module):
+    """Max pooling's arguments and repr, as torch's _MaxPoolNd; subclasses name their functional form."""
+
+    _pool: Any
 
     def __init__(
         self,
@@ -51,7 +53,7 @@ class MaxPool2d(Module):
         self.ceil_mode = ceil_mode
 
     def forward(self, input: Tensor) -> Tensor | tuple[Tensor, Tensor]:
-        return F.max_pool2d(
+        return type(self)._pool(
             input,
             self.kernel_size,
             self.stride,
@@ -68,8 +70,16 @@ class MaxPool2d(Module):
         )
 
 
-class AvgPool2d(Module):
-    """2-D average pooling; stride defaults to kernel_size."""
+class MaxPool2d(_MaxPoolNd):
+    """2-D max pooling; stride defaults to kernel_size."""
+
+    _pool = staticmethod(F.max_pool2d)
+
+
+class _AvgPoolNd(Module):
+    """Average pooling's arguments and repr (2-d and 3-d); subclasses name their functional form."""
+
+    _pool: Any
 
     def __init__(
         self,
@@ -89,7 +99,7 @@ class AvgPool2d(Module):
         self.divisor_override = divisor_override
 
     def forward(self, input: Tensor) -> Tensor:
-        return F.avg_pool2d(
+        return type(self)._pool(
             input,
             self.kernel_size,
             self.stride,
@@ -101,6 +111,12 @@ class AvgPool2d(Module):
 
     def extra_repr(self) -> str:
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class AvgPool2d(_AvgPoolNd):
+    """2-D average pooling; stride defaults to kernel_size."""
+
+    _pool = staticmethod(F.avg_pool2d)
 
 
 class AdaptiveAvgPool2d(Module):
@@ -117,42 +133,10 @@ class AdaptiveAvgPool2d(Module):
         return f"output_size={self.output_size}"
 
 
-class MaxPool1d(Module):
+class MaxPool1d(_MaxPoolNd):
     """1-D max pooling; stride defaults to kernel_size."""
 
-    def __init__(
-        self,
-        kernel_size: _Size2,
-        stride: _Size2 | None = None,
-        padding: _Size2 = 0,
-        dilation: _Size2 = 1,
-        return_indices: bool = False,
-        ceil_mode: bool = False,
-    ) -> None:
-        super().__init__()
-        self.kernel_size = kernel_size
-        self.stride = stride if stride is not None else kernel_size
-        self.padding = padding
-        self.dilation = dilation
-        self.return_indices = return_indices
-        self.ceil_mode = ceil_mode
-
-    def forward(self, input: Tensor) -> Tensor | tuple[Tensor, Tensor]:
-        return F.max_pool1d(
-            input,
-            self.kernel_size,
-            self.stride,
-            self.padding,
-            self.dilation,
-            self.ceil_mode,
-            self.return_indices,
-        )
-
-    def extra_repr(self) -> str:
-        return (
-            f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
-            f"dilation={self.dilation}, ceil_mode={self.ceil_mode}"
-        )
+    _pool = staticmethod(F.max_pool1d)
 
 
 def _single(v: _Size2) -> tuple[int, ...]:
