@@ -2602,6 +2602,29 @@ _IntOrPair: TypeAlias = int | Sequence[int]
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """input [N, in] @ weight [out, in].T + bias [out] as one op (other shapes: matmul and add)."""
 
+def conv1d(
+    input: Tensor,
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride: _IntOrPair = 1,
+    padding: _IntOrPair | str = 0,
+    dilation: _IntOrPair = 1,
+    groups: int = 1,
+) -> Tensor:
+    """1-D convolution (cross-correlation) of [N, C, *S] (or [C, *S]) input with [O, C/groups, *K] weight."""
+
+def conv_transpose1d(
+    input: Tensor,
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride: _IntOrPair = 1,
+    padding: _IntOrPair = 0,
+    output_padding: _IntOrPair = 0,
+    groups: int = 1,
+    dilation: _IntOrPair = 1,
+) -> Tensor:
+    """1-D transposed convolution of [N, C_in, *S] input with [C_in, C_out/groups, *K] weight."""
+
 def conv2d(
     input: Tensor,
     weight: Tensor,
@@ -2611,17 +2634,54 @@ def conv2d(
     dilation: _IntOrPair = 1,
     groups: int = 1,
 ) -> Tensor:
-    """2-D convolution of NCHW (or CHW) input with [O, C/groups, kh, kw] weight, PyTorch semantics."""
+    """2-D convolution (cross-correlation) of [N, C, *S] (or [C, *S]) input with [O, C/groups, *K] weight."""
 
-def _conv2d_params(
+def conv_transpose2d(
+    input: Tensor,
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride: _IntOrPair = 1,
+    padding: _IntOrPair = 0,
+    output_padding: _IntOrPair = 0,
+    groups: int = 1,
+    dilation: _IntOrPair = 1,
+) -> Tensor:
+    """2-D transposed convolution of [N, C_in, *S] input with [C_in, C_out/groups, *K] weight."""
+
+def conv3d(
+    input: Tensor,
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride: _IntOrPair = 1,
+    padding: _IntOrPair | str = 0,
+    dilation: _IntOrPair = 1,
+    groups: int = 1,
+) -> Tensor:
+    """3-D convolution (cross-correlation) of [N, C, *S] (or [C, *S]) input with [O, C/groups, *K] weight."""
+
+def conv_transpose3d(
+    input: Tensor,
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride: _IntOrPair = 1,
+    padding: _IntOrPair = 0,
+    output_padding: _IntOrPair = 0,
+    groups: int = 1,
+    dilation: _IntOrPair = 1,
+) -> Tensor:
+    """3-D transposed convolution of [N, C_in, *S] input with [C_in, C_out/groups, *K] weight."""
+
+def _conv_params(
+    spatial: int,
     in_channels: int,
     weight_shape: Sequence[int],
     stride: _Dims,
     padding: str | _Dims,
     dilation: _Dims,
     groups: int,
-) -> tuple[tuple[int, int], tuple[int, int], tuple[int, int]]:
-    """conv2d's argument normalisation (as conv2d runs it): (stride, padding, dilation) pairs; raises for bad ones."""
+    op: str,
+) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
+    """The convolutions' argument normalisation (as the op runs it): (stride, padding, dilation); raises for bad ones."""
 
 def max_pool2d(
     input: Tensor,

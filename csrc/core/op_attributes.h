@@ -57,8 +57,14 @@ struct CrossEntropyParams {
   int64_t ignore_index;
   double label_smoothing;
 };
+// A convolution over 1, 2 or 3 spatial dims, validated. The arrays are right-aligned (d, h, w): a 2-d conv
+// uses [1] and [2], a 1-d conv [2]; unused leading entries stay 1 / 1 / 0 / 1, so kernels run everything as 3-d.
 struct ConvParams {
-  Window2d window;
+  int64_t spatial = 2;
+  int64_t kernel[3] = {1, 1, 1};
+  int64_t stride[3] = {1, 1, 1};
+  int64_t pad[3] = {0, 0, 0};
+  int64_t dilation[3] = {1, 1, 1};
   int64_t groups = 1;
 };
 struct AvgPoolParams {

@@ -293,28 +293,31 @@ PG_DERIVATIVE(cat, kSavesNothing, CatParams) {
 }
 
 // ---- network ops (nn_ops.cpp)
-// conv2d family. B(x, W, g) = <conv2d(x, W), g> is bilinear, so each gradient is a partial of B.
-// conv2d: x [N, C, H, W], weight [O, C/g, kh, kw], bias [O]; grad [N, O, OH, OW]
-PG_DERIVATIVE(conv2d, kSelf | kOther, ConvParams) {
+// convolution family (1, 2 or 3 spatial dims). B(x, W, g) = <conv(x, W), g> is bilinear, so each gradient is a
+// partial of B; conv_to_shape narrows where a transposed conv's output_padding made g one step shorter.
+// convolution: x [N, C, *S], weight [O, C/g, *K], bias [O]; grad [N, O, *OS]
+PG_DERIVATIVE(convolution, kSelf | kOther, ConvParams) {
   Tensor x = c.self(), w = c.other();
   const ConvParams& p = c.attributes();
-  return {c.needs(0) ? conv2d_input_backward(c.grad(), w, x.shape(), p) : Tensor(),
-          c.needs(1) ? conv2d_weight_backward(c.grad(), x, w.shape(), p) : Tensor(),
-          c.needs(2) ? sum(c.grad(), {0, 2, 3}) : Tensor()};
+  Dims batch_and_spatial{0};
+  for (int64_t i = 0; i < p.spatial; ++i) batch_and_spatial.push_back(2 + i);
+  return {c.needs(0) ? convolution_input_backward(c.grad(), w, x.shape(), p) : Tensor(),
+          c.needs(1) ? convolution_weight_backward(c.grad(), x, w.shape(), p) : Tensor(),
+          c.needs(2) ? sum(c.grad(), batch_and_spatial) : Tensor()};
 }
-// conv2d_input_backward: g [N, O, OH, OW], weight; grad [N, C, H, W]
-PG_DERIVATIVE(conv2d_input_backward, kSelf | kOther, ConvParams) {
+// convolution_input_backward: g [N, O, *OS], weight; grad [N, C, *S]
+PG_DERIVATIVE(convolution_input_backward, kSelf | kOther, ConvParams) {
   Tensor g = c.self(), w = c.other();
   const ConvParams& p = c.attributes();
-  return {c.needs(0) ? conv2d(c.grad(), w, Tensor(), p) : Tensor(),
-          c.needs(1) ? conv2d_weight_backward(g, c.grad(), w.shape(), p) : Tensor()};
+  return {c.needs(0) ? conv_to_shape(c.grad(), w, p, g.shape()) : Tensor(),
+          c.needs(1) ? convolution_weight_backward(g, c.grad(), w.shape(), p) : Tensor()};
 }
-// conv2d_weight_backward: g [N, O, OH, OW], x [N, C, H, W]; grad [O, C/g, kh, kw]
-PG_DERIVATIVE(conv2d_weight_backward, kSelf | kOther, ConvParams) {
+// convolution_weight_backward: g [N, O, *OS], x [N, C, *S]; grad [O, C/g, *K]
+PG_DERIVATIVE(convolution_weight_backward, kSelf | kOther, ConvParams) {
   Tensor g = c.self(), x = c.other();
   const ConvParams& p = c.attributes();
-  return {c.needs(0) ? conv2d(x, c.grad(), Tensor(), p) : Tensor(),
-          c.needs(1) ? conv2d_input_backward(g, c.grad(), x.shape(), p) : Tensor()};
+  return {c.needs(0) ? conv_to_shape(x, c.grad(), p, g.shape()) : Tensor(),
+          c.needs(1) ? convolution_input_backward(g, c.grad(), x.shape(), p) : Tensor()};
 }
 // max_pool2d: indices [N, C, OH, OW]: scatter the gradient to the argmax positions
 PG_DERIVATIVE(max_pool2d, kIndex | kSelfShape, NoAttributes) {

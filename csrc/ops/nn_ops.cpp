@@ -10,6 +10,7 @@
 #include "core/grad_mode.h"
 #include "ops/op_helpers.h"
 #include "ops/record.h"
+#include "ops/shape_ops.h"
 
 namespace pygrad {
 
@@ -17,15 +18,47 @@ namespace {
 
 constexpr int64_t kMaxWindowValue = (int64_t{1} << 31) - 1;
 
+// An int or `n` ints, each in [minimum, 2^31), written right-aligned into out[3] (leading entries untouched).
+void to_spatial(const Dims& values, int64_t n, int64_t out[3], int64_t minimum, const char* op, const char* what) {
+  PG_CHECK(values.size() == 1 || static_cast<int64_t>(values.size()) == n, ValueError, op, what, " must be an int or ",
+           n, " ints, got ", values);
+  for (int64_t i = 0; i < n; ++i) {
+    const int64_t v = values.size() == 1 ? values[0] : values[i];
+    PG_CHECK(v >= minimum && v <= kMaxWindowValue, ValueError, op, what, " must be ",
+             minimum == 0 ? "non-negative" : "positive", ", got ", values);
+    out[3 - n + i] = v;
+  }
+}
+
 // An int or (h, w) pair, each value in [minimum, 2^31).
 void to_pair(const Dims& values, int64_t out[2], int64_t minimum, const char* op, const char* what) {
-  PG_CHECK(values.size() == 1 || values.size() == 2, ValueError, op, what, " must be an int or a pair of ints, got ",
-           values);
-  out[0] = values[0];
-  out[1] = values.size() == 2 ? values[1] : values[0];
-  for (int i = 0; i < 2; ++i)
-    PG_CHECK(out[i] >= minimum && out[i] <= kMaxWindowValue, ValueError, op, what, " must be ",
-             minimum == 0 ? "non-negative" : "positive", ", got ", values);
+  int64_t full[3];
+  to_spatial(values, 2, full, minimum, op, what);
+  out[0] = full[1], out[1] = full[2];
+}
+
+// The last n entries of a right-aligned ConvParams array.
+Dims spatial_dims(const int64_t values[3], int64_t n) { return Dims(values + 3 - n, values + 3); }
+
+const char* conv_name(int64_t spatial) {
+  static const char* names[] = {"conv1d", "conv2d", "conv3d"};
+  return names[spatial - 1];
+}
+
+const char* conv_transpose_name(int64_t spatial) {
+  static const char* names[] = {"conv_transpose1d", "conv_transpose2d", "conv_transpose3d"};
+  return names[spatial - 1];
+}
+
+void check_spatial(int64_t spatial) {
+  PG_CHECK(spatial >= 1 && spatial <= 3, ValueError, "convolution", "expected 1, 2 or 3 spatial dims, got ", spatial);
+}
+
+// [C, *S] -> [1, C, *S]; raises for ranks other than spatial + 1 and spatial + 2.
+Tensor batched_spatial(const Tensor& input, int64_t spatial, const char* op) {
+  PG_CHECK(input.dim() == spatial + 1 || input.dim() == spatial + 2, ValueError, op, "expected ", spatial + 1,
+           "-d (unbatched) or ", spatial + 2, "-d (batched) input, got input of shape ", input.shape());
+  return input.dim() == spatial + 1 ? unsqueeze(input, 0) : input;
 }
 
 Dims pair_dims(const int64_t p[2]) { return {p[0], p[1]}; }
@@ -103,11 +136,11 @@ Window2d pool_window(const Dims& kernel_size, const Dims& stride, const Dims& pa
   return win;
 }
 
-ConvParams conv2d_params(int64_t in_channels, const Shape& weight_shape, const Dims& stride, const Padding& padding,
-                         const Dims& dilation, int64_t groups) {
-  const char* op = "conv2d";
-  PG_CHECK(weight_shape.size() == 4, ValueError, op, "expected weight with 4 dims [O, C/groups, kH, kW], got ",
-           weight_shape);
+ConvParams conv_params(int64_t spatial, int64_t in_channels, const Shape& weight_shape, const Dims& stride,
+                       const Padding& padding, const Dims& dilation, int64_t groups, const char* op) {
+  check_spatial(spatial);
+  PG_CHECK(static_cast<int64_t>(weight_shape.size()) == spatial + 2, ValueError, op, "expected weight with ",
+           spatial + 2, " dims [O, C/groups, *kernel], got ", weight_shape);
   PG_CHECK(groups >= 1, ValueError, op, "groups must be positive, got ", groups);
   PG_CHECK(in_channels % groups == 0, ValueError, op, "input channels ", in_channels,
            " are not divisible by groups=", groups);
@@ -116,26 +149,23 @@ ConvParams conv2d_params(int64_t in_channels, const Shape& weight_shape, const D
   PG_CHECK(weight_shape[1] * groups == in_channels, ValueError, op, "weight of shape ", weight_shape,
            " with groups=", groups, " expects input with ", weight_shape[1] * groups, " channels, got ", in_channels);
   ConvParams p;
+  p.spatial = spatial;
   p.groups = groups;
-  to_pair(stride, p.window.stride, 1, op, "stride");
-  to_pair(dilation, p.window.dilation, 1, op, "dilation");
-  for (int i = 0; i < 2; ++i) p.window.kernel[i] = weight_shape[2 + i];
+  to_spatial(stride, spatial, p.stride, 1, op, "stride");
+  to_spatial(dilation, spatial, p.dilation, 1, op, "dilation");
+  for (int64_t i = 0; i < spatial; ++i) {
+    PG_CHECK(weight_shape[2 + i] >= 1, ValueError, op, "weight of shape ", weight_shape, " has an empty kernel");
+    p.kernel[3 - spatial + i] = weight_shape[2 + i];
+  }
   if (padding.mode.empty()) {
-    to_pair(padding.values, p.window.pad, 0, op, "padding");
-  } else if (padding.mode == "valid") {
-    p.window.pad[0] = p.window.pad[1] = 0;
-  } else {
-    PG_CHECK(padding.mode == "same", ValueError, op, "padding must be an int, a pair, 'valid' or 'same', got '",
-             padding.mode, "'");
-    PG_CHECK(p.window.stride[0] == 1 && p.window.stride[1] == 1, ValueError, op,
-             "padding='same' is not supported for strided convolutions");
-    for (int i = 0; i < 2; ++i) {
-      const int64_t total = p.window.dilation[i] * (p.window.kernel[i] - 1);
-      PG_CHECK(total % 2 == 0, ValueError, op, "padding='same' needs symmetric padding; kernel ",
-               pair_dims(p.window.kernel), " with dilation ", pair_dims(p.window.dilation),
-               " would need asymmetric padding, which is not supported");
-      p.window.pad[i] = total / 2;
-    }
+    to_spatial(padding.values, spatial, p.pad, 0, op, "padding");
+  } else if (padding.mode != "valid") {
+    PG_CHECK(padding.mode == "same", ValueError, op, "padding must be an int, ", spatial,
+             " ints, 'valid' or 'same', got '", padding.mode, "'");
+    for (int64_t i = 0; i < spatial; ++i)
+      PG_CHECK(p.stride[3 - spatial + i] == 1, ValueError, op,
+               "padding='same' is not supported for strided convolutions");
+    for (int i = 0; i < 3; ++i) p.pad[i] = p.dilation[i] * (p.kernel[i] - 1) / 2;  // conv() pads the odd remainder
   }
   return p;
 }
@@ -152,19 +182,88 @@ AvgPoolParams avg_pool2d_params(const Dims& kernel_size, const Dims& stride, con
 }
 
 // ---------------------------------------------------------------- convolution
-Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias, const Dims& stride, const Padding& padding,
-              const Dims& dilation, int64_t groups) {
-  Tensor x4 = batched(input, "conv2d");
-  return unbatched_like(
-      conv2d(x4, weight, bias, conv2d_params(x4.shape()[1], weight.shape(), stride, padding, dilation, groups)), input);
+Tensor conv(int64_t spatial, const Tensor& input, const Tensor& weight, const Tensor& bias, const Dims& stride,
+            const Padding& padding, const Dims& dilation, int64_t groups) {
+  check_spatial(spatial);
+  const char* op = conv_name(spatial);
+  Tensor x = batched_spatial(input, spatial, op);
+  const ConvParams p = conv_params(spatial, x.shape()[1], weight.shape(), stride, padding, dilation, groups, op);
+  if (padding.mode == "same") {  // an odd total padding: the far side gets the extra one, as in torch
+    Dims extra;                  // torch's pad list: last dim first, (before, after) pairs
+    bool any = false;
+    for (int64_t i = 2; i >= 3 - spatial; --i) {
+      const int64_t odd = p.dilation[i] * (p.kernel[i] - 1) % 2;
+      extra.push_back(0);
+      extra.push_back(odd);
+      any = any || odd != 0;
+    }
+    if (any) x = pad(x, extra, "constant", 0.0);
+  }
+  Tensor out = convolution(x, weight, bias, p);
+  return input.dim() == spatial + 1 ? squeeze(out, Dims{0}) : out;
 }
 
-Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias, const ConvParams& params) {
-  const char* op = "conv2d";
+Tensor conv_transpose(int64_t spatial, const Tensor& input, const Tensor& weight, const Tensor& bias,
+                      const Dims& stride, const Dims& padding, const Dims& output_padding, int64_t groups,
+                      const Dims& dilation) {
+  check_spatial(spatial);
+  const char* op = conv_transpose_name(spatial);
+  Tensor x = batched_spatial(input, spatial, op);
+  check_floating(x, op, "input");
+  check_same_dtype(x, weight, op, "weight");
+  PG_CHECK(weight.dim() == spatial + 2, ValueError, op, "expected weight with ", spatial + 2,
+           " dims [C_in, C_out/groups, *kernel], got ", weight.shape());
+  PG_CHECK(groups >= 1, ValueError, op, "groups must be positive, got ", groups);
+  PG_CHECK(weight.shape()[0] == x.shape()[1], ValueError, op, "weight of shape ", weight.shape(),
+           " expects input with ", weight.shape()[0], " channels, got input of shape ", input.shape());
+  PG_CHECK(x.shape()[1] % groups == 0, ValueError, op, "input channels ", x.shape()[1],
+           " are not divisible by groups=", groups);
+  const int64_t out_channels = weight.shape()[1] * groups;
+  if (bias.defined()) {
+    check_same_dtype(x, bias, op, "bias");
+    PG_CHECK(bias.dim() == 1 && bias.shape()[0] == out_channels, ValueError, op, "expected bias of shape [",
+             out_channels, "], got ", bias.shape());
+  }
+  // The convolution this one transposes: from [N, C_out, *OS] to [N, C_in, *S] with the same weight.
+  const ConvParams p = conv_params(spatial, out_channels, weight.shape(), stride, {padding, ""}, dilation, groups, op);
+  int64_t extra[3] = {0, 0, 0};
+  to_spatial(output_padding, spatial, extra, 0, op, "output_padding");
+  Shape out_shape{x.shape()[0], out_channels};
+  for (int64_t i = 0; i < spatial; ++i) {
+    const int64_t k = 3 - spatial + i;
+    PG_CHECK(extra[k] < p.stride[k] || extra[k] < p.dilation[k], ValueError, op,
+             "output_padding must be smaller than either stride or dilation, got output_padding ",
+             spatial_dims(extra, spatial), ", stride ", spatial_dims(p.stride, spatial), ", dilation ",
+             spatial_dims(p.dilation, spatial));
+    const int64_t size =
+        (x.shape()[2 + i] - 1) * p.stride[k] - 2 * p.pad[k] + p.dilation[k] * (p.kernel[k] - 1) + extra[k] + 1;
+    PG_CHECK(size >= 1, ValueError, op, "input of shape ", input.shape(), " with weight ", weight.shape(), ", stride ",
+             spatial_dims(p.stride, spatial), ", padding ", spatial_dims(p.pad, spatial),
+             " gives a non-positive output size ", size);
+    out_shape.push_back(size);
+  }
+  if (is_reduced_floating(x.dtype()))
+    return as_dtype(conv_transpose(spatial, widen_reduced(input), widen_reduced(weight), widen_reduced(bias), stride,
+                                   padding, output_padding, groups, dilation),
+                    x.dtype());
+  Tensor out = convolution_input_backward(x, weight, out_shape, p);
+  if (bias.defined()) {
+    Shape bias_shape(spatial + 1, 1);
+    bias_shape[0] = out_channels;
+    out = add(out, reshape(bias, bias_shape));
+  }
+  return input.dim() == spatial + 1 ? squeeze(out, Dims{0}) : out;
+}
+
+Tensor convolution(const Tensor& input, const Tensor& weight, const Tensor& bias, const ConvParams& params) {
+  const int64_t spatial = params.spatial;
+  const char* op = conv_name(spatial);
   check_floating(input, op, "input");
   check_same_dtype(input, weight, op, "weight");
-  PG_CHECK(input.dim() == 4 && weight.dim() == 4 && weight.shape()[1] * params.groups == input.shape()[1], ValueError,
-           op, "inconsistent shapes: input ", input.shape(), ", weight ", weight.shape(), ", groups=", params.groups);
+  PG_CHECK(input.dim() == spatial + 2 && weight.dim() == spatial + 2 &&
+               weight.shape()[1] * params.groups == input.shape()[1],
+           ValueError, op, "inconsistent shapes: input ", input.shape(), ", weight ", weight.shape(),
+           ", groups=", params.groups);
   const int64_t out_channels = weight.shape()[0];
   if (bias.defined()) {
     check_same_dtype(input, bias, op, "bias");
@@ -172,53 +271,64 @@ Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias, con
              out_channels, "], got ", bias.shape());
   }
   if (is_reduced_floating(input.dtype()))
-    return as_dtype(conv2d(widen_reduced(input), widen_reduced(weight), widen_reduced(bias), params), input.dtype());
-  const Window2d& win = params.window;
-  Shape out_shape{input.shape()[0], out_channels, 0, 0};
-  for (int i = 0; i < 2; ++i) {
-    const int64_t padded = input.shape()[2 + i] + 2 * win.pad[i];
-    const int64_t effective = win.dilation[i] * (weight.shape()[2 + i] - 1) + 1;
+    return as_dtype(convolution(widen_reduced(input), widen_reduced(weight), widen_reduced(bias), params),
+                    input.dtype());
+  Shape out_shape{input.shape()[0], out_channels};
+  for (int64_t i = 0; i < spatial; ++i) {
+    const int64_t k = 3 - spatial + i;
+    const int64_t padded = input.shape()[2 + i] + 2 * params.pad[k];
+    const int64_t effective = params.dilation[k] * (weight.shape()[2 + i] - 1) + 1;
     PG_CHECK(effective <= padded, ValueError, op, "kernel size ", effective,
              " (dilated) is larger than the padded input size ", padded, " (input ", input.shape(), ", weight ",
-             weight.shape(), ", padding ", pair_dims(win.pad), ")");
-    out_shape[2 + i] = (padded - effective) / win.stride[i] + 1;
+             weight.shape(), ", padding ", spatial_dims(params.pad, spatial), ")");
+    out_shape.push_back((padded - effective) / params.stride[k] + 1);
   }
   Tensor x = contiguous(input), w = contiguous(weight), b = bias.defined() ? contiguous(bias) : Tensor();
   Tensor out = Tensor::empty(out_shape, x.dtype(), x.device(), op);
-  run_conv_kernel(OpId::conv2d, out, x, w, b, params);
-  record(OpId::conv2d, {&x, &w, &b}, out, Forward().self(x).other(w), params);
+  run_conv_kernel(OpId::convolution, out, x, w, b, params);
+  record(OpId::convolution, {&x, &w, &b}, out, Forward().self(x).other(w), params);
   return out;
 }
 
-Tensor conv2d_input_backward(const Tensor& grad_in, const Tensor& weight, const Shape& input_shape,
-                             const ConvParams& params) {
-  const char* op = "conv2d_input_backward";
+Tensor convolution_input_backward(const Tensor& grad_in, const Tensor& weight, const Shape& input_shape,
+                                  const ConvParams& params) {
+  const char* op = "convolution_input_backward";
+  const int64_t rank = params.spatial + 2;
   check_same_dtype(grad_in, weight, op, "weight");
-  PG_CHECK(grad_in.dim() == 4 && weight.dim() == 4 && input_shape.size() == 4 &&
-               grad_in.shape()[1] == weight.shape()[0] && input_shape[1] == weight.shape()[1] * params.groups,
+  PG_CHECK(grad_in.dim() == rank && weight.dim() == rank && static_cast<int64_t>(input_shape.size()) == rank &&
+               grad_in.shape()[1] == weight.shape()[0] && input_shape[1] == weight.shape()[1] * params.groups &&
+               grad_in.shape()[0] == input_shape[0],
            ValueError, op, "inconsistent shapes: grad ", grad_in.shape(), ", weight ", weight.shape(), ", input ",
            input_shape);
   Tensor grad = contiguous(grad_in), w = contiguous(weight);
   Tensor out = Tensor::empty(input_shape, grad.dtype(), grad.device(), op);
-  run_conv_kernel(OpId::conv2d_input_backward, out, grad, w, Tensor(), params);
-  record(OpId::conv2d_input_backward, {&grad, &w}, out, Forward().self(grad).other(w), params);
+  run_conv_kernel(OpId::convolution_input_backward, out, grad, w, Tensor(), params);
+  record(OpId::convolution_input_backward, {&grad, &w}, out, Forward().self(grad).other(w), params);
   return out;
 }
 
-Tensor conv2d_weight_backward(const Tensor& grad_in, const Tensor& input, const Shape& weight_shape,
-                              const ConvParams& params) {
-  const char* op = "conv2d_weight_backward";
+Tensor convolution_weight_backward(const Tensor& grad_in, const Tensor& input, const Shape& weight_shape,
+                                   const ConvParams& params) {
+  const char* op = "convolution_weight_backward";
+  const int64_t rank = params.spatial + 2;
   check_same_dtype(grad_in, input, op, "input");
-  PG_CHECK(grad_in.dim() == 4 && input.dim() == 4 && weight_shape.size() == 4 &&
+  PG_CHECK(grad_in.dim() == rank && input.dim() == rank && static_cast<int64_t>(weight_shape.size()) == rank &&
                grad_in.shape()[1] == weight_shape[0] && input.shape()[1] == weight_shape[1] * params.groups &&
                grad_in.shape()[0] == input.shape()[0],
            ValueError, op, "inconsistent shapes: grad ", grad_in.shape(), ", input ", input.shape(), ", weight ",
            weight_shape);
   Tensor grad = contiguous(grad_in), x = contiguous(input);
   Tensor out = Tensor::empty(weight_shape, grad.dtype(), grad.device(), op);
-  run_conv_kernel(OpId::conv2d_weight_backward, out, grad, x, Tensor(), params);
-  record(OpId::conv2d_weight_backward, {&grad, &x}, out, Forward().self(grad).other(x), params);
+  run_conv_kernel(OpId::convolution_weight_backward, out, grad, x, Tensor(), params);
+  record(OpId::convolution_weight_backward, {&grad, &x}, out, Forward().self(grad).other(x), params);
   return out;
+}
+
+Tensor conv_to_shape(const Tensor& x, const Tensor& weight, const ConvParams& params, const Shape& out_shape) {
+  Tensor y = convolution(x, weight, Tensor(), params);
+  for (int64_t i = 2; i < y.dim(); ++i)
+    if (y.shape()[i] > out_shape[i]) y = narrow(y, i, 0, out_shape[i]);
+  return y;
 }
 
 // ---------------------------------------------------------------- pooling

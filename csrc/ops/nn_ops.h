@@ -1,5 +1,5 @@
 // Network ops: convolution, pooling, normalisation and embedding (PyTorch's names and semantics).
-// Window arguments are (h, w) pairs; a single value stands for both. The *_backward functions are primitives
+// Window arguments are one int per spatial dim; a single value stands for all. The *_backward functions are primitives
 // of their own (with derivative rules) so that gradients of gradients work.
 #pragma once
 #include <optional>
@@ -20,25 +20,38 @@ struct Padding {
   Dims values;       // used when mode is empty
   std::string mode;  // "valid" or "same" (stride 1, symmetric padding)
 };
-// Validated convolution parameters for `in_channels` input channels and a weight of `weight_shape`.
-ConvParams conv2d_params(int64_t in_channels, const Shape& weight_shape, const Dims& stride, const Padding& padding,
-                         const Dims& dilation, int64_t groups);
+// Validated parameters of a convolution over `spatial` (1, 2 or 3) dims for `in_channels` input channels and a
+// weight of `weight_shape` [O, C/groups, *K]. padding='same' asymmetric by one (an even kernel) keeps the smaller
+// half here; conv() pads the input's far side by the remainder, as torch does.
+ConvParams conv_params(int64_t spatial, int64_t in_channels, const Shape& weight_shape, const Dims& stride,
+                       const Padding& padding, const Dims& dilation, int64_t groups, const char* op);
 // Empty stride: the kernel size.
 Window2d pool_window(const Dims& kernel_size, const Dims& stride, const Dims& padding, const Dims& dilation,
                      const char* op);
 AvgPoolParams avg_pool2d_params(const Dims& kernel_size, const Dims& stride, const Dims& padding, bool ceil_mode,
                                 bool count_include_pad, std::optional<int64_t> divisor_override);
 
-// input [N, C, H, W] (or [C, H, W]), weight [O, C / groups, kH, kW], bias [O] or undefined.
-Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias = Tensor(), const Dims& stride = {1},
-              const Padding& padding = {{0}, ""}, const Dims& dilation = {1}, int64_t groups = 1);
-// The primitive: input [N, C, H, W] with validated parameters.
-Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias, const ConvParams& params);
-// The gradient of conv2d with respect to its input (a transposed convolution) and to its weight.
-Tensor conv2d_input_backward(const Tensor& grad, const Tensor& weight, const Shape& input_shape,
-                             const ConvParams& params);
-Tensor conv2d_weight_backward(const Tensor& grad, const Tensor& input, const Shape& weight_shape,
-                              const ConvParams& params);
+// ---- convolution: conv1d/2d/3d and conv_transpose1d/2d/3d share one primitive and its two gradients
+// (a transposed convolution's forward is the input gradient of the convolution it transposes).
+// input [N, C, *S] (or unbatched [C, *S]), weight [O, C / groups, *K], bias [O] or undefined; spatial = len(S).
+Tensor conv(int64_t spatial, const Tensor& input, const Tensor& weight, const Tensor& bias = Tensor(),
+            const Dims& stride = {1}, const Padding& padding = {{0}, ""}, const Dims& dilation = {1},
+            int64_t groups = 1);
+// input [N, C_in, *S], weight [C_in, C_out / groups, *K]; output [N, C_out, *OS] with
+// OS = (S - 1) * stride - 2 * padding + dilation * (K - 1) + output_padding + 1.
+Tensor conv_transpose(int64_t spatial, const Tensor& input, const Tensor& weight, const Tensor& bias = Tensor(),
+                      const Dims& stride = {1}, const Dims& padding = {0}, const Dims& output_padding = {0},
+                      int64_t groups = 1, const Dims& dilation = {1});
+// The primitive: batched input with validated parameters.
+Tensor convolution(const Tensor& input, const Tensor& weight, const Tensor& bias, const ConvParams& params);
+// The gradient of convolution with respect to its input (a transposed convolution) and to its weight.
+Tensor convolution_input_backward(const Tensor& grad, const Tensor& weight, const Shape& input_shape,
+                                  const ConvParams& params);
+Tensor convolution_weight_backward(const Tensor& grad, const Tensor& input, const Shape& weight_shape,
+                                   const ConvParams& params);
+// convolution(x, weight) cut to out_shape's spatial size: where a transposed conv's output_padding >= stride,
+// its input is one step shorter than the convolution of its output would be.
+Tensor conv_to_shape(const Tensor& x, const Tensor& weight, const ConvParams& params, const Shape& out_shape);
 
 // Returns {values, indices (flat h * W + w within each plane)}.
 std::pair<Tensor, Tensor> max_pool2d_with_indices(const Tensor& input, const Dims& kernel_size, const Dims& stride = {},

@@ -1,4 +1,4 @@
-// Bindings of the network ops (conv2d, pooling, normalisation, embedding) with PyTorch's signatures.
+// Bindings of the network ops (convolution, pooling, normalisation, embedding) with PyTorch's signatures.
 #include "core/error.h"
 #include "ops/nn_ops.h"
 #include "python/convert.h"
@@ -23,10 +23,10 @@ Dims window_arg(py::handle h, const char* op, const char* what) {
   return out;
 }
 
-// conv2d's padding as given: ints, or a mode string (checked by the ops layer).
-Padding padding_arg(py::handle padding) {
+// A convolution's padding as given: ints, or a mode string (checked by the ops layer).
+Padding padding_arg(py::handle padding, const char* op) {
   if (py::isinstance<py::str>(padding)) return {{}, padding.cast<std::string>()};
-  return {window_arg(padding, "conv2d", "padding"), ""};
+  return {window_arg(padding, op, "padding"), ""};
 }
 
 }  // namespace
@@ -41,32 +41,56 @@ void bind_nn_ops(py::module_& m) {
       },
       py::arg("input"), py::arg("weight"), py::arg("bias") = py::none(),
       "input @ weight.T + bias: one fused op (one graph node) for 2-d input and weight, matmul and add otherwise.");
-  m.def(
-      "conv2d",
-      [](const Tensor& input, const Tensor& weight, py::object bias, py::object stride, py::object padding,
-         py::object dilation, int64_t groups) {
-        Dims s = window_arg(stride, "conv2d", "stride"), d = window_arg(dilation, "conv2d", "dilation");
-        Padding p = padding_arg(padding);
-        Tensor b = optional_tensor(bias);
-        ReleaseGilIfLarge gil(input.numel() + weight.numel());
-        return conv2d(input, weight, b, s, p, d, groups);
-      },
-      py::arg("input"), py::arg("weight"), py::arg("bias") = py::none(), py::arg("stride") = 1, py::arg("padding") = 0,
-      py::arg("dilation") = 1, py::arg("groups") = 1);
+  // conv1d/2d/3d and conv_transpose1d/2d/3d: one binding each per family, the spatial rank fixed by the name.
+  static const char* conv_names[] = {"conv1d", "conv2d", "conv3d"};
+  static const char* conv_transpose_names[] = {"conv_transpose1d", "conv_transpose2d", "conv_transpose3d"};
+  for (int64_t spatial = 1; spatial <= 3; ++spatial) {
+    const char* name = conv_names[spatial - 1];
+    m.def(
+        name,
+        [spatial, name](const Tensor& input, const Tensor& weight, py::object bias, py::object stride,
+                        py::object padding, py::object dilation, int64_t groups) {
+          Dims s = window_arg(stride, name, "stride"), d = window_arg(dilation, name, "dilation");
+          Padding p = padding_arg(padding, name);
+          Tensor b = optional_tensor(bias);
+          ReleaseGilIfLarge gil(input.numel() + weight.numel());
+          return conv(spatial, input, weight, b, s, p, d, groups);
+        },
+        py::arg("input"), py::arg("weight"), py::arg("bias") = py::none(), py::arg("stride") = 1,
+        py::arg("padding") = 0, py::arg("dilation") = 1, py::arg("groups") = 1);
+    const char* tname = conv_transpose_names[spatial - 1];
+    m.def(
+        tname,
+        [spatial, tname](const Tensor& input, const Tensor& weight, py::object bias, py::object stride,
+                         py::object padding, py::object output_padding, int64_t groups, py::object dilation) {
+          Dims s = window_arg(stride, tname, "stride"), p = window_arg(padding, tname, "padding");
+          Dims op = window_arg(output_padding, tname, "output_padding"), d = window_arg(dilation, tname, "dilation");
+          Tensor b = optional_tensor(bias);
+          ReleaseGilIfLarge gil(input.numel() + weight.numel());
+          return conv_transpose(spatial, input, weight, b, s, p, op, groups, d);
+        },
+        py::arg("input"), py::arg("weight"), py::arg("bias") = py::none(), py::arg("stride") = 1,
+        py::arg("padding") = 0, py::arg("output_padding") = 0, py::arg("groups") = 1, py::arg("dilation") = 1);
+  }
 
-  // Conv2d's construction-time check: the same normalisation as conv2d, returning (stride, padding, dilation).
+  // The conv modules' construction-time check: the same normalisation as the op, returning (stride, padding,
+  // dilation) as tuples of `spatial` ints.
   m.def(
-      "_conv2d_params",
-      [](int64_t in_channels, const Shape& weight_shape, py::object stride, py::object padding, py::object dilation,
-         int64_t groups) {
-        ConvParams p = conv2d_params(in_channels, weight_shape, window_arg(stride, "conv2d", "stride"),
-                                     padding_arg(padding), window_arg(dilation, "conv2d", "dilation"), groups);
-        const Window2d& w = p.window;
-        return py::make_tuple(py::make_tuple(w.stride[0], w.stride[1]), py::make_tuple(w.pad[0], w.pad[1]),
-                              py::make_tuple(w.dilation[0], w.dilation[1]));
+      "_conv_params",
+      [](int64_t spatial, int64_t in_channels, const Shape& weight_shape, py::object stride, py::object padding,
+         py::object dilation, int64_t groups, const std::string& op) {
+        ConvParams p = conv_params(spatial, in_channels, weight_shape, window_arg(stride, op.c_str(), "stride"),
+                                   padding_arg(padding, op.c_str()), window_arg(dilation, op.c_str(), "dilation"),
+                                   groups, op.c_str());
+        auto last = [spatial](const int64_t* v) {
+          py::tuple t(spatial);
+          for (int64_t i = 0; i < spatial; ++i) t[i] = v[3 - spatial + i];
+          return t;
+        };
+        return py::make_tuple(last(p.stride), last(p.pad), last(p.dilation));
       },
-      py::arg("in_channels"), py::arg("weight_shape"), py::arg("stride"), py::arg("padding"), py::arg("dilation"),
-      py::arg("groups"));
+      py::arg("spatial"), py::arg("in_channels"), py::arg("weight_shape"), py::arg("stride"), py::arg("padding"),
+      py::arg("dilation"), py::arg("groups"), py::arg("op"));
 
   auto max_pool = [](const Tensor& input, py::object kernel_size, py::object stride, py::object padding,
                      py::object dilation, bool ceil_mode) {

@@ -9,7 +9,7 @@ from pygrad import _C
 from pygrad._C import Tensor
 from pygrad._grad_mode import enable_grad, no_grad, set_grad_enabled
 from pygrad.autograd.function import Function, FunctionCtx, once_differentiable
-from pygrad.autograd.gradcheck import GradcheckError, gradcheck
+from pygrad.autograd.gradcheck import GradcheckError, gradcheck, gradgradcheck
 
 __all__ = [
     "Function",
@@ -20,6 +20,7 @@ __all__ = [
     "functional",
     "grad",
     "gradcheck",
+    "gradgradcheck",
     "no_grad",
     "once_differentiable",
     "set_grad_enabled",

@@ -1,4 +1,5 @@
-"""gradcheck: compares backward against central finite differences, in float64."""
+"""gradcheck and gradgradcheck: backward (and the backward of backward) against central finite differences,
+in float64."""
 
 from __future__ import annotations
 
@@ -9,9 +10,9 @@ import numpy as np
 
 from pygrad import _C
 from pygrad._C import Tensor
-from pygrad._grad_mode import no_grad
+from pygrad._grad_mode import enable_grad, no_grad
 
-__all__ = ["GradcheckError", "gradcheck"]
+__all__ = ["GradcheckError", "gradcheck", "gradgradcheck"]
 
 # What the checked function returns: a tensor, or a tuple of them.
 _Outputs = Union[Tensor, Sequence[Tensor]]
@@ -109,3 +110,49 @@ def gradcheck(
                 raise GradcheckError(message)
             return False
     return True
+
+
+def gradgradcheck(
+    fn: Callable[..., _Outputs],
+    inputs: Tensor | Sequence[Any],
+    grad_outputs: Tensor | Sequence[Tensor] | None = None,
+    *,
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+    raise_exception: bool = True,
+) -> bool:
+    """Checks second derivatives: gradcheck of the vector-Jacobian product of ``fn`` (as torch's).
+
+    Args:
+        fn: a function of the inputs returning a tensor or a tuple of tensors.
+        inputs: a tensor or tuple of tensors; those with requires_grad are checked (use float64).
+        grad_outputs: the vectors of the product (requiring grad, so they are checked too); random
+            float64 ones from a fixed seed when None.
+        eps, atol, rtol, raise_exception: as gradcheck.
+    Returns:
+        True when every second-order Jacobian entry agrees.
+    """
+    args = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
+    if grad_outputs is None:
+        rng = np.random.default_rng(0)
+        grad_outputs = [
+            _C.from_numpy(rng.standard_normal(o.shape)).requires_grad_(True)
+            for o in _outputs(fn, args)
+        ]
+    vectors = [grad_outputs] if isinstance(grad_outputs, Tensor) else list(grad_outputs)
+    count = len(args)
+
+    def vjp(*all_inputs: Any) -> tuple[Tensor, ...]:
+        primal = all_inputs[:count]
+        wrt = [t for t in primal if isinstance(t, Tensor) and t.requires_grad]
+        with enable_grad():  # gradcheck evaluates under no_grad for its finite differences
+            outputs = _outputs(fn, primal)
+            grads = _C.run_backward(
+                list(outputs), list(all_inputs[count:]), True, True, wrt, True, False
+            )
+        return tuple(g for g in grads if g is not None)
+
+    return gradcheck(
+        vjp, (*args, *vectors), eps=eps, atol=atol, rtol=rtol, raise_exception=raise_exception
+    )

@@ -37,7 +37,12 @@ __all__ = [
     "avg_pool2d",
     "batch_norm",
     "binary_cross_entropy_with_logits",
+    "conv1d",
     "conv2d",
+    "conv3d",
+    "conv_transpose1d",
+    "conv_transpose2d",
+    "conv_transpose3d",
     "cross_entropy",
     "dropout",
     "fold",
@@ -229,17 +234,13 @@ def dropout(
 
 
 # --------------------------------------------------------------------------- ops in the C++ core
-def conv2d(
-    input: Tensor,
-    weight: Tensor,
-    bias: Tensor | None = None,
-    stride: _IntOrPair = 1,
-    padding: _IntOrPair | str = 0,
-    dilation: _IntOrPair = 1,
-    groups: int = 1,
-) -> Tensor:
-    """2-D convolution (cross-correlation) over NCHW input with weight [C_out, C_in/groups, kH, kW]."""
-    return _C.conv2d(input, weight, bias, stride, padding, dilation, groups)
+# The convolutions are the C++ ops themselves (signatures and docs in _C.pyi): one engine, im2col + GEMM.
+conv1d = _C.conv1d
+conv2d = _C.conv2d
+conv3d = _C.conv3d
+conv_transpose1d = _C.conv_transpose1d
+conv_transpose2d = _C.conv_transpose2d
+conv_transpose3d = _C.conv_transpose3d
 
 
 @overload

@@ -1,4 +1,5 @@
-// CPU 2-d convolution: im2col / col2im around the packed GEMM (forward, input gradient, weight gradient).
+// CPU convolution over 1, 2 or 3 spatial dims: im2col / col2im around the packed GEMM (forward, input gradient, weight
+// gradient).
 #include <algorithm>
 #include <cstring>
 #include <memory>
@@ -13,89 +14,115 @@
 namespace pygrad::cpu {
 namespace {
 
+// Every convolution runs as 3-d: a 2-d one has depth 1, a 1-d one depth and height 1 (ConvParams is right-aligned).
 struct ConvGeometry {
-  int64_t n, c, h, w;  // input
-  int64_t o, oh, ow;   // output
-  int64_t kh, kw, groups;
-  Window2d win;
+  int64_t n, c, d, h, w;  // input
+  int64_t o, od, oh, ow;  // output
+  int64_t kd, kh, kw, groups;
+  int64_t stride[3], pad[3], dilation[3];
   int64_t cg() const { return c / groups; }
   int64_t og() const { return o / groups; }
-  int64_t ckk_g() const { return cg() * kh * kw; }  // GEMM depth of one group
-  int64_t l() const { return oh * ow; }
+  int64_t kvol() const { return kd * kh * kw; }
+  int64_t ckk_g() const { return cg() * kvol(); }  // GEMM depth of one group
+  int64_t l() const { return od * oh * ow; }
+  int64_t plane() const { return d * h * w; }
   bool pointwise() const {  // 1x1, stride 1, no padding: the input plane is its own column matrix
-    return kh == 1 && kw == 1 && win.stride[0] == 1 && win.stride[1] == 1 && win.pad[0] == 0 && win.pad[1] == 0;
+    for (int i = 0; i < 3; ++i)
+      if (stride[i] != 1 || pad[i] != 0) return false;
+    return kvol() == 1;
   }
 };
 
+// x [N, C, *S], weight [O, C/g, *K], y [N, O, *OS] with 1 to 3 spatial dims, read right-aligned into (d, h, w).
 ConvGeometry geometry(const Shape& x, const Shape& weight, const Shape& y, const KernelArgs& args) {
-  ConvGeometry g;
-  g.n = x[0], g.c = x[1], g.h = x[2], g.w = x[3];
-  g.o = weight[0], g.kh = weight[2], g.kw = weight[3];
-  g.oh = y[2], g.ow = y[3];
   const ConvParams& params = static_cast<const ConvKernelArgs&>(args).params;
+  int64_t in[3] = {1, 1, 1}, out[3] = {1, 1, 1}, k[3] = {1, 1, 1};
+  const int64_t spatial = static_cast<int64_t>(x.size()) - 2;
+  for (int64_t i = 0; i < spatial; ++i) {
+    in[3 - spatial + i] = x[2 + i];
+    out[3 - spatial + i] = y[2 + i];
+    k[3 - spatial + i] = weight[2 + i];
+  }
+  ConvGeometry g;
+  g.n = x[0], g.c = x[1], g.d = in[0], g.h = in[1], g.w = in[2];
+  g.o = weight[0], g.od = out[0], g.oh = out[1], g.ow = out[2];
+  g.kd = k[0], g.kh = k[1], g.kw = k[2];
   g.groups = params.groups;
-  g.win = params.window;
+  for (int i = 0; i < 3; ++i)
+    g.stride[i] = params.stride[i], g.pad[i] = params.pad[i], g.dilation[i] = params.dilation[i];
   return g;
 }
 
-// cols[(ci*kh + i)*kw + j][oh*OW + ow] = x[ci, oh*s - p + i*d, ow*s - p + j*d] (0 outside), row stride `ld`.
-template <class T>
-void im2col(const T* x, const ConvGeometry& g, T* cols, int64_t ld) {
-  const int64_t sh = g.win.stride[0], sw = g.win.stride[1], ph = g.win.pad[0], pw = g.win.pad[1];
-  const int64_t dh = g.win.dilation[0], dw = g.win.dilation[1];
-  for (int64_t ci = 0; ci < g.c; ++ci)
-    for (int64_t i = 0; i < g.kh; ++i)
-      for (int64_t j = 0; j < g.kw; ++j) {
-        T* row = cols + ((ci * g.kh + i) * g.kw + j) * ld;
-        const T* plane = x + ci * g.h * g.w;
-        // Output columns whose input column is inside the image: ow in [ow0, ow1).
-        const int64_t off = j * dw - pw;
-        int64_t ow0 = off >= 0 ? 0 : (-off + sw - 1) / sw;
-        int64_t ow1 = g.w - off <= 0 ? 0 : (g.w - off + sw - 1) / sw;
-        ow0 = std::min(ow0, g.ow);
-        ow1 = std::min(std::max(ow1, ow0), g.ow);
-        for (int64_t oh = 0; oh < g.oh; ++oh) {
-          T* out = row + oh * g.ow;
-          const int64_t ih = oh * sh - ph + i * dh;
-          if (ih < 0 || ih >= g.h) {
-            std::fill(out, out + g.ow, T(0));
-            continue;
-          }
-          const T* src = plane + ih * g.w + off;
-          std::fill(out, out + ow0, T(0));
-          if (sw == 1) {
-            std::memcpy(out + ow0, src + ow0, sizeof(T) * (ow1 - ow0));
-          } else {
-            for (int64_t ow = ow0; ow < ow1; ++ow) out[ow] = src[ow * sw];
-          }
-          std::fill(out + ow1, out + g.ow, T(0));
-        }
-      }
+// The output columns [ow0, ow1) whose input column ow * sw + off lies inside the image.
+void inside_columns(const ConvGeometry& g, int64_t off, int64_t& ow0, int64_t& ow1) {
+  const int64_t sw = g.stride[2];
+  ow0 = off >= 0 ? 0 : (-off + sw - 1) / sw;
+  ow1 = g.w - off <= 0 ? 0 : (g.w - off + sw - 1) / sw;
+  ow0 = std::min(ow0, g.ow);
+  ow1 = std::min(std::max(ow1, ow0), g.ow);
 }
 
-// The adjoint of im2col: x[ci, ih, iw] += cols[...] (x must be zeroed first); cols row stride `ld`.
+// cols[((ci*kd + a)*kh + i)*kw + j][(od*OH + oh)*OW + ow] = x[ci, od*sd - pd + a*dd, oh*sh - ph + i*dh,
+// ow*sw - pw + j*dw] (0 outside), row stride `ld`.
+template <class T>
+void im2col(const T* x, const ConvGeometry& g, T* cols, int64_t ld) {
+  const int64_t sw = g.stride[2];
+  for (int64_t ci = 0; ci < g.c; ++ci)
+    for (int64_t a = 0; a < g.kd; ++a)
+      for (int64_t i = 0; i < g.kh; ++i)
+        for (int64_t j = 0; j < g.kw; ++j) {
+          T* row = cols + (((ci * g.kd + a) * g.kh + i) * g.kw + j) * ld;
+          const T* volume = x + ci * g.plane();
+          const int64_t off = j * g.dilation[2] - g.pad[2];
+          int64_t ow0, ow1;
+          inside_columns(g, off, ow0, ow1);
+          for (int64_t od = 0; od < g.od; ++od) {
+            const int64_t id = od * g.stride[0] - g.pad[0] + a * g.dilation[0];
+            for (int64_t oh = 0; oh < g.oh; ++oh) {
+              T* out = row + (od * g.oh + oh) * g.ow;
+              const int64_t ih = oh * g.stride[1] - g.pad[1] + i * g.dilation[1];
+              if (id < 0 || id >= g.d || ih < 0 || ih >= g.h) {
+                std::fill(out, out + g.ow, T(0));
+                continue;
+              }
+              const T* src = volume + (id * g.h + ih) * g.w + off;
+              std::fill(out, out + ow0, T(0));
+              if (sw == 1) {
+                std::memcpy(out + ow0, src + ow0, sizeof(T) * (ow1 - ow0));
+              } else {
+                for (int64_t ow = ow0; ow < ow1; ++ow) out[ow] = src[ow * sw];
+              }
+              std::fill(out + ow1, out + g.ow, T(0));
+            }
+          }
+        }
+}
+
+// The adjoint of im2col: x[ci, id, ih, iw] += cols[...] (x must be zeroed first); cols row stride `ld`.
 template <class T>
 void col2im(const T* cols, const ConvGeometry& g, T* x, int64_t ld) {
-  const int64_t sh = g.win.stride[0], sw = g.win.stride[1], ph = g.win.pad[0], pw = g.win.pad[1];
-  const int64_t dh = g.win.dilation[0], dw = g.win.dilation[1];
+  const int64_t sw = g.stride[2];
   for (int64_t ci = 0; ci < g.c; ++ci)
-    for (int64_t i = 0; i < g.kh; ++i)
-      for (int64_t j = 0; j < g.kw; ++j) {
-        const T* row = cols + ((ci * g.kh + i) * g.kw + j) * ld;
-        T* plane = x + ci * g.h * g.w;
-        const int64_t off = j * dw - pw;
-        int64_t ow0 = off >= 0 ? 0 : (-off + sw - 1) / sw;
-        int64_t ow1 = g.w - off <= 0 ? 0 : (g.w - off + sw - 1) / sw;
-        ow0 = std::min(ow0, g.ow);
-        ow1 = std::min(std::max(ow1, ow0), g.ow);
-        for (int64_t oh = 0; oh < g.oh; ++oh) {
-          const int64_t ih = oh * sh - ph + i * dh;
-          if (ih < 0 || ih >= g.h) continue;
-          const T* src = row + oh * g.ow;
-          T* dst = plane + ih * g.w + off;
-          for (int64_t ow = ow0; ow < ow1; ++ow) dst[ow * sw] += src[ow];
+    for (int64_t a = 0; a < g.kd; ++a)
+      for (int64_t i = 0; i < g.kh; ++i)
+        for (int64_t j = 0; j < g.kw; ++j) {
+          const T* row = cols + (((ci * g.kd + a) * g.kh + i) * g.kw + j) * ld;
+          T* volume = x + ci * g.plane();
+          const int64_t off = j * g.dilation[2] - g.pad[2];
+          int64_t ow0, ow1;
+          inside_columns(g, off, ow0, ow1);
+          for (int64_t od = 0; od < g.od; ++od) {
+            const int64_t id = od * g.stride[0] - g.pad[0] + a * g.dilation[0];
+            if (id < 0 || id >= g.d) continue;
+            for (int64_t oh = 0; oh < g.oh; ++oh) {
+              const int64_t ih = oh * g.stride[1] - g.pad[1] + i * g.dilation[1];
+              if (ih < 0 || ih >= g.h) continue;
+              const T* src = row + (od * g.oh + oh) * g.ow;
+              T* dst = volume + (id * g.h + ih) * g.w + off;
+              for (int64_t ow = ow0; ow < ow1; ++ow) dst[ow * sw] += src[ow];
+            }
+          }
         }
-      }
 }
 
 // Scratch memory reused across calls by the calling thread (uninitialised; grows, never shrinks), so a
@@ -157,21 +184,21 @@ void maybe_parallel(int inner_threads, int64_t count, int64_t grain, const Body&
   }
 }
 
-// conv2d: in = {x [N, C, H, W], weight [O, C/groups, kh, kw], bias [O] or undefined} (contiguous);
-// out[0] = y [N, O, OH, OW] contiguous; window in ints, scalars[0] = groups.
+// convolution: in = {x [N, C, *S], weight [O, C/groups, *K], bias [O] or undefined} (contiguous);
+// out[0] = y [N, O, *OS] contiguous; the geometry in ConvKernelArgs::params.
 // Per chunk of nb samples: cols [C*kh*kw, nb*L] (im2col), one GEMM per group into Y [O, nb*L], then
 // Y is scattered to y[n, o, :] with the bias added in the same pass.
-void conv2d_kernel(KernelArgs& args) {
+void convolution_kernel(KernelArgs& args) {
   const Tensor &x = args.in[0], &weight = args.in[1], &bias = args.in[2], &y = args.out[0];
   const ConvGeometry g = geometry(x.shape(), weight.shape(), y.shape(), args);
   if (y.numel() == 0) return;
-  PG_DISPATCH_FLOATING(x.dtype(), "conv2d", [&] {
+  PG_DISPATCH_FLOATING(x.dtype(), "convolution", [&] {
     using T = scalar_t;
     const T* px = x.data<T>();
     const T* pw = weight.data<T>();
     const T* pb = bias.defined() ? bias.data<T>() : nullptr;
     T* py = y.data<T>();
-    const int64_t l = g.l(), k = g.ckk_g(), rows = g.c * g.kh * g.kw, chw = g.c * g.h * g.w;
+    const int64_t l = g.l(), k = g.ckk_g(), rows = g.c * g.kvol(), chw = g.c * g.plane();
     const int threads = get_num_threads();
     if (g.n == 1 && g.pointwise()) {  // the input plane is its own column matrix, the output needs no reorder
       for (int64_t grp = 0; grp < g.groups; ++grp)
@@ -206,18 +233,18 @@ void conv2d_kernel(KernelArgs& args) {
   });
 }
 
-// conv2d_input_backward: in = {grad [N, O, OH, OW], weight} (contiguous); out[0] = grad_input [N, C, H, W].
+// convolution_input_backward: in = {grad [N, O, *OS], weight} (contiguous); out[0] = grad_input [N, C, *S].
 // Per chunk: G [O, nb*L] gathered from grad, cols_g [K, nb*L] = W_g^T @ G_g in one GEMM, col2im per sample.
-void conv2d_input_backward_kernel(KernelArgs& args) {
+void convolution_input_backward_kernel(KernelArgs& args) {
   const Tensor &grad = args.in[0], &weight = args.in[1], &gx = args.out[0];
   const ConvGeometry g = geometry(gx.shape(), weight.shape(), grad.shape(), args);
   if (gx.numel() == 0) return;
-  PG_DISPATCH_FLOATING(gx.dtype(), "conv2d_input_backward", [&] {
+  PG_DISPATCH_FLOATING(gx.dtype(), "convolution_input_backward", [&] {
     using T = scalar_t;
     const T* pg = grad.data<T>();
     const T* pw = weight.data<T>();
     T* px = gx.data<T>();
-    const int64_t l = g.l(), k = g.ckk_g(), rows = g.c * g.kh * g.kw, chw = g.c * g.h * g.w;
+    const int64_t l = g.l(), k = g.ckk_g(), rows = g.c * g.kvol(), chw = g.c * g.plane();
     const int64_t chunk = chunk_samples(g.n, (rows + g.o) * l, sizeof(T));
     for_each_chunk(g.n, chunk, chunk * g.o * k * l, [&](int64_t n0, int64_t nb, int inner_threads) {
       T* cols = scratch<T>(static_cast<size_t>((rows + g.o) * chunk * l));  // this thread's buffer
@@ -240,18 +267,18 @@ void conv2d_input_backward_kernel(KernelArgs& args) {
   });
 }
 
-// conv2d_weight_backward: in = {grad [N, O, OH, OW], x [N, C, H, W]} (contiguous); out[0] = grad_weight.
+// convolution_weight_backward: in = {grad [N, O, *OS], x [N, C, *S]} (contiguous); out[0] = grad_weight.
 // Samples are processed in chunks of a size fixed by memory alone, so the sum order never depends on threads.
-void conv2d_weight_backward_kernel(KernelArgs& args) {
+void convolution_weight_backward_kernel(KernelArgs& args) {
   const Tensor &grad = args.in[0], &x = args.in[1], &gw = args.out[0];
   const ConvGeometry g = geometry(x.shape(), gw.shape(), grad.shape(), args);
   if (gw.numel() == 0) return;
-  PG_DISPATCH_FLOATING(gw.dtype(), "conv2d_weight_backward", [&] {
+  PG_DISPATCH_FLOATING(gw.dtype(), "convolution_weight_backward", [&] {
     using T = scalar_t;
     const T* pg = grad.data<T>();
     const T* px = x.data<T>();
     T* pw = gw.data<T>();
-    const int64_t l = g.l(), k = g.ckk_g(), rows = g.c * g.kh * g.kw, chw = g.c * g.h * g.w;
+    const int64_t l = g.l(), k = g.ckk_g(), rows = g.c * g.kvol(), chw = g.c * g.plane();
     if (g.n == 0 || l == 0) {
       std::fill(pw, pw + gw.numel(), T(0));
       return;
@@ -284,11 +311,11 @@ void conv2d_weight_backward_kernel(KernelArgs& args) {
   });
 }
 
-const KernelRegistrar register_conv2d(OpId::conv2d, Device::CPU, &conv2d_kernel);
-const KernelRegistrar register_conv2d_input_backward(OpId::conv2d_input_backward, Device::CPU,
-                                                     &conv2d_input_backward_kernel);
-const KernelRegistrar register_conv2d_weight_backward(OpId::conv2d_weight_backward, Device::CPU,
-                                                      &conv2d_weight_backward_kernel);
+const KernelRegistrar register_convolution(OpId::convolution, Device::CPU, &convolution_kernel);
+const KernelRegistrar register_convolution_input_backward(OpId::convolution_input_backward, Device::CPU,
+                                                          &convolution_input_backward_kernel);
+const KernelRegistrar register_convolution_weight_backward(OpId::convolution_weight_backward, Device::CPU,
+                                                           &convolution_weight_backward_kernel);
 
 }  // namespace
 }  // namespace pygrad::cpu
