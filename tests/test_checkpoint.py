@@ -186,5 +186,5 @@ def test_input_modified_in_place_after_forward_is_an_error():
     y = checkpoint(lambda t: t.exp(), h, use_reentrant=True)
     with pygrad.no_grad():
         h.add_(1.0)
-    with pytest.raises(RuntimeError, match="modified by an inplace operation|in-place"):
+    with pytest.raises(RuntimeError, match=r"modified by an inplace operation|in-place"):
         y.sum().backward()

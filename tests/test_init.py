@@ -174,7 +174,12 @@ def test_xavier_std(fn):
 @pytest.mark.parametrize("fn", ["kaiming_uniform_", "kaiming_normal_"])
 @pytest.mark.parametrize(
     "a,mode,nonlinearity",
-    [(0, "fan_in", "leaky_relu"), (0.2, "fan_out", "leaky_relu"), (0, "fan_in", "relu"), (0, "fan_out", "tanh")],
+    [
+        (0, "fan_in", "leaky_relu"),
+        (0.2, "fan_out", "leaky_relu"),
+        (0, "fan_in", "relu"),
+        (0, "fan_out", "tanh"),
+    ],
 )
 def test_kaiming_std(fn, a, mode, nonlinearity):
     shape = (48, 24, 2, 2)

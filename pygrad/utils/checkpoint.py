@@ -22,7 +22,7 @@ from typing import Any
 
 from pygrad import _C
 from pygrad._C import Tensor
-from pygrad._grad_mode import enable_grad, no_grad
+from pygrad._grad_mode import enable_grad
 from pygrad.autograd import Function, backward
 
 __all__ = ["checkpoint", "checkpoint_sequential"]
@@ -110,8 +110,7 @@ def checkpoint(
         use_reentrant = True
     if determinism_check not in ("default", "none"):
         raise ValueError(
-            "determinism_check should be one of ['default', 'none'], "
-            f"but got {determinism_check}"
+            f"determinism_check should be one of ['default', 'none'], but got {determinism_check}"
         )
     if kwargs and use_reentrant:
         raise ValueError("Unexpected keyword arguments: " + ",".join(kwargs))
@@ -184,4 +183,3 @@ def checkpoint_sequential(
             run(start, end), input, use_reentrant=use_reentrant, preserve_rng_state=preserve
         )
     return run(end + 1, len(fns) - 1)(input)
-

@@ -216,7 +216,7 @@ class _Orthogonal(Module):
                         "or the Cayley parametrizations when use_trivialization=False."
                     )
                 # Reflectors of Q's QR, diagonal set to sign(R_ii) (flipped where LAPACK skipped one).
-                A, tau = geqrf(Q)
+                A, _ = geqrf(Q)
                 return A.mT if transpose else A
             if n == k:
                 Q = Q.clone() if _is_orthogonal(Q) else _make_orthogonal(Q)

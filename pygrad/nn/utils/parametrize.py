@@ -9,6 +9,7 @@ returns several tensors) and swaps the module's class for a subclass (``Parametr
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import copyreg
 from collections.abc import Iterator, Sequence
@@ -74,9 +75,7 @@ class ParametrizationList(ModuleList):
         unsafe: skip the checks that the parametrization keeps the dtype and shape.
     """
 
-    def __init__(
-        self, modules: Sequence[Module], original: Tensor, unsafe: bool = False
-    ) -> None:
+    def __init__(self, modules: Sequence[Module], original: Tensor, unsafe: bool = False) -> None:
         if len(modules) == 0:
             raise ValueError("ParametrizationList requires one or more modules.")
         super().__init__(modules)
@@ -85,11 +84,10 @@ class ParametrizationList(ModuleList):
         with no_grad():
             new: Any = original
             for module in reversed(list(self)):
+                # No right_inverse, or one that raises NotImplementedError: the identity.
                 if hasattr(module, "right_inverse"):
-                    try:
+                    with contextlib.suppress(NotImplementedError):
                         new = module.right_inverse(new)
-                    except NotImplementedError:
-                        pass
         if not isinstance(new, (Tensor, Sequence)):
             raise ValueError(
                 "'right_inverse' must return a Tensor or a Sequence of tensors (list, tuple...). "
