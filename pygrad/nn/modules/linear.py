@@ -85,7 +85,10 @@ class Linear(Module):
         params = (
             self._parameters
         )  # where self.weight resolves, without __getattr__'s failed lookup first
-        return _C.linear(input, params["weight"], params["bias"])  # type: ignore[arg-type]
+        if "weight" in params and "bias" in params:
+            return _C.linear(input, params["weight"], params["bias"])  # type: ignore[arg-type]
+        # A parametrized or weight-normed weight/bias is a property or plain attribute instead.
+        return _C.linear(input, self.weight, self.bias)
 
     def extra_repr(self) -> str:
         return (
