@@ -84,7 +84,9 @@ def _check(out_p, out_t, leaves, pm, tm, rng, dtype=np.float64):
     pgrads = dict(pm.named_parameters())
     assert list(pgrads) == [n for n, _ in tm.named_parameters()]
     for n, p in tm.named_parameters():
-        np.testing.assert_allclose(to_numpy(pgrads[n].grad), p.grad.numpy(), **TOL[dtype], err_msg=n)
+        np.testing.assert_allclose(
+            to_numpy(pgrads[n].grad), p.grad.numpy(), **TOL[dtype], err_msg=n
+        )
 
 
 # (id, constructor kwargs (activation as an ACTS key), N (None: unbatched), masks: "mask-<kind>",
@@ -150,7 +152,10 @@ DEC_LAYER = [
 
 def _dec_masks(rng, extras, N, T, S):
     fp, ft = {}, {}
-    kpm = (lambda n: (n,) if N is None else (N, n))
+
+    def kpm(n):
+        return (n,) if N is None else (N, n)
+
     spec = {
         "tgt-mask": ("tgt_mask", "bool", (T, T)),
         "tgt-fmask": ("tgt_mask", "float", (T, T)),
@@ -222,7 +227,9 @@ def test_encoder_and_decoder_stacks_match_torch(name, kw, extras):
         None if no_norm else nn.LayerNorm(E, dtype=pygrad.float64),
     )
     td = torch.nn.TransformerDecoder(
-        torch.nn.TransformerDecoderLayer(E, H, FF, **kw), 2, None if no_norm else torch.nn.LayerNorm(E)
+        torch.nn.TransformerDecoderLayer(E, H, FF, **kw),
+        2,
+        None if no_norm else torch.nn.LayerNorm(E),
     )
     pm, tm = nn.ModuleList([pe, pd]), torch.nn.ModuleList([te, td])
     _load(tm, pm, rng)
@@ -243,7 +250,9 @@ def test_encoder_and_decoder_stacks_match_torch(name, kw, extras):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
-@pytest.mark.parametrize("bf,N", [(False, 2), (True, 2), (False, None)], ids=["seq", "bf", "unbatched"])
+@pytest.mark.parametrize(
+    "bf,N", [(False, 2), (True, 2), (False, None)], ids=["seq", "bf", "unbatched"]
+)
 def test_transformer_matches_torch(bf, N, dtype):
     rng = make_rng("transformer", bf, N, np.dtype(dtype).name)
     pdt = getattr(pygrad, np.dtype(dtype).name)
@@ -270,11 +279,26 @@ NESTED = [
     ("left", LEFT, "bool", {}, {}, [], True),
     ("left-float", LEFT, "-inf", {}, {}, [], True),
     ("finite-float", LEFT, "finite", {}, {}, [], True),  # nonzero counts as padding there
-    ("fully-padded-row", [[0, 0, 1, 1, 1], [1, 1, 1, 1, 1], [0, 0, 0, 0, 0]], "bool", {}, {}, [], True),
+    (
+        "fully-padded-row",
+        [[0, 0, 1, 1, 1], [1, 1, 1, 1, 1], [0, 0, 0, 0, 0]],
+        "bool",
+        {},
+        {},
+        [],
+        True,
+    ),
     ("gelu", LEFT, "bool", {"activation": "gelu"}, {}, [], True),
     ("misaligned", [[0, 1, 0, 1, 1], [0, 0, 0, 0, 0], [0, 0, 1, 0, 1]], "bool", {}, {}, [], False),
-    ("misaligned-no-check", [[0, 1, 0, 1, 1], [0, 0, 0, 0, 0], [1, 0, 1, 0, 1]], "bool", {},
-     {"mask_check": False}, [], True),
+    (
+        "misaligned-no-check",
+        [[0, 1, 0, 1, 1], [0, 0, 0, 0, 0], [1, 0, 1, 0, 1]],
+        "bool",
+        {},
+        {"mask_check": False},
+        [],
+        True,
+    ),
     ("grad-enabled", LEFT, "bool", {}, {}, ["grad"], False),
     ("input-requires-grad", LEFT, "bool", {}, {}, ["input-grad"], False),
     ("training", LEFT, "bool", {}, {}, ["train"], False),
@@ -288,9 +312,7 @@ NESTED = [
 
 
 @pytest.mark.filterwarnings("ignore:The PyTorch API of nested tensors:UserWarning")
-@pytest.mark.parametrize(
-    "name,rows,kind,lkw,ekw,opts,zeros", NESTED, ids=[c[0] for c in NESTED]
-)
+@pytest.mark.parametrize("name,rows,kind,lkw,ekw,opts,zeros", NESTED, ids=[c[0] for c in NESTED])
 def test_encoder_eval_padding_matches_torch(name, rows, kind, lkw, ekw, opts, zeros):
     """torch's eval-mode encoder under no_grad runs a nested tensor without the padded tokens and
     leaves zeros there (the final norm then maps them to its bias); elsewhere the normal path runs."""
@@ -321,10 +343,7 @@ def test_encoder_eval_padding_matches_torch(name, rows, kind, lkw, ekw, opts, ze
         te.eval()
     pad = np.array(rows, dtype=bool)
     x = rng.standard_normal((3, 5, E) if lkw["batch_first"] else (5, 3, E))
-    if kind == "bool":
-        m = pad
-    else:
-        m = np.where(pad, -np.inf if kind == "-inf" else -1.0, 0.0)
+    m = pad if kind == "bool" else np.where(pad, -np.inf if kind == "-inf" else -1.0, 0.0)
     fp = {"src_key_padding_mask": to_pygrad(m)}
     ft = {"src_key_padding_mask": torch.tensor(m)}
     if "src-mask" in opts:
@@ -365,3 +384,192 @@ def test_fully_padded_sequence_matches_torch_in_train_mode():
     assert np.all(np.isfinite(out_t.detach().numpy()))
     out_p = pm(xp, src_key_padding_mask=to_pygrad(pad))
     np.testing.assert_allclose(to_numpy(out_p), out_t.detach().numpy(), **TOL[np.float64])
+
+
+def test_dropout_in_training_and_eval():
+    pygrad.manual_seed(0)
+    pm = nn.TransformerEncoderLayer(E, H, FF, dropout=0.5, dtype=pygrad.float64)
+    ref = nn.TransformerEncoderLayer(E, H, FF, dropout=0.0, dtype=pygrad.float64)
+    ref.load_state_dict(pm.state_dict())
+    x = to_pygrad(make_rng("dropout").standard_normal((5, 2, E)))
+    a, b = to_numpy(pm(x)), to_numpy(pm(x))
+    assert not np.allclose(a, b)  # a new mask each call
+    pm.eval()
+    c, d = to_numpy(pm(x)), to_numpy(pm(x))
+    np.testing.assert_array_equal(c, d)
+    np.testing.assert_allclose(c, to_numpy(ref(x)), rtol=1e-12, atol=1e-12)
+    assert not np.allclose(a, c)
+
+
+def test_stacks_hold_independent_deep_copies():
+    pygrad.manual_seed(0)
+    layer = nn.TransformerEncoderLayer(E, H, FF, activation=nn.GELU(), batch_first=True)
+    layer.linear2.bias.requires_grad_(False)
+    layer(pygrad.randn(2, 3, E)).sum().backward()
+    enc = nn.TransformerEncoder(layer, 3)
+    assert len(enc.layers) == enc.num_layers == 3
+    assert list(enc.state_dict())[:2] == [
+        "layers.0.self_attn.in_proj_weight",
+        "layers.0.self_attn.in_proj_bias",
+    ]
+    sd = layer.state_dict()
+    seen = {id(p) for p in layer.parameters()}
+    for i, copy in enumerate(enc.layers):
+        assert copy is not layer and copy.activation is not layer.activation
+        assert isinstance(copy.activation, nn.GELU)
+        for n, p in copy.named_parameters():
+            assert id(p) not in seen
+            seen.add(id(p))
+            assert isinstance(p, nn.Parameter)
+            assert p.requires_grad == (n != "linear2.bias")
+            np.testing.assert_array_equal(to_numpy(p), to_numpy(sd[n]), err_msg=f"{i}.{n}")
+            original = dict(layer.named_parameters())[n]
+            if original.grad is None:
+                assert p.grad is None
+            else:  # grads are copied too, as deepcopy in torch
+                assert p.grad is not original.grad
+                np.testing.assert_array_equal(to_numpy(p.grad), to_numpy(original.grad))
+    with pygrad.no_grad():
+        enc.layers[0].linear1.weight.fill_(3.0)
+    assert np.all(to_numpy(enc.layers[1].linear1.weight) == to_numpy(sd["linear1.weight"]))
+    assert np.all(to_numpy(layer.linear1.weight) == to_numpy(sd["linear1.weight"]))
+    dec = nn.TransformerDecoder(nn.TransformerDecoderLayer(E, H, FF), 2, nn.LayerNorm(E))
+    assert "layers.1.multihead_attn.out_proj.weight" in dec.state_dict()
+    assert "norm.weight" in dec.state_dict()
+
+
+def test_transformer_state_dict_custom_parts_and_init():
+    pygrad.manual_seed(0)
+    custom = nn.TransformerEncoder(nn.TransformerEncoderLayer(16, 4, 32, batch_first=True), 1)
+    pm = nn.Transformer(16, 4, 1, 2, 32, custom_encoder=custom, batch_first=True)
+    tcustom = torch.nn.TransformerEncoder(
+        torch.nn.TransformerEncoderLayer(16, 4, 32, batch_first=True), 1
+    )
+    tm = torch.nn.Transformer(16, 4, 1, 2, 32, custom_encoder=tcustom, batch_first=True)
+    assert pm.encoder is custom
+    assert list(pm.state_dict()) == list(tm.state_dict())
+    assert "encoder.norm.weight" not in pm.state_dict() and "decoder.norm.weight" in pm.state_dict()
+    assert (pm.d_model, pm.nhead, pm.batch_first) == (16, 4, True)
+    assert pm.decoder.layers[0].linear1.weight.dtype == pygrad.float32
+    sd = pm.state_dict()
+    for name, p in sd.items():
+        w = to_numpy(p)
+        if w.ndim > 1:  # xavier_uniform_ over every matrix
+            bound = np.sqrt(6.0 / (w.shape[0] + w.shape[1]))
+            assert np.abs(w).max() <= bound and np.abs(w).max() > 0.8 * bound, name
+    np.testing.assert_array_equal(to_numpy(sd["decoder.layers.0.self_attn.in_proj_bias"]), 0.0)
+    np.testing.assert_array_equal(to_numpy(sd["decoder.norm.weight"]), 1.0)
+    b = to_numpy(sd["decoder.layers.1.linear1.bias"])  # Linear's init is kept for vectors
+    assert np.abs(b).max() <= 1 / np.sqrt(16) and np.any(b != 0)
+
+
+@pytest.mark.parametrize("sz", [1, 4])
+def test_generate_square_subsequent_mask(sz):
+    m = nn.Transformer.generate_square_subsequent_mask(sz)
+    t = torch.nn.Transformer.generate_square_subsequent_mask(sz)
+    assert m.dtype == pygrad.float32
+    np.testing.assert_array_equal(to_numpy(m), t.numpy())
+    m64 = nn.Transformer.generate_square_subsequent_mask(sz, device="cpu", dtype=pygrad.float64)
+    assert m64.dtype == pygrad.float64
+    expected = np.where(np.triu(np.ones((sz, sz), dtype=bool), 1), -np.inf, 0.0)
+    np.testing.assert_array_equal(to_numpy(m64), expected)
+
+
+@pytest.mark.parametrize(
+    "kw",
+    [
+        {"batch_first": False},
+        {"norm_first": True},
+        {"nhead": 1},
+        {"bias": False},
+        {"activation": "fn"},
+    ],
+    ids=["seq-first", "pre-norm", "odd-heads", "no-bias", "callable"],
+)
+def test_nested_tensor_warning_as_torch(kw):
+    kw = dict({"batch_first": True, "nhead": 2}, **kw)
+    act = ACTS[kw.pop("activation")] if "activation" in kw else ("relu", "relu")
+    with pytest.warns(UserWarning) as wp:
+        pe = nn.TransformerEncoder(nn.TransformerEncoderLayer(E, activation=act[0], **kw), 1)
+    with pytest.warns(UserWarning) as wt:
+        te = torch.nn.TransformerEncoder(
+            torch.nn.TransformerEncoderLayer(E, activation=act[1], **kw), 1
+        )
+    assert [str(w.message) for w in wp] == [str(w.message) for w in wt]
+    assert pe.use_nested_tensor is te.use_nested_tensor is False
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        pe = nn.TransformerEncoder(
+            nn.TransformerEncoderLayer(E, activation=act[0], **kw), 1, enable_nested_tensor=False
+        )
+    assert pe.enable_nested_tensor is False and pe.mask_check is True
+
+
+def test_mismatched_mask_types_warn_as_torch():
+    x = pygrad.randn(4, 2, E)
+    bool_kpm, float_mask = pygrad.zeros(2, 4, dtype=pygrad.bool), pygrad.zeros(4, 4)
+    layer = nn.TransformerEncoderLayer(E, H, FF)
+    enc = _quiet(lambda: nn.TransformerEncoder(nn.TransformerEncoderLayer(E, H, FF), 1))
+    dec = nn.TransformerDecoderLayer(E, H, FF)
+    with pytest.warns(UserWarning, match="mismatched src_key_padding_mask and src_mask"):
+        layer(x, src_mask=float_mask, src_key_padding_mask=bool_kpm)
+    with pytest.warns(UserWarning, match="mismatched src_key_padding_mask and mask"):
+        enc(x, mask=float_mask, src_key_padding_mask=bool_kpm)
+    with pytest.warns(UserWarning, match="mismatched key_padding_mask and attn_mask"):
+        dec(x, x, tgt_mask=float_mask, tgt_key_padding_mask=bool_kpm)
+
+
+def test_errors_as_torch():
+    for build in (nn.TransformerEncoderLayer, nn.TransformerDecoderLayer):
+        with pytest.raises(AssertionError, match="divisible"):
+            build(6, 4)
+        with pytest.raises(RuntimeError, match="activation should be relu/gelu, not tanh"):
+            build(8, 2, activation="tanh")
+    with pytest.raises(AssertionError):
+        torch.nn.TransformerEncoderLayer(6, 4)
+    with pytest.raises(AssertionError):
+        _quiet(lambda: nn.Transformer(6, 4, 1, 1, 8))
+    layer = nn.TransformerEncoderLayer(E, H, FF)
+    x = pygrad.randn(4, 2, E)
+    with pytest.raises(AssertionError, match="only bool and floating types of src_mask"):
+        layer(x, src_mask=pygrad.zeros(4, 4, dtype=pygrad.int64))
+    with pytest.raises(RuntimeError, match="is_causal"):
+        layer(x, is_causal=True)  # the hint needs the mask, as torch
+    with pytest.raises(RuntimeError):
+        torch.nn.TransformerEncoderLayer(E, H, FF)(torch.randn(4, 2, E), is_causal=True)
+    tf = _quiet(lambda: nn.Transformer(E, H, 1, 1, FF))
+    with pytest.raises(RuntimeError, match="the batch number of src and tgt must be equal"):
+        tf(x, pygrad.randn(3, 3, E))
+    with pytest.raises(
+        RuntimeError, match="the feature number of src and tgt must be equal to d_model"
+    ):
+        tf(x, pygrad.randn(3, 2, E + 1))
+    tfb = nn.Transformer(E, H, 1, 1, FF, batch_first=True)
+    with pytest.raises(RuntimeError, match="batch number"):
+        tfb(pygrad.randn(2, 4, E), pygrad.randn(3, 4, E))
+
+
+def test_encoder_learns_a_copy_task():
+    """One encoder layer between an embedding and a linear head learns to copy its input tokens."""
+    pygrad.manual_seed(0)
+    rng = make_rng("copy-task")
+    vocab, length, batch = 8, 6, 16
+    emb = nn.Embedding(vocab, 16)
+    enc = nn.TransformerEncoder(
+        nn.TransformerEncoderLayer(16, 2, 32, dropout=0.0, batch_first=True), 1
+    )
+    head = nn.Linear(16, vocab)
+    params = [*emb.parameters(), *enc.parameters(), *head.parameters()]
+    opt = pygrad.optim.Adam(params, lr=1e-2)
+    loss_fn = nn.CrossEntropyLoss()
+    losses = []
+    for _ in range(50):
+        tokens = pygrad.from_numpy(rng.integers(0, vocab, (batch, length)))
+        logits = head(enc(emb(tokens)))
+        loss = loss_fn(logits.reshape(batch * length, vocab), tokens.reshape(-1))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(float(loss.item()))
+    assert losses[0] > 1.5  # about log(8) at the start
+    assert np.mean(losses[-5:]) < 0.3 * losses[0]
