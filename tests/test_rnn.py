@@ -301,6 +301,17 @@ def test_module_errors_name_the_layer():
         nn.LSTM(3, 4, bias=1)
 
 
+def test_split_rows_keeps_order_and_sizes():
+    from pygrad.nn.modules.rnn import _split_rows
+
+    x = pygrad.arange(30).reshape(15, 2)
+    sizes = [4, 4, 3, 2, 1, 1]
+    parts = _split_rows(x, sizes)
+    assert [p.shape[0] for p in parts] == sizes
+    np.testing.assert_array_equal(np.concatenate([to_numpy(p) for p in parts]), to_numpy(x))
+    assert len(_split_rows(x, [15])) == 1
+
+
 def test_cell_errors_name_the_cell():
     cell, lcell = nn.GRUCell(3, 4), nn.LSTMCell(3, 4)
     with pytest.raises(RuntimeError, match=r"\[GRUCell\] input has inconsistent input_size"):

@@ -37,6 +37,16 @@ def _zeros(shape: list[int], like: Tensor) -> Tensor:
     return _C._full(shape, 0.0, like.dtype, False)
 
 
+def _split_rows(x: Tensor, sizes: list[int]) -> list[Tensor]:
+    """x [sum(sizes), *] split into row blocks of these sizes, halving recursively: a view's gradient
+    is as large as its base, so T views of x would cost O(T * numel) in backward, this O(log T)."""
+    if len(sizes) <= 2:
+        return list(x.split(sizes, 0)) if len(sizes) == 2 else [x]
+    mid = len(sizes) // 2
+    head, tail = x.split([sum(sizes[:mid]), sum(sizes[mid:])], 0)
+    return _split_rows(head, sizes[:mid]) + _split_rows(tail, sizes[mid:])
+
+
 class RNNBase(Module):
     """The shared body of RNN, LSTM and GRU: parameters, checks and the layer/direction/step loops.
 
@@ -186,6 +196,8 @@ class RNNBase(Module):
         Returns:
             (output [T, B, D*H] (or packed), h_n [L*D, B, H]).
         """
+        if self.mode == "LSTM":
+            raise NotImplementedError("[RNNBase] an LSTM's states are (h, c): use nn.LSTM")
         out, (h_n,) = self._run(input, [hx])
         return out, h_n
 
@@ -226,7 +238,7 @@ class RNNBase(Module):
         b_hh = getattr(self, names[3]) if self.bias else None
         w_hr = getattr(self, names[-1]) if self.proj_size > 0 else None
         act = "relu" if self.mode == "RNN_RELU" else "tanh"
-        steps = gi.split(batch_sizes, 0)
+        steps = _split_rows(gi, batch_sizes)
         # Reversed, the batch grows: start with the sequences that run through the last step.
         first = batch_sizes[-1] if reverse else batch_sizes[0]
         states = [s[:first] if first < s.shape[0] else s for s in init]
