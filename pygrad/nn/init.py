@@ -280,7 +280,7 @@ def dirac_(tensor: Tensor, groups: int = 1) -> Tensor:
     centre = tuple(s // 2 for s in sizes[2:])
     for g in range(groups):
         for d in range(min(per_group, sizes[1])):
-            values[(g * per_group + d, d) + centre] = 1.0
+            values[(g * per_group + d, d) + centre] = 1.0  # noqa: RUF005  (py3.9 has no star in subscripts)
     return _fill(tensor, _C.from_numpy(values)._to_dtype(tensor.dtype))
 
 

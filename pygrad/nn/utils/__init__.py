@@ -1,7 +1,7 @@
 """``pygrad.nn.utils``: gradient clipping, parameter/vector conversion, weight and spectral
-normalisation (hook-based), and the ``parametrize`` / ``parametrizations`` submodules, as in torch."""
+normalisation (hook-based), and the ``parametrize`` / ``parametrizations`` / ``rnn`` submodules, as in torch."""
 
-from pygrad.nn.utils import parametrizations, parametrize
+from pygrad.nn.utils import parametrizations, parametrize, rnn
 from pygrad.nn.utils._clip import (
     clip_grad_norm_,
     clip_grad_value_,
@@ -21,6 +21,7 @@ __all__ = [
     "parametrize",
     "remove_spectral_norm",
     "remove_weight_norm",
+    "rnn",
     "spectral_norm",
     "vector_to_parameters",
     "weight_norm",
