@@ -22,7 +22,15 @@ try:  # the POSIX shared-memory calls SharedMemory itself uses: attach without a
 except ImportError:  # pragma: no cover - Windows
     _posixshmem = None
 
-__all__ = ["discard", "error_payload", "from_shared", "reraise", "to_shared", "track_segments"]
+__all__ = [
+    "discard",
+    "error_payload",
+    "from_shared",
+    "release",
+    "reraise",
+    "to_shared",
+    "track_segments",
+]
 
 _ALIGN = 64  # byte alignment of each array in a batch's segment
 
@@ -102,9 +110,10 @@ def _write(buffer: memoryview, arrays: list[np.ndarray], offsets: list[int]) -> 
             np.copyto(np.ndarray(array.shape, array.dtype, buffer=buffer, offset=offset), array)
 
 
-def to_shared(batch: Any) -> bytes:
-    """Writes the batch's arrays into a new shared-memory segment (its receiver unlinks it) and
-    returns the pickled metadata: segment name, array layout and structure."""
+def to_shared(batch: Any, name: str) -> bytes:
+    """Writes the batch's arrays into a new shared-memory segment called ``name`` (its receiver
+    unlinks it; the name comes from the receiver, which can so free the segment of a worker that
+    died before replying) and returns the pickled metadata: name, array layout and structure."""
     arrays: list[np.ndarray] = []
     tree = _pack(batch, arrays)
     offsets, total = [], 0
@@ -112,9 +121,8 @@ def to_shared(batch: Any) -> bytes:
         total = -(-total // _ALIGN) * _ALIGN
         offsets.append(total)
         total += array.nbytes
-    name = None
     if total:
-        shm = shared_memory.SharedMemory(create=True, size=total)
+        shm = shared_memory.SharedMemory(name, create=True, size=total)
         try:
             _write(shm.buf, arrays, offsets)  # type: ignore[arg-type]
         except BaseException:
@@ -122,13 +130,14 @@ def to_shared(batch: Any) -> bytes:
             shm.unlink()
             raise
         shm.close()
-        name = shm.name
     layout = [(o, a.dtype.str, a.shape) for o, a in zip(offsets, arrays)]
-    return pickle.dumps((name, layout, tree), protocol=pickle.HIGHEST_PROTOCOL)
+    segment = name if total else None
+    return pickle.dumps((segment, layout, tree), protocol=pickle.HIGHEST_PROTOCOL)
 
 
-def _release(name: str) -> None:
-    """Unlinks a segment a worker created (and drops the tracker entry its creation made)."""
+def release(name: str) -> None:
+    """Unlinks a segment a worker created (and drops the tracker entry its creation made); a
+    segment that does not exist (any more) is left alone."""
     if _posixshmem is None:  # pragma: no cover - Windows frees a segment with its last handle
         return
     try:
@@ -151,7 +160,7 @@ def _attach(name: str) -> Any:
         return mmap.mmap(fd, os.fstat(fd).st_size)
     finally:
         os.close(fd)
-        _release(name)
+        release(name)
 
 
 def from_shared(payload: bytes) -> Any:
@@ -173,7 +182,7 @@ def discard(payload: bytes) -> None:
     """Frees the segment of a batch that will not be used."""
     name = pickle.loads(payload)[0]
     if name is not None:
-        _release(name)
+        release(name)
 
 
 # --- errors raised in a worker --------------------------------------------------------------

@@ -8,13 +8,14 @@ import contextlib
 import itertools
 import multiprocessing.util  # noqa: F401  (its atexit hook is registered first, so ours runs before it)
 import os
-import queue
 import random
+import secrets
 import signal
 import time
 import weakref
 from collections.abc import Callable, Iterator
-from typing import Any
+from multiprocessing.connection import wait
+from typing import Any, NoReturn
 
 import numpy as np
 
@@ -23,6 +24,7 @@ from pygrad.data._shared import (
     discard,
     error_payload,
     from_shared,
+    release,
     reraise,
     to_shared,
     track_segments,
@@ -151,16 +153,17 @@ def single_process(fetcher: Fetcher, tasks: Iterator[Any]) -> Iterator[Any]:
 
 def _worker_loop(
     fetcher: Fetcher,
-    index_queue: Any,
-    result_queue: Any,
+    tasks: Any,
+    replies: Any,
     worker_id: int,
     num_workers: int,
     base_seed: int,
     worker_init_fn: Callable[[int], None] | None,
     parent_pid: int,
+    stopping: Any,
 ) -> None:
-    """Answers each task of ``index_queue`` on ``result_queue`` until told to stop (None) or
-    orphaned; every task gets exactly one reply: a batch, an error or the end of the data."""
+    """Answers each task read from ``tasks`` on ``replies`` (this worker's own pipes) until told
+    to stop (None) or orphaned; every task gets one reply: a batch, an error or the end of data."""
     global _worker_info
     from pygrad import manual_seed, set_num_threads
 
@@ -179,34 +182,33 @@ def _worker_loop(
                 init_error = error_payload(worker_id)
         exhausted = False
         while True:
-            try:
-                task = index_queue.get(timeout=_POLL_S)
-            except queue.Empty:
+            if not tasks.poll(_POLL_S):
                 if os.getppid() != parent_pid:  # the main process is gone
                     return
                 continue
-            if task is None:
+            task = tasks.recv()
+            if task is None or stopping.value:  # shutting down: skip the tasks still queued
                 return
             if task[0] == "resume":  # persistent workers: a new epoch starts
                 fetcher.reset()
                 exhausted = False
-                result_queue.put((worker_id, -1, "resumed", None))
+                replies.send((worker_id, -1, "resumed", None))
                 continue
-            _, index, item = task
+            _, index, item, name = task
             kind, payload = "end", None
             if init_error is not None:
                 kind, payload = "error", init_error
             elif not exhausted:
                 try:
-                    kind, payload = "batch", to_shared(fetcher.fetch(item))
+                    kind, payload = "batch", to_shared(fetcher.fetch(item), name)
                 except StopIteration:
                     if not fetcher.iterable:
                         kind, payload = "error", error_payload(worker_id)
                     exhausted = fetcher.iterable
                 except Exception:
                     kind, payload = "error", error_payload(worker_id)
-            result_queue.put((worker_id, index, kind, payload))
-    except KeyboardInterrupt:  # the main process gets it too and shuts the workers down
+            replies.send((worker_id, index, kind, payload))
+    except (KeyboardInterrupt, EOFError, BrokenPipeError):  # the main process stops or is gone
         pass
 
 
@@ -233,8 +235,9 @@ class MultiProcessIter:
     """An epoch's batches loaded by worker processes (the workers outlive it when persistent).
 
     The sampler runs here; each task goes round-robin to a worker with room (at most
-    ``prefetch_factor`` tasks each); batches come back through shared memory and are yielded in
-    task order (``in_order``) or as they arrive.
+    ``prefetch_factor`` tasks each) through that worker's own pipe, so a worker that dies can
+    take no lock or message of another one with it; batches come back through shared memory and
+    are yielded in task order (``in_order``) or as they arrive.
     """
 
     def __init__(
@@ -256,34 +259,45 @@ class MultiProcessIter:
         self._timeout = timeout
         self._in_order = in_order
         self._persistent = persistent
-        self._iterable = fetcher.iterable
         self._owner = os.getpid()
         self._closed = False
+        self._token = secrets.token_hex(4)  # segment names: pgdl_<token>_<serial>, short for macOS
+        self._serial = 0
+        self._names: dict[int, str] = {}  # task index -> the segment its reply may use
         self._ready: dict[int, tuple[str, Any]] = {}
-        track_segments()
-        self._result_queue = context.Queue()
-        self._index_queues: list[Any] = []
+        self._task_pipes: list[Any] = []
+        self._reply_pipes: list[Any] = []
         self._workers: list[Any] = []
+        # A lock-free shared flag: a worker killed while reading it can leave no lock held.
+        self._stopping = context.RawValue("b", 0)
+        track_segments()
         _live.add(self)
         try:
             for worker_id in range(num_workers):
-                index_queue = context.Queue()
+                task_r, task_w = context.Pipe(duplex=False)
+                reply_r, reply_w = context.Pipe(duplex=False)
                 worker = context.Process(
                     target=_worker_loop,
                     args=(
                         fetcher,
-                        index_queue,
-                        self._result_queue,
+                        task_r,
+                        reply_w,
                         worker_id,
                         num_workers,
                         base_seed,
                         worker_init_fn,
                         self._owner,
+                        self._stopping,
                     ),
                     daemon=True,
                 )
-                worker.start()
-                self._index_queues.append(index_queue)
+                self._task_pipes.append(task_w)
+                self._reply_pipes.append(reply_r)
+                try:
+                    worker.start()
+                finally:
+                    task_r.close()
+                    reply_w.close()
                 self._workers.append(worker)
         except BaseException:
             self.shutdown()
@@ -298,6 +312,7 @@ class MultiProcessIter:
         self._sent = 0
         self._consumed = 0
         self._ready = {}
+        self._release_names()
         for _ in range(self._prefetch * self._num_workers):
             self._put_task()
 
@@ -323,10 +338,11 @@ class MultiProcessIter:
             self._consumed += 1
             if kind == "end":
                 continue
+            batch = from_shared(payload) if kind == "batch" else None  # unlinked before all else
             self._put_task()
             if kind == "error":
                 reraise(payload)
-            return from_shared(payload)
+            return batch
 
     def _put_task(self) -> None:
         """Sends the next task to the next worker with room, if any."""
@@ -343,7 +359,13 @@ class MultiProcessIter:
         except StopIteration:
             self._tasks = None
             return
-        self._index_queues[worker_id].put(("task", self._sent, item))
+        name = f"pgdl_{self._token}_{self._serial}"
+        self._serial += 1
+        self._names[self._sent] = name
+        try:
+            self._task_pipes[worker_id].send(("task", self._sent, item, name))
+        except OSError:  # its reading end is closed: the worker died
+            self._died(worker_id)
         self._in_flight[worker_id] += 1
         self._sent += 1
 
@@ -351,24 +373,33 @@ class MultiProcessIter:
         """The next reply of any worker; RuntimeError when one died or ``timeout`` ran out."""
         deadline = time.monotonic() + self._timeout if self._timeout > 0 else None
         while True:
-            wait = (
-                _POLL_S if deadline is None else max(0.0, min(_POLL_S, deadline - time.monotonic()))
-            )
-            try:
-                reply: tuple[int, int, str, Any] = self._result_queue.get(timeout=wait)
-                return reply
-            except queue.Empty:
-                pass
-            for worker_id, worker in enumerate(self._workers):
-                if self._active[worker_id] and not worker.is_alive():
-                    code = worker.exitcode
-                    self.shutdown()
-                    raise RuntimeError(
-                        f"DataLoader worker (pid(s) {worker.pid}) exited unexpectedly: worker "
-                        f"{worker_id} ended with {_exit_text(code)}"
-                    )
+            waiting = [w for w in range(self._num_workers) if self._active[w] or self._in_flight[w]]
+            pipes = [self._reply_pipes[w] for w in waiting]
+            sentinels = {self._workers[w].sentinel: w for w in waiting}
+            left = None if deadline is None else max(0.0, deadline - time.monotonic())
+            ready = wait(pipes + list(sentinels), left)
+            for pipe in pipes:
+                if pipe in ready:
+                    with contextlib.suppress(EOFError, OSError):
+                        reply: tuple[int, int, str, Any] = pipe.recv()
+                        self._names.pop(reply[1], None)
+                        return reply
+            for sentinel, worker_id in sentinels.items():
+                if sentinel in ready:  # it exited, and nothing is left in its pipe
+                    self._died(worker_id)
             if deadline is not None and time.monotonic() >= deadline:
                 raise RuntimeError(f"DataLoader timed out after {self._timeout} seconds")
+
+    def _died(self, worker_id: int) -> NoReturn:
+        """Shuts the loader down and raises for a worker that exited while it had work."""
+        worker = self._workers[worker_id]
+        worker.join(_JOIN_S)  # its pipes close a moment before it can be reaped
+        code, pid = worker.exitcode, worker.pid
+        self.shutdown()
+        raise RuntimeError(
+            f"DataLoader worker (pid(s) {pid}) exited unexpectedly: worker {worker_id} ended "
+            f"with {_exit_text(code)}"
+        )
 
     def _receive(self) -> None:
         worker_id, index, kind, payload = self._reply()
@@ -382,11 +413,13 @@ class MultiProcessIter:
         if self._closed:
             raise RuntimeError("[DataLoader] the persistent workers were shut down")
         self._active = [True] * self._num_workers
-        for index_queue in self._index_queues:
-            index_queue.put(("resume",))
+        for pipe in self._task_pipes:
+            pipe.send(("resume",))
+        self._in_flight = [n + 1 for n in self._in_flight]  # the resume acknowledgements
         resumed = 0
         while resumed < self._num_workers:
-            _, _, kind, payload = self._reply()
+            worker_id, _, kind, payload = self._reply()
+            self._in_flight[worker_id] -= 1
             if kind == "resumed":
                 resumed += 1
             elif kind == "batch":
@@ -400,15 +433,21 @@ class MultiProcessIter:
                 discard(payload)
         self._ready = {}
 
+    def _release_names(self) -> None:
+        """Frees the segments of tasks that will get no reply (their worker died or was stopped)."""
+        for name in self._names.values():
+            release(name)
+        self._names = {}
+
     def _drain(self) -> None:
-        """Frees the segments of the replies waiting in the result queue."""
-        while True:
-            try:
-                _, _, kind, payload = self._result_queue.get_nowait()
-            except Exception:  # empty, or a reply cut short by a dead worker
-                return
-            if kind == "batch":
-                discard(payload)
+        """Frees the segments of the replies waiting in the pipes."""
+        for pipe in self._reply_pipes:
+            with contextlib.suppress(EOFError, OSError):
+                while pipe.poll():
+                    _, index, kind, payload = pipe.recv()
+                    self._names.pop(index, None)
+                    if kind == "batch":
+                        discard(payload)
 
     def shutdown(self) -> None:
         """Stops the workers (joining them, terminating those that hang) and frees every segment."""
@@ -416,23 +455,23 @@ class MultiProcessIter:
             return
         self._closed = True
         _live.discard(self)
-        for index_queue in self._index_queues:
-            with contextlib.suppress(Exception):  # a queue already closed
-                index_queue.put(None)
+        self._stopping.value = 1
+        for pipe in self._task_pipes:
+            with contextlib.suppress(OSError):  # a worker already gone
+                pipe.send(None)
         deadline = time.monotonic() + _JOIN_S
         while any(w.is_alive() for w in self._workers) and time.monotonic() < deadline:
-            self._drain()  # a worker exits only once its replies are in the pipe
-            for worker in self._workers:
-                worker.join(timeout=0.01)
+            self._drain()  # a worker blocked on a full pipe exits once it is read
+            wait([w.sentinel for w in self._workers], 0.01)
         for worker in self._workers:
             if worker.is_alive():
                 worker.terminate()
-                worker.join()
+            worker.join()
         self._drain()
         self._discard_ready()
-        for q in [*self._index_queues, self._result_queue]:
-            q.cancel_join_thread()
-            q.close()
+        self._release_names()
+        for pipe in [*self._task_pipes, *self._reply_pipes]:
+            pipe.close()
         for worker in self._workers:
             worker.close()
 
