@@ -225,10 +225,10 @@ def _shutdown_all() -> None:
 def _exit_text(code: int | None) -> str:
     if code is not None and code < 0:
         try:
-            return f"killed by signal {signal.Signals(-code).name}"
+            return f"was killed by signal {signal.Signals(-code).name}"
         except ValueError:
-            return f"killed by signal {-code}"
-    return f"exit code {code}"
+            return f"was killed by signal {-code}"
+    return f"exited with code {code}"
 
 
 class MultiProcessIter:
@@ -397,8 +397,8 @@ class MultiProcessIter:
         code, pid = worker.exitcode, worker.pid
         self.shutdown()
         raise RuntimeError(
-            f"DataLoader worker (pid(s) {pid}) exited unexpectedly: worker {worker_id} ended "
-            f"with {_exit_text(code)}"
+            f"DataLoader worker (pid(s) {pid}) exited unexpectedly: worker {worker_id} "
+            f"{_exit_text(code)}"
         )
 
     def _receive(self) -> None:
