@@ -1,14 +1,17 @@
 """Data pipeline, PyTorch's names (also importable as ``pygrad.utils.data``).
 
-- ``Dataset``, ``TensorDataset``, ``Subset``, ``random_split``, ``DataLoader``, ``default_collate``
+- ``Dataset``, ``IterableDataset``, ``TensorDataset``, ``Subset``, ``random_split``, ``DataLoader``
+  (``num_workers`` worker processes, batches returned through shared memory),
+  ``get_worker_info``, ``default_collate``, ``default_convert``
 - the bundled 8x8 digits (``load_digits``) and loaders for user files: ``load_idx``,
   ``load_mnist``, ``load_csv``, ``load_npz``
 - batch augmentation (``pygrad.data.transforms``): ``RandomShift``, ``RandomCrop``,
   ``RandomHorizontalFlip``, ``GaussianNoise``, ``Normalize``, ``Compose``
 """
 
-from pygrad.data.dataloader import DataLoader, default_collate
-from pygrad.data.dataset import Dataset, Subset, TensorDataset, random_split
+from pygrad.data._workers import get_worker_info
+from pygrad.data.dataloader import DataLoader, default_collate, default_convert
+from pygrad.data.dataset import Dataset, IterableDataset, Subset, TensorDataset, random_split
 from pygrad.data.datasets import load_csv, load_digits, load_idx, load_mnist, load_npz
 from pygrad.data.transforms import (
     Compose,
@@ -24,6 +27,7 @@ __all__ = [
     "DataLoader",
     "Dataset",
     "GaussianNoise",
+    "IterableDataset",
     "Normalize",
     "RandomCrop",
     "RandomHorizontalFlip",
@@ -31,6 +35,8 @@ __all__ = [
     "Subset",
     "TensorDataset",
     "default_collate",
+    "default_convert",
+    "get_worker_info",
     "load_csv",
     "load_digits",
     "load_idx",

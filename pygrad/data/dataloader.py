@@ -1,28 +1,37 @@
-"""DataLoader: batches of a dataset, optionally shuffled per epoch from a seed, and default_collate."""
+"""DataLoader: batches of a dataset, in the main process or in worker processes, and the collate functions."""
 
 from __future__ import annotations
 
 import collections.abc
+import itertools
+import multiprocessing
 import numbers
-from collections.abc import Callable, Iterator, Sequence
-from typing import Any
+import sys
+import warnings
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any, Union
 
 import numpy as np
 
 from pygrad import _C
 from pygrad._C import Tensor
-from pygrad._factories import tensor
+from pygrad._factories import randint, randperm, tensor
+from pygrad._random import Generator
+from pygrad.data import _workers
 from pygrad.data.dataset import (
     Dataset,
+    IterableDataset,
     Subset,
     TensorDataset,
-    _GeneratorLike,
     _is_int,
     _permutation,
     _rng,
 )
 
-__all__ = ["DataLoader", "default_collate"]
+__all__ = ["DataLoader", "default_collate", "default_convert"]
+
+# What DataLoader's generator= takes: a pygrad.Generator, a numpy Generator or an int seed.
+_LoaderGenerator = Union[Generator, np.random.Generator, int]
 
 
 def _numpy_to_tensor(array: np.ndarray) -> Tensor:
@@ -86,8 +95,31 @@ def default_collate(batch: Sequence[Any]) -> Any:
     raise TypeError(f"[default_collate] can't collate samples of type {type(elem).__name__}")
 
 
-def _tensor_source(dataset: object) -> tuple[tuple[Tensor, ...], Tensor | None] | None:
-    """(tensors, base index tensor or None) when batches can be gathered with index_select."""
+def default_convert(data: Any) -> Any:
+    """Converts one sample without batching it (the collate_fn of ``batch_size=None``), as torch.
+
+    Args:
+        data: a sample: numpy arrays and numpy scalars become tensors, mappings and sequences are
+            converted element by element (tuples become lists, a namedtuple keeps its type);
+            anything else is returned unchanged.
+    Returns:
+        The converted sample.
+    """
+    if isinstance(data, (np.ndarray, np.generic)) and data.dtype.kind in "biuf":
+        return _numpy_to_tensor(np.asarray(data))
+    if isinstance(data, (str, bytes, Tensor)):
+        return data
+    if isinstance(data, collections.abc.Mapping):
+        return {key: default_convert(value) for key, value in data.items()}
+    if isinstance(data, tuple) and hasattr(data, "_fields"):
+        return type(data)(*(default_convert(d) for d in data))
+    if isinstance(data, collections.abc.Sequence):
+        return [default_convert(d) for d in data]
+    return data
+
+
+def _tensor_source(dataset: object) -> tuple[tuple[Tensor, ...], np.ndarray | None] | None:
+    """(tensors, base index array or None) when batches can be gathered with index_select."""
     base: np.ndarray | None = None
     while isinstance(dataset, Subset):
         index = np.asarray(dataset.indices, dtype=np.int64)
@@ -95,44 +127,156 @@ def _tensor_source(dataset: object) -> tuple[tuple[Tensor, ...], Tensor | None] 
         dataset = dataset.dataset
     if not isinstance(dataset, TensorDataset):
         return None
-    return dataset.tensors, (None if base is None else _C.from_numpy(np.ascontiguousarray(base)))
+    return dataset.tensors, base
+
+
+def _chunks(indices: Iterable[int], size: int, drop_last: bool) -> Iterator[list[int]]:
+    """Consecutive lists of ``size`` indices (the last one shorter unless ``drop_last``)."""
+    it = iter(indices)
+    while chunk := list(itertools.islice(it, size)):
+        if drop_last and len(chunk) < size:
+            return
+        yield chunk
+
+
+def _mp_context(context: Any, num_workers: int) -> Any:
+    """The multiprocessing context the workers start from, checked as torch checks it."""
+    if context is None:
+        return None
+    if num_workers == 0:
+        raise ValueError(
+            "multiprocessing_context can only be used with multi-process loading "
+            f"(num_workers > 0), but got num_workers={num_workers}"
+        )
+    if isinstance(context, str):
+        methods = multiprocessing.get_all_start_methods()
+        if context not in methods:
+            raise ValueError(
+                f"multiprocessing_context option should specify a valid start method in "
+                f"{methods!r}, but got multiprocessing_context={context!r}"
+            )
+        return multiprocessing.get_context(context)
+    if not isinstance(context, multiprocessing.context.BaseContext):
+        raise TypeError(
+            "multiprocessing_context option should be a valid context object or a string "
+            f"specifying the start method, but got multiprocessing_context={context}"
+        )
+    return context
+
+
+def _default_context() -> Any:
+    """fork on Linux, as torch (the C++ core re-arms its OpenMP pool in a forked child)."""
+    return multiprocessing.get_context("fork" if sys.platform.startswith("linux") else None)
 
 
 class DataLoader:
-    """Iterates over a dataset in batches, as torch.utils.data.DataLoader (single process).
+    """Iterates over a dataset in batches, as torch.utils.data.DataLoader.
 
     Args:
-        dataset: a map-style dataset (``__getitem__`` and ``__len__``).
-        batch_size: samples per batch.
+        dataset: a map-style dataset (``__getitem__`` and ``__len__``) or an IterableDataset.
+        batch_size: samples per batch; None yields the samples one by one, unbatched.
         shuffle: draw a new order each epoch (each ``iter()``).
+        sampler: an iterable of indices (with ``__len__`` for ``len(loader)``) instead of shuffle.
+        batch_sampler: an iterable of lists of indices, instead of batch_size / shuffle / sampler.
+        num_workers: worker processes that load batches (0: in the main process).
+        collate_fn: merges a list of samples into a batch (default: ``default_collate``; with
+            ``batch_size=None``, ``default_convert``).
+        pin_memory: accepted for torch scripts; CPU tensors need no pinning (a no-op).
         drop_last: drop the last batch when it is smaller than ``batch_size``.
-        generator: a numpy Generator (or an int seed) that the epochs' orders are drawn from.
-        seed: an int seed: the sequence of epoch orders is the same for every loader built with
-            it, and each epoch's order differs. With neither, each epoch draws its order from
-            pygrad's global generator, so ``pygrad.manual_seed`` makes it reproducible.
-        collate_fn: merges a list of samples into a batch (default: ``default_collate``).
+        timeout: seconds to wait for a worker's batch before RuntimeError (0: no limit).
+        worker_init_fn: called as ``worker_init_fn(worker_id)`` in each worker after seeding.
+        multiprocessing_context: None (fork on Linux), a start method name or a context object.
+        generator: a pygrad.Generator, numpy Generator or int seed for the epochs' orders and
+            the workers' base seed; with none of generator / seed, pygrad's global generator.
+        prefetch_factor: batches loaded in advance per worker (default 2 with workers).
+        persistent_workers: keep the workers alive from one epoch to the next.
+        pin_memory_device: accepted for torch scripts, unused.
+        in_order: yield batches in sampler order (False: as workers finish them).
+        seed: an int seed: the same sequence of epoch orders for every loader built with it.
         batch_transform: applied to the inputs of each batch (the first element of a tuple or
-            list batch, or the whole batch when it is a tensor): the place for augmentation,
-            e.g. ``Compose([RandomShift(2), Normalize(...)])``.
+            list batch, or the whole batch when it is a tensor), in the worker that loads it:
+            the place for augmentation, e.g. ``Compose([RandomShift(2), Normalize(...)])``.
 
     Batches of tuple samples come as lists ``[inputs, targets]``, as in PyTorch. For a
-    TensorDataset (or a Subset of one, as random_split returns) and the default collate_fn, each
-    batch is one ``index_select`` per stored tensor: no per-sample Python loop and no intermediate
-    copies.
+    TensorDataset (or a Subset of one) and the default collate_fn, each batch is one
+    ``index_select`` per stored tensor. Workers return their batches through shared memory: only
+    small metadata crosses the pipe, and the tensors the main process gets share that memory.
+    Worker ``i`` seeds pygrad, ``random`` and numpy's global generator from ``base_seed + i``,
+    base_seed being drawn once per epoch (in every mode, so the orders match ``num_workers=0``).
     """
 
     def __init__(
         self,
         dataset: Dataset[Any],
-        batch_size: int = 1,
-        shuffle: bool = False,
+        batch_size: int | None = 1,
+        shuffle: bool | None = None,
+        sampler: Iterable[Any] | None = None,
+        batch_sampler: Iterable[Sequence[Any]] | None = None,
+        num_workers: int = 0,
+        collate_fn: Callable[[Any], Any] | None = None,
+        pin_memory: bool = False,
         drop_last: bool = False,
-        generator: _GeneratorLike | None = None,
+        timeout: float = 0,
+        worker_init_fn: Callable[[int], None] | None = None,
+        multiprocessing_context: Any = None,
+        generator: _LoaderGenerator | None = None,
+        *,
+        prefetch_factor: int | None = None,
+        persistent_workers: bool = False,
+        pin_memory_device: str = "",
+        in_order: bool = True,
         seed: int | None = None,
-        collate_fn: Callable[[list[Any]], Any] | None = None,
         batch_transform: Callable[[Tensor], Tensor] | None = None,
     ) -> None:
-        if not _is_int(batch_size) or batch_size < 1:
+        if not _is_int(num_workers) or num_workers < 0:
+            raise ValueError(
+                "num_workers option should be non-negative; "
+                "use num_workers=0 to disable multiprocessing."
+            )
+        if timeout < 0:
+            raise ValueError("timeout option should be non-negative")
+        if num_workers == 0 and prefetch_factor is not None:
+            raise ValueError(
+                "prefetch_factor option could only be specified in multiprocessing."
+                "let num_workers > 0 to enable multiprocessing, otherwise set prefetch_factor "
+                "to None."
+            )
+        if num_workers > 0 and prefetch_factor is None:
+            prefetch_factor = 2
+        elif prefetch_factor is not None and prefetch_factor < 0:
+            raise ValueError("prefetch_factor option should be non-negative")
+        if persistent_workers and num_workers == 0:
+            raise ValueError("persistent_workers option needs num_workers > 0")
+        self._iterable = isinstance(dataset, IterableDataset)
+        if self._iterable:
+            if shuffle not in (False, None):
+                raise ValueError(
+                    "DataLoader with IterableDataset: expected unspecified shuffle option, "
+                    f"but got shuffle={shuffle}"
+                )
+            if sampler is not None or batch_sampler is not None:
+                which = "sampler" if sampler is not None else "batch_sampler"
+                raise ValueError(
+                    f"DataLoader with IterableDataset: expected unspecified {which} option, "
+                    f"but got {which}={sampler if sampler is not None else batch_sampler}"
+                )
+        shuffle = bool(shuffle)
+        if sampler is not None and shuffle:
+            raise ValueError("sampler option is mutually exclusive with shuffle")
+        if batch_sampler is not None:
+            if batch_size != 1 or shuffle or sampler is not None or drop_last:
+                raise ValueError(
+                    "batch_sampler option is mutually exclusive with batch_size, shuffle, "
+                    "sampler, and drop_last"
+                )
+            batch_size = None
+        elif batch_size is None:
+            if drop_last:
+                raise ValueError(
+                    "batch_size=None option disables auto-batching and is mutually exclusive "
+                    "with drop_last"
+                )
+        elif not _is_int(batch_size) or batch_size < 1:
             raise ValueError(
                 f"[DataLoader] batch_size must be a positive integer, got {batch_size!r}"
             )
@@ -140,58 +284,116 @@ class DataLoader:
             raise TypeError("[DataLoader] collate_fn must be callable")
         if batch_transform is not None and not callable(batch_transform):
             raise TypeError("[DataLoader] batch_transform must be callable")
+        if worker_init_fn is not None and not callable(worker_init_fn):
+            raise TypeError("[DataLoader] worker_init_fn must be callable")
         self.dataset = dataset
-        self.batch_size = int(batch_size)
-        self.shuffle = bool(shuffle)
+        self.num_workers = int(num_workers)
+        self.prefetch_factor = prefetch_factor
+        self.pin_memory = bool(pin_memory)
+        self.pin_memory_device = pin_memory_device
+        self.timeout = float(timeout)
+        self.worker_init_fn = worker_init_fn
+        self.multiprocessing_context = _mp_context(multiprocessing_context, self.num_workers)
+        self.in_order = bool(in_order)
+        self.persistent_workers = bool(persistent_workers)
+        self.batch_size = None if batch_size is None else int(batch_size)
+        self.shuffle = shuffle
         self.drop_last = bool(drop_last)
-        self.collate_fn = collate_fn
+        self.sampler = sampler
+        self.batch_sampler = batch_sampler
+        auto = self.batch_size is not None or batch_sampler is not None
+        self.collate_fn = collate_fn or (default_collate if auto else default_convert)
         self.batch_transform = batch_transform
-        self.generator = _rng(generator, seed, "DataLoader")
+        self.generator: Generator | np.random.Generator | None = (
+            generator
+            if isinstance(generator, Generator) and seed is None
+            else _rng(generator, seed, "DataLoader")  # type: ignore[arg-type]
+        )
         self.epoch = 0
-        self._source = _tensor_source(dataset) if collate_fn is None else None
+        self._source = (
+            _tensor_source(dataset) if collate_fn is None and auto and not self._iterable else None
+        )
+        self._iterator: _workers.MultiProcessIter | None = None
 
     def __len__(self) -> int:
-        n = len(self.dataset)
+        if self.batch_sampler is not None:
+            return len(self.batch_sampler)  # type: ignore[arg-type]
+        sized = self.sampler if self.sampler is not None else self.dataset
+        n = len(sized)  # type: ignore[arg-type]
+        if self.batch_size is None:
+            return n
         if self.drop_last:
             return n // self.batch_size
         return (n + self.batch_size - 1) // self.batch_size
 
     def _order(self) -> np.ndarray:
         n = len(self.dataset)
-        if self.shuffle:
-            return _permutation(n, self.generator)
-        return np.arange(n, dtype=np.int64)
+        if not self.shuffle:
+            return np.arange(n, dtype=np.int64)
+        if isinstance(self.generator, Generator):
+            return randperm(n, generator=self.generator).numpy()
+        return _permutation(n, self.generator)
+
+    def _base_seed(self) -> int:
+        """The epoch's seed for the workers, from the loader's generator or the global one."""
+        if isinstance(self.generator, np.random.Generator):
+            return int(self.generator.integers(0, 2**62))
+        gen = self.generator if isinstance(self.generator, Generator) else None
+        return int(randint(0, 2**62, (1,), generator=gen).item())
+
+    def _tasks(self) -> Iterator[Any]:
+        """The epoch's work items: lists of indices, single indices, or None per batch of an
+        IterableDataset (workers stop by themselves)."""
+        if self._iterable:
+            return itertools.repeat(None)
+        if self.batch_sampler is not None:
+            return (list(batch) for batch in self.batch_sampler)
+        indices: Iterable[int] = (
+            self.sampler if self.sampler is not None else self._order().tolist()
+        )
+        if self.batch_size is None:
+            return iter(indices)
+        return _chunks(indices, self.batch_size, self.drop_last)
+
+    def _fetcher(self) -> _workers.Fetcher:
+        return _workers.Fetcher(
+            self.dataset,
+            iterable=self._iterable,
+            auto_collation=self.batch_size is not None or self.batch_sampler is not None,
+            batch_size=self.batch_size,
+            drop_last=self.drop_last,
+            collate_fn=self.collate_fn,
+            source=self._source,
+            batch_transform=self.batch_transform,
+        )
 
     def __iter__(self) -> Iterator[Any]:
-        n = len(self.dataset)
-        order = self._order()
+        tasks = self._tasks()
+        base_seed = self._base_seed()
         self.epoch += 1
-        stop = n - n % self.batch_size if self.drop_last else n
-        if self._source is not None:
-            tensors, base = self._source
-            index = _C.from_numpy(order)
-            if base is not None:
-                index = _C.index_select(base, 0, index)
-            for start in range(0, stop, self.batch_size):
-                rows = index.narrow(0, start, min(self.batch_size, stop - start))
-                batch = [_C.index_select(t, 0, rows) for t in tensors]
-                yield self._transform(batch)
-            return
-        collate = default_collate if self.collate_fn is None else self.collate_fn
-        indices = order.tolist()
-        for start in range(0, stop, self.batch_size):
-            samples = [self.dataset[i] for i in indices[start : start + self.batch_size]]
-            yield self._transform(collate(samples))
-
-    def _transform(self, batch: Any) -> Any:
-        if self.batch_transform is None:
-            return batch
-        if isinstance(batch, Tensor):
-            return self.batch_transform(batch)
-        if isinstance(batch, (tuple, list)) and batch:
-            out = [self.batch_transform(batch[0]), *batch[1:]]
-            return tuple(out) if isinstance(batch, tuple) else out
-        raise TypeError(
-            f"[DataLoader] batch_transform needs batches that are tensors, tuples or lists, "
-            f"got {type(batch).__name__}"
+        if self.pin_memory and not _C.cuda_is_available():
+            warnings.warn(
+                "'pin_memory' argument is set as true but no accelerator is found, then device "
+                "pinned memory won't be used.",
+                stacklevel=2,
+            )
+        if self.num_workers == 0:
+            return _workers.single_process(self._fetcher(), tasks)
+        if self.persistent_workers and self._iterator is not None:
+            self._iterator.reset(tasks)
+            return self._iterator
+        iterator = _workers.MultiProcessIter(
+            self._fetcher(),
+            tasks,
+            num_workers=self.num_workers,
+            prefetch_factor=max(1, self.prefetch_factor or 0),
+            timeout=self.timeout,
+            worker_init_fn=self.worker_init_fn,
+            context=self.multiprocessing_context or _default_context(),
+            base_seed=base_seed,
+            in_order=self.in_order,
+            persistent=self.persistent_workers,
         )
+        if self.persistent_workers:
+            self._iterator = iterator
+        return iterator

@@ -1,10 +1,10 @@
-"""Datasets with PyTorch's interface: Dataset, TensorDataset, Subset and random_split."""
+"""Datasets with PyTorch's interface: Dataset, IterableDataset, TensorDataset, Subset and random_split."""
 
 from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, Generic, TypeVar, Union
 
 import numpy as np
@@ -12,7 +12,7 @@ import numpy as np
 from pygrad._C import Tensor
 from pygrad._factories import as_tensor, randperm
 
-__all__ = ["Dataset", "Subset", "TensorDataset", "random_split"]
+__all__ = ["Dataset", "IterableDataset", "Subset", "TensorDataset", "random_split"]
 
 _T_co = TypeVar("_T_co", covariant=True)
 
@@ -36,6 +36,18 @@ class Dataset(Generic[_T_co]):
 
     def __len__(self) -> int:
         raise NotImplementedError(f"{type(self).__name__} must implement __len__")
+
+
+class IterableDataset(Dataset[_T_co], Iterable[_T_co]):
+    """An iterable-style dataset: ``iter(dataset)`` yields the samples, as torch's IterableDataset.
+
+    Subclasses implement ``__iter__``. A DataLoader with workers iterates one copy of the dataset
+    per worker: shard the data there with ``pygrad.data.get_worker_info()`` (None in the main
+    process), or each worker yields every sample.
+    """
+
+    def __iter__(self) -> Iterator[_T_co]:
+        raise NotImplementedError(f"{type(self).__name__} must implement __iter__")
 
 
 class TensorDataset(Dataset["tuple[Tensor, ...]"]):
