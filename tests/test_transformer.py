@@ -418,12 +418,8 @@ def test_stacks_hold_independent_deep_copies():
             assert isinstance(p, nn.Parameter)
             assert p.requires_grad == (n != "linear2.bias")
             np.testing.assert_array_equal(to_numpy(p), to_numpy(sd[n]), err_msg=f"{i}.{n}")
-            original = dict(layer.named_parameters())[n]
-            if original.grad is None:
-                assert p.grad is None
-            else:  # grads are copied too, as deepcopy in torch
-                assert p.grad is not original.grad
-                np.testing.assert_array_equal(to_numpy(p.grad), to_numpy(original.grad))
+            assert p.grad is None  # as torch: deepcopy of a Parameter leaves .grad behind
+    assert layer.linear1.weight.grad is not None  # though the source layer had grads
     with pygrad.no_grad():
         enc.layers[0].linear1.weight.fill_(3.0)
     assert np.all(to_numpy(enc.layers[1].linear1.weight) == to_numpy(sd["linear1.weight"]))
