@@ -294,3 +294,20 @@ def test_tensor_through_a_process_pool():
     np.testing.assert_array_equal(to_numpy(doubled), 2 * to_numpy(p))
     assert bf_doubled.dtype == pygrad.bfloat16
     np.testing.assert_array_equal(_values(bf_doubled), 2 * _values(bf))
+
+
+@pytest.mark.parametrize("how", list(COPIES))
+@pytest.mark.parametrize("name", ["LSTM", "GRU", "RNN", "LSTMCell"])
+def test_recurrent_module_copy_uses_its_own_weights(name, how):
+    pygrad.manual_seed(0)
+    cell = name.endswith("Cell")
+    m = getattr(nn, name)(3, 4) if cell else getattr(nn, name)(3, 4, 2, bidirectional=True)
+    x = pygrad.randn(2, 3) if cell else pygrad.randn(5, 2, 3)
+    before = to_numpy(m(x)[0])
+    c = COPIES[how](m)
+    np.testing.assert_array_equal(to_numpy(c(x)[0]), before)
+    with pygrad.no_grad():
+        for p in c.parameters():
+            p.fill_(0.1)
+    assert not np.allclose(to_numpy(c(x)[0]), before)
+    np.testing.assert_array_equal(to_numpy(m(x)[0]), before)  # the original's weights are its own
