@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import builtins
+from copy import deepcopy
 
 from pygrad import _C
 from pygrad._device import check_device, device
@@ -186,6 +187,125 @@ def _new_tensor(self: Tensor, data: Any, dtype: Any = None, requires_grad: bool 
     return tensor(data, dtype=self.dtype if dtype is None else dtype, requires_grad=requires_grad)
 
 
+# ---- copy, deepcopy and pickle (torch's protocol, without storages: see _dense_copy)
+_NOT_A_LEAF = (
+    "Only Tensors created explicitly by the user (graph leaves) support the deepcopy protocol at "
+    "the moment.  If you were attempting to deepcopy a module, this may be because of a "
+    "pygrad.nn.utils.weight_norm usage, see https://github.com/pytorch/pytorch/pull/103001"
+)
+
+
+def _dense_order(t: Tensor) -> list[int] | None:
+    """The dims from outermost to innermost stride when t is dense under that order, else None."""
+    strides = t.stride()
+    order = sorted(range(t.ndim), key=lambda d: -strides[d])
+    return order if t.permute(order).is_contiguous() else None
+
+
+def _dense_copy(t: Tensor) -> Tensor:
+    """A detached copy with its own memory and, when t is dense (transposed, permuted), t's strides.
+
+    What torch's clone(memory_format=preserve_format) gives; torch's deepcopy copies the whole
+    storage instead, which the Python layer can't reach (gapped views come out contiguous here).
+    """
+    src = t.detach()
+    order = None if src.is_contiguous() else _dense_order(src)
+    if order is None:
+        return src.clone()
+    inverse = sorted(range(src.ndim), key=order.__getitem__)
+    return Tensor(src.permute(order).clone().permute(inverse))  # a fresh leaf, not a view
+
+
+def _like(self: Tensor, data: Tensor) -> Tensor:
+    """A new leaf of self's type (a Python subclass keeps its class) over data's memory."""
+    if type(self) is Tensor:
+        return Tensor(data)
+    out = type(self).__new__(type(self))
+    Tensor.__init__(out, data)  # skip the subclass's __init__, as pickle does
+    return out
+
+
+def _copy(self: Tensor) -> Tensor:
+    """copy.copy: a new leaf sharing self's memory, with its requires_grad and (shallow) __dict__."""
+    out = _like(self, self.detach())
+    if self.requires_grad:
+        out.requires_grad_(True)
+    if hasattr(self, "__dict__"):
+        out.__dict__.update(self.__dict__)
+    return out
+
+
+def _deepcopy(self: Tensor, memo: dict[int, Any]) -> Tensor:
+    """copy.deepcopy: a new leaf with copied data, its requires_grad, a deep copy of .grad and of a
+    subclass's __dict__; only graph leaves may be deep-copied (as torch)."""
+    if not self.is_leaf:
+        raise RuntimeError(_NOT_A_LEAF)
+    if id(self) in memo:
+        return memo[id(self)]
+    out = _like(self, _dense_copy(self))
+    if self.requires_grad:
+        out.requires_grad_(True)
+    grad = self.grad
+    if grad is not None:  # through copy.deepcopy, which keeps the (per-access) wrapper alive
+        out.grad = deepcopy(grad, memo)
+    if hasattr(self, "__dict__"):
+        out.__dict__ = deepcopy(self.__dict__, memo)
+    memo[id(self)] = out
+    return out
+
+
+def _pickled_data(t: Tensor) -> tuple[Any, list[int] | None]:
+    """(numpy array of t's values in its dense memory order, the permutation that restores t's strides)."""
+    src = t.detach()
+    order = None if src.is_contiguous() else _dense_order(src)
+    if order is not None:
+        src = src.permute(order)
+    if src.dtype == _C.bfloat16:  # numpy has no bfloat16: its bits travel as int16
+        src = src.contiguous().view(_C.int16)
+    import numpy as np
+
+    inverse = None if order is None else sorted(range(t.ndim), key=order.__getitem__)
+    return np.asarray(src.numpy(), order="C"), inverse  # (ascontiguousarray makes 0-d 1-d)
+
+
+def _rebuild_tensor(
+    array: Any, dtype: _C.dtype, requires_grad: bool, inverse: list[int] | None = None
+) -> Tensor:
+    """Unpickles a Tensor (what Tensor.__reduce_ex__ names)."""
+    t = _C.from_numpy(array)
+    if dtype == _C.bfloat16:
+        t = t.view(dtype)
+    t = Tensor(t if inverse is None else t.permute(inverse))  # a fresh leaf, not a view
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+def _rebuild_subclass(
+    cls: type[Tensor], args: tuple[Any, ...], state: dict[str, Any] | None
+) -> Tensor:
+    """Unpickles a Tensor subclass (a Parameter, ...): the tensor, then its class and __dict__."""
+    t = _rebuild_tensor(*args)
+    out = cls.__new__(cls)
+    Tensor.__init__(out, t)
+    out.requires_grad_(t.requires_grad)
+    if state:
+        out.__dict__.update(state)
+    return out
+
+
+def _reduce_ex(self: Tensor, protocol: int) -> tuple[Any, ...]:
+    """pickle: the values (as numpy), dtype and requires_grad; not .grad nor the graph, as torch.
+
+    pygrad.save never pickles (checkpoints are safetensors); this serves multiprocessing and copies.
+    """
+    array, inverse = _pickled_data(self)
+    args = (array, self.dtype, self.requires_grad, inverse)
+    if type(self) is Tensor:
+        return (_rebuild_tensor, args)
+    return (_rebuild_subclass, (type(self), args, getattr(self, "__dict__", None) or None))
+
+
 Tensor.__repr__ = _repr
 Tensor.__str__ = _repr
 Tensor.__array__ = _array
@@ -206,4 +326,8 @@ Tensor.new_zeros = _new_zeros
 Tensor.new_ones = _new_ones
 Tensor.new_tensor = _new_tensor
 Tensor.is_floating_point = lambda self: self.dtype.is_floating_point
+# not declared in _C.pyi: copy's protocol, looked up on the class, needs no stub
+Tensor.__copy__ = _copy  # type: ignore[attr-defined]
+Tensor.__deepcopy__ = _deepcopy  # type: ignore[attr-defined]
+Tensor.__reduce_ex__ = _reduce_ex
 Tensor.__module__ = "pygrad"

@@ -365,11 +365,6 @@ def test_encoder_eval_padding_matches_torch(name, rows, kind, lkw, ekw, opts, ze
     np.testing.assert_allclose(out_p, out_t, **TOL[np.float64])
 
 
-@pytest.mark.xfail(
-    reason="nn.MultiheadAttention(need_weights=False) gives NaN for a row with every key masked; "
-    "torch's scaled-dot-product path gives zeros (safe softmax)",
-    strict=True,
-)
 def test_fully_padded_sequence_matches_torch_in_train_mode():
     """A sequence whose keys are all padding: torch's attention (need_weights=False, scaled dot product
     attention) gives zeros and the layer stays finite."""
@@ -423,12 +418,8 @@ def test_stacks_hold_independent_deep_copies():
             assert isinstance(p, nn.Parameter)
             assert p.requires_grad == (n != "linear2.bias")
             np.testing.assert_array_equal(to_numpy(p), to_numpy(sd[n]), err_msg=f"{i}.{n}")
-            original = dict(layer.named_parameters())[n]
-            if original.grad is None:
-                assert p.grad is None
-            else:  # grads are copied too, as deepcopy in torch
-                assert p.grad is not original.grad
-                np.testing.assert_array_equal(to_numpy(p.grad), to_numpy(original.grad))
+            assert p.grad is None  # as torch: deepcopy of a Parameter leaves .grad behind
+    assert layer.linear1.weight.grad is not None  # though the source layer had grads
     with pygrad.no_grad():
         enc.layers[0].linear1.weight.fill_(3.0)
     assert np.all(to_numpy(enc.layers[1].linear1.weight) == to_numpy(sd["linear1.weight"]))

@@ -154,8 +154,10 @@ def multi_head_attention_forward(
 
     attn_mask is [L, S] or [N*num_heads, L, S]; key_padding_mask is [N, S] (or [S] unbatched).
     is_causal is only a hint, as torch: attn_mask must then hold the causal mask. static_k/static_v
-    are not supported. Returns (output [L, N, E], weights [N, L, S] averaged over the heads, or
-    [N, num_heads, L, S], or None without need_weights); unbatched input drops the N dim.
+    are not supported. A query whose keys are all masked gives NaN with need_weights (plain softmax)
+    and zeros without (the scaled-dot-product path's safe softmax), as torch. Returns (output
+    [L, N, E], weights [N, L, S] averaged over the heads, or [N, num_heads, L, S], or None without
+    need_weights); unbatched input drops the N dim.
     """
     op = "multi_head_attention_forward"
     if static_k is not None or static_v is not None:
@@ -258,7 +260,8 @@ def multi_head_attention_forward(
     scores = _C.matmul(q * math.sqrt(1.0 / head_dim), k.transpose(-2, -1))
     if mask is not None:
         scores = scores + mask
-    weights = _C.softmax(scores, -1)
+    # without weights torch takes its scaled-dot-product path: fully masked rows give zeros, not NaN
+    weights = _C.softmax(scores, -1) if need_weights else _safe_softmax(scores)
     if dropout_p > 0.0:
         weights = _dropout(weights, dropout_p)
     out = _C.matmul(weights, v)  # [N*H, L, hd]

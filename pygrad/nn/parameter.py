@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import NoReturn
+from typing import Any, cast
 
 from pygrad import _C
 from pygrad._C import Tensor
+from pygrad._tensor import _dense_copy
 from pygrad._tensor import _repr as _tensor_repr
 
 __all__ = ["Parameter"]
@@ -15,6 +16,8 @@ class Parameter(Tensor):
     """A leaf tensor that ``Module.__setattr__`` registers as a parameter (requires_grad by default).
 
     ``Parameter(data)`` is a new leaf sharing ``data``'s memory, like ``torch.nn.Parameter``.
+    ``copy.copy``, ``copy.deepcopy`` and pickling (for multiprocessing) work as for a Tensor and keep the
+    class; checkpoints go through ``pygrad.save`` of a state_dict, which never pickles.
 
     Args:
         data: the initial values (a Tensor); an empty float32 tensor when None.
@@ -34,5 +37,11 @@ class Parameter(Tensor):
 
     __str__ = __repr__
 
-    def __reduce_ex__(self, protocol: object) -> NoReturn:
-        raise TypeError("[Parameter] pickling is not supported; use pygrad.save with a state_dict")
+    def __deepcopy__(self, memo: dict[int, Any]) -> Parameter:
+        """copy.deepcopy: ``type(self)(copied data, requires_grad)``; as torch, .grad and attributes
+        set on the parameter are not copied (a plain Tensor's deepcopy copies both)."""
+        if id(self) in memo:
+            return cast(Parameter, memo[id(self)])
+        out = type(self)(_dense_copy(self), self.requires_grad)
+        memo[id(self)] = out
+        return out

@@ -121,16 +121,8 @@ from pygrad.nn.modules.pooling import (
     MaxUnpool2d,
 )
 from pygrad.nn.modules.pooling3d import AdaptiveMaxPool3d, AvgPool3d, LPPool3d, MaxPool3d
-from pygrad.nn.modules.rnn import (
-    GRU,
-    LSTM,
-    RNN,
-    GRUCell,
-    LSTMCell,
-    RNNBase,
-    RNNCell,
-    RNNCellBase,
-)
+from pygrad.nn.modules.rnn import GRU, LSTM, RNN, RNNBase
+from pygrad.nn.modules.rnn_cell import GRUCell, LSTMCell, RNNCell, RNNCellBase
 from pygrad.nn.modules.sparse import Embedding, EmbeddingBag
 from pygrad.nn.modules.transformer import (
     Transformer,

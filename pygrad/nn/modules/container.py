@@ -7,7 +7,7 @@ from collections import OrderedDict
 from collections.abc import ItemsView, Iterable, Iterator, KeysView, Mapping, ValuesView
 from typing import Any, TypeVar, cast, overload
 
-from pygrad.nn.modules.module import Module
+from pygrad.nn.modules.module import Module, _addindent
 
 __all__ = ["ModuleDict", "ModuleList", "Sequential"]
 
@@ -195,6 +195,25 @@ class ModuleList(Module):
         self._modules.clear()
         for i, m in enumerate(values):
             self.add_module(str(i), m)
+
+    def __repr__(self) -> str:
+        """torch's ModuleList repr: runs of equal child reprs shown once, as ``(0-2): 3 x Linear(...)``."""
+        reprs = [repr(m) for m in self]
+        if not reprs:
+            return self._get_name() + "()"
+        blocks: list[tuple[int, int, str]] = []  # (first index, last index, repr)
+        for i, r in enumerate(reprs):
+            if blocks and blocks[-1][2] == r:
+                blocks[-1] = (blocks[-1][0], i, r)
+            else:
+                blocks.append((i, i, r))
+        lines = []
+        for start, end, r in blocks:
+            line = (
+                f"({start}): {r}" if start == end else f"({start}-{end}): {end - start + 1} x {r}"
+            )
+            lines.append(_addindent(line, 2))
+        return self._get_name() + "(\n  " + "\n  ".join(lines) + "\n)"
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError(

@@ -27,7 +27,6 @@ from pygrad.nn.modules.transformer_layers import (
     _Activation,
     _canonical_mask,
 )
-from pygrad.nn.parameter import Parameter
 
 if TYPE_CHECKING:
     from pygrad._device import DeviceLike
@@ -64,23 +63,8 @@ def _detect_is_causal_mask(mask: Tensor | None, is_causal: bool | None, size: in
     return make_causal
 
 
-def _clone_module(module: Module) -> Module:
-    """copy.deepcopy with each parameter and buffer cloned (pygrad tensors don't pickle)."""
-    memo: dict[int, Any] = {}
-    for t in (*module.parameters(), *module.buffers()):
-        if id(t) in memo:
-            continue
-        c: Tensor = t.detach().clone()
-        if isinstance(t, Parameter):
-            c = Parameter(c, requires_grad=t.requires_grad)
-        if t.grad is not None:
-            c.grad = t.grad.detach().clone()
-        memo[id(t)] = c
-    return copy.deepcopy(module, memo)
-
-
 def _get_clones(module: Module, n: int) -> ModuleList:
-    return ModuleList([_clone_module(module) for _ in range(n)])
+    return ModuleList([copy.deepcopy(module) for _ in range(n)])
 
 
 def _why_not_nested(layer: Module) -> str:
