@@ -1113,6 +1113,8 @@ class Tensor:
     def ldexp_(self, *args: Any, **kwargs: Any) -> Tensor:
         """In-place ldexp; returns self."""
 
+    def __copy__(self) -> Tensor: ...
+    def __deepcopy__(self, memo: dict[builtins.int, Any]) -> Tensor: ...
     # In-place forms (pygrad/_inplace.py) and pointwise composites (pygrad/_pointwise.py).
     def abs_(self) -> Tensor:
         """In-place abs; returns self."""

@@ -327,7 +327,7 @@ Tensor.new_ones = _new_ones
 Tensor.new_tensor = _new_tensor
 Tensor.is_floating_point = lambda self: self.dtype.is_floating_point
 # not declared in _C.pyi: copy's protocol, looked up on the class, needs no stub
-Tensor.__copy__ = _copy  # type: ignore[attr-defined]
-Tensor.__deepcopy__ = _deepcopy  # type: ignore[attr-defined]
+Tensor.__copy__ = _copy
+Tensor.__deepcopy__ = _deepcopy
 Tensor.__reduce_ex__ = _reduce_ex
 Tensor.__module__ = "pygrad"

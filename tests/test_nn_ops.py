@@ -5,11 +5,19 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from conftest import ISAS, forced_isa, make_rng, non_contiguous, to_numpy, to_pygrad
+from conftest import (
+    ISAS,
+    forced_isa,
+    make_rng,
+    non_contiguous,
+    num_threads,
+    to_numpy,
+    to_pygrad,
+)
 
 import pygrad
 from pygrad import _C
-from pygrad.autograd.gradcheck import gradcheck
+from pygrad.autograd.gradcheck import gradcheck, gradgradcheck
 
 TOL = {np.float32: {"rtol": 2e-4, "atol": 2e-5}, np.float64: {"rtol": 1e-10, "atol": 1e-11}}
 
@@ -593,6 +601,57 @@ def test_layer_norm_gradcheck_and_errors():
         _C.layer_norm(x, 4, pygrad.ones(3, dtype=pygrad.float64))
 
 
+@pytest.mark.parametrize("affine", [True, False])
+def test_layer_norm_double_backward_matches_torch(affine):
+    # create_graph runs the op-by-op form of the fused gradient: second derivatives against torch and FD.
+    rng = make_rng("layer_norm_gg", affine)
+    x = rng.standard_normal((3, 2, 5))
+    wb = [rng.standard_normal(5), rng.standard_normal(5)] if affine else []
+    px = to_pygrad(x, requires_grad=True)
+    pwb = [to_pygrad(a, requires_grad=True) for a in wb]
+    tx = torch.tensor(x, requires_grad=True)
+    twb = [torch.tensor(a, requires_grad=True) for a in wb]
+    (pg,) = pygrad.autograd.grad([(_C.layer_norm(px, 5, *pwb) ** 3).sum()], [px], create_graph=True)
+    (tg,) = torch.autograd.grad((F.layer_norm(tx, (5,), *twb) ** 3).sum(), [tx], create_graph=True)
+    np.testing.assert_allclose(to_numpy(pg), tg.detach().numpy(), 1e-10, 1e-10)
+    second_p = pygrad.autograd.grad([(pg * pg).sum()], [px, *pwb])
+    second_t = torch.autograd.grad((tg * tg).sum(), [tx, *twb])
+    for a, b in zip(second_p, second_t):
+        np.testing.assert_allclose(to_numpy(a), b.numpy(), 1e-9, 1e-9)
+    assert gradgradcheck(lambda a, *p: _C.layer_norm(a, 5, *p), (px, *pwb))
+
+
+def test_layer_norm_fused_edge_cases():
+    rng = make_rng("layer_norm_edge")
+    # No rows: empty output, zero parameter gradients.
+    x = pygrad.zeros(0, 4, requires_grad=True)
+    w, b = pygrad.ones(4, requires_grad=True), pygrad.zeros(4, requires_grad=True)
+    _C.layer_norm(x, 4, w, b).sum().backward()
+    np.testing.assert_array_equal(to_numpy(w.grad), 0)
+    assert x.grad.shape == (0, 4)
+    # bfloat16 computes in float32 and rounds once, as torch does.
+    xv = rng.standard_normal((6, 40)).astype(np.float32)
+    pb = _C.layer_norm(pygrad.from_numpy(xv).to(pygrad.bfloat16), 40)
+    tb = F.layer_norm(torch.tensor(xv).to(torch.bfloat16), (40,))
+    assert pb.dtype == pygrad.bfloat16
+    np.testing.assert_allclose(to_numpy(pb.float()), tb.float().numpy(), 1e-2, 1e-2)
+    # A non-contiguous input and many rows: the same result at 1 and 2 threads, bit for bit.
+    big = rng.standard_normal((300, 2 * 33)).astype(np.float32)
+    grads = []
+    for n in (1, 2):
+        with num_threads(n):
+            xt = pygrad.from_numpy(big)[:, ::2].detach().requires_grad_(True)
+            wt, bt = pygrad.ones(33, requires_grad=True), pygrad.zeros(33, requires_grad=True)
+            (_C.layer_norm(xt, 33, wt, bt) * pygrad.from_numpy(big[:, :33])).sum().backward()
+            grads.append([to_numpy(t.grad) for t in (xt, wt, bt)])
+    for a, b in zip(*grads):
+        np.testing.assert_array_equal(a, b)
+    ref = F.layer_norm(torch.tensor(big[:, ::2]), (33,))
+    np.testing.assert_allclose(
+        to_numpy(_C.layer_norm(pygrad.from_numpy(big)[:, ::2], 33)), ref.numpy(), 1e-5, 1e-5
+    )
+
+
 # ---------------------------------------------------------------- embedding
 @pytest.mark.parametrize("padding_idx", [None, 2, -1])
 def test_embedding_matches_torch(padding_idx):
@@ -670,3 +729,23 @@ def test_adaptive_avg_pool2d_full_width_windows_match_torch(output_size):
     out = _C.adaptive_avg_pool2d(to_pygrad(x), output_size).numpy()
     ref = F.adaptive_avg_pool2d(torch.tensor(x, dtype=torch.float64), output_size).numpy()
     np.testing.assert_allclose(out, ref, rtol=1e-6, atol=1e-7)
+
+
+# ---------------------------------------------------------------- gelu's fused gradient
+@pytest.mark.parametrize("approximate", ["none", "tanh"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_gelu_fused_backward_matches_torch(approximate, dtype):
+    # 5000 elements: several float32 blocks of the vector path plus a tail; values past the erf/tanh knees.
+    rng = make_rng("gelu_bw", approximate)
+    x = (rng.standard_normal(5000) * 4).astype(dtype)
+    g = rng.standard_normal(5000).astype(dtype)
+    px = to_pygrad(x, requires_grad=True)
+    F_pg = pygrad.nn.functional
+    F_pg.gelu(px, approximate=approximate).backward(to_pygrad(g))
+    tx = torch.tensor(x, requires_grad=True)
+    F.gelu(tx, approximate=approximate).backward(torch.tensor(g))
+    tol = 1e-5 if dtype == np.float32 else 1e-13
+    np.testing.assert_allclose(to_numpy(px.grad), tx.grad.numpy(), rtol=tol, atol=tol)
+    # create_graph keeps the op-by-op rule, so the second derivative is right too.
+    small = to_pygrad(rng.standard_normal((3, 4)), requires_grad=True)
+    assert gradgradcheck(lambda a: F_pg.gelu(a, approximate=approximate), (small,))

@@ -52,6 +52,10 @@ class BackwardContext {
     static_assert(Saves & kTarget, "this rule reads target: declare kTarget");
     return unpack(SavedSlot::Aux, "target");
   }
+  Tensor stats() const {
+    static_assert(Saves & kStats, "this rule reads stats: declare kStats");
+    return unpack(SavedSlot::Aux, "stats");
+  }
   const Shape& self_shape() const {
     static_assert(Saves & kSelfShape, "this rule reads self's shape: declare kSelfShape");
     return node_.self_shape;
@@ -69,6 +73,7 @@ class BackwardContext {
   // A saved tensor, checked against in-place changes since it was saved.
   Tensor unpack(SavedSlot slot, const char* what) const {
     const SavedTensor& s = node_.saved[static_cast<int>(slot)];
+    if (!s.tensor.defined()) return s.tensor;  // an optional input the forward did not get (layer_norm's weight)
     PG_CHECK(s.tensor.version() == s.version, RuntimeError, "backward",
              "one of the variables needed for gradient computation has been modified by an in-place operation: "
              "saved ",

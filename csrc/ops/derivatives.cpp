@@ -91,6 +91,7 @@ PG_DERIVATIVE(leaky_relu, kSelf, LeakyReluParams) {
 }
 PG_DERIVATIVE(gelu, kSelf, GeluParams) {
   Tensor x = c.self();
+  if (!is_grad_enabled()) return {gelu_backward(c.grad(), x, c.attributes().tanh_approximation)};  // fused
   if (c.attributes().tanh_approximation) {  // 0.5(1+t) + 0.5 x (1-t^2) k (1 + 3 * 0.044715 x^2)
     const double k = 0.7978845608028654;
     Tensor x2 = mul(x, x);
@@ -318,6 +319,23 @@ PG_DERIVATIVE(convolution_weight_backward, kSelf | kOther, ConvParams) {
   const ConvParams& p = c.attributes();
   return {c.needs(0) ? conv_to_shape(x, c.grad(), p, g.shape()) : Tensor(),
           c.needs(1) ? convolution_input_backward(g, c.grad(), x.shape(), p) : Tensor()};
+}
+// layer_norm: x [M, N], weight [N] or undefined, bias [N] or undefined; stats [2, M] (mean, rstd); grad [M, N]
+PG_DERIVATIVE(layer_norm, kSelf | kOther | kStats, ScalarParams) {
+  Tensor x = c.self(), w = c.other(), g = c.grad();
+  if (!is_grad_enabled()) {  // not differentiated again: one fused kernel
+    auto [gx, gw, gb] = layer_norm_backward(g, x, w, c.stats(), c.needs(0), c.needs(1), c.needs(2));
+    return {gx, gw, gb};
+  }
+  // create_graph: the same formula in ops, the statistics recomputed from x so that they carry their gradient.
+  // gx = rstd * (gw - mean(gw) - xhat * mean(gw * xhat)) with gw = g * w
+  Tensor centered = sub(x, mean(x, {1}, true));
+  Tensor rstd = rsqrt(add(mean(mul(centered, centered), {1}, true), wrapped_scalar(c.attributes().value)));
+  Tensor xhat = mul(centered, rstd);
+  Tensor gw = w.defined() ? mul(g, w) : g;
+  Tensor gx = mul(rstd, sub(sub(gw, mean(gw, {1}, true)), mul(xhat, mean(mul(gw, xhat), {1}, true))));
+  return {c.needs(0) ? gx : Tensor(), c.needs(1) ? sum(mul(g, xhat), {0}) : Tensor(),
+          c.needs(2) ? sum(g, {0}) : Tensor()};
 }
 // max_pool2d: indices [N, C, OH, OW]: scatter the gradient to the argmax positions
 PG_DERIVATIVE(max_pool2d, kIndex | kSelfShape, NoAttributes) {

@@ -137,6 +137,22 @@ Tensor gelu(const Tensor& x, const std::string& approximate) {
   return unary_op(OpId::gelu, UnaryKind::Float, x, 0.0, tanh_approximation ? 1.0 : 0.0, GeluParams{tanh_approximation});
 }
 
+Tensor gelu_backward(const Tensor& grad, const Tensor& x, bool tanh_approximation) {
+  const char* op = "gelu_backward";
+  PG_CHECK(grad.shape() == x.shape() && grad.dtype() == x.dtype() && is_floating(x.dtype()), ValueError, op,
+           "expected grad and input of one floating dtype and shape, got ", grad.shape(), " ", dtype_name(grad.dtype()),
+           " and ", x.shape(), " ", dtype_name(x.dtype()));
+  if (is_reduced_floating(x.dtype()))
+    return to_dtype(gelu_backward(to_dtype(grad, DType::Float32), to_dtype(x, DType::Float32), tanh_approximation),
+                    x.dtype());
+  KernelArgs args;
+  args.in[0] = contiguous(grad), args.in[1] = contiguous(x);
+  args.out[0] = Tensor::empty(x.shape(), x.dtype(), x.device(), op);
+  args.ints[0] = tanh_approximation ? 1 : 0;
+  if (x.numel() > 0) run_kernel(OpId::gelu_backward, args);
+  return args.out[0];
+}
+
 Tensor clamp(const Tensor& x, std::optional<double> min, std::optional<double> max) {
   PG_CHECK(min || max, ValueError, "clamp", "at least one of min and max must be given");
   const bool integral = !is_floating(x.dtype());

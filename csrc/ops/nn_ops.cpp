@@ -1,5 +1,5 @@
 // Network ops: the one normalisation of window arguments; convolution and pooling primitives (validate,
-// allocate, dispatch, record); batch_norm, layer_norm and embedding as composites of differentiable ops.
+// allocate, dispatch, record); embedding as a composite of differentiable ops.
 #include "ops/nn_ops.h"
 
 #include <limits>
@@ -62,15 +62,6 @@ Tensor batched_spatial(const Tensor& input, int64_t spatial, const char* op) {
 }
 
 Dims pair_dims(const int64_t p[2]) { return {p[0], p[1]}; }
-
-void check_floating(const Tensor& t, const char* op, const char* what) {
-  PG_CHECK(is_floating(t.dtype()), TypeError, op, "expected a floating point ", what, ", got ", dtype_name(t.dtype()));
-}
-
-void check_same_dtype(const Tensor& a, const Tensor& b, const char* op, const char* what) {
-  PG_CHECK(a.dtype() == b.dtype(), TypeError, op, "expected ", what, " of dtype ", dtype_name(a.dtype()), ", got ",
-           dtype_name(b.dtype()));
-}
 
 // [C, H, W] -> [1, C, H, W]; raises for other ranks.
 Tensor batched(const Tensor& input, const char* op) {
@@ -452,85 +443,7 @@ Tensor adaptive_avg_pool2d_backward(const Tensor& grad_in, const Shape& input_sh
   return out;
 }
 
-// ---------------------------------------------------------------- normalisation and embedding (composites)
-namespace {
-void check_param(const Tensor& t, const Shape& shape, const Tensor& input, const char* op, const char* what) {
-  if (!t.defined()) return;
-  check_same_dtype(input, t, op, what);
-  PG_CHECK(t.shape() == shape, ValueError, op, "expected ", what, " of shape ", shape, ", got ", t.shape());
-}
-}  // namespace
-
-Tensor batch_norm(const Tensor& input, const Tensor& running_mean, const Tensor& running_var, const Tensor& weight,
-                  const Tensor& bias, bool training, double momentum, double eps) {
-  const char* op = "batch_norm";
-  check_floating(input, op, "input");
-  PG_CHECK(input.dim() >= 2, ValueError, op, "expected input with at least 2 dims [N, C, *], got ", input.shape());
-  const int64_t channels = input.shape()[1];
-  const Shape param_shape{channels};
-  check_param(weight, param_shape, input, op, "weight");
-  check_param(bias, param_shape, input, op, "bias");
-  for (const Tensor* t : {&running_mean, &running_var})
-    if (t->defined()) {
-      check_floating(*t, op, "running statistic");
-      PG_CHECK(t->shape() == param_shape, ValueError, op, "expected running statistics of shape ", param_shape,
-               ", got ", t->shape());
-    }
-  PG_CHECK(running_mean.defined() == running_var.defined(), ValueError, op,
-           "running_mean and running_var must be given together");
-  Shape broadcast(input.dim(), 1);
-  broadcast[1] = channels;
-  Dims dims{0};
-  for (int64_t d = 2; d < input.dim(); ++d) dims.push_back(d);
-  Tensor scale, shift;  // y = x * scale + shift (per channel, broadcast)
-  if (training) {
-    const int64_t count = channels ? input.numel() / channels : 0;
-    PG_CHECK(count > 1, ValueError, op, "expected more than 1 value per channel when training, got input of shape ",
-             input.shape());
-    Tensor mu = mean(input, dims, true);
-    Tensor centered = sub(input, mu);
-    Tensor biased_var = mean(mul(centered, centered), dims, true);
-    Tensor invstd = rsqrt(add(biased_var, wrapped_scalar(eps)));
-    if (running_mean.defined()) {
-      GradModeGuard no_grad(false);
-      Tensor batch_mean = reshape(detach(mu), param_shape);
-      Tensor unbiased = mul(reshape(detach(biased_var), param_shape),
-                            wrapped_scalar(static_cast<double>(count) / static_cast<double>(count - 1)));
-      add_(mul_(running_mean, wrapped_scalar(1.0 - momentum)), mul(batch_mean, wrapped_scalar(momentum)));
-      add_(mul_(running_var, wrapped_scalar(1.0 - momentum)), mul(unbiased, wrapped_scalar(momentum)));
-    }
-    Tensor out = mul(centered, weight.defined() ? mul(invstd, reshape(weight, broadcast)) : invstd);
-    return bias.defined() ? add(out, reshape(bias, broadcast)) : out;
-  }
-  PG_CHECK(running_mean.defined(), ValueError, op, "running_mean and running_var must be defined in evaluation mode");
-  Tensor invstd = rsqrt(add(to_dtype(running_var, input.dtype()), wrapped_scalar(eps)));
-  scale = weight.defined() ? mul(invstd, weight) : invstd;
-  shift = neg(mul(to_dtype(running_mean, input.dtype()), scale));
-  if (bias.defined()) shift = add(shift, bias);
-  return add(mul(input, reshape(scale, broadcast)), reshape(shift, broadcast));
-}
-
-Tensor layer_norm(const Tensor& input, const Shape& normalized_shape, const Tensor& weight, const Tensor& bias,
-                  double eps) {
-  const char* op = "layer_norm";
-  check_floating(input, op, "input");
-  const int64_t k = static_cast<int64_t>(normalized_shape.size());
-  PG_CHECK(k >= 1, ValueError, op, "normalized_shape must have at least one dim");
-  bool matches = input.dim() >= k;
-  for (int64_t i = 0; matches && i < k; ++i) matches = input.shape()[input.dim() - k + i] == normalized_shape[i];
-  PG_CHECK(matches, ValueError, op, "expected input with shape [*, ", shape_to_string(normalized_shape).substr(1),
-           ", got ", input.shape());
-  check_param(weight, normalized_shape, input, op, "weight");
-  check_param(bias, normalized_shape, input, op, "bias");
-  Dims dims;
-  for (int64_t d = input.dim() - k; d < input.dim(); ++d) dims.push_back(d);
-  Tensor centered = sub(input, mean(input, dims, true));
-  Tensor invstd = rsqrt(add(mean(mul(centered, centered), dims, true), wrapped_scalar(eps)));
-  Tensor out = mul(centered, invstd);
-  if (weight.defined()) out = mul(out, weight);
-  return bias.defined() ? add(out, bias) : out;
-}
-
+// ---------------------------------------------------------------- embedding (a composite)
 Tensor embedding(const Tensor& input, const Tensor& weight, std::optional<int64_t> padding_idx) {
   const char* op = "embedding";
   PG_CHECK(input.dtype() == DType::Int64, TypeError, op, "indices must be an int64 tensor, got ",

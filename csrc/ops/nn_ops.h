@@ -4,6 +4,7 @@
 #pragma once
 #include <optional>
 #include <string>
+#include <tuple>
 #include <utility>
 
 #include "ops/ops.h"
@@ -71,8 +72,15 @@ Tensor adaptive_avg_pool2d_backward(const Tensor& grad, const Shape& input_shape
 // Training: batch statistics (biased variance) normalise, running stats (unbiased) are updated in place.
 Tensor batch_norm(const Tensor& input, const Tensor& running_mean, const Tensor& running_var, const Tensor& weight,
                   const Tensor& bias, bool training, double momentum, double eps);
+// One fused primitive over rows [M, prod(normalized_shape)] (ops/normalization.cpp).
 Tensor layer_norm(const Tensor& input, const Shape& normalized_shape, const Tensor& weight, const Tensor& bias,
                   double eps);
+// layer_norm's gradients in one fused pass, for a backward that is not differentiated again (not recorded):
+// x [M, N] and weight [N] (or undefined) as the forward saw them, stats [2, M] its mean and rstd per row.
+// Returns {grad_x, grad_weight, grad_bias}, each undefined unless asked for.
+std::tuple<Tensor, Tensor, Tensor> layer_norm_backward(const Tensor& grad, const Tensor& x, const Tensor& weight,
+                                                       const Tensor& stats, bool input_grad, bool weight_grad,
+                                                       bool bias_grad);
 Tensor embedding(const Tensor& input, const Tensor& weight, std::optional<int64_t> padding_idx = std::nullopt);
 
 }  // namespace pygrad

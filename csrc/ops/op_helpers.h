@@ -50,6 +50,15 @@ inline DType kernel_dtype(DType d) {
   return d;
 }
 
+inline void check_floating(const Tensor& t, const char* op, const char* what) {
+  PG_CHECK(is_floating(t.dtype()), TypeError, op, "expected a floating point ", what, ", got ", dtype_name(t.dtype()));
+}
+
+inline void check_same_dtype(const Tensor& a, const Tensor& b, const char* op, const char* what) {
+  PG_CHECK(a.dtype() == b.dtype(), TypeError, op, "expected ", what, " of dtype ", dtype_name(a.dtype()), ", got ",
+           dtype_name(b.dtype()));
+}
+
 inline void check_index_tensor(const Tensor& index, const char* op) {
   PG_CHECK(index.dtype() == DType::Int64, TypeError, op, "index must be an int64 tensor, got ",
            dtype_name(index.dtype()));

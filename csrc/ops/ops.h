@@ -35,6 +35,8 @@ Tensor bernoulli_mask(const Shape& shape, double keep_probability, DType dtype);
 #include "core/op_list.def"
 Tensor leaky_relu(const Tensor& x, double negative_slope = 0.01);
 Tensor gelu(const Tensor& x, const std::string& approximate = "none");
+// grad * GELU'(x) in one fused pass, for a backward that is not differentiated again (not recorded).
+Tensor gelu_backward(const Tensor& grad, const Tensor& x, bool tanh_approximation);
 Tensor clamp(const Tensor& x, std::optional<double> min, std::optional<double> max);
 // clamp with PyTorch's promotion: bounds are 1-element tensors (or wrapped Python numbers; undefined = none),
 // and x is first converted to result_type(x, bound) — an int tensor with a float bound computes in float32.

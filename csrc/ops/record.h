@@ -27,6 +27,7 @@ class Forward {
   Forward& index(const Tensor& t) { return set(SavedSlot::Aux, t); }
   Forward& condition(const Tensor& t) { return set(SavedSlot::Aux, t); }
   Forward& target(const Tensor& t) { return set(SavedSlot::Aux, t); }
+  Forward& stats(const Tensor& t) { return set(SavedSlot::Aux, t); }
   const Tensor* get(SavedSlot slot) const { return values_[static_cast<int>(slot)]; }
 
  private:
