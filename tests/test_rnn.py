@@ -12,7 +12,7 @@ from conftest import import_torch, make_rng, to_numpy, to_pygrad
 
 import pygrad
 from pygrad import nn
-from pygrad.autograd import gradcheck
+from pygrad.autograd import gradcheck, gradgradcheck
 from pygrad.nn._rnn import _gru_cell, _lstm_cell
 from pygrad.nn.utils import rnn as prnn
 
@@ -343,11 +343,15 @@ def test_gradcheck_tiny_lstm():
         return out.data, h, c
 
     assert gradcheck(run, (x, h0, c0))
-    gates = to_pygrad(rng.standard_normal((2, 12)), requires_grad=True)
+    xg, hg = (to_pygrad(rng.standard_normal((2, 12)), requires_grad=True) for _ in range(2))
     c = to_pygrad(rng.standard_normal((2, 3)), requires_grad=True)
-    assert gradcheck(_lstm_cell, (gates, c))
+    assert gradcheck(_lstm_cell, (xg, hg, c))
+    assert gradgradcheck(
+        _lstm_cell, (xg, hg, c)
+    )  # create_graph: the op-by-op form of the fused rule
     gi, gh = (to_pygrad(rng.standard_normal((2, 9)), requires_grad=True) for _ in range(2))
     assert gradcheck(_gru_cell, (gi, gh, c))
+    assert gradgradcheck(_gru_cell, (gi, gh, c))
 
 
 # --------------------------------------------------------------------------- nn.utils.rnn

@@ -4,6 +4,8 @@
 #include "backend/dispatch.h"
 #include "core/op_attributes.h"
 
+#include <vector>
+
 namespace pygrad {
 
 struct ConvKernelArgs : KernelArgs {
@@ -16,6 +18,24 @@ struct MaxPoolKernelArgs : KernelArgs {
 
 struct AvgPoolKernelArgs : KernelArgs {
   AvgPoolParams params;
+};
+
+// The recurrent cells' backward (lstm_cell, gru_cell): in = {grad, two gate tensors}, state = the previous cell
+// (LSTM) or hidden (GRU) state; out and grad_state the gradients asked for (others undefined).
+struct RecurrentCellKernelArgs : KernelArgs {
+  Tensor state;
+  Tensor grad_state;
+};
+
+// Fused attention over flattened batches. Forward: in = {q [B, L, E], k [B, S, E], v [B, S, Ev]}, out[0] = o
+// [B, L, Ev], lse [B, L] written (each row's log-sum-exp of scores). Backward: in = {grad [B, L, Ev], q, k}; v, o,
+// lse read; out = {dq, dk}, grad_v. mask (float, q's dtype) is read at mask_offset[b] + i * row + j * col.
+struct AttentionKernelArgs : KernelArgs {
+  Tensor v, o, lse, grad_v, mask;
+  std::vector<int64_t> mask_offset;
+  int64_t mask_row_stride = 0, mask_col_stride = 0;
+  double scale = 1;
+  bool causal = false;
 };
 
 // layer_norm over rows [M, N]. Forward: in = {x, weight or undefined, bias or undefined}, out[0] = y, stats

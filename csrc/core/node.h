@@ -27,7 +27,8 @@ struct SavedTensor {
 };
 
 // What a derivative rule reads back from its forward, by name: declared with the rule (derivatives.cpp) and saved
-// by the recorder, nothing more. index, condition, target and stats share one tensor slot (no op has two of them).
+// by the recorder, nothing more. index, condition, target and stats share one tensor slot; the third input has its own
+// (no op has two of them).
 enum SavedValue : uint32_t {
   kSavesNothing = 0,
   kSelf = 1u << 0,        // input 0
@@ -42,13 +43,15 @@ enum SavedValue : uint32_t {
   // an in-place change of an input whose value no gradient reads is no error.
   kSelfForOther = 1u << 8,
   kOtherForSelf = 1u << 9,
+  kThird = 1u << 11,  // input 2 (a recurrent cell's state, attention's value)
   kStats = 1u << 10,  // a normalisation's per-row statistics (layer_norm's mean and rstd), in the Aux slot
 };
-enum class SavedSlot : uint8_t { Self, Other, Result, Aux, Count };
+enum class SavedSlot : uint8_t { Self, Other, Result, Aux, Third, Count };
 constexpr SavedSlot slot_of(SavedValue v) {
   return v == kSelf     ? SavedSlot::Self
          : v == kOther  ? SavedSlot::Other
          : v == kResult ? SavedSlot::Result
+         : v == kThird  ? SavedSlot::Third
                         : SavedSlot::Aux;
 }
 

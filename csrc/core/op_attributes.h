@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "core/shape.h"
+#include "core/tensor.h"
 
 namespace pygrad {
 
@@ -67,6 +68,13 @@ struct ConvParams {
   int64_t dilation[3] = {1, 1, 1};
   int64_t groups = 1;
 };
+// Fused attention: the score factor, top-left causal masking, and an additive float mask viewed as
+// [..., L, S] over the query's leading dims (undefined: none; a constant, never differentiated).
+struct AttentionParams {
+  double scale = 1;
+  bool causal = false;
+  Tensor mask;
+};
 struct AvgPoolParams {
   Window2d window;
   bool ceil_mode = false;
@@ -99,9 +107,10 @@ struct UnfoldParams {
   int64_t dim, size, step;
 };
 
-using OpAttributes = std::variant<NoAttributes, LeakyReluParams, GeluParams, ClampParams, ReduceParams, DimParams,
-                                  PermuteParams, ViewGeometry, CatParams, CrossEntropyParams, ConvParams, AvgPoolParams,
-                                  FlipParams, RollParams, PadParams, UnfoldParams, ScalarParams, ScanParams>;
+using OpAttributes =
+    std::variant<NoAttributes, LeakyReluParams, GeluParams, ClampParams, ReduceParams, DimParams, PermuteParams,
+                 ViewGeometry, CatParams, CrossEntropyParams, ConvParams, AvgPoolParams, FlipParams, RollParams,
+                 PadParams, UnfoldParams, ScalarParams, ScanParams, AttentionParams>;
 
 // The variant index of T, known at compile time (a rule's declared attribute type).
 template <class T, size_t I = 0>

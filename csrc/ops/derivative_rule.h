@@ -52,6 +52,10 @@ class BackwardContext {
     static_assert(Saves & kTarget, "this rule reads target: declare kTarget");
     return unpack(SavedSlot::Aux, "target");
   }
+  Tensor third() const {
+    static_assert(Saves & kThird, "this rule reads the third input: declare kThird");
+    return unpack(SavedSlot::Third, "third input");
+  }
   Tensor stats() const {
     static_assert(Saves & kStats, "this rule reads stats: declare kStats");
     return unpack(SavedSlot::Aux, "stats");

@@ -81,6 +81,29 @@ Tensor layer_norm(const Tensor& input, const Shape& normalized_shape, const Tens
 std::tuple<Tensor, Tensor, Tensor> layer_norm_backward(const Tensor& grad, const Tensor& x, const Tensor& weight,
                                                        const Tensor& stats, bool input_grad, bool weight_grad,
                                                        bool bias_grad);
+// ---- fused attention (ops/attention.cpp): softmax(q k^T scale + mask) v without the [L, S] score matrix.
+// q [..., L, E], k [..., S, E], v [..., S, Ev] with equal leading dims; mask undefined or floating, broadcastable
+// to [..., L, S] (added to the scores); causal: key j only for queries i >= j. Rows with every key masked give 0.
+Tensor flash_attention(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& mask, double scale,
+                       bool causal);
+// Its gradients {dq, dk, dv} as the forward saw its operands ([B, L, E] ...), in one fused pass (not recorded).
+std::tuple<Tensor, Tensor, Tensor> flash_attention_backward(const Tensor& grad, const Tensor& q, const Tensor& k,
+                                                            const Tensor& v, const Tensor& out, const Tensor& lse,
+                                                            const AttentionParams& params);
+
+// ---- recurrent cells (ops/recurrent.cpp): one step's gate math as one primitive; the GEMMs stay outside.
+// x_gates, h_gates [B, 4H] (the input's and the hidden state's projections, gates i, f, g, o), c [B, H] ->
+// [2, B, H]: h = o tanh(c2) and c2 = f c + i g.
+Tensor lstm_cell(const Tensor& x_gates, const Tensor& h_gates, const Tensor& c);
+// gi, gh [B, 3H] (gates r, z, n), h [B, H] -> (1 - z) n + z h with n = tanh(gi_n + r gh_n).
+Tensor gru_cell(const Tensor& gi, const Tensor& gh, const Tensor& h);
+// Their gradients in one fused pass (for a backward not differentiated again; not recorded).
+// lstm: {d_gates [B, 4H], d_c [B, H] or undefined}; gru: {d_gi, d_gh, d_h}, each undefined unless asked for.
+std::pair<Tensor, Tensor> lstm_cell_backward(const Tensor& grad, const Tensor& x_gates, const Tensor& h_gates,
+                                             const Tensor& c, bool state_grad);
+std::tuple<Tensor, Tensor, Tensor> gru_cell_backward(const Tensor& grad, const Tensor& gi, const Tensor& gh,
+                                                     const Tensor& h, bool gi_grad, bool gh_grad, bool h_grad);
+
 Tensor embedding(const Tensor& input, const Tensor& weight, std::optional<int64_t> padding_idx = std::nullopt);
 
 }  // namespace pygrad

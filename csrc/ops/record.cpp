@@ -44,7 +44,7 @@ void add_edge(Node& node, const Tensor& t) {
 
 void save_declared(OpId op, const DerivativeRule& rule, Node& node, const Tensor& out, const Forward& values,
                    OpAttributes&& attributes) {
-  for (SavedValue v : {kSelf, kOther, kResult, kIndex, kCondition, kTarget, kStats}) {
+  for (SavedValue v : {kSelf, kOther, kResult, kIndex, kCondition, kTarget, kStats, kThird}) {
     bool wanted = rule.saves & v;
     // Cross-read inputs: kept only when the input whose gradient reads them needs one.
     if (v == kSelf && (rule.saves & kSelfForOther)) wanted = node.next_edges.size() > 1 && node.next_edges[1].node;

@@ -28,6 +28,7 @@ class Forward {
   Forward& condition(const Tensor& t) { return set(SavedSlot::Aux, t); }
   Forward& target(const Tensor& t) { return set(SavedSlot::Aux, t); }
   Forward& stats(const Tensor& t) { return set(SavedSlot::Aux, t); }
+  Forward& third(const Tensor& t) { return set(SavedSlot::Third, t); }
   const Tensor* get(SavedSlot slot) const { return values_[static_cast<int>(slot)]; }
 
  private:

@@ -178,6 +178,32 @@ void bind_nn_ops(py::module_& m) {
         return embedding(input, weight, padding_idx);
       },
       py::arg("input"), py::arg("weight"), py::arg("padding_idx") = py::none());
+
+  // F.scaled_dot_product_attention's fused kernel (pygrad/nn/_attention.py picks it).
+  m.def(
+      "_flash_attention",
+      [](const Tensor& q, const Tensor& k, const Tensor& v, py::handle mask, double scale, bool causal) {
+        Tensor m = optional_tensor(mask);
+        ReleaseGilIfLarge gil(q.numel() + k.numel());
+        return flash_attention(q, k, v, m, scale, causal);
+      },
+      py::arg("query"), py::arg("key"), py::arg("value"), py::arg("mask"), py::arg("scale"), py::arg("is_causal"));
+
+  // The recurrent layers' fused cells (pygrad/nn/_rnn.py).
+  m.def(
+      "_lstm_cell",
+      [](const Tensor& x_gates, const Tensor& h_gates, const Tensor& c) {
+        ReleaseGilIfLarge gil(x_gates.numel());
+        return lstm_cell(x_gates, h_gates, c);
+      },
+      py::arg("x_gates"), py::arg("h_gates"), py::arg("c"));
+  m.def(
+      "_gru_cell",
+      [](const Tensor& gi, const Tensor& gh, const Tensor& h) {
+        ReleaseGilIfLarge gil(gi.numel());
+        return gru_cell(gi, gh, h);
+      },
+      py::arg("gi"), py::arg("gh"), py::arg("h"));
 }
 
 }  // namespace pygrad::python

@@ -1,9 +1,10 @@
 """Attention in nn.functional: scaled_dot_product_attention and multi_head_attention_forward, with torch's
-signatures, mask conventions and gradients, as composites of matmul, softmax, masked_fill and dropout.
+signatures, mask conventions and gradients.
 
-Both are plain composites: the [..., L, S] score matrix is materialised and every step is a graph node
-of the core autograd. A fused (flash / memory-efficient) kernel that never stores the scores is later
-work; the results and gradients are those of torch's math backend.
+scaled_dot_product_attention runs one fused C++ op (flash attention's tiling: an online softmax over key
+blocks, the backward recomputing the tiles), so memory grows linearly with the sequence; with dropout or a
+mask that requires grad it falls back to the composite of matmul, softmax, masked_fill and dropout, which
+materialises the [..., L, S] scores. Results and gradients are those of torch's math backend.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import math
 from pygrad import _C
 from pygrad._C import Tensor
 from pygrad._factories import ones, zeros
+from pygrad._linalg_ops import _broadcast_shapes
 from pygrad.nn._layout import pad
 
 __all__ = ["multi_head_attention_forward", "scaled_dot_product_attention"]
@@ -94,6 +96,10 @@ def scaled_dot_product_attention(
             value = value.repeat_interleave(hq // hv, -3)
     length, src = query.shape[-2], key.shape[-2]
     factor = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
+    if dropout_p == 0.0 and (
+        attn_mask is None or (not attn_mask.requires_grad and attn_mask.ndim <= query.ndim)
+    ):
+        return _fused_attention(query, key, value, attn_mask, factor, is_causal)
     scores = _C.matmul(query, key.transpose(-2, -1)) * factor
     if is_causal:
         keep = ones(length, src, dtype=_C.bool).tril(0)
@@ -107,6 +113,22 @@ def scaled_dot_product_attention(
     if dropout_p > 0.0:
         weights = _dropout(weights, dropout_p)
     return _C.matmul(weights, value)
+
+
+def _fused_attention(
+    query: Tensor, key: Tensor, value: Tensor, mask: Tensor | None, scale: float, causal: bool
+) -> Tensor:
+    """The fused op on q, k, v broadcast to common leading dims (views); a bool mask becomes 0 / -inf."""
+    lead = _broadcast_shapes(query.shape[:-2], key.shape[:-2], value.shape[:-2])
+    if mask is not None:
+        lead = _broadcast_shapes(lead, mask.shape[:-2])
+    q, k, v = (
+        t if list(t.shape[:-2]) == lead else t.expand(*lead, *t.shape[-2:])
+        for t in (query, key, value)
+    )
+    if mask is not None and mask.dtype == _C.bool:
+        mask = zeros(*mask.shape, dtype=query.dtype).masked_fill(mask.logical_not(), float("-inf"))
+    return _C._flash_attention(q, k, v, mask, scale, causal)
 
 
 def _canonical_mask(mask: Tensor | None, name: str, dtype: _C.dtype) -> Tensor | None:

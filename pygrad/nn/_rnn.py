@@ -7,28 +7,29 @@ h @ W_hh^T + b_hh; these functions get those products. Gate orders are torch's.
 
 from __future__ import annotations
 
+from pygrad import _C
 from pygrad._C import Tensor
 
 __all__: list[str] = []
 
 
-def _lstm_cell(gates: Tensor, c: Tensor) -> tuple[Tensor, Tensor]:
-    """One LSTM step.
+def _lstm_cell(x_gates: Tensor, h_gates: Tensor, c: Tensor) -> tuple[Tensor, Tensor]:
+    """One LSTM step: one fused C++ op forward and backward.
 
     Args:
-        gates: [B, 4H] = x W_ih^T + b_ih + h W_hh^T + b_hh, gates in the order i, f, g, o.
+        x_gates: [B, 4H] = x W_ih^T + b_ih, gates in the order i, f, g, o.
+        h_gates: [B, 4H] = h W_hh^T + b_hh, same order.
         c: [B, H] the previous cell state.
     Returns:
-        (h, c): the new hidden state o * tanh(c') (before any projection) and cell state
-        c' = f * c + i * g.
+        (h, c'): the new hidden state o * tanh(c') (before any projection) and cell state
+        c' = f * c + i * g (two views of the op's [2, B, H] result).
     """
-    i, f, g, o = gates.chunk(4, 1)
-    c = f.sigmoid() * c + i.sigmoid() * g.tanh()
-    return o.sigmoid() * c.tanh(), c
+    h, c_next = _C._lstm_cell(x_gates, h_gates, c).unbind(0)
+    return h, c_next
 
 
 def _gru_cell(gi: Tensor, gh: Tensor, h: Tensor) -> Tensor:
-    """One GRU step.
+    """One GRU step: one fused C++ op forward and backward.
 
     Args:
         gi: [B, 3H] = x W_ih^T + b_ih, in the order r, z, n.
@@ -37,12 +38,7 @@ def _gru_cell(gi: Tensor, gh: Tensor, h: Tensor) -> Tensor:
     Returns:
         The new hidden state (1 - z) * n + z * h with n = tanh(gi_n + r * gh_n).
     """
-    i_r, i_z, i_n = gi.chunk(3, 1)
-    h_r, h_z, h_n = gh.chunk(3, 1)
-    r = (i_r + h_r).sigmoid()
-    z = (i_z + h_z).sigmoid()
-    n = (i_n + r * h_n).tanh()
-    return n + z * (h - n)
+    return _C._gru_cell(gi, gh, h)
 
 
 def _rnn_cell(pre: Tensor, nonlinearity: str) -> Tensor:

@@ -251,7 +251,7 @@ class RNNBase(Module):
                 states = [_C.cat([s, s0[n:b]], 0) for s, s0 in zip(states, init)]
             gh = _C.linear(states[0], w_hh, b_hh)
             if self.mode == "LSTM":
-                h, c = _lstm_cell(steps[t] + gh, states[1])
+                h, c = _lstm_cell(steps[t], gh, states[1])
                 states = [h if w_hr is None else _C.linear(h, w_hr), c]
             elif self.mode == "GRU":
                 states = [_gru_cell(steps[t], gh, states[0])]

@@ -173,10 +173,11 @@ class LSTMCell(RNNCellBase):
         """Args: input [B, I] or [I]; hx (h, c) each [B, H] or [H] (zeros when None).
         Returns: (h', c')."""
         x, h, c = self._prepare(input, (None, None) if hx is None else tuple(hx))
-        gates = _C.linear(x, self.weight_ih, self.bias_ih) + _C.linear(
-            h, self.weight_hh, self.bias_hh
+        h, c = _lstm_cell(
+            _C.linear(x, self.weight_ih, self.bias_ih),
+            _C.linear(h, self.weight_hh, self.bias_hh),
+            c,
         )
-        h, c = _lstm_cell(gates, c)
         return (h, c) if input.ndim == 2 else (h.squeeze(0), c.squeeze(0))
 
 

@@ -1,0 +1,48 @@
+// Helpers of the fused CPU kernels: whole-array exp / sigmoid / tanh (float32 through the active ISA's vector
+// routine when it has one, scalar math otherwise) and a per-thread scratch buffer reused across calls.
+#pragma once
+#include <cmath>
+#include <cstdint>
+#include <vector>
+
+#include "backend/cpu/vector_math/vector_math.h"
+
+namespace pygrad::cpu {
+
+template <class T>
+inline void exp_array(const T* x, T* out, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) out[i] = std::exp(x[i]);
+}
+template <class T>
+inline void sigmoid_array(const T* x, T* out, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) out[i] = T(1) / (T(1) + std::exp(-x[i]));
+}
+template <class T>
+inline void tanh_array(const T* x, T* out, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) out[i] = std::tanh(x[i]);
+}
+template <>
+inline void exp_array<float>(const float* x, float* out, int64_t n) {
+  if (const ArrayMathF32 f = vector_math_f32().exp) return f(x, out, n);
+  for (int64_t i = 0; i < n; ++i) out[i] = std::exp(x[i]);
+}
+template <>
+inline void sigmoid_array<float>(const float* x, float* out, int64_t n) {
+  if (const ArrayMathF32 f = vector_math_f32().sigmoid) return f(x, out, n);
+  for (int64_t i = 0; i < n; ++i) out[i] = 1.0f / (1.0f + std::exp(-x[i]));
+}
+template <>
+inline void tanh_array<float>(const float* x, float* out, int64_t n) {
+  if (const ArrayMathF32 f = vector_math_f32().tanh) return f(x, out, n);
+  for (int64_t i = 0; i < n; ++i) out[i] = std::tanh(x[i]);
+}
+
+// At least `count` elements of uninitialised scratch owned by the calling thread (grows, never shrinks).
+template <class T>
+inline T* thread_scratch(size_t count) {
+  thread_local std::vector<T> buffer;
+  if (buffer.size() < count) buffer.resize(count);
+  return buffer.data();
+}
+
+}  // namespace pygrad::cpu

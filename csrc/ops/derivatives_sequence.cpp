@@ -1,0 +1,87 @@
+// Derivative rules of the sequence-model primitives (recurrent cells, fused attention): one fused kernel when the
+// backward is not differentiated again, the same formulas in ops (differentiable) under create_graph.
+#include <limits>
+
+#include "ops/derivative_rule.h"
+#include "ops/nn_ops.h"
+#include "ops/shape_ops.h"
+
+namespace pygrad {
+
+using namespace derivative_detail;
+
+namespace {
+
+// lstm_cell: xg, hg [B, 4H], c [B, H]; grad [2, B, H] (of h, then of c2)
+// dc2 = g_c + g_h o (1 - tanh(c2)^2); d_gates = [dc2 g i(1-i), dc2 c f(1-f), dc2 i (1-g^2), g_h tanh(c2) o(1-o)]
+PG_DERIVATIVE(lstm_cell, kSelf | kOther | kThird, NoAttributes) {
+  Tensor xg = c.self(), hg = c.other(), cs = c.third();
+  if (!is_grad_enabled()) {
+    auto [d_gates, d_c] = lstm_cell_backward(c.grad(), xg, hg, cs, c.needs(2));
+    return {d_gates, d_gates, d_c};
+  }
+  const int64_t h = cs.shape()[1];
+  Tensor gates = add(xg, hg);
+  Tensor i = sigmoid(narrow(gates, 1, 0, h)), f = sigmoid(narrow(gates, 1, h, h));
+  Tensor g = tanh(narrow(gates, 1, 2 * h, h)), o = sigmoid(narrow(gates, 1, 3 * h, h));
+  Tensor tc = tanh(add(mul(f, cs), mul(i, g)));
+  Tensor grad_h = select(c.grad(), 0, 0), grad_c = select(c.grad(), 0, 1);
+  auto sigmoid_slope = [](const Tensor& s) { return mul(s, sub(scalar(1), s)); };
+  Tensor dc2 = add(grad_c, mul(mul(grad_h, o), sub(scalar(1), mul(tc, tc))));
+  Tensor d_gates = cat({mul(mul(dc2, g), sigmoid_slope(i)), mul(mul(dc2, cs), sigmoid_slope(f)),
+                        mul(mul(dc2, i), sub(scalar(1), mul(g, g))), mul(mul(grad_h, tc), sigmoid_slope(o))},
+                       1);
+  return {d_gates, d_gates, c.needs(2) ? mul(dc2, f) : Tensor()};
+}
+
+// gru_cell: gi, gh [B, 3H], h [B, H]; grad [B, H]
+// dn = g (1 - z)(1 - n^2); dz = g (h - n) z(1-z); dr = dn gh_n r(1-r); d_gi = [dr, dz, dn]; d_gh = [dr, dz, dn r]
+PG_DERIVATIVE(gru_cell, kSelf | kOther | kThird, NoAttributes) {
+  Tensor gi = c.self(), gh = c.other(), hs = c.third();
+  if (!is_grad_enabled()) {
+    auto [d_gi, d_gh, d_h] = gru_cell_backward(c.grad(), gi, gh, hs, c.needs(0), c.needs(1), c.needs(2));
+    return {d_gi, d_gh, d_h};
+  }
+  const int64_t h = hs.shape()[1];
+  Tensor r = sigmoid(add(narrow(gi, 1, 0, h), narrow(gh, 1, 0, h)));
+  Tensor z = sigmoid(add(narrow(gi, 1, h, h), narrow(gh, 1, h, h)));
+  Tensor gh_n = narrow(gh, 1, 2 * h, h);
+  Tensor n = tanh(add(narrow(gi, 1, 2 * h, h), mul(r, gh_n)));
+  Tensor g = c.grad();
+  Tensor dn = mul(mul(g, sub(scalar(1), z)), sub(scalar(1), mul(n, n)));
+  Tensor dz = mul(mul(g, sub(hs, n)), mul(z, sub(scalar(1), z)));
+  Tensor dr = mul(mul(dn, gh_n), mul(r, sub(scalar(1), r)));
+  return {c.needs(0) ? cat({dr, dz, dn}, 1) : Tensor(), c.needs(1) ? cat({dr, dz, mul(dn, r)}, 1) : Tensor(),
+          c.needs(2) ? mul(g, z) : Tensor()};
+}
+
+// flash_attention: q [B, L, E], k [B, S, E], v [B, S, Ev]; out [B, L, Ev], lse [B, L]; grad [B, L, Ev]
+// P = softmax(S), dV = P^T g, dP = g V^T, dS = P (dP - rowsum(dP P)), dQ = scale dS K, dK = scale dS^T Q
+PG_DERIVATIVE(flash_attention, kSelf | kOther | kThird | kResult | kStats, AttentionParams) {
+  Tensor q = c.self(), k = c.other(), v = c.third();
+  const AttentionParams& p = c.attributes();
+  if (!is_grad_enabled()) {
+    auto [dq, dk, dv] = flash_attention_backward(c.grad(), q, k, v, c.result(), c.stats(), p);
+    return {dq, dk, dv};
+  }
+  // create_graph: the math form, which materialises the [L, S] scores.
+  const int64_t batch = q.shape()[0], len = q.shape()[1], keys = k.shape()[1];
+  Tensor s = mul(matmul(q, transpose(k, 1, 2)), scalar(p.scale));
+  if (p.mask.defined()) s = add(s, reshape(contiguous(p.mask), {batch, len, keys}));
+  if (p.causal) {
+    Tensor keep = tril(ones({len, keys}, DType::Bool));
+    s = where(keep, s, full({}, -std::numeric_limits<double>::infinity(), s.dtype()));
+  }
+  // Rows with every key masked are zero in the forward: keep them zero (and NaN-free) here.
+  Tensor live = unsqueeze(isfinite(c.stats()), 2);
+  Tensor probs = where(live, softmax(where(live, s, zeros({}, s.dtype())), 2), zeros({}, s.dtype()));
+  Tensor g = c.grad();
+  Tensor dp = matmul(g, transpose(v, 1, 2));
+  Tensor ds = mul(probs, sub(dp, sum(mul(dp, probs), {2}, true)));
+  return {c.needs(0) ? mul(matmul(ds, k), scalar(p.scale)) : Tensor(),
+          c.needs(1) ? mul(matmul(transpose(ds, 1, 2), q), scalar(p.scale)) : Tensor(),
+          c.needs(2) ? matmul(transpose(probs, 1, 2), g) : Tensor()};
+}
+
+}  // namespace
+}  // namespace pygrad

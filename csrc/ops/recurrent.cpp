@@ -1,0 +1,84 @@
+// Recurrent cells: lstm_cell and gru_cell as primitives (validate, allocate, dispatch, record) and their fused
+// gradients, which the derivative rules call when the backward is not differentiated again.
+#include "backend/dispatch.h"
+#include "backend/nn_params.h"
+#include "core/error.h"
+#include "ops/nn_ops.h"
+#include "ops/op_helpers.h"
+#include "ops/record.h"
+
+namespace pygrad {
+
+namespace {
+
+// gates [B, k H] and state [B, H] of one floating dtype; returns H.
+int64_t check_cell(const char* op, const Tensor& a, const Tensor& b, const Tensor& state, int64_t k) {
+  check_floating(state, op, "state");
+  check_same_dtype(state, a, op, "gates");
+  check_same_dtype(state, b, op, "gates");
+  PG_CHECK(state.dim() == 2, ValueError, op, "expected a state of shape [B, H], got ", state.shape());
+  const int64_t batch = state.shape()[0], hidden = state.shape()[1];
+  const Shape gates{batch, k * hidden};
+  PG_CHECK(a.shape() == gates && b.shape() == gates, ValueError, op, "expected gates of shape ", gates,
+           " for a state of shape ", state.shape(), ", got ", a.shape(), " and ", b.shape());
+  return hidden;
+}
+
+}  // namespace
+
+Tensor lstm_cell(const Tensor& x_gates, const Tensor& h_gates, const Tensor& c) {
+  const char* op = "lstm_cell";
+  const int64_t hidden = check_cell(op, x_gates, h_gates, c, 4);
+  if (is_reduced_floating(c.dtype()))
+    return as_dtype(lstm_cell(widen_reduced(x_gates), widen_reduced(h_gates), widen_reduced(c)), c.dtype());
+  Tensor xg = contiguous(x_gates), hg = contiguous(h_gates), cs = contiguous(c);
+  Tensor out = Tensor::empty({2, cs.shape()[0], hidden}, cs.dtype(), cs.device(), op);
+  KernelArgs args;
+  args.in[0] = xg, args.in[1] = hg, args.in[2] = cs;
+  args.out[0] = out;
+  if (out.numel() > 0) run_kernel(OpId::lstm_cell, args);
+  record(OpId::lstm_cell, {&xg, &hg, &cs}, out, Forward().self(xg).other(hg).third(cs));
+  return out;
+}
+
+Tensor gru_cell(const Tensor& gi, const Tensor& gh, const Tensor& h) {
+  const char* op = "gru_cell";
+  check_cell(op, gi, gh, h, 3);
+  if (is_reduced_floating(h.dtype()))
+    return as_dtype(gru_cell(widen_reduced(gi), widen_reduced(gh), widen_reduced(h)), h.dtype());
+  Tensor a = contiguous(gi), b = contiguous(gh), hs = contiguous(h);
+  Tensor out = Tensor::empty(hs.shape(), hs.dtype(), hs.device(), op);
+  KernelArgs args;
+  args.in[0] = a, args.in[1] = b, args.in[2] = hs;
+  args.out[0] = out;
+  if (out.numel() > 0) run_kernel(OpId::gru_cell, args);
+  record(OpId::gru_cell, {&a, &b, &hs}, out, Forward().self(a).other(b).third(hs));
+  return out;
+}
+
+std::pair<Tensor, Tensor> lstm_cell_backward(const Tensor& grad, const Tensor& x_gates, const Tensor& h_gates,
+                                             const Tensor& c, bool state_grad) {
+  const char* op = "lstm_cell_backward";
+  RecurrentCellKernelArgs args;
+  args.in[0] = contiguous(grad), args.in[1] = x_gates, args.in[2] = h_gates;
+  args.state = c;
+  args.out[0] = Tensor::empty(x_gates.shape(), c.dtype(), c.device(), op);
+  if (state_grad) args.out[1] = Tensor::empty(c.shape(), c.dtype(), c.device(), op);
+  if (c.numel() > 0) run_kernel(OpId::lstm_cell_backward, args);
+  return {args.out[0], args.out[1]};
+}
+
+std::tuple<Tensor, Tensor, Tensor> gru_cell_backward(const Tensor& grad, const Tensor& gi, const Tensor& gh,
+                                                     const Tensor& h, bool gi_grad, bool gh_grad, bool h_grad) {
+  const char* op = "gru_cell_backward";
+  RecurrentCellKernelArgs args;
+  args.in[0] = contiguous(grad), args.in[1] = gi, args.in[2] = gh;
+  args.state = h;
+  if (gi_grad) args.out[0] = Tensor::empty(gi.shape(), h.dtype(), h.device(), op);
+  if (gh_grad) args.out[1] = Tensor::empty(gh.shape(), h.dtype(), h.device(), op);
+  if (h_grad) args.grad_state = Tensor::empty(h.shape(), h.dtype(), h.device(), op);
+  if (h.numel() > 0) run_kernel(OpId::gru_cell_backward, args);
+  return {args.out[0], args.out[1], args.grad_state};
+}
+
+}  // namespace pygrad
