@@ -1,4 +1,5 @@
-"""The ``pygrad`` command: ``pygrad demo`` trains the first-run demo, ``pygrad info`` describes the build."""
+"""The ``pygrad`` command: ``pygrad demo`` trains the first-run demo (``--model mlp`` or
+``--model transformer``), ``pygrad info`` describes the build."""
 
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Runs ``pygrad demo ...`` or ``pygrad info``; returns the exit status."""
     argv = sys.argv[1:] if argv is None else list(argv)
     commands = {
-        "demo": "train the first-run demo",
+        "demo": "train a demo model: --model mlp (digits, the default) or transformer (text)",
         "info": "print the build and machine pygrad sees",
     }
     if not argv or argv[0] in ("-h", "--help") or argv[0] not in commands:

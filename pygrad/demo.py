@@ -1,5 +1,6 @@
 """The first-run demo: an MLP with dropout learns the bundled 8x8 handwritten digits, then
-transfers what it learnt on digits 0-4 to digits 5-9.
+transfers what it learnt on digits 0-4 to digits 5-9. ``pygrad demo --model transformer`` runs
+the text demo instead: a tiny character-level transformer language model (``pygrad.demo_text``).
 
 Run it with ``pygrad demo`` or ``python -m pygrad.demo``; ``--help`` lists the options. It
 splits the 1,797 images into training, validation and test sets (70/15/15, seeded), trains with
@@ -32,6 +33,7 @@ import pygrad
 from pygrad import nn, optim
 from pygrad._C import Tensor
 from pygrad.data import DataLoader, RandomShift, TensorDataset, load_digits
+from pygrad.demo_text import TEXT_DEFAULTS, TEXT_QUICK, train_text
 from pygrad.train import Callback, EarlyStopping, GradientMonitor, ModelCheckpoint, evaluate, fit
 
 __all__ = [
@@ -502,16 +504,33 @@ def main(argv: Sequence[str] | None = None) -> int:
     """The ``pygrad demo`` command line; returns the exit status."""
     parser = argparse.ArgumentParser(
         prog="pygrad demo",
-        description="Train an MLP on the bundled 8x8 handwritten digits (train / validation / test "
-        "split, dropout, random-shift augmentation, Adam, early stopping), print the test accuracy, "
-        "write training curves, gradient norms and the best checkpoint, then show transfer "
-        "learning from digits 0-4 to 5-9.",
+        description="--model mlp (the default): train an MLP on the bundled 8x8 handwritten digits "
+        "(train / validation / test split, dropout, random-shift augmentation, Adam, early "
+        "stopping), print the test accuracy, write training curves, gradient norms and the best "
+        "checkpoint, then show transfer learning from digits 0-4 to 5-9. --model transformer: "
+        "train a tiny character-level transformer language model on the bundled text (The Python "
+        "Language Reference), print its validation cross-entropy beside the unigram entropy of the "
+        "text, and a sample it writes.",
+    )
+    parser.add_argument(
+        "--model",
+        choices=("mlp", "transformer"),
+        default="mlp",
+        help="mlp: the digits classifier; transformer: the character-level language model "
+        "(default mlp)",
+    )
+    parser.add_argument(
+        "--steps",
+        type=int,
+        default=None,
+        help=f"(transformer) optimizer steps (default {TEXT_DEFAULTS['steps']}, "
+        f"{TEXT_QUICK['steps']} with --quick)",
     )
     parser.add_argument(
         "--epochs",
         type=int,
         default=None,
-        help=f"the most training epochs; early stopping usually ends sooner "
+        help=f"(mlp) the most training epochs; early stopping usually ends sooner "
         f"(default {DEFAULTS['epochs']}, {QUICK['epochs']} with --quick)",
     )
     parser.add_argument(
@@ -519,13 +538,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         type=float,
         default=None,
         metavar="P",
-        help=f"dropout probability of each hidden layer (default {DEFAULTS['dropout']})",
+        help=f"(mlp) dropout probability of each hidden layer (default {DEFAULTS['dropout']})",
     )
     parser.add_argument(
         "--dropout-mode",
         choices=("classic", "inverted"),
         default=None,
-        help="inverted: scale kept units by 1/(1-P) while training (PyTorch's); "
+        help="(mlp) inverted: scale kept units by 1/(1-P) while training (PyTorch's); "
         "classic: keep units unscaled, multiply by 1-P at evaluation "
         "(default inverted)",
     )
@@ -533,43 +552,62 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--augment",
         action=argparse.BooleanOptionalAction,
         default=None,
-        help="random one-pixel shifts of half of each training batch "
+        help="(mlp) random one-pixel shifts of half of each training batch "
         "(default on; --no-augment to turn off)",
     )
     parser.add_argument(
         "--threads",
         type=int,
         default=1,
-        help="CPU threads for pygrad's kernels (default 1: the demo's matrices are "
-        "too small to gain from more)",
+        help="CPU threads for pygrad's kernels (default 1: the MLP's matrices are too small to "
+        "gain from more, and on a busy machine the transformer's second thread waits for a core)",
     )
     parser.add_argument(
         "--seed",
         type=int,
         default=0,
-        help="seed of the split, initial weights, batch order and augmentation (default 0)",
+        help="seed of the split, initial weights, batch order and augmentation; of the "
+        "transformer's weights, training windows and sample (default 0)",
     )
     parser.add_argument(
         "--out",
         default="pygrad-demo",
-        help="output folder for the plots and checkpoints (default ./pygrad-demo/)",
+        help="(mlp) output folder for the plots and checkpoints (default ./pygrad-demo/)",
     )
     parser.add_argument(
         "--quick",
         action="store_true",
-        help="a short configuration (small MLP, a few epochs) that runs in about a second",
+        help="a short configuration (a small model, a few epochs or steps) that runs in a second "
+        "or two",
     )
     parser.add_argument(
         "--no-transfer",
         dest="transfer",
         action="store_false",
-        help="skip the transfer-learning step",
+        help="(mlp) skip the transfer-learning step",
     )
     args = parser.parse_args(argv)
     if args.threads is not None and args.threads < 1:
         parser.error("--threads must be at least 1")
     if args.dropout is not None and not 0.0 <= args.dropout < 1.0:
         parser.error("--dropout must be in [0, 1)")
+    if args.steps is not None and args.steps < 1:
+        parser.error("--steps must be at least 1")
+    if args.model == "transformer":
+        mlp_only = {
+            "--epochs": args.epochs is not None,
+            "--dropout": args.dropout is not None,
+            "--dropout-mode": args.dropout_mode is not None,
+            "--augment/--no-augment": args.augment is not None,
+            "--no-transfer": not args.transfer,
+        }
+        given = [name for name, set_ in mlp_only.items() if set_]
+        if given:
+            parser.error(f"{', '.join(given)}: only for --model mlp")
+        train_text(steps=args.steps, seed=args.seed, threads=args.threads, quick=args.quick)
+        return 0
+    if args.steps is not None:
+        parser.error("--steps: only for --model transformer (the MLP trains for --epochs)")
     train(
         epochs=args.epochs,
         dropout=args.dropout,

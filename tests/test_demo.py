@@ -2,6 +2,7 @@
 writes its plots and checkpoints, shows the transfer step; --help documents its options."""
 
 import os
+import re
 import sys
 
 import numpy as np
@@ -10,6 +11,7 @@ from conftest import run_python
 
 import pygrad
 import pygrad.demo
+import pygrad.demo_text
 
 
 def _has_matplotlib():
@@ -146,3 +148,104 @@ def test_help_documents_the_options(capsys):
     with pytest.raises(SystemExit):
         main(["demo", "--dropout", "1.5"])
     assert "--dropout must be in [0, 1)" in capsys.readouterr().err
+
+
+# ----------------------------------------------------------------------------------------------
+# `pygrad demo --model transformer`: the character-level transformer language model
+
+
+def _nats(text, label):
+    """The number printed after `label` (e.g. 'validation cross-entropy: 1.234 nats/char')."""
+    return float(re.search(re.escape(label) + r" ([0-9.]+) nats/char", text).group(1))
+
+
+def test_transformer_demo_cli_learns_below_the_unigram_entropy(capsys):
+    from pygrad.cli import main
+
+    assert main(["demo", "--model", "transformer", "--quick", "--seed", "1"]) == 0
+    text = capsys.readouterr().out
+    assert "character-level transformer" in text and "1 thread(s)" in text
+    unigram = _nats(text, "unigram entropy of the text:")
+    val = _nats(text, "validation cross-entropy:")
+    untrained = float(re.search(r"untrained ([0-9.]+)", text).group(1))
+    assert unigram == pytest.approx(3.204, abs=1e-3)  # the bundled text's character entropy
+    assert untrained > unigram > val + 0.3, (untrained, unigram, val)  # 80 steps of a tiny model
+    sample = text.split("sample (temperature 0.8, seed 1):\n", 1)[1].split("\ndone in", 1)[0]
+    assert sample.startswith("The ")
+    assert len(sample) == len("The ") + pygrad.demo_text.TEXT_QUICK["sample_chars"]
+
+
+def test_transformer_demo_is_deterministic_given_the_seed():
+    def run(seed):
+        return pygrad.demo_text.train_text(
+            quick=True, steps=12, seed=seed, verbose=False, sample_chars=20
+        )
+
+    a, b, c = run(3), run(3), run(4)
+    assert a["losses"] == b["losses"] and a["val_loss"] == b["val_loss"]
+    assert a["sample"] == b["sample"]
+    assert a["losses"] != c["losses"] and a["sample"] != c["sample"]
+    assert a["losses"][-1] < a["losses"][0]
+    assert len(a["losses"]) == a["steps"] == 12
+    assert set(a["sample"]) <= set(a["vocab"])
+    with pytest.raises(TypeError, match="unknown options"):
+        pygrad.demo_text.train_text(quick=True, verbose=False, d_mdoel=3)
+    with pytest.raises(ValueError, match="steps must be at least 1"):
+        pygrad.demo_text.train_text(steps=0, verbose=False)
+
+
+def test_char_transformer_is_causal():
+    pygrad.manual_seed(0)
+    model = pygrad.demo_text.CharTransformer(10, block=8, d_model=16, nhead=2, num_layers=2)
+    rng = np.random.default_rng(0)
+    ids = rng.integers(0, 10, (2, 8))
+    changed = ids.copy()
+    changed[:, 5:] = (changed[:, 5:] + 1 + rng.integers(0, 9, (2, 3))) % 10  # differs from 5 on
+    out = model(pygrad.from_numpy(ids)).detach().numpy()
+    out2 = model(pygrad.from_numpy(changed)).detach().numpy()
+    assert out.shape == (2, 8, 10)
+    np.testing.assert_allclose(out[:, :5], out2[:, :5], rtol=1e-5, atol=1e-6)  # the past only
+    assert np.abs(out[:, 5:] - out2[:, 5:]).min(axis=-1).max() > 1e-4  # later positions see it
+    # A shorter window uses the leading part of the mask: the same logits as the long one.
+    short = model(pygrad.from_numpy(np.ascontiguousarray(ids[:, :3]))).detach().numpy()
+    np.testing.assert_allclose(short, out[:, :3], rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="exceeds the block size 8"):
+        model(pygrad.from_numpy(rng.integers(0, 10, (1, 9))))
+    assert len(model.generate([1, 2, 3], 12, temperature=0.0)) == 12  # greedy, longer than block
+
+
+def test_bundled_text_and_its_licence():
+    text = pygrad.demo_text.load_text()
+    assert len(text) == 86_070 and text.isascii()
+    assert text.startswith("Compound statements\n")
+    folder = os.path.dirname(pygrad.demo_text.__file__)
+    data = os.path.join(folder, "data")
+    assert os.path.getsize(os.path.join(data, "python_reference.txt")) < 100_000
+    with open(os.path.join(data, "PYTHON_REFERENCE_LICENSE.txt")) as f:
+        licence = f.read()
+    assert "PYTHON SOFTWARE FOUNDATION LICENSE VERSION 2" in licence
+    assert "Summary of changes" in licence
+    ids = np.frombuffer(text.encode("ascii"), dtype=np.uint8).astype(np.int64)
+    counts = np.bincount(ids)
+    p = counts[counts > 0] / ids.size
+    assert pygrad.demo_text.unigram_entropy(ids) == pytest.approx(-(p * np.log(p)).sum())
+
+
+def test_transformer_cli_options_and_errors(capsys):
+    from pygrad.cli import main
+
+    with pytest.raises(SystemExit) as info:
+        main(["demo", "--help"])
+    assert info.value.code == 0
+    text = capsys.readouterr().out
+    assert "--model {mlp,transformer}" in text and "--steps STEPS" in text
+    for bad, message in (
+        (["--model", "transformer", "--dropout", "0.1"], "--dropout: only for --model mlp"),
+        (["--model", "transformer", "--no-transfer"], "--no-transfer: only for --model mlp"),
+        (["--steps", "5"], "--steps: only for --model transformer"),
+        (["--model", "transformer", "--steps", "0"], "--steps must be at least 1"),
+        (["--model", "cnn"], "invalid choice: 'cnn'"),
+    ):
+        with pytest.raises(SystemExit):
+            main(["demo", *bad])
+        assert message in capsys.readouterr().err, bad
