@@ -2745,12 +2745,20 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None) -> 
     """Rows of weight at the int64 indices of input; padding_idx's row gets no gradient."""
 
 def _flash_attention(
-    query: Tensor, key: Tensor, value: Tensor, mask: Tensor | None, scale: float, is_causal: builtins.bool
+    query: Tensor,
+    key: Tensor,
+    value: Tensor,
+    mask: Tensor | None,
+    scale: float,
+    is_causal: builtins.bool,
 ) -> Tensor:
     """softmax(q k^T scale + mask) v, tiled (no [L, S] matrix); equal leading dims; float mask (added)."""
 
 def _lstm_cell(x_gates: Tensor, h_gates: Tensor, c: Tensor) -> Tensor:
     """One LSTM step's gate math, fused: [2, B, H] = (o tanh(c'), c' = f c + i g) from [B, 4H] gate projections."""
+
+def _lstm_layer(x_gates: Tensor, w_hh: Tensor, hc0: Tensor, reverse: builtins.bool) -> Tensor:
+    """A whole LSTM layer direction as one op: [2, T, B, H] (every h, every c) from [T, B, 4H] input gates."""
 
 def _gru_cell(gi: Tensor, gh: Tensor, h: Tensor) -> Tensor:
     """One GRU step's gate math, fused: (1 - z) n + z h from [B, 3H] input and hidden projections."""

@@ -473,3 +473,39 @@ def test_utils_rnn_is_a_submodule_as_in_torch():
 
     assert nn.utils.rnn is direct
     assert nn.utils.rnn.PackedSequence is prnn.PackedSequence
+
+
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_fused_lstm_layer_double_backward_and_threads(bidirectional):
+    # The fused layer op: second derivatives (its op-by-op rule under create_graph) against torch, and the
+    # same bits at 1 and 2 threads.
+    rng = np.random.default_rng(7)
+    tm = torch.nn.LSTM(3, 4, num_layers=2, bidirectional=bidirectional).double()
+    pm = nn.LSTM(3, 4, num_layers=2, bidirectional=bidirectional, dtype=pygrad.float64)
+    pm.load_state_dict(
+        {k: pygrad.from_numpy(v.detach().numpy().copy()) for k, v in tm.state_dict().items()}
+    )
+    x = rng.standard_normal((5, 2, 3))
+    px, tx = pygrad.from_numpy(x.copy()).requires_grad_(True), torch.tensor(x, requires_grad=True)
+    (pg,) = pygrad.autograd.grad([(pm(px)[0] ** 2).sum()], [px], create_graph=True)
+    (tg,) = torch.autograd.grad((tm(tx)[0] ** 2).sum(), [tx], create_graph=True)
+    np.testing.assert_allclose(pg.detach().numpy(), tg.detach().numpy(), rtol=1e-9, atol=1e-11)
+    (pg2,) = pygrad.autograd.grad([(pg**2).sum()], [px])
+    (tg2,) = torch.autograd.grad((tg**2).sum(), [tx])
+    np.testing.assert_allclose(pg2.numpy(), tg2.numpy(), rtol=1e-8, atol=1e-10)
+    grads = []
+    xf_values = rng.standard_normal((9, 3, 3)).astype(np.float32)
+    for n in (1, 2):
+        before = pygrad.get_num_threads()
+        pygrad.set_num_threads(n)
+        try:
+            pm.zero_grad()
+            xf = pygrad.from_numpy(xf_values.copy())
+            pm.float()
+            pm(xf)[0].square().sum().backward()
+            grads.append([p.grad.numpy().copy() for p in pm.parameters()])
+            pm.double()
+        finally:
+            pygrad.set_num_threads(before)
+    for a, b in zip(*grads):
+        np.testing.assert_array_equal(a, b)

@@ -38,6 +38,14 @@ struct AttentionKernelArgs : KernelArgs {
   bool causal = false;
 };
 
+// A whole LSTM layer (one direction). Forward: in = {x_gates [T, B, 4H], w_hh [4H, H]}, hc0 [2, B, H];
+// out[0] = hc [2, T, B, H]; gates [T, B, 4H] written. Backward: in = {grad [2, T, B, H], w_hh, hc}; hc0, gates
+// read; out = {d_gates, d_w_hh}, grad_hc0 written.
+struct LstmLayerKernelArgs : KernelArgs {
+  Tensor hc0, gates, grad_hc0;
+  bool reverse = false;
+};
+
 // layer_norm over rows [M, N]. Forward: in = {x, weight or undefined, bias or undefined}, out[0] = y, stats
 // written. Backward: in = {grad, x, weight or undefined}, out = {grad_x, grad_weight} (each may be undefined),
 // grad_bias, stats read. Everything contiguous.

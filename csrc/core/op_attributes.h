@@ -75,6 +75,10 @@ struct AttentionParams {
   bool causal = false;
   Tensor mask;
 };
+// A recurrent layer's direction (reverse: from the last step).
+struct RecurrentParams {
+  bool reverse = false;
+};
 struct AvgPoolParams {
   Window2d window;
   bool ceil_mode = false;
@@ -110,7 +114,7 @@ struct UnfoldParams {
 using OpAttributes =
     std::variant<NoAttributes, LeakyReluParams, GeluParams, ClampParams, ReduceParams, DimParams, PermuteParams,
                  ViewGeometry, CatParams, CrossEntropyParams, ConvParams, AvgPoolParams, FlipParams, RollParams,
-                 PadParams, UnfoldParams, ScalarParams, ScanParams, AttentionParams>;
+                 PadParams, UnfoldParams, ScalarParams, ScanParams, AttentionParams, RecurrentParams>;
 
 // The variant index of T, known at compile time (a rule's declared attribute type).
 template <class T, size_t I = 0>

@@ -12,26 +12,64 @@ using namespace derivative_detail;
 
 namespace {
 
+// The LSTM cell's gradient in ops (create_graph): gates [B, 4H] pre-activations, c [B, H] the previous cell
+// state; returns {d_gates, d_c}. dc2 = g_c + g_h o (1 - tanh(c2)^2);
+// d_gates = [dc2 g i(1-i), dc2 c f(1-f), dc2 i (1-g^2), g_h tanh(c2) o(1-o)], d_c = dc2 f.
+std::pair<Tensor, Tensor> lstm_gate_grads(const Tensor& grad_h, const Tensor& grad_c, const Tensor& gates,
+                                          const Tensor& c) {
+  const int64_t h = c.shape()[1];
+  Tensor i = sigmoid(narrow(gates, 1, 0, h)), f = sigmoid(narrow(gates, 1, h, h));
+  Tensor g = tanh(narrow(gates, 1, 2 * h, h)), o = sigmoid(narrow(gates, 1, 3 * h, h));
+  Tensor tc = tanh(add(mul(f, c), mul(i, g)));
+  auto sigmoid_slope = [](const Tensor& s) { return mul(s, sub(scalar(1), s)); };
+  Tensor dc2 = add(grad_c, mul(mul(grad_h, o), sub(scalar(1), mul(tc, tc))));
+  Tensor d_gates = cat({mul(mul(dc2, g), sigmoid_slope(i)), mul(mul(dc2, c), sigmoid_slope(f)),
+                        mul(mul(dc2, i), sub(scalar(1), mul(g, g))), mul(mul(grad_h, tc), sigmoid_slope(o))},
+                       1);
+  return {d_gates, mul(dc2, f)};
+}
+
 // lstm_cell: xg, hg [B, 4H], c [B, H]; grad [2, B, H] (of h, then of c2)
-// dc2 = g_c + g_h o (1 - tanh(c2)^2); d_gates = [dc2 g i(1-i), dc2 c f(1-f), dc2 i (1-g^2), g_h tanh(c2) o(1-o)]
 PG_DERIVATIVE(lstm_cell, kSelf | kOther | kThird, NoAttributes) {
   Tensor xg = c.self(), hg = c.other(), cs = c.third();
   if (!is_grad_enabled()) {
     auto [d_gates, d_c] = lstm_cell_backward(c.grad(), xg, hg, cs, c.needs(2));
     return {d_gates, d_gates, d_c};
   }
-  const int64_t h = cs.shape()[1];
-  Tensor gates = add(xg, hg);
-  Tensor i = sigmoid(narrow(gates, 1, 0, h)), f = sigmoid(narrow(gates, 1, h, h));
-  Tensor g = tanh(narrow(gates, 1, 2 * h, h)), o = sigmoid(narrow(gates, 1, 3 * h, h));
-  Tensor tc = tanh(add(mul(f, cs), mul(i, g)));
-  Tensor grad_h = select(c.grad(), 0, 0), grad_c = select(c.grad(), 0, 1);
-  auto sigmoid_slope = [](const Tensor& s) { return mul(s, sub(scalar(1), s)); };
-  Tensor dc2 = add(grad_c, mul(mul(grad_h, o), sub(scalar(1), mul(tc, tc))));
-  Tensor d_gates = cat({mul(mul(dc2, g), sigmoid_slope(i)), mul(mul(dc2, cs), sigmoid_slope(f)),
-                        mul(mul(dc2, i), sub(scalar(1), mul(g, g))), mul(mul(grad_h, tc), sigmoid_slope(o))},
-                       1);
-  return {d_gates, d_gates, c.needs(2) ? mul(dc2, f) : Tensor()};
+  auto [d_gates, d_c] = lstm_gate_grads(select(c.grad(), 0, 0), select(c.grad(), 0, 1), add(xg, hg), cs);
+  return {d_gates, d_gates, c.needs(2) ? d_c : Tensor()};
+}
+
+// lstm_layer: x_gates [T, B, 4H], w_hh [4H, H], hc0 [2, B, H]; result hc [2, T, B, H]; stats: pre-activations
+// grad [2, T, B, H]. Backwards through the steps: d_gates_t from (dh + g_h[t], dc + g_c[t]); dh = d_gates_t W_hh;
+// dW_hh = sum_t d_gates_t^T h_prev; d_x_gates = stack(d_gates_t).
+PG_DERIVATIVE(lstm_layer, kSelf | kOther | kThird | kResult | kStats, RecurrentParams) {
+  Tensor x = c.self(), w = c.other(), hc0 = c.third(), hc = c.result();
+  const bool reverse = c.attributes().reverse;
+  if (!is_grad_enabled()) {
+    auto [d_x, d_w, d_hc0] = lstm_layer_backward(c.grad(), w, hc, hc0, c.stats(), reverse);
+    return {d_x, d_w, d_hc0};
+  }
+  // create_graph: the same recurrence in ops, each step's gates recomputed from its inputs.
+  const int64_t steps = x.shape()[0];
+  auto time = [&](int64_t s) { return reverse ? steps - 1 - s : s; };
+  Tensor hs = select(hc, 0, 0), cs = select(hc, 0, 1), grad_h = select(c.grad(), 0, 0), grad_c = select(c.grad(), 0, 1);
+  Tensor dh = zeros(select(hc0, 0, 0).shape(), hc0.dtype()), dc = dh, d_w;
+  std::vector<Tensor> d_x(static_cast<size_t>(steps));
+  for (int64_t s = steps - 1; s >= 0; --s) {
+    const int64_t t = time(s);
+    Tensor h_prev = s == 0 ? select(hc0, 0, 0) : select(hs, 0, time(s - 1));
+    Tensor c_prev = s == 0 ? select(hc0, 0, 1) : select(cs, 0, time(s - 1));
+    Tensor gates = add(select(x, 0, t), matmul(h_prev, transpose(w, 0, 1)));
+    auto [d_gates, d_c] = lstm_gate_grads(add(dh, select(grad_h, 0, t)), add(dc, select(grad_c, 0, t)), gates, c_prev);
+    d_x[static_cast<size_t>(t)] = d_gates;
+    Tensor step_w = matmul(transpose(d_gates, 0, 1), h_prev);
+    d_w = d_w.defined() ? add(d_w, step_w) : step_w;
+    dh = matmul(d_gates, w);
+    dc = d_c;
+  }
+  if (!d_w.defined()) d_w = zeros(w.shape(), w.dtype());
+  return {steps > 0 ? stack(d_x, 0) : zeros(x.shape(), x.dtype()), d_w, stack({dh, dc}, 0)};
 }
 
 // gru_cell: gi, gh [B, 3H], h [B, H]; grad [B, H]

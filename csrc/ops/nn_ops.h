@@ -97,6 +97,13 @@ std::tuple<Tensor, Tensor, Tensor> flash_attention_backward(const Tensor& grad, 
 Tensor lstm_cell(const Tensor& x_gates, const Tensor& h_gates, const Tensor& c);
 // gi, gh [B, 3H] (gates r, z, n), h [B, H] -> (1 - z) n + z h with n = tanh(gi_n + r gh_n).
 Tensor gru_cell(const Tensor& gi, const Tensor& gh, const Tensor& h);
+// A whole LSTM layer direction: x_gates [T, B, 4H] (x W_ih^T + b_ih + b_hh), w_hh [4H, H], hc0 [2, B, H] (h0, c0)
+// -> [2, T, B, H]: every step's h, then every step's c; reverse runs from the last step. One node for all steps;
+// its backward runs the steps in C++ and W_hh's gradient as one GEMM.
+Tensor lstm_layer(const Tensor& x_gates, const Tensor& w_hh, const Tensor& hc0, bool reverse);
+// Its gradients {d_x_gates, d_w_hh, d_hc0} in one fused pass (not recorded); gates: the forward's pre-activations.
+std::tuple<Tensor, Tensor, Tensor> lstm_layer_backward(const Tensor& grad, const Tensor& w_hh, const Tensor& hc,
+                                                       const Tensor& hc0, const Tensor& gates, bool reverse);
 // Their gradients in one fused pass (for a backward not differentiated again; not recorded).
 // lstm: {d_gates [B, 4H], d_c [B, H] or undefined}; gru: {d_gi, d_gh, d_h}, each undefined unless asked for.
 std::pair<Tensor, Tensor> lstm_cell_backward(const Tensor& grad, const Tensor& x_gates, const Tensor& h_gates,

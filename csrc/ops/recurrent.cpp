@@ -56,6 +56,55 @@ Tensor gru_cell(const Tensor& gi, const Tensor& gh, const Tensor& h) {
   return out;
 }
 
+Tensor lstm_layer(const Tensor& x_gates, const Tensor& w_hh, const Tensor& hc0, bool reverse) {
+  const char* op = "lstm_layer";
+  check_floating(x_gates, op, "x_gates");
+  check_same_dtype(x_gates, w_hh, op, "w_hh");
+  check_same_dtype(x_gates, hc0, op, "initial states");
+  PG_CHECK(w_hh.dim() == 2 && w_hh.shape()[0] == 4 * w_hh.shape()[1], ValueError, op,
+           "expected w_hh of shape [4H, H], got ", w_hh.shape());
+  const int64_t hidden = w_hh.shape()[1];
+  PG_CHECK(x_gates.dim() == 3 && x_gates.shape()[2] == 4 * hidden, ValueError, op, "expected x_gates of shape [T, B, ",
+           4 * hidden, "], got ", x_gates.shape());
+  const int64_t steps = x_gates.shape()[0], batch = x_gates.shape()[1];
+  PG_CHECK(hc0.shape() == Shape({2, batch, hidden}), ValueError, op, "expected initial states of shape [2, ", batch,
+           ", ", hidden, "], got ", hc0.shape());
+  if (is_reduced_floating(x_gates.dtype()))
+    return as_dtype(lstm_layer(widen_reduced(x_gates), widen_reduced(w_hh), widen_reduced(hc0), reverse),
+                    x_gates.dtype());
+  Tensor xg = contiguous(x_gates), w = contiguous(w_hh), h0 = contiguous(hc0);
+  Tensor out = Tensor::empty({2, steps, batch, hidden}, xg.dtype(), xg.device(), op);
+  Tensor gates = Tensor::empty(xg.shape(), xg.dtype(), xg.device(), op);
+  LstmLayerKernelArgs args;
+  args.in[0] = xg, args.in[1] = w;
+  args.out[0] = out;
+  args.hc0 = h0, args.gates = gates;
+  args.reverse = reverse;
+  if (out.numel() > 0) run_kernel(OpId::lstm_layer, args);
+  record(OpId::lstm_layer, {&xg, &w, &h0}, out, Forward().self(xg).other(w).third(h0).result(out).stats(gates),
+         RecurrentParams{reverse});
+  return out;
+}
+
+std::tuple<Tensor, Tensor, Tensor> lstm_layer_backward(const Tensor& grad, const Tensor& w_hh, const Tensor& hc,
+                                                       const Tensor& hc0, const Tensor& gates, bool reverse) {
+  const char* op = "lstm_layer_backward";
+  LstmLayerKernelArgs args;
+  args.in[0] = contiguous(grad), args.in[1] = w_hh, args.in[2] = hc;
+  args.hc0 = hc0, args.gates = gates;
+  args.out[0] = Tensor::empty(gates.shape(), gates.dtype(), gates.device(), op);
+  args.out[1] = Tensor::empty(w_hh.shape(), w_hh.dtype(), w_hh.device(), op);
+  args.grad_hc0 = Tensor::empty(hc0.shape(), hc0.dtype(), hc0.device(), op);
+  args.reverse = reverse;
+  if (hc.numel() > 0) {
+    run_kernel(OpId::lstm_layer_backward, args);
+  } else {
+    args.out[1] = zeros(w_hh.shape(), w_hh.dtype());
+    args.grad_hc0 = zeros(hc0.shape(), hc0.dtype());
+  }
+  return {args.out[0], args.out[1], args.grad_hc0};
+}
+
 std::pair<Tensor, Tensor> lstm_cell_backward(const Tensor& grad, const Tensor& x_gates, const Tensor& h_gates,
                                              const Tensor& c, bool state_grad) {
   const char* op = "lstm_cell_backward";

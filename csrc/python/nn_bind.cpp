@@ -198,6 +198,13 @@ void bind_nn_ops(py::module_& m) {
       },
       py::arg("x_gates"), py::arg("h_gates"), py::arg("c"));
   m.def(
+      "_lstm_layer",
+      [](const Tensor& x_gates, const Tensor& w_hh, const Tensor& hc0, bool reverse) {
+        ReleaseGilIfLarge gil(x_gates.numel());
+        return lstm_layer(x_gates, w_hh, hc0, reverse);
+      },
+      py::arg("x_gates"), py::arg("w_hh"), py::arg("hc0"), py::arg("reverse"));
+  m.def(
       "_gru_cell",
       [](const Tensor& gi, const Tensor& gh, const Tensor& h) {
         ReleaseGilIfLarge gil(gi.numel());

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "backend/cpu/array_math.h"
+#include "backend/cpu/gemm/gemm.h"
 #include "backend/cpu/parallel.h"
 #include "backend/dispatch.h"
 #include "backend/nn_params.h"
@@ -18,14 +19,38 @@ namespace {
 // LSTM activations of one row: act = [sigmoid(i), sigmoid(f), tanh(g), sigmoid(o)] of xg + hg, and
 // c2 = f c + i g, tc = tanh(c2). act holds 4H, c2 and tc H each.
 template <class T>
-void lstm_row(const T* xg, const T* hg, const T* c, int64_t h, T* act, T* c2, T* tc) {
-  for (int64_t j = 0; j < 4 * h; ++j) act[j] = xg[j] + hg[j];
+void lstm_activations(T* act, int64_t h) {  // pre-activations in place: i, f, o through sigmoid, g through tanh
   sigmoid_array(act, act, 2 * h);
   tanh_array(act + 2 * h, act + 2 * h, h);
   sigmoid_array(act + 3 * h, act + 3 * h, h);
+}
+
+template <class T>
+void lstm_state(const T* act, const T* c, int64_t h, T* c2, T* tc) {  // c2 = f c + i g, tc = tanh(c2)
   const T *i = act, *f = act + h, *g = act + 2 * h;
   for (int64_t j = 0; j < h; ++j) c2[j] = f[j] * c[j] + i[j] * g[j];
   tanh_array(c2, tc, h);
+}
+
+template <class T>
+void lstm_row(const T* xg, const T* hg, const T* c, int64_t h, T* act, T* c2, T* tc) {
+  for (int64_t j = 0; j < 4 * h; ++j) act[j] = xg[j] + hg[j];
+  lstm_activations(act, h);
+  lstm_state(act, c, h, c2, tc);
+}
+
+// One row's gate gradients from its activations: d (4H) and the previous cell's gradient dc_prev (may be null).
+template <class T>
+void lstm_row_backward(const T* act, const T* c, const T* tc, const T* gh, const T* gc, int64_t h, T* d, T* dc_prev) {
+  const T *i = act, *f = act + h, *g = act + 2 * h, *o = act + 3 * h;
+  for (int64_t j = 0; j < h; ++j) {
+    const T dc2 = gc[j] + gh[j] * o[j] * (T(1) - tc[j] * tc[j]);
+    d[j] = dc2 * g[j] * i[j] * (T(1) - i[j]);
+    d[h + j] = dc2 * c[j] * f[j] * (T(1) - f[j]);
+    d[2 * h + j] = dc2 * i[j] * (T(1) - g[j] * g[j]);
+    d[3 * h + j] = gh[j] * tc[j] * o[j] * (T(1) - o[j]);
+    if (dc_prev) dc_prev[j] = dc2 * f[j];
+  }
 }
 
 int64_t rows_grain(int64_t width) { return std::max<int64_t>(1, 8192 / std::max<int64_t>(width, 1)); }
@@ -70,17 +95,8 @@ void lstm_cell_backward_kernel(KernelArgs& base) {
       for (int64_t r = b; r < e; ++r) {
         const T* cr = pc + r * h;
         lstm_row(pxg + r * 4 * h, phg + r * 4 * h, cr, h, act, c2, tc);
-        const T *i = act, *f = act + h, *g = act + 2 * h, *o = act + 3 * h;
-        const T *gh = pg + r * h, *gc = pg + (batch + r) * h;
-        T* d = pdg + r * 4 * h;
-        for (int64_t j = 0; j < h; ++j) {
-          const T dc2 = gc[j] + gh[j] * o[j] * (T(1) - tc[j] * tc[j]);
-          d[j] = dc2 * g[j] * i[j] * (T(1) - i[j]);
-          d[h + j] = dc2 * cr[j] * f[j] * (T(1) - f[j]);
-          d[2 * h + j] = dc2 * i[j] * (T(1) - g[j] * g[j]);
-          d[3 * h + j] = gh[j] * tc[j] * o[j] * (T(1) - o[j]);
-          if (pdc) pdc[r * h + j] = dc2 * f[j];
-        }
+        lstm_row_backward(act, cr, tc, pg + r * h, pg + (batch + r) * h, h, pdg + r * 4 * h,
+                          pdc ? pdc + r * h : nullptr);
       }
     });
   });
@@ -153,6 +169,99 @@ void gru_cell_backward_kernel(KernelArgs& base) {
   });
 }
 
+// The step order of a layer: step s runs time t(s); the state it reads comes from t(s - 1).
+int64_t step_time(int64_t s, int64_t steps, bool reverse) { return reverse ? steps - 1 - s : s; }
+
+// lstm_layer: in = {x_gates [T, B, 4H] (both biases in), w_hh [4H, H]}, hc0 [2, B, H]; out[0] = hc [2, T, B, H]
+// (every step's h, then every step's c); gates [T, B, 4H] written (pre-activations, for backward).
+// Per step: gates_t = x_gates_t + h_prev W_hh^T (one GEMM against W_hh^T transposed once), then the cell.
+void lstm_layer_kernel(KernelArgs& base) {
+  auto& a = static_cast<LstmLayerKernelArgs&>(base);
+  const Tensor &xg = a.in[0], &w = a.in[1], &hc = a.out[0];
+  const int64_t steps = xg.shape()[0], batch = xg.shape()[1], h = w.shape()[1], g4 = 4 * h;
+  const int threads = get_num_threads();
+  PG_DISPATCH_FLOATING(xg.dtype(), "lstm_layer", [&] {
+    using T = scalar_t;
+    std::vector<T> wt(static_cast<size_t>(h * g4));  // W_hh^T [H, 4H]: the GEMM packs contiguous rows
+    const T* pw = w.data<T>();
+    for (int64_t r = 0; r < g4; ++r)
+      for (int64_t p = 0; p < h; ++p) wt[p * g4 + r] = pw[r * h + p];
+    const T *px = xg.data<T>(), *p0 = a.hc0.data<T>();
+    T *ph = hc.data<T>(), *pc = ph + steps * batch * h, *pg = a.gates.data<T>();
+    for (int64_t s = 0; s < steps; ++s) {
+      const int64_t t = step_time(s, steps, a.reverse), tp = step_time(s - 1, steps, a.reverse);
+      const T* h_prev = s == 0 ? p0 : ph + tp * batch * h;
+      const T* c_prev = s == 0 ? p0 + batch * h : pc + tp * batch * h;
+      T* gt = pg + t * batch * g4;
+      const T* xt = px + t * batch * g4;
+      std::copy(xt, xt + batch * g4, gt);
+      gemm(batch, g4, h, T(1), h_prev, h, 1, wt.data(), g4, 1, T(1), gt, g4, 1, threads);
+      parallel_for(0, batch, rows_grain(g4), [&](int64_t b, int64_t e) {
+        T* act = thread_scratch<T>(static_cast<size_t>(5 * h));
+        T* tc = act + 4 * h;
+        for (int64_t r = b; r < e; ++r) {
+          std::copy(gt + r * g4, gt + (r + 1) * g4, act);
+          lstm_activations(act, h);
+          T* c2 = pc + (t * batch + r) * h;
+          lstm_state(act, c_prev + r * h, h, c2, tc);
+          const T* o = act + 3 * h;
+          for (int64_t j = 0; j < h; ++j) ph[(t * batch + r) * h + j] = o[j] * tc[j];
+        }
+      });
+    }
+  });
+}
+
+// lstm_layer_backward: in = {grad [2, T, B, H], w_hh, hc (the forward's result)}, hc0 and gates read; out =
+// {d_gates [T, B, 4H] (x_gates' gradient), d_w_hh [4H, H]}, grad_hc0 [2, B, H]. Steps run backwards carrying
+// dh, dc; then W_hh's gradient is one GEMM over all steps, d_gates^T [4H, T B] @ H_prev [T B, H].
+void lstm_layer_backward_kernel(KernelArgs& base) {
+  auto& a = static_cast<LstmLayerKernelArgs&>(base);
+  const Tensor &grad = a.in[0], &w = a.in[1], &hc = a.in[2];
+  const int64_t steps = hc.shape()[1], batch = hc.shape()[2], h = hc.shape()[3], g4 = 4 * h;
+  const int threads = get_num_threads();
+  PG_DISPATCH_FLOATING(hc.dtype(), "lstm_layer_backward", [&] {
+    using T = scalar_t;
+    const T *pgrad = grad.data<T>(), *pw = w.data<T>(), *ph = hc.data<T>(), *p0 = a.hc0.data<T>();
+    const T *pc = ph + steps * batch * h, *pgates = a.gates.data<T>();
+    T* pd = a.out[0].data<T>();
+    std::vector<T> dh(static_cast<size_t>(batch * h), T(0)), dc(dh), dc_next(dh);
+    const T* grad_c = pgrad + steps * batch * h;
+    for (int64_t s = steps - 1; s >= 0; --s) {
+      const int64_t t = step_time(s, steps, a.reverse), tp = step_time(s - 1, steps, a.reverse);
+      const T* c_prev = s == 0 ? p0 + batch * h : pc + tp * batch * h;
+      for (int64_t i = 0; i < batch * h; ++i) dh[i] += pgrad[t * batch * h + i], dc[i] += grad_c[t * batch * h + i];
+      parallel_for(0, batch, rows_grain(g4), [&](int64_t b, int64_t e) {
+        T* act = thread_scratch<T>(static_cast<size_t>(5 * h));
+        T* tc = act + 4 * h;
+        for (int64_t r = b; r < e; ++r) {
+          std::copy(pgates + (t * batch + r) * g4, pgates + (t * batch + r + 1) * g4, act);
+          lstm_activations(act, h);
+          tanh_array(pc + (t * batch + r) * h, tc, h);
+          lstm_row_backward(act, c_prev + r * h, tc, dh.data() + r * h, dc.data() + r * h, h, pd + (t * batch + r) * g4,
+                            dc_next.data() + r * h);
+        }
+      });
+      // dh_prev [B, H] = d_gates_t [B, 4H] @ W_hh [4H, H]
+      gemm(batch, h, g4, T(1), pd + t * batch * g4, g4, 1, pw, h, 1, T(0), dh.data(), h, 1, threads);
+      std::swap(dc, dc_next);
+    }
+    T* g0 = a.grad_hc0.data<T>();
+    std::copy(dh.begin(), dh.end(), g0);
+    std::copy(dc.begin(), dc.end(), g0 + batch * h);
+    // H_prev in time order: the state each step read.
+    std::vector<T> h_prev(static_cast<size_t>(steps * batch * h));
+    for (int64_t s = 0; s < steps; ++s) {
+      const int64_t t = step_time(s, steps, a.reverse), tp = step_time(s - 1, steps, a.reverse);
+      const T* src = s == 0 ? p0 : ph + tp * batch * h;
+      std::copy(src, src + batch * h, h_prev.data() + t * batch * h);
+    }
+    gemm(g4, h, steps * batch, T(1), pd, 1, g4, h_prev.data(), h, 1, T(0), a.out[1].data<T>(), h, 1, threads);
+  });
+}
+
+const KernelRegistrar register_lstm_layer(OpId::lstm_layer, Device::CPU, &lstm_layer_kernel);
+const KernelRegistrar register_lstm_layer_backward(OpId::lstm_layer_backward, Device::CPU, &lstm_layer_backward_kernel);
 const KernelRegistrar register_lstm_cell(OpId::lstm_cell, Device::CPU, &lstm_cell_kernel);
 const KernelRegistrar register_lstm_cell_backward(OpId::lstm_cell_backward, Device::CPU, &lstm_cell_backward_kernel);
 const KernelRegistrar register_gru_cell(OpId::gru_cell, Device::CPU, &gru_cell_kernel);

@@ -262,6 +262,17 @@ class RNNBase(Module):
             states = [_C.cat([s, *(d[i] for d in reversed(done))], 0) for i, s in enumerate(states)]
         return _C.cat(outs, 0), states
 
+    def _fused_lstm(
+        self, k: int, gi: Tensor, batch: int, init: list[Tensor], reverse: bool
+    ) -> tuple[Tensor, list[Tensor]]:
+        """LSTM layer/direction k as one C++ op (the steps, and W_hh's gradient as one GEMM): gi [T*B, 4H]
+        holds both biases; returns the output [T*B, H] and the final (h, c)."""
+        w_hh = getattr(self, self._all_weights[k][1])
+        steps = gi.shape[0] // batch
+        hc = _C._lstm_layer(gi.reshape(steps, batch, -1), w_hh, _C.stack(init, 0), reverse)
+        last = 0 if reverse else steps - 1
+        return hc[0].reshape(steps * batch, -1), [hc[0, last], hc[1, last]]
+
     def _layers(
         self, data: Tensor, batch_sizes: list[int], init: list[Tensor]
     ) -> tuple[Tensor, list[Tensor]]:
@@ -270,14 +281,23 @@ class RNNBase(Module):
         num_directions = 2 if self.bidirectional else 1
         finals: list[list[Tensor]] = []
         x = data
+        # An LSTM over a full batch (no packing, no projection) runs each layer direction as one fused op.
+        fused = self.mode == "LSTM" and self.proj_size == 0 and len(set(batch_sizes)) == 1
         for layer in range(self.num_layers):
             outs = []
             for d in range(num_directions):
                 k = layer * num_directions + d
                 names = self._all_weights[k]
                 b_ih = getattr(self, names[2]) if self.bias else None
+                if fused and b_ih is not None:  # both biases in the one input projection
+                    b_ih = b_ih + getattr(self, names[3])
                 gi = _C.linear(x, getattr(self, names[0]), b_ih)  # every step at once
-                out, states = self._direction(k, gi, batch_sizes, [s[k] for s in init], d == 1)
+                if fused:
+                    out, states = self._fused_lstm(
+                        k, gi, batch_sizes[0], [s[k] for s in init], d == 1
+                    )
+                else:
+                    out, states = self._direction(k, gi, batch_sizes, [s[k] for s in init], d == 1)
                 outs.append(out)
                 finals.append(states)
             x = outs[0] if num_directions == 1 else _C.cat(outs, 1)
