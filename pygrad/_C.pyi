@@ -2673,6 +2673,21 @@ def conv_transpose3d(
 ) -> Tensor:
     """3-D transposed convolution of [N, C_in, *S] input with [C_in, C_out/groups, *K] weight."""
 
+def _unfold(
+    input: Tensor, kernel_size: _Dims, dilation: _Dims, padding: _Dims, stride: _Dims
+) -> Tensor:
+    """im2col on the convolution engine: [N, C, H, W] -> [N, C * kh * kw, L] (F.unfold)."""
+
+def _fold(
+    input: Tensor,
+    image_shape: Sequence[int],
+    kernel_size: _Dims,
+    dilation: _Dims,
+    padding: _Dims,
+    stride: _Dims,
+) -> Tensor:
+    """col2im on the convolution engine: [N, C * kh * kw, L] -> [N, C, H, W], overlaps summed (F.fold)."""
+
 def _conv_params(
     spatial: int,
     in_channels: int,

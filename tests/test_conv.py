@@ -231,3 +231,25 @@ def test_conv_trains_and_state_dict_keys_match_torch():
 def test_conv_errors(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def test_unfold_fold_on_the_engine_match_conv_and_differentiate_twice():
+    # conv2d == weight @ unfold(x) reshaped: the same im2col feeds both; fold is unfold's adjoint.
+    rng = make_rng("unfold_engine")
+    x = to_pygrad(rng.standard_normal((2, 3, 7, 6)), requires_grad=True)
+    w = to_pygrad(rng.standard_normal((4, 3, 3, 2)))
+    cols = F.unfold(x, (3, 2), dilation=(1, 2), padding=1, stride=(2, 1))
+    direct = F.conv2d(x, w, None, (2, 1), 1, (1, 2))
+    via_cols = (w.reshape(4, -1) @ cols).reshape(direct.shape)
+    assert_close(to_numpy(via_cols), to_numpy(direct), 1e-12, 1e-12)
+    y = to_pygrad(rng.standard_normal(tuple(cols.shape)))
+    # <unfold(x), y> == <x, fold(y)>
+    lhs = float((cols * y).sum().item())
+    rhs = float(
+        (x * F.fold(y, (7, 6), (3, 2), dilation=(1, 2), padding=1, stride=(2, 1))).sum().item()
+    )
+    assert abs(lhs - rhs) < 1e-9 * max(1.0, abs(lhs))
+    small = to_pygrad(rng.standard_normal((1, 2, 4, 4)), requires_grad=True)
+    assert gradgradcheck(lambda a: F.unfold(a, 2, padding=1) ** 2, (small,))
+    blocks = to_pygrad(rng.standard_normal((1, 8, 9)), requires_grad=True)
+    assert gradgradcheck(lambda b: F.fold(b, (4, 4), 2) ** 2, (blocks,))

@@ -320,6 +320,9 @@ PG_DERIVATIVE(convolution_weight_backward, kSelf | kOther, ConvParams) {
   return {c.needs(0) ? conv_to_shape(x, c.grad(), p, g.shape()) : Tensor(),
           c.needs(1) ? convolution_input_backward(g, c.grad(), x.shape(), p) : Tensor()};
 }
+// im2col (unfold) and col2im (fold) are adjoint linear maps: each one's gradient is the other.
+PG_DERIVATIVE(im2col, kSelfShape, ConvParams) { return {col2im(c.grad(), c.self_shape(), c.attributes())}; }
+PG_DERIVATIVE(col2im, kSavesNothing, ConvParams) { return {im2col(c.grad(), c.attributes())}; }
 // layer_norm: x [M, N], weight [N] or undefined, bias [N] or undefined; stats [2, M] (mean, rstd); grad [M, N]
 PG_DERIVATIVE(layer_norm, kSelf | kOther | kStats, ScalarParams) {
   Tensor x = c.self(), w = c.other(), g = c.grad();

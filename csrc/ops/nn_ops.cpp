@@ -315,6 +315,64 @@ Tensor convolution_weight_backward(const Tensor& grad_in, const Tensor& input, c
   return out;
 }
 
+ConvParams block_params(const Dims& kernel_size, const Dims& dilation, const Dims& padding, const Dims& stride,
+                        const char* op) {
+  ConvParams p;
+  p.spatial = 2;
+  to_spatial(kernel_size, 2, p.kernel, 1, op, "kernel_size");
+  to_spatial(dilation, 2, p.dilation, 1, op, "dilation");
+  to_spatial(padding, 2, p.pad, 0, op, "padding");
+  to_spatial(stride, 2, p.stride, 1, op, "stride");
+  return p;
+}
+
+namespace {
+// The block grid (OH, OW) of an [.., H, W] image; raises when it is empty.
+std::pair<int64_t, int64_t> block_grid(int64_t h, int64_t w, const ConvParams& p, const char* op) {
+  const int64_t oh = (h + 2 * p.pad[1] - p.dilation[1] * (p.kernel[1] - 1) - 1) / p.stride[1] + 1;
+  const int64_t ow = (w + 2 * p.pad[2] - p.dilation[2] * (p.kernel[2] - 1) - 1) / p.stride[2] + 1;
+  PG_CHECK(oh >= 1 && ow >= 1 && h + 2 * p.pad[1] >= p.dilation[1] * (p.kernel[1] - 1) + 1 &&
+               w + 2 * p.pad[2] >= p.dilation[2] * (p.kernel[2] - 1) + 1,
+           ValueError, op, "given input spatial size [", h, ", ", w, "], kernel_size ", spatial_dims(p.kernel, 2),
+           ", dilation ", spatial_dims(p.dilation, 2), ", padding ", spatial_dims(p.pad, 2), " and stride ",
+           spatial_dims(p.stride, 2), ", the array of sliding blocks would be empty");
+  return {oh, ow};
+}
+}  // namespace
+
+Tensor im2col(const Tensor& x_in, const ConvParams& params) {
+  const char* op = "unfold";
+  check_floating(x_in, op, "input");
+  PG_CHECK(x_in.dim() == 4, ValueError, op, "expected input [N, C, H, W], got ", x_in.shape());
+  if (is_reduced_floating(x_in.dtype())) return as_dtype(im2col(widen_reduced(x_in), params), x_in.dtype());
+  const auto [oh, ow] = block_grid(x_in.shape()[2], x_in.shape()[3], params, op);
+  Tensor x = contiguous(x_in);
+  const int64_t rows = x.shape()[1] * params.kernel[1] * params.kernel[2];
+  Tensor out = Tensor::empty({x.shape()[0], rows, oh * ow}, x.dtype(), x.device(), op);
+  if (out.numel() > 0) run_conv_kernel(OpId::im2col, out, x, Tensor(), Tensor(), params);
+  record(OpId::im2col, {&x}, out, Forward().self(x), params);
+  return out;
+}
+
+Tensor col2im(const Tensor& cols_in, const Shape& image_shape, const ConvParams& params) {
+  const char* op = "fold";
+  check_floating(cols_in, op, "input");
+  PG_CHECK(image_shape.size() == 4, ValueError, op, "expected an output shape [N, C, H, W], got ", image_shape);
+  if (is_reduced_floating(cols_in.dtype()))
+    return as_dtype(col2im(widen_reduced(cols_in), image_shape, params), cols_in.dtype());
+  const auto [oh, ow] = block_grid(image_shape[2], image_shape[3], params, op);
+  const int64_t rows = image_shape[1] * params.kernel[1] * params.kernel[2];
+  PG_CHECK(cols_in.dim() == 3 && cols_in.shape()[0] == image_shape[0] && cols_in.shape()[1] == rows &&
+               cols_in.shape()[2] == oh * ow,
+           ValueError, op, "expected blocks of shape [", image_shape[0], ", ", rows, ", ", oh * ow, "], got ",
+           cols_in.shape());
+  Tensor cols = contiguous(cols_in);
+  Tensor out = Tensor::empty(image_shape, cols.dtype(), cols.device(), op);
+  if (out.numel() > 0) run_conv_kernel(OpId::col2im, out, cols, Tensor(), Tensor(), params);
+  record(OpId::col2im, {&cols}, out, Forward(), params);
+  return out;
+}
+
 Tensor conv_to_shape(const Tensor& x, const Tensor& weight, const ConvParams& params, const Shape& out_shape) {
   Tensor y = convolution(x, weight, Tensor(), params);
   for (int64_t i = 2; i < y.dim(); ++i)

@@ -50,6 +50,13 @@ Tensor convolution_input_backward(const Tensor& grad, const Tensor& weight, cons
                                   const ConvParams& params);
 Tensor convolution_weight_backward(const Tensor& grad, const Tensor& input, const Shape& weight_shape,
                                    const ConvParams& params);
+// F.unfold / F.fold on the same engine: x [N, C, H, W] -> [N, C kh kw, L] blocks, and its adjoint from blocks to
+// an image of `image_shape` (overlaps summed). params: spatial 2, kernel, stride, pad, dilation (validated).
+Tensor im2col(const Tensor& x, const ConvParams& params);
+Tensor col2im(const Tensor& cols, const Shape& image_shape, const ConvParams& params);
+// The params of F.unfold / F.fold from (kh, kw), dilation, padding, stride pairs.
+ConvParams block_params(const Dims& kernel_size, const Dims& dilation, const Dims& padding, const Dims& stride,
+                        const char* op);
 // convolution(x, weight) cut to out_shape's spatial size: where a transposed conv's output_padding >= stride,
 // its input is one step shorter than the convolution of its output would be.
 Tensor conv_to_shape(const Tensor& x, const Tensor& weight, const ConvParams& params, const Shape& out_shape);

@@ -73,6 +73,24 @@ void bind_nn_ops(py::module_& m) {
         py::arg("padding") = 0, py::arg("output_padding") = 0, py::arg("groups") = 1, py::arg("dilation") = 1);
   }
 
+  // F.unfold / F.fold (pygrad/nn/_layout.py validates and batches; pairs of ints here).
+  m.def(
+      "_unfold",
+      [](const Tensor& input, const Dims& kernel_size, const Dims& dilation, const Dims& padding, const Dims& stride) {
+        ReleaseGilIfLarge gil(input.numel());
+        return im2col(input, block_params(kernel_size, dilation, padding, stride, "unfold"));
+      },
+      py::arg("input"), py::arg("kernel_size"), py::arg("dilation"), py::arg("padding"), py::arg("stride"));
+  m.def(
+      "_fold",
+      [](const Tensor& input, const Shape& image_shape, const Dims& kernel_size, const Dims& dilation,
+         const Dims& padding, const Dims& stride) {
+        ReleaseGilIfLarge gil(input.numel());
+        return col2im(input, image_shape, block_params(kernel_size, dilation, padding, stride, "fold"));
+      },
+      py::arg("input"), py::arg("image_shape"), py::arg("kernel_size"), py::arg("dilation"), py::arg("padding"),
+      py::arg("stride"));
+
   // The conv modules' construction-time check: the same normalisation as the op, returning (stride, padding,
   // dilation) as tuples of `spatial` ints.
   m.def(

@@ -67,7 +67,7 @@ def unfold(
     padding: _IntOrPair = 0,
     stride: _IntOrPair = 1,
 ) -> Tensor:
-    """Extracts sliding blocks (im2col): [N, C, H, W] -> [N, C * kh * kw, L], L the number of blocks.
+    """Extracts sliding blocks (im2col, the convolution engine's): [N, C, H, W] -> [N, C * kh * kw, L].
 
     Returns:
         Column l holds block l's values, channel-major then kernel row then column (torch's order).
@@ -75,14 +75,8 @@ def unfold(
     if input.ndim not in (3, 4):
         raise ValueError(f"[unfold] expected a 3-d or 4-d input, got {input.ndim}-d")
     x = input.unsqueeze(0) if input.ndim == 3 else input
-    n, c, h, w = x.shape
-    k, d, p, s, out = _blocks((h, w), kernel_size, dilation, padding, stride)
-    if p != (0, 0):
-        x = _C._pad(x, [p[1], p[1], p[0], p[0]], "constant", None)
-    blocks = x.unfold(2, d[0] * (k[0] - 1) + 1, s[0]).unfold(3, d[1] * (k[1] - 1) + 1, s[1])
-    if d != (1, 1):
-        blocks = blocks[..., :: d[0], :: d[1]]
-    cols = blocks.permute(0, 1, 4, 5, 2, 3).reshape(n, c * k[0] * k[1], out[0] * out[1])
+    k, d, p, s, _ = _blocks((x.shape[2], x.shape[3]), kernel_size, dilation, padding, stride)  # checks
+    cols = _C._unfold(x, list(k), list(d), list(p), list(s))  # the convolution engine's im2col
     return cols[0] if input.ndim == 3 else cols
 
 
@@ -97,8 +91,6 @@ def fold(
     """Sums sliding blocks back into an image (col2im, the adjoint of unfold): [N, C * kh * kw, L] ->
     [N, C, H, W], overlapping values added.
     """
-    import numpy as np
-
     if input.ndim not in (2, 3):
         raise ValueError(f"[fold] expected a 2-d or 3-d input, got {input.ndim}-d")
     x = input.unsqueeze(0) if input.ndim == 2 else input
@@ -116,13 +108,5 @@ def fold(
             f"{out[0]} * {out[1]} = {out[0] * out[1]}, but got input.size(2)={length}"
         )
     c = ckk // (k[0] * k[1])
-    hp, wp = size[0] + 2 * p[0], size[1] + 2 * p[1]
-    ki, kj, oh, ow = np.meshgrid(
-        np.arange(k[0]), np.arange(k[1]), np.arange(out[0]), np.arange(out[1]), indexing="ij"
-    )
-    positions = (oh * s[0] + ki * d[0]) * wp + (ow * s[1] + kj * d[1])
-    index = _C.from_numpy(np.ascontiguousarray(positions.reshape(-1), dtype=np.int64))
-    canvas = _C._full([n, c, hp * wp], 0, x.dtype, False)
-    image = canvas.index_add(2, index, x.reshape(n, c, k[0] * k[1] * length)).reshape(n, c, hp, wp)
-    image = image[:, :, p[0] : p[0] + size[0], p[1] : p[1] + size[1]]
+    image = _C._fold(x, [n, c, size[0], size[1]], list(k), list(d), list(p), list(s))  # col2im
     return image[0] if input.ndim == 2 else image

@@ -311,6 +311,53 @@ void convolution_weight_backward_kernel(KernelArgs& args) {
   });
 }
 
+// F.unfold / F.fold's geometry: image [N, C, H, W] and 2-d blocks from params (kernel, stride, pad, dilation).
+ConvGeometry block_geometry(const Shape& image, const ConvParams& p) {
+  ConvGeometry g;
+  g.n = image[0], g.c = image[1], g.d = 1, g.h = image[2], g.w = image[3];
+  g.o = 0, g.kd = 1, g.kh = p.kernel[1], g.kw = p.kernel[2], g.groups = 1;
+  for (int i = 0; i < 3; ++i) g.stride[i] = p.stride[i], g.pad[i] = p.pad[i], g.dilation[i] = p.dilation[i];
+  g.od = 1;
+  g.oh = (g.h + 2 * g.pad[1] - g.dilation[1] * (g.kh - 1) - 1) / g.stride[1] + 1;
+  g.ow = (g.w + 2 * g.pad[2] - g.dilation[2] * (g.kw - 1) - 1) / g.stride[2] + 1;
+  return g;
+}
+
+// im2col (F.unfold): in[0] = x [N, C, H, W] contiguous; out[0] = cols [N, C kh kw, L], one im2col per sample.
+void im2col_kernel(KernelArgs& args) {
+  const Tensor &x = args.in[0], &cols = args.out[0];
+  const ConvGeometry g = block_geometry(x.shape(), static_cast<const ConvKernelArgs&>(args).params);
+  PG_DISPATCH_FLOATING(x.dtype(), "unfold", [&] {
+    using T = scalar_t;
+    const T* px = x.data<T>();
+    T* pc = cols.data<T>();
+    const int64_t l = g.l(), rows = g.c * g.kvol(), chw = g.c * g.plane();
+    parallel_for(0, g.n, copy_grain(rows * l), [&](int64_t b, int64_t e) {
+      for (int64_t n = b; n < e; ++n) im2col(px + n * chw, g, pc + n * rows * l, l);
+    });
+  });
+}
+
+// col2im (F.fold): in[0] = cols [N, C kh kw, L] contiguous; out[0] = image [N, C, H, W], overlaps summed.
+void col2im_kernel(KernelArgs& args) {
+  const Tensor &cols = args.in[0], &image = args.out[0];
+  const ConvGeometry g = block_geometry(image.shape(), static_cast<const ConvKernelArgs&>(args).params);
+  PG_DISPATCH_FLOATING(image.dtype(), "fold", [&] {
+    using T = scalar_t;
+    const T* pc = cols.data<T>();
+    T* px = image.data<T>();
+    const int64_t l = g.l(), rows = g.c * g.kvol(), chw = g.c * g.plane();
+    parallel_for(0, g.n, copy_grain(rows * l), [&](int64_t b, int64_t e) {
+      for (int64_t n = b; n < e; ++n) {
+        std::fill(px + n * chw, px + (n + 1) * chw, T(0));
+        col2im(pc + n * rows * l, g, px + n * chw, l);
+      }
+    });
+  });
+}
+
+const KernelRegistrar register_im2col(OpId::im2col, Device::CPU, &im2col_kernel);
+const KernelRegistrar register_col2im(OpId::col2im, Device::CPU, &col2im_kernel);
 const KernelRegistrar register_convolution(OpId::convolution, Device::CPU, &convolution_kernel);
 const KernelRegistrar register_convolution_input_backward(OpId::convolution_input_backward, Device::CPU,
                                                           &convolution_input_backward_kernel);
