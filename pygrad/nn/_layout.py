@@ -75,7 +75,9 @@ def unfold(
     if input.ndim not in (3, 4):
         raise ValueError(f"[unfold] expected a 3-d or 4-d input, got {input.ndim}-d")
     x = input.unsqueeze(0) if input.ndim == 3 else input
-    k, d, p, s, _ = _blocks((x.shape[2], x.shape[3]), kernel_size, dilation, padding, stride)  # checks
+    k, d, p, s, _ = _blocks(
+        (x.shape[2], x.shape[3]), kernel_size, dilation, padding, stride
+    )  # checks
     cols = _C._unfold(x, list(k), list(d), list(p), list(s))  # the convolution engine's im2col
     return cols[0] if input.ndim == 3 else cols
 
