@@ -279,19 +279,23 @@ def multi_head_attention_forward(
     if not training:
         dropout_p = 0.0
 
-    scores = _C.matmul(q * math.sqrt(1.0 / head_dim), k.transpose(-2, -1))
-    if mask is not None:
-        scores = scores + mask
-    # without weights torch takes its scaled-dot-product path: fully masked rows give zeros, not NaN
-    weights = _C.softmax(scores, -1) if need_weights else _safe_softmax(scores)
-    if dropout_p > 0.0:
-        weights = _dropout(weights, dropout_p)
-    out = _C.matmul(weights, v)  # [N*H, L, hd]
+    weights: Tensor | None = None
+    if not need_weights:
+        # torch's scaled-dot-product path (here the fused op): fully masked rows give zeros, not NaN
+        out = scaled_dot_product_attention(q, k, v, mask, dropout_p, scale=math.sqrt(1.0 / head_dim))
+    else:
+        scores = _C.matmul(q * math.sqrt(1.0 / head_dim), k.transpose(-2, -1))
+        if mask is not None:
+            scores = scores + mask
+        weights = _C.softmax(scores, -1)
+        if dropout_p > 0.0:  # the weights returned are the dropped ones, as torch's
+            weights = _dropout(weights, dropout_p)
+        out = _C.matmul(weights, v)  # [N*H, L, hd]
     out = out.transpose(0, 1).reshape(tgt_len * bsz, embed_dim)
     out = _C.linear(out, out_proj_weight, out_proj_bias).reshape(tgt_len, bsz, embed_dim)
     if not batched:
         out = out.squeeze(1)
-    if not need_weights:
+    if weights is None:
         return out, None
     w = weights.reshape(bsz, num_heads, tgt_len, src_len)
     if average_attn_weights:
