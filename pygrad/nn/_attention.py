@@ -282,7 +282,9 @@ def multi_head_attention_forward(
     weights: Tensor | None = None
     if not need_weights:
         # torch's scaled-dot-product path (here the fused op): fully masked rows give zeros, not NaN
-        out = scaled_dot_product_attention(q, k, v, mask, dropout_p, scale=math.sqrt(1.0 / head_dim))
+        out = scaled_dot_product_attention(
+            q, k, v, mask, dropout_p, scale=math.sqrt(1.0 / head_dim)
+        )
     else:
         scores = _C.matmul(q * math.sqrt(1.0 / head_dim), k.transpose(-2, -1))
         if mask is not None:
