@@ -95,7 +95,10 @@ def scaled_dot_product_attention(
         if hv != hq:
             value = value.repeat_interleave(hq // hv, -3)
     length, src = query.shape[-2], key.shape[-2]
-    factor = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
+    if scale is None:  # empty embeddings give all-zero scores: any finite factor (torch: uniform weights)
+        factor = 1.0 / math.sqrt(query.shape[-1]) if query.shape[-1] > 0 else 1.0
+    else:
+        factor = scale
     if dropout_p == 0.0 and (
         attn_mask is None or (not attn_mask.requires_grad and attn_mask.ndim <= query.ndim)
     ):
