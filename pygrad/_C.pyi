@@ -2766,8 +2766,10 @@ def _flash_attention(
     mask: Tensor | None,
     scale: float,
     is_causal: builtins.bool,
+    dropout_p: float = 0.0,
 ) -> Tensor:
-    """softmax(q k^T scale + mask) v, tiled (no [L, S] matrix); equal leading dims; float mask (added)."""
+    """softmax(q k^T scale + mask) v, tiled (no [L, S] matrix); equal leading dims; float mask (added);
+    dropout_p drops weights with a mask drawn tile by tile (and again in backward)."""
 
 def _lstm_cell(x_gates: Tensor, h_gates: Tensor, c: Tensor) -> Tensor:
     """One LSTM step's gate math, fused: [2, B, H] = (o tanh(c'), c' = f c + i g) from [B, 4H] gate projections."""

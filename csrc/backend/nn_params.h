@@ -3,6 +3,7 @@
 #pragma once
 #include "backend/dispatch.h"
 #include "core/op_attributes.h"
+#include "core/random.h"
 
 #include <vector>
 
@@ -36,6 +37,8 @@ struct AttentionKernelArgs : KernelArgs {
   int64_t mask_row_stride = 0, mask_col_stride = 0;
   double scale = 1;
   bool causal = false;
+  double dropout_p = 0;  // weight (b, i, j) is kept when uniform number (b L + i) ceil(S / 32) 32 + j of `key` < 1 - p
+  RandomStream key{0, 0};
 };
 
 // A whole LSTM layer (one direction). Forward: in = {x_gates [T, B, 4H], w_hh [4H, H]}, hc0 [2, B, H];

@@ -68,12 +68,14 @@ struct ConvParams {
   int64_t dilation[3] = {1, 1, 1};
   int64_t groups = 1;
 };
-// Fused attention: the score factor, top-left causal masking, and an additive float mask viewed as
-// [..., L, S] over the query's leading dims (undefined: none; a constant, never differentiated).
+// Fused attention: the score factor, top-left causal masking, an additive float mask viewed as [..., L, S] over
+// the query's leading dims (undefined: none; a constant, never differentiated), and the dropout of the weights.
 struct AttentionParams {
   double scale = 1;
   bool causal = false;
   Tensor mask;
+  double dropout_p = 0;                           // > 0: the weights' dropout, its mask regenerated in backward
+  uint64_t dropout_seed = 0, dropout_stream = 0;  // the generator stream the mask came from
 };
 // A recurrent layer's direction (reverse: from the last step).
 struct RecurrentParams {

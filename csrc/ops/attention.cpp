@@ -3,6 +3,7 @@
 #include "backend/dispatch.h"
 #include "backend/nn_params.h"
 #include "core/error.h"
+#include "core/random.h"
 #include "ops/nn_ops.h"
 #include "ops/op_helpers.h"
 #include "ops/record.h"
@@ -31,8 +32,8 @@ void set_mask(AttentionKernelArgs& args, const Tensor& mask, int64_t batch) {
 
 }  // namespace
 
-Tensor flash_attention(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& mask, double scale,
-                       bool causal) {
+Tensor flash_attention(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& mask, double scale, bool causal,
+                       double dropout_p) {
   const char* op = "scaled_dot_product_attention";
   check_floating(q, op, "query");
   check_same_dtype(q, k, op, "key");
@@ -47,10 +48,11 @@ Tensor flash_attention(const Tensor& q, const Tensor& k, const Tensor& v, const 
                Shape(v.shape().begin(), v.shape().end() - 2) == lead && k.shape()[rank - 1] == e &&
                v.shape()[rank - 2] == keys,
            ValueError, op, "inconsistent shapes: query ", q.shape(), ", key ", k.shape(), ", value ", v.shape());
+  PG_CHECK(dropout_p >= 0 && dropout_p <= 1, ValueError, op, "dropout_p must be in [0, 1], got ", dropout_p);
   if (is_reduced_floating(q.dtype()))  // float32 arithmetic, rounded once
-    return as_dtype(
-        flash_attention(widen_reduced(q), widen_reduced(k), widen_reduced(v), widen_reduced(mask), scale, causal),
-        q.dtype());
+    return as_dtype(flash_attention(widen_reduced(q), widen_reduced(k), widen_reduced(v), widen_reduced(mask), scale,
+                                    causal, dropout_p),
+                    q.dtype());
   Tensor mask_view;
   if (mask.defined()) {
     PG_CHECK(is_floating(mask.dtype()), TypeError, op, "expected a floating or bool mask, got ",
@@ -72,10 +74,12 @@ Tensor flash_attention(const Tensor& q, const Tensor& k, const Tensor& v, const 
   args.lse = lse;
   args.scale = scale;
   args.causal = causal;
+  args.dropout_p = dropout_p;
+  if (dropout_p > 0) args.key = next_random_stream();
   set_mask(args, mask_view, batch);
   if (out.numel() > 0 || lse.numel() > 0) run_kernel(OpId::flash_attention, args);
   record(OpId::flash_attention, {&q3, &k3, &v3}, out, Forward().self(q3).other(k3).third(v3).result(out).stats(lse),
-         AttentionParams{scale, causal, mask_view});
+         AttentionParams{scale, causal, mask_view, dropout_p, args.key.seed, args.key.stream});
   Shape out_shape = lead;
   out_shape.push_back(len);
   out_shape.push_back(ev);
@@ -94,6 +98,8 @@ std::tuple<Tensor, Tensor, Tensor> flash_attention_backward(const Tensor& grad, 
   args.grad_v = Tensor::empty(v.shape(), v.dtype(), v.device(), op);
   args.scale = params.scale;
   args.causal = params.causal;
+  args.dropout_p = params.dropout_p;
+  args.key = RandomStream{params.dropout_seed, params.dropout_stream};
   set_mask(args, params.mask, q.shape()[0]);
   run_kernel(OpId::flash_attention_backward, args);
   return {args.out[0], args.out[1], args.grad_v};

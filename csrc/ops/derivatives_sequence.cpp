@@ -102,6 +102,9 @@ PG_DERIVATIVE(flash_attention, kSelf | kOther | kThird | kResult | kStats, Atten
     auto [dq, dk, dv] = flash_attention_backward(c.grad(), q, k, v, c.result(), c.stats(), p);
     return {dq, dk, dv};
   }
+  PG_CHECK(p.dropout_p == 0, RuntimeError, "scaled_dot_product_attention",
+           "the fused attention with dropout_p > 0 is differentiable once (its mask lives only in the kernel); "
+           "for second derivatives call it with dropout_p=0 and apply F.dropout to explicit weights");
   // create_graph: the math form, which materialises the [L, S] scores.
   const int64_t batch = q.shape()[0], len = q.shape()[1], keys = k.shape()[1];
   Tensor s = mul(matmul(q, transpose(k, 1, 2)), scalar(p.scale));

@@ -91,8 +91,10 @@ std::tuple<Tensor, Tensor, Tensor> layer_norm_backward(const Tensor& grad, const
 // ---- fused attention (ops/attention.cpp): softmax(q k^T scale + mask) v without the [L, S] score matrix.
 // q [..., L, E], k [..., S, E], v [..., S, Ev] with equal leading dims; mask undefined or floating, broadcastable
 // to [..., L, S] (added to the scores); causal: key j only for queries i >= j. Rows with every key masked give 0.
-Tensor flash_attention(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& mask, double scale,
-                       bool causal);
+// dropout_p > 0 drops attention weights (kept ones scaled by 1 / (1 - p)), the mask drawn from the generator
+// tile by tile and drawn again in backward.
+Tensor flash_attention(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& mask, double scale, bool causal,
+                       double dropout_p = 0);
 // Its gradients {dq, dk, dv} as the forward saw its operands ([B, L, E] ...), in one fused pass (not recorded).
 std::tuple<Tensor, Tensor, Tensor> flash_attention_backward(const Tensor& grad, const Tensor& q, const Tensor& k,
                                                             const Tensor& v, const Tensor& out, const Tensor& lse,

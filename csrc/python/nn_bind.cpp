@@ -200,12 +200,14 @@ void bind_nn_ops(py::module_& m) {
   // F.scaled_dot_product_attention's fused kernel (pygrad/nn/_attention.py picks it).
   m.def(
       "_flash_attention",
-      [](const Tensor& q, const Tensor& k, const Tensor& v, py::handle mask, double scale, bool causal) {
+      [](const Tensor& q, const Tensor& k, const Tensor& v, py::handle mask, double scale, bool causal,
+         double dropout_p) {
         Tensor m = optional_tensor(mask);
         ReleaseGilIfLarge gil(q.numel() + k.numel());
-        return flash_attention(q, k, v, m, scale, causal);
+        return flash_attention(q, k, v, m, scale, causal, dropout_p);
       },
-      py::arg("query"), py::arg("key"), py::arg("value"), py::arg("mask"), py::arg("scale"), py::arg("is_causal"));
+      py::arg("query"), py::arg("key"), py::arg("value"), py::arg("mask"), py::arg("scale"), py::arg("is_causal"),
+      py::arg("dropout_p") = 0.0);
 
   // The recurrent layers' fused cells (pygrad/nn/_rnn.py).
   m.def(

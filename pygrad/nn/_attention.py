@@ -2,9 +2,9 @@
 signatures, mask conventions and gradients.
 
 scaled_dot_product_attention runs one fused C++ op (flash attention's tiling: an online softmax over key
-blocks, the backward recomputing the tiles), so memory grows linearly with the sequence; with dropout or a
-mask that requires grad it falls back to the composite of matmul, softmax, masked_fill and dropout, which
-materialises the [..., L, S] scores. Results and gradients are those of torch's math backend.
+blocks, dropout masks drawn per tile, the backward recomputing the tiles and masks), so memory grows
+linearly with the sequence; with a mask that requires grad it falls back to the composite of matmul,
+softmax, masked_fill and dropout, which materialises the [..., L, S] scores. Results and gradients are those of torch's math backend.
 """
 
 from __future__ import annotations
@@ -99,10 +99,8 @@ def scaled_dot_product_attention(
         factor = 1.0 / math.sqrt(query.shape[-1]) if query.shape[-1] > 0 else 1.0
     else:
         factor = scale
-    if dropout_p == 0.0 and (
-        attn_mask is None or (not attn_mask.requires_grad and attn_mask.ndim <= query.ndim)
-    ):
-        return _fused_attention(query, key, value, attn_mask, factor, is_causal)
+    if attn_mask is None or (not attn_mask.requires_grad and attn_mask.ndim <= query.ndim):
+        return _fused_attention(query, key, value, attn_mask, factor, is_causal, dropout_p)
     scores = _C.matmul(query, key.transpose(-2, -1)) * factor
     if is_causal:
         keep = ones(length, src, dtype=_C.bool).tril(0)
@@ -119,7 +117,13 @@ def scaled_dot_product_attention(
 
 
 def _fused_attention(
-    query: Tensor, key: Tensor, value: Tensor, mask: Tensor | None, scale: float, causal: bool
+    query: Tensor,
+    key: Tensor,
+    value: Tensor,
+    mask: Tensor | None,
+    scale: float,
+    causal: bool,
+    dropout_p: float,
 ) -> Tensor:
     """The fused op on q, k, v broadcast to common leading dims (views); a bool mask becomes 0 / -inf."""
     lead = _broadcast_shapes(query.shape[:-2], key.shape[:-2], value.shape[:-2])
@@ -131,7 +135,7 @@ def _fused_attention(
     )
     if mask is not None and mask.dtype == _C.bool:
         mask = zeros(*mask.shape, dtype=query.dtype).masked_fill(mask.logical_not(), float("-inf"))
-    return _C._flash_attention(q, k, v, mask, scale, causal)
+    return _C._flash_attention(q, k, v, mask, scale, causal, dropout_p)
 
 
 def _canonical_mask(mask: Tensor | None, name: str, dtype: _C.dtype) -> Tensor | None:

@@ -38,6 +38,18 @@ void score_tile(const AttentionKernelArgs& a, const T* q, const T* k, int64_t k_
         s[r * bc + c] = -std::numeric_limits<T>::infinity();
 }
 
+// The dropout multipliers of row (b, i), keys [j0, j0 + bc) (j0 a multiple of 32): 1 / (1 - p) where kept, 0
+// where dropped. Each row owns ceil(S / 32) groups of 32 uniform numbers, so forward and backward draw the same.
+void dropout_row(const AttentionKernelArgs& a, int64_t row, int64_t keys, int64_t j0, int64_t bc, float* keep) {
+  const int64_t groups_per_row = (keys + kUniformGroup - 1) / kUniformGroup;
+  const int64_t groups = (bc + kUniformGroup - 1) / kUniformGroup;
+  UniformGroupsF32 uniform = vector_math_f32().uniform;
+  if (uniform == nullptr) uniform = &uniform_groups_scalar;
+  uniform(a.key, row * groups_per_row + j0 / kUniformGroup, groups, 0.0f, 1.0f, keep);
+  const float q = static_cast<float>(1.0 - a.dropout_p), scale = q > 0 ? 1.0f / q : 0.0f;
+  for (int64_t c = 0; c < bc; ++c) keep[c] = keep[c] < q ? scale : 0.0f;
+}
+
 // Keys a causal query block [i0, i0 + br) can see: [0, min(S, i0 + br)).
 int64_t visible_keys(const AttentionKernelArgs& a, int64_t i0, int64_t br, int64_t keys) {
   return a.causal ? std::min(keys, i0 + br) : keys;
@@ -95,6 +107,13 @@ void flash_attention_kernel(KernelArgs& base) {
             if (rescale != T(1))
               for (int64_t c = 0; c < ev; ++c) acc[r * ev + c] *= rescale;
           }
+          if (a.dropout_p > 0) {  // the softmax sums above are of the undropped weights
+            float keep[kKeyBlock];
+            for (int64_t r = 0; r < br; ++r) {
+              dropout_row(a, b * len + i0 + r, keys, j0, bc, keep);
+              for (int64_t c = 0; c < bc; ++c) s[r * bc + c] *= static_cast<T>(keep[c]);
+            }
+          }
           // acc [br, Ev] += P [br, bc] @ V [bc, Ev]
           gemm(br, ev, bc, T(1), s, bc, 1, v.data<T>() + (b * keys + j0) * ev, ev, 1, T(1), acc, ev, 1, 1);
         }
@@ -125,9 +144,10 @@ void flash_attention_backward_kernel(KernelArgs& base) {
     const T ninf = -std::numeric_limits<T>::infinity();
     const T scale = static_cast<T>(a.scale);
     parallel_for(0, batch, 1, [&](int64_t b0, int64_t b1) {
-      T* p = thread_scratch<T>(static_cast<size_t>(2 * kQueryBlock * kKeyBlock + len));
+      T* p = thread_scratch<T>(static_cast<size_t>(3 * kQueryBlock * kKeyBlock + len));
       T* dp = p + kQueryBlock * kKeyBlock;
-      T* d = dp + kQueryBlock * kKeyBlock;
+      T* keep = dp + kQueryBlock * kKeyBlock;  // dropout multipliers of the tile (with dropout)
+      T* d = keep + kQueryBlock * kKeyBlock;
       for (int64_t b = b0; b < b1; ++b) {
         const T *gb = grad.data<T>() + b * len * ev, *qb = q.data<T>() + b * len * e;
         const T *kb = k.data<T>() + b * keys * e, *vb = v.data<T>() + b * keys * ev;
@@ -159,12 +179,26 @@ void flash_attention_backward_kernel(KernelArgs& base) {
               for (int64_t c = 0; c < bc; ++c) pr[c] -= lse[i0 + r];
               exp_array(pr, pr, bc);
             }
-            // dV [bc, Ev] += P^T [bc, br] @ dO [br, Ev]
-            gemm(bc, ev, br, T(1), p, 1, bc, gb + i0 * ev, ev, 1, T(1), dv + j0 * ev, ev, 1, 1);
-            // dP [br, bc] = dO [br, Ev] @ V^T [Ev, bc]
+            const bool dropout = a.dropout_p > 0;
+            if (dropout) {  // the forward's multipliers again; dp holds P with dropout applied, for dV
+              float row_keep[kKeyBlock];
+              for (int64_t r = 0; r < br; ++r) {
+                dropout_row(a, b * len + i0 + r, keys, j0, bc, row_keep);
+                for (int64_t c = 0; c < bc; ++c) {
+                  keep[r * bc + c] = static_cast<T>(row_keep[c]);
+                  dp[r * bc + c] = p[r * bc + c] * keep[r * bc + c];
+                }
+              }
+            }
+            // dV [bc, Ev] += (P with dropout)^T [bc, br] @ dO [br, Ev]
+            gemm(bc, ev, br, T(1), dropout ? dp : p, 1, bc, gb + i0 * ev, ev, 1, T(1), dv + j0 * ev, ev, 1, 1);
+            // dP [br, bc] = dO [br, Ev] @ V^T [Ev, bc], times the dropout multipliers
             gemm(br, bc, ev, T(1), gb + i0 * ev, ev, 1, vb + j0 * ev, 1, ev, T(0), dp, bc, 1, 1);
             for (int64_t r = 0; r < br; ++r)
-              for (int64_t c = 0; c < bc; ++c) dp[r * bc + c] = p[r * bc + c] * (dp[r * bc + c] - d[i0 + r]);
+              for (int64_t c = 0; c < bc; ++c) {
+                const T grad_p = dropout ? dp[r * bc + c] * keep[r * bc + c] : dp[r * bc + c];
+                dp[r * bc + c] = p[r * bc + c] * (grad_p - d[i0 + r]);
+              }
             // dQ [br, E] += scale dS [br, bc] @ K [bc, E]; dK [bc, E] += scale dS^T [bc, br] @ Q [br, E]
             gemm(br, e, bc, scale, dp, bc, 1, kb + j0 * e, e, 1, T(1), dq + i0 * e, e, 1, 1);
             gemm(bc, e, br, scale, dp, 1, bc, qb + i0 * e, e, 1, T(1), dk + j0 * e, e, 1, 1);

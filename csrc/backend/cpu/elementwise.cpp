@@ -13,6 +13,17 @@
 #include "core/error.h"
 
 namespace pygrad::cpu {
+
+// The reference of vector_math.h's uniform groups (and the portable level's implementation).
+void uniform_groups_scalar(RandomStream key, int64_t first, int64_t groups, float start, float range, float* dst) {
+  for (int64_t g = 0; g < groups; ++g) {
+    for (int lane = 0; lane < 8; ++lane) {
+      const Philox4 r = philox(key, static_cast<uint64_t>(8 * (first + g) + lane));
+      for (int w = 0; w < 4; ++w) dst[kUniformGroup * g + 8 * w + lane] = start + range * uniform_float(r.v[w]);
+    }
+  }
+}
+
 namespace {
 
 struct KindFloat {};
@@ -359,16 +370,6 @@ void arange_kernel(KernelArgs& args) {
       }
     });
   });
-}
-
-// The reference of vector_math.h's uniform groups (and the portable level's implementation).
-void uniform_groups_scalar(RandomStream key, int64_t first, int64_t groups, float start, float range, float* dst) {
-  for (int64_t g = 0; g < groups; ++g) {
-    for (int lane = 0; lane < 8; ++lane) {
-      const Philox4 r = philox(key, static_cast<uint64_t>(8 * (first + g) + lane));
-      for (int w = 0; w < 4; ++w) dst[kUniformGroup * g + 8 * w + lane] = start + range * uniform_float(r.v[w]);
-    }
-  }
 }
 
 // random_uniform: contiguous float out in [scalars[0], scalars[1]). float32 numbers come 32 to a group of eight

@@ -21,6 +21,9 @@ constexpr int kUniformGroup = 32;
 using UniformGroupsF32 = void (*)(RandomStream key, int64_t first, int64_t groups, float start, float range,
                                   float* dst);
 
+// The portable reference of UniformGroupsF32 (elementwise.cpp); every ISA's routine gives the same bits.
+void uniform_groups_scalar(RandomStream key, int64_t first, int64_t groups, float start, float range, float* dst);
+
 struct VectorMathF32 {
   ArrayMathF32 exp = nullptr;
   ArrayMathF32 sigmoid = nullptr;
