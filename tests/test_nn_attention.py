@@ -275,3 +275,127 @@ def test_multihead_attention_errors():
         tm(xt, xt, xt, key_padding_mask=torch.zeros(2, 4, dtype=torch.bool))
     with pytest.raises(AssertionError):
         m(x, x, x, key_padding_mask=pygrad.zeros(2, 4, dtype=pygrad.bool))
+
+
+# (id, batched, static: "kv" / "k" / "v", S of the statics, extras) for F.multi_head_attention_forward.
+STATIC = [
+    ("kv", True, "kv", 7, ()),
+    ("k-only", True, "k", 5, ()),
+    ("v-only", True, "v", 5, ()),
+    ("kv-unbatched", False, "kv", 3, ()),
+    ("kv-batch1-s1", True, "kv", 1, ()),
+    ("kv-zero-attn", True, "kv", 6, ("zero",)),
+    ("kv-kpm", True, "kv", 6, ("kpm",)),
+    ("kv-kpm-zero", True, "kv", 4, ("kpm", "zero")),
+    ("kv-mask", True, "kv", 5, ("mask",)),
+    ("kv-mask3d-kpm", True, "kv", 5, ("mask3d", "kpm")),
+    ("kv-no-weights", True, "kv", 6, ("no-weights", "kpm")),
+    ("kv-per-head", True, "kv", 6, ("per-head",)),
+    ("kv-separate", True, "kv", 4, ("separate",)),
+    ("kv-no-bias", True, "kv", 4, ("no-bias",)),
+]
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
+@pytest.mark.parametrize("name,batched,which,s_static,extras", STATIC, ids=[c[0] for c in STATIC])
+def test_mha_forward_static_kv_matches_torch(name, batched, which, s_static, extras, dtype):
+    rng = make_rng("mha-static", name)
+    L, N, S, E, H = 4, (2 if name not in ("kv-batch1-s1", "kv-unbatched") else 1), 5, 6, 3
+    hd = E // H
+    lead = (L, N) if batched else (L,)
+
+    def arr(*shape):
+        return rng.standard_normal(shape).astype(dtype)
+
+    names = ["q", "k", "v", "w_in", "b_in", "w_out", "b_out", "wq", "wk", "wv"]
+    shapes = [(*lead, E), (S, *lead[1:], E), (S, *lead[1:], E), (3 * E, E), (3 * E,)]
+    shapes += [(E, E), (E,), (E, E), (E, E), (E, E)]
+    ps, ts = {}, {}
+    for n, s in zip(names, shapes):
+        ps[n], ts[n] = _pair(arr(*s))
+    for n in ("k", "v"):
+        if n in which:
+            ps["s" + n], ts["s" + n] = _pair(arr(N * H, s_static, hd))
+    bias = "no-bias" not in extras
+    args_p = [ps["q"], ps["k"], ps["v"], E, H, ps["w_in"], ps["b_in"] if bias else None]
+    args_t = [ts["q"], ts["k"], ts["v"], E, H, ts["w_in"], ts["b_in"] if bias else None]
+    args_p += [None, None, "zero" in extras, 0.0, ps["w_out"], ps["b_out"] if bias else None]
+    args_t += [None, None, "zero" in extras, 0.0, ts["w_out"], ts["b_out"] if bias else None]
+    kw_p = {"static_k": ps.get("sk"), "static_v": ps.get("sv")}
+    kw_t = {"static_k": ts.get("sk"), "static_v": ts.get("sv")}
+    src = s_static if which == "kv" else S
+    if "kpm" in extras:
+        m = rng.uniform(size=(N, src) if batched else (src,)) < 0.3
+        m[..., 0] = False  # no fully masked row
+        kw_p["key_padding_mask"], kw_t["key_padding_mask"] = to_pygrad(m), torch.tensor(m)
+    if "mask" in extras:
+        m = arr(L, S)
+        kw_p["attn_mask"], kw_t["attn_mask"] = to_pygrad(m), torch.tensor(m)
+    if "mask3d" in extras:
+        m = rng.uniform(size=(N * H, L, S)) < 0.3
+        m[..., 0] = False
+        kw_p["attn_mask"], kw_t["attn_mask"] = to_pygrad(m), torch.tensor(m)
+    if "separate" in extras:
+        kw_p["use_separate_proj_weight"] = kw_t["use_separate_proj_weight"] = True
+        for n, key in (("wq", "q_proj_weight"), ("wk", "k_proj_weight"), ("wv", "v_proj_weight")):
+            kw_p[key], kw_t[key] = ps[n], ts[n]
+    if "no-weights" in extras:
+        kw_p["need_weights"] = kw_t["need_weights"] = False
+    if "per-head" in extras:
+        kw_p["average_attn_weights"] = kw_t["average_attn_weights"] = False
+    out_p, w_p = F.multi_head_attention_forward(*args_p, **kw_p)
+    out_t, w_t = TF.multi_head_attention_forward(*args_t, **kw_t)
+    assert tuple(out_p.shape) == tuple(out_t.shape)
+    np.testing.assert_allclose(to_numpy(out_p), out_t.detach().numpy(), **TOL[dtype])
+    loss_p = (out_p * to_pygrad(g := arr(*out_t.shape))).sum()
+    loss_t = (out_t * torch.tensor(g)).sum()
+    if w_t is None:
+        assert w_p is None
+    else:
+        assert tuple(w_p.shape) == tuple(w_t.shape)
+        np.testing.assert_allclose(to_numpy(w_p), w_t.detach().numpy(), **TOL[dtype])
+        gw = arr(*w_t.shape)
+        loss_p = loss_p + (w_p * to_pygrad(gw)).sum()
+        loss_t = loss_t + (w_t * torch.tensor(gw)).sum()
+    loss_p.backward()
+    loss_t.backward()
+    for n in ts:
+        a, b = ps[n].grad, ts[n].grad
+        assert (a is None) == (b is None), n
+        if b is not None:
+            np.testing.assert_allclose(to_numpy(a), b.numpy(), **TOL[dtype], err_msg=n)
+
+
+def test_mha_forward_static_kv_errors():
+    rng = make_rng("mha-static-errors")
+    L, N, S, E, H = 3, 2, 4, 4, 2
+
+    def run(lib, f, **kw):
+        t = (lambda a: to_pygrad(a)) if lib is pygrad else torch.tensor
+        x = t(rng.standard_normal((L, N, E)))
+        w_in, w_out = t(rng.standard_normal((3 * E, E))), t(rng.standard_normal((E, E)))
+        bk = kw.pop("bias_kv", None)
+        bias = (t(bk), t(bk)) if bk is not None else (None, None)
+        kw = {k: (t(v) if isinstance(v, np.ndarray) else v) for k, v in kw.items()}
+        return f(x, x, x, E, H, w_in, None, *bias, False, 0.0, w_out, None, **kw)
+
+    good = rng.standard_normal((N * H, S, E // H))
+    cases = [
+        ({"static_k": good, "bias_kv": rng.standard_normal((1, 1, E))}, "bias cannot be added"),
+        ({"static_v": good, "bias_kv": rng.standard_normal((1, 1, E))}, "bias cannot be added"),
+        ({"static_k": rng.standard_normal((N, S, E // H))}, "static_k.size\\(0\\)"),
+        ({"static_v": rng.standard_normal((N * H, S, E))}, "static_v.size\\(2\\)"),
+        (
+            {
+                "static_k": rng.standard_normal((N * H, S + 2, E // H)),
+                "static_v": rng.standard_normal((N * H, S + 2, E // H)),
+                "key_padding_mask": np.zeros((N, S), dtype=bool),
+            },
+            "key_padded_mask.shape\\[1\\]",
+        ),
+    ]
+    for kw, msg in cases:
+        with pytest.raises(AssertionError, match=msg):
+            run(torch, TF.multi_head_attention_forward, **dict(kw))
+        with pytest.raises(AssertionError, match=msg):
+            run(pygrad, F.multi_head_attention_forward, **dict(kw))

@@ -125,6 +125,80 @@ def test_embedding_bag_functional(name, idx, offsets, kwargs):
     _check(w.grad, tw.grad, "weight grad")
 
 
+FREQ_CASES = [
+    # torch's CPU divisor for the i-th distinct index is the count of sorted(input)[i]: [2, 1, 3, 1]
+    # gives row 2 half its gradient and row 1 its own count's, which these cases pin down
+    ("1d-sum-odd-counts", [2, 1, 3, 1], [0], {"mode": "sum"}),
+    ("2d-mean", [[0, 3, 0, 2], [1, 1, 1, 4]], None, {}),
+    ("2d-sum", [[1, 4, 3], [4, 0, 2], [4, 3, 2]], None, {"mode": "sum"}),
+    ("1d-mean-empty-bag", [0, 2, 2, 0, 1, 1, 0], [0, 2, 2, 6], {}),
+    ("padding-sum", [[1, 0, 0], [3, 0, 2], [4, 4, 1]], None, {"mode": "sum", "padding_idx": 3}),
+    ("padding-mean", [1, 3, 3, 0, 2, 2, 5], [0, 3, 3], {"padding_idx": 0}),
+    ("last-offset", [1, 2, 4, 4, 3, 2, 0], [0, 3, 3, 6], {"include_last_offset": True}),
+    ("single", [[5]], None, {"mode": "sum"}),
+    ("max_norm", [[1, 2, 4], [4, 3, 2]], None, {"max_norm": 1.0}),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "idx", "offsets", "kwargs"), FREQ_CASES, ids=[c[0] for c in FREQ_CASES]
+)
+def test_embedding_bag_scale_grad_by_freq(name, idx, offsets, kwargs):
+    w, tw = _weights((6, 3), name)
+    i, ti = _idx(idx)
+    o, to = _idx(offsets) if offsets is not None else (None, None)
+    out = F.embedding_bag(i, w, o, scale_grad_by_freq=True, **kwargs)
+    tout = TF.embedding_bag(ti, tw, to, scale_grad_by_freq=True, **kwargs)
+    _check(out, tout, "value")
+    _backward_both(out, tout, name)
+    _check(w.grad, tw.grad, "weight grad")
+
+
+def test_embedding_bag_scale_grad_by_freq_random():
+    rng = make_rng("bag-freq-random")
+    for trial in range(40):
+        nw = int(rng.integers(1, 7))
+        mode = ("sum", "mean")[trial % 2]
+        pad = None if trial % 3 else int(rng.integers(0, nw))
+        if trial % 4 < 2:
+            idx, offsets = (
+                rng.integers(0, nw, (int(rng.integers(1, 4)), int(rng.integers(1, 6)))),
+                None,
+            )
+        else:
+            idx = rng.integers(0, nw, int(rng.integers(0, 9)))
+            offsets = np.sort(rng.integers(0, idx.size + 1, int(rng.integers(1, 4))))
+            offsets[0] = 0
+        w, tw = _weights((nw, 2), f"bag-freq-{trial}")
+        i, ti = _idx(idx)
+        o, to = _idx(offsets) if offsets is not None else (None, None)
+        kw = {"mode": mode, "padding_idx": pad, "scale_grad_by_freq": True}
+        psw = tpsw = None
+        if mode == "sum" and trial % 5 == 0:
+            p = rng.standard_normal(idx.shape)
+            psw, tpsw = to_pygrad(p, requires_grad=True), torch.tensor(p, requires_grad=True)
+        out = F.embedding_bag(i, w, o, per_sample_weights=psw, **kw)
+        tout = TF.embedding_bag(ti, tw, to, per_sample_weights=tpsw, **kw)
+        _check(out, tout, f"value {trial}")
+        _backward_both(out, tout, f"bag-freq-{trial}")
+        _check(w.grad, tw.grad, f"weight grad {trial}")
+        if psw is not None:
+            _check(psw.grad, tpsw.grad, f"per_sample_weights grad {trial}")
+
+
+@pytest.mark.parametrize("mode", ["sum", "mean"])
+def test_embedding_bag_module_scale_grad_by_freq(mode):
+    tm = torch.nn.EmbeddingBag(5, 3, mode=mode, scale_grad_by_freq=True, dtype=torch.float64)
+    m = nn.EmbeddingBag(5, 3, mode=mode, scale_grad_by_freq=True, dtype=pygrad.float64)
+    m.load_state_dict({k: to_pygrad(v.numpy()) for k, v in tm.state_dict().items()})
+    i, ti = _idx([3, 1, 3, 0, 3, 1, 4])
+    o, to = _idx([0, 2, 5])
+    out, tout = m(i, o), tm(ti, to)
+    _check(out, tout, "value")
+    _backward_both(out, tout, mode)
+    _check(m.weight.grad, tm.weight.grad, "weight grad")
+
+
 @pytest.mark.parametrize("two_d", [False, True])
 def test_embedding_bag_per_sample_weights(two_d):
     w, tw = _weights((6, 3), "psw")
@@ -185,8 +259,6 @@ def test_embedding_bag_errors():
         F.embedding_bag(i1, w, _idx([1, 2])[0])
     with pytest.raises(NotImplementedError, match="sparse"):
         nn.EmbeddingBag(5, 2, sparse=True)
-    with pytest.raises(NotImplementedError, match="scale_grad_by_freq"):
-        F.embedding_bag(i2, w, scale_grad_by_freq=True)
 
 
 BILINEAR_SHAPES = [((4, 3), (4, 5)), ((2, 3, 3), (2, 3, 5)), ((3,), (5,))]

@@ -1,5 +1,6 @@
 """F.affine_grid and F.grid_sample against torch: values and the gradients w.r.t. input, grid and theta
-in float32 and float64 on odd sizes, 4-d and 5-d, every mode, padding mode and align_corners; errors."""
+in float32 and float64 on odd sizes, 4-d and 5-d, every mode (bicubic: 4-d, as torch), padding mode
+and align_corners; errors."""
 
 import warnings
 
@@ -55,13 +56,45 @@ def test_grid_sample(rank, mode, padding, align, dtype):
     assert out.dtype == x.dtype
 
 
+BICUBIC_SHAPES = [
+    ((2, 3, 5, 7), (2, 4, 3, 2)),
+    ((1, 1, 1, 1), (1, 2, 3, 2)),  # a single pixel: every tap but one is padding
+    ((1, 2, 2, 3), (1, 1, 1, 2)),
+    ((2, 1, 6, 1), (2, 5, 2, 2)),
+]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("align", [False, True])
+@pytest.mark.parametrize("padding", PADDING)
+@pytest.mark.parametrize("shapes", BICUBIC_SHAPES, ids=lambda s: "x".join(map(str, s[0])))
+def test_grid_sample_bicubic(shapes, padding, align, dtype):
+    shape, gshape = shapes
+    rng = make_rng("grid_sample_bicubic", shape, padding, align)
+    a = rng.standard_normal(shape)
+    span = 3.2 if padding == "reflection" else 1.6  # several reflections; some taps outside
+    gr = rng.uniform(-span, span, gshape)
+    tx, x = _pair(a, dtype)
+    tg, g = _pair(gr, dtype)
+    tout = TF.grid_sample(tx, tg, "bicubic", padding, align)
+    out = F.grid_sample(x, g, "bicubic", padding, align)
+    assert tuple(out.shape) == tuple(tout.shape)
+    np.testing.assert_allclose(to_numpy(out), tout.detach().numpy(), **TOL[dtype])
+    go = rng.standard_normal(tuple(tout.shape)).astype(dtype)
+    tout.backward(torch.from_numpy(go))
+    out.backward(to_pygrad(go))
+    np.testing.assert_allclose(to_numpy(x.grad), tx.grad.numpy(), **TOL[dtype])
+    np.testing.assert_allclose(_grad(g), tg.grad.numpy(), **TOL[dtype])
+    assert out.dtype == x.dtype
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_grid_sample_identity_and_exact_positions(dtype):
     a = np.arange(2 * 3 * 4 * 5).reshape(2, 3, 4, 5) / 3.0
     theta = np.tile(np.array([[1.0, 0, 0], [0, 1, 0]]), (2, 1, 1))
     for align in (False, True):
         grid = F.affine_grid(to_pygrad(theta, dtype=dtype), (2, 3, 4, 5), align_corners=align)
-        for mode in MODES:
+        for mode in [*MODES, "bicubic"]:
             out = F.grid_sample(to_pygrad(a, dtype=dtype), grid, mode, "zeros", align)
             np.testing.assert_allclose(to_numpy(out), a, **TOL[dtype])
 
@@ -160,6 +193,15 @@ def _both_raise(call, exc):
         (
             lambda f, t: f.grid_sample(
                 t(np.ones((1, 2, 2))), t(np.zeros((1, 1, 2))), align_corners=False
+            ),
+            RuntimeError,
+        ),
+        (
+            lambda f, t: f.grid_sample(
+                t(np.ones((1, 1, 2, 2, 2))),
+                t(np.zeros((1, 1, 1, 1, 3))),
+                "bicubic",
+                align_corners=False,
             ),
             RuntimeError,
         ),

@@ -151,6 +151,22 @@ def _canonical_mask(mask: Tensor | None, name: str, dtype: _C.dtype) -> Tensor |
     return mask
 
 
+def _heads(x: Tensor, static: Tensor | None, name: str, rows: int, head_dim: int) -> Tensor:
+    """Projected [S, N, E] keys/values split into [N*H, S, head_dim], or the given static ones."""
+    if static is None:
+        return x.reshape(x.shape[0], rows, head_dim).transpose(0, 1)
+    # torch checks dims 0 and 2 only; a mismatched S surfaces in the matmuls / mask addition
+    if static.shape[0] != rows:
+        raise AssertionError(
+            f"[multi_head_attention_forward] expecting {name}.size(0) of {rows}, but got {static.shape[0]}"
+        )
+    if static.shape[2] != head_dim:
+        raise AssertionError(
+            f"[multi_head_attention_forward] expecting {name}.size(2) of {head_dim}, but got {static.shape[2]}"
+        )
+    return static
+
+
 def multi_head_attention_forward(
     query: Tensor,
     key: Tensor,
@@ -183,14 +199,13 @@ def multi_head_attention_forward(
 
     attn_mask is [L, S] or [N*num_heads, L, S]; key_padding_mask is [N, S] (or [S] unbatched).
     is_causal is only a hint, as torch: attn_mask must then hold the causal mask. static_k/static_v
-    are not supported. A query whose keys are all masked gives NaN with need_weights (plain softmax)
+    ([N*num_heads, S', head_dim]) replace the projected, head-split keys/values (key_padding_mask is
+    then [N, S'], and bias_k/bias_v may not be given), as torch. A query whose keys are all masked gives NaN with need_weights (plain softmax)
     and zeros without (the scaled-dot-product path's safe softmax), as torch. Returns (output
     [L, N, E], weights [N, L, S] averaged over the heads, or [N, num_heads, L, S], or None without
     need_weights); unbatched input drops the N dim.
     """
     op = "multi_head_attention_forward"
-    if static_k is not None or static_v is not None:
-        raise NotImplementedError(f"[{op}] static_k and static_v are not supported")
     batched = query.ndim == 3
     if query.ndim not in (2, 3) or key.ndim != query.ndim or value.ndim != query.ndim:
         raise AssertionError(
@@ -214,9 +229,10 @@ def multi_head_attention_forward(
         raise AssertionError(
             f"[{op}] key shape {tuple(key.shape)} does not match value shape {tuple(value.shape)}"
         )
-    if key_padding_mask is not None and tuple(key_padding_mask.shape) != (bsz, src_len):
+    if key_padding_mask is not None and key_padding_mask.ndim != 2:
         raise AssertionError(
-            f"[{op}] expecting key_padding_mask shape of {(bsz, src_len)}, but got {tuple(key_padding_mask.shape)}"
+            f"[{op}] expected key_padding_mask to be None or {2 if batched else 1}-D, "
+            f"got {key_padding_mask.ndim - (not batched)}-D"
         )
     if is_causal and attn_mask is None:
         raise RuntimeError(
@@ -263,6 +279,10 @@ def multi_head_attention_forward(
             raise RuntimeError(f"[{op}] attn_mask's dimension {mask.ndim} is not supported")
 
     if bias_k is not None and bias_v is not None:
+        if static_k is not None:
+            raise AssertionError(f"[{op}] bias cannot be added to static key.")
+        if static_v is not None:
+            raise AssertionError(f"[{op}] bias cannot be added to static value.")
         k = _C.cat([k, bias_k.expand(1, bsz, embed_dim)], 0)
         v = _C.cat([v, bias_v.expand(1, bsz, embed_dim)], 0)
         mask = None if mask is None else pad(mask, (0, 1))
@@ -271,8 +291,8 @@ def multi_head_attention_forward(
         raise AssertionError(f"[{op}] bias_k and bias_v must both be given or both be None")
 
     q = q.reshape(tgt_len, bsz * num_heads, head_dim).transpose(0, 1)
-    k = k.reshape(k.shape[0], bsz * num_heads, head_dim).transpose(0, 1)
-    v = v.reshape(v.shape[0], bsz * num_heads, head_dim).transpose(0, 1)
+    k = _heads(k, static_k, "static_k", bsz * num_heads, head_dim)
+    v = _heads(v, static_v, "static_v", bsz * num_heads, head_dim)
     if add_zero_attn:
         k = _C.cat([k, zeros(bsz * num_heads, 1, head_dim, dtype=k.dtype)], 1)
         v = _C.cat([v, zeros(bsz * num_heads, 1, head_dim, dtype=v.dtype)], 1)
@@ -280,6 +300,11 @@ def multi_head_attention_forward(
         kpm = None if kpm is None else pad(kpm, (0, 1))
     src_len = k.shape[1]
     if kpm is not None:
+        for dim, want in ((0, bsz), (1, src_len)):
+            if kpm.shape[dim] != want:
+                raise AssertionError(
+                    f"[{op}] Expected key_padded_mask.shape[{dim}] to be {want}, but got {kpm.shape[dim]}"
+                )
         kpm = kpm.reshape(bsz, 1, 1, src_len).expand(bsz, num_heads, 1, src_len)
         kpm = kpm.reshape(bsz * num_heads, 1, src_len)
         mask = kpm if mask is None else mask + kpm

@@ -6,6 +6,8 @@ max_norm renormalises the looked-up rows of weight in place under no_grad before
 gradient reaching each looked-up row by how often its index occurs in the batch, through a small
 autograd.Function that is the identity forward. embedding_bag looks the rows up once, then reduces them
 per bag with index_add (sum, mean) or scatter_reduce amax (max); padding_idx entries leave their bag.
+embedding_bag's scale_grad_by_freq reproduces torch's CPU kernel, which divides the gradient of the i-th
+smallest distinct index by the count of sorted(input)[i] (not always that index's own count).
 """
 
 from __future__ import annotations
@@ -47,6 +49,20 @@ def _inverse_counts(flat: np.ndarray, dtype: _C.dtype) -> Tensor:
     """[n, 1]: 1 / (how often flat[i] occurs in flat)."""
     _, inverse, counts = np.unique(flat, return_inverse=True, return_counts=True)
     return _C.from_numpy((1.0 / counts[inverse.reshape(-1)]).reshape(-1, 1)).to(dtype)
+
+
+def _bag_freq_scale(flat: np.ndarray, positions: np.ndarray, dtype: _C.dtype) -> Tensor:
+    """[len(positions), 1]: torch CPU embedding_bag's 1 / count for the looked-up entries.
+
+    torch's _embedding_bag_dense_backward_cpu_sum_mean reads counts[sorted[i]] for the i-th distinct
+    index (sorted over all of input, padding included), so its divisor is reproduced as is.
+    """
+    uniq, counts = np.unique(flat, return_counts=True)
+    count_of = dict(zip(uniq.tolist(), counts.tolist(), strict=True))
+    ordered = np.sort(flat)
+    divisor = {int(u): count_of[int(ordered[i])] for i, u in enumerate(uniq)}
+    scale = np.array([1.0 / divisor[int(v)] for v in flat[positions]], dtype=np.float64)
+    return _C.from_numpy(scale.reshape(-1, 1)).to(dtype)
 
 
 def _renorm_(weight: Tensor, flat: np.ndarray, max_norm: float, norm_type: float) -> None:
@@ -124,7 +140,8 @@ def embedding_bag(
         weight: the [num_embeddings, embedding_dim] table.
         offsets: with 1-d input, the start of each bag (offsets[0] must be 0).
         max_norm, norm_type: as in embedding.
-        scale_grad_by_freq: not supported (NotImplementedError).
+        scale_grad_by_freq: scale each row's gradient down by its index's frequency in input, as
+            torch's CPU kernel computes it (not with mode "max").
         mode: "sum", "mean" or "max"; empty bags give zeros.
         sparse: only False.
         per_sample_weights: weights shaped like input, multiplying each row (mode "sum" only).
@@ -180,10 +197,6 @@ def embedding_bag(
         )
     if sparse:
         raise NotImplementedError("[embedding_bag] sparse=True (sparse gradients) is not supported")
-    if scale_grad_by_freq:
-        raise NotImplementedError(
-            "[embedding_bag] scale_grad_by_freq is not supported (torch's CPU counts are not reproduced)"
-        )
     if per_sample_weights is not None and mode != "sum":
         raise NotImplementedError(
             "[embedding_bag] per_sample_weights was not None. per_sample_weights is only supported for "
@@ -202,6 +215,8 @@ def embedding_bag(
         keep &= flat != padding_idx
     positions = np.nonzero(keep)[0]
     rows = _C.embedding(_long(flat[positions]), weight, None)
+    if scale_grad_by_freq and rows.requires_grad and positions.size:
+        rows = _ScaleGrad.apply(rows, _bag_freq_scale(flat, positions, rows.dtype))
     if per_sample_weights is not None:
         psw = per_sample_weights.reshape(-1)[_long(positions)]
         rows = rows * psw.unsqueeze(1).to(rows.dtype)

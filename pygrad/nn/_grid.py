@@ -1,4 +1,4 @@
-"""F.affine_grid and F.grid_sample (bilinear and nearest, zeros/border/reflection padding, 4-d and 5-d
+"""F.affine_grid and F.grid_sample (bilinear, nearest and bicubic, zeros/border/reflection padding, 4-d and 5-d
 input) as composites of core ops with torch's signatures, coordinate arithmetic and gradients.
 
 affine_grid multiplies torch's base grid (x, y[, z], 1 at linspace(-1, 1) positions, scaled by
@@ -9,7 +9,9 @@ applies the padding mode (a clamp for border, torch's reflect-then-clamp for ref
 weights and an in-bounds mask, so the gradients w.r.t. both the input and the grid flow through the
 core autograd exactly as torch's kernel computes them (floor is constant, a clamp passes gradient
 inside its closed range). Nearest reads the corner at the rounded (half to even) position; its grid
-gradient is zero, as torch's.
+gradient is zero, as torch's. Bicubic (4-d only) reads the 4x4 taps around the unpadded source
+position, applies the padding mode to each (integer) tap coordinate as torch's get_value_bounded, and
+weights them with the cubic convolution coefficients (A = -0.75) of the fractional offsets.
 """
 
 from __future__ import annotations
@@ -115,15 +117,37 @@ def _reflect(x: Tensor, twice_low: int, twice_high: int) -> Tensor:
     return _C.where(even, extra + lo, (extra * -1) + (span + lo))
 
 
-def _source(g: Tensor, n: int, padding_mode: str, align: bool) -> Tensor:
-    """torch's grid_sampler_compute_source_index for one coordinate over an axis of n positions."""
-    x = (g + 1) / 2 * (n - 1) if align else ((g + 1) * n - 1) / 2
+def _unnormalize(g: Tensor, n: int, align: bool) -> Tensor:
+    """torch's grid_sampler_unnormalize: [-1, 1] to a source position over an axis of n."""
+    return (g + 1) / 2 * (n - 1) if align else ((g + 1) * n - 1) / 2
+
+
+def _pad(x: Tensor, n: int, padding_mode: str, align: bool) -> Tensor:
+    """torch's compute_coordinates: the padding mode applied to a source position."""
     if padding_mode == "border":
         x = x.clamp(0, n - 1)
     elif padding_mode == "reflection":
         x = _reflect(x, 0, 2 * (n - 1)) if align else _reflect(x, -1, 2 * n - 1)
         x = x.clamp(0, n - 1)
     return x
+
+
+def _source(g: Tensor, n: int, padding_mode: str, align: bool) -> Tensor:
+    """torch's grid_sampler_compute_source_index for one coordinate over an axis of n positions."""
+    return _pad(_unnormalize(g, n, align), n, padding_mode, align)
+
+
+def _cubic_weights(t: Tensor) -> list[Tensor]:
+    """torch's get_cubic_upsample_coefficients (A = -0.75) of the taps at -1, 0, 1, 2 from offset t."""
+    a = -0.75
+
+    def near(x: Tensor) -> Tensor:  # cubic_convolution1, |x| <= 1
+        return ((x * (a + 2) - (a + 3)) * x) * x + 1
+
+    def far(x: Tensor) -> Tensor:  # cubic_convolution2, 1 < |x| < 2
+        return ((x * a - 5 * a) * x + 8 * a) * x - 4 * a
+
+    return [far(t + 1), near(t), near(1 - t), far(2 - t)]
 
 
 def _check(input: Tensor, grid: Tensor, mode: str, padding_mode: str) -> None:
@@ -163,8 +187,8 @@ def _check(input: Tensor, grid: Tensor, mode: str, padding_mode: str) -> None:
         raise RuntimeError(
             f"[grid_sample] expected input to have non-empty spatial dimensions, got {tuple(input.shape)}"
         )
-    if mode == "bicubic":
-        raise NotImplementedError("[grid_sample] mode 'bicubic' is not supported")
+    if mode == "bicubic" and input.dim() != 4:
+        raise RuntimeError("[grid_sample] bicubic interpolation only supports 4D input")
 
 
 def grid_sample(
@@ -184,8 +208,12 @@ def grid_sample(
     out_spatial = list(grid.shape[1:-1])
     flat_in = input.reshape(n, c, -1)
     g = grid.reshape(n, -1, nd)
-    pos = [_source(g.select(-1, k), sizes[k], padding_mode, align) for k in range(nd)]
     p = g.shape[1]
+    if mode == "bicubic":
+        # padding applies to each tap, not to the position (torch's get_value_bounded)
+        pos = [_unnormalize(g.select(-1, k), sizes[k], align) for k in range(nd)]
+    else:
+        pos = [_source(g.select(-1, k), sizes[k], padding_mode, align) for k in range(nd)]
 
     def read(corner: list[Tensor]) -> tuple[Tensor, Tensor]:
         """Values (N, C, P) at integer corner coordinates (x first) and their in-bounds mask (N, P)."""
@@ -201,16 +229,28 @@ def grid_sample(
         idx = flat.unsqueeze(1).expand(n, c, p)
         return flat_in.gather(2, idx), inside
 
-    if mode == "nearest":
+    out: Tensor | None = None
+    if mode == "bicubic":
+        low = [q.detach().floor() for q in pos]
+        weights = [_cubic_weights(pos[k] - low[k]) for k in range(nd)]
+        taps = [
+            [_pad(low[k] + (i - 1), sizes[k], padding_mode, align).long() for i in range(4)]
+            for k in range(nd)
+        ]
+        for i, j in itertools.product(range(4), repeat=2):
+            vals, inside = read([taps[0][i], taps[1][j]])
+            w = weights[0][i] * weights[1][j] * inside.to(input.dtype)
+            term = vals * w.unsqueeze(1)
+            out = term if out is None else out + term
+    elif mode == "nearest":
         corner = [q.detach().round().long() for q in pos]
         vals, inside = read(corner)
         w = inside.to(input.dtype)
         for q in pos:  # a zero term that gives the grid its (zero) gradient, as torch's
             w = w + (q - q.detach()) * 0
-        out: Tensor | None = vals * w.unsqueeze(1)
+        out = vals * w.unsqueeze(1)
     else:
         low = [q.detach().floor() for q in pos]
-        out = None
         for bits in itertools.product((0, 1), repeat=nd):
             corner = [(low[k] + bits[k]).long() for k in range(nd)]
             w = None

@@ -7,7 +7,9 @@ here with numpy in the input's precision, exactly as torch's CPU kernels compute
 ``scale * (i + 0.5) - 0.5`` clamped at 0, or ``scale * i`` with align_corners; the scale is
 ``1 / scale_factor`` when a scale factor reaches the kernel, else in/out), and applied with
 ``index_select`` and a multiply, so the gradient flows through the core autograd. Area is adaptive
-average pooling.
+average pooling. antialias (bilinear, bicubic on 4-d input) uses torch's separable _aa kernels: each
+output reads the inputs within a support widened by the downscaling factor, weighted by the triangle
+(or Keys cubic, a = -0.5) filter at the distance scaled back, and normalised to sum to one.
 """
 
 from __future__ import annotations
@@ -91,6 +93,35 @@ def _taps(
     return np.stack([i0, i1], axis=1), np.stack([dt(1) - lam1, lam1], axis=1)
 
 
+def _aa_taps(
+    mode: str, n_in: int, n_out: int, align_corners: bool, scale: float | None, dt: Any
+) -> tuple[Any, Any]:
+    """torch's _compute_index_ranges_weights with antialias: (indices, weights) [n_out, k]."""
+    s = float(_area_scale(n_in, n_out, align_corners, scale, dt))
+    interp = 2 if mode == "bilinear" else 4
+    support = interp * 0.5 * s if s >= 1.0 else interp * 0.5
+    k = math.ceil(support) * 2 + 1
+    invscale = 1.0 / s if s >= 1.0 else 1.0
+    # torch evaluates the centre in double then stores it in the kernel's precision
+    center = (s * (np.arange(n_out, dtype=np.float64) + 0.5)).astype(dt).astype(np.float64)
+    lo = np.maximum(np.trunc(center - support + 0.5).astype(np.int64), 0)
+    size = np.clip(np.minimum(np.trunc(center + support + 0.5).astype(np.int64), n_in) - lo, 0, k)
+    j = np.arange(k)[None, :]
+    x = np.abs((j + lo[:, None] - center[:, None] + 0.5) * invscale)
+    if mode == "bilinear":
+        w = np.where(x < 1.0, 1.0 - x, 0.0)
+    else:
+        a = -0.5  # Keys' / PIL's coefficient, not the -0.75 of the non-antialiased kernel
+        near = ((a + 2) * x - (a + 3)) * x * x + 1
+        far = ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
+        w = np.where(x < 1.0, near, np.where(x < 2.0, far, 0.0))
+    w = np.where(j < size[:, None], w, 0.0)
+    total = w.sum(1, keepdims=True)
+    w = np.where(total != 0, w / np.where(total != 0, total, 1.0), w)
+    idx = np.minimum(lo[:, None] + j, n_in - 1)  # unused taps (weight 0) read a valid row
+    return idx, w.astype(dt)
+
+
 def _apply_axis(x: Tensor, dim: int, idx: Any, w: Any) -> Tensor:
     """Sum over taps j of x.index_select(dim, idx[:, j]) * w[:, j] (broadcast along dim)."""
     shape = [1] * x.dim()
@@ -136,7 +167,8 @@ def interpolate(
     mode is one of nearest, nearest-exact, linear (3-d input), bilinear and bicubic (4-d), trilinear
     (5-d), area. align_corners (interpolating modes only) maps the corner pixels' centres onto each
     other. With recompute_scale_factor the scale used is in/out of the computed size; otherwise a
-    given scale_factor is the one the index arithmetic uses. antialias is not supported.
+    given scale_factor is the one the index arithmetic uses. antialias (bilinear and bicubic on 4-d
+    input) low-pass filters while downsampling, as torch's _upsample_*2d_aa kernels.
     """
     if mode in ("nearest", "area", "nearest-exact"):
         if align_corners is not None:
@@ -182,13 +214,11 @@ def interpolate(
         )
     if mode == "area" or recompute_scale_factor:
         scales = [None] * dim
-    if antialias:
-        if not (mode in ("bilinear", "bicubic") and input.dim() == 4):
-            raise ValueError(
-                "[interpolate] Anti-alias option is restricted to bilinear and bicubic modes and "
-                "requires a 4-D tensor as input"
-            )
-        raise NotImplementedError("[interpolate] antialias=True is not supported")
+    if antialias and not (mode in ("bilinear", "bicubic") and input.dim() == 4):
+        raise ValueError(
+            "[interpolate] Anti-alias option is restricted to bilinear and bicubic modes and "
+            "requires a 4-D tensor as input"
+        )
     if mode not in _MODES or not 3 <= input.dim() <= 5:
         raise NotImplementedError(
             "[interpolate] Input Error: Only 3D, 4D and 5D input Tensors supported "
@@ -209,7 +239,12 @@ def interpolate(
     dt = _np_dtype(input)
     out = input
     for d in range(dim):
-        taps = _taps(mode, spatial[d], output_size[d], bool(align_corners), scales[d], dt)
+        if antialias:
+            taps: tuple[Any, Any] | None = _aa_taps(
+                mode, spatial[d], output_size[d], bool(align_corners), scales[d], dt
+            )
+        else:
+            taps = _taps(mode, spatial[d], output_size[d], bool(align_corners), scales[d], dt)
         if taps is not None:
             out = _apply_axis(out, d + 2, taps[0], taps[1])
     if out is input:
