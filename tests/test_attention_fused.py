@@ -150,10 +150,15 @@ def test_fused_sdpa_dropout_mask_is_consistent_and_replayed_in_backward():
     qq, kk = pygrad.randn(4, 300, 200, 8), pygrad.randn(4, 300, 200, 8)
     out = F.scaled_dot_product_attention(qq[:, :, :20], kk, ones_v, dropout_p=0.4)
     assert abs(float(out.mean().item()) - 1.0) < 0.02
-    assert float(F.scaled_dot_product_attention(qq, kk, ones_v, dropout_p=1.0).abs().max().item()) == 0.0
+    assert (
+        float(F.scaled_dot_product_attention(qq, kk, ones_v, dropout_p=1.0).abs().max().item())
+        == 0.0
+    )
     # A second derivative through the fused dropout is refused with a clear error.
     out = F.scaled_dot_product_attention(q, k, v, dropout_p=0.3)
     (g,) = pygrad.autograd.grad([out.sum()], [q], create_graph=False)
     assert g.shape == q.shape
     with pytest.raises(RuntimeError, match="differentiable once"):
-        pygrad.autograd.grad([F.scaled_dot_product_attention(q, k, v, dropout_p=0.3).sum()], [q], create_graph=True)
+        pygrad.autograd.grad(
+            [F.scaled_dot_product_attention(q, k, v, dropout_p=0.3).sum()], [q], create_graph=True
+        )

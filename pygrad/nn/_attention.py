@@ -95,7 +95,9 @@ def scaled_dot_product_attention(
         if hv != hq:
             value = value.repeat_interleave(hq // hv, -3)
     length, src = query.shape[-2], key.shape[-2]
-    if scale is None:  # empty embeddings give all-zero scores: any finite factor (torch: uniform weights)
+    if (
+        scale is None
+    ):  # empty embeddings give all-zero scores: any finite factor (torch: uniform weights)
         factor = 1.0 / math.sqrt(query.shape[-1]) if query.shape[-1] > 0 else 1.0
     else:
         factor = scale

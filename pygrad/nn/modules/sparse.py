@@ -157,7 +157,7 @@ class EmbeddingBag(Module):
         embedding_dim: the size of each row.
         max_norm: rows looked up with a larger norm are rescaled to it in place.
         norm_type: the p of the norm for max_norm.
-        scale_grad_by_freq: not supported (NotImplementedError on forward).
+        scale_grad_by_freq: divide weight gradients by index frequencies in the batch (sum and mean), as torch.
         mode: "sum", "mean" or "max".
         sparse: only False.
         include_last_offset: offsets has one more entry, the end of the last bag.
