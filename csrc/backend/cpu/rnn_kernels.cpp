@@ -182,10 +182,8 @@ void lstm_layer_kernel(KernelArgs& base) {
   const int threads = get_num_threads();
   PG_DISPATCH_FLOATING(xg.dtype(), "lstm_layer", [&] {
     using T = scalar_t;
-    std::vector<T> wt(static_cast<size_t>(h * g4));  // W_hh^T [H, 4H]: the GEMM packs contiguous rows
-    const T* pw = w.data<T>();
-    for (int64_t r = 0; r < g4; ++r)
-      for (int64_t p = 0; p < h; ++p) wt[p * g4 + r] = pw[r * h + p];
+    PackedB<T> wt;  // W_hh^T [H, 4H], packed once for all the steps' products
+    pack_gemm_b(h, g4, w.data<T>(), 1, h, wt);
     const T *px = xg.data<T>(), *p0 = a.hc0.data<T>();
     T *ph = hc.data<T>(), *pc = ph + steps * batch * h, *pg = a.gates.data<T>();
     for (int64_t s = 0; s < steps; ++s) {
@@ -195,7 +193,7 @@ void lstm_layer_kernel(KernelArgs& base) {
       T* gt = pg + t * batch * g4;
       const T* xt = px + t * batch * g4;
       std::copy(xt, xt + batch * g4, gt);
-      gemm(batch, g4, h, T(1), h_prev, h, 1, wt.data(), g4, 1, T(1), gt, g4, 1, threads);
+      gemm_prepacked_b(batch, T(1), h_prev, h, 1, wt, T(1), gt, g4, threads);
       parallel_for(0, batch, rows_grain(g4), [&](int64_t b, int64_t e) {
         T* act = thread_scratch<T>(static_cast<size_t>(5 * h));
         T* tc = act + 4 * h;
@@ -226,6 +224,8 @@ void lstm_layer_backward_kernel(KernelArgs& base) {
     const T *pc = ph + steps * batch * h, *pgates = a.gates.data<T>();
     T* pd = a.out[0].data<T>();
     std::vector<T> dh(static_cast<size_t>(batch * h), T(0)), dc(dh), dc_next(dh);
+    PackedB<T> w_packed;  // W_hh [4H, H], packed once for all the steps' dh products
+    pack_gemm_b(g4, h, pw, h, 1, w_packed);
     const T* grad_c = pgrad + steps * batch * h;
     for (int64_t s = steps - 1; s >= 0; --s) {
       const int64_t t = step_time(s, steps, a.reverse), tp = step_time(s - 1, steps, a.reverse);
@@ -243,7 +243,7 @@ void lstm_layer_backward_kernel(KernelArgs& base) {
         }
       });
       // dh_prev [B, H] = d_gates_t [B, 4H] @ W_hh [4H, H]
-      gemm(batch, h, g4, T(1), pd + t * batch * g4, g4, 1, pw, h, 1, T(0), dh.data(), h, 1, threads);
+      gemm_prepacked_b(batch, T(1), pd + t * batch * g4, g4, 1, w_packed, T(0), dh.data(), h, threads);
       std::swap(dc, dc_next);
     }
     T* g0 = a.grad_hc0.data<T>();

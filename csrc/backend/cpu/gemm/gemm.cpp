@@ -3,8 +3,13 @@
 
 #include "backend/cpu/cpu_features.h"
 #include "backend/cpu/gemm/gemm_plan.h"
+#include "backend/cpu/gemm/pack.h"
 #include "backend/cpu/gemm/packed_driver.h"
 #include "backend/cpu/gemm/unpacked.h"
+#include "core/error.h"
+
+#include <algorithm>
+#include <cstdint>
 
 namespace pygrad::cpu {
 namespace gemm_detail {
@@ -79,8 +84,58 @@ void gemm_entry(int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t a_
   gemm_impl(g, num_threads);
 }
 
+template <typename T>
+void pack_b_entry(int64_t k, int64_t n, const T* b, int64_t b_rs, int64_t b_cs, PackedB<T>& out) {
+  const GemmPlan<T> plan = plan_for<T>(cpu_capability());
+  const int64_t kc_max = k > 0 ? slice_depth(plan, k) : 1;
+  const int64_t panels = ceil_div(n, plan.nc), slices = ceil_div(k, kc_max);
+  constexpr int64_t kAlignElems = static_cast<int64_t>(kAlign / sizeof(T));
+  out.k = k, out.n = n, out.isa = static_cast<int>(cpu_capability());
+  out.block = packed_b_block(plan, k, n);
+  out.storage.assign(static_cast<size_t>(panels * slices * out.block + kAlignElems), T(0));
+  const auto address = reinterpret_cast<std::uintptr_t>(out.storage.data());
+  out.data = out.storage.data() + ((kAlign - address % kAlign) % kAlign) / sizeof(T);
+  for (int64_t jc = 0; jc < n; jc += plan.nc) {
+    const int64_t nc_cur = std::min<int64_t>(plan.nc, n - jc);
+    for (int64_t pc = 0; pc < k; pc += kc_max) {
+      T* dst = out.data + ((jc / plan.nc) * slices + pc / kc_max) * out.block;
+      pack_b_panel(plan, dst, b + pc * b_rs + jc * b_cs, b_rs, b_cs, nc_cur, std::min<int64_t>(kc_max, k - pc), 0,
+                   ceil_div(nc_cur, plan.nr));
+    }
+  }
+}
+
+template <typename T>
+void prepacked_entry(int64_t m, T alpha, const T* a, int64_t a_rs, int64_t a_cs, const PackedB<T>& b, T beta, T* c,
+                     int64_t c_rs, int num_threads) {
+  PG_CHECK(b.isa == static_cast<int>(cpu_capability()), RuntimeError, "gemm",
+           "B was packed for another instruction-set level; pack it again");
+  GemmArgs<T> g{m, b.n, b.k, alpha, a, a_rs, a_cs, nullptr, 0, 0, beta, c, c_rs, 1, GemmEpilogue<T>{}};
+  if (g.m <= 0 || g.n <= 0) return;
+  if (g.k <= 0 || g.alpha == T(0)) return scale_c(g);
+  const GemmPlan<T> plan = plan_for<T>(cpu_capability());
+  gemm_packed(plan, g, choose_team(num_threads, g.m, g.n, g.k, plan.mr, plan.nr), b.data, b.block);
+}
+
 }  // namespace
 }  // namespace gemm_detail
+
+void pack_gemm_b(int64_t k, int64_t n, const float* b, int64_t b_row_stride, int64_t b_col_stride,
+                 PackedB<float>& out) {
+  gemm_detail::pack_b_entry(k, n, b, b_row_stride, b_col_stride, out);
+}
+void pack_gemm_b(int64_t k, int64_t n, const double* b, int64_t b_row_stride, int64_t b_col_stride,
+                 PackedB<double>& out) {
+  gemm_detail::pack_b_entry(k, n, b, b_row_stride, b_col_stride, out);
+}
+void gemm_prepacked_b(int64_t m, float alpha, const float* a, int64_t a_row_stride, int64_t a_col_stride,
+                      const PackedB<float>& b, float beta, float* c, int64_t c_row_stride, int num_threads) {
+  gemm_detail::prepacked_entry(m, alpha, a, a_row_stride, a_col_stride, b, beta, c, c_row_stride, num_threads);
+}
+void gemm_prepacked_b(int64_t m, double alpha, const double* a, int64_t a_row_stride, int64_t a_col_stride,
+                      const PackedB<double>& b, double beta, double* c, int64_t c_row_stride, int num_threads) {
+  gemm_detail::prepacked_entry(m, alpha, a, a_row_stride, a_col_stride, b, beta, c, c_row_stride, num_threads);
+}
 
 void gemm(int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t a_row_stride, int64_t a_col_stride,
           const float* b, int64_t b_row_stride, int64_t b_col_stride, float beta, float* c, int64_t c_row_stride,

@@ -1,6 +1,7 @@
 // Strided single/double precision GEMM for the CPU backend (BLIS-style packing, per-ISA micro-kernels).
 #pragma once
 #include <cstdint>
+#include <vector>
 
 namespace pygrad::cpu {
 
@@ -30,6 +31,27 @@ void gemm_bias_act(int64_t m, int64_t n, int64_t k, double alpha, const double* 
                    int64_t a_col_stride, const double* b, int64_t b_row_stride, int64_t b_col_stride, double beta,
                    double* c, int64_t c_row_stride, int64_t c_col_stride, const double* bias, int64_t bias_stride,
                    Activation act, int num_threads);
+
+// B packed once into the micro-kernels' slivers, for many products with the same B (a recurrent layer's weight
+// multiplies every step's state): gemm_prepacked_b then packs only A. Valid for the ISA level it was packed at.
+template <typename T>
+struct PackedB {
+  int64_t k = 0, n = 0;
+  int64_t block = 0;  // elements per (NC panel, KC slice) block, in the driver's loop order
+  int isa = -1;
+  std::vector<T> storage;
+  T* data = nullptr;  // 64-byte aligned, inside storage
+};
+// Packs B (k x n, B(p,j) = b[p*b_row_stride + j*b_col_stride]) for the active ISA level.
+void pack_gemm_b(int64_t k, int64_t n, const float* b, int64_t b_row_stride, int64_t b_col_stride, PackedB<float>& out);
+void pack_gemm_b(int64_t k, int64_t n, const double* b, int64_t b_row_stride, int64_t b_col_stride,
+                 PackedB<double>& out);
+// C = alpha A B + beta C with B packed by pack_gemm_b and C's rows unit-stride; the same bits as gemm() on the
+// packed-driver route, at any thread count.
+void gemm_prepacked_b(int64_t m, float alpha, const float* a, int64_t a_row_stride, int64_t a_col_stride,
+                      const PackedB<float>& b, float beta, float* c, int64_t c_row_stride, int num_threads);
+void gemm_prepacked_b(int64_t m, double alpha, const double* a, int64_t a_row_stride, int64_t a_col_stride,
+                      const PackedB<double>& b, double beta, double* c, int64_t c_row_stride, int num_threads);
 
 // The active ISA's register tile and cache blocks (for tests that sweep the block boundaries).
 struct GemmBlocksizes {

@@ -86,8 +86,11 @@ PackLayout pack_layout(const GemmPlan<T>& plan, const GemmArgs<T>& g) {
 }
 
 // One thread's share of the packed algorithm; every thread of the team runs the same jc/pc loops.
+// prepacked: B's panels already packed (pack_gemm_b's layout, `block` elements per panel and slice): no packing
+// of B and no barriers.
 template <typename T>
-void packed_thread(const GemmPlan<T>& plan, const GemmArgs<T>& g, T* pack, PackLayout layout, int tid, int team) {
+void packed_thread(const GemmPlan<T>& plan, const GemmArgs<T>& g, T* pack, PackLayout layout, int tid, int team,
+                   const T* prepacked, int64_t block) {
   const int mr = plan.mr;
   const int nr = plan.nr;
   const ThreadSplit split = choose_split(team, g.m, g.n, mr, nr, plan.nc);
@@ -109,12 +112,16 @@ void packed_thread(const GemmPlan<T>& plan, const GemmArgs<T>& g, T* pack, PackL
     // pc loop: KC slices of the shared dimension, summed in a fixed order; beta applies on the first only.
     for (int64_t pc = 0; pc < g.k; pc += kc_max) {
       const int64_t kc = std::min<int64_t>(kc_max, g.k - pc);
-      if (!first) team_barrier(team);
-      first = false;
-      // Each thread packs its share of the panel's NR slivers; the barrier publishes the whole panel.
-      pack_b_panel(plan, bp, g.b + pc * g.b_rs + jc * g.b_cs, g.b_rs, g.b_cs, nc_cur, kc, panel_tiles * tid / team,
-                   panel_tiles * (tid + 1) / team);
-      team_barrier(team);
+      if (prepacked != nullptr) {
+        bp = const_cast<T*>(prepacked) + ((jc / plan.nc) * ceil_div(g.k, kc_max) + pc / kc_max) * block;
+      } else {
+        if (!first) team_barrier(team);
+        first = false;
+        // Each thread packs its share of the panel's NR slivers; the barrier publishes the whole panel.
+        pack_b_panel(plan, bp, g.b + pc * g.b_rs + jc * g.b_cs, g.b_rs, g.b_cs, nc_cur, kc, panel_tiles * tid / team,
+                     panel_tiles * (tid + 1) / team);
+        team_barrier(team);
+      }
       if (j0 >= j1) continue;
       const T beta = pc == 0 ? g.beta : T(1);
       // ic loop: an MC x KC block of A packed into this thread's buffer, reused from L2 by every jr.
@@ -150,18 +157,25 @@ void b_in_place_thread(const GemmPlan<T>& plan, const GemmArgs<T>& g, const T* a
 }  // namespace
 
 template <typename T>
-void gemm_packed(const GemmPlan<T>& plan, const GemmArgs<T>& g, int team) {
+void gemm_packed(const GemmPlan<T>& plan, const GemmArgs<T>& g, int team, const T* prepacked, int64_t block) {
   const PackLayout layout = pack_layout(plan, g);
   const int64_t elems = layout.b_elems + team * layout.a_elems;
   T* pack = static_cast<T*>(thread_pack_buffer(sizeof(T) * static_cast<std::size_t>(elems)));
   if (team > 1) {
 #ifdef _OPENMP
 #pragma omp parallel num_threads(team)
-    packed_thread(plan, g, pack, layout, omp_get_thread_num(), omp_get_num_threads());
+    packed_thread(plan, g, pack, layout, omp_get_thread_num(), omp_get_num_threads(), prepacked, block);
 #endif
   } else {
-    packed_thread(plan, g, pack, layout, 0, 1);
+    packed_thread(plan, g, pack, layout, 0, 1, prepacked, block);
   }
+}
+
+template <typename T>
+int64_t packed_b_block(const GemmPlan<T>& plan, int64_t k, int64_t n) {
+  GemmArgs<T> shape{};
+  shape.m = 1, shape.n = n, shape.k = k;
+  return pack_layout(plan, shape).b_elems;
 }
 
 template <typename T>
@@ -180,8 +194,10 @@ void gemm_b_in_place(const GemmPlan<T>& plan, const GemmArgs<T>& g, int team) {
   }
 }
 
-template void gemm_packed<float>(const GemmPlan<float>&, const GemmArgs<float>&, int);
-template void gemm_packed<double>(const GemmPlan<double>&, const GemmArgs<double>&, int);
+template void gemm_packed<float>(const GemmPlan<float>&, const GemmArgs<float>&, int, const float*, int64_t);
+template void gemm_packed<double>(const GemmPlan<double>&, const GemmArgs<double>&, int, const double*, int64_t);
+template int64_t packed_b_block<float>(const GemmPlan<float>&, int64_t, int64_t);
+template int64_t packed_b_block<double>(const GemmPlan<double>&, int64_t, int64_t);
 template void gemm_b_in_place<float>(const GemmPlan<float>&, const GemmArgs<float>&, int);
 template void gemm_b_in_place<double>(const GemmPlan<double>&, const GemmArgs<double>&, int);
 
