@@ -8,7 +8,7 @@ from collections import OrderedDict
 
 import numpy as np
 import pytest
-from conftest import import_torch, make_rng, to_numpy, to_pygrad
+from conftest import ISAS, forced_isa, import_torch, make_rng, to_numpy, to_pygrad
 
 import pygrad
 from pygrad import nn
@@ -509,3 +509,28 @@ def test_fused_lstm_layer_double_backward_and_threads(bidirectional):
             pygrad.set_num_threads(before)
     for a, b in zip(*grads):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("isa", ISAS)
+def test_fused_lstm_layer_at_every_isa_level(isa):
+    # The layer op multiplies every step by W_hh packed once for the active ISA's micro-kernel.
+    rng = np.random.default_rng(11)
+    tm = torch.nn.LSTM(5, 33, num_layers=1).double()  # 4H = 132: several NR slivers, an edge tile
+    pm = nn.LSTM(5, 33, num_layers=1, dtype=pygrad.float64)
+    pm.load_state_dict(
+        {k: pygrad.from_numpy(v.detach().numpy().copy()) for k, v in tm.state_dict().items()}
+    )
+    x = rng.standard_normal((7, 17, 5))
+    with forced_isa(isa):
+        px = pygrad.from_numpy(x.copy()).requires_grad_(True)
+        out, (h, c) = pm(px)
+        (out.sum() + h.square().sum() + c.sum()).backward()
+    tx = torch.tensor(x, requires_grad=True)
+    tout, (th, tc) = tm(tx)
+    (tout.sum() + th.square().sum() + tc.sum()).backward()
+    np.testing.assert_allclose(out.detach().numpy(), tout.detach().numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(px.grad.numpy(), tx.grad.numpy(), rtol=1e-9, atol=1e-11)
+    for p_param, t_param in zip(pm.parameters(), tm.parameters()):
+        np.testing.assert_allclose(
+            p_param.grad.numpy(), t_param.grad.numpy(), rtol=1e-9, atol=1e-11
+        )
