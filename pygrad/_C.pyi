@@ -2777,6 +2777,9 @@ def _lstm_cell(x_gates: Tensor, h_gates: Tensor, c: Tensor) -> Tensor:
 def _lstm_layer(x_gates: Tensor, w_hh: Tensor, hc0: Tensor, reverse: builtins.bool) -> Tensor:
     """A whole LSTM layer direction as one op: [2, T, B, H] (every h, every c) from [T, B, 4H] input gates."""
 
+def _gru_layer(x_gates: Tensor, w: Tensor, h0: Tensor, reverse: builtins.bool) -> Tensor:
+    """A whole GRU layer direction as one op: [T, B, H] from [T, B, 3H] input gates, W_hh (b_hh as a last column)."""
+
 def _gru_cell(gi: Tensor, gh: Tensor, h: Tensor) -> Tensor:
     """One GRU step's gate math, fused: (1 - z) n + z h from [B, 3H] input and hidden projections."""
 

@@ -475,13 +475,14 @@ def test_utils_rnn_is_a_submodule_as_in_torch():
     assert nn.utils.rnn.PackedSequence is prnn.PackedSequence
 
 
+@pytest.mark.parametrize("mode", ["LSTM", "GRU"])
 @pytest.mark.parametrize("bidirectional", [False, True])
-def test_fused_lstm_layer_double_backward_and_threads(bidirectional):
+def test_fused_layer_double_backward_and_threads(bidirectional, mode):
     # The fused layer op: second derivatives (its op-by-op rule under create_graph) against torch, and the
     # same bits at 1 and 2 threads.
     rng = np.random.default_rng(7)
-    tm = torch.nn.LSTM(3, 4, num_layers=2, bidirectional=bidirectional).double()
-    pm = nn.LSTM(3, 4, num_layers=2, bidirectional=bidirectional, dtype=pygrad.float64)
+    tm = getattr(torch.nn, mode)(3, 4, num_layers=2, bidirectional=bidirectional).double()
+    pm = getattr(nn, mode)(3, 4, num_layers=2, bidirectional=bidirectional, dtype=pygrad.float64)
     pm.load_state_dict(
         {k: pygrad.from_numpy(v.detach().numpy().copy()) for k, v in tm.state_dict().items()}
     )
@@ -511,23 +512,26 @@ def test_fused_lstm_layer_double_backward_and_threads(bidirectional):
         np.testing.assert_array_equal(a, b)
 
 
+@pytest.mark.parametrize("mode", ["LSTM", "GRU"])
 @pytest.mark.parametrize("isa", ISAS)
-def test_fused_lstm_layer_at_every_isa_level(isa):
-    # The layer op multiplies every step by W_hh packed once for the active ISA's micro-kernel.
+def test_fused_layer_at_every_isa_level(isa, mode):
+    # The layer ops multiply every step by W_hh packed once for the active ISA's micro-kernel.
     rng = np.random.default_rng(11)
-    tm = torch.nn.LSTM(5, 33, num_layers=1).double()  # 4H = 132: several NR slivers, an edge tile
-    pm = nn.LSTM(5, 33, num_layers=1, dtype=pygrad.float64)
+    tm = getattr(torch.nn, mode)(5, 33, num_layers=1).double()  # 4H = 132, 3H = 99: edge tiles
+    pm = getattr(nn, mode)(5, 33, num_layers=1, dtype=pygrad.float64)
     pm.load_state_dict(
         {k: pygrad.from_numpy(v.detach().numpy().copy()) for k, v in tm.state_dict().items()}
     )
     x = rng.standard_normal((7, 17, 5))
     with forced_isa(isa):
         px = pygrad.from_numpy(x.copy()).requires_grad_(True)
-        out, (h, c) = pm(px)
-        (out.sum() + h.square().sum() + c.sum()).backward()
+        out, state = pm(px)
+        h = state[0] if mode == "LSTM" else state
+        (out.sum() + h.square().sum()).backward()
     tx = torch.tensor(x, requires_grad=True)
-    tout, (th, tc) = tm(tx)
-    (tout.sum() + th.square().sum() + tc.sum()).backward()
+    tout, tstate = tm(tx)
+    th = tstate[0] if mode == "LSTM" else tstate
+    (tout.sum() + th.square().sum()).backward()
     np.testing.assert_allclose(out.detach().numpy(), tout.detach().numpy(), rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(px.grad.numpy(), tx.grad.numpy(), rtol=1e-9, atol=1e-11)
     for p_param, t_param in zip(pm.parameters(), tm.parameters()):

@@ -44,8 +44,11 @@ struct AttentionKernelArgs : KernelArgs {
 // A whole LSTM layer (one direction). Forward: in = {x_gates [T, B, 4H], w_hh [4H, H]}, hc0 [2, B, H];
 // out[0] = hc [2, T, B, H]; gates [T, B, 4H] written. Backward: in = {grad [2, T, B, H], w_hh, hc}; hc0, gates
 // read; out = {d_gates, d_w_hh}, grad_hc0 written.
+// A GRU layer uses the same fields: hc0 = h0 [B, H], gates = every step's hidden projection [T, B, 3H],
+// w_hh [3H, H] or [3H, H + 1] (b_hh as the last column), out[0] = hs [T, B, H] (see rnn_kernels.cpp).
 struct LstmLayerKernelArgs : KernelArgs {
   Tensor hc0, gates, grad_hc0;
+  Tensor x_gates;  // GRU backward: the input projections (its activations need them)
   bool reverse = false;
 };
 

@@ -72,25 +72,63 @@ PG_DERIVATIVE(lstm_layer, kSelf | kOther | kThird | kResult | kStats, RecurrentP
   return {steps > 0 ? stack(d_x, 0) : zeros(x.shape(), x.dtype()), d_w, stack({dh, dc}, 0)};
 }
 
-// gru_cell: gi, gh [B, 3H], h [B, H]; grad [B, H]
+// The GRU cell's gradient in ops (create_graph): {d_gi, d_gh, d_h} for gate projections gi, gh [B, 3H], state h.
 // dn = g (1 - z)(1 - n^2); dz = g (h - n) z(1-z); dr = dn gh_n r(1-r); d_gi = [dr, dz, dn]; d_gh = [dr, dz, dn r]
+std::tuple<Tensor, Tensor, Tensor> gru_gate_grads(const Tensor& g, const Tensor& gi, const Tensor& gh,
+                                                  const Tensor& hs) {
+  const int64_t h = hs.shape()[1];
+  Tensor r = sigmoid(add(narrow(gi, 1, 0, h), narrow(gh, 1, 0, h)));
+  Tensor z = sigmoid(add(narrow(gi, 1, h, h), narrow(gh, 1, h, h)));
+  Tensor gh_n = narrow(gh, 1, 2 * h, h);
+  Tensor n = tanh(add(narrow(gi, 1, 2 * h, h), mul(r, gh_n)));
+  Tensor dn = mul(mul(g, sub(scalar(1), z)), sub(scalar(1), mul(n, n)));
+  Tensor dz = mul(mul(g, sub(hs, n)), mul(z, sub(scalar(1), z)));
+  Tensor dr = mul(mul(dn, gh_n), mul(r, sub(scalar(1), r)));
+  return {cat({dr, dz, dn}, 1), cat({dr, dz, mul(dn, r)}, 1), mul(g, z)};
+}
+
+// gru_cell: gi, gh [B, 3H], h [B, H]; grad [B, H]
 PG_DERIVATIVE(gru_cell, kSelf | kOther | kThird, NoAttributes) {
   Tensor gi = c.self(), gh = c.other(), hs = c.third();
   if (!is_grad_enabled()) {
     auto [d_gi, d_gh, d_h] = gru_cell_backward(c.grad(), gi, gh, hs, c.needs(0), c.needs(1), c.needs(2));
     return {d_gi, d_gh, d_h};
   }
-  const int64_t h = hs.shape()[1];
-  Tensor r = sigmoid(add(narrow(gi, 1, 0, h), narrow(gh, 1, 0, h)));
-  Tensor z = sigmoid(add(narrow(gi, 1, h, h), narrow(gh, 1, h, h)));
-  Tensor gh_n = narrow(gh, 1, 2 * h, h);
-  Tensor n = tanh(add(narrow(gi, 1, 2 * h, h), mul(r, gh_n)));
-  Tensor g = c.grad();
-  Tensor dn = mul(mul(g, sub(scalar(1), z)), sub(scalar(1), mul(n, n)));
-  Tensor dz = mul(mul(g, sub(hs, n)), mul(z, sub(scalar(1), z)));
-  Tensor dr = mul(mul(dn, gh_n), mul(r, sub(scalar(1), r)));
-  return {c.needs(0) ? cat({dr, dz, dn}, 1) : Tensor(), c.needs(1) ? cat({dr, dz, mul(dn, r)}, 1) : Tensor(),
-          c.needs(2) ? mul(g, z) : Tensor()};
+  auto [d_gi, d_gh, d_h] = gru_gate_grads(c.grad(), gi, gh, hs);
+  return {c.needs(0) ? d_gi : Tensor(), c.needs(1) ? d_gh : Tensor(), c.needs(2) ? d_h : Tensor()};
+}
+
+// gru_layer: x_gates [T, B, 3H], w [3H, H (+1: b_hh)], h0 [B, H]; result hs [T, B, H]; stats: gh [T, B, 3H]
+// Backwards through the steps: (d_gi_t, d_gh_t, d_h) from dh + g[t]; dh = d_h + d_gh_t W_hh; dW_hh = sum_t
+// d_gh_t^T h_prev, d b_hh = sum_t colsum(d_gh_t); d_x_gates = stack(d_gi_t).
+PG_DERIVATIVE(gru_layer, kSelf | kOther | kThird | kResult | kStats, RecurrentParams) {
+  Tensor x = c.self(), w = c.other(), h0 = c.third(), hs = c.result();
+  const bool reverse = c.attributes().reverse;
+  if (!is_grad_enabled()) {
+    auto [d_x, d_w, d_h0] = gru_layer_backward(c.grad(), x, w, hs, h0, c.stats(), reverse);
+    return {d_x, d_w, d_h0};
+  }
+  const int64_t steps = x.shape()[0], h = h0.shape()[1];
+  const bool with_bias = w.shape()[1] == h + 1;
+  Tensor w_hh = narrow(w, 1, 0, h);
+  auto time = [&](int64_t s) { return reverse ? steps - 1 - s : s; };
+  Tensor dh = zeros(h0.shape(), h0.dtype()), d_w, d_b;
+  std::vector<Tensor> d_x(static_cast<size_t>(steps));
+  for (int64_t s = steps - 1; s >= 0; --s) {
+    const int64_t t = time(s);
+    Tensor h_prev = s == 0 ? h0 : select(hs, 0, time(s - 1));
+    Tensor gh = matmul(h_prev, transpose(w_hh, 0, 1));
+    if (with_bias) gh = add(gh, reshape(narrow(w, 1, h, 1), {3 * h}));
+    auto [d_gi, d_gh, d_hs] = gru_gate_grads(add(dh, select(c.grad(), 0, t)), select(x, 0, t), gh, h_prev);
+    d_x[static_cast<size_t>(t)] = d_gi;
+    Tensor step_w = matmul(transpose(d_gh, 0, 1), h_prev);
+    d_w = d_w.defined() ? add(d_w, step_w) : step_w;
+    if (with_bias) d_b = d_b.defined() ? add(d_b, sum(d_gh, {0})) : sum(d_gh, {0});
+    dh = add(d_hs, matmul(d_gh, w_hh));
+  }
+  if (!d_w.defined()) d_w = zeros({3 * h, h}, w.dtype());
+  if (with_bias) d_w = cat({d_w, d_b.defined() ? unsqueeze(d_b, 1) : zeros({3 * h, 1}, w.dtype())}, 1);
+  return {steps > 0 ? stack(d_x, 0) : zeros(x.shape(), x.dtype()), d_w, dh};
 }
 
 // flash_attention: q [B, L, E], k [B, S, E], v [B, S, Ev]; out [B, L, Ev], lse [B, L]; grad [B, L, Ev]

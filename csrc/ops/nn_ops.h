@@ -113,6 +113,12 @@ Tensor lstm_layer(const Tensor& x_gates, const Tensor& w_hh, const Tensor& hc0, 
 // Its gradients {d_x_gates, d_w_hh, d_hc0} in one fused pass (not recorded); gates: the forward's pre-activations.
 std::tuple<Tensor, Tensor, Tensor> lstm_layer_backward(const Tensor& grad, const Tensor& w_hh, const Tensor& hc,
                                                        const Tensor& hc0, const Tensor& gates, bool reverse);
+// A whole GRU layer direction: x_gates [T, B, 3H] (x W_ih^T + b_ih), w [3H, H] (W_hh) or [3H, H + 1] (b_hh as the
+// last column), h0 [B, H] -> every step's h [T, B, H]; one node, steps in C++, W_hh's gradient one GEMM.
+Tensor gru_layer(const Tensor& x_gates, const Tensor& w, const Tensor& h0, bool reverse);
+std::tuple<Tensor, Tensor, Tensor> gru_layer_backward(const Tensor& grad, const Tensor& x_gates, const Tensor& w,
+                                                      const Tensor& hs, const Tensor& h0, const Tensor& gh,
+                                                      bool reverse);
 // Their gradients in one fused pass (for a backward not differentiated again; not recorded).
 // lstm: {d_gates [B, 4H], d_c [B, H] or undefined}; gru: {d_gi, d_gh, d_h}, each undefined unless asked for.
 std::pair<Tensor, Tensor> lstm_cell_backward(const Tensor& grad, const Tensor& x_gates, const Tensor& h_gates,

@@ -105,6 +105,55 @@ std::tuple<Tensor, Tensor, Tensor> lstm_layer_backward(const Tensor& grad, const
   return {args.out[0], args.out[1], args.grad_hc0};
 }
 
+Tensor gru_layer(const Tensor& x_gates, const Tensor& w, const Tensor& h0, bool reverse) {
+  const char* op = "gru_layer";
+  check_floating(x_gates, op, "x_gates");
+  check_same_dtype(x_gates, w, op, "w_hh");
+  check_same_dtype(x_gates, h0, op, "initial state");
+  PG_CHECK(h0.dim() == 2, ValueError, op, "expected an initial state [B, H], got ", h0.shape());
+  const int64_t batch = h0.shape()[0], hidden = h0.shape()[1];
+  PG_CHECK(w.dim() == 2 && w.shape()[0] == 3 * hidden && (w.shape()[1] == hidden || w.shape()[1] == hidden + 1),
+           ValueError, op, "expected w_hh of shape [", 3 * hidden, ", ", hidden, " or ", hidden + 1, "], got ",
+           w.shape());
+  PG_CHECK(x_gates.dim() == 3 && x_gates.shape()[1] == batch && x_gates.shape()[2] == 3 * hidden, ValueError, op,
+           "expected x_gates of shape [T, ", batch, ", ", 3 * hidden, "], got ", x_gates.shape());
+  if (is_reduced_floating(x_gates.dtype()))
+    return as_dtype(gru_layer(widen_reduced(x_gates), widen_reduced(w), widen_reduced(h0), reverse), x_gates.dtype());
+  Tensor xg = contiguous(x_gates), wc = contiguous(w), hc = contiguous(h0);
+  const int64_t steps = xg.shape()[0];
+  Tensor out = Tensor::empty({steps, batch, hidden}, xg.dtype(), xg.device(), op);
+  Tensor gh = Tensor::empty(xg.shape(), xg.dtype(), xg.device(), op);
+  LstmLayerKernelArgs args;
+  args.in[0] = xg, args.in[1] = wc;
+  args.out[0] = out;
+  args.hc0 = hc, args.gates = gh;
+  args.reverse = reverse;
+  if (out.numel() > 0) run_kernel(OpId::gru_layer, args);
+  record(OpId::gru_layer, {&xg, &wc, &hc}, out, Forward().self(xg).other(wc).third(hc).result(out).stats(gh),
+         RecurrentParams{reverse});
+  return out;
+}
+
+std::tuple<Tensor, Tensor, Tensor> gru_layer_backward(const Tensor& grad, const Tensor& x_gates, const Tensor& w,
+                                                      const Tensor& hs, const Tensor& h0, const Tensor& gh,
+                                                      bool reverse) {
+  const char* op = "gru_layer_backward";
+  LstmLayerKernelArgs args;
+  args.in[0] = contiguous(grad), args.in[1] = w, args.in[2] = hs;
+  args.hc0 = h0, args.gates = gh, args.x_gates = x_gates;
+  args.out[0] = Tensor::empty(x_gates.shape(), x_gates.dtype(), x_gates.device(), op);
+  args.out[1] = Tensor::empty(w.shape(), w.dtype(), w.device(), op);
+  args.grad_hc0 = Tensor::empty(h0.shape(), h0.dtype(), h0.device(), op);
+  args.reverse = reverse;
+  if (hs.numel() > 0) {
+    run_kernel(OpId::gru_layer_backward, args);
+  } else {
+    args.out[1] = zeros(w.shape(), w.dtype());
+    args.grad_hc0 = zeros(h0.shape(), h0.dtype());
+  }
+  return {args.out[0], args.out[1], args.grad_hc0};
+}
+
 std::pair<Tensor, Tensor> lstm_cell_backward(const Tensor& grad, const Tensor& x_gates, const Tensor& h_gates,
                                              const Tensor& c, bool state_grad) {
   const char* op = "lstm_cell_backward";

@@ -225,6 +225,13 @@ void bind_nn_ops(py::module_& m) {
       },
       py::arg("x_gates"), py::arg("w_hh"), py::arg("hc0"), py::arg("reverse"));
   m.def(
+      "_gru_layer",
+      [](const Tensor& x_gates, const Tensor& w, const Tensor& h0, bool reverse) {
+        ReleaseGilIfLarge gil(x_gates.numel());
+        return gru_layer(x_gates, w, h0, reverse);
+      },
+      py::arg("x_gates"), py::arg("w"), py::arg("h0"), py::arg("reverse"));
+  m.def(
       "_gru_cell",
       [](const Tensor& gi, const Tensor& gh, const Tensor& h) {
         ReleaseGilIfLarge gil(gi.numel());

@@ -172,6 +172,18 @@ void gru_cell_backward_kernel(KernelArgs& base) {
 // The step order of a layer: step s runs time t(s); the state it reads comes from t(s - 1).
 int64_t step_time(int64_t s, int64_t steps, bool reverse) { return reverse ? steps - 1 - s : s; }
 
+// The state each step read, in time order: h0 for the first step run, then the previous step's output.
+template <class T>
+std::vector<T> previous_states(const T* h0, const T* outputs, int64_t steps, int64_t per_step, bool reverse) {
+  std::vector<T> prev(static_cast<size_t>(steps * per_step));
+  for (int64_t s = 0; s < steps; ++s) {
+    const int64_t t = step_time(s, steps, reverse), tp = step_time(s - 1, steps, reverse);
+    const T* src = s == 0 ? h0 : outputs + tp * per_step;
+    std::copy(src, src + per_step, prev.data() + t * per_step);
+  }
+  return prev;
+}
+
 // lstm_layer: in = {x_gates [T, B, 4H] (both biases in), w_hh [4H, H]}, hc0 [2, B, H]; out[0] = hc [2, T, B, H]
 // (every step's h, then every step's c); gates [T, B, 4H] written (pre-activations, for backward).
 // Per step: gates_t = x_gates_t + h_prev W_hh^T (one GEMM against W_hh^T transposed once), then the cell.
@@ -249,18 +261,104 @@ void lstm_layer_backward_kernel(KernelArgs& base) {
     T* g0 = a.grad_hc0.data<T>();
     std::copy(dh.begin(), dh.end(), g0);
     std::copy(dc.begin(), dc.end(), g0 + batch * h);
-    // H_prev in time order: the state each step read.
-    std::vector<T> h_prev(static_cast<size_t>(steps * batch * h));
-    for (int64_t s = 0; s < steps; ++s) {
-      const int64_t t = step_time(s, steps, a.reverse), tp = step_time(s - 1, steps, a.reverse);
-      const T* src = s == 0 ? p0 : ph + tp * batch * h;
-      std::copy(src, src + batch * h, h_prev.data() + t * batch * h);
-    }
+    const std::vector<T> h_prev = previous_states(p0, ph, steps, batch * h, a.reverse);
     gemm(g4, h, steps * batch, T(1), pd, 1, g4, h_prev.data(), h, 1, T(0), a.out[1].data<T>(), h, 1, threads);
   });
 }
 
+// gru_layer: in = {x_gates [T, B, 3H] (x W_ih^T + b_ih), w [3H, K] (W_hh, and b_hh as column H when K = H + 1)},
+// hc0 = h0 [B, H]; out[0] = hs [T, B, H]; gates = gh [T, B, 3H] (h_prev W_hh^T + b_hh) written for backward.
+void gru_layer_kernel(KernelArgs& base) {
+  auto& a = static_cast<LstmLayerKernelArgs&>(base);
+  const Tensor &xg = a.in[0], &w = a.in[1], &hs = a.out[0];
+  const int64_t steps = xg.shape()[0], batch = xg.shape()[1], h = hs.shape()[2], g3 = 3 * h, kw = w.shape()[1];
+  const int threads = get_num_threads();
+  PG_DISPATCH_FLOATING(xg.dtype(), "gru_layer", [&] {
+    using T = scalar_t;
+    const T *px = xg.data<T>(), *pw = w.data<T>(), *p0 = a.hc0.data<T>();
+    T *ph = hs.data<T>(), *pg = a.gates.data<T>();
+    PackedB<T> wt;  // W_hh^T [H, 3H], packed once for all the steps' products
+    pack_gemm_b(h, g3, pw, 1, kw, wt);
+    for (int64_t s = 0; s < steps; ++s) {
+      const int64_t t = step_time(s, steps, a.reverse), tp = step_time(s - 1, steps, a.reverse);
+      const T* h_prev = s == 0 ? p0 : ph + tp * batch * h;
+      T* gh = pg + t * batch * g3;
+      for (int64_t r = 0; r < batch; ++r)  // the bias column, or zeros
+        for (int64_t j = 0; j < g3; ++j) gh[r * g3 + j] = kw > h ? pw[j * kw + h] : T(0);
+      gemm_prepacked_b(batch, T(1), h_prev, h, 1, wt, T(1), gh, g3, threads);
+      parallel_for(0, batch, rows_grain(g3), [&](int64_t b, int64_t e) {
+        T* act = thread_scratch<T>(static_cast<size_t>(g3));
+        for (int64_t r = b; r < e; ++r) {
+          gru_row(px + (t * batch + r) * g3, gh + r * g3, h, act);
+          const T *z = act + h, *n = act + 2 * h, *hr = h_prev + r * h;
+          for (int64_t j = 0; j < h; ++j) ph[(t * batch + r) * h + j] = n[j] + z[j] * (hr[j] - n[j]);
+        }
+      });
+    }
+  });
+}
+
+// gru_layer_backward: in = {grad [T, B, H], w, hs}; hc0 = h0 and gates = gh read; out = {d_x_gates [T, B, 3H],
+// d_w [3H, K]}, grad_hc0 = d_h0. Per step (backwards): d_gi = [dr, dz, dn], d_gh = [dr, dz, dn r], dh_prev =
+// g z + d_gh W_hh; then W_hh's gradient is one GEMM d_gh^T [3H, T B] @ H_prev, b_hh's the column sums of d_gh.
+void gru_layer_backward_kernel(KernelArgs& base) {
+  auto& a = static_cast<LstmLayerKernelArgs&>(base);
+  const Tensor &grad = a.in[0], &w = a.in[1], &hs = a.in[2];
+  const int64_t steps = hs.shape()[0], batch = hs.shape()[1], h = hs.shape()[2], g3 = 3 * h, kw = w.shape()[1];
+  const int threads = get_num_threads();
+  PG_DISPATCH_FLOATING(hs.dtype(), "gru_layer_backward", [&] {
+    using T = scalar_t;
+    const T *pgrad = grad.data<T>(), *pw = w.data<T>(), *ph = hs.data<T>(), *p0 = a.hc0.data<T>();
+    const T *pgh = a.gates.data<T>(), *pxg = a.x_gates.data<T>();
+    T* dgi = a.out[0].data<T>();
+    std::vector<T> dgh(static_cast<size_t>(steps * batch * g3)), dh(static_cast<size_t>(batch * h), T(0));
+    std::vector<T> dh_prev(dh.size());
+    PackedB<T> w_packed;  // W_hh [3H, H] (the first H columns), packed once for all the steps' dh products
+    pack_gemm_b(g3, h, pw, kw, 1, w_packed);
+    for (int64_t s = steps - 1; s >= 0; --s) {
+      const int64_t t = step_time(s, steps, a.reverse), tp = step_time(s - 1, steps, a.reverse);
+      const T* h_prev = s == 0 ? p0 : ph + tp * batch * h;
+      for (int64_t i = 0; i < batch * h; ++i) dh[i] += pgrad[t * batch * h + i];
+      parallel_for(0, batch, rows_grain(g3), [&](int64_t b, int64_t e) {
+        T* act = thread_scratch<T>(static_cast<size_t>(g3));
+        for (int64_t r = b; r < e; ++r) {
+          const T* ghr = pgh + (t * batch + r) * g3;
+          gru_row(pxg + (t * batch + r) * g3, ghr, h, act);
+          const T *rg = act, *z = act + h, *n = act + 2 * h, *hr = h_prev + r * h, *g = dh.data() + r * h;
+          T* di = dgi + (t * batch + r) * g3;
+          T* dhh = dgh.data() + (t * batch + r) * g3;
+          for (int64_t j = 0; j < h; ++j) {
+            const T dn = g[j] * (T(1) - z[j]) * (T(1) - n[j] * n[j]);
+            const T dz = g[j] * (hr[j] - n[j]) * z[j] * (T(1) - z[j]);
+            const T dr = dn * ghr[2 * h + j] * rg[j] * (T(1) - rg[j]);
+            di[j] = dr, di[h + j] = dz, di[2 * h + j] = dn;
+            dhh[j] = dr, dhh[h + j] = dz, dhh[2 * h + j] = dn * rg[j];
+            dh_prev[r * h + j] = g[j] * z[j];
+          }
+        }
+      });
+      // dh_prev [B, H] += d_gh_t [B, 3H] @ W_hh [3H, H]
+      gemm_prepacked_b(batch, T(1), dgh.data() + t * batch * g3, g3, 1, w_packed, T(1), dh_prev.data(), h, threads);
+      std::swap(dh, dh_prev);
+    }
+    std::copy(dh.begin(), dh.end(), a.grad_hc0.data<T>());
+    const std::vector<T> h_prev_all = previous_states(p0, ph, steps, batch * h, a.reverse);
+    T* dw = a.out[1].data<T>();
+    gemm(g3, h, steps * batch, T(1), dgh.data(), 1, g3, h_prev_all.data(), h, 1, T(0), dw, kw, 1, threads);
+    if (kw > h)  // b_hh's column: sums of d_gh over every step and row, in row order
+      parallel_for(0, g3, 256, [&](int64_t j0, int64_t j1) {
+        for (int64_t j = j0; j < j1; ++j) {
+          T sum = 0;
+          for (int64_t r = 0; r < steps * batch; ++r) sum += dgh[r * g3 + j];
+          dw[j * kw + h] = sum;
+        }
+      });
+  });
+}
+
 const KernelRegistrar register_lstm_layer(OpId::lstm_layer, Device::CPU, &lstm_layer_kernel);
+const KernelRegistrar register_gru_layer(OpId::gru_layer, Device::CPU, &gru_layer_kernel);
+const KernelRegistrar register_gru_layer_backward(OpId::gru_layer_backward, Device::CPU, &gru_layer_backward_kernel);
 const KernelRegistrar register_lstm_layer_backward(OpId::lstm_layer_backward, Device::CPU, &lstm_layer_backward_kernel);
 const KernelRegistrar register_lstm_cell(OpId::lstm_cell, Device::CPU, &lstm_cell_kernel);
 const KernelRegistrar register_lstm_cell_backward(OpId::lstm_cell_backward, Device::CPU, &lstm_cell_backward_kernel);

@@ -273,6 +273,19 @@ class RNNBase(Module):
         last = 0 if reverse else steps - 1
         return hc[0].reshape(steps * batch, -1), [hc[0, last], hc[1, last]]
 
+    def _fused_gru(
+        self, k: int, gi: Tensor, batch: int, h0: Tensor, reverse: bool
+    ) -> tuple[Tensor, list[Tensor]]:
+        """GRU layer/direction k as one C++ op: gi [T*B, 3H] holds b_ih; b_hh rides as W_hh's last column
+        (it sits inside r * (W_hn h + b_hn), so it cannot join the input projection)."""
+        names = self._all_weights[k]
+        w = getattr(self, names[1])
+        if self.bias:
+            w = _C.cat([w, getattr(self, names[3]).unsqueeze(1)], 1)
+        steps = gi.shape[0] // batch
+        hs = _C._gru_layer(gi.reshape(steps, batch, -1), w, h0, reverse)
+        return hs.reshape(steps * batch, -1), [hs[0 if reverse else steps - 1]]
+
     def _layers(
         self, data: Tensor, batch_sizes: list[int], init: list[Tensor]
     ) -> tuple[Tensor, list[Tensor]]:
@@ -281,18 +294,22 @@ class RNNBase(Module):
         num_directions = 2 if self.bidirectional else 1
         finals: list[list[Tensor]] = []
         x = data
-        # An LSTM over a full batch (no packing, no projection) runs each layer direction as one fused op.
-        fused = self.mode == "LSTM" and self.proj_size == 0 and len(set(batch_sizes)) == 1
+        # An LSTM or GRU over a full batch (no packing, no projection): each layer direction is one fused op.
+        fused = self.mode in ("LSTM", "GRU") and self.proj_size == 0 and len(set(batch_sizes)) == 1
         for layer in range(self.num_layers):
             outs = []
             for d in range(num_directions):
                 k = layer * num_directions + d
                 names = self._all_weights[k]
                 b_ih = getattr(self, names[2]) if self.bias else None
-                if fused and b_ih is not None:  # both biases in the one input projection
+                if (
+                    fused and self.mode == "LSTM" and b_ih is not None
+                ):  # both biases in the input projection
                     b_ih = b_ih + getattr(self, names[3])
                 gi = _C.linear(x, getattr(self, names[0]), b_ih)  # every step at once
-                if fused:
+                if fused and self.mode == "GRU":
+                    out, states = self._fused_gru(k, gi, batch_sizes[0], init[0][k], d == 1)
+                elif fused:
                     out, states = self._fused_lstm(
                         k, gi, batch_sizes[0], [s[k] for s in init], d == 1
                     )
