@@ -1,9 +1,9 @@
-// Helpers of the fused CPU kernels: whole-array exp / sigmoid / tanh (float32 through the active ISA's vector
-// routine when it has one, scalar math otherwise) and a per-thread scratch buffer reused across calls.
+// Helpers of the CPU kernels: whole-array exp / sigmoid / tanh (float32 through the active ISA's vector routine
+// when it has one, scalar math otherwise) and a per-thread scratch buffer reused across calls.
 #pragma once
 #include <cmath>
 #include <cstdint>
-#include <vector>
+#include <memory>
 
 #include "backend/cpu/vector_math/vector_math.h"
 
@@ -37,12 +37,18 @@ inline void tanh_array<float>(const float* x, float* out, int64_t n) {
   for (int64_t i = 0; i < n; ++i) out[i] = std::tanh(x[i]);
 }
 
-// At least `count` elements of uninitialised scratch owned by the calling thread (grows, never shrinks).
+// At least `count` elements of uninitialised scratch owned by the calling thread, reused across calls (grows,
+// never shrinks, never copies or zero-fills), so a training step pays neither fresh pages nor a fill.
 template <class T>
 inline T* thread_scratch(size_t count) {
-  thread_local std::vector<T> buffer;
-  if (buffer.size() < count) buffer.resize(count);
-  return buffer.data();
+  thread_local std::unique_ptr<T[]> buffer;
+  thread_local size_t capacity = 0;
+  if (count > capacity) {
+    buffer.reset();
+    buffer.reset(new T[count]);
+    capacity = count;
+  }
+  return buffer.get();
 }
 
 }  // namespace pygrad::cpu

@@ -5,6 +5,7 @@
 #include <memory>
 #include <vector>
 
+#include "backend/cpu/array_math.h"
 #include "backend/cpu/gemm/gemm.h"
 #include "backend/cpu/parallel.h"
 #include "backend/dispatch.h"
@@ -125,26 +126,12 @@ void col2im(const T* cols, const ConvGeometry& g, T* x, int64_t ld) {
         }
 }
 
-// Scratch memory reused across calls by the calling thread (uninitialised; grows, never shrinks), so a
-// training step pays neither the page faults of fresh buffers nor a zero fill.
 // Copies sample n's gradient [O, L] into column j of a chunk's gradient matrix [O, nb*L] (leading dim ld).
 template <class T>
 void gather_sample_grad(const T* grad, int64_t n, int64_t j, const ConvGeometry& g, T* dst, int64_t ld) {
   const int64_t l = g.l();
   const T* src = grad + n * g.o * l;
   for (int64_t oc = 0; oc < g.o; ++oc) std::memcpy(dst + oc * ld + j * l, src + oc * l, sizeof(T) * l);
-}
-
-template <class T>
-T* scratch(size_t count) {
-  thread_local std::unique_ptr<T[]> buffer;
-  thread_local size_t capacity = 0;
-  if (count > capacity) {
-    buffer.reset();
-    buffer.reset(new T[count]);
-    capacity = count;
-  }
-  return buffer.get();
 }
 
 // Samples per chunk: the chunk's column matrix [rows, nb * L] and output matrix [O, nb * L] fit a 1 MiB budget
@@ -211,7 +198,7 @@ void convolution_kernel(KernelArgs& args) {
     }
     const int64_t chunk = chunk_samples(g.n, (rows + g.o) * l, sizeof(T));
     for_each_chunk(g.n, chunk, chunk * g.o * k * l, [&](int64_t n0, int64_t nb, int inner_threads) {
-      T* cols = scratch<T>(static_cast<size_t>((rows + g.o) * chunk * l));  // this thread's buffer
+      T* cols = thread_scratch<T>(static_cast<size_t>((rows + g.o) * chunk * l));  // this thread's buffer
       T* out = cols + rows * chunk * l;
       const int64_t ld = nb * l;
       maybe_parallel(inner_threads, nb, copy_grain(rows * l), [&](int64_t b, int64_t e) {
@@ -247,7 +234,7 @@ void convolution_input_backward_kernel(KernelArgs& args) {
     const int64_t l = g.l(), k = g.ckk_g(), rows = g.c * g.kvol(), chw = g.c * g.plane();
     const int64_t chunk = chunk_samples(g.n, (rows + g.o) * l, sizeof(T));
     for_each_chunk(g.n, chunk, chunk * g.o * k * l, [&](int64_t n0, int64_t nb, int inner_threads) {
-      T* cols = scratch<T>(static_cast<size_t>((rows + g.o) * chunk * l));  // this thread's buffer
+      T* cols = thread_scratch<T>(static_cast<size_t>((rows + g.o) * chunk * l));  // this thread's buffer
       T* gm = cols + rows * chunk * l;
       const int64_t ld = nb * l;
       maybe_parallel(inner_threads, nb, copy_grain(g.o * l), [&](int64_t b, int64_t e) {
@@ -288,7 +275,7 @@ void convolution_weight_backward_kernel(KernelArgs& args) {
     // One partial weight gradient per chunk, summed below in chunk order: the same sums at any thread count.
     std::vector<T> partial(static_cast<size_t>(chunks * weights));
     for_each_chunk(g.n, chunk, chunk * g.o * k * l, [&](int64_t n0, int64_t nb, int inner_threads) {
-      T* cols = scratch<T>(static_cast<size_t>((rows + g.o) * chunk * l));  // this thread's buffer
+      T* cols = thread_scratch<T>(static_cast<size_t>((rows + g.o) * chunk * l));  // this thread's buffer
       T* grads = cols + rows * chunk * l;
       const int64_t ld = nb * l;
       // Column matrix [rows, nb * L] and gradient matrix [O, nb * L] of the chunk.
