@@ -1,5 +1,5 @@
 // CPU gelu_backward: grad * GELU'(x) in one pass (the exact erf form or the tanh form); float32 runs in blocks
-// through the vector erf / exp / tanh of vector_math.h, other dtypes through scalar math.
+// through vector_math.h (the fused exact-form gradient, or its vector tanh), other dtypes through scalar math.
 #include <algorithm>
 #include <cmath>
 
@@ -32,8 +32,8 @@ T gelu_derivative(T x, bool tanh_form) {
 constexpr int64_t kBlock = 512;
 void gelu_backward_block_f32(const VectorMathF32& vm, const float* g, const float* x, float* out, int64_t n,
                              bool tanh_form) {
-  float a[kBlock], b[kBlock];
   if (tanh_form) {
+    float a[kBlock];
     if (!vm.tanh) {
       for (int64_t i = 0; i < n; ++i) out[i] = g[i] * gelu_derivative(x[i], true);
       return;
@@ -47,14 +47,8 @@ void gelu_backward_block_f32(const VectorMathF32& vm, const float* g, const floa
     }
     return;
   }
-  if (!vm.erf || !vm.exp) {
-    for (int64_t i = 0; i < n; ++i) out[i] = g[i] * gelu_derivative(x[i], false);
-    return;
-  }
-  for (int64_t i = 0; i < n; ++i) a[i] = x[i] * float(kSqrtHalf), b[i] = -0.5f * x[i] * x[i];
-  vm.erf(a, a, n);
-  vm.exp(b, b, n);
-  for (int64_t i = 0; i < n; ++i) out[i] = g[i] * (0.5f * (1.0f + a[i]) + x[i] * float(kInvSqrt2Pi) * b[i]);
+  if (vm.gelu_erf_grad) return vm.gelu_erf_grad(g, x, out, n);
+  for (int64_t i = 0; i < n; ++i) out[i] = g[i] * gelu_derivative(x[i], false);
 }
 
 template <class T>

@@ -8,7 +8,6 @@
 
 #include "backend/cpu/array_math.h"
 #include "backend/cpu/gemm/gemm.h"
-#include "backend/cpu/lane_reduce.h"
 #include "backend/cpu/parallel.h"
 #include "backend/dispatch.h"
 #include "backend/nn_params.h"
@@ -19,14 +18,14 @@ namespace pygrad::cpu {
 namespace {
 
 constexpr int64_t kQueryBlock = 128;  // Br: query rows per tile
-constexpr int64_t kKeyBlock = 64;     // Bc: keys per tile (a [Br, Bc] float tile is 16 KiB: L1/L2)
+constexpr int64_t kKeyBlock = 256;    // Bc: keys per tile (a [Br, Bc] float tile is 16 KiB: L1/L2)
 
 // The tile's scores: s[r][c] = scale * q_r . k_c + mask, -inf where causal masking removes key j0+c from
 // query i0+r. Key element p of key c is k[c * k_key_stride + p * k_elem_stride].
 template <class T>
 void score_tile(const AttentionKernelArgs& a, const T* q, const T* k, int64_t k_key_stride, int64_t k_elem_stride,
                 int64_t b, int64_t i0, int64_t br, int64_t j0, int64_t bc, int64_t e, T* s) {
-  gemm(br, bc, e, static_cast<T>(a.scale), q, e, 1, k, k_elem_stride, k_key_stride, T(0), s, bc, 1, 1);
+  gemm_in_cache(br, bc, e, static_cast<T>(a.scale), q, e, 1, k, k_elem_stride, k_key_stride, T(0), s, bc);
   if (a.mask.defined()) {
     const T* m = a.mask.data<T>() + a.mask_offset[b];
     for (int64_t r = 0; r < br; ++r)
@@ -50,6 +49,17 @@ void dropout_row(const AttentionKernelArgs& a, int64_t row, int64_t keys, int64_
   for (int64_t c = 0; c < bc; ++c) keep[c] = keep[c] < q ? scale : 0.0f;
 }
 
+// dst[p * dst_stride + j] = src[j * src_stride + p] for j < rows, p < cols, in 16 x 16 tiles (a plain loop
+// writes each row of the result a page apart).
+template <class T>
+void transpose_into(const T* src, int64_t rows, int64_t cols, int64_t src_stride, T* dst, int64_t dst_stride) {
+  constexpr int64_t kTile = 16;
+  for (int64_t j0 = 0; j0 < rows; j0 += kTile)
+    for (int64_t p0 = 0; p0 < cols; p0 += kTile)
+      for (int64_t p = p0; p < std::min(cols, p0 + kTile); ++p)
+        for (int64_t j = j0; j < std::min(rows, j0 + kTile); ++j) dst[p * dst_stride + j] = src[j * src_stride + p];
+}
+
 // Keys a causal query block [i0, i0 + br) can see: [0, min(S, i0 + br)).
 int64_t visible_keys(const AttentionKernelArgs& a, int64_t i0, int64_t br, int64_t keys) {
   return a.causal ? std::min(keys, i0 + br) : keys;
@@ -69,10 +79,7 @@ void flash_attention_kernel(KernelArgs& base) {
     std::vector<T> kt(static_cast<size_t>(batch * e * keys));
     parallel_for(0, batch, 1, [&](int64_t b0, int64_t b1) {
       for (int64_t b = b0; b < b1; ++b) {
-        const T* src = k.data<T>() + b * keys * e;
-        T* dst = kt.data() + b * e * keys;
-        for (int64_t j = 0; j < keys; ++j)
-          for (int64_t p = 0; p < e; ++p) dst[p * keys + j] = src[j * e + p];
+        transpose_into(k.data<T>() + b * keys * e, keys, e, e, kt.data() + b * e * keys, keys);
       }
     });
     parallel_for(0, batch * qblocks, 1, [&](int64_t t0, int64_t t1) {
@@ -93,16 +100,13 @@ void flash_attention_kernel(KernelArgs& base) {
           score_tile(a, qb, kt.data() + b * e * keys + j0, 1, keys, b, i0, br, j0, bc, e, s);
           for (int64_t r = 0; r < br; ++r) {
             T* sr = s + r * bc;
-            const T tile_max = lane_max(sr, bc);  // eight lanes: a single running max is a latency chain
-            const T new_max = std::max(row_max[r], tile_max);
+            const T new_max = std::max(row_max[r], max_array(sr, bc));
             if (new_max == ninf) {  // every key so far masked: this tile adds nothing
               std::fill(sr, sr + bc, T(0));
               continue;
             }
             const T rescale = row_max[r] == ninf ? T(0) : std::exp(row_max[r] - new_max);
-            for (int64_t c = 0; c < bc; ++c) sr[c] -= new_max;
-            exp_array(sr, sr, bc);
-            row_sum[r] = row_sum[r] * rescale + lane_sum<T>(sr, bc);
+            row_sum[r] = row_sum[r] * rescale + exp_shift_sum(sr, new_max, sr, bc);
             row_max[r] = new_max;
             if (rescale != T(1))
               for (int64_t c = 0; c < ev; ++c) acc[r * ev + c] *= rescale;
@@ -115,7 +119,7 @@ void flash_attention_kernel(KernelArgs& base) {
             }
           }
           // acc [br, Ev] += P [br, bc] @ V [bc, Ev]
-          gemm(br, ev, bc, T(1), s, bc, 1, v.data<T>() + (b * keys + j0) * ev, ev, 1, T(1), acc, ev, 1, 1);
+          gemm_in_cache(br, ev, bc, T(1), s, bc, 1, v.data<T>() + (b * keys + j0) * ev, ev, 1, T(1), acc, ev);
         }
         T* ob = o.data<T>() + (b * len + i0) * ev;
         T* lse = a.lse.data<T>() + b * len + i0;
@@ -144,10 +148,12 @@ void flash_attention_backward_kernel(KernelArgs& base) {
     const T ninf = -std::numeric_limits<T>::infinity();
     const T scale = static_cast<T>(a.scale);
     parallel_for(0, batch, 1, [&](int64_t b0, int64_t b1) {
-      T* p = thread_scratch<T>(static_cast<size_t>(3 * kQueryBlock * kKeyBlock + len));
+      T* p = thread_scratch<T>(static_cast<size_t>(3 * kQueryBlock * kKeyBlock + (e + ev) * kKeyBlock + len));
       T* dp = p + kQueryBlock * kKeyBlock;
       T* keep = dp + kQueryBlock * kKeyBlock;  // dropout multipliers of the tile (with dropout)
-      T* d = keep + kQueryBlock * kKeyBlock;
+      T* kt = keep + kQueryBlock * kKeyBlock;  // K^T and V^T of the key block: the score and dP GEMMs read rows
+      T* vt = kt + e * kKeyBlock;
+      T* d = vt + ev * kKeyBlock;
       for (int64_t b = b0; b < b1; ++b) {
         const T *gb = grad.data<T>() + b * len * ev, *qb = q.data<T>() + b * len * e;
         const T *kb = k.data<T>() + b * keys * e, *vb = v.data<T>() + b * keys * ev;
@@ -167,17 +173,18 @@ void flash_attention_backward_kernel(KernelArgs& base) {
           const int64_t bc = std::min(kKeyBlock, keys - j0);
           // Causal: query rows before j0 see none of these keys.
           const int64_t first = a.causal ? (j0 / kQueryBlock) * kQueryBlock : 0;
+          transpose_into(kb + j0 * e, bc, e, e, kt, bc);
+          transpose_into(vb + j0 * ev, bc, ev, ev, vt, bc);
           for (int64_t i0 = first; i0 < len; i0 += kQueryBlock) {
             const int64_t br = std::min(kQueryBlock, len - i0);
-            score_tile(a, qb + i0 * e, kb + j0 * e, e, 1, b, i0, br, j0, bc, e, p);
+            score_tile(a, qb + i0 * e, kt, 1, bc, b, i0, br, j0, bc, e, p);
             for (int64_t r = 0; r < br; ++r) {
               T* pr = p + r * bc;
               if (lse[i0 + r] == ninf) {  // a fully masked row: zero output, zero gradient
                 std::fill(pr, pr + bc, T(0));
                 continue;
               }
-              for (int64_t c = 0; c < bc; ++c) pr[c] -= lse[i0 + r];
-              exp_array(pr, pr, bc);
+              exp_shift_sum(pr, lse[i0 + r], pr, bc);
             }
             const bool dropout = a.dropout_p > 0;
             if (dropout) {  // the forward's multipliers again; dp holds P with dropout applied, for dV
@@ -191,17 +198,17 @@ void flash_attention_backward_kernel(KernelArgs& base) {
               }
             }
             // dV [bc, Ev] += (P with dropout)^T [bc, br] @ dO [br, Ev]
-            gemm(bc, ev, br, T(1), dropout ? dp : p, 1, bc, gb + i0 * ev, ev, 1, T(1), dv + j0 * ev, ev, 1, 1);
+            gemm_in_cache(bc, ev, br, T(1), dropout ? dp : p, 1, bc, gb + i0 * ev, ev, 1, T(1), dv + j0 * ev, ev);
             // dP [br, bc] = dO [br, Ev] @ V^T [Ev, bc], times the dropout multipliers
-            gemm(br, bc, ev, T(1), gb + i0 * ev, ev, 1, vb + j0 * ev, 1, ev, T(0), dp, bc, 1, 1);
+            gemm_in_cache(br, bc, ev, T(1), gb + i0 * ev, ev, 1, vt, bc, 1, T(0), dp, bc);
             for (int64_t r = 0; r < br; ++r)
               for (int64_t c = 0; c < bc; ++c) {
                 const T grad_p = dropout ? dp[r * bc + c] * keep[r * bc + c] : dp[r * bc + c];
                 dp[r * bc + c] = p[r * bc + c] * (grad_p - d[i0 + r]);
               }
             // dQ [br, E] += scale dS [br, bc] @ K [bc, E]; dK [bc, E] += scale dS^T [bc, br] @ Q [br, E]
-            gemm(br, e, bc, scale, dp, bc, 1, kb + j0 * e, e, 1, T(1), dq + i0 * e, e, 1, 1);
-            gemm(bc, e, br, scale, dp, 1, bc, qb + i0 * e, e, 1, T(1), dk + j0 * e, e, 1, 1);
+            gemm_in_cache(br, e, bc, scale, dp, bc, 1, kb + j0 * e, e, 1, T(1), dq + i0 * e, e);
+            gemm_in_cache(bc, e, br, scale, dp, 1, bc, qb + i0 * e, e, 1, T(1), dk + j0 * e, e);
           }
         }
       }

@@ -74,6 +74,13 @@ void gemm_impl(GemmArgs<T> g, int num_threads) {
 }
 
 template <typename T>
+void in_cache_entry(GemmArgs<T> g) {
+  const GemmPlan<T> plan = plan_for<T>(cpu_capability());
+  if (plan.unpacked == nullptr || g.m <= 1 || g.n <= 1 || g.k <= 0 || g.alpha == T(0)) return gemm_impl(g, 1);
+  gemm_unpacked_tiles(plan, g);
+}
+
+template <typename T>
 void gemm_entry(int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t a_rs, int64_t a_cs, const T* b,
                 int64_t b_rs, int64_t b_cs, T beta, T* c, int64_t c_rs, int64_t c_cs, const T* bias,
                 int64_t bias_stride, Activation act, int num_threads) {
@@ -119,6 +126,19 @@ void prepacked_entry(int64_t m, T alpha, const T* a, int64_t a_rs, int64_t a_cs,
 
 }  // namespace
 }  // namespace gemm_detail
+
+void gemm_in_cache(int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t a_row_stride,
+                   int64_t a_col_stride, const float* b, int64_t b_row_stride, int64_t b_col_stride, float beta,
+                   float* c, int64_t c_row_stride) {
+  gemm_detail::in_cache_entry(gemm_detail::GemmArgs<float>{
+      m, n, k, alpha, a, a_row_stride, a_col_stride, b, b_row_stride, b_col_stride, beta, c, c_row_stride, 1, {}});
+}
+void gemm_in_cache(int64_t m, int64_t n, int64_t k, double alpha, const double* a, int64_t a_row_stride,
+                   int64_t a_col_stride, const double* b, int64_t b_row_stride, int64_t b_col_stride, double beta,
+                   double* c, int64_t c_row_stride) {
+  gemm_detail::in_cache_entry(gemm_detail::GemmArgs<double>{
+      m, n, k, alpha, a, a_row_stride, a_col_stride, b, b_row_stride, b_col_stride, beta, c, c_row_stride, 1, {}});
+}
 
 void pack_gemm_b(int64_t k, int64_t n, const float* b, int64_t b_row_stride, int64_t b_col_stride,
                  PackedB<float>& out) {

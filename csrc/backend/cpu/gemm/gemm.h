@@ -19,6 +19,16 @@ void gemm(int64_t m, int64_t n, int64_t k, double alpha, const double* a, int64_
           const double* b, int64_t b_row_stride, int64_t b_col_stride, double beta, double* c, int64_t c_row_stride,
           int64_t c_col_stride, int num_threads);
 
+// gemm() on the calling thread with A and B read where they are (no packing) at any size: for callers whose
+// operands are tiles already in L1/L2, as flash attention's are, where packing would copy them once per use.
+// Needs C's columns unit-stride (otherwise, and where the ISA has no unpacked kernel, it is gemm() on one thread).
+void gemm_in_cache(int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t a_row_stride,
+                   int64_t a_col_stride, const float* b, int64_t b_row_stride, int64_t b_col_stride, float beta,
+                   float* c, int64_t c_row_stride);
+void gemm_in_cache(int64_t m, int64_t n, int64_t k, double alpha, const double* a, int64_t a_row_stride,
+                   int64_t a_col_stride, const double* b, int64_t b_row_stride, int64_t b_col_stride, double beta,
+                   double* c, int64_t c_row_stride);
+
 // Epilogue applied to each finished tile of C, after alpha/beta: C(i,j) = act(C(i,j) + bias[j * bias_stride]).
 enum class Activation { None, Relu };
 

@@ -1,6 +1,6 @@
 // Vectorised float32 transcendentals over contiguous arrays, one build per instruction set: our own exp, log,
-// sigmoid, tanh and tanh-approximated GELU, glibc's libmvec (loaded at run time) for trigonometric, hyperbolic and
-// special functions and the exact GELU; and uniform random numbers.
+// sigmoid, tanh and both GELU forms (the exact one, and its gradient, through a rational erf), glibc's libmvec
+// (loaded at run time) for trigonometric, hyperbolic and special functions; and uniform random numbers.
 #pragma once
 #include <cstdint>
 
@@ -13,6 +13,8 @@ namespace pygrad::cpu {
 // out[i] = f(x[i]) for i < n; out may alias x. The result of an element does not depend on n or on where
 // the array starts (tails run through the same vector code), so thread splits never change results.
 using ArrayMathF32 = void (*)(const float* x, float* out, int64_t n);
+// out[i] = f(a[i], b[i]) for i < n, with the same guarantees; out may alias a or b.
+using BinaryArrayMathF32 = void (*)(const float* a, const float* b, float* out, int64_t n);
 
 // Uniform float32 numbers in groups of 32 from Philox4x32-10: element r of group g is word r / 8 of counter
 // 8g + r % 8, as start + range * (word >> 8) * 2^-24 (multiply, then add). Writes dst[0, 32 * groups) for the
@@ -30,12 +32,17 @@ struct VectorMathF32 {
   ArrayMathF32 tanh = nullptr;
   ArrayMathF32 log = nullptr;
   ArrayMathF32 gelu_tanh = nullptr;
+  ArrayMathF32 gelu_erf = nullptr;             // exact GELU through our rational erf
+  BinaryArrayMathF32 gelu_erf_grad = nullptr;  // (grad, x) -> grad * GELU'(x), exact form
   UniformGroupsF32 uniform = nullptr;
+  float (*max)(const float* x, int64_t n) = nullptr;  // n >= 1
+  // out = e^(x - shift), returning sum(out): a softmax row in one pass.
+  float (*exp_shift_sum)(const float* x, float shift, float* out, int64_t n) = nullptr;
   // From libmvec: null where it is missing (not glibc 2.35+), so the scalar functor runs.
   ArrayMathF32 sin = nullptr, cos = nullptr, tan = nullptr, asin = nullptr, acos = nullptr, atan = nullptr;
   ArrayMathF32 sinh = nullptr, cosh = nullptr, asinh = nullptr, acosh = nullptr, atanh = nullptr;
   ArrayMathF32 exp2 = nullptr, expm1 = nullptr, log2 = nullptr, log10 = nullptr, log1p = nullptr;
-  ArrayMathF32 erf = nullptr, erfc = nullptr, gelu_erf = nullptr;
+  ArrayMathF32 erf = nullptr, erfc = nullptr;
 };
 
 // A symbol of glibc's vector math library (libmvec.so.1), or null when it or the library is missing.
