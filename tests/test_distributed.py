@@ -41,13 +41,16 @@ def _mpiexec() -> str:
     return found
 
 
-def run_mpi(script: str, n: int, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+def run_mpi(
+    script: str, n: int, timeout: float = 60, **env_extra: str
+) -> subprocess.CompletedProcess[str]:
     """``mpiexec -n n python tests/distributed/<script>``; the whole process group is killed on
     timeout so a hung collective fails the test rather than CI."""
     env = dict(
         os.environ,
         PYTHONPATH=os.path.dirname(os.path.dirname(pygrad.__file__)),
         OMP_NUM_THREADS="1",  # n ranks on 2 cores: no oversubscription
+        **env_extra,
     )
     cmd = [_mpiexec(), "-n", str(n), sys.executable, os.path.join(HERE, "distributed", script)]
     proc = subprocess.Popen(
@@ -73,14 +76,16 @@ def run_mpi(script: str, n: int, timeout: float = 60) -> subprocess.CompletedPro
 
 
 @needs_mpi
-@pytest.mark.parametrize("n", [2, 3])
-def test_process_group_checks(n):
+@pytest.mark.parametrize(("n", "thread_level"), [(2, "multiple"), (3, "multiple"), (2, "funneled")])
+def test_process_group_checks(n, thread_level):
     # Collectives in place; DDP: bit-identical parameters after the wrap and every step; N ranks at
     # batch B == one process at batch N*B (SGD, Adam; float64 1e-10, float32 1e-5); no_sync;
     # find_unused_parameters; join with uneven batch counts; per-rank dropout streams; fit.
-    result = run_mpi("ddp_checks.py", n)
+    # "multiple": buckets reduced by DDP's communication thread; "funneled": by the hooks' polling.
+    result = run_mpi("ddp_checks.py", n, MPI4PY_RC_THREAD_LEVEL=thread_level)
     assert result.returncode == 0, result.stdout + result.stderr
     lines = result.stdout.splitlines()
+    assert f"MODE threaded={thread_level == 'multiple'}" in lines
     for name in (
         "collectives",
         "equivalence sgd pygrad.float64",

@@ -83,11 +83,13 @@ _rank_seed: int | None = None
 
 def _import_mpi() -> Any:
     """mpi4py's MPI module (initialising MPI), or an ImportError saying what to install."""
+    import importlib
+
     try:
-        from mpi4py import MPI
+        # By name: type checking must not need mpi4py (an optional extra).
+        return importlib.import_module("mpi4py.MPI")
     except ImportError as error:
         raise ImportError(_INSTALL_HINT) from error
-    return MPI
 
 
 def is_available() -> bool:

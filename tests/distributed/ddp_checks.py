@@ -102,6 +102,8 @@ def check_equivalence(opt_name: str, dtype: pg.dtype, tol: float) -> None:
                 p.add_(1.0)
     ddp = DDP(model, bucket_cap_mb=0.0005)  # ~500 B buckets: several buckets in flight
     assert len(ddp.bucket_sizes) > 2
+    if RANK == 0 and opt_name == "sgd" and dtype == pg.float64:
+        print(f"MODE threaded={ddp._progress.threaded}", flush=True)
     assert same_on_all_ranks(params_of(model))
     ref = mlp(dtype, seed=3)
     ref.load_state_dict(model.state_dict())

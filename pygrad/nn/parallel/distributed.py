@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import threading
 import weakref
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
@@ -60,6 +61,122 @@ class _Bucket:
         self.buffer = np.zeros(offset, dtype=dtype)
         self.pending = len(params)
         self.request: Any = None
+
+
+class _Progress:
+    """Reduces the full buckets in index order while backward goes on computing.
+
+    With MPI_THREAD_MULTIPLE (what mpi4py asks for) a communication thread runs each full
+    bucket's blocking ``Allreduce``: a blocking collective drives its own transfer at full speed
+    (MPI moves data only inside MPI calls, and a non-blocking one advances only as far as each
+    ``Test`` lets it: polled between backward's kernels it fell far behind), and mpi4py and
+    pygrad's engine both release the GIL, so the reduction and backward's kernels run at once.
+    Without MPI_THREAD_MULTIPLE the hooks start non-blocking ``Iallreduce`` calls and poll them
+    (``Testall``) each time a gradient arrives. Either way buckets are reduced in index order, so
+    every rank issues the same collectives in the same order.
+    """
+
+    def __init__(self, world: Any, buckets: list[_Bucket]) -> None:
+        self.world = world
+        self.buckets = buckets
+        self.threaded = world.size > 1 and world.MPI.Query_thread() == world.MPI.THREAD_MULTIPLE
+        self.cond = threading.Condition()
+        self.done = threading.Event()
+        self.full = [False] * len(buckets)
+        self.next = 0  # the next bucket to start
+        self.busy = False  # the thread is inside a collective
+        self.thread: threading.Thread | None = None
+
+    def reset(self) -> None:
+        with self.cond:
+            self.cond.wait_for(lambda: not self.busy)
+            self.full = [False] * len(self.buckets)
+            self.next = 0
+            self.done.clear()
+
+    def bucket_full(self, index: int) -> None:
+        if not self.threaded:
+            self.full[index] = True
+            self._launch()
+            self._test()
+            return
+        if self.thread is None:
+            self.thread = threading.Thread(
+                target=_reduce_loop, args=(weakref.ref(self),), daemon=True, name="pygrad-ddp"
+            )
+            self.thread.start()
+        with self.cond:
+            self.full[index] = True
+            self.cond.notify_all()
+
+    def poke(self) -> None:
+        """A hook without a full bucket: in polling mode, one progress call."""
+        if not self.threaded and self.next:
+            self._test()
+
+    # polling mode (no MPI_THREAD_MULTIPLE)
+    def _launch(self) -> None:
+        comm, mpi = self.world.comm, self.world.MPI
+        while self.next < len(self.buckets) and self.full[self.next]:
+            bucket = self.buckets[self.next]
+            bucket.request = comm.Iallreduce(mpi.IN_PLACE, bucket.buffer, op=mpi.SUM)
+            self.next += 1
+
+    def _test(self) -> None:
+        requests = [b.request for b in self.buckets[: self.next]]
+        if requests:
+            self.world.MPI.Request.Testall(requests)
+
+    # thread mode
+    def take(self, timeout: float) -> int | None:
+        """The next full bucket for the thread to reduce (None after timeout)."""
+        with self.cond:
+            ready = self.cond.wait_for(
+                lambda: self.next < len(self.buckets) and self.full[self.next], timeout
+            )
+            if not ready:
+                return None
+            self.busy = True
+            return self.next
+
+    def reduced(self, index: int) -> None:
+        with self.cond:
+            self.busy = False
+            self.next = index + 1
+            if self.next == len(self.buckets):
+                self.done.set()
+            self.cond.notify_all()
+
+    def wait_all(self) -> None:
+        if self.threaded:
+            self.done.wait()
+            return
+        self._launch()
+        self.world.MPI.Request.Waitall([b.request for b in self.buckets])
+
+    def abandon(self) -> None:
+        if self.threaded:
+            with self.cond:
+                self.cond.wait_for(lambda: not self.busy)
+                self.full = [False] * len(self.buckets)
+            return
+        started = [b.request for b in self.buckets[: self.next]]
+        if started:
+            self.world.MPI.Request.Waitall(started)
+
+
+def _reduce_loop(ref: Any) -> None:
+    """The communication thread: reduce each bucket as it fills, in index order."""
+    while True:
+        progress = ref()
+        if progress is None:
+            return  # the wrapper is gone
+        index = progress.take(timeout=1.0)
+        if index is not None:
+            comm, mpi = progress.world.comm, progress.world.MPI
+            comm.Allreduce(mpi.IN_PLACE, progress.buckets[index].buffer, op=mpi.SUM)
+            progress.reduced(index)
+        del progress  # no strong reference while waiting: the wrapper may be collected
 
 
 def _tensors_out(value: Any) -> Iterator[Tensor]:
@@ -110,8 +227,10 @@ class DistributedDataParallel(Module):
             each training forward, as torch does.
         find_unused_parameters: handle parameters that a forward does not use (otherwise their
             bucket never completes and the next forward raises).
-        device_ids, output_device, dim, process_group, gradient_as_bucket_view, static_graph:
-            accepted for torch scripts; CPU ranks only, the default process group.
+        gradient_as_bucket_view: after the reduction each ``param.grad`` is a view of its bucket
+            slot (no copy back; the next backward accumulates into the bucket directly).
+        device_ids, output_device, dim, process_group, static_graph: accepted for torch scripts;
+            CPU ranks only, the default process group.
     """
 
     def __init__(
@@ -149,7 +268,9 @@ class DistributedDataParallel(Module):
         dist.broadcast_parameters(module, src=0)
         dist._seed_rank_streams()
         self._params: list[Parameter] = [p for p in module.parameters() if p.requires_grad]
+        self.gradient_as_bucket_view = gradient_as_bucket_view
         self._build_buckets()
+        self._progress = _Progress(self._world, self._buckets)
         self._nodes: list[Node | None] | None = None
         self._joined = False
         self._join_active = False
@@ -253,18 +374,16 @@ class DistributedDataParallel(Module):
         self._sync = sync
         self._started = False
         self._finished = False
-        self._next_launch = 0
         self._ready = [False] * len(self._params)
         self._used = np.ones(len(self._params), dtype=np.int32)
         for b in self._buckets:
             b.pending = len(b.params)
             b.request = None
+        self._progress.reset()
 
     def _abandon(self) -> None:
         """Completes what an interrupted iteration started, so no request is left dangling."""
-        for b in self._buckets:
-            if b.request is not None:
-                b.request.Wait()
+        self._progress.abandon()
         self._reset_iteration(False)
 
     def _accumulate_nodes(self) -> list[Node | None]:
@@ -294,56 +413,46 @@ class DistributedDataParallel(Module):
     # backward
 
     def _mark_ready(self, i: int) -> None:
+        """Parameter i's grad is final for this backward: into its bucket slot, pre-divided by
+        the world size (so the allreduced sum is the average, and no pass over it is needed)."""
         self._started = True
         self._ready[i] = True
         b_index, slot = self._where[i]
         bucket = self._buckets[b_index]
         start, n = bucket.offsets[slot], bucket.sizes[slot]
+        dest = bucket.buffer[start : start + n]
+        scale = dest.dtype.type(1.0 / self._world.size)
         grad = self._params[i].grad
-        if grad is None or not self._used[i]:
-            if grad is None:
-                bucket.buffer[start : start + n] = 0
-            else:
-                bucket.buffer[start : start + n] = _grad_array(grad)
+        if grad is None:
+            dest[...] = 0
         else:
-            bucket.buffer[start : start + n] = _grad_array(grad)
+            src = _grad_array(grad)
+            if src.ctypes.data == dest.ctypes.data:
+                dest *= scale  # the grad is already a view of its slot (gradient_as_bucket_view)
+            else:
+                np.multiply(src, scale, out=dest)
         bucket.pending -= 1
-        self._launch_ready()
-        self._poll()
-        if self._next_launch == len(self._buckets):
+        if bucket.pending == 0:
+            self._progress.bucket_full(bucket.index)
+        else:
+            self._progress.poke()
+        if all(self._ready):
             self._finalize()
 
-    def _launch_ready(self) -> None:
-        # In index order only: every rank must issue the same collectives in the same order.
-        comm, mpi = self._world.comm, self._world.MPI
-        while self._next_launch < len(self._buckets):
-            bucket = self._buckets[self._next_launch]
-            if bucket.pending:
-                return
-            bucket.request = comm.Iallreduce(mpi.IN_PLACE, bucket.buffer, op=mpi.SUM)
-            self._next_launch += 1
-
-    def _poll(self) -> None:
-        """Lets MPI progress the outstanding allreduces (it does so only inside MPI calls)."""
-        requests = [b.request for b in self._buckets if b.request is not None]
-        if requests:
-            self._world.MPI.Request.Testall(requests)
-
     def _finalize(self) -> None:
+        """Every grad is in its bucket: wait for the last allreduces and hand out the averages."""
         from pygrad._C import from_numpy
 
         if self._finished:
             return
         self._finished = True
-        self._world.MPI.Request.Waitall([b.request for b in self._buckets])
+        self._progress.wait_all()
         used = None
         if self.find_unused_parameters:
             used = self._used.copy()
             self._world.comm.Allreduce(self._world.MPI.IN_PLACE, used, op=self._world.MPI.MAX)
-        scale = 1.0 / self._world.size
         with no_grad():
             for bucket in self._buckets:
-                bucket.buffer *= bucket.buffer.dtype.type(scale)
                 for slot, i in enumerate(bucket.params):
                     p = self._params[i]
                     if used is not None and not used[i]:
@@ -351,7 +460,11 @@ class DistributedDataParallel(Module):
                     start, n = bucket.offsets[slot], bucket.sizes[slot]
                     avg = bucket.buffer[start : start + n]
                     grad = p.grad
-                    if grad is not None and grad.is_contiguous():
+                    if grad is not None and grad.data_ptr() == avg.ctypes.data:
+                        continue  # already the bucket's memory
+                    if self.gradient_as_bucket_view:
+                        p.grad = from_numpy(avg).view(tuple(p.shape))
+                    elif grad is not None and grad.is_contiguous():
                         grad.detach().numpy().reshape(-1)[...] = avg
                     else:
                         p.grad = from_numpy(avg.reshape(tuple(p.shape)).copy())
@@ -384,7 +497,12 @@ class DistributedDataParallel(Module):
         requests = []
         for bucket in self._buckets:
             bucket.buffer[...] = 0
-            requests.append(comm.Iallreduce(mpi.IN_PLACE, bucket.buffer, op=mpi.SUM))
+            # The same kind of call as the training ranks (a blocking collective never matches
+            # a non-blocking one).
+            if self._progress.threaded:
+                comm.Allreduce(mpi.IN_PLACE, bucket.buffer, op=mpi.SUM)
+            else:
+                requests.append(comm.Iallreduce(mpi.IN_PLACE, bucket.buffer, op=mpi.SUM))
         mpi.Request.Waitall(requests)
         if self.find_unused_parameters:
             zeros = np.zeros(len(self._params), dtype=np.int32)
