@@ -29,6 +29,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import threading
+import time
 import weakref
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
@@ -269,6 +270,9 @@ class DistributedDataParallel(Module):
         dist._seed_rank_streams()
         self._params: list[Parameter] = [p for p in module.parameters() if p.requires_grad]
         self.gradient_as_bucket_view = gradient_as_bucket_view
+        # How long the last backward waited for its allreduces after its last gradient: the
+        # communication that backward did not hide (diagnostics; benchmarks/bench_distributed.py).
+        self.comm_wait_seconds = 0.0
         self._build_buckets()
         self._progress = _Progress(self._world, self._buckets)
         self._nodes: list[Node | None] | None = None
@@ -446,7 +450,9 @@ class DistributedDataParallel(Module):
         if self._finished:
             return
         self._finished = True
+        start = time.perf_counter()
         self._progress.wait_all()
+        self.comm_wait_seconds = time.perf_counter() - start
         used = None
         if self.find_unused_parameters:
             used = self._used.copy()
