@@ -87,12 +87,16 @@ class _Progress:
         self.next = 0  # the next bucket to start
         self.busy = False  # the thread is inside a collective
         self.thread: threading.Thread | None = None
+        # (start, end) perf_counter times of each bucket's reduction in the last iteration
+        # (thread mode; diagnostics for benchmarks/bench_distributed.py).
+        self.spans: list[tuple[float, float]] = []
 
     def reset(self) -> None:
         with self.cond:
             self.cond.wait_for(lambda: not self.busy)
             self.full = [False] * len(self.buckets)
             self.next = 0
+            self.spans = []
             self.done.clear()
 
     def bucket_full(self, index: int) -> None:
@@ -175,7 +179,9 @@ def _reduce_loop(ref: Any) -> None:
         index = progress.take(timeout=1.0)
         if index is not None:
             comm, mpi = progress.world.comm, progress.world.MPI
+            start = time.perf_counter()
             comm.Allreduce(mpi.IN_PLACE, progress.buckets[index].buffer, op=mpi.SUM)
+            progress.spans.append((start, time.perf_counter()))
             progress.reduced(index)
         del progress  # no strong reference while waiting: the wrapper may be collected
 
@@ -273,6 +279,7 @@ class DistributedDataParallel(Module):
         # How long the last backward waited for its allreduces after its last gradient: the
         # communication that backward did not hide (diagnostics; benchmarks/bench_distributed.py).
         self.comm_wait_seconds = 0.0
+        self.last_grad_time = 0.0  # perf_counter time of the last gradient of the last backward
         self._build_buckets()
         self._progress = _Progress(self._world, self._buckets)
         self._nodes: list[Node | None] | None = None
@@ -450,7 +457,7 @@ class DistributedDataParallel(Module):
         if self._finished:
             return
         self._finished = True
-        start = time.perf_counter()
+        start = self.last_grad_time = time.perf_counter()
         self._progress.wait_all()
         self.comm_wait_seconds = time.perf_counter() - start
         used = None
