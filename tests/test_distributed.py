@@ -93,6 +93,7 @@ def test_process_group_checks(n, thread_level):
         "equivalence adam pygrad.float64",
         "equivalence adam pygrad.float32",
         "no_sync",
+        "gradient_as_bucket_view",
         "find_unused_parameters",
         "unused parameters reported",
         "join",

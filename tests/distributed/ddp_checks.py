@@ -156,6 +156,35 @@ def check_no_sync() -> None:
     ok("no_sync")
 
 
+def check_bucket_view() -> None:
+    """gradient_as_bucket_view: grads become views of the buckets; zero_grad(set_to_none=False)
+    then accumulates straight into them. Still one process at batch N*B."""
+    B = 3
+    data = np.random.default_rng(19)
+    X = data.standard_normal((4, WORLD * B, 6))
+    Y = data.integers(0, 3, (4, WORLD * B))
+    model = mlp(pg.float64, seed=6)
+    ddp = DDP(model, gradient_as_bucket_view=True, bucket_cap_mb=0.001)
+    ref = mlp(pg.float64, seed=6)
+    loss_fn = nn.CrossEntropyLoss()
+    opt = optim.SGD(ddp.parameters(), lr=0.2, momentum=0.5)
+    ref_opt = optim.SGD(ref.parameters(), lr=0.2, momentum=0.5)
+    mine = slice(RANK * B, (RANK + 1) * B)
+    for s in range(4):
+        opt.zero_grad(set_to_none=s % 2 == 0)  # both: fresh grads and grads kept as views
+        loss_fn(ddp(pg.tensor(X[s, mine])), pg.tensor(Y[s, mine])).backward()
+        slot = ddp._buckets[ddp._where[0][0]].buffer
+        grad = model[0].weight.grad.numpy()
+        assert np.shares_memory(grad, slot)
+        opt.step()
+        ref_opt.zero_grad()
+        loss_fn(ref(pg.tensor(X[s])), pg.tensor(Y[s])).backward()
+        ref_opt.step()
+    assert same_on_all_ranks(params_of(model))
+    assert rel_err(params_of(model), params_of(ref)) < 1e-10
+    ok("gradient_as_bucket_view")
+
+
 class Branchy(nn.Module):
     def __init__(self) -> None:
         super().__init__()
@@ -282,6 +311,7 @@ for opt_name in ("sgd", "adam"):
     check_equivalence(opt_name, pg.float64, 1e-10)
     check_equivalence(opt_name, pg.float32, 1e-5)
 check_no_sync()
+check_bucket_view()
 check_unused()
 check_join()
 check_rank_streams()
