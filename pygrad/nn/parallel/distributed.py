@@ -5,15 +5,17 @@ How it works (torch's Reducer, in Python on mpi4py):
 - At wrap time rank 0's parameters and buffers are broadcast, and the parameters that require grad
   are laid out, in reverse registration order (roughly the order backward produces them), in flat
   per-dtype buckets of at most ``bucket_cap_mb``.
-- Each parameter gets a ``register_post_accumulate_grad_hook``: it copies the accumulated grad
-  into the parameter's slot of its bucket; a full bucket starts a non-blocking ``Iallreduce``.
-  Buckets start in index order (a bucket waits for the ones before it), so every rank issues the
-  same collectives in the same order even when hooks fire in a different order.
-- MPI progresses a non-blocking collective only inside MPI calls, so every hook also polls the
-  outstanding requests (``Testall``): transfers advance while backward computes.
-- pygrad's engine has no end-of-backward callback; the hook that completes the last bucket is the
-  end of backward for the parameters: it waits for the remaining requests, divides by the world
-  size and writes the averages back into each ``param.grad`` (in place).
+- Each parameter gets a ``register_post_accumulate_grad_hook``: it copies the accumulated grad,
+  times 1/world size, into the parameter's slot of its bucket; a full bucket is handed to the
+  reduction at once. Buckets are reduced in index order (a bucket waits for the ones before it),
+  so every rank issues the same collectives in the same order even when hooks fire differently.
+- MPI moves data only inside MPI calls. With MPI_THREAD_MULTIPLE a communication thread runs each
+  full bucket's blocking ``Allreduce`` while backward computes (pygrad's engine and mpi4py both
+  release the GIL); otherwise the hooks start ``Iallreduce`` calls and poll them (``Testall``).
+- pygrad's engine has no end-of-backward callback; the hook of the last parameter to get its
+  gradient is the end of backward for the parameters: it waits for the remaining reductions and
+  writes the averages back into each ``param.grad`` (in place, or as views of the buckets with
+  ``gradient_as_bucket_view=True``), all inside ``backward()``.
 - ``find_unused_parameters=True`` walks the autograd graph from the forward's outputs
   (``grad_fn.next_functions``) and marks the parameters it does not reach as ready at forward
   time (their slot holds their current grad or zeros); a small allreduce of used-flags keeps a
@@ -283,7 +285,6 @@ class DistributedDataParallel(Module):
         self._build_buckets()
         self._progress = _Progress(self._world, self._buckets)
         self._nodes: list[Node | None] | None = None
-        self._joined = False
         self._join_active = False
         self._steps = 0
         self._reset_iteration(sync=False)
