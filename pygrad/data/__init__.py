@@ -7,7 +7,10 @@
   ``load_mnist``, ``load_csv``, ``load_npz``
 - batch augmentation (``pygrad.data.transforms``): ``RandomShift``, ``RandomCrop``,
   ``RandomHorizontalFlip``, ``GaussianNoise``, ``Normalize``, ``Compose``
+- ``DistributedSampler`` (each rank's shard; defined in ``pygrad.utils.data.distributed``)
 """
+
+from typing import Any
 
 from pygrad.data._workers import get_worker_info
 from pygrad.data.dataloader import DataLoader, default_collate, default_convert
@@ -26,6 +29,7 @@ __all__ = [
     "Compose",
     "DataLoader",
     "Dataset",
+    "DistributedSampler",
     "GaussianNoise",
     "IterableDataset",
     "Normalize",
@@ -44,3 +48,12 @@ __all__ = [
     "load_npz",
     "random_split",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # Loaded on first use: pygrad.utils.data imports this package, so not at import time.
+    if name == "DistributedSampler":
+        from pygrad.utils.data.distributed import DistributedSampler
+
+        return DistributedSampler
+    raise AttributeError(f"module 'pygrad.data' has no attribute {name!r}")

@@ -25,15 +25,16 @@ __all__ = [
     "functional",
     "init",
     "load_pretrained",
+    "parallel",  # noqa: F405  (loaded on first use by __getattr__ below)
     "replace_head",
     "utils",  # noqa: F405  (loaded on first use by __getattr__ below)
 ]
 
 
 def __getattr__(name: str) -> ModuleType:
-    # nn.utils loads on first use (clip_grad_norm_ and friends are rarely needed at import).
-    if name == "utils":
+    # nn.utils and nn.parallel load on first use (rarely needed at import).
+    if name in ("utils", "parallel"):
         import importlib
 
-        return importlib.import_module("pygrad.nn.utils")
+        return importlib.import_module(f"pygrad.nn.{name}")
     raise AttributeError(f"module 'pygrad.nn' has no attribute {name!r}")

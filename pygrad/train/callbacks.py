@@ -6,6 +6,7 @@ from __future__ import annotations
 import collections
 import math
 import os
+import sys
 import warnings
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, Union
@@ -42,6 +43,24 @@ def _scalar(value: _Scalar) -> float:
 def _copy_state(model: Module) -> dict[str, Tensor]:
     """A deep copy of the model's state dict (tensors cloned, detached from the graph)."""
     return collections.OrderedDict((k, v.detach().clone()) for k, v in model.state_dict().items())
+
+
+def _process_group() -> Any:
+    """``pygrad.distributed`` when a process group of more than one rank is initialised, else None.
+
+    Looked up in sys.modules: a script that never imported pygrad.distributed has no group, and
+    this must not import it (nor mpi4py).
+    """
+    dist = sys.modules.get("pygrad.distributed")
+    if dist is None or not dist.is_initialized() or dist.get_world_size() == 1:
+        return None
+    return dist
+
+
+def _is_rank_zero() -> bool:
+    """True in a single process and on rank 0 of a process group: the rank that writes files."""
+    dist = _process_group()
+    return dist is None or dist.get_rank() == 0
 
 
 def _resolve_mode(mode: str, monitor: str, who: str) -> str:
@@ -260,10 +279,11 @@ class EarlyStopping(Callback):
         if self._ended:  # a hand-written loop may end twice: step() said stop, then finish()
             return
         self._ended = True
-        if self.stopped_epoch > 0 and self.verbose:
+        verbose = self.verbose and _is_rank_zero()  # one message per job, not one per rank
+        if self.stopped_epoch > 0 and verbose:
             print(f"Epoch {self.stopped_epoch + 1}: early stopping")
         if self.restore_best_weights and self.best_weights is not None:
-            if self.verbose:
+            if verbose:
                 print(
                     f"Restoring model weights from the end of the best epoch: {self.best_epoch + 1}."
                 )
@@ -377,6 +397,19 @@ class ModelCheckpoint(Callback):
         path = os.fspath(self.path)
         if "{" in path:
             path = path.format(epoch=epoch + 1, **{k: v for k, v in logs.items() if k != "epoch"})
+        dist = _process_group()
+        if dist is not None:
+            # Under a process group the model is the same on every rank: rank 0 writes, the others
+            # wait at a barrier so that the file exists for everyone once fit goes on.
+            if dist.get_rank() == 0:
+                self._write(path, epoch)
+            dist.barrier()
+            self.last_path = path
+            return
+        self._write(path, epoch)
+        self.last_path = path
+
+    def _write(self, path: str, epoch: int) -> None:
         folder = os.path.dirname(path)
         if folder:
             os.makedirs(folder, exist_ok=True)
@@ -386,7 +419,6 @@ class ModelCheckpoint(Callback):
             if self.optimizer is not None:
                 obj["optimizer"] = self.optimizer.state_dict()
         io.save(obj, path)
-        self.last_path = path
         if self.verbose:
             print(f"Epoch {epoch + 1}: saved checkpoint to {path}")
 
@@ -418,6 +450,8 @@ class History(Callback):
     def plot(self, path: str | os.PathLike[str]) -> str:
         """Writes a PNG with one panel per quantity (loss, accuracy, ...), training and validation curves.
 
+        Under a process group only rank 0 writes (the others return the path at once).
+
         Returns:
             The path written.
         Raises:
@@ -425,6 +459,8 @@ class History(Callback):
         """
         from pygrad.train._plotting import new_figure, save_figure
 
+        if not _is_rank_zero():
+            return os.fspath(path)
         names = [k for k in self.history if not k.startswith("val_") and k != "lr"]
         names += [k[4:] for k in self.history if k.startswith("val_") and k[4:] not in names]
         if "lr" in self.history:
@@ -559,6 +595,8 @@ class GradientMonitor(Callback):
         """Writes a PNG: the last gradient norm of each parameter (log scale, with the threshold),
         and each parameter's norm over the recorded steps.
 
+        Under a process group only rank 0 writes (the others return the path at once).
+
         Returns:
             The path written.
         Raises:
@@ -566,6 +604,8 @@ class GradientMonitor(Callback):
         """
         from pygrad.train._plotting import new_figure, save_figure
 
+        if not _is_rank_zero():
+            return os.fspath(path)
         figure, (bars, lines) = new_figure(2, "GradientMonitor.plot")
         latest = self.latest()
         names = list(latest)

@@ -15,7 +15,7 @@ from pygrad import _C
 from pygrad._C import Tensor
 from pygrad._grad_mode import no_grad
 from pygrad.data import DataLoader, TensorDataset
-from pygrad.train.callbacks import Callback, CallbackList, History
+from pygrad.train.callbacks import Callback, CallbackList, History, _process_group
 
 __all__ = ["accuracy", "evaluate", "fit", "predict"]
 
@@ -34,9 +34,14 @@ def _is_array(x: object) -> bool:
 
 
 def _tensor_loader(
-    tensors: Sequence[Any], batch_size: int, shuffle: bool, where: str
+    tensors: Sequence[Any], batch_size: int, shuffle: bool, where: str, shard: str = ""
 ) -> DataLoader:
-    """A DataLoader over whole tensors (a new order from the seeded generator on each pass)."""
+    """A DataLoader over whole tensors (a new order from the seeded generator on each pass).
+
+    Under a process group, ``shard="train"`` gives each rank its DistributedSampler shard (equal
+    sizes, a shared per-epoch order) and ``shard="eval"`` a strided shard without padding (so the
+    averaged metrics count every sample exactly once).
+    """
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"[{where}] batch_size must be a positive int, got {batch_size!r}")
     try:
@@ -47,17 +52,31 @@ def _tensor_loader(
             f"[{where}] inputs and targets need the same first dimension (at least one), got "
             f"shapes {shapes} ({error})"
         ) from None
-    return DataLoader(dataset, batch_size=batch_size, shuffle=shuffle)
+    dist = _process_group() if shard else None
+    if dist is None:
+        return DataLoader(dataset, batch_size=batch_size, shuffle=shuffle)
+    from pygrad.utils.data.distributed import DistributedSampler
+
+    if shard == "eval":
+        rank, size = dist.get_rank(), dist.get_world_size()
+        return DataLoader(dataset, batch_size=batch_size, sampler=range(rank, len(dataset), size))
+    # The epoch orders' seed comes from rank 0's generator: the same on every rank.
+    from pygrad._factories import randint
+
+    seed = [int(randint(0, 2**31 - 1, (1,)).item())]
+    dist.broadcast_object_list(seed, src=0)
+    sampler = DistributedSampler(dataset, shuffle=shuffle, seed=seed[0])
+    return DataLoader(dataset, batch_size=batch_size, sampler=sampler)
 
 
-def _as_batches(data: Any, batch_size: int, shuffle: bool, where: str) -> Any:
+def _as_batches(data: Any, batch_size: int, shuffle: bool, where: str, shard: str = "") -> Any:
     """Whole tensors (X, Y) become a DataLoader; anything else is taken as an iterable of batches."""
     if data is None:
         return None
     if _is_array(data):
-        return _tensor_loader((data,), batch_size, shuffle, where)
+        return _tensor_loader((data,), batch_size, shuffle, where, shard)
     if isinstance(data, (tuple, list)) and len(data) == 2 and all(_is_array(d) for d in data):
-        return _tensor_loader(data, batch_size, shuffle, where)
+        return _tensor_loader(data, batch_size, shuffle, where, shard)
     return data
 
 
@@ -146,6 +165,16 @@ class _Running:
     def means(self) -> dict[str, float]:
         return {k: (s / self.count if self.count else math.nan) for k, s in self.sums.items()}
 
+    def reduce_over_ranks(self, dist: Any) -> None:
+        """Sums and counts over all ranks: the means become the sample-weighted global ones."""
+        values = _C.from_numpy(
+            np.array([*(self.sums[k] for k in self.names), self.count], dtype=np.float64)
+        )
+        dist.all_reduce(values)
+        *sums, count = values.tolist()
+        self.sums = dict(zip(self.names, sums))
+        self.count = int(count)
+
 
 def _batch_values(
     loss: Tensor | None,
@@ -189,8 +218,22 @@ def evaluate(
     Returns:
         ``{"loss": ..., "accuracy": ...}``, averaged over samples.
     """
-    fns = _metric_fns(metrics)
-    batches = _as_batches(data, batch_size, False, "evaluate")
+    running = _evaluate_running(model, loss_fn, data, _metric_fns(metrics), batch_size, "")
+    if running.count == 0:
+        raise ValueError("[evaluate] data yielded no batches")
+    return running.means()
+
+
+def _evaluate_running(
+    model: Callable[..., Any],
+    loss_fn: Callable[[Any, Any], Tensor] | None,
+    data: _Data,
+    fns: dict[str, Callable[[Tensor, Tensor], float]],
+    batch_size: int,
+    shard: str,
+) -> _Running:
+    """evaluate's pass: the running sums and count (not yet means)."""
+    batches = _as_batches(data, batch_size, False, "evaluate", shard)
     names = (["loss"] if loss_fn is not None else []) + list(fns)
     running = _Running(names)
     was_training = getattr(model, "training", None)
@@ -205,9 +248,7 @@ def evaluate(
     finally:
         if was_training is not None:
             _set_mode(model, was_training)
-    if running.count == 0:
-        raise ValueError("[evaluate] data yielded no batches")
-    return running.means()
+    return running
 
 
 def predict(model: Callable[..., Any], data: _Data, batch_size: int = 32) -> Tensor:
@@ -346,8 +387,15 @@ def fit(
     cbs.set_model(model)
     cbs.set_optimizer(optimizer)
     fns = _metric_fns(metrics)
-    train_batches = _as_batches(train_data, batch_size, shuffle, "fit")
-    val_batches = _as_batches(val_data, batch_size, False, "fit")
+    # Under a process group: whole tensors are sharded, logs averaged over ranks, rank 0 reports,
+    # and dropout / augmentation draw from per-rank streams.
+    dist = _process_group()
+    if dist is not None:
+        dist._seed_rank_streams()
+        verbose = verbose and dist.get_rank() == 0
+    train_batches = _as_batches(train_data, batch_size, shuffle, "fit", "train")
+    val_batches = _as_batches(val_data, batch_size, False, "fit", "eval")
+    set_epoch = getattr(getattr(train_batches, "sampler", None), "set_epoch", None)
     plateau = scheduler is not None and _takes_metrics(scheduler)
     if plateau and scheduler_interval == "batch":
         raise ValueError("[fit] a ReduceLROnPlateau-like scheduler steps once per epoch")
@@ -359,6 +407,8 @@ def fit(
     for epoch in range(epochs):
         start = time.perf_counter()
         cbs.on_epoch_begin(epoch, logs)
+        if callable(set_epoch):
+            set_epoch(epoch)  # a DistributedSampler's order for this epoch
         lr = _current_lr(optimizer)
         _set_mode(model, True)
         try:
@@ -398,11 +448,16 @@ def fit(
                 f"[fit] train_data yielded no batches in epoch {epoch + 1}; pass something "
                 "that can be iterated once per epoch (a list, a DataLoader), not a generator"
             )
+        if dist is not None:
+            running.reduce_over_ranks(dist)
         logs = running.means()
         if val_batches is not None:
-            logs.update(
-                {f"val_{k}": v for k, v in evaluate(model, loss_fn, val_batches, fns).items()}
-            )
+            val = _evaluate_running(model, loss_fn, val_batches, fns, batch_size, "")
+            if dist is not None:
+                val.reduce_over_ranks(dist)  # every rank decides (early stopping) on the same value
+            if val.count == 0:
+                raise ValueError("[evaluate] data yielded no batches")
+            logs.update({f"val_{k}": v for k, v in val.means().items()})
         if lr is not None:
             logs["lr"] = lr
         if scheduler is not None and scheduler_interval == "epoch":
