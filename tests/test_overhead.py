@@ -166,6 +166,38 @@ def test_linear_other_shapes_and_errors_go_through_the_composite():
         F.linear(pygrad.ones(2, 3, dtype=pygrad.float64), w)
 
 
+@pytest.mark.parametrize("shape", [(3, 5, 4), (2, 3, 2, 4), (2, 0, 4), (3, 2, 0), (4, 1, 4)])
+@pytest.mark.parametrize("route", ["linear", "matmul"])
+def test_batched_input_times_shared_weight_matches_torch(shape, route):
+    # [..., in] inputs: linear runs one [rows, in] GEMM, and matmul's rule gives a 2-D weight its gradient as one
+    # product over all rows; both must equal torch, non-contiguous inputs and size-0 dims included.
+    torch = import_torch()
+    rng = make_rng("batched-linear", shape, route)
+    x = rng.standard_normal(shape)
+    w = rng.standard_normal((6, shape[-1]))
+    b = rng.standard_normal(6)
+    g = rng.standard_normal(shape[:-1] + (6,))
+    px_base = to_pygrad(np.swapaxes(x, 0, 1).copy(), requires_grad=True)
+    px = px_base.transpose(0, 1)  # a non-contiguous view of the same values
+    pw, pb = to_pygrad(w, requires_grad=True), to_pygrad(b, requires_grad=True)
+    out = F.linear(px, pw, pb) if route == "linear" else px @ pw.mT + pb
+    out.backward(to_pygrad(g))
+    tx, tw, tb = (torch.tensor(v, requires_grad=True) for v in (x, w, b))
+    (torch.nn.functional.linear(tx, tw, tb)).backward(torch.tensor(g))
+    assert out.shape == shape[:-1] + (6,)
+    assert_close(
+        to_numpy(out), torch.nn.functional.linear(tx, tw, tb).detach().numpy(), 1e-10, 1e-10, "out"
+    )
+    assert_close(np.swapaxes(to_numpy(px_base.grad), 0, 1), tx.grad.numpy(), 1e-10, 1e-10, "grad x")
+    assert_close(to_numpy(pw.grad), tw.grad.numpy(), 1e-10, 1e-10, "grad w")
+    assert_close(to_numpy(pb.grad), tb.grad.numpy(), 1e-10, 1e-10, "grad b")
+    if route == "linear" and 0 not in shape:
+        leaf = to_pygrad(x, requires_grad=True)
+        assert pygrad.autograd.gradgradcheck(
+            lambda x, w, b: F.linear(x, w, b).tanh(), (leaf, pw, pb)
+        )
+
+
 # ------------------------------------------------------------------ gradient layout and saved tensors
 def test_matmul_with_transposed_weight_gives_the_leaf_a_contiguous_grad():
     rng = make_rng("layout")

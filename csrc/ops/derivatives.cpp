@@ -198,8 +198,17 @@ Tensor product_like(const Tensor& x, const Tensor& y, const Tensor& like) {
 // matmul: a [..., m, k], b [..., k, n]; grad [..., m, n]
 PG_DERIVATIVE(matmul, kSelf | kOther, NoAttributes) {
   Tensor a = c.self(), b = c.other();
-  return {c.needs(0) ? sum_to(product_like(c.grad(), transpose(b, -1, -2), a), a.shape()) : Tensor(),
-          c.needs(1) ? sum_to(product_like(transpose(a, -1, -2), c.grad(), b), b.shape()) : Tensor()};
+  Tensor grad_b;
+  if (c.needs(1) && b.dim() == 2 && a.dim() > 2) {
+    // A matrix shared by every batch entry: one [k, rows] @ [rows, n] product, not a batched one summed over batch.
+    const int64_t k = a.shape().back(), n = b.shape()[1];
+    int64_t rows = 1;
+    for (int64_t d = 0; d + 1 < a.dim(); ++d) rows *= a.shape()[d];
+    grad_b = product_like(transpose(reshape(a, {rows, k}), 0, 1), reshape(c.grad(), {rows, n}), b);
+  } else if (c.needs(1)) {
+    grad_b = sum_to(product_like(transpose(a, -1, -2), c.grad(), b), b.shape());
+  }
+  return {c.needs(0) ? sum_to(product_like(c.grad(), transpose(b, -1, -2), a), a.shape()) : Tensor(), grad_b};
 }
 
 // linear: x [N, in], weight [out, in], bias [out]; grad [N, out]

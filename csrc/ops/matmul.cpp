@@ -42,12 +42,21 @@ Tensor matmul(const Tensor& a_in, const Tensor& b_in) {
 }
 
 Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b) {
-  const bool fused = x.defined() && w.defined() && x.dim() == 2 && w.dim() == 2 && is_floating(x.dtype()) &&
-                     !is_reduced_floating(x.dtype()) && w.dtype() == x.dtype() && x.shape()[1] == w.shape()[1] &&
-                     w.device() == x.device() &&
-                     (!b.defined() || (b.dim() == 1 && b.shape()[0] == w.shape()[0] && b.dtype() == x.dtype() &&
-                                       b.device() == x.device()));
-  if (!fused) {  // the composite raises the usual errors for mismatched operands
+  const bool fusable = x.defined() && w.defined() && x.dim() >= 2 && w.dim() == 2 && is_floating(x.dtype()) &&
+                       !is_reduced_floating(x.dtype()) && w.dtype() == x.dtype() && x.shape().back() == w.shape()[1] &&
+                       w.device() == x.device() &&
+                       (!b.defined() || (b.dim() == 1 && b.shape()[0] == w.shape()[0] && b.dtype() == x.dtype() &&
+                                         b.device() == x.device()));
+  if (fusable && x.dim() > 2) {
+    // [..., in] as one [rows, in] GEMM: the weight's gradient is then one product over all rows, not a batched
+    // product summed over the batch, and the bias joins the GEMM's write-out.
+    Shape out_shape(x.shape().begin(), x.shape().end() - 1);
+    int64_t rows = 1;
+    for (int64_t d : out_shape) rows *= d;
+    out_shape.push_back(w.shape()[0]);
+    return reshape(linear(reshape(x, {rows, x.shape().back()}), w, b), out_shape);
+  }
+  if (!fusable) {  // the composite raises the usual errors for mismatched operands
     Tensor out = matmul(x, w.dim() > 1 ? transpose(w, -2, -1) : w);
     return b.defined() ? add(out, b) : out;
   }
