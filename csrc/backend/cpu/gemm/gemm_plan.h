@@ -71,6 +71,18 @@ inline int64_t ceil_div(int64_t x, int64_t y) { return (x + y - 1) / y; }
 template <typename T>
 void apply_epilogue(const GemmEpilogue<T>& epi, int64_t row0, int64_t col0, int64_t mr_eff, int64_t nr_eff, T* c,
                     int64_t c_rs, int64_t c_cs) {
+  if (c_cs == 1 && !epi.on_rows && (epi.bias == nullptr || epi.bias_stride == 1)) {
+    // The linear layer's case (bias along contiguous rows): branch-free loops the compiler vectorises.
+    const T* bias = epi.bias != nullptr ? epi.bias + col0 : nullptr;
+    for (int64_t i = 0; i < mr_eff; ++i) {
+      T* __restrict row = c + i * c_rs;
+      if (bias != nullptr)
+        for (int64_t j = 0; j < nr_eff; ++j) row[j] += bias[j];
+      if (epi.act == Activation::Relu)
+        for (int64_t j = 0; j < nr_eff; ++j) row[j] = row[j] > T(0) ? row[j] : T(0);
+    }
+    return;
+  }
   for (int64_t i = 0; i < mr_eff; ++i) {
     T* row = c + i * c_rs;
     const T row_bias = epi.bias != nullptr && epi.on_rows ? epi.bias[(row0 + i) * epi.bias_stride] : T(0);
