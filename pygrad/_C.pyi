@@ -2515,8 +2515,14 @@ def manual_seed(seed: int, /) -> None:
 def initial_seed() -> int:
     """The seed the random generator was last seeded with."""
 
+def cuda_is_built() -> _bool:
+    """True when this build has the CUDA backend (nvcc was found when it was compiled)."""
+
+def cuda_runtime_version() -> int:
+    """CUDART_VERSION of the CUDA runtime the backend was compiled against; 0 without CUDA."""
+
 def cuda_is_available() -> _bool:
-    """True when a CUDA device can be used (always False in this build)."""
+    """True when a CUDA device can be used by this build."""
 
 def cuda_device_count() -> int:
     """Number of usable CUDA devices."""

@@ -176,7 +176,7 @@ def test_batched_input_times_shared_weight_matches_torch(shape, route):
     x = rng.standard_normal(shape)
     w = rng.standard_normal((6, shape[-1]))
     b = rng.standard_normal(6)
-    g = rng.standard_normal(shape[:-1] + (6,))
+    g = rng.standard_normal((*shape[:-1], 6))
     px_base = to_pygrad(np.swapaxes(x, 0, 1).copy(), requires_grad=True)
     px = px_base.transpose(0, 1)  # a non-contiguous view of the same values
     pw, pb = to_pygrad(w, requires_grad=True), to_pygrad(b, requires_grad=True)
@@ -184,7 +184,7 @@ def test_batched_input_times_shared_weight_matches_torch(shape, route):
     out.backward(to_pygrad(g))
     tx, tw, tb = (torch.tensor(v, requires_grad=True) for v in (x, w, b))
     (torch.nn.functional.linear(tx, tw, tb)).backward(torch.tensor(g))
-    assert out.shape == shape[:-1] + (6,)
+    assert out.shape == (*shape[:-1], 6)
     assert_close(
         to_numpy(out), torch.nn.functional.linear(tx, tw, tb).detach().numpy(), 1e-10, 1e-10, "out"
     )

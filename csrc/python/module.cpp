@@ -338,6 +338,8 @@ PYBIND11_MODULE(_C, m) {
     manual_seed(static_cast<uint64_t>(value));
   });
   m.def("initial_seed", &initial_seed);
+  m.def("cuda_is_built", &cuda_is_built);
+  m.def("cuda_runtime_version", &cuda_runtime_version);
   m.def("cuda_is_available", &cuda_is_available);
   m.def("cuda_device_count", &cuda_device_count);
   m.def("cuda_unavailable_reason", &cuda_unavailable_reason);
