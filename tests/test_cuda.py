@@ -34,7 +34,7 @@ def test_unavailable_cuda_names_the_reason_everywhere():
     assert reason in str(info.value)
 
 
-def test_pygrad_disable_cuda_is_honoured():
+def test_pygrad_disable_cuda_is_honoured(tmp_path):
     code = (
         "import pygrad; from pygrad import _C\n"
         "assert not pygrad.cuda.is_available()\n"
