@@ -41,8 +41,14 @@ def test_pygrad_disable_cuda_is_honoured(tmp_path):
         "print(_C.cuda_unavailable_reason())\n"
     )
     env = dict(os.environ, PYGRAD_DISABLE_CUDA="1")
+    # From a neutral folder: in a source checkout the uncompiled pygrad/ would shadow the installed package.
     out = subprocess.run(
-        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60
+        [sys.executable, "-c", code],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
     )
     assert out.returncode == 0, out.stderr
     if pygrad.cuda.is_built():

@@ -157,6 +157,12 @@ MHA = [
     ("per-head", {}, 4, 5, 2, ["per-head"]),
     ("no-weights", {}, 4, 5, 2, ["no-weights", "kpm", "bool-mask"]),
     ("dropout-eval", {"dropout": 0.5}, 4, 5, 2, ["eval"]),
+    # query, key and value one tensor: the packed in-projection (one GEMM, head-major q/k/v)
+    ("self", {}, 4, 4, 2, ["self"]),
+    ("self-batch_first", {"batch_first": True}, 4, 4, 3, ["self", "kpm", "no-weights"]),
+    ("self-unbatched", {}, 4, 4, None, ["self", "no-weights"]),
+    ("self-causal", {"batch_first": True}, 5, 5, 2, ["self", "causal", "no-weights"]),
+    ("self-nobias", {"bias": False}, 3, 3, 2, ["self", "kpm"]),
 ]
 
 
@@ -184,6 +190,8 @@ def test_multihead_attention_matches_torch(name, kw, L, S, N, extras, dtype):
     (qp, qt) = _pair(rng.standard_normal(shape(L, E)).astype(dtype))
     (kp, kt) = _pair(rng.standard_normal(shape(S, kw.get("kdim", E))).astype(dtype))
     (vp, vt) = _pair(rng.standard_normal(shape(S, kw.get("vdim", E))).astype(dtype))
+    if "self" in extras:
+        (kp, kt), (vp, vt) = (qp, qt), (qp, qt)
     fp, ft = {}, {}
     if "kpm" in extras or "kpm-float" in extras:
         m = rng.uniform(size=(S,) if N is None else (N, S)) < 0.3
