@@ -275,6 +275,8 @@ def _results_without_bench(threads: int | None) -> dict[str, Any]:
     return {
         "cpu": bench._cpu_name(),
         "capability": pygrad._C.cpu_capability(),
+        "caches": pygrad._C.cpu_cache_sizes(),
+        "gemm_blocks": pygrad._C._gemm_blocksizes(False),
         "threads": threads,
         "numpy": np.__version__,
         "torch": torch.__version__ if torch is not None else None,

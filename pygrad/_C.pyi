@@ -2530,6 +2530,12 @@ def cuda_device_count() -> int:
 def cuda_unavailable_reason() -> str:
     """Why CUDA can't be used, for error messages."""
 
+def _gemm_blocksizes(f64: _bool = False) -> dict[str, int]:
+    """The GEMM register tile and cache blocks (mr, nr, mc, kc, nc) at the active ISA level."""
+
+def cpu_cache_sizes() -> dict[str, int | str]:
+    """Data cache sizes in bytes (l1d, l2, l3; 0 where unknown) and the source that answered ('cpuid', 'sysfs')."""
+
 def cpu_capability() -> str:
     """The CPU kernel set in use: 'portable', 'avx2' or 'avx512'."""
 

@@ -1,10 +1,18 @@
-"""What the CPU backend runs on: the active micro-kernel ISA, overrides for testing, the measured FMA peak."""
+"""What the CPU backend runs on: the active micro-kernel ISA, overrides for testing, the measured FMA peak, the
+cache sizes and the GEMM blocks chosen from them."""
 
 from __future__ import annotations
 
 from pygrad import _C
 
-__all__ = ["cpu_capability", "cpu_peak_gflops", "detected_cpu_capability", "set_cpu_capability"]
+__all__ = [
+    "cpu_cache_sizes",
+    "cpu_capability",
+    "cpu_peak_gflops",
+    "detected_cpu_capability",
+    "gemm_blocksizes",
+    "set_cpu_capability",
+]
 
 
 def cpu_capability() -> str:
@@ -32,3 +40,20 @@ def cpu_peak_gflops(threads: int | None = None) -> float:
     every kernel's speed is reported against.
     """
     return _C.cpu_peak_gflops(threads or _C.get_num_threads())
+
+
+def cpu_cache_sizes() -> dict[str, int | str]:
+    """This CPU's data caches as one core sees them: ``{"l1d", "l2", "l3"}`` in bytes (the L3 whole, 0 where
+    unknown) and ``"source"``: ``"cpuid"`` (leaf 4 on Intel, 0x8000001D on AMD) or ``"sysfs"``."""
+    return _C.cpu_cache_sizes()
+
+
+def gemm_blocksizes(dtype: str = "float32") -> dict[str, int]:
+    """The GEMM's register tile (mr x nr) and cache blocks (mc, kc, nc) at the active ISA level.
+
+    ``PYGRAD_GEMM_BLOCKS="mc,kc,nc"`` overrides the float32 blocks at start-up, for experiments (mc and nc are
+    rounded up to whole tiles); a malformed value makes ``import pygrad`` fail with the reason.
+    """
+    if dtype not in ("float32", "float64"):
+        raise ValueError(f"[gemm_blocksizes] dtype must be 'float32' or 'float64', got {dtype!r}")
+    return dict(_C._gemm_blocksizes(dtype == "float64"))

@@ -444,11 +444,25 @@ def _ratio(row: _Row) -> float | None:
     )
 
 
+def _caches_line(results: dict[str, Any]) -> str:
+    """The cache sizes and the float32 GEMM blocks chosen at this ISA level, in one line."""
+    c, b = results.get("caches"), results.get("gemm_blocks")
+    if not c or not b:
+        return "Caches: not recorded"
+    return (
+        f"Caches (per core, {c['source']}): L1d {c['l1d'] >> 10} KiB, L2 {c['l2'] >> 10} KiB, "
+        f"L3 {c['l3'] >> 20} MiB; float32 GEMM tile {b['mr']}x{b['nr']}, blocks MC {b['mc']}, "
+        f"KC {b['kc']}, NC {b['nc']}"
+    )
+
+
 def to_markdown(results: dict[str, Any]) -> str:
     """The results of ``run`` as a markdown table, with the machine described above it."""
     lines = [
         f"CPU: {results['cpu']}; pygrad kernels: {results['capability']}; threads: {results['threads']}; "
         f"numpy {results['numpy']}; torch {results['torch']}",
+        "",
+        _caches_line(results),
         "",
         f"Measured FMA peak: {results['peak_gflops'][0]:.0f} GFLOP/s (1 thread), "
         f"{results['peak_gflops'][1]:.0f} GFLOP/s ({results['threads']} threads)",
@@ -525,6 +539,8 @@ def run(quick: bool = False, threads: int | None = None, progress: bool = True) 
     return {
         "cpu": _cpu_name(),
         "capability": _C.cpu_capability(),
+        "caches": _C.cpu_cache_sizes(),
+        "gemm_blocks": _C._gemm_blocksizes(False),
         "threads": threads,
         "numpy": np.__version__,
         "torch": torch.__version__ if torch is not None else None,

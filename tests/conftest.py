@@ -130,8 +130,9 @@ def assert_close(actual, expected, rtol, atol, what=""):
         )
 
 
-def run_python(code, timeout=120, check=False):
-    """Runs code in a fresh interpreter that imports the same pygrad as this process.
+def run_python(code, timeout=120, check=False, extra_env=None):
+    """Runs code in a fresh interpreter that imports the same pygrad as this process (with extra_env
+    added to the environment).
 
     It runs from tests/, not the repository root, whose pygrad/ source folder has no built extension
     in a clean clone.
@@ -142,6 +143,7 @@ def run_python(code, timeout=120, check=False):
 
     here = os.path.dirname(os.path.abspath(__file__))
     env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(pygrad.__file__)))
+    env.update(extra_env or {})
     return subprocess.run(
         [sys.executable, "-c", code],
         cwd=here,

@@ -2,10 +2,9 @@
 
 import os
 import shutil
-import subprocess
-import sys
 
 import pytest
+from conftest import run_python
 
 import pygrad
 from pygrad import _C
@@ -34,22 +33,13 @@ def test_unavailable_cuda_names_the_reason_everywhere():
     assert reason in str(info.value)
 
 
-def test_pygrad_disable_cuda_is_honoured(tmp_path):
+def test_pygrad_disable_cuda_is_honoured():
     code = (
         "import pygrad; from pygrad import _C\n"
         "assert not pygrad.cuda.is_available()\n"
         "print(_C.cuda_unavailable_reason())\n"
     )
-    env = dict(os.environ, PYGRAD_DISABLE_CUDA="1")
-    # From a neutral folder: in a source checkout the uncompiled pygrad/ would shadow the installed package.
-    out = subprocess.run(
-        [sys.executable, "-c", code],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=tmp_path,
-    )
+    out = run_python(code, timeout=60, extra_env={"PYGRAD_DISABLE_CUDA": "1"})
     assert out.returncode == 0, out.stderr
     if pygrad.cuda.is_built():
         assert "PYGRAD_DISABLE_CUDA=1" in out.stdout

@@ -1,6 +1,8 @@
 """The packed GEMM (csrc/backend/cpu/gemm/) through pygrad matmul: every ISA, block edges, strides, threads."""
 
 import contextlib
+import json
+import pathlib
 
 import numpy as np
 import pytest
@@ -244,3 +246,62 @@ print("ok")
 """
     result = run_python(code)
     assert result.returncode == 0 and result.stdout.strip() == "ok", result.stderr[-2000:]
+
+
+# ------------------------------------------------------------------ cache sizes and the block override
+def _sysfs_caches():
+    found = {}
+    base = pathlib.Path("/sys/devices/system/cpu/cpu0/cache")
+    for index in sorted(base.glob("index*")):
+        try:
+            level = int((index / "level").read_text())
+            kind = (index / "type").read_text().strip()
+            size = (index / "size").read_text().strip()
+        except OSError:
+            continue
+        if kind in ("Data", "Unified") and size:
+            scale = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}.get(size[-1], 1)
+            found[{1: "l1d", 2: "l2", 3: "l3"}.get(level, "other")] = (
+                int(size.rstrip("KMG")) * scale
+            )
+    return found
+
+
+def test_cache_sizes_are_read_and_agree_with_sysfs():
+    caches = pygrad.backend.cpu_cache_sizes()
+    assert set(caches) == {"l1d", "l2", "l3", "source"}
+    sysfs = _sysfs_caches()
+    if not sysfs:
+        pytest.skip("no sysfs cache information on this machine")
+    assert caches["source"] in ("cpuid", "sysfs")
+    assert caches["l1d"] == sysfs["l1d"]
+    if "l2" in sysfs:
+        assert caches["l2"] == sysfs["l2"]
+    assert 0 < caches["l1d"] < caches["l2"] if caches["l2"] else caches["l1d"] > 0
+
+
+def test_gemm_blocks_override_is_rounded_to_tiles_and_products_stay_exact():
+    code = (
+        "import json, numpy as np, pygrad\n"
+        "b = pygrad.backend.gemm_blocksizes()\n"
+        "rng = np.random.default_rng(0)\n"
+        "a, c = rng.standard_normal((300, 700)), rng.standard_normal((700, 500))\n"
+        "got = (pygrad.from_numpy(a.astype(np.float32)) @ pygrad.from_numpy(c.astype(np.float32))).numpy()\n"
+        "err = float(np.abs(got - a @ c).max() / np.abs(a @ c).max())\n"
+        "print(json.dumps({'blocks': b, 'err': err}))\n"
+    )
+    out = run_python(code, extra_env={"PYGRAD_GEMM_BLOCKS": "100,256,1000"})
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout)
+    b = result["blocks"]
+    assert b["kc"] == 256
+    assert b["mc"] % b["mr"] == 0 and 100 <= b["mc"] < 100 + b["mr"]
+    assert b["nc"] % b["nr"] == 0 and 1000 <= b["nc"] < 1000 + b["nr"]
+    assert result["err"] < 1e-5
+
+
+@pytest.mark.parametrize("value", ["1,2", "0,256,4096", "a,b,c", "64,256,4096,1", "-8,256,4096"])
+def test_malformed_gemm_blocks_override_fails_the_import_clearly(value):
+    out = run_python("import pygrad", extra_env={"PYGRAD_GEMM_BLOCKS": value})
+    assert out.returncode != 0
+    assert "PYGRAD_GEMM_BLOCKS" in out.stderr and "ImportError" in out.stderr

@@ -270,6 +270,8 @@ using namespace pygrad::python;
 
 PYBIND11_MODULE(_C, m) {
   m.doc() = "pygrad's C++ core: tensors, ops, autograd and CPU kernels";
+  // A malformed PYGRAD_GEMM_BLOCKS fails the import, naming the variable, instead of a kernel later.
+  if (!cpu::gemm_blocks_override_error().empty()) throw std::runtime_error(cpu::gemm_blocks_override_error());
 
   static py::exception<pygrad::Error> unused(m, "_UnusedError");
   (void)unused;
@@ -351,6 +353,12 @@ PYBIND11_MODULE(_C, m) {
         return cpu::cpu_peak_gflops(threads);
       },
       py::arg("threads"));
+  m.def("cpu_cache_sizes", [] {
+    const cpu::CpuCaches& c = cpu::cpu_caches();
+    py::dict d;
+    d["l1d"] = c.l1d, d["l2"] = c.l2, d["l3"] = c.l3, d["source"] = std::string(c.source);
+    return d;
+  });
   m.def(
       "_gemm_blocksizes",
       [](bool f64) {

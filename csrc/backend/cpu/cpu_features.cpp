@@ -1,10 +1,12 @@
-// CPU feature detection (cpuid + OS register-state check) and the PYGRAD_CPU_CAPABILITY override.
+// CPU feature detection (cpuid + OS register-state check), the PYGRAD_CPU_CAPABILITY override and the data cache
+// sizes (cpuid, sysfs as a fallback).
 #include "backend/cpu/cpu_features.h"
 
 #include <atomic>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <stdexcept>
 #include <string>
 
@@ -69,10 +71,60 @@ CpuCapability detect() {
   return avx512 ? CpuCapability::Avx512 : CpuCapability::Avx2;
 }
 bool detect_f16c() { return cpuid(0, 0).eax >= 1 && bit(cpuid(1, 0).ecx, 29); }
+
+// The deterministic cache parameters (Intel leaf 4, AMD leaf 0x8000001D share the layout): one subleaf per cache,
+// type in EAX[4:0] (1 data, 3 unified, 0 end), level in EAX[7:5], size = ways * partitions * line * sets.
+bool caches_from_cpuid(CpuCaches& out) {
+  const CpuidRegs vendor = cpuid(0, 0);
+  const bool intel = vendor.ebx == 0x756e6547 && vendor.edx == 0x49656e69 && vendor.ecx == 0x6c65746e;
+  const bool amd = vendor.ebx == 0x68747541 && vendor.edx == 0x69746e65 && vendor.ecx == 0x444d4163;
+  uint32_t leaf = 0;
+  if (intel && vendor.eax >= 4) {
+    leaf = 4;
+  } else if (amd && cpuid(0x80000000u, 0).eax >= 0x8000001Du && bit(cpuid(0x80000001u, 0).ecx, 22)) {
+    leaf = 0x8000001Du;  // TopologyExtensions
+  } else {
+    return false;
+  }
+  for (uint32_t sub = 0; sub < 16; ++sub) {
+    const CpuidRegs r = cpuid(leaf, sub);
+    const uint32_t type = r.eax & 0x1F, level = (r.eax >> 5) & 0x7;
+    if (type == 0) break;
+    if (type != 1 && type != 3) continue;  // instruction caches
+    const long long size = static_cast<long long>((r.ebx >> 22) + 1) * (((r.ebx >> 12) & 0x3FF) + 1) *
+                           ((r.ebx & 0xFFF) + 1) * (static_cast<long long>(r.ecx) + 1);
+    if (level == 1) out.l1d = size;
+    if (level == 2) out.l2 = size;
+    if (level == 3) out.l3 = size;
+  }
+  return out.l1d > 0;
+}
 #else
 CpuCapability detect() { return CpuCapability::Portable; }
 bool detect_f16c() { return false; }
+bool caches_from_cpuid(CpuCaches&) { return false; }
 #endif
+
+// Linux: /sys/devices/system/cpu/cpu0/cache/index*/{level,type,size} ("48K", "2048K", "32M").
+bool caches_from_sysfs(CpuCaches& out) {
+  for (int index = 0; index < 16; ++index) {
+    const std::string dir = "/sys/devices/system/cpu/cpu0/cache/index" + std::to_string(index) + "/";
+    std::ifstream level_file(dir + "level"), type_file(dir + "type"), size_file(dir + "size");
+    int level = 0;
+    std::string type, size;
+    if (!(level_file >> level) || !(type_file >> type) || !(size_file >> size) || size.empty()) break;
+    if (type != "Data" && type != "Unified") continue;
+    long long bytes = std::atoll(size.c_str());
+    const char unit = size.back();
+    if (unit == 'K') bytes <<= 10;
+    if (unit == 'M') bytes <<= 20;
+    if (unit == 'G') bytes <<= 30;
+    if (level == 1) out.l1d = bytes;
+    if (level == 2) out.l2 = bytes;
+    if (level == 3) out.l3 = bytes;
+  }
+  return out.l1d > 0;
+}
 
 CpuCapability capability_from_env() {
   const CpuCapability detected = detected_cpu_capability();
@@ -132,6 +184,20 @@ const char* cpu_capability_name(CpuCapability c) {
     case CpuCapability::Avx512: return "avx512";
   }
   return "unknown";
+}
+
+const CpuCaches& cpu_caches() {
+  static const CpuCaches caches = [] {
+    CpuCaches c;
+    if (caches_from_cpuid(c)) {
+      c.source = "cpuid";
+    } else if (CpuCaches s; caches_from_sysfs(s)) {
+      c = s;
+      c.source = "sysfs";
+    }
+    return c;
+  }();
+  return caches;
 }
 
 }  // namespace pygrad::cpu

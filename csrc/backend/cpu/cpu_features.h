@@ -21,4 +21,12 @@ bool cpu_has_f16c();
 // "portable", "avx2" or "avx512".
 const char* cpu_capability_name(CpuCapability c);
 
+// Data cache sizes in bytes as one core sees them (L3: the whole shared cache), 0 where unknown; read once from
+// cpuid (leaf 4 on Intel, 0x8000001D on AMD), else from Linux's sysfs. `source` says which answered.
+struct CpuCaches {
+  long long l1d = 0, l2 = 0, l3 = 0;
+  const char* source = "unknown";
+};
+const CpuCaches& cpu_caches();
+
 }  // namespace pygrad::cpu

@@ -1,6 +1,7 @@
 // Strided single/double precision GEMM for the CPU backend (BLIS-style packing, per-ISA micro-kernels).
 #pragma once
 #include <cstdint>
+#include <string>
 #include <vector>
 
 namespace pygrad::cpu {
@@ -68,5 +69,9 @@ struct GemmBlocksizes {
   int mr, nr, mc, kc, nc;
 };
 GemmBlocksizes gemm_blocksizes(bool f64);
+
+// Empty, or why PYGRAD_GEMM_BLOCKS ("mc,kc,nc": float32 cache blocks for experiments) cannot be used; the module
+// checks it at import, so a bad value is an ImportError rather than a failure inside a kernel.
+const std::string& gemm_blocks_override_error();
 
 }  // namespace pygrad::cpu

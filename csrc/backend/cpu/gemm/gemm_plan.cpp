@@ -2,6 +2,9 @@
 #include "backend/cpu/gemm/gemm_plan.h"
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
 
 #include "backend/cpu/gemm/blocksizes.h"
 #include "backend/cpu/gemm/micro_kernels.h"
@@ -40,13 +43,51 @@ const IsaKernels& kernels_for(CpuCapability c) {
 
 const IsaBlocksizes& blocksizes_for(CpuCapability isa) { return kBlockTable[static_cast<int>(isa)]; }
 
+// PYGRAD_GEMM_BLOCKS="mc,kc,nc": float32 cache blocks for experiments, read once; MC and NC are rounded up to
+// whole MR / NR tiles of the level in use. A malformed value is reported when pygrad is imported.
+struct BlockOverride {
+  bool active = false;
+  long long mc = 0, kc = 0, nc = 0;
+  std::string error;
+};
+
+const BlockOverride& block_override() {
+  static const BlockOverride parsed = [] {
+    BlockOverride o;
+    const char* text = std::getenv("PYGRAD_GEMM_BLOCKS");
+    if (text == nullptr || *text == '\0') return o;
+    char tail = 0;
+    if (std::sscanf(text, "%lld,%lld,%lld%c", &o.mc, &o.kc, &o.nc, &tail) != 3 || o.mc < 1 || o.kc < 1 || o.nc < 1 ||
+        o.mc > (1 << 20) || o.kc > (1 << 20) || o.nc > (1 << 24)) {
+      o.error = std::string("PYGRAD_GEMM_BLOCKS='") + text +
+                "' is not 'mc,kc,nc' with three positive block sizes (mc, kc <= 2^20, nc <= 2^24)";
+      return o;
+    }
+    o.active = true;
+    return o;
+  }();
+  return parsed;
+}
+
+// The level's float32 blocks, with the override applied.
+GemmBlocksizes f32_blocks(const IsaBlocksizes& row) {
+  GemmBlocksizes b = row.f32;
+  const BlockOverride& o = block_override();
+  if (o.active) {
+    b.mc = static_cast<int>(ceil_div(o.mc, b.mr) * b.mr);
+    b.kc = static_cast<int>(o.kc);
+    b.nc = static_cast<int>(ceil_div(o.nc, b.nr) * b.nr);
+  }
+  return b;
+}
+
 }  // namespace
 
 template <>
 GemmPlan<float> plan_for<float>(CpuCapability c) {
   const IsaKernels& k = kernels_for(c);
   const IsaBlocksizes& row = blocksizes_for(k.isa);
-  const GemmBlocksizes& b = row.f32;
+  const GemmBlocksizes b = f32_blocks(row);
   GemmPlan<float> plan{k.set.f32,         b.mr, b.nr, b.mc, b.kc, b.nc, k.set.f32_edge, k.set.f32_pack_kcontig,
                        k.set.f32_direct_b};
   plan.unpacked = k.set.f32_unpacked;
@@ -98,7 +139,9 @@ ThreadSplit choose_split(int team, int64_t m, int64_t n, int mr, int nr, int nc)
 
 GemmBlocksizes gemm_blocksizes(bool f64) {
   const gemm_detail::IsaBlocksizes& row = gemm_detail::blocksizes_for(gemm_detail::kernels_for(cpu_capability()).isa);
-  return f64 ? row.f64 : row.f32;
+  return f64 ? row.f64 : gemm_detail::f32_blocks(row);
 }
+
+const std::string& gemm_blocks_override_error() { return gemm_detail::block_override().error; }
 
 }  // namespace pygrad::cpu
