@@ -1,0 +1,174 @@
+"""The nn breadth additions against torch 2.13: Fold/Unfold, the lazy modules (shape inference,
+class swap, state_dict, optimizer before the first forward), gumbel_softmax, the *_with_indices
+aliases, the nn.utils additions (clip/fuse/skip_init/functional_call), MaxUnpool3d, SyncBatchNorm."""
+
+import numpy as np
+import pytest
+from conftest import import_torch, to_numpy, to_pygrad
+
+import pygrad
+from pygrad import nn
+
+torch = import_torch()
+TF = torch.nn.functional
+
+
+def close(a, b, rtol=1e-5, atol=1e-6):
+    np.testing.assert_allclose(to_numpy(a), b.detach().numpy(), rtol=rtol, atol=atol)
+
+
+def copy_state(src, dst):
+    """torch module -> pygrad module, every parameter and buffer by name."""
+    dst.load_state_dict({k: to_pygrad(v.detach().numpy()) for k, v in src.state_dict().items()})
+
+
+def check_pair(tm, pm, shape, seed=0):
+    """Same input through a torch and a pygrad module: output and input/parameter gradients."""
+    a = np.random.default_rng(seed).standard_normal(shape).astype(np.float32)
+    tx = torch.tensor(a, requires_grad=True)
+    x = to_pygrad(a, requires_grad=True)
+    tout, out = tm(tx), pm(x)
+    close(out, tout, 1e-4, 1e-5)
+    g = np.random.default_rng(seed + 1).standard_normal(tuple(tout.shape)).astype(np.float32)
+    tout.backward(torch.from_numpy(g))
+    out.backward(to_pygrad(g))
+    close(x.grad, tx.grad, 1e-4, 1e-5)
+    for (n, p), (tn, tp) in zip(pm.named_parameters(), tm.named_parameters()):
+        assert n == tn
+        close(p.grad, tp.grad, 1e-4, 1e-4)
+
+
+# --------------------------------------------------------------------------- Fold / Unfold
+@pytest.mark.parametrize(
+    "kw",
+    [{"kernel_size": 2}, {"kernel_size": (2, 3), "dilation": 2, "padding": 1, "stride": (1, 2)}],
+)
+def test_unfold_fold_modules(kw):
+    tu, pu = torch.nn.Unfold(**kw), nn.Unfold(**kw)
+    assert repr(pu) == repr(tu)
+    check_pair(tu, pu, (2, 3, 7, 8))
+    cols = tu(torch.zeros(2, 3, 7, 8))
+    tf, pf = torch.nn.Fold((7, 8), **kw), nn.Fold((7, 8), **kw)
+    assert repr(pf) == repr(tf)
+    check_pair(tf, pf, tuple(cols.shape))
+    assert pf.state_dict() == {} and pu.state_dict() == {}
+
+
+def test_fold_errors():
+    with pytest.raises(ValueError):
+        nn.Fold((4, 4), 2)(pygrad.zeros(1, 5, 9))  # 5 not divisible by 4
+    with pytest.raises(ValueError):
+        nn.Unfold(2)(pygrad.zeros(5))
+
+
+# --------------------------------------------------------------------------- lazy modules
+LAZY = [
+    ("LazyLinear", (4,), {}, (3, 5)),
+    ("LazyLinear", (4,), {"bias": False}, (2, 3, 6)),
+    ("LazyConv1d", (4, 3), {"padding": 1}, (2, 3, 9)),
+    ("LazyConv2d", (4, 3), {"groups": 2, "stride": 2}, (2, 6, 7, 7)),
+    ("LazyConv2d", (4, 3), {"bias": False}, (3, 7, 7)),  # unbatched
+    ("LazyConv3d", (2, 2), {}, (1, 3, 4, 4, 4)),
+    ("LazyConvTranspose1d", (4, 3), {"stride": 2}, (2, 3, 5)),
+    ("LazyConvTranspose2d", (4, 3), {"groups": 2, "output_padding": 1, "stride": 2}, (2, 4, 4, 4)),
+    ("LazyConvTranspose3d", (2, 2), {}, (1, 3, 3, 3, 3)),
+    ("LazyBatchNorm1d", (), {}, (4, 3)),
+    ("LazyBatchNorm2d", (), {"momentum": None}, (4, 3, 4, 4)),
+    ("LazyBatchNorm3d", (), {"affine": False}, (2, 3, 2, 2, 2)),
+    ("LazyInstanceNorm1d", (), {}, (2, 3, 6)),
+    ("LazyInstanceNorm2d", (), {"track_running_stats": False}, (2, 3, 4, 4)),
+    ("LazyInstanceNorm3d", (), {"bias": False}, (2, 3, 3, 3, 3)),
+]
+
+
+@pytest.mark.parametrize(("name", "args", "kw", "shape"), LAZY)
+def test_lazy_module_against_torch(name, args, kw, shape):
+    tm, pm = getattr(torch.nn, name)(*args, **kw), getattr(nn, name)(*args, **kw)
+    assert repr(pm) == repr(tm)
+    assert pm.has_uninitialized_params()
+    tsd, psd = tm.state_dict(), pm.state_dict()
+    assert list(psd) == list(tsd)
+    for k, v in tsd.items():  # the placeholders themselves, as torch
+        assert type(psd[k]).__name__ == type(v).__name__
+    zeros = torch.zeros(shape)
+    tm(zeros)
+    pm(pygrad.zeros(*shape))
+    assert type(pm).__name__ == type(tm).__name__ and type(pm) is getattr(nn, type(tm).__name__)
+    assert repr(pm) == repr(tm)
+    assert not hasattr(pm, "has_uninitialized_params") or not pm.has_uninitialized_params()
+    assert list(pm.state_dict()) == list(tm.state_dict())
+    for (n, p), (_, tp) in zip(pm.named_parameters(), tm.named_parameters()):
+        assert type(p) is nn.Parameter and tuple(p.shape) == tuple(tp.shape), n
+    if name.startswith(("LazyLinear", "LazyConv")):
+        # Initialised as the ordinary layer: kaiming_uniform(a=sqrt(5)) bound 1/sqrt(fan_in).
+        fan_in = np.prod(pm.weight.shape[1:]) if "Transpose" not in name else None
+        if fan_in:
+            assert np.abs(to_numpy(pm.weight)).max() <= 1 / np.sqrt(fan_in) + 1e-6
+    # The same math as torch with copied state, train then eval.
+    tm.train()
+    pm.train()
+    copy_state(tm, pm)
+    check_pair(tm, pm, shape, seed=3)
+    for k, v in tm.state_dict().items():  # running statistics updated alike
+        close(pm.state_dict()[k], v, 1e-4, 1e-5)
+    tm.eval()
+    pm.eval()
+    with torch.no_grad():
+        a = np.random.default_rng(9).standard_normal(shape).astype(np.float32)
+        close(pm(to_pygrad(a)), tm(torch.from_numpy(a)), 1e-4, 1e-5)
+
+
+def test_lazy_optimizer_before_first_forward():
+    m = nn.Sequential(nn.LazyLinear(8), nn.ReLU(), nn.LazyLinear(2))
+    opt = pygrad.optim.Adam(m.parameters(), lr=0.1)
+    params = list(m.parameters())
+    x = pygrad.randn(5, 3)
+    loss = m(x).pow(2).mean()
+    loss.backward()
+    opt.step()
+    # The optimizer's references are the materialised parameters themselves.
+    assert [id(p) for p in params] == [id(p) for p in m.parameters()]
+    assert [tuple(p.shape) for p in params] == [(8, 3), (8,), (2, 8), (2,)]
+    assert all(type(p) is nn.Parameter for p in params)
+    assert float(m(x).pow(2).mean().item()) < float(loss.item())
+
+
+def test_lazy_load_state_dict_materialises():
+    src = nn.Linear(6, 3)
+    lazy = nn.LazyLinear(3)
+    lazy.load_state_dict(src.state_dict())
+    assert tuple(lazy.weight.shape) == (3, 6) and not lazy.has_uninitialized_params()
+    np.testing.assert_array_equal(to_numpy(lazy.weight), to_numpy(src.weight))
+    x = pygrad.randn(2, 6)
+    np.testing.assert_allclose(to_numpy(lazy(x)), to_numpy(src(x)), rtol=1e-6)
+    assert type(lazy) is nn.Linear and lazy.in_features == 6
+    bn = nn.LazyBatchNorm2d()
+    bn.load_state_dict(nn.BatchNorm2d(5).state_dict())
+    assert tuple(bn.running_mean.shape) == (5,)
+
+
+def test_lazy_errors_and_params():
+    with pytest.raises(ValueError, match="divisible by groups"):
+        nn.LazyConv2d(4, 3, groups=2)(pygrad.zeros(1, 3, 5, 5))
+    with pytest.raises(RuntimeError, match="Expected 3D"):
+        nn.LazyConv2d(4, 3)(pygrad.zeros(5, 5))
+    p = nn.UninitializedParameter()
+    assert repr(p) == "<UninitializedParameter>" and p.requires_grad
+    p.materialize((2, 3))
+    assert type(p) is nn.Parameter and tuple(p.shape) == (2, 3)
+    assert nn.parameter.is_lazy(nn.UninitializedBuffer())
+    # Unbatched lazy instance norm takes its channels from dim 0.
+    m = nn.LazyInstanceNorm1d()
+    m(pygrad.randn(4, 7))
+    assert m.num_features == 4
+
+
+def test_lazy_conv_and_norm_load_state_dict_sizes():
+    conv = nn.LazyConvTranspose2d(4, 3, groups=2)
+    conv.load_state_dict(nn.ConvTranspose2d(6, 4, 3, groups=2).state_dict())
+    conv(pygrad.zeros(1, 6, 3, 3))
+    assert type(conv) is nn.ConvTranspose2d and conv.in_channels == 6
+    bn = nn.LazyBatchNorm1d()
+    bn.load_state_dict(nn.BatchNorm1d(5).state_dict())
+    bn(pygrad.zeros(2, 5))
+    assert type(bn) is nn.BatchNorm1d and bn.num_features == 5
