@@ -7,6 +7,7 @@ import pytest
 from conftest import import_torch, to_numpy, to_pygrad
 
 import pygrad
+import pygrad.nn.functional as F
 from pygrad import nn
 
 torch = import_torch()
@@ -172,3 +173,83 @@ def test_lazy_conv_and_norm_load_state_dict_sizes():
     bn.load_state_dict(nn.BatchNorm1d(5).state_dict())
     bn(pygrad.zeros(2, 5))
     assert type(bn) is nn.BatchNorm1d and bn.num_features == 5
+
+
+# --------------------------------------------------------------------------- gumbel_softmax
+def test_gumbel_softmax_statistics_and_straight_through():
+    pygrad.manual_seed(0)
+    logits = to_pygrad(np.array([[1.0, 0.0, -1.0, 2.0]], dtype=np.float32))
+    big = logits.expand(20000, 4).contiguous()
+    soft = F.gumbel_softmax(big, tau=0.5)
+    np.testing.assert_allclose(to_numpy(soft.sum(-1)), 1.0, rtol=1e-5)
+    # The argmax of logits + Gumbel noise is a sample of softmax(logits) (the Gumbel-max trick).
+    hard = F.gumbel_softmax(big, hard=True)
+    freq = to_numpy(hard).mean(0)
+    np.testing.assert_allclose(
+        freq, torch.softmax(torch.tensor([1.0, 0.0, -1.0, 2.0]), 0), atol=0.015
+    )
+    assert set(np.unique(to_numpy(hard))) == {0.0, 1.0} and (to_numpy(hard).sum(-1) == 1).all()
+    # Straight-through: the gradient is the soft sample's softmax Jacobian (rows sum to zero).
+    x = to_pygrad(np.random.default_rng(0).standard_normal((6, 5)).astype(np.float32), True)
+    pygrad.manual_seed(1)
+    y = F.gumbel_softmax(x, tau=2.0, hard=True, dim=1)
+    w = np.random.default_rng(1).standard_normal((6, 5)).astype(np.float32)
+    (y * to_pygrad(w)).sum().backward()
+    pygrad.manual_seed(1)
+    xs = to_pygrad(to_numpy(x), True)
+    ys = F.gumbel_softmax(xs, tau=2.0, dim=1)
+    (ys * to_pygrad(w)).sum().backward()
+    np.testing.assert_allclose(to_numpy(x.grad), to_numpy(xs.grad), rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(to_numpy(x.grad).sum(1), 0, atol=1e-5)
+    assert (to_numpy(y).argmax(1) == to_numpy(ys).argmax(1)).all()
+    # Low temperature: soft samples approach one-hot.
+    cold = to_numpy(F.gumbel_softmax(big[:100], tau=0.01))
+    assert (cold.max(-1) > 0.99).mean() > 0.95
+
+
+# --------------------------------------------------------------------------- pooling aliases
+@pytest.mark.parametrize(
+    ("name", "args", "shape"),
+    [
+        ("max_pool1d_with_indices", (3, 2, 1), (2, 3, 11)),
+        ("max_pool2d_with_indices", (3, 2, 1), (2, 3, 9, 8)),
+        ("max_pool3d_with_indices", (2,), (1, 2, 5, 6, 4)),
+        ("adaptive_max_pool1d_with_indices", (4,), (2, 3, 11)),
+        ("adaptive_max_pool2d_with_indices", ((3, 2),), (2, 3, 9, 8)),
+        ("adaptive_max_pool3d_with_indices", (2,), (1, 2, 5, 6, 4)),
+    ],
+)
+def test_with_indices_aliases(name, args, shape):
+    a = np.random.default_rng(0).permutation(int(np.prod(shape))).reshape(shape).astype(np.float32)
+    tx = torch.tensor(a, requires_grad=True)
+    x = to_pygrad(a, requires_grad=True)
+    tv, ti = getattr(TF, name)(tx, *args)
+    v, i = getattr(F, name)(x, *args)
+    close(v, tv)
+    np.testing.assert_array_equal(to_numpy(i), ti.numpy())
+    tv.sum().backward()
+    v.sum().backward()
+    close(x.grad, tx.grad)
+
+
+def test_max_unpool3d_against_torch():
+    a = np.random.default_rng(2).permutation(2 * 3 * 6 * 5 * 4).reshape(2, 3, 6, 5, 4) / 10.0
+    a = a.astype(np.float32)
+    tv, ti = TF.max_pool3d(torch.from_numpy(a), 2, 2, return_indices=True)
+    pv, pi = F.max_pool3d(to_pygrad(a), 2, 2, return_indices=True)
+    close(pv, tv)
+    np.testing.assert_array_equal(to_numpy(pi), ti.numpy())
+    tm, pm = torch.nn.MaxUnpool3d(2), nn.MaxUnpool3d(2)
+    assert repr(pm) == repr(tm)
+    tv = tv.detach().requires_grad_(True)
+    x = to_pygrad(tv.detach().numpy(), True)
+    tout, out = tm(tv, ti, (6, 5, 4)), pm(x, pi, (6, 5, 4))
+    close(out, tout)
+    g = np.random.default_rng(3).standard_normal(tuple(tout.shape)).astype(np.float32)
+    tout.backward(torch.from_numpy(g))
+    out.backward(to_pygrad(g))
+    close(x.grad, tv.grad)
+    close(
+        F.max_unpool3d(x, pi, 2, output_size=[2, 3, 6, 5, 4]),
+        TF.max_unpool3d(tv, ti, 2, output_size=[2, 3, 6, 5, 4]),
+    )

@@ -137,6 +137,7 @@ from pygrad.nn.modules.pooling import (
     MaxUnpool2d,
 )
 from pygrad.nn.modules.pooling3d import AdaptiveMaxPool3d, AvgPool3d, LPPool3d, MaxPool3d
+from pygrad.nn.modules.pooling_extra import MaxUnpool3d
 from pygrad.nn.modules.rnn import GRU, LSTM, RNN, RNNBase
 from pygrad.nn.modules.rnn_cell import GRUCell, LSTMCell, RNNCell, RNNCellBase
 from pygrad.nn.modules.sparse import Embedding, EmbeddingBag
@@ -245,6 +246,7 @@ __all__ = [
     "MaxPool3d",
     "MaxUnpool1d",
     "MaxUnpool2d",
+    "MaxUnpool3d",
     "Mish",
     "Module",
     "ModuleDict",
