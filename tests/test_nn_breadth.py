@@ -253,3 +253,128 @@ def test_max_unpool3d_against_torch():
         F.max_unpool3d(x, pi, 2, output_size=[2, 3, 6, 5, 4]),
         TF.max_unpool3d(tv, ti, 2, output_size=[2, 3, 6, 5, 4]),
     )
+
+
+# --------------------------------------------------------------------------- nn.utils
+def test_clip_grad_norm_alias_and_clip_grads_with_norm():
+    rng = np.random.default_rng(4)
+    grads = [rng.standard_normal(s).astype(np.float32) for s in [(3, 4), (5,)]]
+    tps = [torch.zeros(g.shape, requires_grad=True) for g in grads]
+    pps = [to_pygrad(np.zeros(g.shape, np.float32), True) for g in grads]
+    for tp, pp, g in zip(tps, pps, grads):
+        tp.grad, pp.grad = torch.from_numpy(g.copy()), to_pygrad(g.copy())
+    with pytest.warns(FutureWarning):
+        total = nn.utils.clip_grad_norm(pps, 1.5)
+    ttotal = torch.nn.utils.clip_grad_norm_(tps, 1.5)
+    close(total, ttotal)
+    for tp, pp in zip(tps, pps):
+        close(pp.grad, tp.grad)
+    # The two halves: get_total_norm then clip_grads_with_norm_, with a norm of any origin.
+    norm = nn.utils.get_total_norm([p.grad for p in pps], 3.0)
+    tnorm = torch.nn.utils.get_total_norm([p.grad for p in tps], 3.0)
+    close(norm, tnorm)
+    nn.utils.clip_grads_with_norm_(pps, 0.5, norm)
+    torch.nn.utils.clip_grads_with_norm_(tps, 0.5, tnorm)
+    for tp, pp in zip(tps, pps):
+        close(pp.grad, tp.grad)
+
+
+def test_skip_init():
+    m = nn.utils.skip_init(nn.Linear, 4, 3, bias=False)
+    assert type(m) is nn.Linear and tuple(m.weight.shape) == (3, 4) and m.bias is None
+    with pytest.raises(RuntimeError, match="device"):
+        nn.utils.skip_init(nn.ReLU)
+
+
+@pytest.mark.parametrize(
+    ("conv", "transpose"),
+    [("Conv2d", False), ("Conv1d", False), ("ConvTranspose2d", True), ("Conv3d", False)],
+)
+def test_fuse_conv_bn_eval(conv, transpose):
+    n = int(conv[-2])
+    tc = getattr(torch.nn, conv)(4, 6, 3, bias=conv != "Conv1d")
+    tb = getattr(torch.nn, f"BatchNorm{n}d")(6)
+    with torch.no_grad():
+        tb.running_mean.uniform_(-1, 1)
+        tb.running_var.uniform_(0.5, 2)
+        tb.weight.uniform_(0.5, 2)
+        tb.bias.uniform_(-1, 1)
+    pc = getattr(nn, conv)(4, 6, 3, bias=conv != "Conv1d")
+    pb = getattr(nn, f"BatchNorm{n}d")(6)
+    copy_state(tc, pc)
+    copy_state(tb, pb)
+    for m in (tc, tb, pc, pb):
+        m.eval()
+    with pytest.raises(AssertionError, match="eval"):
+        nn.utils.fuse_conv_bn_eval(pc.train(), pb, transpose)
+    pc.eval()
+    tf = torch.nn.utils.fuse_conv_bn_eval(tc, tb, transpose)
+    pf = nn.utils.fuse_conv_bn_eval(pc, pb, transpose)
+    assert type(pf) is type(pc) and pf is not pc
+    close(pf.weight, tf.weight, 1e-5, 1e-6)
+    close(pf.bias, tf.bias, 1e-5, 1e-6)
+    a = np.random.default_rng(5).standard_normal((2, 4) + (5,) * n).astype(np.float32)
+    with torch.no_grad():
+        close(pf(to_pygrad(a)), tb(tc(torch.from_numpy(a))), 1e-4, 1e-5)
+    assert pf.weight.requires_grad and isinstance(pf.weight, nn.Parameter)
+
+
+def test_fuse_linear_bn_eval():
+    tl, tb = torch.nn.Linear(5, 3), torch.nn.BatchNorm1d(3)
+    with torch.no_grad():
+        tb.running_mean.uniform_(-1, 1)
+        tb.running_var.uniform_(0.5, 2)
+        tb.weight.uniform_(0.5, 2)
+    pl, pb = nn.Linear(5, 3), nn.BatchNorm1d(3)
+    copy_state(tl, pl)
+    copy_state(tb, pb)
+    for m in (tl, tb, pl, pb):
+        m.eval()
+    tf, pf = torch.nn.utils.fuse_linear_bn_eval(tl, tb), nn.utils.fuse_linear_bn_eval(pl, pb)
+    close(pf.weight, tf.weight)
+    close(pf.bias, tf.bias)
+    with pytest.raises(AssertionError, match="out_features"):
+        nn.utils.fuse_linear_bn_eval(pl, nn.BatchNorm1d(4).eval())
+    w, b = nn.utils.fuse_linear_bn_weights(
+        pl.weight, None, pb.running_mean, pb.running_var, 1e-3, pb.weight, pb.bias
+    )
+    tw, tbias = torch.nn.utils.fuse_linear_bn_weights(
+        tl.weight, None, tb.running_mean, tb.running_var, 1e-3, tb.weight, tb.bias
+    )
+    close(w, tw)
+    close(b, tbias)
+
+
+def test_functional_call():
+    from pygrad.nn.utils.stateless import functional_call
+
+    tm = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.BatchNorm1d(4), torch.nn.Linear(4, 2))
+    pm = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.Linear(4, 2))
+    copy_state(tm, pm)
+    rng = np.random.default_rng(6)
+    new = {
+        "0.weight": rng.standard_normal((4, 3)).astype(np.float32),
+        "2.bias": np.ones(2, np.float32),
+    }
+    tnew = {k: torch.tensor(v, requires_grad=True) for k, v in new.items()}
+    pnew = {k: to_pygrad(v, True) for k, v in new.items()}
+    a = rng.standard_normal((5, 3)).astype(np.float32)
+    old = to_numpy(pm[0].weight).copy()
+    tout = torch.func.functional_call(tm, tnew, (torch.from_numpy(a),))
+    out = functional_call(pm, pnew, to_pygrad(a))
+    close(out, tout, 1e-4, 1e-5)
+    tout.sum().backward()
+    out.sum().backward()
+    for k in new:
+        close(pnew[k].grad, tnew[k].grad, 1e-4, 1e-5)
+    # The module's own parameters are back, untouched and without gradient.
+    np.testing.assert_array_equal(to_numpy(pm[0].weight), old)
+    assert pm[0].weight.grad is None and type(pm[0].weight) is nn.Parameter
+    close(pm[1].running_mean, tm[1].running_mean)  # buffers updated in place as torch
+    with pytest.raises(RuntimeError, match="Missing key"):
+        functional_call(pm, pnew, (to_pygrad(a),), strict=True)
+    # Tied weights follow the given one.
+    tied = nn.Sequential(nn.Linear(2, 2, bias=False), nn.Linear(2, 2, bias=False))
+    tied[1].weight = tied[0].weight
+    out = functional_call(tied, {"0.weight": pygrad.eye(2)}, (pygrad.ones(1, 2),))
+    np.testing.assert_array_equal(to_numpy(out), [[1.0, 1.0]])
