@@ -378,3 +378,123 @@ def test_functional_call():
     tied[1].weight = tied[0].weight
     out = functional_call(tied, {"0.weight": pygrad.eye(2)}, (pygrad.ones(1, 2),))
     np.testing.assert_array_equal(to_numpy(out), [[1.0, 1.0]])
+
+
+# --------------------------------------------------------------------------- SyncBatchNorm
+@pytest.mark.parametrize("shape", [(6, 3), (4, 3, 5), (2, 3, 4, 4), (2, 3, 2, 2, 2, 2)])
+def test_sync_batchnorm_single_process_is_batchnorm(shape):
+    tm, pm = torch.nn.SyncBatchNorm(3, momentum=0.3), nn.SyncBatchNorm(3, momentum=0.3)
+    assert repr(pm) == repr(tm)
+    assert list(pm.state_dict()) == list(tm.state_dict())
+    with torch.no_grad():
+        tm.weight.uniform_(0.5, 2)
+        tm.bias.uniform_(-1, 1)
+    copy_state(tm, pm)
+    check_pair(tm, pm, shape)
+    for k, v in tm.state_dict().items():
+        close(pm.state_dict()[k], v, 1e-5, 1e-6)
+    tm.eval()
+    pm.eval()
+    a = np.random.default_rng(8).standard_normal(shape).astype(np.float32)
+    with torch.no_grad():
+        close(pm(to_pygrad(a)), tm(torch.from_numpy(a)), 1e-5, 1e-6)
+    with pytest.raises(ValueError, match="at least 2D"):
+        pm(pygrad.zeros(3))
+
+
+def test_sync_batch_norm_math_against_batchnorm():
+    """The all-reduce path (custom forward/backward) with a one-rank sum equals batch norm."""
+    from pygrad.nn.modules.sync_batchnorm import _sync_batch_norm
+
+    rng = np.random.default_rng(10)
+    a = rng.standard_normal((4, 3, 5, 2)).astype(np.float32) * 3 + 1
+    w, b = rng.standard_normal(3).astype(np.float32), rng.standard_normal(3).astype(np.float32)
+    tx, tw, tb = (torch.tensor(v, requires_grad=True) for v in (a, w, b))
+    x, pw, pb = (to_pygrad(v, True) for v in (a, w, b))
+    trm, trv = torch.zeros(3), torch.ones(3)
+    rm, rv = pygrad.zeros(3), pygrad.ones(3)
+    tout = TF.batch_norm(tx, trm, trv, tw, tb, True, 0.2, 1e-4)
+    out = _sync_batch_norm(x, rm, rv, pw, pb, 0.2, 1e-4, lambda t: None)
+    close(out, tout, 1e-4, 1e-5)
+    close(rm, trm)
+    close(rv, trv)
+    g = rng.standard_normal(a.shape).astype(np.float32)
+    tout.backward(torch.from_numpy(g))
+    out.backward(to_pygrad(g))
+    for p, t in ((x, tx), (pw, tw), (pb, tb)):
+        close(p.grad, t.grad, 1e-4, 1e-4)
+
+
+def test_convert_sync_batchnorm():
+    m = nn.Sequential(
+        nn.Conv2d(2, 3, 1),
+        nn.BatchNorm2d(3),
+        nn.Sequential(nn.BatchNorm1d(4), nn.InstanceNorm1d(4)),
+    )
+    m.eval()
+    weight, rm = m[1].weight, m[1].running_mean
+    out = nn.SyncBatchNorm.convert_sync_batchnorm(m)
+    assert out is m
+    assert type(m[1]) is nn.SyncBatchNorm and type(m[2][0]) is nn.SyncBatchNorm
+    assert type(m[2][1]) is nn.InstanceNorm1d and type(m[0]) is nn.Conv2d
+    assert m[1].weight is weight and m[1].running_mean is rm and not m[1].training
+    tm = torch.nn.SyncBatchNorm.convert_sync_batchnorm(
+        torch.nn.Sequential(torch.nn.Conv2d(2, 3, 1), torch.nn.BatchNorm2d(3), torch.nn.Sequential(
+            torch.nn.BatchNorm1d(4), torch.nn.InstanceNorm1d(4)))
+    )  # fmt: skip
+    assert repr(m) == repr(tm)
+    assert list(m.state_dict()) == list(tm.state_dict())
+    single = nn.SyncBatchNorm.convert_sync_batchnorm(nn.BatchNorm1d(5, affine=False))
+    assert type(single) is nn.SyncBatchNorm and single.weight is None
+
+
+SYNC_SCRIPT = r"""
+import numpy as np, torch, pygrad
+from pygrad import distributed as dist, nn
+dist.init_process_group()
+rank, world = dist.get_rank(), dist.get_world_size()
+rng = np.random.default_rng(0)
+a = rng.standard_normal((2 * world, 3, 5)).astype(np.float32) * 2 + 1
+g = rng.standard_normal(a.shape).astype(np.float32)
+tm = torch.nn.BatchNorm1d(3, momentum=0.5)
+tx = torch.tensor(a, requires_grad=True)
+(tm(tx) * torch.from_numpy(g)).sum().backward()
+pm = nn.SyncBatchNorm(3, momentum=0.5)
+part = slice(2 * rank, 2 * rank + 2)
+x = pygrad.tensor(a[part], requires_grad=True)
+(pm(x) * pygrad.tensor(g[part])).sum().backward()
+ok = np.allclose(x.grad.numpy(), tx.grad.numpy()[part], atol=1e-5)
+ok &= np.allclose(pm.running_var.numpy(), tm.running_var.numpy(), atol=1e-5)
+ok &= np.allclose(pm.running_mean.numpy(), tm.running_mean.numpy(), atol=1e-5)
+# weight/bias gradients are per-rank (DDP sums them): their sum over ranks is torch's
+wg = pm.weight.grad.detach().clone(); dist.all_reduce(wg)
+ok &= np.allclose(wg.numpy(), tm.weight.grad.numpy(), atol=1e-4)
+print("OK" if ok else "MISMATCH", rank)
+"""
+
+
+def test_sync_batchnorm_two_ranks():
+    pytest.importorskip("mpi4py")
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    mpiexec = os.path.join(os.path.dirname(sys.executable), "mpiexec")
+    if not os.path.exists(mpiexec):
+        mpiexec = shutil.which("mpiexec") or pytest.skip("no mpiexec")
+    env = dict(
+        os.environ,
+        PYTHONPATH=os.path.dirname(os.path.dirname(pygrad.__file__)),
+        OMP_NUM_THREADS="1",
+    )
+    proc = subprocess.run(
+        [mpiexec, "-n", "2", sys.executable, "-c", SYNC_SCRIPT],
+        cwd=os.path.dirname(os.path.abspath(__file__)),
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=90,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert sorted(proc.stdout.split("\n"))[-2:] == ["OK 0", "OK 1"], proc.stdout + proc.stderr

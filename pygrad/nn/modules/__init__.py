@@ -141,6 +141,7 @@ from pygrad.nn.modules.pooling_extra import MaxUnpool3d
 from pygrad.nn.modules.rnn import GRU, LSTM, RNN, RNNBase
 from pygrad.nn.modules.rnn_cell import GRUCell, LSTMCell, RNNCell, RNNCellBase
 from pygrad.nn.modules.sparse import Embedding, EmbeddingBag
+from pygrad.nn.modules.sync_batchnorm import SyncBatchNorm
 from pygrad.nn.modules.transformer import (
     Transformer,
     TransformerDecoder,
@@ -287,6 +288,7 @@ __all__ = [
     "Softplus",
     "Softshrink",
     "Softsign",
+    "SyncBatchNorm",
     "Tanh",
     "Tanhshrink",
     "Threshold",
