@@ -498,3 +498,57 @@ def test_sync_batchnorm_two_ranks():
     )
     assert proc.returncode == 0, proc.stderr
     assert sorted(proc.stdout.split("\n"))[-2:] == ["OK 0", "OK 1"], proc.stdout + proc.stderr
+
+
+# --------------------------------------------------------------------------- linear_cross_entropy
+@pytest.mark.parametrize(
+    "kw",
+    [
+        {},
+        {"bias": True, "label_smoothing": 0.1, "reduction": "sum"},
+        {"out_features": (3,), "bias": True, "reduction": "none"},
+        {"ignore_index": 2, "reduction": "mean"},
+        {"weight": "w"},
+    ],
+)
+def test_linear_cross_entropy_loss(kw):
+    rng = np.random.default_rng(11)
+    kw = dict(kw)
+    if kw.get("weight") == "w":
+        w = rng.uniform(0.5, 2, 5).astype(np.float32)
+        tkw, pkw = {**kw, "weight": torch.from_numpy(w)}, {**kw, "weight": to_pygrad(w)}
+    else:
+        tkw, pkw = kw, kw
+    tm, pm = torch.nn.LinearCrossEntropyLoss(4, 5, **tkw), nn.LinearCrossEntropyLoss(4, 5, **pkw)
+    assert repr(pm) == repr(tm)
+    assert list(pm.state_dict()) == list(tm.state_dict())
+    copy_state(tm, pm)
+    a = rng.standard_normal((6, 4)).astype(np.float32)
+    tshape = (6, *kw.get("out_features", ()))
+    t = rng.integers(0, 5, tshape)
+    tx, x = torch.tensor(a, requires_grad=True), to_pygrad(a, True)
+    tout = tm(tx, torch.from_numpy(t))
+    out = pm(x, to_pygrad(t))
+    close(out, tout, 1e-5, 1e-6)
+    tout.sum().backward()
+    out.sum().backward()
+    close(x.grad, tx.grad, 1e-5, 1e-6)
+    close(pm.linear.weight.grad, tm.linear.weight.grad, 1e-5, 1e-6)
+
+
+def test_linear_cross_entropy_functional_and_errors():
+    rng = np.random.default_rng(12)
+    a, w = rng.standard_normal(4).astype(np.float32), rng.standard_normal((5, 4)).astype(np.float32)
+    probs = rng.dirichlet(np.ones(5)).astype(np.float32)
+    t = TF.linear_cross_entropy(torch.from_numpy(a), torch.from_numpy(w), torch.from_numpy(probs))
+    p = F.linear_cross_entropy(to_pygrad(a), to_pygrad(w), to_pygrad(probs))
+    close(p, t)
+    opts = nn.LinearCrossEntropyOptions(batch_chunk_size=2)
+    p = F.linear_cross_entropy(to_pygrad(a), to_pygrad(w), to_pygrad(probs), options=opts)
+    close(p, t)
+    with pytest.raises(RuntimeError, match="probabilities"):
+        F.linear_cross_entropy(to_pygrad(a), to_pygrad(w), to_pygrad(probs), ignore_index=1)
+    with pytest.raises(RuntimeError, match="in_features"):
+        F.linear_cross_entropy(to_pygrad(a), to_pygrad(w[:, :3]), to_pygrad(probs))
+    with pytest.raises(RuntimeError, match="weight shape"):
+        nn.LinearCrossEntropyLoss(4, 5, weight=pygrad.ones(3))

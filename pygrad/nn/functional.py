@@ -30,6 +30,7 @@ from pygrad.nn._grid import *  # noqa: F403  (affine_grid, grid_sample: _grid.__
 from pygrad.nn._gumbel import *  # noqa: F403  (gumbel_softmax)
 from pygrad.nn._interpolate import *  # noqa: F403  (interpolate, upsample, ...: _interpolate.__all__)
 from pygrad.nn._layout import fold, pad, unfold
+from pygrad.nn._linear_ce import linear_cross_entropy
 from pygrad.nn._losses import *  # noqa: F403  (l1_loss, kl_div, huber_loss, ...: _losses.__all__)
 from pygrad.nn._normalization import *  # noqa: F403  (group_norm, instance_norm, rms_norm, ...)
 from pygrad.nn._pooling import *  # noqa: F403  (max_pool1d, lp_pool2d, ...: _pooling.__all__)
@@ -78,6 +79,7 @@ __all__ += _normalization.__all__
 __all__ += _embedding.__all__
 __all__ += _attention.__all__
 __all__ += _gumbel.__all__
+__all__ += ["linear_cross_entropy"]
 __all__ += _pooling_extra.__all__
 
 _IntOrPair = Union[int, Sequence[int]]

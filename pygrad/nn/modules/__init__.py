@@ -68,6 +68,10 @@ from pygrad.nn.modules.lazy import (
     LazyLinear,
 )
 from pygrad.nn.modules.linear import Bilinear, Identity, Linear
+from pygrad.nn.modules.linear_cross_entropy import (
+    LinearCrossEntropyLoss,
+    LinearCrossEntropyOptions,
+)
 from pygrad.nn.modules.loss import (
     BCELoss,
     BCEWithLogitsLoss,
@@ -237,6 +241,8 @@ __all__ = [
     "LazyLinear",
     "LeakyReLU",
     "Linear",
+    "LinearCrossEntropyLoss",
+    "LinearCrossEntropyOptions",
     "LocalResponseNorm",
     "LogSigmoid",
     "LogSoftmax",
