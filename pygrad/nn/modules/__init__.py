@@ -30,6 +30,7 @@ from pygrad.nn.modules.activation import (
     Tanhshrink,
     Threshold,
 )
+from pygrad.nn.modules.adaptive import AdaptiveLogSoftmaxWithLoss
 from pygrad.nn.modules.attention import MultiheadAttention
 from pygrad.nn.modules.container import ModuleDict, ModuleList, Sequential
 from pygrad.nn.modules.container_params import ParameterDict, ParameterList
@@ -167,6 +168,7 @@ __all__ = [
     "AdaptiveAvgPool1d",
     "AdaptiveAvgPool2d",
     "AdaptiveAvgPool3d",
+    "AdaptiveLogSoftmaxWithLoss",
     "AdaptiveMaxPool1d",
     "AdaptiveMaxPool2d",
     "AdaptiveMaxPool3d",
