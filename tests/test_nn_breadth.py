@@ -121,17 +121,18 @@ def test_lazy_module_against_torch(name, args, kw, shape):
 
 def test_lazy_optimizer_before_first_forward():
     m = nn.Sequential(nn.LazyLinear(8), nn.ReLU(), nn.LazyLinear(2))
-    opt = pygrad.optim.Adam(m.parameters(), lr=0.1)
+    opt = pygrad.optim.SGD(m.parameters(), lr=0.1)
     params = list(m.parameters())
     x = pygrad.randn(5, 3)
-    loss = m(x).pow(2).mean()
-    loss.backward()
+    m(x).pow(2).mean().backward()
+    before = [to_numpy(p).copy() for p in params]
     opt.step()
-    # The optimizer's references are the materialised parameters themselves.
+    # The optimizer's references are the materialised parameters themselves: SGD moved them.
     assert [id(p) for p in params] == [id(p) for p in m.parameters()]
     assert [tuple(p.shape) for p in params] == [(8, 3), (8,), (2, 8), (2,)]
     assert all(type(p) is nn.Parameter for p in params)
-    assert float(m(x).pow(2).mean().item()) < float(loss.item())
+    for p, old in zip(params, before):
+        np.testing.assert_allclose(to_numpy(p), old - 0.1 * to_numpy(p.grad), rtol=1e-6, atol=1e-7)
 
 
 def test_lazy_load_state_dict_materialises():
@@ -598,3 +599,53 @@ def test_adaptive_log_softmax_reset_parameters():
             p.fill_(0.0)
     m.reset_parameters()
     assert all(np.abs(to_numpy(p)).max() > 0 for p in m.parameters())
+
+
+# --------------------------------------------------------------------------- fractional max pooling
+@pytest.mark.parametrize(
+    ("n", "shape", "kw"),
+    [
+        (2, (2, 3, 11, 9), {"kernel_size": (2, 3), "output_size": (5, 4)}),
+        (2, (3, 10, 10), {"kernel_size": 3, "output_ratio": 0.5}),
+        (3, (1, 2, 7, 8, 9), {"kernel_size": 2, "output_size": (4, 3, 5)}),
+        (3, (2, 6, 7, 8), {"kernel_size": (1, 2, 3), "output_ratio": (0.5, 0.6, 0.7)}),
+    ],
+)
+def test_fractional_max_pool_against_torch(n, shape, kw):
+    rng = np.random.default_rng(14)
+    a = (rng.permutation(int(np.prod(shape))).reshape(shape) / 9.0).astype(np.float32)
+    lead = shape[:2] if len(shape) == n + 2 else (1, shape[0])
+    samples = rng.random((*lead, n)).astype(np.float32)
+    cls = f"FractionalMaxPool{n}d"
+    tm = getattr(torch.nn, cls)(
+        **kw, return_indices=True, _random_samples=torch.from_numpy(samples)
+    )
+    pm = getattr(nn, cls)(**kw, return_indices=True, _random_samples=to_pygrad(samples))
+    assert list(pm.state_dict()) == list(tm.state_dict())
+    tx, x = torch.tensor(a, requires_grad=True), to_pygrad(a, True)
+    (tv, ti), (v, i) = tm(tx), pm(x)
+    np.testing.assert_array_equal(to_numpy(v), tv.detach().numpy())
+    np.testing.assert_array_equal(to_numpy(i), ti.numpy())
+    g = rng.standard_normal(tuple(tv.shape)).astype(np.float32)
+    tv.backward(torch.from_numpy(g))
+    v.backward(to_pygrad(g))
+    close(x.grad, tx.grad)
+    # Functional forms and fresh random samples: the windows still tile the input as asked.
+    fn = getattr(F, f"fractional_max_pool{n}d_with_indices")
+    v2, i2 = fn(to_pygrad(a), **kw)
+    assert tuple(v2.shape) == tuple(tv.shape)
+    flat = a.reshape(*a.shape[: a.ndim - n], -1)
+    got = np.take_along_axis(flat, to_numpy(i2).reshape(*flat.shape[:-1], -1), -1)
+    np.testing.assert_array_equal(got.reshape(v2.shape), to_numpy(v2))
+
+
+def test_fractional_max_pool_errors():
+    with pytest.raises(ValueError, match="either"):
+        nn.FractionalMaxPool2d(2)
+    with pytest.raises(ValueError, match="only one"):
+        nn.FractionalMaxPool2d(2, output_size=3, output_ratio=0.5)
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        nn.FractionalMaxPool3d(2, output_ratio=1.5)
+    with pytest.raises(RuntimeError, match="too large"):
+        F.fractional_max_pool2d(pygrad.zeros(1, 1, 4, 4), 3, output_size=3)
+    assert repr(nn.FractionalMaxPool2d(2, output_size=3)) == "FractionalMaxPool2d()"

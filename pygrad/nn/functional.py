@@ -13,6 +13,7 @@ from pygrad.nn import (
     _attention,
     _dropout,
     _embedding,
+    _fractional,
     _grid,
     _gumbel,
     _interpolate,
@@ -26,6 +27,7 @@ from pygrad.nn._activations import *  # noqa: F403  (elu, silu, softplus, ...: _
 from pygrad.nn._attention import *  # noqa: F403  (scaled_dot_product_attention, ...)
 from pygrad.nn._dropout import *  # noqa: F403  (dropout1d, alpha_dropout, ...: _dropout.__all__)
 from pygrad.nn._embedding import *  # noqa: F403  (embedding, embedding_bag, bilinear)
+from pygrad.nn._fractional import *  # noqa: F403  (fractional_max_pool2d, ...)
 from pygrad.nn._grid import *  # noqa: F403  (affine_grid, grid_sample: _grid.__all__)
 from pygrad.nn._gumbel import *  # noqa: F403  (gumbel_softmax)
 from pygrad.nn._interpolate import *  # noqa: F403  (interpolate, upsample, ...: _interpolate.__all__)
@@ -79,6 +81,7 @@ __all__ += _normalization.__all__
 __all__ += _embedding.__all__
 __all__ += _attention.__all__
 __all__ += _gumbel.__all__
+__all__ += _fractional.__all__
 __all__ += ["linear_cross_entropy"]
 __all__ += _pooling_extra.__all__
 

@@ -142,7 +142,7 @@ from pygrad.nn.modules.pooling import (
     MaxUnpool2d,
 )
 from pygrad.nn.modules.pooling3d import AdaptiveMaxPool3d, AvgPool3d, LPPool3d, MaxPool3d
-from pygrad.nn.modules.pooling_extra import MaxUnpool3d
+from pygrad.nn.modules.pooling_extra import FractionalMaxPool2d, FractionalMaxPool3d, MaxUnpool3d
 from pygrad.nn.modules.rnn import GRU, LSTM, RNN, RNNBase
 from pygrad.nn.modules.rnn_cell import GRUCell, LSTMCell, RNNCell, RNNCellBase
 from pygrad.nn.modules.sparse import Embedding, EmbeddingBag
@@ -208,6 +208,8 @@ __all__ = [
     "FeatureAlphaDropout",
     "Flatten",
     "Fold",
+    "FractionalMaxPool2d",
+    "FractionalMaxPool3d",
     "GRUCell",
     "GaussianNLLLoss",
     "GroupNorm",
