@@ -7,7 +7,7 @@ from types import ModuleType
 
 from pygrad.nn import functional, init, modules
 from pygrad.nn.modules import *  # noqa: F403  (the layers, listed once in modules.__all__)
-from pygrad.nn.parameter import Parameter
+from pygrad.nn.parameter import Parameter, UninitializedBuffer, UninitializedParameter
 from pygrad.nn.transfer import (
     LoadReport,
     find_head,
@@ -20,6 +20,8 @@ __all__ = [
     *modules.__all__,
     "LoadReport",
     "Parameter",
+    "UninitializedBuffer",
+    "UninitializedParameter",
     "find_head",
     "fine_tuning_groups",
     "functional",

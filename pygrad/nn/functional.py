@@ -13,24 +13,31 @@ from pygrad.nn import (
     _attention,
     _dropout,
     _embedding,
+    _fractional,
     _grid,
+    _gumbel,
     _interpolate,
     _losses,
     _normalization,
     _pooling,
     _pooling3d,
+    _pooling_extra,
 )
 from pygrad.nn._activations import *  # noqa: F403  (elu, silu, softplus, ...: _activations.__all__)
 from pygrad.nn._attention import *  # noqa: F403  (scaled_dot_product_attention, ...)
 from pygrad.nn._dropout import *  # noqa: F403  (dropout1d, alpha_dropout, ...: _dropout.__all__)
 from pygrad.nn._embedding import *  # noqa: F403  (embedding, embedding_bag, bilinear)
+from pygrad.nn._fractional import *  # noqa: F403  (fractional_max_pool2d, ...)
 from pygrad.nn._grid import *  # noqa: F403  (affine_grid, grid_sample: _grid.__all__)
+from pygrad.nn._gumbel import *  # noqa: F403  (gumbel_softmax)
 from pygrad.nn._interpolate import *  # noqa: F403  (interpolate, upsample, ...: _interpolate.__all__)
 from pygrad.nn._layout import fold, pad, unfold
+from pygrad.nn._linear_ce import linear_cross_entropy
 from pygrad.nn._losses import *  # noqa: F403  (l1_loss, kl_div, huber_loss, ...: _losses.__all__)
 from pygrad.nn._normalization import *  # noqa: F403  (group_norm, instance_norm, rms_norm, ...)
 from pygrad.nn._pooling import *  # noqa: F403  (max_pool1d, lp_pool2d, ...: _pooling.__all__)
 from pygrad.nn._pooling3d import *  # noqa: F403  (max_pool3d, avg_pool3d, ...: _pooling3d.__all__)
+from pygrad.nn._pooling_extra import *  # noqa: F403  (max_pool2d_with_indices, max_unpool3d, ...)
 
 __all__ = [
     "adaptive_avg_pool2d",
@@ -73,6 +80,10 @@ __all__ += _pooling3d.__all__
 __all__ += _normalization.__all__
 __all__ += _embedding.__all__
 __all__ += _attention.__all__
+__all__ += _gumbel.__all__
+__all__ += _fractional.__all__
+__all__ += ["linear_cross_entropy"]
+__all__ += _pooling_extra.__all__
 
 _IntOrPair = Union[int, Sequence[int]]
 

@@ -1,4 +1,6 @@
-"""``Parameter``: a Tensor that a Module registers as one of its learnable weights."""
+"""``Parameter``: a Tensor that a Module registers as one of its learnable weights; and the lazy
+modules' placeholders ``UninitializedParameter`` / ``UninitializedBuffer`` (shape unknown until the
+first forward)."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ from pygrad._C import Tensor
 from pygrad._tensor import _dense_copy
 from pygrad._tensor import _repr as _tensor_repr
 
-__all__ = ["Parameter"]
+__all__ = ["Parameter", "UninitializedBuffer", "UninitializedParameter", "is_lazy"]
 
 
 class Parameter(Tensor):
@@ -45,3 +47,79 @@ class Parameter(Tensor):
         out = type(self)(_dense_copy(self), self.requires_grad)
         memo[id(self)] = out
         return out
+
+
+def _materialized(shape: Any, dtype: _C.dtype | None, device: Any, what: str) -> Tensor:
+    from pygrad._device import check_device
+
+    check_device(device, what)
+    dims = [int(shape)] if isinstance(shape, int) else [int(d) for d in shape]
+    return _C._empty(dims, _C.float32 if dtype is None else dtype, False)
+
+
+class UninitializedParameter(Parameter):
+    """A parameter whose shape is not known yet (a lazy module's weight before its first forward).
+
+    It holds an empty tensor until ``materialize(shape)``, which gives it uninitialised storage of
+    that shape and turns it, in place, into a plain ``Parameter``, so optimizers built before the
+    first forward keep a valid reference (as torch). Unlike torch, using it before then does not
+    raise: it behaves as an empty tensor.
+    """
+
+    cls_to_become: type[Parameter] = Parameter
+
+    def __init__(
+        self, requires_grad: bool = True, device: object = None, dtype: _C.dtype | None = None
+    ) -> None:
+        super().__init__(None, requires_grad)
+        object.__setattr__(self, "_lazy_dtype", dtype)
+
+    def materialize(self, shape: Any, device: object = None, dtype: _C.dtype | None = None) -> None:
+        """Gives the parameter ``shape`` (uninitialised values) and makes it a ``Parameter``."""
+        dtype = dtype if dtype is not None else getattr(self, "_lazy_dtype", None)
+        self.data = _materialized(shape, dtype, device, "UninitializedParameter.materialize")
+        self.__class__ = self.cls_to_become  # type: ignore[assignment]  # in place: holders of this object see a Parameter
+
+    def __repr__(self) -> str:
+        return "<UninitializedParameter>"
+
+    __str__ = __repr__
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Parameter:
+        if id(self) in memo:
+            return cast(Parameter, memo[id(self)])
+        out = type(self)(self.requires_grad, None, getattr(self, "_lazy_dtype", None))
+        memo[id(self)] = out
+        return out
+
+
+class UninitializedBuffer(Tensor):
+    """A buffer whose shape is not known yet (a lazy norm layer's running statistics).
+
+    ``materialize(shape)`` returns a new plain Tensor of that shape; the lazy module puts it in
+    place of this one (torch changes the object's class in place; a pygrad Tensor cannot, and
+    nothing outside the module holds buffers, so the swap is invisible).
+    """
+
+    def __init__(
+        self, requires_grad: bool = False, device: object = None, dtype: _C.dtype | None = None
+    ) -> None:
+        super().__init__(_C._empty([0], _C.float32 if dtype is None else dtype, False))
+        object.__setattr__(self, "_lazy_dtype", dtype)
+
+    def materialize(
+        self, shape: Any, device: object = None, dtype: _C.dtype | None = None
+    ) -> Tensor:
+        """A new Tensor of ``shape`` (uninitialised values) to replace this buffer."""
+        dtype = dtype if dtype is not None else getattr(self, "_lazy_dtype", None)
+        return _materialized(shape, dtype, device, "UninitializedBuffer.materialize")
+
+    def __repr__(self) -> str:
+        return "<UninitializedBuffer>"
+
+    __str__ = __repr__
+
+
+def is_lazy(param: object) -> bool:
+    """Whether ``param`` is an uninitialised parameter or buffer (torch's ``nn.parameter.is_lazy``)."""
+    return isinstance(param, (UninitializedParameter, UninitializedBuffer))

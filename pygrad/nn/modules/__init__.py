@@ -30,6 +30,7 @@ from pygrad.nn.modules.activation import (
     Tanhshrink,
     Threshold,
 )
+from pygrad.nn.modules.adaptive import AdaptiveLogSoftmaxWithLoss
 from pygrad.nn.modules.attention import MultiheadAttention
 from pygrad.nn.modules.container import ModuleDict, ModuleList, Sequential
 from pygrad.nn.modules.container_params import ParameterDict, ParameterList
@@ -51,7 +52,27 @@ from pygrad.nn.modules.dropout import (
     FeatureAlphaDropout,
 )
 from pygrad.nn.modules.flatten import Flatten, Unflatten
+from pygrad.nn.modules.fold import Fold, Unfold
+from pygrad.nn.modules.lazy import (
+    LazyBatchNorm1d,
+    LazyBatchNorm2d,
+    LazyBatchNorm3d,
+    LazyConv1d,
+    LazyConv2d,
+    LazyConv3d,
+    LazyConvTranspose1d,
+    LazyConvTranspose2d,
+    LazyConvTranspose3d,
+    LazyInstanceNorm1d,
+    LazyInstanceNorm2d,
+    LazyInstanceNorm3d,
+    LazyLinear,
+)
 from pygrad.nn.modules.linear import Bilinear, Identity, Linear
+from pygrad.nn.modules.linear_cross_entropy import (
+    LinearCrossEntropyLoss,
+    LinearCrossEntropyOptions,
+)
 from pygrad.nn.modules.loss import (
     BCELoss,
     BCEWithLogitsLoss,
@@ -121,9 +142,11 @@ from pygrad.nn.modules.pooling import (
     MaxUnpool2d,
 )
 from pygrad.nn.modules.pooling3d import AdaptiveMaxPool3d, AvgPool3d, LPPool3d, MaxPool3d
+from pygrad.nn.modules.pooling_extra import FractionalMaxPool2d, FractionalMaxPool3d, MaxUnpool3d
 from pygrad.nn.modules.rnn import GRU, LSTM, RNN, RNNBase
 from pygrad.nn.modules.rnn_cell import GRUCell, LSTMCell, RNNCell, RNNCellBase
 from pygrad.nn.modules.sparse import Embedding, EmbeddingBag
+from pygrad.nn.modules.sync_batchnorm import SyncBatchNorm
 from pygrad.nn.modules.transformer import (
     Transformer,
     TransformerDecoder,
@@ -145,6 +168,7 @@ __all__ = [
     "AdaptiveAvgPool1d",
     "AdaptiveAvgPool2d",
     "AdaptiveAvgPool3d",
+    "AdaptiveLogSoftmaxWithLoss",
     "AdaptiveMaxPool1d",
     "AdaptiveMaxPool2d",
     "AdaptiveMaxPool3d",
@@ -183,6 +207,9 @@ __all__ = [
     "EmbeddingBag",
     "FeatureAlphaDropout",
     "Flatten",
+    "Fold",
+    "FractionalMaxPool2d",
+    "FractionalMaxPool3d",
     "GRUCell",
     "GaussianNLLLoss",
     "GroupNorm",
@@ -203,8 +230,23 @@ __all__ = [
     "LPPool3d",
     "LSTMCell",
     "LayerNorm",
+    "LazyBatchNorm1d",
+    "LazyBatchNorm2d",
+    "LazyBatchNorm3d",
+    "LazyConv1d",
+    "LazyConv2d",
+    "LazyConv3d",
+    "LazyConvTranspose1d",
+    "LazyConvTranspose2d",
+    "LazyConvTranspose3d",
+    "LazyInstanceNorm1d",
+    "LazyInstanceNorm2d",
+    "LazyInstanceNorm3d",
+    "LazyLinear",
     "LeakyReLU",
     "Linear",
+    "LinearCrossEntropyLoss",
+    "LinearCrossEntropyOptions",
     "LocalResponseNorm",
     "LogSigmoid",
     "LogSoftmax",
@@ -215,6 +257,7 @@ __all__ = [
     "MaxPool3d",
     "MaxUnpool1d",
     "MaxUnpool2d",
+    "MaxUnpool3d",
     "Mish",
     "Module",
     "ModuleDict",
@@ -255,6 +298,7 @@ __all__ = [
     "Softplus",
     "Softshrink",
     "Softsign",
+    "SyncBatchNorm",
     "Tanh",
     "Tanhshrink",
     "Threshold",
@@ -266,6 +310,7 @@ __all__ = [
     "TripletMarginLoss",
     "TripletMarginWithDistanceLoss",
     "Unflatten",
+    "Unfold",
     "Upsample",
     "UpsamplingBilinear2d",
     "UpsamplingNearest2d",
