@@ -649,3 +649,36 @@ def test_fractional_max_pool_errors():
     with pytest.raises(RuntimeError, match="too large"):
         F.fractional_max_pool2d(pygrad.zeros(1, 1, 4, 4), 3, output_size=3)
     assert repr(nn.FractionalMaxPool2d(2, output_size=3)) == "FractionalMaxPool2d()"
+
+
+# ------------------------------------------------------------------ nn.Buffer
+def test_buffer_assignment_registers_like_torch():
+    def build(lib):
+        class Net(lib.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.lin = lib.nn.Linear(3, 2)
+                self.running = lib.nn.Buffer(lib.ones(2))
+                self.scratch = lib.nn.Buffer(lib.zeros(3), persistent=False)
+
+        return Net()
+
+    pm, tm = build(pygrad), build(torch)
+    assert list(pm.state_dict()) == list(tm.state_dict())
+    assert [n for n, _ in pm.named_buffers()] == [n for n, _ in tm.named_buffers()]
+    assert isinstance(pm.running, pygrad.Tensor) and not pm.running.requires_grad
+    pm.load_state_dict({**pm.state_dict(), "running": pygrad.full((2,), 5.0)})
+    np.testing.assert_array_equal(pm.running.numpy(), [5.0, 5.0])
+    pm.running = pygrad.full((2,), 7.0)  # plain tensors replace a registered buffer, as torch
+    assert "running" in dict(pm.named_buffers())
+    np.testing.assert_array_equal(pm.state_dict()["running"].numpy(), [7.0, 7.0])
+    pm.lin = pygrad.nn.Buffer(pygrad.ones(1))  # a Buffer replaces a child module of that name
+    assert "lin" not in dict(pm.named_modules()) and "lin" in pm.state_dict()
+    data = pygrad.arange(3.0)
+    b = pygrad.nn.Buffer(data)
+    b.add_(1.0)
+    np.testing.assert_array_equal(
+        data.numpy(), [1.0, 2.0, 3.0]
+    )  # shares memory, as Parameter(data)
+    with pytest.raises(TypeError, match="Buffer"):
+        pygrad.nn.Buffer([1.0, 2.0])

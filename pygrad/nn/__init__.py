@@ -7,7 +7,7 @@ from types import ModuleType
 
 from pygrad.nn import functional, init, modules
 from pygrad.nn.modules import *  # noqa: F403  (the layers, listed once in modules.__all__)
-from pygrad.nn.parameter import Parameter, UninitializedBuffer, UninitializedParameter
+from pygrad.nn.parameter import Buffer, Parameter, UninitializedBuffer, UninitializedParameter
 from pygrad.nn.transfer import (
     LoadReport,
     find_head,
@@ -19,6 +19,7 @@ from pygrad.nn.transfer import (
 __all__ = [
     *modules.__all__,
     "LoadReport",
+    "Buffer",
     "Parameter",
     "UninitializedBuffer",
     "UninitializedParameter",

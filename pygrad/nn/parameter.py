@@ -11,7 +11,7 @@ from pygrad._C import Tensor
 from pygrad._tensor import _dense_copy
 from pygrad._tensor import _repr as _tensor_repr
 
-__all__ = ["Parameter", "UninitializedBuffer", "UninitializedParameter", "is_lazy"]
+__all__ = ["Buffer", "Parameter", "UninitializedBuffer", "UninitializedParameter", "is_lazy"]
 
 
 class Parameter(Tensor):
@@ -47,6 +47,25 @@ class Parameter(Tensor):
         out = type(self)(_dense_copy(self), self.requires_grad)
         memo[id(self)] = out
         return out
+
+
+class Buffer(Tensor):
+    """A Tensor that ``Module.__setattr__`` registers as a buffer, like ``torch.nn.Buffer``:
+    ``self.running = nn.Buffer(t)`` is ``self.register_buffer("running", t)``.
+
+    ``Buffer(data)`` shares ``data``'s memory and keeps its ``requires_grad``; ``persistent=False`` keeps it
+    out of ``state_dict``, as ``register_buffer(..., persistent=False)``.
+    """
+
+    def __init__(self, data: Tensor | None = None, *, persistent: bool = True) -> None:
+        if data is None:
+            data = _C._empty([0], _C.float32, False)
+        elif not isinstance(data, Tensor):
+            raise TypeError(f"[Buffer] data must be a Tensor, got {type(data).__name__}")
+        requires_grad = data.requires_grad
+        super().__init__(data.detach())
+        self.requires_grad_(requires_grad)
+        self.persistent = persistent
 
 
 def _materialized(shape: Any, dtype: _C.dtype | None, device: Any, what: str) -> Tensor:

@@ -13,7 +13,7 @@ from pygrad._device import check_device, device
 from pygrad._factories import as_tensor
 from pygrad._grad_mode import no_grad
 from pygrad.nn.modules import _head, _summary
-from pygrad.nn.parameter import Parameter
+from pygrad.nn.parameter import Buffer, Parameter
 
 __all__ = ["Module", "RemovableHandle"]
 
@@ -184,6 +184,11 @@ class Module:
                 raise AttributeError("cannot assign parameters before Module.__init__() call")
             self._remove_from(name, self.__dict__, self._buffers, self._modules)
             self.register_parameter(name, value)
+        elif isinstance(value, Buffer):  # torch's nn.Buffer: register_buffer by assignment
+            if self.__dict__.get("_buffers") is None:
+                raise AttributeError("cannot assign buffer before Module.__init__() call")
+            self._remove_from(name, self.__dict__, self._parameters, self._modules)
+            self.register_buffer(name, value, persistent=value.persistent)
         elif params is not None and name in params:
             if value is not None:
                 raise TypeError(
