@@ -2,6 +2,8 @@
 class swap, state_dict, optimizer before the first forward), gumbel_softmax, the *_with_indices
 aliases, the nn.utils additions (clip/fuse/skip_init/functional_call), MaxUnpool3d, SyncBatchNorm."""
 
+import warnings
+
 import numpy as np
 import pytest
 from conftest import import_torch, to_numpy, to_pygrad
@@ -682,3 +684,45 @@ def test_buffer_assignment_registers_like_torch():
     )  # shares memory, as Parameter(data)
     with pytest.raises(TypeError, match="Buffer"):
         pygrad.nn.Buffer([1.0, 2.0])
+
+
+# ------------------------------------------------------------------ DataParallel and NLLLoss2d
+def test_data_parallel_wraps_like_torch_on_the_cpu():
+    tm = torch.nn.DataParallel(torch.nn.Sequential(torch.nn.Linear(4, 3), torch.nn.Tanh()))
+    pm = nn.DataParallel(nn.Sequential(nn.Linear(4, 3), nn.Tanh()))
+    assert repr(pm) == repr(tm)
+    assert list(pm.state_dict()) == list(tm.state_dict())
+    pm.load_state_dict({k: to_pygrad(v.detach().numpy()) for k, v in tm.state_dict().items()})
+    x = np.random.default_rng(3).standard_normal((5, 4)).astype(np.float32)
+    px, tx = to_pygrad(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    pm(px).sum().backward()
+    tm(tx).sum().backward()
+    np.testing.assert_allclose(to_numpy(px.grad), tx.grad.numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        to_numpy(pm.module[0].weight.grad), tm.module[0].weight.grad.numpy(), rtol=1e-5, atol=1e-6
+    )
+    assert pygrad.nn.parallel.DataParallel is nn.DataParallel
+    with pytest.raises(TypeError, match="DataParallel"):
+        nn.DataParallel(lambda x: x)
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [{}, {"reduction": "sum"}, {"size_average": False}, {"reduce": False}, {"ignore_index": 1}],
+)
+def test_nll_loss_2d_is_torch_deprecated_nll_loss(kwargs):
+    rng = np.random.default_rng(4)
+    logp = np.log(rng.dirichlet(np.ones(3), size=(2, 4, 5)).transpose(0, 3, 1, 2))
+    target = rng.integers(0, 3, (2, 4, 5))
+    with warnings.catch_warnings(record=True) as seen:  # legacy flags add torch's UserWarning too
+        warnings.simplefilter("always")
+        pl = nn.NLLLoss2d(**kwargs)
+        tl = torch.nn.NLLLoss2d(**kwargs)
+    kinds = [(w.category, "NLLLoss2d" in str(w.message)) for w in seen]
+    assert kinds.count((FutureWarning, True)) == 2
+    assert repr(pl) == repr(tl)
+    np.testing.assert_allclose(
+        to_numpy(pl(to_pygrad(logp), to_pygrad(target))),
+        tl(torch.tensor(logp), torch.tensor(target)).numpy(),
+        rtol=1e-12,
+    )

@@ -42,6 +42,7 @@ from pygrad.nn.modules.conv import (
     ConvTranspose2d,
     ConvTranspose3d,
 )
+from pygrad.nn.modules.data_parallel import DataParallel
 from pygrad.nn.modules.distance import CosineSimilarity, PairwiseDistance
 from pygrad.nn.modules.dropout import (
     AlphaDropout,
@@ -84,6 +85,7 @@ from pygrad.nn.modules.loss import (
     L1Loss,
     MSELoss,
     NLLLoss,
+    NLLLoss2d,
     PoissonNLLLoss,
     SmoothL1Loss,
 )
@@ -199,6 +201,7 @@ __all__ = [
     "CosineEmbeddingLoss",
     "CosineSimilarity",
     "CrossEntropyLoss",
+    "DataParallel",
     "Dropout",
     "Dropout1d",
     "Dropout2d",
@@ -267,6 +270,7 @@ __all__ = [
     "MultiMarginLoss",
     "MultiheadAttention",
     "NLLLoss",
+    "NLLLoss2d",
     "PReLU",
     "PairwiseDistance",
     "ParameterDict",

@@ -4,6 +4,8 @@ CTCLoss (the margin and embedding losses are in margin_loss.py)."""
 
 from __future__ import annotations
 
+import warnings
+
 from pygrad._C import Tensor
 from pygrad.nn import functional as F
 from pygrad.nn._reduction import legacy_get_string
@@ -20,6 +22,7 @@ __all__ = [
     "L1Loss",
     "MSELoss",
     "NLLLoss",
+    "NLLLoss2d",
     "PoissonNLLLoss",
     "SmoothL1Loss",
 ]
@@ -120,6 +123,27 @@ class NLLLoss(_Loss):
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return F.nll_loss(input, target, self.weight, self.ignore_index, self.reduction)
+
+
+class NLLLoss2d(NLLLoss):
+    """torch's deprecated name for ``NLLLoss`` (with the legacy ``size_average``/``reduce`` arguments)."""
+
+    def __init__(
+        self,
+        weight: Tensor | None = None,
+        size_average: bool | None = None,
+        ignore_index: int = -100,
+        reduce: bool | None = None,
+        reduction: str = "mean",
+    ) -> None:
+        warnings.warn(
+            "`NLLLoss2d` has been deprecated. Please use `NLLLoss` instead as a drop-in replacement.",
+            FutureWarning,
+            stacklevel=2,
+        )
+        if size_average is not None or reduce is not None:
+            reduction = legacy_get_string(size_average, reduce)
+        super().__init__(weight, ignore_index, reduction)
 
 
 class BCEWithLogitsLoss(_Loss):
