@@ -210,227 +210,120 @@ class _LazyConvMixin(LazyModuleMixin):
             self.reset_parameters()
 
 
-def _conv_init(self: Any, base: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+class _LazyConvNdMixin(_LazyConvMixin):
+    """``LazyConv*d``: Conv*d's arguments less in_channels (one __init__ for the three ranks)."""
+
+    def __init__(
+        self,
+        out_channels: int,
+        kernel_size: Any,
+        stride: Any = 1,
+        padding: Any = 0,
+        dilation: Any = 1,
+        groups: int = 1,
+        bias: bool = True,
+        padding_mode: str = "zeros",
+        device: Any = None,
+        dtype: Any = None,
+    ) -> None:
+        _conv_init(
+            self,
+            out_channels,
+            kernel_size,
+            groups,
+            bias,
+            dtype,
+            stride=stride,
+            padding=padding,
+            dilation=dilation,
+            padding_mode=padding_mode,
+            device=device,
+        )
+
+
+class _LazyConvTransposeNdMixin(_LazyConvMixin):
+    """``LazyConvTranspose*d``: ConvTranspose*d's arguments less in_channels."""
+
+    def __init__(
+        self,
+        out_channels: int,
+        kernel_size: Any,
+        stride: Any = 1,
+        padding: Any = 0,
+        output_padding: Any = 0,
+        groups: int = 1,
+        bias: bool = True,
+        dilation: Any = 1,
+        padding_mode: str = "zeros",
+        device: Any = None,
+        dtype: Any = None,
+    ) -> None:
+        _conv_init(
+            self,
+            out_channels,
+            kernel_size,
+            groups,
+            bias,
+            dtype,
+            stride=stride,
+            padding=padding,
+            output_padding=output_padding,
+            dilation=dilation,
+            padding_mode=padding_mode,
+            device=device,
+        )
+
+
+def _conv_init(
+    self: Any,
+    out_channels: int,
+    kernel_size: Any,
+    groups: int,
+    bias: bool,
+    dtype: Any,
+    **kwargs: Any,
+) -> None:
     # Build the ordinary layer with in_channels = groups (valid for any groups), then make it lazy.
-    groups = kwargs.get("groups", 1)
-    base.__init__(self, groups, *args, **{**kwargs, "groups": groups})
-    self._lazy_conv_setup(kwargs.get("bias", True), kwargs.get("dtype"))
+    self.cls_to_become.__init__(
+        self, groups, out_channels, kernel_size, groups=groups, bias=bias, dtype=dtype, **kwargs
+    )
+    self._lazy_conv_setup(bias, dtype)
 
 
-class LazyConv1d(_LazyConvMixin, Conv1d):
+class LazyConv1d(_LazyConvNdMixin, Conv1d):
     """A ``Conv1d`` whose ``in_channels`` is inferred from the first input (arguments as Conv1d's, less in_channels)."""
 
     cls_to_become = Conv1d
 
-    def __init__(
-        self,
-        out_channels: int,
-        kernel_size: Any,
-        stride: Any = 1,
-        padding: Any = 0,
-        dilation: Any = 1,
-        groups: int = 1,
-        bias: bool = True,
-        padding_mode: str = "zeros",
-        device: Any = None,
-        dtype: Any = None,
-    ) -> None:
-        _conv_init(
-            self,
-            Conv1d,
-            (out_channels, kernel_size),
-            {
-                "stride": stride,
-                "padding": padding,
-                "dilation": dilation,
-                "groups": groups,
-                "bias": bias,
-                "padding_mode": padding_mode,
-                "device": device,
-                "dtype": dtype,
-            },
-        )
 
-
-class LazyConv2d(_LazyConvMixin, Conv2d):
+class LazyConv2d(_LazyConvNdMixin, Conv2d):
     """A ``Conv2d`` whose ``in_channels`` is inferred from the first input (arguments as Conv2d's, less in_channels)."""
 
     cls_to_become = Conv2d
 
-    def __init__(
-        self,
-        out_channels: int,
-        kernel_size: Any,
-        stride: Any = 1,
-        padding: Any = 0,
-        dilation: Any = 1,
-        groups: int = 1,
-        bias: bool = True,
-        padding_mode: str = "zeros",
-        device: Any = None,
-        dtype: Any = None,
-    ) -> None:
-        _conv_init(
-            self,
-            Conv2d,
-            (out_channels, kernel_size),
-            {
-                "stride": stride,
-                "padding": padding,
-                "dilation": dilation,
-                "groups": groups,
-                "bias": bias,
-                "padding_mode": padding_mode,
-                "device": device,
-                "dtype": dtype,
-            },
-        )
 
-
-class LazyConv3d(_LazyConvMixin, Conv3d):
+class LazyConv3d(_LazyConvNdMixin, Conv3d):
     """A ``Conv3d`` whose ``in_channels`` is inferred from the first input (arguments as Conv3d's, less in_channels)."""
 
     cls_to_become = Conv3d
 
-    def __init__(
-        self,
-        out_channels: int,
-        kernel_size: Any,
-        stride: Any = 1,
-        padding: Any = 0,
-        dilation: Any = 1,
-        groups: int = 1,
-        bias: bool = True,
-        padding_mode: str = "zeros",
-        device: Any = None,
-        dtype: Any = None,
-    ) -> None:
-        _conv_init(
-            self,
-            Conv3d,
-            (out_channels, kernel_size),
-            {
-                "stride": stride,
-                "padding": padding,
-                "dilation": dilation,
-                "groups": groups,
-                "bias": bias,
-                "padding_mode": padding_mode,
-                "device": device,
-                "dtype": dtype,
-            },
-        )
 
-
-class LazyConvTranspose1d(_LazyConvMixin, ConvTranspose1d):
+class LazyConvTranspose1d(_LazyConvTransposeNdMixin, ConvTranspose1d):
     """A ``ConvTranspose1d`` whose ``in_channels`` is inferred from the first input."""
 
     cls_to_become = ConvTranspose1d
 
-    def __init__(
-        self,
-        out_channels: int,
-        kernel_size: Any,
-        stride: Any = 1,
-        padding: Any = 0,
-        output_padding: Any = 0,
-        groups: int = 1,
-        bias: bool = True,
-        dilation: Any = 1,
-        padding_mode: str = "zeros",
-        device: Any = None,
-        dtype: Any = None,
-    ) -> None:
-        _conv_init(
-            self,
-            ConvTranspose1d,
-            (out_channels, kernel_size),
-            {
-                "stride": stride,
-                "padding": padding,
-                "output_padding": output_padding,
-                "groups": groups,
-                "bias": bias,
-                "dilation": dilation,
-                "padding_mode": padding_mode,
-                "device": device,
-                "dtype": dtype,
-            },
-        )
 
-
-class LazyConvTranspose2d(_LazyConvMixin, ConvTranspose2d):
+class LazyConvTranspose2d(_LazyConvTransposeNdMixin, ConvTranspose2d):
     """A ``ConvTranspose2d`` whose ``in_channels`` is inferred from the first input."""
 
     cls_to_become = ConvTranspose2d
 
-    def __init__(
-        self,
-        out_channels: int,
-        kernel_size: Any,
-        stride: Any = 1,
-        padding: Any = 0,
-        output_padding: Any = 0,
-        groups: int = 1,
-        bias: bool = True,
-        dilation: Any = 1,
-        padding_mode: str = "zeros",
-        device: Any = None,
-        dtype: Any = None,
-    ) -> None:
-        _conv_init(
-            self,
-            ConvTranspose2d,
-            (out_channels, kernel_size),
-            {
-                "stride": stride,
-                "padding": padding,
-                "output_padding": output_padding,
-                "groups": groups,
-                "bias": bias,
-                "dilation": dilation,
-                "padding_mode": padding_mode,
-                "device": device,
-                "dtype": dtype,
-            },
-        )
 
-
-class LazyConvTranspose3d(_LazyConvMixin, ConvTranspose3d):
+class LazyConvTranspose3d(_LazyConvTransposeNdMixin, ConvTranspose3d):
     """A ``ConvTranspose3d`` whose ``in_channels`` is inferred from the first input."""
 
     cls_to_become = ConvTranspose3d
-
-    def __init__(
-        self,
-        out_channels: int,
-        kernel_size: Any,
-        stride: Any = 1,
-        padding: Any = 0,
-        output_padding: Any = 0,
-        groups: int = 1,
-        bias: bool = True,
-        dilation: Any = 1,
-        padding_mode: str = "zeros",
-        device: Any = None,
-        dtype: Any = None,
-    ) -> None:
-        _conv_init(
-            self,
-            ConvTranspose3d,
-            (out_channels, kernel_size),
-            {
-                "stride": stride,
-                "padding": padding,
-                "output_padding": output_padding,
-                "groups": groups,
-                "bias": bias,
-                "dilation": dilation,
-                "padding_mode": padding_mode,
-                "device": device,
-                "dtype": dtype,
-            },
-        )
 
 
 # --------------------------------------------------------------------------- normalisation
@@ -439,6 +332,22 @@ class _LazyNormMixin(LazyModuleMixin):
 
     As torch, both default to affine=True and track_running_stats=True (the lazy InstanceNorm too).
     """
+
+    def __init__(
+        self,
+        eps: float = 1e-5,
+        momentum: float | None = 0.1,
+        affine: bool = True,
+        track_running_stats: bool = True,
+        device: Any = None,
+        dtype: Any = None,
+        *,
+        bias: bool = True,
+    ) -> None:
+        # The ordinary layer with 0 features and nothing learnable, then the placeholders.
+        base: Any = self.cls_to_become
+        base.__init__(self, 0, eps, momentum, False, False, device, dtype, bias=False)
+        self._lazy_norm_setup(affine, track_running_stats, bias, dtype)
 
     def _lazy_norm_setup(
         self, affine: bool, track_running_stats: bool, bias: bool, dtype: Any
@@ -485,43 +394,10 @@ class _LazyNormMixin(LazyModuleMixin):
             self.reset_parameters()
 
 
-def _norm_init(self: Any, base: Any, kw: dict[str, Any]) -> None:
-    # The ordinary layer with 0 features and nothing learnable, then the placeholders.
-    base.__init__(
-        self, 0, kw["eps"], kw["momentum"], False, False, kw["device"], kw["dtype"], bias=False
-    )
-    self._lazy_norm_setup(kw["affine"], kw["track_running_stats"], kw["bias"], kw["dtype"])
-
-
 class LazyBatchNorm1d(_LazyNormMixin, BatchNorm1d):
     """A ``BatchNorm1d`` whose ``num_features`` is inferred from the first input (dim 1)."""
 
     cls_to_become = BatchNorm1d
-
-    def __init__(
-        self,
-        eps: float = 1e-5,
-        momentum: float | None = 0.1,
-        affine: bool = True,
-        track_running_stats: bool = True,
-        device: Any = None,
-        dtype: Any = None,
-        *,
-        bias: bool = True,
-    ) -> None:
-        _norm_init(
-            self,
-            BatchNorm1d,
-            {
-                "eps": eps,
-                "momentum": momentum,
-                "affine": affine,
-                "track_running_stats": track_running_stats,
-                "device": device,
-                "dtype": dtype,
-                "bias": bias,
-            },
-        )
 
 
 class LazyBatchNorm2d(_LazyNormMixin, BatchNorm2d):
@@ -529,61 +405,11 @@ class LazyBatchNorm2d(_LazyNormMixin, BatchNorm2d):
 
     cls_to_become = BatchNorm2d
 
-    def __init__(
-        self,
-        eps: float = 1e-5,
-        momentum: float | None = 0.1,
-        affine: bool = True,
-        track_running_stats: bool = True,
-        device: Any = None,
-        dtype: Any = None,
-        *,
-        bias: bool = True,
-    ) -> None:
-        _norm_init(
-            self,
-            BatchNorm2d,
-            {
-                "eps": eps,
-                "momentum": momentum,
-                "affine": affine,
-                "track_running_stats": track_running_stats,
-                "device": device,
-                "dtype": dtype,
-                "bias": bias,
-            },
-        )
-
 
 class LazyBatchNorm3d(_LazyNormMixin, BatchNorm3d):
     """A ``BatchNorm3d`` whose ``num_features`` is inferred from the first input (dim 1)."""
 
     cls_to_become = BatchNorm3d
-
-    def __init__(
-        self,
-        eps: float = 1e-5,
-        momentum: float | None = 0.1,
-        affine: bool = True,
-        track_running_stats: bool = True,
-        device: Any = None,
-        dtype: Any = None,
-        *,
-        bias: bool = True,
-    ) -> None:
-        _norm_init(
-            self,
-            BatchNorm3d,
-            {
-                "eps": eps,
-                "momentum": momentum,
-                "affine": affine,
-                "track_running_stats": track_running_stats,
-                "device": device,
-                "dtype": dtype,
-                "bias": bias,
-            },
-        )
 
 
 class _LazyInstanceNormMixin(_LazyNormMixin):
@@ -599,89 +425,14 @@ class LazyInstanceNorm1d(_LazyInstanceNormMixin, InstanceNorm1d):
 
     cls_to_become = InstanceNorm1d
 
-    def __init__(
-        self,
-        eps: float = 1e-5,
-        momentum: float | None = 0.1,
-        affine: bool = True,
-        track_running_stats: bool = True,
-        device: Any = None,
-        dtype: Any = None,
-        *,
-        bias: bool = True,
-    ) -> None:
-        _norm_init(
-            self,
-            InstanceNorm1d,
-            {
-                "eps": eps,
-                "momentum": momentum,
-                "affine": affine,
-                "track_running_stats": track_running_stats,
-                "device": device,
-                "dtype": dtype,
-                "bias": bias,
-            },
-        )
-
 
 class LazyInstanceNorm2d(_LazyInstanceNormMixin, InstanceNorm2d):
     """An ``InstanceNorm2d`` whose ``num_features`` is inferred from the first input."""
 
     cls_to_become = InstanceNorm2d
 
-    def __init__(
-        self,
-        eps: float = 1e-5,
-        momentum: float | None = 0.1,
-        affine: bool = True,
-        track_running_stats: bool = True,
-        device: Any = None,
-        dtype: Any = None,
-        *,
-        bias: bool = True,
-    ) -> None:
-        _norm_init(
-            self,
-            InstanceNorm2d,
-            {
-                "eps": eps,
-                "momentum": momentum,
-                "affine": affine,
-                "track_running_stats": track_running_stats,
-                "device": device,
-                "dtype": dtype,
-                "bias": bias,
-            },
-        )
-
 
 class LazyInstanceNorm3d(_LazyInstanceNormMixin, InstanceNorm3d):
     """An ``InstanceNorm3d`` whose ``num_features`` is inferred from the first input."""
 
     cls_to_become = InstanceNorm3d
-
-    def __init__(
-        self,
-        eps: float = 1e-5,
-        momentum: float | None = 0.1,
-        affine: bool = True,
-        track_running_stats: bool = True,
-        device: Any = None,
-        dtype: Any = None,
-        *,
-        bias: bool = True,
-    ) -> None:
-        _norm_init(
-            self,
-            InstanceNorm3d,
-            {
-                "eps": eps,
-                "momentum": momentum,
-                "affine": affine,
-                "track_running_stats": track_running_stats,
-                "device": device,
-                "dtype": dtype,
-                "bias": bias,
-            },
-        )
