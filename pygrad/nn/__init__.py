@@ -5,7 +5,7 @@
 
 from types import ModuleType
 
-from pygrad.nn import functional, init, modules
+from pygrad.nn import attention, functional, grad, init, modules
 from pygrad.nn.modules import *  # noqa: F403  (the layers, listed once in modules.__all__)
 from pygrad.nn.parameter import Buffer, Parameter, UninitializedBuffer, UninitializedParameter
 from pygrad.nn.transfer import (
@@ -23,9 +23,11 @@ __all__ = [
     "Parameter",
     "UninitializedBuffer",
     "UninitializedParameter",
+    "attention",
     "find_head",
     "fine_tuning_groups",
     "functional",
+    "grad",
     "init",
     "load_pretrained",
     "parallel",  # noqa: F405  (loaded on first use by __getattr__ below)

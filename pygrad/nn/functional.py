@@ -11,6 +11,7 @@ from pygrad._linalg_ops import pdist
 from pygrad.nn import (
     _activations,
     _attention,
+    _conv_extra,
     _dropout,
     _embedding,
     _fractional,
@@ -22,9 +23,11 @@ from pygrad.nn import (
     _pooling,
     _pooling3d,
     _pooling_extra,
+    grad,
 )
 from pygrad.nn._activations import *  # noqa: F403  (elu, silu, softplus, ...: _activations.__all__)
-from pygrad.nn._attention import *  # noqa: F403  (scaled_dot_product_attention, ...)
+from pygrad.nn._attention import multi_head_attention_forward  # noqa: F401  (sdpa: wrapped below)
+from pygrad.nn._conv_extra import *  # noqa: F403  (conv_tbc, native_channel_shuffle)
 from pygrad.nn._dropout import *  # noqa: F403  (dropout1d, alpha_dropout, ...: _dropout.__all__)
 from pygrad.nn._embedding import *  # noqa: F403  (embedding, embedding_bag, bilinear)
 from pygrad.nn._fractional import *  # noqa: F403  (fractional_max_pool2d, ...)
@@ -38,6 +41,8 @@ from pygrad.nn._normalization import *  # noqa: F403  (group_norm, instance_norm
 from pygrad.nn._pooling import *  # noqa: F403  (max_pool1d, lp_pool2d, ...: _pooling.__all__)
 from pygrad.nn._pooling3d import *  # noqa: F403  (max_pool3d, avg_pool3d, ...: _pooling3d.__all__)
 from pygrad.nn._pooling_extra import *  # noqa: F403  (max_pool2d_with_indices, max_unpool3d, ...)
+from pygrad.nn.attention import _check_backend
+from pygrad.nn.attention.bias import CausalBias
 
 __all__ = [
     "adaptive_avg_pool2d",
@@ -84,6 +89,8 @@ __all__ += _gumbel.__all__
 __all__ += _fractional.__all__
 __all__ += ["linear_cross_entropy"]
 __all__ += _pooling_extra.__all__
+__all__ += _conv_extra.__all__
+__all__ += ["grad"]
 
 _IntOrPair = Union[int, Sequence[int]]
 
@@ -95,6 +102,29 @@ mse_loss = _C.mse_loss
 binary_cross_entropy_with_logits = _C.binary_cross_entropy_with_logits
 # input @ weight.T + bias: one fused op and one graph node for 2-d input and weight, matmul and add otherwise.
 linear = _C.linear
+
+
+def scaled_dot_product_attention(
+    query: Tensor,
+    key: Tensor,
+    value: Tensor,
+    attn_mask: Tensor | CausalBias | None = None,
+    dropout_p: float = 0.0,
+    is_causal: bool = False,
+    scale: float | None = None,
+    enable_gqa: bool = False,
+) -> Tensor:
+    """softmax(query @ key^T * scale + mask) @ value, as torch's (see nn._attention for the arguments);
+    attn_mask may also be an ``nn.attention.bias`` CausalBias, and the backends chosen with
+    ``nn.attention.sdpa_kernel`` must include MATH, FLASH_ATTENTION or EFFICIENT_ATTENTION."""
+    _check_backend()
+    if isinstance(attn_mask, CausalBias):
+        return attn_mask._dispatch(
+            query, key, value, attn_mask, dropout_p, is_causal, scale, enable_gqa
+        )
+    return _attention.scaled_dot_product_attention(
+        query, key, value, attn_mask, dropout_p, is_causal, scale, enable_gqa
+    )
 
 
 # --------------------------------------------------------------------------- in place

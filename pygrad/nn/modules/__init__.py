@@ -69,6 +69,7 @@ from pygrad.nn.modules.lazy import (
     LazyInstanceNorm3d,
     LazyLinear,
 )
+from pygrad.nn.modules.legacy import Container, CrossMapLRN2d
 from pygrad.nn.modules.linear import Bilinear, Identity, Linear
 from pygrad.nn.modules.linear_cross_entropy import (
     LinearCrossEntropyLoss,
@@ -192,6 +193,7 @@ __all__ = [
     "ConstantPad1d",
     "ConstantPad2d",
     "ConstantPad3d",
+    "Container",
     "Conv1d",
     "Conv2d",
     "Conv3d",
@@ -201,6 +203,7 @@ __all__ = [
     "CosineEmbeddingLoss",
     "CosineSimilarity",
     "CrossEntropyLoss",
+    "CrossMapLRN2d",
     "DataParallel",
     "Dropout",
     "Dropout1d",
