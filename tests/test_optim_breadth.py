@@ -14,7 +14,7 @@ import pytest
 from conftest import import_torch, to_numpy, to_pygrad
 
 import pygrad
-from pygrad import nn, optim
+from pygrad import optim
 from pygrad.optim import lr_scheduler
 
 torch = import_torch()
@@ -216,3 +216,270 @@ def test_scheduler_errors_match_torch():
         )
     with pytest.raises(ValueError, match="does not support `ReduceLROnPlateau`"):
         lr_scheduler.ChainedScheduler([lr_scheduler.ReduceLROnPlateau(p_opt)])
+
+
+# ---- optimizers: the same float64 problem, parameters and gradients in both libraries
+def _problem(seed=0):
+    """Data and initial weights of a small tanh MLP, with a 3-D weight for the factored case."""
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((12, 4))
+    y = rng.standard_normal((12, 2))
+    params = [
+        rng.standard_normal((4, 6)) * 0.5,
+        rng.standard_normal(6) * 0.1,
+        rng.standard_normal((2, 3, 2)) * 0.5,
+        rng.standard_normal(2) * 0.1,
+    ]
+    return x, y, params
+
+
+def _loss(lib, x, y, ps):
+    hidden = lib.tanh(x @ ps[0] + ps[1])
+    out = hidden @ ps[2].reshape(6, 2) + ps[3]
+    return ((out - y) ** 2).mean()
+
+
+def _twin_params(arrays):
+    tp = [torch.tensor(a, dtype=torch.float64, requires_grad=True) for a in arrays]
+    pp = [pygrad.tensor(a, dtype=pygrad.float64, requires_grad=True) for a in arrays]
+    return tp, pp
+
+
+def _step(lib, opt, x, y, ps):
+    opt.zero_grad()
+    _loss(lib, x, y, ps).backward()
+    opt.step()
+
+
+def _assert_params_close(pp, tp, rtol=1e-10, where=""):
+    for a, b in zip(pp, tp):
+        np.testing.assert_allclose(
+            to_numpy(a), b.detach().numpy(), rtol=rtol, atol=1e-12, err_msg=where
+        )
+
+
+OPTIMIZERS = [
+    ("Rprop", {}),
+    ("Rprop", {"lr": 0.05, "etas": (0.3, 1.5), "step_sizes": (1e-3, 0.02)}),
+    ("Rprop", {"maximize": True}),
+    ("ASGD", {}),
+    ("ASGD", {"lr": 0.05, "lambd": 0.01, "alpha": 0.5, "t0": 4, "weight_decay": 0.1}),
+    ("ASGD", {"lr": 0.02, "t0": 0, "maximize": True}),
+    ("Adafactor", {}),
+    ("Adafactor", {"lr": 0.05, "beta2_decay": -0.5, "eps": (1e-20, 1e-2), "d": 1.5}),
+    ("Adafactor", {"weight_decay": 0.1, "maximize": True}),
+]
+
+
+@pytest.mark.parametrize(("name", "kwargs"), OPTIMIZERS)
+def test_optimizer_matches_torch(name, kwargs):
+    x, y, arrays = _problem()
+    tp, pp = _twin_params(arrays)
+    t_opt = getattr(torch.optim, name)(tp, **kwargs)
+    p_opt = getattr(optim, name)(pp, **kwargs)
+    tx, ty, px, py = torch.tensor(x), torch.tensor(y), pygrad.tensor(x), pygrad.tensor(y)
+    for i in range(12):
+        _step(torch, t_opt, tx, ty, tp)
+        _step(pygrad, p_opt, px, py, pp)
+        _assert_params_close(pp, tp, where=f"step {i}")
+    # Same state keys as torch, and the same values.
+    for t_param, p_param in zip(tp, pp):
+        t_state, p_state = t_opt.state[t_param], p_opt.state[p_param]
+        assert list(p_state) == list(t_state)
+        for key, value in t_state.items():
+            mine = p_state[key]
+            mine = to_numpy(mine) if isinstance(mine, pygrad.Tensor) else mine
+            np.testing.assert_allclose(mine, value.numpy(), rtol=1e-9, atol=1e-13, err_msg=key)
+
+
+@pytest.mark.parametrize("name", ["Rprop", "ASGD", "Adafactor"])
+def test_optimizer_state_dict_resumes_identically(name):
+    kwargs = {"ASGD": {"t0": 3}}.get(name, {})
+    x, y, arrays = _problem(1)
+    tp, pp = _twin_params(arrays)
+    t_opt, p_opt = getattr(torch.optim, name)(tp, **kwargs), getattr(optim, name)(pp, **kwargs)
+    tx, ty, px, py = torch.tensor(x), torch.tensor(y), pygrad.tensor(x), pygrad.tensor(y)
+    for _ in range(5):
+        _step(torch, t_opt, tx, ty, tp)
+        _step(pygrad, p_opt, px, py, pp)
+    # Resume from pygrad's own state dict, and from torch's (0-d tensor scalars).
+    saved = p_opt.state_dict()
+    resumed_params = [pygrad.tensor(to_numpy(p), requires_grad=True) for p in pp]
+    resumed = getattr(optim, name)(resumed_params, **kwargs)
+    resumed.load_state_dict(saved)
+    from_torch_params = [pygrad.tensor(to_numpy(p), requires_grad=True) for p in pp]
+    from_torch = getattr(optim, name)(from_torch_params, **kwargs)
+    from_torch.load_state_dict(
+        {
+            "state": {
+                k: {n: to_pygrad(v.numpy()) for n, v in s.items()}
+                for k, s in t_opt.state_dict()["state"].items()
+            },
+            "param_groups": t_opt.state_dict()["param_groups"],
+        }
+    )
+    for _ in range(6):
+        _step(torch, t_opt, tx, ty, tp)
+        _step(pygrad, resumed, px, py, resumed_params)
+        _step(pygrad, from_torch, px, py, from_torch_params)
+    _assert_params_close(resumed_params, tp)
+    _assert_params_close(from_torch_params, tp)
+
+
+def _rosenbrock(xy):
+    return (1 - xy[0]) ** 2 + 100 * (xy[1] - xy[0] ** 2) ** 2
+
+
+def _quadratic(lib):
+    """A random convex quadratic 0.5 x'Ax - b'x + 0.1 sum(x^4) in 6 dims."""
+    rng = np.random.default_rng(3)
+    m = rng.standard_normal((6, 6))
+    a, b = lib.tensor(m @ m.T + np.eye(6)), lib.tensor(rng.standard_normal(6))
+    return lambda x: 0.5 * (x @ (a @ x)) - b @ x + 0.1 * (x**4).sum()
+
+
+def _run_lbfgs(objective, start, steps, rtol, **kwargs):
+    tp, pp = _twin_params([start])
+    t_opt, p_opt = torch.optim.LBFGS(tp, **kwargs), optim.LBFGS(pp, **kwargs)
+    t_f, p_f = objective(torch), objective(pygrad)
+
+    def closure(opt, f, ps):
+        def run():
+            opt.zero_grad()
+            loss = f(ps[0])
+            loss.backward()
+            return loss
+
+        return run
+
+    for i in range(steps):
+        t_loss = t_opt.step(closure(t_opt, t_f, tp))
+        p_loss = p_opt.step(closure(p_opt, p_f, pp))
+        assert math.isclose(p_loss.item(), t_loss.detach().item(), rel_tol=rtol, abs_tol=1e-14), i
+        _assert_params_close(pp, tp, rtol=rtol, where=f"step {i}")
+        t_state, p_state = t_opt.state[tp[0]], p_opt.state[pp[0]]
+        assert p_state["func_evals"] == t_state["func_evals"]
+        assert p_state["n_iter"] == t_state["n_iter"]
+    return pp, tp
+
+
+# Rosenbrock is ill-conditioned: a last-bit difference (a dot product's summation order) grows
+# about tenfold per iteration, so the exact comparison runs 16 iterations.
+@pytest.mark.parametrize("line_search_fn", [None, "strong_wolfe"])
+@pytest.mark.parametrize("history_size", [100, 3])
+def test_lbfgs_rosenbrock_matches_torch(line_search_fn, history_size):
+    lr = 1 if line_search_fn else 0.05
+    kwargs = {"lr": lr, "max_iter": 4, "history_size": history_size}
+    pp, _ = _run_lbfgs(
+        lambda lib: _rosenbrock,
+        np.array([-1.5, 2.0]),
+        4,
+        1e-9,
+        line_search_fn=line_search_fn,
+        **kwargs,
+    )
+    assert _rosenbrock(pp[0]).item() < 31.25  # it descended from 62.5
+
+
+@pytest.mark.parametrize("line_search_fn", [None, "strong_wolfe"])
+def test_lbfgs_quadratic_matches_torch(line_search_fn):
+    lr = 1 if line_search_fn else 0.3
+    start = np.random.default_rng(4).standard_normal(6)
+    _run_lbfgs(
+        _quadratic,
+        start,
+        6,
+        1e-10,
+        lr=lr,
+        max_iter=5,
+        history_size=4,
+        line_search_fn=line_search_fn,
+    )
+
+
+def test_lbfgs_strong_wolfe_converges_like_torch():
+    kwargs = {"max_iter": 20, "line_search_fn": "strong_wolfe"}
+    tp, pp = _twin_params([np.array([-1.5, 2.0])])
+    for lib, ps in ((torch, tp), (pygrad, pp)):
+        opt = (torch.optim if lib is torch else optim).LBFGS(ps, **kwargs)
+
+        def closure(opt=opt, ps=ps):
+            opt.zero_grad()
+            loss = _rosenbrock(ps[0])
+            loss.backward()
+            return loss
+
+        for _ in range(5):
+            opt.step(closure)
+    np.testing.assert_allclose(to_numpy(pp[0]), [1.0, 1.0], atol=1e-4)
+    np.testing.assert_allclose(to_numpy(pp[0]), tp[0].detach().numpy(), atol=1e-7)
+
+
+def test_lbfgs_mlp_and_state_dict():
+    x, y, arrays = _problem(2)
+    tp, pp = _twin_params(arrays)
+    kwargs = {"line_search_fn": "strong_wolfe", "max_iter": 5, "history_size": 4}
+    t_opt, p_opt = torch.optim.LBFGS(tp, **kwargs), optim.LBFGS(pp, **kwargs)
+    tx, ty, px, py = torch.tensor(x), torch.tensor(y), pygrad.tensor(x), pygrad.tensor(y)
+
+    def closure(lib, opt, ps, a, b):
+        def run():
+            opt.zero_grad()
+            loss = _loss(lib, a, b, ps)
+            loss.backward()
+            return loss
+
+        return run
+
+    for _ in range(3):
+        t_opt.step(closure(torch, t_opt, tp, tx, ty))
+        p_opt.step(closure(pygrad, p_opt, pp, px, py))
+    _assert_params_close(pp, tp, rtol=1e-9)
+    resumed_params = [pygrad.tensor(to_numpy(p), requires_grad=True) for p in pp]
+    resumed = optim.LBFGS(resumed_params, **kwargs)
+    resumed.load_state_dict(p_opt.state_dict())
+    for _ in range(3):
+        t_opt.step(closure(torch, t_opt, tp, tx, ty))
+        resumed.step(closure(pygrad, resumed, resumed_params, px, py))
+        p_opt.step(closure(pygrad, p_opt, pp, px, py))
+    _assert_params_close(resumed_params, tp, rtol=1e-8)
+    _assert_params_close(pp, tp, rtol=1e-8)
+
+
+def test_optimizer_errors_match_torch():
+    cases = [
+        ("Rprop", {"lr": -1}),
+        ("Rprop", {"etas": (1.5, 1.2)}),
+        ("ASGD", {"lr": -1}),
+        ("ASGD", {"weight_decay": -0.5}),
+        ("Adafactor", {"lr": -1}),
+        ("Adafactor", {"beta2_decay": 0.5}),
+        ("Adafactor", {"eps": (-1.0, 1e-3)}),
+        ("Adafactor", {"eps": (None, -1e-3)}),
+        ("Adafactor", {"d": 0.5}),
+        ("Adafactor", {"weight_decay": -0.1}),
+        ("LBFGS", {"lr": -1}),
+    ]
+    for name, kwargs in cases:
+        with pytest.raises(ValueError) as t_err:
+            getattr(torch.optim, name)([torch.zeros(2, requires_grad=True)], **kwargs)
+        with pytest.raises(ValueError) as p_err:
+            getattr(optim, name)([pygrad.zeros(2, requires_grad=True)], **kwargs)
+        assert str(p_err.value) == str(t_err.value), (name, kwargs)
+    groups = [
+        {"params": [pygrad.zeros(1, requires_grad=True)]},
+        {"params": [pygrad.zeros(1, requires_grad=True)]},
+    ]
+    with pytest.raises(ValueError, match="LBFGS doesn't support per-parameter options"):
+        optim.LBFGS(groups)
+    with pytest.raises(RuntimeError, match="only 'strong_wolfe' is supported"):
+        p = pygrad.ones(2, requires_grad=True)
+        opt = optim.LBFGS([p], line_search_fn="armijo")
+
+        def closure():
+            opt.zero_grad()
+            loss = (p * p).sum()
+            loss.backward()
+            return loss
+
+        opt.step(closure)
