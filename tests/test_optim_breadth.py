@@ -14,8 +14,8 @@ import pytest
 from conftest import import_torch, to_numpy, to_pygrad
 
 import pygrad
-from pygrad import optim
-from pygrad.optim import lr_scheduler
+from pygrad import nn, optim
+from pygrad.optim import lr_scheduler, swa_utils
 
 torch = import_torch()
 # torch warns when a nested scheduler's creation step precedes optimizer.step(): expected here.
@@ -483,3 +483,170 @@ def test_optimizer_errors_match_torch():
             return loss
 
         opt.step(closure)
+
+
+# ---- swa_utils: the same model (weights copied from torch) averaged in both libraries
+def _twin_models():
+    t_model = torch.nn.Sequential(
+        torch.nn.Linear(4, 6), torch.nn.BatchNorm1d(6), torch.nn.ReLU(), torch.nn.Linear(6, 2)
+    ).double()
+    p_model = nn.Sequential(nn.Linear(4, 6), nn.BatchNorm1d(6), nn.ReLU(), nn.Linear(6, 2)).double()
+    p_model.load_state_dict({k: to_pygrad(v.numpy()) for k, v in t_model.state_dict().items()})
+    return t_model, p_model
+
+
+def _perturb(t_model, p_model, rng):
+    """Gives both models the same new random parameters and buffers (as training would)."""
+    state = {}
+    for k, v in t_model.state_dict().items():
+        if v.dtype == torch.float64:
+            state[k] = torch.from_numpy(rng.standard_normal(tuple(v.shape)))
+        else:
+            state[k] = v + int(rng.integers(1, 5))
+    t_model.load_state_dict(state)
+    p_model.load_state_dict({k: to_pygrad(v.numpy()) for k, v in state.items()})
+
+
+def _assert_same_state(p_module, t_module, rtol=1e-12):
+    t_state = t_module.state_dict()
+    p_state = p_module.state_dict()
+    assert list(p_state) == list(t_state)
+    for k, v in t_state.items():
+        np.testing.assert_allclose(
+            to_numpy(p_state[k]), v.numpy(), rtol=rtol, atol=1e-14, err_msg=k
+        )
+
+
+AVERAGES = {
+    "swa": lambda m: {},
+    "swa_buffers": lambda m: {"use_buffers": True},
+    "ema_multi": lambda m: {"multi_avg_fn": m.get_ema_multi_avg_fn(0.9)},
+    "ema_multi_buffers": lambda m: {
+        "multi_avg_fn": m.get_ema_multi_avg_fn(0.75),
+        "use_buffers": True,
+    },
+    "ema": lambda m: {"avg_fn": m.get_ema_avg_fn(0.8)},
+    "swa_fn": lambda m: {"avg_fn": m.get_swa_avg_fn()},
+    "swa_multi": lambda m: {"multi_avg_fn": m.get_swa_multi_avg_fn()},
+}
+
+
+@pytest.mark.parametrize("name", sorted(AVERAGES))
+def test_averaged_model_matches_torch(name):
+    rng = np.random.default_rng(5)
+    t_model, p_model = _twin_models()
+
+    def build(module, model):
+        return module.AveragedModel(model, **AVERAGES[name](module))
+
+    t_avg, p_avg = build(torch.optim.swa_utils, t_model), build(swa_utils, p_model)
+    for _ in range(5):
+        _perturb(t_model, p_model, rng)
+        t_avg.update_parameters(t_model)
+        p_avg.update_parameters(p_model)
+        _assert_same_state(p_avg, t_avg)
+    assert int(p_avg.n_averaged.item()) == 5
+    assert to_numpy(p_avg.n_averaged).dtype == np.int64
+    x = rng.standard_normal((3, 4))
+    p_avg.eval()
+    t_avg.eval()
+    np.testing.assert_allclose(
+        to_numpy(p_avg(pygrad.tensor(x))), t_avg(torch.from_numpy(x)).detach().numpy(), rtol=1e-10
+    )
+
+
+def test_averaged_model_is_a_copy_and_checks_arguments():
+    _, p_model = _twin_models()
+    avg = swa_utils.AveragedModel(p_model)
+    assert all(a is not b for a, b in zip(avg.parameters(), p_model.parameters()))
+    assert next(iter(avg.state_dict())) == "n_averaged"
+    with pytest.raises(AssertionError, match="Only one of avg_fn and multi_avg_fn"):
+        swa_utils.AveragedModel(
+            p_model,
+            avg_fn=swa_utils.get_swa_avg_fn(),
+            multi_avg_fn=swa_utils.get_swa_multi_avg_fn(),
+        )
+    for maker in ("get_ema_avg_fn", "get_ema_multi_avg_fn"):
+        with pytest.raises(ValueError) as t_err:
+            getattr(torch.optim.swa_utils, maker)(1.5)
+        with pytest.raises(ValueError) as p_err:
+            getattr(swa_utils, maker)(1.5)
+        assert str(p_err.value) == str(t_err.value)
+
+
+def test_update_bn_matches_torch():
+    rng = np.random.default_rng(6)
+    t_model, p_model = _twin_models()
+    t_model.eval()
+    p_model.eval()
+    batches = [rng.standard_normal((5, 4)) for _ in range(4)]
+    # Tensors and (input, target) tuples alike: a tuple contributes its first element.
+    t_loader = [
+        torch.from_numpy(b) if i % 2 else (torch.from_numpy(b), 0) for i, b in enumerate(batches)
+    ]
+    p_loader = [to_pygrad(b) if i % 2 else (to_pygrad(b), 0) for i, b in enumerate(batches)]
+    torch.optim.swa_utils.update_bn(t_loader, t_model)
+    swa_utils.update_bn(p_loader, p_model)
+    _assert_same_state(p_model, t_model, rtol=1e-10)
+    assert not p_model.training and p_model[1].momentum == 0.1
+    # On an AveragedModel, as in the SWA recipe.
+    avg = swa_utils.AveragedModel(p_model)
+    swa_utils.update_bn(p_loader, avg)
+    np.testing.assert_allclose(
+        to_numpy(avg.module[1].running_mean), to_numpy(p_model[1].running_mean)
+    )
+    # No batch norm: nothing runs.
+    swa_utils.update_bn(None, nn.Linear(2, 2))
+
+
+def test_update_bn_leaves_instance_norm_alone():
+    model = nn.Sequential(nn.InstanceNorm1d(3, track_running_stats=True))
+    model[0].running_mean.fill_(0.5)
+    swa_utils.update_bn([pygrad.randn(2, 3, 5)], model)
+    np.testing.assert_allclose(to_numpy(model[0].running_mean), 0.5)
+
+
+SWALRS = {
+    "cos": lambda m, o: m.SWALR(o, swa_lr=0.01, anneal_epochs=4),
+    "linear_per_group": lambda m, o: m.SWALR(
+        o, swa_lr=[0.02, 0.005], anneal_epochs=3, anneal_strategy="linear"
+    ),
+    "immediate": lambda m, o: m.SWALR(o, swa_lr=0.03, anneal_epochs=0),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SWALRS))
+def test_swalr_matches_torch(name):
+    def make(module, o):
+        return SWALRS[name](
+            torch.optim.swa_utils if module is torch.optim.lr_scheduler else swa_utils, o
+        )
+
+    _run_twins(make, steps=10, check_state_at=4)
+
+
+def test_swalr_after_cosine_annealing_matches_torch():
+    t_opt, p_opt = _twin_optimizers()
+    t_cos = torch.optim.lr_scheduler.CosineAnnealingLR(t_opt, T_max=10)
+    p_cos = lr_scheduler.CosineAnnealingLR(p_opt, T_max=10)
+    t_swa = torch.optim.swa_utils.SWALR(t_opt, swa_lr=0.02, anneal_epochs=3)
+    p_swa = swa_utils.SWALR(p_opt, swa_lr=0.02, anneal_epochs=3)
+    for epoch in range(10):
+        t_opt.step()
+        if epoch < 4:
+            t_cos.step()
+            p_cos.step()
+        else:
+            t_swa.step()
+            p_swa.step()
+        _assert_same_groups(t_opt, p_opt, epoch)
+
+
+def test_swalr_errors_match_torch():
+    t_opt, p_opt = _twin_optimizers()
+    for kwargs in ({"anneal_strategy": "exp"}, {"anneal_epochs": -1}, {"anneal_epochs": 1.5}):
+        with pytest.raises(ValueError) as t_err:
+            torch.optim.swa_utils.SWALR(t_opt, swa_lr=0.1, **kwargs)
+        with pytest.raises(ValueError) as p_err:
+            swa_utils.SWALR(p_opt, swa_lr=0.1, **kwargs)
+        assert str(p_err.value) == str(t_err.value)
