@@ -115,6 +115,14 @@ SCHEDULERS = {
     "chained_warm_restarts": lambda m, o: m.ChainedScheduler(
         [m.CosineAnnealingWarmRestarts(o, T_0=4), m.MultiStepLR(o, [3, 5], gamma=0.5)], o
     ),
+    "sequential_restarts_cyclic": lambda m, o: m.SequentialLR(
+        o,
+        [
+            m.CosineAnnealingWarmRestarts(o, T_0=3, T_mult=2),
+            m.CyclicLR(o, 0.01, 0.1, step_size_up=2),
+        ],
+        milestones=[8],
+    ),
     "chained_in_sequential": lambda m, o: m.SequentialLR(
         o,
         [
@@ -290,6 +298,29 @@ def test_optimizer_matches_torch(name, kwargs):
             mine = p_state[key]
             mine = to_numpy(mine) if isinstance(mine, pygrad.Tensor) else mine
             np.testing.assert_allclose(mine, value.numpy(), rtol=1e-9, atol=1e-13, err_msg=key)
+
+
+@pytest.mark.parametrize(
+    ("name", "make_scheduler"),
+    [
+        ("ASGD", lambda m, o: m.ExponentialLR(o, gamma=0.8)),
+        ("Adafactor", lambda m, o: m.LinearLR(o, start_factor=0.2, total_iters=5)),
+        ("Rprop", lambda m, o: m.StepLR(o, step_size=3)),
+    ],
+)
+def test_optimizer_under_a_scheduler_matches_torch(name, make_scheduler):
+    x, y, arrays = _problem(7)
+    tp, pp = _twin_params(arrays)
+    t_opt, p_opt = getattr(torch.optim, name)(tp), getattr(optim, name)(pp)
+    t_s = make_scheduler(torch.optim.lr_scheduler, t_opt)
+    p_s = make_scheduler(lr_scheduler, p_opt)
+    tx, ty, px, py = torch.tensor(x), torch.tensor(y), pygrad.tensor(x), pygrad.tensor(y)
+    for _ in range(10):
+        _step(torch, t_opt, tx, ty, tp)
+        _step(pygrad, p_opt, px, py, pp)
+        t_s.step()
+        p_s.step()
+    _assert_params_close(pp, tp)
 
 
 @pytest.mark.parametrize("name", ["Rprop", "ASGD", "Adafactor"])
