@@ -19,6 +19,8 @@ from typing_extensions import TypeAlias
 
 from pygrad._device import device as _device
 from pygrad._random import Generator as _Generator
+from pygrad._surface import Size as _Size
+from pygrad._surface import layout as _layout
 
 if sys.version_info >= (3, 10):
     from types import EllipsisType as _EllipsisType
@@ -843,6 +845,91 @@ class Tensor:
         self, data: Any, dtype: _dtype | None = None, requires_grad: _bool = False
     ) -> Tensor:
         """A new tensor copying data, with self's dtype unless dtype is given."""
+
+    # ---- torch's remaining attributes (pygrad/_surface.py)
+    @property
+    def retains_grad(self) -> _bool:
+        """True for a non-leaf tensor after retain_grad()."""
+    @property
+    def layout(self) -> _layout:
+        """The memory layout: always pygrad.strided."""
+    @property
+    def output_nr(self) -> _int:
+        """Which output of its grad_fn this tensor is (0: pygrad's nodes have one output)."""
+    @property
+    def name(self) -> None:
+        """None, as torch's unnamed tensors."""
+    @property
+    def is_sparse(self) -> _bool:
+        """False: pygrad tensors are dense."""
+    @property
+    def is_sparse_csr(self) -> _bool:
+        """False: pygrad tensors are dense."""
+    @property
+    def is_quantized(self) -> _bool:
+        """False: pygrad has no quantized tensors."""
+    @property
+    def is_meta(self) -> _bool:
+        """False: pygrad has no meta device."""
+    @property
+    def is_mps(self) -> _bool:
+        """False: pygrad has no MPS device."""
+    @property
+    def is_xpu(self) -> _bool:
+        """False: pygrad has no XPU device."""
+    @property
+    def is_xla(self) -> _bool:
+        """False: pygrad has no XLA device."""
+    @property
+    def is_ipu(self) -> _bool:
+        """False: pygrad has no IPU device."""
+    @property
+    def is_mtia(self) -> _bool:
+        """False: pygrad has no MTIA device."""
+    @property
+    def is_maia(self) -> _bool:
+        """False: pygrad has no MAIA device."""
+    @property
+    def is_vulkan(self) -> _bool:
+        """False: pygrad has no Vulkan device."""
+    @property
+    def is_nested(self) -> _bool:
+        """False: pygrad has no nested tensors."""
+    @property
+    def is_mkldnn(self) -> _bool:
+        """False: pygrad has no MKL-DNN layout."""
+    @overload
+    def new(self, *sizes: _int) -> Tensor:
+        """Legacy: uninitialized sizes, or a copy of data, in self's dtype; () gives an empty tensor."""
+    @overload
+    def new(self, data: Any, /) -> Tensor:
+        """Legacy: uninitialized sizes, or a copy of data, in self's dtype; () gives an empty tensor."""
+    def is_inference(self) -> _bool:
+        """False: pygrad has no inference tensors (inference_mode works as no_grad)."""
+    def pin_memory(self, device: Any = None) -> Tensor:
+        """A copy (RuntimeError without an accelerator, as torch's CPU-only build)."""
+    def is_pinned(self, device: Any = None) -> _bool:
+        """False: pygrad has no page-locked memory."""
+    def share_memory_(self) -> Tensor:
+        """Returns self (pygrad tensors cross processes by pickling, not shared memory)."""
+    def is_shared(self) -> _bool:
+        """False: pygrad tensors are not in shared memory."""
+    def prelu(self, weight: Tensor) -> Tensor:
+        """self where positive, else weight * self (weight: one value or one per channel)."""
+    def hardshrink(self, lambd: _float = 0.5) -> Tensor:
+        """self where |self| > lambd, else 0."""
+    def renorm(self, p: _float, dim: _int, maxnorm: _float) -> Tensor:
+        """Slices along dim whose p-norm exceeds maxnorm scaled down to norm maxnorm."""
+    def renorm_(self, p: _float, dim: _int, maxnorm: _float) -> Tensor:
+        """In-place renorm; returns self."""
+    @overload
+    def resize_(self, size: Sequence[_int] | _Size, /) -> Tensor:
+        """New sizes in place: a view for the same count, fresh memory (old values first) otherwise."""
+    @overload
+    def resize_(self, *size: _int) -> Tensor:
+        """New sizes in place: a view for the same count, fresh memory (old values first) otherwise."""
+    def resize_as_(self, the_template: Tensor) -> Tensor:
+        """resize_ to the_template's shape."""
 
     # ---- Python protocols
     def __len__(self) -> _int:

@@ -11,6 +11,7 @@ import builtins as _builtins
 from pygrad import (
     _C,
     _compat,
+    _config,
     _copies,
     _creation,
     _factories,
@@ -24,11 +25,13 @@ from pygrad import (
     _scatter,
     _shape,
     _stacking,
+    _surface,
     _tensor,  # noqa: F401  (adds the Python-level Tensor methods)
 )
 from pygrad._C import *  # noqa: F403  (the registry's ops, Tensor and the dtypes: _C.__all__)
 from pygrad._C import Tensor, dtype, float16, float32, float64, int16, int32, int64
 from pygrad._compat import *  # noqa: F403  (is_signed, conj, rsub, isin, ...: _compat.__all__)
+from pygrad._config import *  # noqa: F403  (set_printoptions, get_default_dtype, ...: _config.__all__)
 from pygrad._copies import *  # noqa: F403  (split, index_copy, select_scatter, view_copy, ...: _copies.__all__)
 from pygrad._creation import *  # noqa: F403  (asarray, range, hann_window, ...: _creation.__all__)
 from pygrad._device import device
@@ -40,10 +43,14 @@ from pygrad._linalg_ops import *  # noqa: F403  (bmm, addmm, dot, kron, tensordo
 from pygrad._ordering import *  # noqa: F403  (sort, topk, median, unique, ...: _ordering.__all__)
 from pygrad._pointwise import *  # noqa: F403  (sinc, deg2rad, heaviside, gcd, ...: _pointwise.__all__)
 from pygrad._random import *  # noqa: F403  (Generator, normal, bernoulli, ...: _random.__all__)
+
+# _C's initial_seed (already in __all__) replaced by the one that knows about get_rng_state
+from pygrad._random import initial_seed as initial_seed
 from pygrad._reduce import *  # noqa: F403  (cumsum, prod, norm, nansum, ...: _reduce.__all__)
 from pygrad._scatter import *  # noqa: F403  (scatter, take, masked_select, ...: _scatter.__all__)
 from pygrad._shape import *  # noqa: F403  (rot90, tile, meshgrid, diag, ...: _shape.__all__)
 from pygrad._stacking import *  # noqa: F403  (hstack, tensor_split, ...: _stacking.__all__)
+from pygrad._surface import *  # noqa: F403  (Size, FloatTensor, compile, pi, ...: _surface.__all__)
 
 __version__ = "0.1.0"
 
@@ -69,6 +76,7 @@ __all__ = [
 ]
 __all__ += _C.__all__
 __all__ += _compat.__all__
+__all__ += _config.__all__
 __all__ += _copies.__all__
 __all__ += _creation.__all__
 __all__ += _factories.__all__
@@ -81,6 +89,7 @@ __all__ += _reduce.__all__
 __all__ += _scatter.__all__
 __all__ += _shape.__all__
 __all__ += _stacking.__all__
+__all__ += _surface.__all__
 
 _inplace_functions = _inplace.install()  # after every module above has added its methods
 globals().update(_inplace_functions)  # torch.relu_(x), torch.zero_(x), ...
@@ -126,6 +135,7 @@ def __getattr__(name: str) -> _Any:
         "io",
         "backend",
         "linalg",
+        "testing",
     ):
         import importlib
 

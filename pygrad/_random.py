@@ -8,6 +8,7 @@ import builtins
 
 from pygrad import _C
 from pygrad._C import Tensor
+from pygrad._config import default_float
 from pygrad._device import check_device
 from pygrad._device import device as _device
 from pygrad._dtype_info import iinfo
@@ -22,7 +23,16 @@ if TYPE_CHECKING:
 
     from pygrad._device import DeviceLike
 
-__all__ = ["Generator", "bernoulli", "multinomial", "normal", "poisson"]
+__all__ = [
+    "Generator",
+    "bernoulli",
+    "get_rng_state",
+    "multinomial",
+    "normal",
+    "poisson",
+    "seed",
+    "set_rng_state",
+]
 
 # torch.Generator()'s seed before manual_seed: a fresh Generator gives the same stream every run.
 _DEFAULT_SEED = 67280421310721
@@ -96,6 +106,63 @@ class Generator:
 
     def __repr__(self) -> str:
         return "<pygrad.Generator object>"
+
+
+# ---- the global generator's state (torch.get_rng_state / set_rng_state / seed / initial_seed)
+# The C++ generator is (seed, stream counter) and exposes only manual_seed and initial_seed, so a
+# state can't name the current counter. get_rng_state therefore draws a seed from the current
+# stream and restarts the generator from it: the draws that follow are the ones set_rng_state
+# replays, and a run stays reproducible under manual_seed (its numbers differ from a run without
+# the get_rng_state call). initial_seed keeps answering the seed the user gave.
+_restarted: list[int] = []  # [seed get_rng_state restarted from, initial seed to report] or []
+
+
+def initial_seed() -> int:
+    """The seed of the global generator (what manual_seed or seed last set)."""
+    current = _C.initial_seed()
+    if _restarted and _restarted[0] == current:
+        return _restarted[1]
+    return current
+
+
+def seed() -> int:
+    """Seeds the global generator from the operating system's entropy; returns the seed."""
+    import os
+
+    value = int.from_bytes(os.urandom(8), "little") & (2**63 - 1)
+    _C.manual_seed(value)
+    return value
+
+
+def _restart(stream_seed: int, reported: int) -> None:
+    _C.manual_seed(stream_seed)
+    _restarted[:] = [stream_seed, reported]
+
+
+def get_rng_state() -> Tensor:
+    """The global generator's state as a uint8 tensor, for ``set_rng_state`` (16 bytes, not torch's
+    5056: pygrad's generator is a seed and a stream counter)."""
+    import numpy as np
+
+    reported = initial_seed()
+    stream_seed = int(_C._randint(0, 2**62, [1], _C.int64).item())
+    _restart(stream_seed, reported)
+    data = np.array([reported, stream_seed], dtype="<u8").view(np.uint8)
+    return _C.from_numpy(data.copy())
+
+
+def set_rng_state(new_state: Tensor) -> None:
+    """Restores the global generator to a state from ``get_rng_state``."""
+    import numpy as np
+
+    if not isinstance(new_state, Tensor) or new_state.dtype != _C.uint8:
+        raise TypeError("[set_rng_state] expects the uint8 tensor that get_rng_state returned")
+    if new_state.numel() != 16:
+        raise RuntimeError(
+            f"[set_rng_state] expected a state of 16 bytes (from get_rng_state), got {new_state.numel()}"
+        )
+    reported, stream_seed = np.ascontiguousarray(new_state.numpy()).view("<u8").tolist()
+    _restart(int(stream_seed), int(reported))
 
 
 def numpy_rng(generator: Generator | None, op: str) -> np.random.Generator:
@@ -186,7 +253,7 @@ def normal(
             raise TypeError(
                 "[normal] a float mean and std need size=, e.g. normal(0.0, 1.0, (2, 3))"
             )
-        out_dtype = _C.float32 if dtype is None else dtype
+        out_dtype = default_float[0] if dtype is None else dtype
         shape = [int(s) for s in size]
     with no_grad():
         s = std.detach() if isinstance(std, Tensor) else std

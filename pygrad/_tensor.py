@@ -19,29 +19,10 @@ Tensor = _C.Tensor
 
 
 def _repr(self: Tensor) -> str:
-    import numpy as np
+    # loaded on the first print: `import pygrad` stays fast
+    from pygrad._printing import tensor_repr
 
-    # numpy has no bfloat16; its values are exact in float32.
-    data = (self.detach().float() if self.dtype == _C.bfloat16 else self.detach()).numpy()
-    if self.dtype.is_floating_point:
-        body = np.array2string(
-            data, separator=", ", prefix="tensor(", precision=4, floatmode="maxprec_equal"
-        )
-    else:
-        body = np.array2string(data, separator=", ", prefix="tensor(")
-    extras = []
-    if self.dtype not in (_C.float32, _C.int64, _C.bool) or (
-        self.numel() == 0 and self.dtype != _C.float32
-    ):
-        extras.append(f"dtype={self.dtype}")
-    elif self.dtype == _C.float32 and self.numel() == 0 and self.ndim != 1:
-        extras.append(f"size={self.shape}")
-    if self.grad_fn is not None:
-        extras.append(f"grad_fn=<{self.grad_fn.name()}>")
-    elif self.requires_grad:
-        extras.append("requires_grad=True")
-    suffix = "".join(", " + e for e in extras)
-    return f"tensor({body}{suffix})"
+    return tensor_repr(self)
 
 
 def _tolist(self: Tensor) -> Any:
