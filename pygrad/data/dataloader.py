@@ -15,17 +15,16 @@ import numpy as np
 
 from pygrad import _C
 from pygrad._C import Tensor
-from pygrad._factories import randint, randperm, tensor
+from pygrad._factories import randint, tensor
 from pygrad._random import Generator
 from pygrad.data import _workers
-from pygrad.data.dataset import (
-    Dataset,
-    IterableDataset,
-    Subset,
-    TensorDataset,
-    _is_int,
-    _permutation,
-    _rng,
+from pygrad.data.dataset import Dataset, IterableDataset, Subset, TensorDataset, _is_int, _rng
+from pygrad.data.sampler import (
+    BatchSampler,
+    RandomSampler,
+    Sampler,
+    SequentialSampler,
+    _InfiniteConstantSampler,
 )
 
 __all__ = ["DataLoader", "default_collate", "default_convert"]
@@ -130,15 +129,6 @@ def _tensor_source(dataset: object) -> tuple[tuple[Tensor, ...], np.ndarray | No
     return dataset.tensors, base
 
 
-def _chunks(indices: Iterable[int], size: int, drop_last: bool) -> Iterator[list[int]]:
-    """Consecutive lists of ``size`` indices (the last one shorter unless ``drop_last``)."""
-    it = iter(indices)
-    while chunk := list(itertools.islice(it, size)):
-        if drop_last and len(chunk) < size:
-            return
-        yield chunk
-
-
 def _mp_context(context: Any, num_workers: int) -> Any:
     """The multiprocessing context the workers start from, checked as torch checks it."""
     if context is None:
@@ -175,9 +165,13 @@ class DataLoader:
     Args:
         dataset: a map-style dataset (``__getitem__`` and ``__len__``) or an IterableDataset.
         batch_size: samples per batch; None yields the samples one by one, unbatched.
-        shuffle: draw a new order each epoch (each ``iter()``).
-        sampler: an iterable of indices (with ``__len__`` for ``len(loader)``) instead of shuffle.
-        batch_sampler: an iterable of lists of indices, instead of batch_size / shuffle / sampler.
+        shuffle: draw a new order each epoch (each ``iter()``): ``sampler`` is then a
+            RandomSampler on the loader's generator, else a SequentialSampler.
+        sampler: a Sampler or any iterable of indices (with ``__len__`` for ``len(loader)``),
+            instead of shuffle.
+        batch_sampler: a Sampler or iterable of lists of indices, instead of batch_size /
+            shuffle / sampler / drop_last (default: ``BatchSampler(sampler, batch_size,
+            drop_last)``, or None with ``batch_size=None``).
         num_workers: worker processes that load batches (0: in the main process).
         collate_fn: merges a list of samples into a batch (default: ``default_collate``; with
             ``batch_size=None``, ``default_convert``).
@@ -197,6 +191,9 @@ class DataLoader:
             list batch, or the whole batch when it is a tensor), in the worker that loads it:
             the place for augmentation, e.g. ``Compose([RandomShift(2), Normalize(...)])``.
 
+    As in torch, ``loader.sampler`` and ``loader.batch_sampler`` are the samplers the loader
+    iterates (built from shuffle / batch_size / drop_last when not given; an IterableDataset gets
+    a sampler of None forever, its batches coming from the dataset itself).
     Batches of tuple samples come as lists ``[inputs, targets]``, as in PyTorch. For a
     TensorDataset (or a Subset of one) and the default collate_fn, each batch is one
     ``index_select`` per stored tensor. Workers return their batches through shared memory: only
@@ -270,16 +267,27 @@ class DataLoader:
                     "sampler, and drop_last"
                 )
             batch_size = None
-        elif batch_size is None:
-            if drop_last:
-                raise ValueError(
-                    "batch_size=None option disables auto-batching and is mutually exclusive "
-                    "with drop_last"
-                )
-        elif not _is_int(batch_size) or batch_size < 1:
+            drop_last = False
+        elif batch_size is None and drop_last:
             raise ValueError(
-                f"[DataLoader] batch_size must be a positive integer, got {batch_size!r}"
+                "batch_size=None option disables auto-batching and is mutually exclusive "
+                "with drop_last"
             )
+        self.generator: Generator | np.random.Generator | None = (
+            generator
+            if isinstance(generator, Generator) and seed is None
+            else _rng(generator, seed, "DataLoader")  # type: ignore[arg-type]
+        )
+        if sampler is None:  # torch's defaults, drawing from the loader's generator
+            if self._iterable:
+                sampler = _InfiniteConstantSampler()
+            elif shuffle:
+                sampler = RandomSampler(dataset, generator=self.generator)
+            else:
+                sampler = SequentialSampler(dataset)
+        if batch_size is not None and batch_sampler is None:
+            # BatchSampler checks batch_size and drop_last with torch's messages
+            batch_sampler = BatchSampler(sampler, batch_size, drop_last)
         if collate_fn is not None and not callable(collate_fn):
             raise TypeError("[DataLoader] collate_fn must be callable")
         if batch_transform is not None and not callable(batch_transform):
@@ -299,16 +307,11 @@ class DataLoader:
         self.batch_size = None if batch_size is None else int(batch_size)
         self.shuffle = shuffle
         self.drop_last = bool(drop_last)
-        self.sampler = sampler
-        self.batch_sampler = batch_sampler
-        auto = self.batch_size is not None or batch_sampler is not None
+        self.sampler: Sampler[Any] | Iterable[Any] = sampler
+        self.batch_sampler: Sampler[Any] | Iterable[Sequence[Any]] | None = batch_sampler
+        auto = batch_sampler is not None
         self.collate_fn = collate_fn or (default_collate if auto else default_convert)
         self.batch_transform = batch_transform
-        self.generator: Generator | np.random.Generator | None = (
-            generator
-            if isinstance(generator, Generator) and seed is None
-            else _rng(generator, seed, "DataLoader")  # type: ignore[arg-type]
-        )
         self.epoch = 0
         self._source = (
             _tensor_source(dataset) if collate_fn is None and auto and not self._iterable else None
@@ -316,23 +319,15 @@ class DataLoader:
         self._iterator: _workers.MultiProcessIter | None = None
 
     def __len__(self) -> int:
-        if self.batch_sampler is not None:
-            return len(self.batch_sampler)  # type: ignore[arg-type]
-        sized = self.sampler if self.sampler is not None else self.dataset
-        n = len(sized)  # type: ignore[arg-type]
-        if self.batch_size is None:
-            return n
-        if self.drop_last:
-            return n // self.batch_size
-        return (n + self.batch_size - 1) // self.batch_size
-
-    def _order(self) -> np.ndarray:
-        n = len(self.dataset)
-        if not self.shuffle:
-            return np.arange(n, dtype=np.int64)
-        if isinstance(self.generator, Generator):
-            return randperm(n, generator=self.generator).numpy()
-        return _permutation(n, self.generator)
+        if self._iterable:  # the dataset's own length, batched as the fetcher batches it
+            n = len(self.dataset)
+            if self.batch_size is None:
+                return n
+            if self.drop_last:
+                return n // self.batch_size
+            return (n + self.batch_size - 1) // self.batch_size
+        index_sampler = self.batch_sampler if self.batch_sampler is not None else self.sampler
+        return len(index_sampler)  # type: ignore[arg-type]
 
     def _base_seed(self) -> int:
         """The epoch's seed for the workers, from the loader's generator or the global one."""
@@ -346,20 +341,17 @@ class DataLoader:
         IterableDataset (workers stop by themselves)."""
         if self._iterable:
             return itertools.repeat(None)
-        if self.batch_sampler is not None:
-            return (list(batch) for batch in self.batch_sampler)
-        indices: Iterable[int] = (
-            self.sampler if self.sampler is not None else self._order().tolist()
-        )
-        if self.batch_size is None:
-            return iter(indices)
-        return _chunks(indices, self.batch_size, self.drop_last)
+        if self.batch_sampler is None:
+            return iter(self.sampler)
+        if type(self.batch_sampler) is BatchSampler:  # its batches are fresh lists already
+            return iter(self.batch_sampler)
+        return (list(batch) for batch in self.batch_sampler)
 
     def _fetcher(self) -> _workers.Fetcher:
         return _workers.Fetcher(
             self.dataset,
             iterable=self._iterable,
-            auto_collation=self.batch_size is not None or self.batch_sampler is not None,
+            auto_collation=self.batch_sampler is not None,
             batch_size=self.batch_size,
             drop_last=self.drop_last,
             collate_fn=self.collate_fn,

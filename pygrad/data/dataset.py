@@ -1,9 +1,12 @@
-"""Datasets with PyTorch's interface: Dataset, IterableDataset, TensorDataset, Subset and random_split."""
+"""Datasets with PyTorch's interface: Dataset, IterableDataset, TensorDataset, Subset, random_split
+and the combinators ConcatDataset, ChainDataset and StackDataset (``a + b`` concatenates, as torch)."""
 
 from __future__ import annotations
 
+import bisect
 import math
 import numbers
+import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, Generic, TypeVar, Union
 
@@ -12,7 +15,16 @@ import numpy as np
 from pygrad._C import Tensor
 from pygrad._factories import as_tensor, randperm
 
-__all__ = ["Dataset", "IterableDataset", "Subset", "TensorDataset", "random_split"]
+__all__ = [
+    "ChainDataset",
+    "ConcatDataset",
+    "Dataset",
+    "IterableDataset",
+    "StackDataset",
+    "Subset",
+    "TensorDataset",
+    "random_split",
+]
 
 _T_co = TypeVar("_T_co", covariant=True)
 
@@ -37,6 +49,9 @@ class Dataset(Generic[_T_co]):
     def __len__(self) -> int:
         raise NotImplementedError(f"{type(self).__name__} must implement __len__")
 
+    def __add__(self, other: Dataset[_T_co]) -> ConcatDataset[_T_co]:
+        return ConcatDataset([self, other])
+
 
 class IterableDataset(Dataset[_T_co], Iterable[_T_co]):
     """An iterable-style dataset: ``iter(dataset)`` yields the samples, as torch's IterableDataset.
@@ -48,6 +63,9 @@ class IterableDataset(Dataset[_T_co], Iterable[_T_co]):
 
     def __iter__(self) -> Iterator[_T_co]:
         raise NotImplementedError(f"{type(self).__name__} must implement __iter__")
+
+    def __add__(self, other: Dataset[_T_co]) -> ChainDataset:  # type: ignore[override]
+        return ChainDataset([self, other])
 
 
 class TensorDataset(Dataset["tuple[Tensor, ...]"]):
@@ -96,6 +114,154 @@ class Subset(Dataset[_T_co]):
 
     def __len__(self) -> int:
         return len(self.indices)
+
+
+class ConcatDataset(Dataset[_T_co]):
+    """The samples of several map-style datasets one after the other, as torch's ConcatDataset.
+
+    Args:
+        datasets: a non-empty iterable of map-style datasets (not IterableDatasets).
+
+    ``cumulative_sizes[i]`` is the total length of ``datasets[0..i]``; an index is looked up by
+    bisection there, and negative indices count from the end.
+    """
+
+    datasets: list[Dataset[_T_co]]
+    cumulative_sizes: list[int]
+
+    @staticmethod
+    def cumsum(sequence: Iterable[Any]) -> list[int]:
+        """The running totals of the lengths of ``sequence``'s elements."""
+        totals, total = [], 0
+        for element in sequence:
+            total += len(element)
+            totals.append(total)
+        return totals
+
+    def __init__(self, datasets: Iterable[Dataset[_T_co]]) -> None:
+        self.datasets = list(datasets)
+        # torch raises AssertionError here (its asserts became explicit raises)
+        if len(self.datasets) == 0:
+            raise AssertionError("datasets should not be an empty iterable")
+        for d in self.datasets:
+            if isinstance(d, IterableDataset):
+                raise AssertionError("ConcatDataset does not support IterableDataset")
+        self.cumulative_sizes = self.cumsum(self.datasets)
+
+    def __len__(self) -> int:
+        return self.cumulative_sizes[-1]
+
+    def __getitem__(self, idx: int) -> _T_co:
+        if idx < 0:
+            if -idx > len(self):
+                raise ValueError("absolute value of index should not exceed dataset length")
+            idx = len(self) + idx
+        dataset_idx = bisect.bisect_right(self.cumulative_sizes, idx)
+        sample_idx = idx if dataset_idx == 0 else idx - self.cumulative_sizes[dataset_idx - 1]
+        return self.datasets[dataset_idx][sample_idx]
+
+    @property
+    def cummulative_sizes(self) -> list[int]:
+        """torch's old misspelt name of ``cumulative_sizes``."""
+        warnings.warn(
+            "`cummulative_sizes` attribute is renamed to `cumulative_sizes`",
+            FutureWarning,
+            stacklevel=2,
+        )
+        return self.cumulative_sizes
+
+
+class ChainDataset(IterableDataset[Any]):
+    """Several IterableDatasets streamed one after the other, as torch's ChainDataset.
+
+    Args:
+        datasets: an iterable of IterableDatasets, read lazily (each ``iter()`` walks it again).
+
+    A map-style dataset among them raises AssertionError when it is reached, as in torch.
+    """
+
+    def __init__(self, datasets: Iterable[Dataset[Any]]) -> None:
+        self.datasets = datasets
+
+    def __iter__(self) -> Iterator[Any]:
+        for d in self.datasets:
+            if not isinstance(d, IterableDataset):
+                raise AssertionError("ChainDataset only supports IterableDataset")
+            yield from d
+
+    def __len__(self) -> int:
+        total = 0
+        for d in self.datasets:
+            if not isinstance(d, IterableDataset):
+                raise AssertionError("ChainDataset only supports IterableDataset")
+            total += len(d)
+        return total
+
+
+class StackDataset(Dataset[Any]):
+    """Datasets of the same length side by side: ``StackDataset(a, b)[i] == (a[i], b[i])`` and
+    ``StackDataset(x=a, y=b)[i] == {"x": a[i], "y": b[i]}``, as torch's StackDataset.
+
+    Args:
+        *args: datasets whose samples come as a tuple.
+        **kwargs: datasets whose samples come as a dict (not together with ``args``).
+    """
+
+    datasets: tuple[Dataset[Any], ...] | dict[str, Dataset[Any]]
+
+    def __init__(self, *args: Dataset[Any], **kwargs: Dataset[Any]) -> None:
+        if args:
+            if kwargs:
+                # torch's text, its missing space included
+                raise ValueError(
+                    "Supported either ``tuple``- (via ``args``) or"
+                    "``dict``- (via ``kwargs``) like input/output, but both types are given."
+                )
+            self._length = len(args[0])
+            if any(self._length != len(dataset) for dataset in args):
+                raise ValueError("Size mismatch between datasets")
+            self.datasets = args
+        elif kwargs:
+            values = list(kwargs.values())
+            self._length = len(values[0])
+            if any(self._length != len(dataset) for dataset in values):
+                raise ValueError("Size mismatch between datasets")
+            self.datasets = kwargs
+        else:
+            raise ValueError("At least one dataset should be passed")
+
+    def __getitem__(self, index: int) -> Any:
+        if isinstance(self.datasets, dict):
+            return {k: dataset[index] for k, dataset in self.datasets.items()}
+        return tuple(dataset[index] for dataset in self.datasets)
+
+    def __getitems__(self, indices: list[int]) -> list[Any]:
+        """The samples at ``indices``, batched through each dataset's own ``__getitems__``."""
+        named = (
+            list(self.datasets.items())
+            if isinstance(self.datasets, dict)
+            else list(enumerate(self.datasets))
+        )
+        columns = []
+        for _, dataset in named:
+            getitems = getattr(dataset, "__getitems__", None)
+            if callable(getitems):
+                items = getitems(indices)
+                if len(items) != len(indices):
+                    raise ValueError(
+                        "Nested dataset's output size mismatch."
+                        f" Expected {len(indices)}, got {len(items)}"
+                    )
+            else:
+                items = [dataset[i] for i in indices]
+            columns.append(items)
+        if isinstance(self.datasets, dict):
+            keys = [k for k, _ in named]
+            return [dict(zip(keys, row)) for row in zip(*columns)]
+        return [tuple(row) for row in zip(*columns)]
+
+    def __len__(self) -> int:
+        return self._length
 
 
 def _rng(generator: _GeneratorLike | None, seed: int | None, op: str) -> np.random.Generator | None:

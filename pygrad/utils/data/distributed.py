@@ -5,10 +5,12 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator, Sized
 
+from pygrad.data.sampler import Sampler
+
 __all__ = ["DistributedSampler"]
 
 
-class DistributedSampler:
+class DistributedSampler(Sampler[int]):
     """Yields the indices of this rank's shard of ``dataset``; pass it as a DataLoader's sampler.
 
     Every rank builds the same order (a permutation drawn from ``seed + epoch`` when shuffling,
