@@ -1,7 +1,7 @@
 """Continuous families (torch.distributions): Normal, Uniform, Exponential, Laplace, Gamma, Beta and
 Dirichlet. Normal, Uniform, Exponential and Laplace rsample by reparameterisation (loc + scale * noise);
-Gamma, Beta and Dirichlet sample (numpy's gamma sampler on pygrad's RNG) but do not rsample: torch
-differentiates their draws through an approximate implicit gradient that pygrad does not reproduce."""
+Gamma, Beta and Dirichlet draw gammas (numpy's sampler, seeded from pygrad's RNG) differentiable in the
+concentration by implicit reparameterisation (distribution.standard_gamma_grad), as torch's are."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from typing import Any, ClassVar
 
 import pygrad
 from pygrad._C import Tensor
-from pygrad._grad_mode import no_grad
 from pygrad.distributions import constraints
 from pygrad.distributions.distribution import (
     LOG_SQRT_2PI,
@@ -283,14 +282,14 @@ class Laplace(Distribution):
 
 
 class Gamma(Distribution):
-    """The gamma distribution with shape concentration and rate rate. No rsample (see the module)."""
+    """The gamma distribution with shape concentration and rate rate."""
 
     arg_constraints: ClassVar[dict[str, constraints.Constraint]] = {
         "concentration": constraints.positive,
         "rate": constraints.positive,
     }
     support = constraints.nonnegative
-    has_rsample = False
+    has_rsample = True
 
     def __init__(self, concentration: Any, rate: Any, validate_args: bool | None = None) -> None:
         self.concentration, self.rate = broadcast_all(concentration, rate)
@@ -317,11 +316,10 @@ class Gamma(Distribution):
     def variance(self) -> Tensor:
         return self.concentration / self.rate.pow(2)
 
-    def sample(self, sample_shape: Shape = ()) -> Tensor:
+    def rsample(self, sample_shape: Shape = ()) -> Tensor:
         shape = self._extended_shape(sample_shape)
-        with no_grad():
-            value = standard_gamma(self.concentration, shape) / self.rate.detach()
-            return value.clamp(min=pygrad.finfo(value.dtype).tiny)
+        value = standard_gamma(self.concentration, shape) / self.rate
+        return value.clamp(min=pygrad.finfo(value.dtype).tiny)
 
     def log_prob(self, value: Tensor) -> Tensor:
         if self._validate_args:
@@ -335,13 +333,13 @@ class Gamma(Distribution):
 
 
 class Dirichlet(Distribution):
-    """The Dirichlet distribution over the simplex of concentration's last dim. No rsample."""
+    """The Dirichlet distribution over the simplex of concentration's last dim."""
 
     arg_constraints: ClassVar[dict[str, constraints.Constraint]] = {
         "concentration": constraints.independent(constraints.positive, 1)
     }
     support = constraints.simplex
-    has_rsample = False
+    has_rsample = True
 
     def __init__(self, concentration: Tensor, validate_args: bool | None = None) -> None:
         if concentration.dim() < 1:
@@ -358,12 +356,11 @@ class Dirichlet(Distribution):
         new._validate_args = self._validate_args
         return new
 
-    def sample(self, sample_shape: Shape = ()) -> Tensor:
+    def rsample(self, sample_shape: Shape = ()) -> Tensor:
         shape = self._extended_shape(sample_shape)
-        with no_grad():
-            g = standard_gamma(self.concentration, shape)
-            tiny = pygrad.finfo(g.dtype).tiny
-            return (g / g.sum(-1, keepdim=True)).clamp(min=tiny, max=1 - tiny)
+        g = standard_gamma(self.concentration, shape)
+        tiny = pygrad.finfo(g.dtype).tiny
+        return (g / g.sum(-1, keepdim=True)).clamp(min=tiny, max=1 - tiny)
 
     def log_prob(self, value: Tensor) -> Tensor:
         if self._validate_args:
@@ -411,7 +408,7 @@ class Beta(Distribution):
         "concentration0": constraints.positive,
     }
     support = constraints.unit_interval
-    has_rsample = False
+    has_rsample = True
 
     def __init__(
         self, concentration1: Any, concentration0: Any, validate_args: bool | None = None
@@ -441,13 +438,12 @@ class Beta(Distribution):
         total = self.concentration1 + self.concentration0
         return self.concentration1 * self.concentration0 / (total.pow(2) * (total + 1))
 
-    def sample(self, sample_shape: Shape = ()) -> Tensor:
+    def rsample(self, sample_shape: Shape = ()) -> Tensor:
         shape = self._extended_shape(sample_shape)
-        with no_grad():
-            a = standard_gamma(self.concentration1, shape)
-            b = standard_gamma(self.concentration0, shape)
-            tiny = pygrad.finfo(a.dtype).tiny
-            return (a / (a + b)).clamp(min=tiny, max=1 - tiny)
+        a = standard_gamma(self.concentration1, shape)
+        b = standard_gamma(self.concentration0, shape)
+        tiny = pygrad.finfo(a.dtype).tiny
+        return (a / (a + b)).clamp(min=tiny, max=1 - tiny)
 
     def log_prob(self, value: Tensor) -> Tensor:
         if self._validate_args:
