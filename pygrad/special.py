@@ -2,8 +2,8 @@
 
 Aliases of core ops (expit, erf, gammaln, psi, ...), composites with torch's values and gradients
 (xlog1py, entr, multigammaln, ndtr, log_ndtr, erfcx), and functions whose values are computed in float64
-numpy (i0/i0e/i1/i1e by power series and asymptotic expansions, ndtri by Newton refinement, the Hurwitz
-zeta by Euler-Maclaurin) and whose first derivative is attached as ``value + (x - x.detach()) * f'(x)``.
+numpy (i0/i0e/i1/i1e by power series and asymptotic expansions, ndtri by Newton refinement, gammainc and
+gammaincc by series and continued fraction, the Hurwitz zeta by Euler-Maclaurin) and whose first derivative is attached as ``value + (x - x.detach()) * f'(x)``.
 """
 
 from __future__ import annotations
@@ -29,6 +29,8 @@ __all__ = [
     "exp2",
     "expit",
     "expm1",
+    "gammainc",
+    "gammaincc",
     "gammaln",
     "i0",
     "i0e",
@@ -73,6 +75,26 @@ def _with_derivative(value: Tensor, input: Tensor, derivative: Tensor) -> Tensor
     if not (input.requires_grad and _C.is_grad_enabled()):
         return value
     return value + (input - input.detach()) * derivative.detach()
+
+
+def _refuse_gradient(value: Tensor, input: Tensor, name: str) -> Tensor:
+    """value, recording that a gradient for input is not implemented: a backward that reaches it raises,
+    as torch's does. pygrad's engine runs it even for autograd.grad with respect to other inputs only,
+    where torch would not: detach input for those."""
+    if not (input.requires_grad and _C.is_grad_enabled()):
+        return value
+    from pygrad.autograd.function import Function
+
+    class NotImplementedGradient(Function):
+        @staticmethod
+        def forward(ctx: Any, t: Tensor) -> Tensor:
+            return pygrad.zeros([], dtype=value.dtype)
+
+        @staticmethod
+        def backward(ctx: Any, grad: Tensor) -> Tensor:
+            raise NotImplementedError(f"the derivative for '{name}' is not implemented.")
+
+    return value + NotImplementedGradient.apply(input)
 
 
 def _from_np(values: np.ndarray[Any, Any], like: Tensor) -> Tensor:
@@ -344,6 +366,105 @@ def i1e(input: Tensor) -> Tensor:
     return _bessel(input, 1, True)
 
 
+# Regularised incomplete gamma functions.
+def _lgamma_np(a: Any) -> Any:
+    return pygrad.from_numpy(a).lgamma().numpy()
+
+
+def _log_lower_gamma(a: Any, x: Any) -> Any:
+    """log P(a, x), the regularised lower incomplete gamma, by its power series (for x < a + 1)."""
+    term = np.ones_like(x)
+    total = np.ones_like(x)
+    for n in range(1, 100000):
+        term = term * x / (a + n)
+        total = total + term
+        if (term <= 1e-17 * total).all():
+            break
+    return a * np.log(x) - x - _lgamma_np(a + 1) + np.log(total)
+
+
+def _log_upper_gamma(a: Any, x: Any) -> Any:
+    """log Q(a, x) = log(1 - P(a, x)) by its continued fraction, evaluated with Lentz's method (for
+    x >= a + 1)."""
+    tiny = 1e-300
+    b = x + 1 - a
+    c = np.full_like(x, 1 / tiny)
+    d = 1 / b
+    h = d.copy()
+    for i in range(1, 100000):
+        an = -i * (i - a)
+        b = b + 2
+        d = an * d + b
+        d = np.where(np.abs(d) < tiny, tiny, d)
+        c = b + an / c
+        c = np.where(np.abs(c) < tiny, tiny, c)
+        d = 1 / d
+        delta = d * c
+        h = h * delta
+        if (np.abs(delta - 1) <= 1e-15).all():
+            break
+    return a * np.log(x) - x - _lgamma_np(a) + np.log(h)
+
+
+def _gammainc_np(
+    a: np.ndarray[Any, Any], x: np.ndarray[Any, Any], upper: bool
+) -> np.ndarray[Any, Any]:
+    a, x = np.broadcast_arrays(np.asarray(a, np.float64), np.asarray(x, np.float64))
+    shape = a.shape
+    a, x = a.ravel(), x.ravel()
+    p = np.full(a.shape, np.nan)
+    valid = (a >= 0) & (x >= 0) & ~((a == 0) & (x == 0))
+    p[valid & (a == 0)] = 1.0
+    p[valid & (x == 0) & (a > 0)] = 0.0
+    p[valid & (a == np.inf) & (x < np.inf)] = 0.0
+    p[valid & (x == np.inf) & (a > 0) & (a < np.inf)] = 1.0
+    q = 1.0 - p
+    inner = valid & (a > 0) & (x > 0) & (a < np.inf) & (x < np.inf)
+    series = inner & (x < a + 1)
+    fraction = inner & ~series
+    with np.errstate(over="ignore", under="ignore"):
+        if series.any():
+            p[series] = np.exp(_log_lower_gamma(a[series], x[series]))
+            q[series] = 1.0 - p[series]
+        if fraction.any():
+            q[fraction] = np.exp(_log_upper_gamma(a[fraction], x[fraction]))
+            p[fraction] = 1.0 - q[fraction]
+    q[~valid] = np.nan
+    return (q if upper else p).reshape(shape)
+
+
+def _gammainc(input: Tensor | float, other: Tensor | float, upper: bool) -> Tensor:
+    like = input if isinstance(input, Tensor) else other if isinstance(other, Tensor) else None
+    a, x = _as_tensor(input, like), _as_tensor(other, like)
+    dtype = _C.result_type(a, x)
+    if not dtype.is_floating_point:
+        dtype = _C.float32
+    ref = pygrad.zeros([], dtype=dtype)
+    an, xn = a.detach().to(_C.float64).numpy(), x.detach().to(_C.float64).numpy()
+    value = _refuse_gradient(_from_np(_gammainc_np(an, xn, upper), ref), a, "igamma")
+    if not (x.requires_grad and _C.is_grad_enabled()):
+        return value
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+        density = np.exp(
+            (an - 1) * np.log(xn)
+            - xn
+            - _lgamma_np(np.broadcast_to(an, np.broadcast_shapes(an.shape, xn.shape)).copy())
+        )
+    return _with_derivative(value, x.to(dtype), _from_np(-density if upper else density, ref))
+
+
+def gammainc(input: Tensor | float, other: Tensor | float) -> Tensor:
+    """The regularised lower incomplete gamma function P(a, x) (a = input, x = other): the power series
+    for x < a + 1, else 1 - the continued fraction of Q. The gradient is for x only (backward through a
+    raises), as in torch."""
+    return _gammainc(input, other, upper=False)
+
+
+def gammaincc(input: Tensor | float, other: Tensor | float) -> Tensor:
+    """The regularised upper incomplete gamma function Q(a, x) = 1 - P(a, x); gradient for x only."""
+    return _gammainc(input, other, upper=True)
+
+
 # The Hurwitz zeta function.
 def _bernoulli_even(count: int) -> list[float]:
     """B_2, B_4, ..., B_2count, from the recurrence sum_k C(m+1, k) B_k = 0 in exact fractions."""
@@ -381,7 +502,7 @@ def _zeta_np(x: np.ndarray[Any, Any], q: np.ndarray[Any, Any]) -> np.ndarray[Any
 
 def zeta(input: Tensor | float, other: Tensor | float) -> Tensor:
     """The Hurwitz zeta function sum_k (k + q)^-x (x = input, q = other); the gradient is for q only,
-    as in torch: -x zeta(x + 1, q)."""
+    as in torch: -x zeta(x + 1, q) (backward through x raises)."""
     like = input if isinstance(input, Tensor) else other if isinstance(other, Tensor) else None
     x, q = _as_tensor(input, like), _as_tensor(other, like)
     dtype = _C.result_type(x, q)
@@ -389,7 +510,7 @@ def zeta(input: Tensor | float, other: Tensor | float) -> Tensor:
         dtype = _C.float32
     xs, qs = x.detach().to(_C.float64).numpy(), q.detach().to(_C.float64).numpy()
     ref = pygrad.zeros([], dtype=dtype)
-    value = _from_np(_zeta_np(xs, qs), ref)
+    value = _refuse_gradient(_from_np(_zeta_np(xs, qs), ref), x, "zeta")
     if not (q.requires_grad and _C.is_grad_enabled()):
         return value
     slope = _from_np(-xs * _zeta_np(xs + 1, qs), ref)

@@ -296,6 +296,19 @@ def test_kl_against_torch(name):
     )
 
 
+def test_gamma_cdf_against_torch():
+    r = rng_for("gamma-cdf")
+    c, rate, v = positive(r, BATCH, 0.3, 6.0), positive(r, BATCH), positive(r, BATCH, 0.01, 5.0)
+    pd = D.Gamma(pygrad.tensor(c), pygrad.tensor(rate, requires_grad=True))
+    tdist = td.Gamma(torch.tensor(c), torch.tensor(rate, requires_grad=True))
+    pv, tv = pygrad.tensor(v, requires_grad=True), torch.tensor(v, requires_grad=True)
+    a, b = pd.cdf(pv), tdist.cdf(tv)
+    assert_close(to_np(a), b.detach().numpy(), 1e-9)
+    check_grads(
+        a, b, {"value": pv, "rate": pd.rate}, {"value": tv, "rate": tdist.rate}, r, "Gamma.cdf"
+    )
+
+
 def test_kl_uniform_outside_support_and_independent():
     p = D.Uniform(
         pygrad.tensor([0.0, 0.0], dtype=pygrad.float64),

@@ -327,6 +327,13 @@ class Gamma(Distribution):
         c, r = self.concentration, self.rate
         return pygrad.xlogy(c, r) + pygrad.xlogy(c - 1, value) - r * value - c.lgamma()
 
+    def cdf(self, value: Tensor) -> Tensor:
+        if self._validate_args:
+            self._validate_sample(value)
+        from pygrad.special import gammainc
+
+        return gammainc(self.concentration, self.rate * value)
+
     def entropy(self) -> Tensor:
         c = self.concentration
         return c - self.rate.log() + c.lgamma() + (1.0 - c) * c.digamma()

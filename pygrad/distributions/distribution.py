@@ -97,54 +97,13 @@ def from_numpy(values: Any, dtype: Any) -> Tensor:
     return pygrad.from_numpy(np.ascontiguousarray(values, dtype=np.float64)).to(dtype)
 
 
-def _lgamma_np(a: Any) -> Any:
-    return pygrad.from_numpy(a).lgamma().numpy()
-
-
-def _log_lower_gamma(a: Any, x: Any) -> Any:
-    """log P(a, x), the regularised lower incomplete gamma, by its power series (for x < a + 1)."""
-    import numpy as np
-
-    term = np.ones_like(x)
-    total = np.ones_like(x)
-    for n in range(1, 100000):
-        term = term * x / (a + n)
-        total = total + term
-        if (term <= 1e-17 * total).all():
-            break
-    return a * np.log(x) - x - _lgamma_np(a + 1) + np.log(total)
-
-
-def _log_upper_gamma(a: Any, x: Any) -> Any:
-    """log Q(a, x) = log(1 - P(a, x)) by its continued fraction, evaluated with Lentz's method (for
-    x >= a + 1)."""
-    import numpy as np
-
-    tiny = 1e-300
-    b = x + 1 - a
-    c = np.full_like(x, 1 / tiny)
-    d = 1 / b
-    h = d.copy()
-    for i in range(1, 100000):
-        an = -i * (i - a)
-        b = b + 2
-        d = an * d + b
-        d = np.where(np.abs(d) < tiny, tiny, d)
-        c = b + an / c
-        c = np.where(np.abs(c) < tiny, tiny, c)
-        d = 1 / d
-        delta = d * c
-        h = h * delta
-        if (np.abs(delta - 1) <= 1e-15).all():
-            break
-    return a * np.log(x) - x - _lgamma_np(a) + np.log(h)
-
-
 def standard_gamma_grad(alpha: Any, x: Any) -> Any:
     """d x / d alpha for x ~ Gamma(alpha, 1) with its CDF held fixed (implicit reparameterisation):
     -(d P(alpha, x) / d alpha) / pdf(x). The alpha-derivative of log P (or log Q) is a central difference
     in alpha, accurate to ~1e-9 relative; numpy float64 arrays in and out."""
     import numpy as np
+
+    from pygrad.special import _lgamma_np, _log_lower_gamma, _log_upper_gamma
 
     alpha, x = np.broadcast_arrays(np.asarray(alpha, np.float64), np.asarray(x, np.float64))
     alpha, x = alpha.ravel(), x.ravel()
