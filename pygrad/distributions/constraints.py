@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 import pygrad
 from pygrad._C import Tensor
 
@@ -278,8 +276,12 @@ class _Symmetric(Constraint):
         return close.all(-1)
 
 
-def _eigenvalues(value: Tensor) -> Any:
-    return np.linalg.eigvalsh(value.detach().to(pygrad.float64).numpy())
+def _smallest_eigenvalue_above(value: Tensor, strict: bool) -> Tensor:
+    """Whether each symmetric matrix's smallest eigenvalue is > 0 (strict) or >= 0."""
+    import numpy as np  # on first use: importing pygrad.distributions stays fast
+
+    smallest = np.linalg.eigvalsh(value.detach().to(pygrad.float64).numpy()).min(-1)
+    return pygrad.from_numpy(np.asarray(smallest > 0 if strict else smallest >= 0))
 
 
 class _PositiveDefinite(_Symmetric):
@@ -287,7 +289,7 @@ class _PositiveDefinite(_Symmetric):
         symmetric = super().check(value)
         if not bool(symmetric.all()):
             return symmetric
-        return symmetric & pygrad.from_numpy(np.asarray(_eigenvalues(value).min(-1) > 0))
+        return symmetric & _smallest_eigenvalue_above(value, strict=True)
 
 
 class _PositiveSemidefinite(_Symmetric):
@@ -295,7 +297,7 @@ class _PositiveSemidefinite(_Symmetric):
         symmetric = super().check(value)
         if not bool(symmetric.all()):
             return symmetric
-        return symmetric & pygrad.from_numpy(np.asarray(_eigenvalues(value).min(-1) >= 0))
+        return symmetric & _smallest_eigenvalue_above(value, strict=False)
 
 
 dependent = _Dependent()

@@ -7,7 +7,6 @@ import math
 from typing import Callable
 
 import pygrad
-from pygrad import linalg
 from pygrad._C import Tensor
 from pygrad.distributions.continuous import (
     Beta,
@@ -27,7 +26,7 @@ from pygrad.distributions.discrete import (
     Poisson,
 )
 from pygrad.distributions.distribution import Distribution, sum_rightmost
-from pygrad.distributions.multivariate_normal import MultivariateNormal, _batch_mahalanobis
+from pygrad.distributions.multivariate_normal import MultivariateNormal, _batch_mahalanobis, _linalg
 from pygrad.distributions.transformed import Independent, TransformedDistribution
 
 __all__ = ["kl_divergence", "register_kl"]
@@ -209,7 +208,7 @@ def _kl_mvn_mvn(p: MultivariateNormal, q: MultivariateNormal) -> Tensor:
     )
     q_tril = q._unbroadcasted_scale_tril.expand(*((*batch, n, n)))
     p_tril = p._unbroadcasted_scale_tril.expand(*((*batch, n, n)))
-    term2 = linalg.solve_triangular(q_tril, p_tril, upper=False).pow(2).sum((-2, -1))
+    term2 = _linalg().solve_triangular(q_tril, p_tril, upper=False).pow(2).sum((-2, -1))
     term3 = _batch_mahalanobis(q._unbroadcasted_scale_tril, q.loc - p.loc)
     return half_term1 + 0.5 * (term2 + term3 - n)
 

@@ -1,6 +1,6 @@
 """MultivariateNormal (torch.distributions.MultivariateNormal): a mean vector with one of a covariance
 matrix, a precision matrix or a lower Cholesky factor; log_prob, entropy and rsample go through the
-Cholesky factor scale_tril (pygrad.linalg.cholesky and solve_triangular, both differentiable)."""
+Cholesky factor scale_tril (pygrad._linalg().cholesky and solve_triangular, both differentiable)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,18 @@ import math
 from typing import Any, ClassVar
 
 import pygrad
-from pygrad import linalg
 from pygrad._C import Tensor
 from pygrad.distributions import constraints
 from pygrad.distributions.distribution import Distribution, Shape, lazy_property, standard_normal
+
+
+def _linalg() -> Any:
+    """pygrad.linalg, imported on first use: it loads numpy, and importing pygrad.distributions stays
+    fast."""
+    import pygrad.linalg
+
+    return pygrad.linalg
+
 
 __all__ = ["MultivariateNormal"]
 
@@ -22,7 +30,7 @@ def _batch_mahalanobis(bL: Tensor, bx: Tensor) -> Tensor:
     batch = pygrad.broadcast_shapes(tuple(bL.shape[:-2]), tuple(bx.shape[:-1]))
     L = bL.expand(*((*batch, n, n)))
     x = bx.expand(*((*batch, n))).unsqueeze(-1)
-    solved = linalg.solve_triangular(L, x, upper=False)
+    solved = _linalg().solve_triangular(L, x, upper=False)
     return solved.pow(2).squeeze(-1).sum(-1)
 
 
@@ -97,12 +105,12 @@ class MultivariateNormal(Distribution):
         if scale_tril is not None:
             self._unbroadcasted_scale_tril = scale_tril
         elif covariance_matrix is not None:
-            self._unbroadcasted_scale_tril = linalg.cholesky(covariance_matrix)
+            self._unbroadcasted_scale_tril = _linalg().cholesky(covariance_matrix)
         else:
             assert precision_matrix is not None
             # Symmetrised first, so the gradient for the precision is symmetric, as torch's is.
             sym = (precision_matrix + precision_matrix.mT) / 2
-            self._unbroadcasted_scale_tril = linalg.cholesky(linalg.inv(sym))
+            self._unbroadcasted_scale_tril = _linalg().cholesky(_linalg().inv(sym))
 
     def expand(self, batch_shape: Shape, _instance: Any = None) -> MultivariateNormal:
         new = self._get_checked_instance(MultivariateNormal, _instance)
@@ -132,9 +140,11 @@ class MultivariateNormal(Distribution):
     @lazy_property
     def precision_matrix(self) -> Tensor:
         shape = self._batch_shape + self._event_shape + self._event_shape
-        return linalg.inv(
-            self._unbroadcasted_scale_tril @ self._unbroadcasted_scale_tril.mT
-        ).expand(*shape)
+        return (
+            _linalg()
+            .inv(self._unbroadcasted_scale_tril @ self._unbroadcasted_scale_tril.mT)
+            .expand(*shape)
+        )
 
     @property
     def mean(self) -> Tensor:
