@@ -66,6 +66,35 @@ SPECS = {
         lambda r, p: r.standard_normal(BATCH) * 2,
         ["cdf", "icdf", "entropy", "mean", "mode", "variance", "stddev"],
     ),
+    "Cauchy": (
+        lambda r: {"loc": r.standard_normal(BATCH), "scale": positive(r, BATCH)},
+        lambda r, p: r.standard_normal(BATCH) * 3,
+        ["cdf", "icdf", "entropy", "mean", "mode", "variance"],
+    ),
+    "Gumbel": (
+        lambda r: {"loc": r.standard_normal(BATCH), "scale": positive(r, BATCH)},
+        lambda r, p: p["loc"] + p["scale"] * r.uniform(-1.5, 3.0, BATCH),
+        ["cdf", "icdf", "entropy", "mean", "mode", "variance", "stddev"],
+    ),
+    "StudentT": (
+        lambda r: {
+            "df": positive(r, BATCH, 0.5, 6.0),
+            "loc": r.standard_normal(BATCH),
+            "scale": positive(r, BATCH),
+        },
+        lambda r, p: r.standard_normal(BATCH) * 2,
+        ["entropy", "mean", "mode", "variance"],
+    ),
+    "Chi2": (
+        lambda r: {"df": positive(r, BATCH, 0.5, 6.0)},
+        lambda r, p: positive(r, BATCH, 0.01, 6.0),
+        ["entropy", "mean", "mode", "variance"],
+    ),
+    "HalfNormal": (
+        lambda r: {"scale": positive(r, BATCH)},
+        lambda r, p: positive(r, BATCH, 0.0, 4.0),
+        ["cdf", "icdf", "entropy", "mean", "mode", "variance"],
+    ),
     "Gamma": (
         lambda r: {"concentration": positive(r, BATCH, 0.5, 4.0), "rate": positive(r, BATCH)},
         lambda r, p: positive(r, BATCH, 0.01, 4.0),
@@ -275,6 +304,10 @@ def kl_params(r):
             "loc": r.standard_normal((3, 4)),
             "scale_tril": tril(r, (3,), 4),
         },
+        "Cauchy": lambda: {"loc": r.standard_normal(BATCH), "scale": positive(r, BATCH)},
+        "Gumbel": lambda: {"loc": r.standard_normal(BATCH), "scale": positive(r, BATCH)},
+        "HalfNormal": lambda: {"scale": positive(r, BATCH)},
+        "Chi2": lambda: {"df": positive(r, BATCH)},
     }
 
 
@@ -309,6 +342,58 @@ def test_gamma_cdf_against_torch():
     )
 
 
+CROSS_KL = [
+    ("Bernoulli", "Poisson"),
+    ("Exponential", "Gamma"),
+    ("Exponential", "Gumbel"),
+    ("Exponential", "Normal"),
+    ("Gamma", "Exponential"),
+    ("Gamma", "Gumbel"),
+    ("Gamma", "Normal"),
+    ("Gumbel", "Normal"),
+    ("Laplace", "Normal"),
+    ("Normal", "Gumbel"),
+    ("Normal", "Laplace"),
+    ("Uniform", "Beta"),
+    ("Uniform", "Exponential"),
+    ("Uniform", "Gamma"),
+    ("Uniform", "Gumbel"),
+    ("Uniform", "Normal"),
+    ("Normal", "Exponential"),
+    ("Laplace", "Uniform"),
+    ("Gumbel", "Gamma"),
+    ("Exponential", "Beta"),
+    ("Gamma", "Uniform"),
+    ("Poisson", "Binomial"),
+    ("Chi2", "Exponential"),
+]
+
+
+@pytest.mark.parametrize(("p_name", "q_name"), CROSS_KL)
+def test_cross_family_kl_against_torch(p_name, q_name):
+    r = rng_for("cross-kl", p_name, q_name)
+    fns = kl_params(r)
+    p_params = fns[p_name]()
+    if (
+        p_name == "Uniform"
+    ):  # inside (0, 1) for Beta's support, and some draws straddling 0 elsewhere
+        low = r.uniform(0.05, 0.4, BATCH) if q_name == "Beta" else r.uniform(-0.2, 0.8, BATCH)
+        p_params = {"low": low, "high": low + r.uniform(0.1, 0.5, BATCH)}
+    p, tp_, pp, tpp = make_pair(p_name, p_params)
+    q, tq, qp, tqp = make_pair(q_name, fns[q_name]())
+    pv, tv = D.kl_divergence(p, q), td.kl_divergence(tp_, tq)
+    assert_close(to_np(pv), to_np(tv), what=f"KL({p_name} || {q_name})")
+    if np.isfinite(to_np(tv)).all():
+        check_grads(
+            pv,
+            tv,
+            {**pp, **{"q_" + k: v for k, v in qp.items()}},
+            {**tpp, **{"q_" + k: v for k, v in tqp.items()}},
+            r,
+            f"KL({p_name} || {q_name})",
+        )
+
+
 def test_kl_uniform_outside_support_and_independent():
     p = D.Uniform(
         pygrad.tensor([0.0, 0.0], dtype=pygrad.float64),
@@ -333,7 +418,7 @@ def test_kl_uniform_outside_support_and_independent():
     )
     assert_close(to_np(D.kl_divergence(pi, qi)), ti.numpy())
     with pytest.raises(NotImplementedError, match="No KL"):
-        D.kl_divergence(D.Normal(0.0, 1.0), D.Laplace(0.0, 1.0))
+        D.kl_divergence(D.Normal(0.0, 1.0), D.Cauchy(0.0, 1.0))
 
 
 def test_register_kl_picks_the_most_specific_pair():
@@ -352,6 +437,9 @@ def test_register_kl_picks_the_most_specific_pair():
 
 RSAMPLE = {
     "Normal": {"loc": (2, 1), "scale": (3,)},
+    "Cauchy": {"loc": (2, 1), "scale": (3,)},
+    "Gumbel": {"loc": (2, 1), "scale": (3,)},
+    "HalfNormal": {"scale": (2, 3)},
     "Uniform": {"low": (2, 1), "high": (3,)},
     "Exponential": {"rate": (2, 3)},
     "Laplace": {"loc": (2, 1), "scale": (3,)},
@@ -470,6 +558,10 @@ STATS = {
     "Uniform": ({"low": [0.0, -2.0], "high": [1.0, 3.0]}, None),
     "Exponential": ({"rate": [0.5, 3.0]}, None),
     "Laplace": ({"loc": [1.0, -1.0], "scale": [0.5, 2.0]}, None),
+    "Gumbel": ({"loc": [1.0, -1.0], "scale": [0.5, 2.0]}, None),
+    "HalfNormal": ({"scale": [0.5, 2.0]}, None),
+    "Chi2": ({"df": [0.7, 5.0]}, None),
+    "StudentT": ({"df": [6.0, 9.0], "loc": [1.0, -1.0], "scale": [0.5, 2.0]}, None),
     "Gamma": ({"concentration": [0.5, 4.0], "rate": [1.0, 2.0]}, None),
     "Beta": ({"concentration1": [0.5, 3.0], "concentration0": [2.0, 1.5]}, None),
     "Dirichlet": ({"concentration": [[0.5, 2.0, 3.0]]}, None),

@@ -1,8 +1,9 @@
 """pygrad.distributions: torch.distributions on pygrad's differentiable ops and RNG (pygrad.manual_seed
 makes samples reproducible).
 
-Families: Normal, Uniform, Exponential, Laplace, Gamma, Beta, Dirichlet, LogNormal, MultivariateNormal,
-Bernoulli, Categorical, OneHotCategorical, Poisson, Binomial, Geometric; wrappers Independent,
+Families: Normal, Uniform, Exponential, Laplace, Cauchy, Gumbel, Gamma, Chi2, Beta, Dirichlet, StudentT,
+LogNormal, HalfNormal, MultivariateNormal, Bernoulli, Categorical, OneHotCategorical, Poisson, Binomial,
+Geometric; wrappers Independent,
 TransformedDistribution and MixtureSameFamily; constraints, transforms, kl_divergence / register_kl.
 """
 
@@ -11,11 +12,15 @@ from __future__ import annotations
 from pygrad.distributions import constraints, transforms
 from pygrad.distributions.continuous import (
     Beta,
+    Cauchy,
+    Chi2,
     Dirichlet,
     Exponential,
     Gamma,
+    Gumbel,
     Laplace,
     Normal,
+    StudentT,
     Uniform,
 )
 from pygrad.distributions.discrete import (
@@ -30,12 +35,14 @@ from pygrad.distributions.distribution import Distribution
 from pygrad.distributions.kl import kl_divergence, register_kl
 from pygrad.distributions.multivariate_normal import MultivariateNormal
 from pygrad.distributions.transformed import (
+    HalfNormal,
     Independent,
     LogNormal,
     MixtureSameFamily,
     TransformedDistribution,
 )
 from pygrad.distributions.transforms import (
+    AbsTransform,
     AffineTransform,
     ComposeTransform,
     ExpTransform,
@@ -44,11 +51,14 @@ from pygrad.distributions.transforms import (
 )
 
 __all__ = [
+    "AbsTransform",
     "AffineTransform",
     "Bernoulli",
     "Beta",
     "Binomial",
     "Categorical",
+    "Cauchy",
+    "Chi2",
     "ComposeTransform",
     "Dirichlet",
     "Distribution",
@@ -56,6 +66,8 @@ __all__ = [
     "Exponential",
     "Gamma",
     "Geometric",
+    "Gumbel",
+    "HalfNormal",
     "Independent",
     "Laplace",
     "LogNormal",
@@ -65,6 +77,7 @@ __all__ = [
     "OneHotCategorical",
     "Poisson",
     "SigmoidTransform",
+    "StudentT",
     "Transform",
     "TransformedDistribution",
     "Uniform",

@@ -1,6 +1,6 @@
-"""Continuous families (torch.distributions): Normal, Uniform, Exponential, Laplace, Gamma, Beta and
-Dirichlet. Normal, Uniform, Exponential and Laplace rsample by reparameterisation (loc + scale * noise);
-Gamma, Beta and Dirichlet draw gammas (numpy's sampler, seeded from pygrad's RNG) differentiable in the
+"""Continuous families (torch.distributions): Normal, Uniform, Exponential, Laplace, Cauchy, Gumbel,
+Gamma, Chi2, Beta, Dirichlet and StudentT. The location-scale families rsample by reparameterisation
+(loc + scale * noise); Gamma, Chi2, Beta, Dirichlet and StudentT draw gammas (numpy's sampler, seeded from pygrad's RNG) differentiable in the
 concentration by implicit reparameterisation (distribution.standard_gamma_grad), as torch's are."""
 
 from __future__ import annotations
@@ -21,7 +21,19 @@ from pygrad.distributions.distribution import (
     uniform,
 )
 
-__all__ = ["Beta", "Dirichlet", "Exponential", "Gamma", "Laplace", "Normal", "Uniform"]
+__all__ = [
+    "Beta",
+    "Cauchy",
+    "Chi2",
+    "Dirichlet",
+    "Exponential",
+    "Gamma",
+    "Gumbel",
+    "Laplace",
+    "Normal",
+    "StudentT",
+    "Uniform",
+]
 
 
 def _shape(t: Tensor) -> Shape:
@@ -467,4 +479,226 @@ class Beta(Distribution):
             - (a - 1) * a.digamma()
             - (b - 1) * b.digamma()
             + (a + b - 2) * (a + b).digamma()
+        )
+
+
+class Cauchy(Distribution):
+    """The Cauchy (Lorentz) distribution with median loc and half-width scale."""
+
+    arg_constraints: ClassVar[dict[str, constraints.Constraint]] = {
+        "loc": constraints.real,
+        "scale": constraints.positive,
+    }
+    support = constraints.real
+    has_rsample = True
+
+    def __init__(self, loc: Any, scale: Any, validate_args: bool | None = None) -> None:
+        self.loc, self.scale = broadcast_all(loc, scale)
+        super().__init__(_shape(self.loc), validate_args=validate_args)
+
+    def expand(self, batch_shape: Shape, _instance: Any = None) -> Cauchy:
+        new = self._get_checked_instance(Cauchy, _instance)
+        batch_shape = tuple(batch_shape)
+        new.loc = self.loc.expand(*batch_shape)
+        new.scale = self.scale.expand(*batch_shape)
+        Distribution.__init__(new, batch_shape, validate_args=False)
+        new._validate_args = self._validate_args
+        return new
+
+    @property
+    def mean(self) -> Tensor:
+        return pygrad.full(self._extended_shape(), math.nan, dtype=self.loc.dtype)
+
+    @property
+    def mode(self) -> Tensor:
+        return self.loc
+
+    @property
+    def variance(self) -> Tensor:
+        return pygrad.full(self._extended_shape(), math.inf, dtype=self.loc.dtype)
+
+    def rsample(self, sample_shape: Shape = ()) -> Tensor:
+        shape = self._extended_shape(sample_shape)
+        u = uniform(shape, self.loc.dtype)
+        return self.loc + ((u - 0.5) * math.pi).tan() * self.scale
+
+    def log_prob(self, value: Tensor) -> Tensor:
+        if self._validate_args:
+            self._validate_sample(value)
+        z = (value - self.loc) / self.scale
+        return -math.log(math.pi) - self.scale.log() - (z * z).log1p()
+
+    def cdf(self, value: Tensor) -> Tensor:
+        if self._validate_args:
+            self._validate_sample(value)
+        return ((value - self.loc) / self.scale).atan() / math.pi + 0.5
+
+    def icdf(self, value: Tensor) -> Tensor:
+        return ((value - 0.5) * math.pi).tan() * self.scale + self.loc
+
+    def entropy(self) -> Tensor:
+        return math.log(4 * math.pi) + self.scale.log()
+
+
+_EULER_GAMMA = 0.57721566490153286061
+
+
+class Gumbel(Distribution):
+    """The Gumbel (type-I extreme value) distribution with location loc and scale scale."""
+
+    arg_constraints: ClassVar[dict[str, constraints.Constraint]] = {
+        "loc": constraints.real,
+        "scale": constraints.positive,
+    }
+    support = constraints.real
+    has_rsample = True
+
+    def __init__(self, loc: Any, scale: Any, validate_args: bool | None = None) -> None:
+        self.loc, self.scale = broadcast_all(loc, scale)
+        super().__init__(_shape(self.loc), validate_args=validate_args)
+
+    def expand(self, batch_shape: Shape, _instance: Any = None) -> Gumbel:
+        new = self._get_checked_instance(Gumbel, _instance)
+        batch_shape = tuple(batch_shape)
+        new.loc = self.loc.expand(*batch_shape)
+        new.scale = self.scale.expand(*batch_shape)
+        Distribution.__init__(new, batch_shape, validate_args=False)
+        new._validate_args = self._validate_args
+        return new
+
+    @property
+    def mean(self) -> Tensor:
+        return self.loc + self.scale * _EULER_GAMMA
+
+    @property
+    def mode(self) -> Tensor:
+        return self.loc
+
+    @property
+    def stddev(self) -> Tensor:
+        return (math.pi / math.sqrt(6)) * self.scale
+
+    @property
+    def variance(self) -> Tensor:
+        return self.stddev.pow(2)
+
+    def rsample(self, sample_shape: Shape = ()) -> Tensor:
+        shape = self._extended_shape(sample_shape)
+        finfo = pygrad.finfo(self.loc.dtype)
+        # u in (tiny, 1 - eps): both logs stay finite
+        u = uniform(shape, self.loc.dtype).clamp(min=finfo.tiny, max=1 - finfo.eps)
+        return self.loc - self.scale * (-u.log()).log()
+
+    def log_prob(self, value: Tensor) -> Tensor:
+        if self._validate_args:
+            self._validate_sample(value)
+        y = (self.loc - value) / self.scale
+        return (y - y.exp()) - self.scale.log()
+
+    def cdf(self, value: Tensor) -> Tensor:
+        if self._validate_args:
+            self._validate_sample(value)
+        return (-((self.loc - value) / self.scale).exp()).exp()
+
+    def icdf(self, value: Tensor) -> Tensor:
+        return self.loc - self.scale * (-value.log()).log()
+
+    def entropy(self) -> Tensor:
+        return self.scale.log() + (1 + _EULER_GAMMA)
+
+
+class Chi2(Gamma):
+    """The chi-squared distribution with df degrees of freedom: Gamma(df / 2, 1 / 2)."""
+
+    arg_constraints: ClassVar[dict[str, constraints.Constraint]] = {"df": constraints.positive}
+
+    def __init__(self, df: Any, validate_args: bool | None = None) -> None:
+        (df,) = broadcast_all(df)
+        super().__init__(0.5 * df, 0.5, validate_args=validate_args)
+
+    def expand(self, batch_shape: Shape, _instance: Any = None) -> Chi2:
+        new = self._get_checked_instance(Chi2, _instance)
+        result = super().expand(batch_shape, new)
+        assert isinstance(result, Chi2)
+        return result
+
+    @property
+    def df(self) -> Tensor:
+        return self.concentration * 2
+
+
+class StudentT(Distribution):
+    """Student's t distribution with df degrees of freedom, location loc and scale scale."""
+
+    arg_constraints: ClassVar[dict[str, constraints.Constraint]] = {
+        "df": constraints.positive,
+        "loc": constraints.real,
+        "scale": constraints.positive,
+    }
+    support = constraints.real
+    has_rsample = True
+
+    def __init__(
+        self, df: Any, loc: Any = 0.0, scale: Any = 1.0, validate_args: bool | None = None
+    ) -> None:
+        self.df, self.loc, self.scale = broadcast_all(df, loc, scale)
+        self._chi2 = Chi2(self.df)
+        super().__init__(_shape(self.df), validate_args=validate_args)
+
+    def expand(self, batch_shape: Shape, _instance: Any = None) -> StudentT:
+        new = self._get_checked_instance(StudentT, _instance)
+        batch_shape = tuple(batch_shape)
+        new.df = self.df.expand(*batch_shape)
+        new.loc = self.loc.expand(*batch_shape)
+        new.scale = self.scale.expand(*batch_shape)
+        new._chi2 = self._chi2.expand(batch_shape)
+        Distribution.__init__(new, batch_shape, validate_args=False)
+        new._validate_args = self._validate_args
+        return new
+
+    @property
+    def mean(self) -> Tensor:
+        return pygrad.where(self.df <= 1, pygrad.full_like(self.loc, math.nan), self.loc)
+
+    @property
+    def mode(self) -> Tensor:
+        return self.loc
+
+    @property
+    def variance(self) -> Tensor:
+        df = self.df
+        finite = self.scale.pow(2) * df / (df - 2)
+        out = pygrad.where(df > 2, finite, pygrad.full_like(finite, math.inf))
+        return pygrad.where(df <= 1, pygrad.full_like(finite, math.nan), out)
+
+    def rsample(self, sample_shape: Shape = ()) -> Tensor:
+        # X ~ N(0, 1), Z ~ Chi2(df): X / sqrt(Z / df) ~ StudentT(df)
+        shape = self._extended_shape(sample_shape)
+        X = standard_normal(shape, self.df.dtype)
+        Z = self._chi2.rsample(sample_shape)
+        Y = X * (self.df / Z).sqrt()
+        return self.loc + self.scale * Y
+
+    def log_prob(self, value: Tensor) -> Tensor:
+        if self._validate_args:
+            self._validate_sample(value)
+        y = (value - self.loc) / self.scale
+        Z = (
+            self.scale.log()
+            + 0.5 * self.df.log()
+            + 0.5 * math.log(math.pi)
+            + (0.5 * self.df).lgamma()
+            - (0.5 * (self.df + 1.0)).lgamma()
+        )
+        return -0.5 * (self.df + 1.0) * (y.pow(2) / self.df).log1p() - Z
+
+    def entropy(self) -> Tensor:
+        half = 0.5 * self.df
+        half_plus = 0.5 * (self.df + 1)
+        lbeta = half.lgamma() + math.lgamma(0.5) - half_plus.lgamma()
+        return (
+            self.scale.log()
+            + half_plus * (half_plus.digamma() - half.digamma())
+            + 0.5 * self.df.log()
+            + lbeta
         )

@@ -10,9 +10,11 @@ import pygrad
 from pygrad._C import Tensor
 from pygrad.distributions.continuous import (
     Beta,
+    Cauchy,
     Dirichlet,
     Exponential,
     Gamma,
+    Gumbel,
     Laplace,
     Normal,
     Uniform,
@@ -27,7 +29,7 @@ from pygrad.distributions.discrete import (
 )
 from pygrad.distributions.distribution import Distribution, sum_rightmost
 from pygrad.distributions.multivariate_normal import MultivariateNormal, _batch_mahalanobis, _linalg
-from pygrad.distributions.transformed import Independent, TransformedDistribution
+from pygrad.distributions.transformed import HalfNormal, Independent, TransformedDistribution
 
 __all__ = ["kl_divergence", "register_kl"]
 
@@ -228,3 +230,187 @@ def _kl_transformed_transformed(p: TransformedDistribution, q: TransformedDistri
     if p.event_shape != q.event_shape:
         raise NotImplementedError
     return kl_divergence(p.base_dist, q.base_dist)
+
+
+_EULER_GAMMA = 0.57721566490153286061
+
+
+@register_kl(Gumbel, Gumbel)
+def _kl_gumbel_gumbel(p: Gumbel, q: Gumbel) -> Tensor:
+    ratio = p.scale / q.scale
+    q_loc, p_loc = q.loc / q.scale, p.loc / q.scale
+    t1 = -ratio.log() - q_loc + p_loc
+    t3 = (q_loc + (1 + ratio).lgamma() - p_loc).exp()
+    return t1 + ratio * _EULER_GAMMA + t3 - (1 + _EULER_GAMMA)
+
+
+@register_kl(HalfNormal, HalfNormal)
+def _kl_halfnormal_halfnormal(p: HalfNormal, q: HalfNormal) -> Tensor:
+    return kl_divergence(p.base_dist, q.base_dist)
+
+
+@register_kl(Cauchy, Cauchy)
+def _kl_cauchy_cauchy(p: Cauchy, q: Cauchy) -> Tensor:
+    # Chyzak and Nielsen (2019): log(((s_p + s_q)^2 + (m_p - m_q)^2) / (4 s_p s_q))
+    t1 = ((p.scale + q.scale).pow(2) + (p.loc - q.loc).pow(2)).log()
+    return t1 - (4 * p.scale * q.scale).log()
+
+
+# Pairs of different families.
+def _infinite_like(t: Tensor) -> Tensor:
+    return pygrad.full_like(t, math.inf)
+
+
+def _x_log_x(t: Tensor) -> Tensor:
+    return t * t.log()
+
+
+@register_kl(Bernoulli, Poisson)
+def _kl_bernoulli_poisson(p: Bernoulli, q: Poisson) -> Tensor:
+    return -p.entropy() - (p.probs * q.rate.log() - q.rate)
+
+
+@register_kl(Exponential, Gamma)
+def _kl_exponential_gamma(p: Exponential, q: Gamma) -> Tensor:
+    ratio = q.rate / p.rate
+    c = q.concentration
+    return -c * ratio.log() + ratio + c.lgamma() + c * _EULER_GAMMA - (1 + _EULER_GAMMA)
+
+
+@register_kl(Exponential, Gumbel)
+def _kl_exponential_gumbel(p: Exponential, q: Gumbel) -> Tensor:
+    prod = p.rate * q.scale
+    loc_ratio = q.loc / q.scale
+    return prod.log() - 1 - loc_ratio + loc_ratio.exp() * prod / (prod + 1) + prod.reciprocal()
+
+
+@register_kl(Exponential, Normal)
+def _kl_exponential_normal(p: Exponential, q: Normal) -> Tensor:
+    var = q.scale.pow(2)
+    rate_sq = p.rate.pow(2)
+    t1 = 0.5 * (rate_sq * var * 2 * math.pi).log()
+    return t1 - 1 + (rate_sq.reciprocal() - q.loc / p.rate + 0.5 * q.loc.pow(2)) / var
+
+
+@register_kl(Gamma, Exponential)
+def _kl_gamma_exponential(p: Gamma, q: Exponential) -> Tensor:
+    return -p.entropy() - q.rate.log() + q.rate * p.concentration / p.rate
+
+
+@register_kl(Gamma, Gumbel)
+def _kl_gamma_gumbel(p: Gamma, q: Gumbel) -> Tensor:
+    c = p.concentration
+    prod = p.rate * q.scale
+    loc_ratio = q.loc / q.scale
+    t1 = (c - 1) * c.digamma() - c.lgamma() - c
+    t2 = prod.log() + c / prod
+    t3 = loc_ratio.exp() * (1 + prod.reciprocal()).pow(-c) - loc_ratio
+    return t1 + t2 + t3
+
+
+@register_kl(Gamma, Normal)
+def _kl_gamma_normal(p: Gamma, q: Normal) -> Tensor:
+    c = p.concentration
+    var = q.scale.pow(2)
+    rate_sq = p.rate.pow(2)
+    t1 = 0.5 * (rate_sq * var * 2 * math.pi).log() - c - c.lgamma()
+    t2 = 0.5 * (c.pow(2) + c) / rate_sq
+    t3 = q.loc * c / p.rate
+    return t1 + (c - 1) * c.digamma() + (t2 - t3 + 0.5 * q.loc.pow(2)) / var
+
+
+@register_kl(Gumbel, Normal)
+def _kl_gumbel_normal(p: Gumbel, q: Normal) -> Tensor:
+    ratio = p.scale / q.scale
+    t1 = (ratio / math.sqrt(2 * math.pi)).log()
+    t2 = (math.pi * ratio * 0.5).pow(2) / 3
+    t3 = ((p.loc + p.scale * _EULER_GAMMA - q.loc) / q.scale).pow(2) * 0.5
+    return -t1 + t2 + t3 - (_EULER_GAMMA + 1)
+
+
+@register_kl(Laplace, Normal)
+def _kl_laplace_normal(p: Laplace, q: Normal) -> Tensor:
+    var = q.scale.pow(2)
+    ratio = p.scale.pow(2) / var
+    t1 = 0.5 * (2 * ratio / math.pi).log()
+    return -t1 + ratio + (0.5 * p.loc.pow(2) - p.loc * q.loc + 0.5 * q.loc.pow(2)) / var - 1
+
+
+@register_kl(Normal, Gumbel)
+def _kl_normal_gumbel(p: Normal, q: Gumbel) -> Tensor:
+    mean_ratio = p.loc / q.scale
+    var_ratio = (p.scale / q.scale).pow(2)
+    loc_ratio = q.loc / q.scale
+    t3 = (-mean_ratio + 0.5 * var_ratio + loc_ratio).exp()
+    return -0.5 * var_ratio.log() + mean_ratio - loc_ratio + t3 - 0.5 * (1 + math.log(2 * math.pi))
+
+
+@register_kl(Normal, Laplace)
+def _kl_normal_laplace(p: Normal, q: Laplace) -> Tensor:
+    diff = p.loc - q.loc
+    ratio = p.scale / q.scale
+    z = diff / p.scale
+    t2 = math.sqrt(2 / math.pi) * p.scale * (-0.5 * z.pow(2)).exp()
+    t3 = diff * pygrad.erf(math.sqrt(0.5) * z)
+    return -ratio.log() + (t2 + t3) / q.scale - 0.5 * (1 + math.log(0.5 * math.pi))
+
+
+@register_kl(Uniform, Beta)
+def _kl_uniform_beta(p: Uniform, q: Beta) -> Tensor:
+    width = p.high - p.low
+    t2 = (q.concentration1 - 1) * (_x_log_x(p.high) - _x_log_x(p.low) - width) / width
+    t3 = (q.concentration0 - 1) * (_x_log_x(1 - p.high) - _x_log_x(1 - p.low) + width) / width
+    log_beta = (
+        q.concentration1.lgamma()
+        + q.concentration0.lgamma()
+        - (q.concentration1 + q.concentration0).lgamma()
+    )
+    result = t3 + log_beta - width.log() - t2
+    return _inf_where((p.high > 1) | (p.low < 0), result, math.inf)
+
+
+@register_kl(Uniform, Exponential)
+def _kl_uniform_exponential(p: Uniform, q: Exponential) -> Tensor:
+    result = q.rate * (p.high + p.low) / 2 - ((p.high - p.low) * q.rate).log()
+    return _inf_where(p.low < 0, result, math.inf)
+
+
+@register_kl(Uniform, Gamma)
+def _kl_uniform_gamma(p: Uniform, q: Gamma) -> Tensor:
+    width = p.high - p.low
+    c = q.concentration
+    t2 = c.lgamma() - c * q.rate.log()
+    t3 = (1 - c) * (_x_log_x(p.high) - _x_log_x(p.low) - width) / width
+    result = -width.log() + t2 + t3 + q.rate * (p.high + p.low) / 2
+    return _inf_where(p.low < 0, result, math.inf)
+
+
+@register_kl(Uniform, Gumbel)
+def _kl_uniform_gumbel(p: Uniform, q: Gumbel) -> Tensor:
+    ratio = q.scale / (p.high - p.low)
+    high = (p.high - q.loc) / q.scale
+    low = (p.low - q.loc) / q.scale
+    return ratio.log() + 0.5 * (high + low) - ratio * ((-high).exp() - (-low).exp())
+
+
+@register_kl(Uniform, Normal)
+def _kl_uniform_normal(p: Uniform, q: Normal) -> Tensor:
+    width = p.high - p.low
+    t1 = (math.sqrt(math.pi * 2) * q.scale / width).log()
+    t2 = width.pow(2) / 12
+    t3 = ((p.high + p.low - 2 * q.loc) / 2).pow(2)
+    return t1 + 0.5 * (t2 + t3) / q.scale.pow(2)
+
+
+def _register_infinite(type_p: type, *types_q: type) -> None:
+    """KL(p || q) is infinite where p has mass outside q's support."""
+    for type_q in types_q:
+        register_kl(type_p, type_q)(lambda p, q: _infinite_like(p.mean))
+
+
+_register_infinite(Normal, Beta, Exponential, Gamma, Uniform)
+_register_infinite(Laplace, Beta, Exponential, Gamma, Uniform)
+_register_infinite(Gumbel, Beta, Exponential, Gamma, Uniform)
+_register_infinite(Exponential, Beta, Uniform)
+_register_infinite(Gamma, Beta, Uniform)
+_register_infinite(Poisson, Bernoulli, Binomial)

@@ -1,8 +1,9 @@
 """TransformedDistribution (a base distribution pushed through transforms), LogNormal (Normal through
-exp), Independent (batch dims reinterpreted as event dims) and MixtureSameFamily."""
+exp), HalfNormal (Normal through abs), Independent (batch dims reinterpreted as event dims) and MixtureSameFamily."""
 
 from __future__ import annotations
 
+import math
 from typing import Any, ClassVar
 
 import pygrad
@@ -12,9 +13,15 @@ from pygrad.distributions import constraints
 from pygrad.distributions.continuous import Normal
 from pygrad.distributions.discrete import Categorical
 from pygrad.distributions.distribution import Distribution, Shape, sum_rightmost
-from pygrad.distributions.transforms import ExpTransform, Transform
+from pygrad.distributions.transforms import AbsTransform, ExpTransform, Transform
 
-__all__ = ["Independent", "LogNormal", "MixtureSameFamily", "TransformedDistribution"]
+__all__ = [
+    "HalfNormal",
+    "Independent",
+    "LogNormal",
+    "MixtureSameFamily",
+    "TransformedDistribution",
+]
 
 
 class TransformedDistribution(Distribution):
@@ -162,6 +169,57 @@ class LogNormal(TransformedDistribution):
 
     def entropy(self) -> Tensor:
         return self.base_dist.entropy() + self.loc
+
+
+class HalfNormal(TransformedDistribution):
+    """|X| for X ~ Normal(0, scale)."""
+
+    arg_constraints: ClassVar[dict[str, constraints.Constraint]] = {"scale": constraints.positive}
+    support = constraints.nonnegative
+    has_rsample = True
+
+    def __init__(self, scale: Any, validate_args: bool | None = None) -> None:
+        base_dist = Normal(0, scale, validate_args=False)
+        super().__init__(base_dist, AbsTransform(), validate_args=validate_args)
+
+    def expand(self, batch_shape: Shape, _instance: Any = None) -> HalfNormal:
+        new = self._get_checked_instance(HalfNormal, _instance)
+        result = super().expand(batch_shape, _instance=new)
+        assert isinstance(result, HalfNormal)
+        return result
+
+    @property
+    def scale(self) -> Tensor:
+        return self.base_dist.scale  # type: ignore[attr-defined]
+
+    @property
+    def mean(self) -> Tensor:
+        return self.scale * math.sqrt(2 / math.pi)
+
+    @property
+    def mode(self) -> Tensor:
+        return pygrad.zeros_like(self.scale)
+
+    @property
+    def variance(self) -> Tensor:
+        return self.scale.pow(2) * (1 - 2 / math.pi)
+
+    def log_prob(self, value: Tensor) -> Tensor:
+        if self._validate_args:
+            self._validate_sample(value)
+        log_prob = self.base_dist.log_prob(value) + math.log(2)
+        return pygrad.where(value >= 0, log_prob, pygrad.full_like(log_prob, -math.inf))
+
+    def cdf(self, value: Tensor) -> Tensor:
+        if self._validate_args:
+            self._validate_sample(value)
+        return 2 * self.base_dist.cdf(value) - 1
+
+    def icdf(self, prob: Tensor) -> Tensor:
+        return self.base_dist.icdf((prob + 1) / 2)
+
+    def entropy(self) -> Tensor:
+        return self.base_dist.entropy() - math.log(2)
 
 
 class Independent(Distribution):

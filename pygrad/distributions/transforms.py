@@ -1,5 +1,6 @@
 """Bijective transforms (torch.distributions.transforms) for TransformedDistribution: ExpTransform,
-AffineTransform, SigmoidTransform and ComposeTransform, each with its inverse and log|det J|."""
+AffineTransform, SigmoidTransform, AbsTransform (not bijective: its inverse is the identity on the
+positives) and ComposeTransform, each with its inverse and log|det J|."""
 
 from __future__ import annotations
 
@@ -11,7 +12,14 @@ from pygrad._C import Tensor
 from pygrad.distributions import constraints
 from pygrad.distributions.distribution import sum_rightmost
 
-__all__ = ["AffineTransform", "ComposeTransform", "ExpTransform", "SigmoidTransform", "Transform"]
+__all__ = [
+    "AbsTransform",
+    "AffineTransform",
+    "ComposeTransform",
+    "ExpTransform",
+    "SigmoidTransform",
+    "Transform",
+]
 
 
 class Transform:
@@ -145,6 +153,26 @@ class SigmoidTransform(Transform):
     def log_abs_det_jacobian(self, x: Tensor, y: Tensor) -> Tensor:
         softplus = lambda t: t.clamp(min=0) + (-t.abs()).exp().log1p()  # noqa: E731
         return -softplus(-x) - softplus(x)
+
+
+class AbsTransform(Transform):
+    """y = |x|; the inverse maps y >= 0 to itself (HalfNormal's and HalfCauchy's transform)."""
+
+    domain = constraints.real
+    codomain = constraints.positive
+    bijective = False
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, AbsTransform)
+
+    def __hash__(self) -> int:
+        return hash(AbsTransform)
+
+    def _call(self, x: Tensor) -> Tensor:
+        return x.abs()
+
+    def _inverse(self, y: Tensor) -> Tensor:
+        return y
 
 
 class AffineTransform(Transform):
