@@ -739,3 +739,29 @@ def test_validate_args_errors():
         D.Normal(0.0, -1.0)
     with pytest.raises(ValueError):
         D.Distribution.set_default_validate_args("yes")
+
+
+def test_positive_definite_checks_every_matrix_of_a_batch():
+    m = np.array([[[1.0, 2.0], [0.0, 1.0]], [[1.0, 2.0], [2.0, 1.0]], [[2.0, 0.5], [0.5, 1.0]]])
+    # torch 2.13 returns only the symmetry check when any matrix is not symmetric, so it calls the
+    # symmetric indefinite middle one positive definite; pygrad checks each matrix.
+    assert to_np(constraints.positive_definite.check(pygrad.tensor(m))).tolist() == [
+        False,
+        False,
+        True,
+    ]
+    assert to_np(constraints.positive_definite.check(pygrad.tensor(m[1:]))).tolist() == (
+        torch.distributions.constraints.positive_definite.check(torch.tensor(m[1:])).tolist()
+    )
+
+
+def test_a_subclass_without_constraints_warns_as_torch():
+    class Bare(D.Distribution):
+        pass
+
+    with pytest.warns(UserWarning, match="does not define `arg_constraints`"):
+        Bare(validate_args=True)
+    bare = Bare(validate_args=False)
+    bare._validate_args = True
+    with pytest.warns(UserWarning, match="does not define `support`"):
+        bare._validate_sample(pygrad.zeros(()))

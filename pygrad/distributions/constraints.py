@@ -287,17 +287,17 @@ def _smallest_eigenvalue_above(value: Tensor, strict: bool) -> Tensor:
 class _PositiveDefinite(_Symmetric):
     def check(self, value: Tensor) -> Tensor:
         symmetric = super().check(value)
-        if not bool(symmetric.all()):
+        if value.dim() < 2 or value.shape[-1] != value.shape[-2]:
             return symmetric
-        return symmetric & _smallest_eigenvalue_above(value, strict=True)
+        return symmetric & _smallest_eigenvalue_above((value + value.mT) / 2, strict=True)
 
 
 class _PositiveSemidefinite(_Symmetric):
     def check(self, value: Tensor) -> Tensor:
         symmetric = super().check(value)
-        if not bool(symmetric.all()):
+        if value.dim() < 2 or value.shape[-1] != value.shape[-2]:
             return symmetric
-        return symmetric & _smallest_eigenvalue_above(value, strict=False)
+        return symmetric & _smallest_eigenvalue_above((value + value.mT) / 2, strict=False)
 
 
 dependent = _Dependent()
