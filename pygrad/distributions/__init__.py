@@ -9,7 +9,7 @@ TransformedDistribution and MixtureSameFamily; constraints, transforms, kl_diver
 
 from __future__ import annotations
 
-from pygrad.distributions import constraints, transforms
+from pygrad.distributions import constraints, transforms, utils
 from pygrad.distributions.continuous import (
     Beta,
     Cauchy,
@@ -85,4 +85,5 @@ __all__ = [
     "kl_divergence",
     "register_kl",
     "transforms",
+    "utils",
 ]

@@ -11,14 +11,14 @@ from typing import Any, ClassVar
 import pygrad
 from pygrad._C import Tensor
 from pygrad.distributions import constraints
-from pygrad.distributions.distribution import (
-    LOG_SQRT_2PI,
-    Distribution,
+from pygrad.distributions.distribution import Distribution
+from pygrad.distributions.utils import (
+    _LOG_SQRT_2PI,
     Shape,
+    _standard_gamma,
+    _standard_normal,
+    _uniform,
     broadcast_all,
-    standard_gamma,
-    standard_normal,
-    uniform,
 )
 
 __all__ = [
@@ -81,14 +81,14 @@ class Normal(Distribution):
 
     def rsample(self, sample_shape: Shape = ()) -> Tensor:
         shape = self._extended_shape(sample_shape)
-        eps = standard_normal(shape, self.loc.dtype)
+        eps = _standard_normal(shape, self.loc.dtype)
         return self.loc + eps * self.scale
 
     def log_prob(self, value: Tensor) -> Tensor:
         if self._validate_args:
             self._validate_sample(value)
         var = self.scale**2
-        return -((value - self.loc) ** 2) / (2 * var) - self.scale.log() - LOG_SQRT_2PI
+        return -((value - self.loc) ** 2) / (2 * var) - self.scale.log() - _LOG_SQRT_2PI
 
     def cdf(self, value: Tensor) -> Tensor:
         if self._validate_args:
@@ -103,7 +103,7 @@ class Normal(Distribution):
 
 
 class Uniform(Distribution):
-    """The uniform distribution on [low, high)."""
+    """The _uniform distribution on [low, high)."""
 
     has_rsample = True
 
@@ -149,7 +149,7 @@ class Uniform(Distribution):
 
     def rsample(self, sample_shape: Shape = ()) -> Tensor:
         shape = self._extended_shape(sample_shape)
-        rand = uniform(shape, self.low.dtype)
+        rand = _uniform(shape, self.low.dtype)
         return self.low + rand * (self.high - self.low)
 
     def log_prob(self, value: Tensor) -> Tensor:
@@ -209,7 +209,7 @@ class Exponential(Distribution):
 
     def rsample(self, sample_shape: Shape = ()) -> Tensor:
         shape = self._extended_shape(sample_shape)
-        u = uniform(shape, self.rate.dtype)
+        u = _uniform(shape, self.rate.dtype)
         return -(-u).log1p() / self.rate  # 1 - u > 0: u < 1
 
     def log_prob(self, value: Tensor) -> Tensor:
@@ -271,7 +271,7 @@ class Laplace(Distribution):
     def rsample(self, sample_shape: Shape = ()) -> Tensor:
         shape = self._extended_shape(sample_shape)
         eps = pygrad.finfo(self.loc.dtype).eps
-        u = uniform(shape, self.loc.dtype, eps - 1, 1)  # in (-1, 1): log1p(-|u|) stays finite
+        u = _uniform(shape, self.loc.dtype, eps - 1, 1)  # in (-1, 1): log1p(-|u|) stays finite
         return self.loc - self.scale * u.sign() * (-u.abs()).log1p()
 
     def log_prob(self, value: Tensor) -> Tensor:
@@ -330,7 +330,7 @@ class Gamma(Distribution):
 
     def rsample(self, sample_shape: Shape = ()) -> Tensor:
         shape = self._extended_shape(sample_shape)
-        value = standard_gamma(self.concentration, shape) / self.rate
+        value = _standard_gamma(self.concentration, shape) / self.rate
         return value.clamp(min=pygrad.finfo(value.dtype).tiny)
 
     def log_prob(self, value: Tensor) -> Tensor:
@@ -377,7 +377,7 @@ class Dirichlet(Distribution):
 
     def rsample(self, sample_shape: Shape = ()) -> Tensor:
         shape = self._extended_shape(sample_shape)
-        g = standard_gamma(self.concentration, shape)
+        g = _standard_gamma(self.concentration, shape)
         tiny = pygrad.finfo(g.dtype).tiny
         return (g / g.sum(-1, keepdim=True)).clamp(min=tiny, max=1 - tiny)
 
@@ -459,8 +459,8 @@ class Beta(Distribution):
 
     def rsample(self, sample_shape: Shape = ()) -> Tensor:
         shape = self._extended_shape(sample_shape)
-        a = standard_gamma(self.concentration1, shape)
-        b = standard_gamma(self.concentration0, shape)
+        a = _standard_gamma(self.concentration1, shape)
+        b = _standard_gamma(self.concentration0, shape)
         tiny = pygrad.finfo(a.dtype).tiny
         return (a / (a + b)).clamp(min=tiny, max=1 - tiny)
 
@@ -519,7 +519,7 @@ class Cauchy(Distribution):
 
     def rsample(self, sample_shape: Shape = ()) -> Tensor:
         shape = self._extended_shape(sample_shape)
-        u = uniform(shape, self.loc.dtype)
+        u = _uniform(shape, self.loc.dtype)
         return self.loc + ((u - 0.5) * math.pi).tan() * self.scale
 
     def log_prob(self, value: Tensor) -> Tensor:
@@ -586,7 +586,7 @@ class Gumbel(Distribution):
         shape = self._extended_shape(sample_shape)
         finfo = pygrad.finfo(self.loc.dtype)
         # u in (tiny, 1 - eps): both logs stay finite
-        u = uniform(shape, self.loc.dtype).clamp(min=finfo.tiny, max=1 - finfo.eps)
+        u = _uniform(shape, self.loc.dtype).clamp(min=finfo.tiny, max=1 - finfo.eps)
         return self.loc - self.scale * (-u.log()).log()
 
     def log_prob(self, value: Tensor) -> Tensor:
@@ -674,7 +674,7 @@ class StudentT(Distribution):
     def rsample(self, sample_shape: Shape = ()) -> Tensor:
         # X ~ N(0, 1), Z ~ Chi2(df): X / sqrt(Z / df) ~ StudentT(df)
         shape = self._extended_shape(sample_shape)
-        X = standard_normal(shape, self.df.dtype)
+        X = _standard_normal(shape, self.df.dtype)
         Z = self._chi2.rsample(sample_shape)
         Y = X * (self.df / Z).sqrt()
         return self.loc + self.scale * Y

@@ -10,16 +10,16 @@ import pygrad
 from pygrad._C import Tensor
 from pygrad._grad_mode import no_grad
 from pygrad.distributions import constraints
-from pygrad.distributions.distribution import (
-    Distribution,
+from pygrad.distributions.distribution import Distribution
+from pygrad.distributions.utils import (
     Shape,
+    _from_numpy,
+    _numpy_rng,
+    _uniform,
     broadcast_all,
-    from_numpy,
     lazy_property,
     logits_to_probs,
-    numpy_rng,
     probs_to_logits,
-    uniform,
 )
 
 __all__ = ["Bernoulli", "Binomial", "Categorical", "Geometric", "OneHotCategorical", "Poisson"]
@@ -414,8 +414,8 @@ class Binomial(Distribution):
         with no_grad():
             n = self.total_count.detach().expand(*shape).to(pygrad.float64).numpy()
             p = self.probs.detach().expand(*shape).to(pygrad.float64).numpy()
-            draws = numpy_rng().binomial(n.astype("int64"), p)
-            return from_numpy(draws, self.probs.dtype)
+            draws = _numpy_rng().binomial(n.astype("int64"), p)
+            return _from_numpy(draws, self.probs.dtype)
 
     def log_prob(self, value: Tensor) -> Tensor:
         if self._validate_args:
@@ -513,7 +513,7 @@ class Geometric(Distribution):
         shape = self._extended_shape(sample_shape)
         with no_grad():
             tiny = pygrad.finfo(self.probs.dtype).tiny
-            u = uniform(shape, self.probs.dtype).clamp(min=tiny)
+            u = _uniform(shape, self.probs.dtype).clamp(min=tiny)
             return (u.log() / (-self.probs.detach()).log1p()).floor()
 
     def log_prob(self, value: Tensor) -> Tensor:

@@ -27,9 +27,10 @@ from pygrad.distributions.discrete import (
     OneHotCategorical,
     Poisson,
 )
-from pygrad.distributions.distribution import Distribution, sum_rightmost
+from pygrad.distributions.distribution import Distribution
 from pygrad.distributions.multivariate_normal import MultivariateNormal, _batch_mahalanobis, _linalg
 from pygrad.distributions.transformed import HalfNormal, Independent, TransformedDistribution
+from pygrad.distributions.utils import _sum_rightmost
 
 __all__ = ["kl_divergence", "register_kl"]
 
@@ -220,7 +221,7 @@ def _kl_independent_independent(p: Independent, q: Independent) -> Tensor:
     if p.reinterpreted_batch_ndims != q.reinterpreted_batch_ndims:
         raise NotImplementedError
     result = kl_divergence(p.base_dist, q.base_dist)
-    return sum_rightmost(result, p.reinterpreted_batch_ndims)
+    return _sum_rightmost(result, p.reinterpreted_batch_ndims)
 
 
 @register_kl(TransformedDistribution, TransformedDistribution)

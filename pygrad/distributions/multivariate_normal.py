@@ -10,7 +10,8 @@ from typing import Any, ClassVar
 import pygrad
 from pygrad._C import Tensor
 from pygrad.distributions import constraints
-from pygrad.distributions.distribution import Distribution, Shape, lazy_property, standard_normal
+from pygrad.distributions.distribution import Distribution
+from pygrad.distributions.utils import Shape, _standard_normal, lazy_property
 
 
 def _linalg() -> Any:
@@ -164,7 +165,7 @@ class MultivariateNormal(Distribution):
 
     def rsample(self, sample_shape: Shape = ()) -> Tensor:
         shape = self._extended_shape(sample_shape)
-        eps = standard_normal(shape, self.loc.dtype)
+        eps = _standard_normal(shape, self.loc.dtype)
         return self.loc + (self._unbroadcasted_scale_tril @ eps.unsqueeze(-1)).squeeze(-1)
 
     def log_prob(self, value: Tensor) -> Tensor:

@@ -12,8 +12,9 @@ from pygrad._grad_mode import no_grad
 from pygrad.distributions import constraints
 from pygrad.distributions.continuous import Normal
 from pygrad.distributions.discrete import Categorical
-from pygrad.distributions.distribution import Distribution, Shape, sum_rightmost
+from pygrad.distributions.distribution import Distribution
 from pygrad.distributions.transforms import AbsTransform, ExpTransform, Transform
+from pygrad.distributions.utils import Shape, _sum_rightmost
 
 __all__ = [
     "HalfNormal",
@@ -97,12 +98,12 @@ class TransformedDistribution(Distribution):
         for transform in reversed(self.transforms):
             x = transform.inv(y)
             event_dim += transform.domain.event_dim - transform.codomain.event_dim
-            log_prob = log_prob - sum_rightmost(
+            log_prob = log_prob - _sum_rightmost(
                 transform.log_abs_det_jacobian(x, y), event_dim - transform.domain.event_dim
             )
             y = x
         base = self.base_dist.log_prob(y)
-        return log_prob + sum_rightmost(base, event_dim - len(self.base_dist.event_shape))
+        return log_prob + _sum_rightmost(base, event_dim - len(self.base_dist.event_shape))
 
     def _monotonize_cdf(self, value: Tensor) -> Tensor:
         sign: Any = 1
@@ -293,10 +294,10 @@ class Independent(Distribution):
         return self.base_dist.rsample(sample_shape)
 
     def log_prob(self, value: Tensor) -> Tensor:
-        return sum_rightmost(self.base_dist.log_prob(value), self.reinterpreted_batch_ndims)
+        return _sum_rightmost(self.base_dist.log_prob(value), self.reinterpreted_batch_ndims)
 
     def entropy(self) -> Tensor:
-        return sum_rightmost(self.base_dist.entropy(), self.reinterpreted_batch_ndims)
+        return _sum_rightmost(self.base_dist.entropy(), self.reinterpreted_batch_ndims)
 
     def enumerate_support(self, expand: bool = True) -> Tensor:
         if self.reinterpreted_batch_ndims > 0:

@@ -10,7 +10,7 @@ from typing import Any
 import pygrad
 from pygrad._C import Tensor
 from pygrad.distributions import constraints
-from pygrad.distributions.distribution import sum_rightmost
+from pygrad.distributions.utils import _sum_rightmost
 
 __all__ = [
     "AbsTransform",
@@ -279,6 +279,6 @@ class ComposeTransform(Transform):
         for part in self.parts:
             y_part = part(x)
             term = part.log_abs_det_jacobian(x, y_part)
-            total = total + sum_rightmost(term, event_dim - part.event_dim)
+            total = total + _sum_rightmost(term, event_dim - part.event_dim)
             x = y_part
         return total
