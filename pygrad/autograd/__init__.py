@@ -91,8 +91,8 @@ def backward(
     def run() -> None:
         _C.run_backward(outputs, grads, retain_graph, create_graph, chosen, True, True)
 
-    if anomaly_mode.checking_nan():  # checks the gradients accumulated (see anomaly_mode)
-        anomaly_mode.checked_backward(outputs, chosen, run)
+    if anomaly_mode._checking_nan():  # checks the gradients accumulated (see anomaly_mode)
+        anomaly_mode._checked_backward(outputs, chosen, run)
     else:
         run()
 
@@ -130,8 +130,8 @@ def grad(
         allow_unused,
         False,
     )
-    if anomaly_mode.checking_nan():  # checks the gradients returned (see anomaly_mode)
-        anomaly_mode.check_grads(out, wrt, grads)
+    if anomaly_mode._checking_nan():  # checks the gradients returned (see anomaly_mode)
+        anomaly_mode._check_grads(out, wrt, grads)
     return tuple(grads)
 
 

@@ -67,7 +67,7 @@ def set_anomaly_enabled(enabled: bool, check_nan: bool = True) -> None:
     _install_backward_check(_enabled and _check_nan)
 
 
-def checking_nan() -> bool:
+def _checking_nan() -> bool:
     """True when backward results must be checked for nan."""
     return _enabled and _check_nan
 
@@ -139,7 +139,7 @@ def _has_nan(t: Tensor | None) -> bool:
     return t is not None and t.dtype.is_floating_point and bool(t.isnan().any())
 
 
-def nan_error(function: str, index: int) -> RuntimeError:
+def _nan_error(function: str, index: int) -> RuntimeError:
     """torch's error for a backward function whose index-th output has nan values."""
     return RuntimeError(f"Function '{function}' returned nan values in its {index}th output.")
 
@@ -176,7 +176,7 @@ def _node_of(t: Tensor) -> Any:
 def _raise_for(t: Tensor, feeds: dict[Any, list[tuple[str, int]]], what: str) -> None:
     sources = feeds.get(_node_of(t), [])
     if len(sources) == 1:
-        raise nan_error(*sources[0])
+        raise _nan_error(*sources[0])
     shape = list(t.shape)
     if sources:
         names = ", ".join(f"'{name}' (its {index}th output)" for name, index in sources)
@@ -187,7 +187,7 @@ def _raise_for(t: Tensor, feeds: dict[Any, list[tuple[str, int]]], what: str) ->
     raise RuntimeError(f"Backward produced nan values in the gradient of {what} of shape {shape}.")
 
 
-def check_grads(
+def _check_grads(
     roots: Sequence[Tensor], inputs: Sequence[Tensor], grads: Sequence[Tensor | None]
 ) -> None:
     """Raises for the first gradient (returned by autograd.grad) that has nan values."""
@@ -206,7 +206,7 @@ def _tracked_leaves() -> list[Tensor]:
     ]
 
 
-def checked_backward(
+def _checked_backward(
     roots: Sequence[Tensor], inputs: Sequence[Tensor] | None, run: Callable[[], None]
 ) -> None:
     """Runs an accumulating backward, then raises if it left new nan values in a checked tensor's .grad."""
@@ -227,11 +227,11 @@ def _checking_backward(
 ) -> None:
     plain = _plain_backward
     assert plain is not None
-    if not checking_nan():
+    if not _checking_nan():
         plain(self, gradient, retain_graph, create_graph, inputs)
         return
     chosen = None if inputs is None else ([inputs] if isinstance(inputs, Tensor) else list(inputs))
-    checked_backward(
+    _checked_backward(
         [self], chosen, lambda: plain(self, gradient, retain_graph, create_graph, inputs)
     )
 

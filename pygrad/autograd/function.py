@@ -224,10 +224,10 @@ def _record(cls: type[Function], ctx: FunctionCtx, args: tuple[Any, ...], outs: 
                             f"got {list(g.shape)} but expected shape compatible with {list(shape)}"
                         ) from err
                 grads.append(g)
-            if anomaly_mode.checking_nan():
+            if anomaly_mode._checking_nan():
                 for j, g in enumerate(grads):
                     if g is not None and g.dtype.is_floating_point and bool(g.isnan().any()):
-                        raise anomaly_mode.nan_error(f"{name}Backward", j)
+                        raise anomaly_mode._nan_error(f"{name}Backward", j)
             return grads
 
         return run

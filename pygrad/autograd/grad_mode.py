@@ -8,6 +8,7 @@ from pygrad._grad_mode import enable_grad, inference_mode, no_grad, set_grad_ena
 __all__ = [
     "enable_grad",
     "inference_mode",
+    "is_multithreading_enabled",
     "no_grad",
     "set_grad_enabled",
     "set_multithreading_enabled",

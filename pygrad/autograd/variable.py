@@ -8,7 +8,7 @@ from typing import Any
 
 from pygrad._C import Tensor
 
-__all__ = ["Variable"]
+__all__ = ["Variable", "VariableMeta"]
 
 
 class VariableMeta(type):
