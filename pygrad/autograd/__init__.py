@@ -1,4 +1,5 @@
-"""Reverse-mode automatic differentiation: backward, grad (with create_graph for higher orders), gradcheck."""
+"""Reverse-mode automatic differentiation: backward, grad (with create_graph for higher orders), gradcheck;
+torch.autograd's other names: Variable, anomaly detection, grad modes, the profiler (a minimal one)."""
 
 from __future__ import annotations
 
@@ -7,23 +8,46 @@ from typing import Union
 
 from pygrad import _C
 from pygrad._C import Tensor
-from pygrad._grad_mode import enable_grad, no_grad, set_grad_enabled
+from pygrad._grad_mode import enable_grad, inference_mode, no_grad, set_grad_enabled
+from pygrad.autograd import anomaly_mode, grad_mode, profiler, variable
+from pygrad.autograd.anomaly_mode import (
+    detect_anomaly,
+    is_anomaly_check_nan_enabled,
+    is_anomaly_enabled,
+    set_anomaly_enabled,
+    set_detect_anomaly,
+)
 from pygrad.autograd.function import Function, FunctionCtx, once_differentiable
+from pygrad.autograd.grad_mode import is_multithreading_enabled, set_multithreading_enabled
 from pygrad.autograd.gradcheck import GradcheckError, gradcheck, gradgradcheck
+from pygrad.autograd.variable import Variable
 
 __all__ = [
     "Function",
     "FunctionCtx",
     "GradcheckError",
+    "Variable",
+    "anomaly_mode",
     "backward",
+    "detect_anomaly",
     "enable_grad",
     "functional",
     "grad",
+    "grad_mode",
     "gradcheck",
     "gradgradcheck",
+    "inference_mode",
+    "is_anomaly_check_nan_enabled",
+    "is_anomaly_enabled",
+    "is_multithreading_enabled",
     "no_grad",
     "once_differentiable",
+    "profiler",
+    "set_anomaly_enabled",
+    "set_detect_anomaly",
     "set_grad_enabled",
+    "set_multithreading_enabled",
+    "variable",
 ]
 
 # One tensor or a sequence of them.
@@ -62,15 +86,15 @@ def backward(
     chosen = [] if inputs is None else _as_list(inputs)
     if inputs is not None and not chosen:
         raise RuntimeError("[backward] inputs= must not be empty")
-    _C.run_backward(
-        outputs,
-        _grad_list(grad_tensors, len(outputs)),
-        retain_graph,
-        create_graph,
-        chosen,
-        True,
-        True,
-    )
+    grads = _grad_list(grad_tensors, len(outputs))
+
+    def run() -> None:
+        _C.run_backward(outputs, grads, retain_graph, create_graph, chosen, True, True)
+
+    if anomaly_mode._checking_nan():  # checks the gradients accumulated (see anomaly_mode)
+        anomaly_mode._checked_backward(outputs, chosen, run)
+    else:
+        run()
 
 
 def grad(
@@ -96,17 +120,19 @@ def grad(
     out = _as_list(outputs)
     if retain_graph is None:
         retain_graph = create_graph
-    return tuple(
-        _C.run_backward(
-            out,
-            _grad_list(grad_outputs, len(out)),
-            retain_graph,
-            create_graph,
-            _as_list(inputs),
-            allow_unused,
-            False,
-        )
+    wrt = _as_list(inputs)
+    grads = _C.run_backward(
+        out,
+        _grad_list(grad_outputs, len(out)),
+        retain_graph,
+        create_graph,
+        wrt,
+        allow_unused,
+        False,
     )
+    if anomaly_mode._checking_nan():  # checks the gradients returned (see anomaly_mode)
+        anomaly_mode._check_grads(out, wrt, grads)
+    return tuple(grads)
 
 
 def __getattr__(name: str) -> object:

@@ -24,6 +24,7 @@ from typing import Any, Callable
 from pygrad import _C
 from pygrad._C import Tensor
 from pygrad._grad_mode import no_grad
+from pygrad.autograd import anomaly_mode
 
 __all__ = ["Function", "FunctionCtx", "once_differentiable"]
 
@@ -223,6 +224,10 @@ def _record(cls: type[Function], ctx: FunctionCtx, args: tuple[Any, ...], outs: 
                             f"got {list(g.shape)} but expected shape compatible with {list(shape)}"
                         ) from err
                 grads.append(g)
+            if anomaly_mode._checking_nan():
+                for j, g in enumerate(grads):
+                    if g is not None and g.dtype.is_floating_point and bool(g.isnan().any()):
+                        raise anomaly_mode._nan_error(f"{name}Backward", j)
             return grads
 
         return run
