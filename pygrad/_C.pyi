@@ -19,8 +19,6 @@ from typing_extensions import TypeAlias
 
 from pygrad._device import device as _device
 from pygrad._random import Generator as _Generator
-from pygrad._surface import Size as _Size
-from pygrad._surface import layout as _layout
 
 if sys.version_info >= (3, 10):
     from types import EllipsisType as _EllipsisType
@@ -851,7 +849,7 @@ class Tensor:
     def retains_grad(self) -> _bool:
         """True for a non-leaf tensor after retain_grad()."""
     @property
-    def layout(self) -> _layout:
+    def layout(self) -> Any:  # pygrad._surface.layout (pygrad.strided)
         """The memory layout: always pygrad.strided."""
     @property
     def output_nr(self) -> _int:
@@ -923,7 +921,7 @@ class Tensor:
     def renorm_(self, p: _float, dim: _int, maxnorm: _float) -> Tensor:
         """In-place renorm; returns self."""
     @overload
-    def resize_(self, size: Sequence[_int] | _Size, /) -> Tensor:
+    def resize_(self, size: Sequence[_int], /) -> Tensor:  # a pygrad.Size is a tuple
         """New sizes in place: a view for the same count, fresh memory (old values first) otherwise."""
     @overload
     def resize_(self, *size: _int) -> Tensor:
@@ -2584,6 +2582,15 @@ def is_grad_enabled() -> _bool:
 def set_grad_enabled(mode: _bool, /) -> None:
     """Turns recording for autograd on or off on this thread."""
 
+def _autocast_cpu_enabled() -> _bool:
+    """Whether CPU autocast is on in this thread."""
+
+def _autocast_state(device: str, /) -> tuple[_bool, dtype]:
+    """This thread's autocast (enabled, dtype) for the device type 'cpu' or 'cuda'."""
+
+def _set_autocast_state(device: str, enabled: _bool, dtype: dtype, /) -> None:
+    """Sets this thread's autocast state for the device type 'cpu' or 'cuda'."""
+
 def set_num_threads(num: int, /) -> None:
     """Sets the number of threads used by CPU kernels (at least 1)."""
 
@@ -2619,6 +2626,15 @@ def cuda_unavailable_reason() -> str:
 
 def _gemm_blocksizes(f64: _bool = False) -> dict[str, int]:
     """The GEMM register tile and cache blocks (mr, nr, mc, kc, nc) at the active ISA level."""
+
+def _gemm_bf16_path() -> str:
+    """How bfloat16 matmuls run: 'amx', 'avx512_bf16' or 'float32' (widened to the float32 GEMM)."""
+
+def _set_gemm_bf16_path(name: str, /) -> None:
+    """Lowers the bfloat16 GEMM path ('amx', 'avx512_bf16', 'float32'); ValueError when the CPU lacks it."""
+
+def _cpu_bf16_features() -> dict[str, _bool]:
+    """Whether the CPU has AVX512_BF16 and usable AMX-BF16 tiles."""
 
 def cpu_cache_sizes() -> dict[str, int | str]:
     """Data cache sizes in bytes (l1d, l2, l3; 0 where unknown) and the source that answered ('cpuid', 'sysfs')."""

@@ -117,6 +117,13 @@ def numel(input: Tensor) -> _builtins.int:
     return input.numel()
 
 
+_ANOMALY_AT_TOP_LEVEL = (
+    "is_anomaly_check_nan_enabled",
+    "is_anomaly_enabled",
+    "set_anomaly_enabled",
+)
+
+
 def __getattr__(name: str) -> _Any:
     # Submodules load on first use so that `import pygrad` stays fast.
     if name in ("save", "load"):  # checkpoints (pygrad.io) load on first use, too
@@ -136,10 +143,25 @@ def __getattr__(name: str) -> _Any:
         "backend",
         "linalg",
         "testing",
+        "amp",
+        "cpu",
+        "distributions",
+        "special",
     ):
         import importlib
 
         return importlib.import_module(f"pygrad.{name}")
+    if (
+        "autocast" in name
+    ):  # torch.autocast and its state functions (pygrad.amp's, but for the one torch.amp keeps)
+        from pygrad.amp import autocast_mode
+
+        if name in autocast_mode.__all__ and name != "is_autocast_available":
+            return getattr(autocast_mode, name)
+    if name in _ANOMALY_AT_TOP_LEVEL:
+        from pygrad.autograd import anomaly_mode
+
+        return getattr(anomaly_mode, name)
     if (
         name in _FUNCTIONAL_AT_TOP_LEVEL.split()
     ):  # torch.conv2d, torch.dropout, ...: pygrad.nn.functional's

@@ -10,6 +10,7 @@ Each checks shapes up front so that errors name the op and the shapes, as torch'
 from __future__ import annotations
 
 from pygrad import _C
+from pygrad._autocast import autocast_disabled, autocast_float32, autocast_lower_precision
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing: `import pygrad` stays fast
 if TYPE_CHECKING:
@@ -105,6 +106,7 @@ def bmm(input: Tensor, mat2: Tensor) -> Tensor:
     return _C.matmul(input, mat2)
 
 
+@autocast_lower_precision
 def baddbmm(
     input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: Any = 1, alpha: Any = 1
 ) -> Tensor:
@@ -112,6 +114,7 @@ def baddbmm(
     return _add_scaled(input, bmm(batch1, batch2), beta, alpha, "baddbmm")
 
 
+@autocast_lower_precision
 def addbmm(
     input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: Any = 1, alpha: Any = 1
 ) -> Tensor:
@@ -130,11 +133,13 @@ def _mm(mat1: Tensor, mat2: Tensor, op: str) -> Tensor:
     return _C.matmul(mat1, mat2)
 
 
+@autocast_lower_precision
 def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
     """beta * input + alpha * (mat1 @ mat2) for 2-D mat1 and mat2; input broadcasts to (n, p)."""
     return _add_scaled(input, _mm(mat1, mat2, "addmm"), beta, alpha, "addmm")
 
 
+@autocast_disabled
 def mv(input: Tensor, vec: Tensor) -> Tensor:
     """Matrix-vector product of a 2-D (n, m) and a 1-D (m) tensor: (n)."""
     _need(input, 2, "mv", "input")
@@ -146,11 +151,13 @@ def mv(input: Tensor, vec: Tensor) -> Tensor:
     return _C.matmul(input, vec)
 
 
+@autocast_disabled
 def addmv(input: Tensor, mat: Tensor, vec: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
     """beta * input + alpha * mv(mat, vec); input broadcasts to (n)."""
     return _add_scaled(input, mv(mat, vec), beta, alpha, "addmv")
 
 
+@autocast_disabled
 def dot(input: Tensor, tensor: Tensor) -> Tensor:
     """Inner product of two 1-D tensors of the same length and dtype (0-d result)."""
     if input.ndim != 1 or tensor.ndim != 1:
@@ -169,6 +176,7 @@ def dot(input: Tensor, tensor: Tensor) -> Tensor:
     return _C.matmul(input, tensor)
 
 
+@autocast_disabled
 def vdot(input: Tensor, other: Tensor) -> Tensor:
     """dot with the first argument conjugated (the same as dot for real tensors)."""
     return dot(input, other)
@@ -192,6 +200,7 @@ def addr(input: Tensor, vec1: Tensor, vec2: Tensor, *, beta: Any = 1, alpha: Any
     return _add_scaled(input, outer(vec1, vec2), beta, alpha, "addr")
 
 
+@autocast_disabled
 def inner(input: Tensor, other: Tensor) -> Tensor:
     """Sum of products over the last dimension of both (a scalar operand multiplies)."""
     if input.ndim == 0 or other.ndim == 0:
@@ -430,6 +439,7 @@ def dist(input: Tensor, other: Tensor, p: float = 2) -> Tensor:
     return norm
 
 
+@autocast_float32
 def cdist(
     x1: Tensor,
     x2: Tensor,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import collections
 
 from pygrad import _C
+from pygrad._autocast import autocast_float32
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing: `import pygrad` stays fast
 if TYPE_CHECKING:
@@ -204,6 +205,7 @@ def _prod_along(x: Tensor, d: int) -> Tensor:
     return x
 
 
+@autocast_float32
 def prod(
     input: Tensor,
     dim: int | None = None,

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from pygrad import _C, _factories
+from pygrad._autocast import autocast_float32
 from pygrad._C import Tensor
 
 _FLOATS = (_C.float32, _C.float64)
@@ -361,6 +362,7 @@ def _check_distance_input(t: Tensor, op: str, name: str, p: float) -> None:
         raise RuntimeError(f"{op} only supports non-negative p values")
 
 
+@autocast_float32
 def cdist(
     x1: Tensor,
     x2: Tensor,

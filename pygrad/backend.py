@@ -1,16 +1,19 @@
 """What the CPU backend runs on: the active micro-kernel ISA, overrides for testing, the measured FMA peak, the
-cache sizes and the GEMM blocks chosen from them."""
+cache sizes and the GEMM blocks chosen from them, and the bfloat16 GEMM's instructions."""
 
 from __future__ import annotations
 
 from pygrad import _C
 
 __all__ = [
+    "bf16_gemm_path",
+    "cpu_bf16_features",
     "cpu_cache_sizes",
     "cpu_capability",
     "cpu_peak_gflops",
     "detected_cpu_capability",
     "gemm_blocksizes",
+    "set_bf16_gemm_path",
     "set_cpu_capability",
 ]
 
@@ -57,3 +60,19 @@ def gemm_blocksizes(dtype: str = "float32") -> dict[str, int]:
     if dtype not in ("float32", "float64"):
         raise ValueError(f"[gemm_blocksizes] dtype must be 'float32' or 'float64', got {dtype!r}")
     return dict(_C._gemm_blocksizes(dtype == "float64"))
+
+
+def bf16_gemm_path() -> str:
+    """How bfloat16 matmuls run: 'amx' (AMX-BF16 tiles), 'avx512_bf16' (vdpbf16ps) or 'float32' (operands
+    widened to the float32 GEMM). PYGRAD_BF16_GEMM lowers the choice at start-up."""
+    return _C._gemm_bf16_path()
+
+
+def set_bf16_gemm_path(name: str) -> None:
+    """Lowers the bfloat16 GEMM path ('amx', 'avx512_bf16', 'float32'); ValueError for one this CPU lacks."""
+    _C._set_gemm_bf16_path(name)
+
+
+def cpu_bf16_features() -> dict[str, bool]:
+    """Whether this CPU has the AVX512_BF16 dot products and usable AMX-BF16 tiles."""
+    return _C._cpu_bf16_features()

@@ -7,6 +7,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "core/autocast.h"
 #include "core/error.h"
 #include "core/grad_mode.h"
 #include "ops/ops.h"
@@ -81,6 +82,7 @@ std::vector<Tensor> run_backward(const std::vector<Tensor>& outputs, const std::
   PG_CHECK(outputs.size() == grad_outputs.size(), ValueError, "backward", "got ", outputs.size(), " outputs and ",
            grad_outputs.size(), " gradients");
   GradModeGuard grad_mode(create_graph);
+  AutocastOffGuard no_autocast;               // derivatives run in the dtypes their forward saved
   std::unordered_map<Node*, Tensor> buffers;  // each node's (single) output gradient so far
   std::vector<std::shared_ptr<Node>> roots;
   for (size_t i = 0; i < outputs.size(); ++i) {

@@ -6,14 +6,20 @@
 namespace pygrad {
 
 Tensor matmul(const Tensor& a_in, const Tensor& b_in) {
+  if (autocast_state().cpu_enabled) {  // a lower-precision op under autocast: cast, then run with autocast off
+    const Tensor a = autocast_lower(a_in), b = autocast_lower(b_in);
+    AutocastOffGuard off;
+    return matmul(a, b);
+  }
   PG_CHECK(a_in.dim() >= 1 && b_in.dim() >= 1, ValueError, "matmul", "both arguments need at least 1 dimension, got ",
            a_in.shape(), " and ", b_in.shape());
   PG_CHECK(a_in.dtype() == b_in.dtype(), TypeError, "matmul", "expected both operands to have the same dtype, got ",
            dtype_name(a_in.dtype()), " and ", dtype_name(b_in.dtype()));
   PG_CHECK(a_in.dtype() != DType::Bool, TypeError, "matmul", "is not supported for bool tensors");
   check_same_device(a_in, b_in, "matmul");
-  // 16-bit floats multiply in float32 (the GEMM accumulates in float32) and round once; narrow integers in int64.
-  if (kernel_dtype(a_in.dtype()) != a_in.dtype()) {
+  // float16 multiplies in float32 and rounds once; narrow integers in int64. bfloat16 has its own GEMM (float32
+  // sums, rounded once).
+  if (a_in.dtype() != DType::BFloat16 && kernel_dtype(a_in.dtype()) != a_in.dtype()) {
     const DType k = kernel_dtype(a_in.dtype());
     return as_dtype(matmul(as_dtype(a_in, k), as_dtype(b_in, k)), a_in.dtype());
   }
@@ -41,9 +47,15 @@ Tensor matmul(const Tensor& a_in, const Tensor& b_in) {
   return out;
 }
 
-Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b) {
+Tensor linear(const Tensor& x_in, const Tensor& w_in, const Tensor& b_in) {
+  if (autocast_state().cpu_enabled) {
+    const Tensor x = autocast_lower(x_in), w = autocast_lower(w_in), b = autocast_lower(b_in);
+    AutocastOffGuard off;
+    return linear(x, w, b);
+  }
+  const Tensor &x = x_in, &w = w_in, &b = b_in;
   const bool fusable = x.defined() && w.defined() && x.dim() >= 2 && w.dim() == 2 && is_floating(x.dtype()) &&
-                       !is_reduced_floating(x.dtype()) && w.dtype() == x.dtype() && x.shape().back() == w.shape()[1] &&
+                       x.dtype() != DType::Float16 && w.dtype() == x.dtype() && x.shape().back() == w.shape()[1] &&
                        w.device() == x.device() &&
                        (!b.defined() || (b.dim() == 1 && b.shape()[0] == w.shape()[0] && b.dtype() == x.dtype() &&
                                          b.device() == x.device()));

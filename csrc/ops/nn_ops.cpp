@@ -175,6 +175,11 @@ AvgPoolParams avg_pool2d_params(const Dims& kernel_size, const Dims& stride, con
 // ---------------------------------------------------------------- convolution
 Tensor conv(int64_t spatial, const Tensor& input, const Tensor& weight, const Tensor& bias, const Dims& stride,
             const Padding& padding, const Dims& dilation, int64_t groups) {
+  if (autocast_state().cpu_enabled) {  // a lower-precision op under autocast: cast, then run with autocast off
+    const Tensor x = autocast_lower(input), w = autocast_lower(weight), b = autocast_lower(bias);
+    AutocastOffGuard off;
+    return conv(spatial, x, w, b, stride, padding, dilation, groups);
+  }
   check_spatial(spatial);
   const char* op = conv_name(spatial);
   Tensor x = batched_spatial(input, spatial, op);
@@ -197,6 +202,11 @@ Tensor conv(int64_t spatial, const Tensor& input, const Tensor& weight, const Te
 Tensor conv_transpose(int64_t spatial, const Tensor& input, const Tensor& weight, const Tensor& bias,
                       const Dims& stride, const Dims& padding, const Dims& output_padding, int64_t groups,
                       const Dims& dilation) {
+  if (autocast_state().cpu_enabled) {
+    const Tensor x = autocast_lower(input), w = autocast_lower(weight), b = autocast_lower(bias);
+    AutocastOffGuard off;
+    return conv_transpose(spatial, x, w, b, stride, padding, output_padding, groups, dilation);
+  }
   check_spatial(spatial);
   const char* op = conv_transpose_name(spatial);
   Tensor x = batched_spatial(input, spatial, op);

@@ -2,6 +2,7 @@
 // and conversions, and dim normalisation.
 #pragma once
 #include "backend/dispatch.h"
+#include "core/autocast.h"
 #include "core/error.h"
 #include "ops/ops.h"
 
@@ -40,6 +41,17 @@ inline Tensor widen_reduced(const Tensor& x) {
 template <class Fn>
 Tensor in_float32(const Tensor& x, const Fn& fn) {
   return to_dtype(fn(to_dtype(x, DType::Float32)), x.dtype());
+}
+
+// Under CPU autocast, x in the autocast dtype when it is a CPU floating tensor other than float64 (torch's rule for
+// the lower-precision ops), else x itself.
+inline Tensor autocast_lower(const Tensor& x) {
+  const AutocastState& s = autocast_state();
+  if (!s.cpu_enabled || !x.defined() || x.device() != Device::CPU || !is_floating(x.dtype()) ||
+      x.dtype() == DType::Float64) {
+    return x;
+  }
+  return as_dtype(x, s.cpu_dtype);
 }
 
 // The dtype a primitive with only float32/float64/int64 kernels computes x's dtype in: 16-bit floats widen to

@@ -10,6 +10,7 @@
 #include "backend/cpu/peak.h"
 #include "backend/device_info.h"
 #include "backend/dispatch.h"
+#include "core/autocast.h"
 #include "core/error.h"
 #include "core/grad_mode.h"
 #include "core/random.h"
@@ -319,6 +320,21 @@ PYBIND11_MODULE(_C, m) {
 
   m.def("is_grad_enabled", &is_grad_enabled);
   m.def("set_grad_enabled", &set_grad_enabled);
+  m.def("_autocast_cpu_enabled", [] { return autocast_state().cpu_enabled; });
+  // Autocast state of the calling thread, per device type ("cpu" or "cuda"): (enabled, dtype).
+  m.def("_autocast_state", [](const std::string& device) {
+    const AutocastState& s = autocast_state();
+    const bool cpu = device == "cpu";
+    PG_CHECK(cpu || device == "cuda", ValueError, "autocast", "unsupported device type '", device, "'");
+    return py::make_tuple(cpu ? s.cpu_enabled : s.cuda_enabled, dtype_object(cpu ? s.cpu_dtype : s.cuda_dtype));
+  });
+  m.def("_set_autocast_state", [](const std::string& device, bool enabled, py::handle dtype) {
+    AutocastState& s = autocast_state();
+    const DType d = to_dtype_arg(dtype, "autocast");
+    PG_CHECK(device == "cpu" || device == "cuda", ValueError, "autocast", "unsupported device type '", device, "'");
+    (device == "cpu" ? s.cpu_enabled : s.cuda_enabled) = enabled;
+    (device == "cpu" ? s.cpu_dtype : s.cuda_dtype) = d;
+  });
   m.def("set_num_threads", [](int n) {
     PG_CHECK(n >= 1, ValueError, "set_num_threads", "expected a positive thread count, got ", n);
     set_num_threads(n);
@@ -398,6 +414,20 @@ PYBIND11_MODULE(_C, m) {
         return a.dtype().is(py::dtype::of<double>()) ? run(0.0) : run(0.0f);
       },
       py::arg("a"), py::arg("b"), py::arg("bias") = py::none(), py::arg("act") = "none", py::arg("threads") = 1);
+  m.def("_gemm_bf16_path", [] { return std::string(cpu::gemm_bf16_path()); });
+  m.def("_set_gemm_bf16_path", [](const std::string& name) {
+    try {
+      cpu::set_gemm_bf16_path(name);
+    } catch (const std::invalid_argument& e) {
+      PG_THROW(ValueError, "set_gemm_bf16_path", e.what());
+    }
+  });
+  m.def("_cpu_bf16_features", [] {
+    py::dict d;
+    d["avx512_bf16"] = cpu::cpu_has_avx512_bf16();
+    d["amx_bf16"] = cpu::cpu_has_amx_bf16();
+    return d;
+  });
   m.def("detected_cpu_capability",
         [] { return std::string(cpu::cpu_capability_name(cpu::detected_cpu_capability())); });
   m.def("set_cpu_capability", [](const std::string& name) {

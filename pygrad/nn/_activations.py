@@ -15,6 +15,7 @@ import warnings
 from typing import Callable
 
 from pygrad import _C
+from pygrad._autocast import autocast_lower_precision
 from pygrad._C import Tensor
 
 __all__ = [
@@ -183,6 +184,7 @@ def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
     return _apply(input, fn, inplace, "hardswish")
 
 
+@autocast_lower_precision
 def prelu(input: Tensor, weight: Tensor) -> Tensor:
     """x where x > 0, else weight * x, with one weight or one per channel (dim 1).
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 
 from pygrad import _C
+from pygrad._autocast import autocast_lower_precision
 from pygrad._C import Tensor
 from pygrad._factories import ones, zeros
 from pygrad._linalg_ops import _broadcast_shapes
@@ -33,6 +34,7 @@ def _safe_softmax(scores: Tensor) -> Tensor:
     return _C.softmax(scores.masked_fill(dead, 0.0), -1).masked_fill(dead, 0.0)
 
 
+@autocast_lower_precision
 def scaled_dot_product_attention(
     query: Tensor,
     key: Tensor,

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from typing import Any, Union
 
 from pygrad import _C
+from pygrad._autocast import autocast_float32
 from pygrad._C import Tensor
 from pygrad._factories import arange, tensor
 from pygrad.autograd.function import Function, once_differentiable
@@ -126,6 +127,7 @@ def _lengths(lengths: _Lengths, name: str) -> list[int]:
     return [int(v) for v in lengths]
 
 
+@autocast_float32
 def ctc_loss(
     log_probs: Tensor,
     targets: Tensor,

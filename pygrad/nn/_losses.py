@@ -13,6 +13,7 @@ import warnings
 from typing import Any
 
 from pygrad import _C
+from pygrad._autocast import autocast_float32
 from pygrad._C import Tensor
 from pygrad._factories import ones_like
 from pygrad._grad_mode import no_grad
@@ -92,6 +93,7 @@ def _check_weight_shape(weight: Tensor, input: Tensor, op: str) -> None:
 
 
 # --------------------------------------------------------------------------- regression
+@autocast_float32
 def l1_loss(
     input: Tensor,
     target: Tensor,
@@ -122,6 +124,7 @@ def l1_loss(
     return apply_reduction(loss, reduction)
 
 
+@autocast_float32
 def smooth_l1_loss(
     input: Tensor,
     target: Tensor,
@@ -153,6 +156,7 @@ def smooth_l1_loss(
     return apply_reduction(loss, reduction)
 
 
+@autocast_float32
 def huber_loss(
     input: Tensor,
     target: Tensor,
@@ -214,6 +218,7 @@ class _BinaryCrossEntropy(Function):
         return grad_x, grad_t
 
 
+@autocast_float32
 def binary_cross_entropy(
     input: Tensor,
     target: Tensor,
@@ -278,6 +283,7 @@ def _check_not_integral(input: Tensor, target: Tensor, op: str) -> None:
             raise RuntimeError(f"[{op}] {op}: Integral inputs not supported.")
 
 
+@autocast_float32
 def kl_div(
     input: Tensor,
     target: Tensor,
@@ -323,6 +329,7 @@ def kl_div(
     return apply_reduction(loss, reduction)
 
 
+@autocast_float32
 def poisson_nll_loss(
     input: Tensor,
     target: Tensor,

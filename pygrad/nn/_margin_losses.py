@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Callable
 
 from pygrad import _C
+from pygrad._autocast import autocast_float32
 from pygrad._C import Tensor
 from pygrad._factories import arange, zeros_like
 from pygrad._grad_mode import no_grad
@@ -95,6 +96,7 @@ def pairwise_distance(
 
 
 # --------------------------------------------------------------------------- pairs and hinges
+@autocast_float32
 def margin_ranking_loss(
     input1: Tensor,
     input2: Tensor,
@@ -124,6 +126,7 @@ def margin_ranking_loss(
     return apply_reduction(loss, reduction)
 
 
+@autocast_float32
 def hinge_embedding_loss(
     input: Tensor,
     target: Tensor,
@@ -150,6 +153,7 @@ def hinge_embedding_loss(
     return apply_reduction(loss, reduction)
 
 
+@autocast_float32
 def soft_margin_loss(
     input: Tensor,
     target: Tensor,
@@ -241,6 +245,7 @@ def _check_long(target: Tensor, op: str) -> None:
         raise RuntimeError(f"[{op}] expected scalar type Long but found {target.dtype}")
 
 
+@autocast_float32
 def multi_margin_loss(
     input: Tensor,
     target: Tensor,
@@ -302,6 +307,7 @@ def multi_margin_loss(
     return apply_reduction(loss, reduction)
 
 
+@autocast_float32
 def multilabel_margin_loss(
     input: Tensor,
     target: Tensor,
@@ -349,6 +355,7 @@ def multilabel_margin_loss(
     return apply_reduction(loss, reduction)
 
 
+@autocast_float32
 def cosine_embedding_loss(
     input1: Tensor,
     input2: Tensor,
@@ -401,6 +408,7 @@ def _check_triplet(anchor: Tensor, positive: Tensor, negative: Tensor, op: str) 
         )
 
 
+@autocast_float32
 def triplet_margin_loss(
     anchor: Tensor,
     positive: Tensor,

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Literal, Union, overload
 
 from pygrad import _C
+from pygrad._autocast import autocast_float32
 from pygrad._C import Tensor
 from pygrad._linalg_ops import pdist
 from pygrad.nn import (
@@ -98,8 +99,8 @@ sigmoid = _C.sigmoid
 tanh = _C.tanh
 gelu = _C.gelu
 one_hot = _C.one_hot
-mse_loss = _C.mse_loss
-binary_cross_entropy_with_logits = _C.binary_cross_entropy_with_logits
+mse_loss = autocast_float32(_C.mse_loss)
+binary_cross_entropy_with_logits = autocast_float32(_C.binary_cross_entropy_with_logits)
 # input @ weight.T + bias: one fused op and one graph node for 2-d input and weight, matmul and add otherwise.
 linear = _C.linear
 
@@ -186,6 +187,7 @@ def log_softmax(input: Tensor, dim: int) -> Tensor:
 
 
 # --------------------------------------------------------------------------- losses
+@autocast_float32
 def cross_entropy(
     input: Tensor,
     target: Tensor,
@@ -210,6 +212,7 @@ def cross_entropy(
     return _C.cross_entropy(input, target, reduction, ignore_index, label_smoothing, weight)
 
 
+@autocast_float32
 def nll_loss(
     input: Tensor,
     target: Tensor,

@@ -18,6 +18,10 @@
 #else
 #include <cpuid.h>
 #endif
+#if defined(__linux__)
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 #endif
 
 namespace pygrad::cpu {
@@ -71,6 +75,28 @@ CpuCapability detect() {
   return avx512 ? CpuCapability::Avx512 : CpuCapability::Avx2;
 }
 bool detect_f16c() { return cpuid(0, 0).eax >= 1 && bit(cpuid(1, 0).ecx, 29); }
+
+bool detect_avx512_bf16() {
+  if (detect() != CpuCapability::Avx512 || cpuid(0, 0).eax < 7 || cpuid(7, 0).eax < 1) return false;
+  return bit(cpuid(7, 1).eax, 5);
+}
+
+bool detect_amx_bf16() {
+  if (detect() != CpuCapability::Avx512) return false;
+  const CpuidRegs l7 = cpuid(7, 0);
+  const bool amx = bit(l7.edx, 24) && bit(l7.edx, 22);                               // AMX-TILE, AMX-BF16
+  const bool os_tiles = (read_xcr0() & (uint64_t(3) << 17)) == (uint64_t(3) << 17);  // XTILECFG, XTILEDATA
+  if (!amx || !os_tiles) return false;
+#if defined(__linux__)
+  // Linux hands out the 8 KiB tile state only to processes that ask (once per process; children inherit it).
+  constexpr long kArchGetXcompPerm = 0x1022, kArchReqXcompPerm = 0x1023, kXfeatureXtiledata = 18;
+  if (syscall(SYS_arch_prctl, kArchReqXcompPerm, kXfeatureXtiledata) != 0) return false;
+  unsigned long perm = 0;
+  return syscall(SYS_arch_prctl, kArchGetXcompPerm, &perm) == 0 && (perm >> kXfeatureXtiledata) & 1u;
+#else
+  return false;
+#endif
+}
 
 // The deterministic cache parameters (Intel leaf 4, AMD leaf 0x8000001D share the layout): one subleaf per cache,
 // type in EAX[4:0] (1 data, 3 unified, 0 end), level in EAX[7:5], size = ways * partitions * line * sets.
@@ -161,6 +187,24 @@ CpuCapability detected_cpu_capability() {
 bool cpu_has_f16c() {
   static const bool f16c = detect_f16c();
   return f16c;
+}
+
+bool cpu_has_avx512_bf16() {
+#if defined(PG_CPU_X86)
+  static const bool has = detect_avx512_bf16();
+  return has;
+#else
+  return false;
+#endif
+}
+
+bool cpu_has_amx_bf16() {
+#if defined(PG_CPU_X86)
+  static const bool has = detect_amx_bf16();
+  return has;
+#else
+  return false;
+#endif
 }
 
 CpuCapability cpu_capability() { return static_cast<CpuCapability>(active_slot().load(std::memory_order_relaxed)); }

@@ -18,6 +18,12 @@ void set_cpu_capability(CpuCapability c);
 // Whether the CPU converts float16 in hardware (F16C: vcvtph2ps / vcvtps2ph).
 bool cpu_has_f16c();
 
+// bfloat16 dot-product instructions: AVX512_BF16 (vdpbf16ps; Zen 4, Cooper Lake and newer) and AMX tiles with
+// AMX-BF16 (Sapphire Rapids and newer). AMX also needs the kernel's permission for the tile state, which the first
+// call requests (arch_prctl ARCH_REQ_XCOMP_PERM); false when that is refused. Both false below the AVX-512 level.
+bool cpu_has_avx512_bf16();
+bool cpu_has_amx_bf16();
+
 // "portable", "avx2" or "avx512".
 const char* cpu_capability_name(CpuCapability c);
 

@@ -16,6 +16,7 @@ import warnings
 from typing import TYPE_CHECKING, Any, overload
 
 from pygrad import _C
+from pygrad._autocast import _autocast_off, _cast
 from pygrad._C import Tensor
 from pygrad._device import check_device
 from pygrad.nn import functional as F
@@ -367,7 +368,15 @@ class RNNBase(Module):
             self._check_hidden(s, n, batch, what)
         if sorted_indices is not None:  # the states follow the user's batch order
             init = [s.index_select(1, sorted_indices) for s in init]
-        out, finals = self._layers(data, batch_sizes, init)
+        if _C._autocast_cpu_enabled():
+            # torch runs recurrent layers in the autocast dtype; pygrad's fused cells compute in float32 and
+            # hand back the autocast dtype, as torch's outputs are.
+            low, weights = _C._autocast_state("cpu")[1], self.weight_ih_l0.dtype
+            with _autocast_off():
+                out, finals = self._layers(_cast(data, weights), batch_sizes, _cast(init, weights))
+            out, finals = out.to(low), [s.to(low) for s in finals]
+        else:
+            out, finals = self._layers(data, batch_sizes, init)
         if unsorted_indices is not None:
             finals = [s.index_select(1, unsorted_indices) for s in finals]
         if isinstance(input, PackedSequence):

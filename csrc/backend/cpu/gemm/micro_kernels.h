@@ -53,4 +53,25 @@ double avx512_fma_probe(int64_t iterations);
 double avx2_fma_probe(int64_t iterations);
 double portable_fma_probe(int64_t iterations);
 
+// bfloat16 kernels, fed by gemm_bf16.cpp's packing (raw bfloat16 bits as uint16_t).
+// AMX: an A tile is 16 rows x 32 k (64-byte rows); a B tile is 16 k-pairs x 16 columns in VNNI order (the two k of
+// a pair adjacent: b[r*32 + 2j + s] = B(2r+s, j)); 1 KiB each, a strip's kt tiles contiguous. block() computes the
+// 32x32 float32 block [A0; A1] x [B0 B1] over kt k-tiles into c (row stride ldc floats; added to c's values when
+// accumulate, else overwriting them); configure()
+// loads the tile palette on the calling thread, release() frees it. Null members: built without AMX.
+struct AmxBf16Kernels {
+  void (*configure)() = nullptr;
+  void (*release)() = nullptr;
+  void (*block)(int64_t kt, const uint16_t* a0, const uint16_t* a1, const uint16_t* b0, const uint16_t* b1, float* c,
+                int64_t ldc, bool accumulate) = nullptr;
+};
+AmxBf16Kernels amx_bf16_kernels();
+
+// AVX512_BF16: C (mr <= 14 rows x nr <= 32 columns, row stride ldc, overwritten) = A B over kp k-pairs, where
+// a[p*14 + i] holds the pair (A(i,2p), A(i,2p+1)) as 32 bits and b[p*64 + 2j + s] = B(2p+s, j) (a 32-column
+// VNNI sliver). Null: built without AVX512_BF16.
+using Dpbf16TileKernel = void (*)(int64_t kp, const uint32_t* a, const uint16_t* b, float* c, int64_t ldc, int mr,
+                                  int nr);
+Dpbf16TileKernel avx512_bf16_tile_kernel();
+
 }  // namespace pygrad::cpu::gemm_detail
