@@ -65,7 +65,7 @@ void matmul_batches(const Tensor& a, const Tensor& b, const Tensor& out, const T
   }
 }
 
-// bfloat16 operands: each product's float32 sums (gemm_bf16) get the bias in float32 and round once to bfloat16.
+// bfloat16 operands: gemm_bf16 adds the bias to each product's float32 sums and rounds once to bfloat16.
 void matmul_batches_bf16(const Tensor& a, const Tensor& b, const Tensor& out, const Tensor& bias) {
   const int64_t nd = a.dim();
   const int64_t m = a.shape()[nd - 2], k = a.shape()[nd - 1], n = b.shape()[nd - 1];
@@ -80,27 +80,18 @@ void matmul_batches_bf16(const Tensor& a, const Tensor& b, const Tensor& out, co
     bias_f32.resize(static_cast<size_t>(n));
     widen_strided(bias.data<BFloat16>(), bias.strides()[0], bias_f32.data(), n);
   }
-  auto one = [&](int64_t i, int threads, float* sums) {
+  auto one = [&](int64_t i, int threads) {
     gemm_bf16(m, n, k, pa + batch_offset(a, batch_shape, i), a.strides()[nd - 2], a.strides()[nd - 1],
-              pb + batch_offset(b, batch_shape, i), b.strides()[nd - 2], b.strides()[nd - 1], sums, n, threads);
-    BFloat16* ci = pc + i * m * n;
-    for (int64_t r = 0; r < m; ++r) {
-      float* row = sums + r * n;
-      if (bias.defined()) {
-        for (int64_t c = 0; c < n; ++c) row[c] += bias_f32[c];
-      }
-      narrow_row(row, ci + r * n, n);
-    }
+              pb + batch_offset(b, batch_shape, i), b.strides()[nd - 2], b.strides()[nd - 1],
+              reinterpret_cast<uint16_t*>(pc + i * m * n), n, bias.defined() ? bias_f32.data() : nullptr, threads);
   };
   const int64_t work = m * n * std::max<int64_t>(k, 1);
   if (batch > 1 && work < 64 * 64 * 64) {
     parallel_for(0, batch, std::max<int64_t>(1, 64 * 64 * 64 / std::max<int64_t>(work, 1)), [&](int64_t s, int64_t e) {
-      std::vector<float> sums(static_cast<size_t>(m * n));
-      for (int64_t i = s; i < e; ++i) one(i, 1, sums.data());
+      for (int64_t i = s; i < e; ++i) one(i, 1);
     });
   } else {
-    std::vector<float> sums(static_cast<size_t>(m * n));
-    for (int64_t i = 0; i < batch; ++i) one(i, get_num_threads(), sums.data());
+    for (int64_t i = 0; i < batch; ++i) one(i, get_num_threads());
   }
 }
 

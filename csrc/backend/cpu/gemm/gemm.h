@@ -64,11 +64,12 @@ void gemm_prepacked_b(int64_t m, float alpha, const float* a, int64_t a_row_stri
 void gemm_prepacked_b(int64_t m, double alpha, const double* a, int64_t a_row_stride, int64_t a_col_stride,
                       const PackedB<double>& b, double beta, double* c, int64_t c_row_stride, int num_threads);
 
-// bfloat16 operands (raw bits), float32 products and sums: C(i,j) = sum_p A(i,p) B(p,j), written as float32 to
-// c[i*c_row_stride + j] (overwritten). A and B strides as gemm()'s. The path follows gemm_bf16_path().
+// bfloat16 operands and result (raw bits), float32 products and sums: C(i,j) = sum_p A(i,p) B(p,j) + bias[j]
+// (bias: float32 [n] or null), rounded once to bfloat16 into c[i*c_row_stride + j]. A and B strides as gemm()'s.
+// The path follows gemm_bf16_path(); each path gives the same bits at any thread count.
 void gemm_bf16(int64_t m, int64_t n, int64_t k, const uint16_t* a, int64_t a_row_stride, int64_t a_col_stride,
-               const uint16_t* b, int64_t b_row_stride, int64_t b_col_stride, float* c, int64_t c_row_stride,
-               int num_threads);
+               const uint16_t* b, int64_t b_row_stride, int64_t b_col_stride, uint16_t* c, int64_t c_row_stride,
+               const float* bias, int num_threads);
 
 // How gemm_bf16 multiplies: "amx" (AMX-BF16 tiles), "avx512_bf16" (vdpbf16ps) or "float32" (operands widened,
 // then the float32 GEMM). The best the CPU offers, lowered by PYGRAD_BF16_GEMM=amx|avx512_bf16|float32 or by

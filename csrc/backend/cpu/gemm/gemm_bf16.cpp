@@ -111,15 +111,42 @@ uint16_t* pack_buffer(size_t elems) {
 
 int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
+// Bytes of L2 one core sees (2 MiB when the CPU does not say).
+int64_t l2_bytes() {
+  const long long l2 = cpu_caches().l2;
+  return l2 > 0 ? static_cast<int64_t>(l2) : int64_t(2) << 20;
+}
+
 struct Operands {
   int64_t m, n, k;
   const uint16_t* a;
   int64_t a_rs, a_cs;
   const uint16_t* b;
   int64_t b_rs, b_cs;
-  float* c;
+  uint16_t* c;  // bfloat16 result
   int64_t c_rs;
+  const float* bias;  // [n] or null, added to the float32 sums before the one rounding
 };
+
+// Rounds rows [i0, i1) of float32 sums (row stride `ld`, the first `cols` of them) plus the bias of columns
+// [j0, j0 + cols) once into C's bfloat16 rows. Sums are changed in place.
+void write_rows(const Operands& g, float* sums, int64_t ld, int64_t i0, int64_t i1, int64_t j0, int64_t cols) {
+  auto* out = reinterpret_cast<BFloat16*>(g.c);
+  for (int64_t i = i0; i < i1; ++i) {
+    float* row = sums + (i - i0) * ld;
+    if (g.bias != nullptr) {
+      for (int64_t j = 0; j < cols; ++j) row[j] += g.bias[j0 + j];
+    }
+    narrow_row(row, out + i * g.c_rs + j0, cols);
+  }
+}
+
+// A float32 scratch buffer of the calling thread (64-byte aligned, not cleared), reused across calls.
+float* float_scratch(size_t elems) {
+  thread_local std::vector<float> buffer;
+  if (buffer.size() < elems + 16) buffer.resize(elems + 16);
+  return reinterpret_cast<float*>((reinterpret_cast<uintptr_t>(buffer.data()) + 63) & ~uintptr_t(63));
+}
 
 // ---- float32 path: widen both operands, then the float32 GEMM (any CPU).
 void gemm_widened(const Operands& g, int num_threads) {
@@ -128,7 +155,9 @@ void gemm_widened(const Operands& g, int num_threads) {
   const auto* b = reinterpret_cast<const BFloat16*>(g.b);
   for (int64_t i = 0; i < g.m; ++i) widen_strided(a + i * g.a_rs, g.a_cs, wa.data() + i * g.k, g.k);
   for (int64_t p = 0; p < g.k; ++p) widen_strided(b + p * g.b_rs, g.b_cs, wb.data() + p * g.n, g.n);
-  gemm(g.m, g.n, g.k, 1.0f, wa.data(), g.k, 1, wb.data(), g.n, 1, 0.0f, g.c, g.c_rs, 1, num_threads);
+  float* sums = float_scratch(static_cast<size_t>(g.m * g.n));
+  gemm(g.m, g.n, g.k, 1.0f, wa.data(), g.k, 1, wb.data(), g.n, 1, 0.0f, sums, g.n, 1, num_threads);
+  write_rows(g, sums, g.n, 0, g.m, 0, g.n);
 }
 
 // ---- Packing shared by the native paths.
@@ -176,32 +205,9 @@ void pack_b_vnni(const Operands& g, int64_t j0, int cols, int width, int64_t kp,
   }
 }
 
-// An AMX A strip: 16 rows from r0, kt tiles of 16 x 32 k, zero past m and k.
-void pack_a_tiles(const Operands& g, int64_t r0, int64_t kt, uint16_t* dst) {
-  const int rows = static_cast<int>(std::min<int64_t>(16, std::max<int64_t>(0, g.m - r0)));
-  for (int64_t t = 0; t < kt; ++t) {
-    uint16_t* tile = dst + t * 512;
-    const int64_t k0 = t * 32;
-    const int cols = static_cast<int>(std::min<int64_t>(32, g.k - k0));
-    for (int i = 0; i < 16; ++i) {
-      uint16_t* out = tile + i * 32;
-      int j = 0;
-      if (i < rows) {
-        const uint16_t* row = g.a + (r0 + i) * g.a_rs + k0 * g.a_cs;
-        if (g.a_cs == 1) {
-          std::memcpy(out, row, sizeof(uint16_t) * cols);
-        } else {
-          for (int c = 0; c < cols; ++c) out[c] = row[c * g.a_cs];
-        }
-        j = cols;
-      }
-      std::memset(out + j, 0, sizeof(uint16_t) * (32 - j));
-    }
-  }
-}
-
 // ---- AMX path: 32x32 blocks of C, each from a strip pair of A and of B (16 rows / columns per strip).
-constexpr int64_t kAmxKBlock = 8;  // k-tiles (of 32) per pass over the A strips
+constexpr int64_t kAmxKBlock = 16;  // k-tiles (of 32) per pass over the A strips
+
 void gemm_amx(const Operands& g, int num_threads) {
   const AmxBf16Kernels& kern = amx();
   const int64_t kt = ceil_div(g.k, 32);
@@ -212,11 +218,13 @@ void gemm_amx(const Operands& g, int num_threads) {
   const int team = team_size(num_threads, std::max<int64_t>(1, g.m * g.n * g.k / (64 * 64 * 64)));
   run_team(team, [&](int tid, int count) {
     // Strips split evenly over the team; the barrier publishes them all before any block is computed.
-    for (int64_t s = 2 * mb * tid / count; s < 2 * mb * (tid + 1) / count; ++s)
-      pack_a_tiles(g, s * 16, kt, ap + s * strip);
+    for (int64_t s = 2 * mb * tid / count; s < 2 * mb * (tid + 1) / count; ++s) {
+      const int rows = static_cast<int>(std::clamp<int64_t>(g.m - s * 16, 0, 16));
+      kern.pack_a(g.a + s * 16 * g.a_rs, g.a_rs, g.a_cs, rows, g.k, kt, ap + s * strip);
+    }
     for (int64_t s = 2 * nb * tid / count; s < 2 * nb * (tid + 1) / count; ++s) {
-      const int cols = static_cast<int>(std::min<int64_t>(16, std::max<int64_t>(0, g.n - s * 16)));
-      pack_b_vnni(g, s * 16, cols, 16, kt * 16, bp + s * strip);
+      const int cols = static_cast<int>(std::clamp<int64_t>(g.n - s * 16, 0, 16));
+      kern.pack_b(g.b + s * 16 * g.b_cs, g.b_rs, g.b_cs, cols, g.k, kt, bp + s * strip);
     }
 #ifdef _OPENMP
     if (count > 1) {
@@ -228,26 +236,25 @@ void gemm_amx(const Operands& g, int num_threads) {
     const int64_t j_lo = by_columns ? nb * tid / count : 0, j_hi = by_columns ? nb * (tid + 1) / count : nb;
     const int64_t i_lo = by_columns ? 0 : mb * tid / count, i_hi = by_columns ? mb : mb * (tid + 1) / count;
     if (i_lo >= i_hi || j_lo >= j_hi) return;
-    // Sums for one column block of the share (32 columns, row stride 32), copied into C when complete.
-    thread_local std::vector<float> panel_store;
-    panel_store.resize(static_cast<size_t>((i_hi - i_lo) * 32 * 32 + 16));
-    float* panel = reinterpret_cast<float*>((reinterpret_cast<uintptr_t>(panel_store.data()) + 63) & ~uintptr_t(63));
+    // Row blocks in chunks whose A strips fit half of L2; each chunk meets every column block of the share.
+    const int64_t chunk = std::max<int64_t>(1, l2_bytes() / 2 / (2 * strip * int64_t(sizeof(uint16_t))));
+    // One chunk's float32 sums for one column block (32 columns, row stride 32), rounded into C when complete.
+    float* sums = float_scratch(static_cast<size_t>(std::min(chunk, i_hi - i_lo) * 32 * 32));
     kern.configure();
-    for (int64_t jb = j_lo; jb < j_hi; ++jb) {
-      const uint16_t* b0 = bp + 2 * jb * strip;
-      const uint16_t* b1 = b0 + strip;
-      // K blocks of kAmxKBlock tiles: the B strip pair's slice (32 KiB at most) stays in L1 while every A strip pair
-      // of the share passes it.
-      for (int64_t t0 = 0; t0 < kt; t0 += kAmxKBlock) {
-        const int64_t tn = std::min<int64_t>(kAmxKBlock, kt - t0);
-        for (int64_t ib = i_lo; ib < i_hi; ++ib) {
-          const uint16_t* a0 = ap + 2 * ib * strip + t0 * 512;
-          kern.block(tn, a0, a0 + strip, b0 + t0 * 512, b1 + t0 * 512, panel + (ib - i_lo) * 32 * 32, 32, t0 > 0);
+    for (int64_t ic = i_lo; ic < i_hi; ic += chunk) {
+      const int64_t ie = std::min(i_hi, ic + chunk);
+      for (int64_t jb = j_lo; jb < j_hi; ++jb) {
+        const uint16_t* b0 = bp + 2 * jb * strip;
+        // K blocks: the B strip pair's slice stays in L1 while the chunk's A strip pairs pass it.
+        for (int64_t t0 = 0; t0 < kt; t0 += kAmxKBlock) {
+          const int64_t tn = std::min<int64_t>(kAmxKBlock, kt - t0);
+          for (int64_t ib = ic; ib < ie; ++ib) {
+            const uint16_t* a0 = ap + 2 * ib * strip + t0 * 512;
+            kern.block(tn, a0, a0 + strip, b0 + t0 * 512, b0 + strip + t0 * 512, sums + (ib - ic) * 32 * 32, 32,
+                       t0 > 0);
+          }
         }
-      }
-      const int64_t j0 = jb * 32, cols = std::min<int64_t>(32, g.n - j0);
-      for (int64_t i = i_lo * 32; i < std::min<int64_t>(g.m, i_hi * 32); ++i) {
-        std::memcpy(g.c + i * g.c_rs + j0, panel + (i - i_lo * 32) * 32, sizeof(float) * cols);
+        write_rows(g, sums, 32, ic * 32, std::min(g.m, ie * 32), jb * 32, std::min<int64_t>(32, g.n - jb * 32));
       }
     }
     kern.release();
@@ -284,8 +291,9 @@ void gemm_dpbf16(const Operands& g, int num_threads) {
       const int64_t js = q / ms, is = q % ms;
       const int rows = static_cast<int>(std::min<int64_t>(kMr, g.m - is * kMr));
       const int cols = static_cast<int>(std::min<int64_t>(kNr, g.n - js * kNr));
-      tile(kp, reinterpret_cast<const uint32_t*>(ap + is * a_sliver), bp + js * b_sliver,
-           g.c + is * kMr * g.c_rs + js * kNr, g.c_rs, rows, cols);
+      alignas(64) float sums[kMr * kNr];
+      tile(kp, reinterpret_cast<const uint32_t*>(ap + is * a_sliver), bp + js * b_sliver, sums, kNr, rows, cols);
+      write_rows(g, sums, kNr, is * kMr, is * kMr + rows, js * kNr, cols);
     }
   });
 }
@@ -293,14 +301,15 @@ void gemm_dpbf16(const Operands& g, int num_threads) {
 }  // namespace
 
 void gemm_bf16(int64_t m, int64_t n, int64_t k, const uint16_t* a, int64_t a_row_stride, int64_t a_col_stride,
-               const uint16_t* b, int64_t b_row_stride, int64_t b_col_stride, float* c, int64_t c_row_stride,
-               int num_threads) {
+               const uint16_t* b, int64_t b_row_stride, int64_t b_col_stride, uint16_t* c, int64_t c_row_stride,
+               const float* bias, int num_threads) {
   if (m <= 0 || n <= 0) return;
+  const Operands g{m, n, k, a, a_row_stride, a_col_stride, b, b_row_stride, b_col_stride, c, c_row_stride, bias};
   if (k <= 0) {
-    for (int64_t i = 0; i < m; ++i) std::fill(c + i * c_row_stride, c + i * c_row_stride + n, 0.0f);
+    std::vector<float> zeros(static_cast<size_t>(n), 0.0f);
+    for (int64_t i = 0; i < m; ++i) write_rows(g, zeros.data(), 0, i, i + 1, 0, n);
     return;
   }
-  const Operands g{m, n, k, a, a_row_stride, a_col_stride, b, b_row_stride, b_col_stride, c, c_row_stride};
   switch (active_path()) {
     case Bf16Path::Amx: return gemm_amx(g, num_threads);
     case Bf16Path::Avx512Bf16: return gemm_dpbf16(g, num_threads);

@@ -64,6 +64,12 @@ struct AmxBf16Kernels {
   void (*release)() = nullptr;
   void (*block)(int64_t kt, const uint16_t* a0, const uint16_t* a1, const uint16_t* b0, const uint16_t* b1, float* c,
                 int64_t ldc, bool accumulate) = nullptr;
+  // Packing: a 16-row A strip (A(i,p) = a[i*a_rs + p*a_cs], `rows` valid) or a 16-column VNNI B strip
+  // (B(p,j) = b[p*b_rs + j*b_cs], `cols` valid), kt tiles each, zero past the valid rows / columns and past k.
+  void (*pack_a)(const uint16_t* a, int64_t a_rs, int64_t a_cs, int rows, int64_t k, int64_t kt,
+                 uint16_t* dst) = nullptr;
+  void (*pack_b)(const uint16_t* b, int64_t b_rs, int64_t b_cs, int cols, int64_t k, int64_t kt,
+                 uint16_t* dst) = nullptr;
 };
 AmxBf16Kernels amx_bf16_kernels();
 
