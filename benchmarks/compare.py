@@ -277,6 +277,7 @@ def _results_without_bench(threads: int | None) -> dict[str, Any]:
         "capability": pygrad._C.cpu_capability(),
         "caches": pygrad._C.cpu_cache_sizes(),
         "gemm_blocks": pygrad._C._gemm_blocksizes(False),
+        "bf16_gemm": pygrad._C._gemm_bf16_path(),
         "threads": threads,
         "numpy": np.__version__,
         "torch": torch.__version__ if torch is not None else None,
@@ -311,12 +312,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", default=None, help="write results as JSON to this path")
     parser.add_argument("--markdown", default=None, help="write the table as markdown to this path")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument(
+        "--all-levels",
+        action="store_true",
+        help="also run the GEMM and MLP rows at each instruction-set level the CPU supports "
+        "(avx512, avx2, portable)",
+    )
     args = parser.parse_args(argv)
     progress = not args.no_progress
     if args.nn:
         results = _results_without_bench(args.threads)
+        if args.all_levels:
+            results["rows"] += bench.level_rows(args.quick, results["threads"])
     else:
-        results = bench.run(args.quick, args.threads, progress)
+        results = bench.run(args.quick, args.threads, progress, args.all_levels)
     if not args.no_nn:
         results["rows"] += nn_rows(args.quick, results["threads"], progress)
     table = bench.to_markdown(results)

@@ -28,7 +28,7 @@ try:  # PyTorch is optional: without it, its columns stay empty.
 except ImportError:  # pragma: no cover - exercised only without the test extra
     torch = None
 
-__all__ = ["ROUNDS", "SETTLE_SECONDS", "main", "run", "to_markdown"]
+__all__ = ["ROUNDS", "SETTLE_SECONDS", "level_rows", "main", "run", "to_markdown"]
 
 # One line of the table: case, unit, a number per library, and the fraction of peak.
 _Row = dict[str, Any]
@@ -137,7 +137,10 @@ def _gemm_rows(
     return rows
 
 
-def _mlp_step(lib: str, hidden: int, batch: int, rng: np.random.Generator) -> Callable[[], Any]:
+def _mlp_step(
+    lib: str, hidden: int, batch: int, rng: np.random.Generator, mixed: bool = False
+) -> Callable[[], Any]:
+    """One SGD step of the 784-hidden-hidden-10 MLP; mixed: forward and loss under bfloat16 autocast."""
     x = rng.standard_normal((batch, 784)).astype(np.float32)
     y = rng.integers(0, 10, batch)
     sizes = ((784, hidden), (hidden, hidden), (hidden, 10))
@@ -174,9 +177,13 @@ def _mlp_step(lib: str, hidden: int, batch: int, rng: np.random.Generator) -> Ca
         layer.weight.data.copy_(convert(w))
         layer.bias.data.copy_(convert(b))
 
+    autocast = pygrad.autocast if lib == "pygrad" else torch.autocast
+    low = pygrad.bfloat16 if lib == "pygrad" else (torch.bfloat16 if torch is not None else None)
+
     def step() -> Any:
         optimizer.zero_grad()
-        loss = loss_fn(model(X), Y)
+        with autocast("cpu", dtype=low, enabled=mixed):
+            loss = loss_fn(model(X), Y)
         loss.backward()
         optimizer.step()
         return loss
@@ -204,6 +211,69 @@ def _mlp_rows(configs: Sequence[tuple[int, int]], peak: float, quick: bool) -> l
             row[lib] = t * 1e3
         row["pygrad % peak"] = 100 * flops / (row["pygrad"] / 1e3) / 1e9 / peak
         rows.append(row)
+    return rows
+
+
+def _bf16_rows(quick: bool) -> list[_Row]:
+    """bfloat16 matmul against torch's, and the 784-1024-1024-10 step under autocast against pygrad's own
+    float32 step and torch's autocast step."""
+    rows: list[_Row] = []
+    path = _C._gemm_bf16_path()
+    rng = np.random.default_rng(0)
+    n = 1024
+    a, b = (rng.standard_normal((n, n)).astype(np.float32) for _ in range(2))
+    pa, pb = pygrad.from_numpy(a).to(pygrad.bfloat16), pygrad.from_numpy(b).to(pygrad.bfloat16)
+    fns: dict[str, Callable[[], object]] = {"pygrad": lambda: pa @ pb}
+    if torch is not None:
+        ta, tb = torch.from_numpy(a).bfloat16(), torch.from_numpy(b).bfloat16()
+        fns["torch"] = lambda: ta @ tb
+    row: _Row = {"case": f"bf16 matmul {n}x{n}x{n} (pygrad path: {path})", "unit": "GFLOP/s"}
+    for lib, t in _best_medians(
+        fns, 0.05 if quick else 0.15, rounds=1 if quick else ROUNDS
+    ).items():
+        row[lib] = 2.0 * n**3 / t / 1e9
+    rows.append(row)
+    hidden, batch = 1024, 512
+    libs = ("pygrad", "torch") if torch is not None else ("pygrad",)
+    steps = {
+        lib: _mlp_step(lib, hidden, batch, np.random.default_rng(0), mixed=True) for lib in libs
+    }
+    steps["pygrad float32"] = _mlp_step("pygrad", hidden, batch, np.random.default_rng(0))
+    times = _best_medians(steps, 0.2 if quick else 0.4, rounds=1 if quick else ROUNDS)
+    own = times.pop("pygrad float32")
+    row = {
+        "case": f"MLP step 784-{hidden}-{hidden}-10, batch {batch}, bf16 autocast "
+        f"({own / times['pygrad']:.2f}x pygrad's float32 step, {own * 1e3:.1f} ms; path {path})",
+        "unit": "ms",
+    }
+    for lib, t in times.items():
+        row[lib] = t * 1e3
+    rows.append(row)
+    return rows
+
+
+def level_rows(quick: bool, threads: int) -> list[_Row]:
+    """The GEMM and MLP rows again at every instruction-set level this CPU supports, best first (case names
+    end in "[avx2]" etc.; % of peak against that level's own measured FMA peak)."""
+    order = ["portable", "avx2", "avx512"]
+    levels = order[: order.index(_C.detected_cpu_capability()) + 1][::-1]
+    before = _C.cpu_capability()
+    rows: list[_Row] = []
+    try:
+        for level in levels:
+            _C.set_cpu_capability(level)
+            peak = _C.cpu_peak_gflops(threads)
+            sizes = (256, 1024) if quick else (256, 512, 1024, 2048)
+            shapes = [
+                (f"matmul {n}x{n}x{n} [{level}, peak {peak:.0f}]", (n, n, n), None) for n in sizes
+            ]
+            rows += _gemm_rows(shapes, peak, quick)
+            configs = ((512, 128),) if quick else ((128, 32), (512, 128), (1024, 512))
+            rows += [
+                dict(r, case=f"{r['case']} [{level}]") for r in _mlp_rows(configs, peak, quick)
+            ]
+    finally:
+        _C.set_cpu_capability(before)
     return rows
 
 
@@ -452,7 +522,7 @@ def _caches_line(results: dict[str, Any]) -> str:
     return (
         f"Caches (per core, {c['source']}): L1d {c['l1d'] >> 10} KiB, L2 {c['l2'] >> 10} KiB, "
         f"L3 {c['l3'] >> 20} MiB; float32 GEMM tile {b['mr']}x{b['nr']}, blocks MC {b['mc']}, "
-        f"KC {b['kc']}, NC {b['nc']}"
+        f"KC {b['kc']}, NC {b['nc']}; bfloat16 GEMM: {results.get('bf16_gemm', 'not recorded')}"
     )
 
 
@@ -483,8 +553,11 @@ def to_markdown(results: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def run(quick: bool = False, threads: int | None = None, progress: bool = True) -> dict[str, Any]:
-    """Times every case (fewer and shorter with quick); returns the machine and the rows."""
+def run(
+    quick: bool = False, threads: int | None = None, progress: bool = True, all_levels: bool = False
+) -> dict[str, Any]:
+    """Times every case (fewer and shorter with quick; with all_levels, the GEMM and MLP rows again at each
+    instruction-set level the CPU supports); returns the machine and the rows."""
     threads = threads or pygrad.get_num_threads()
     _set_threads(threads)
     peak = (_C.cpu_peak_gflops(1), _C.cpu_peak_gflops(threads))
@@ -514,9 +587,12 @@ def run(quick: bool = False, threads: int | None = None, progress: bool = True) 
             ),
         ),
         ("cnn", lambda: _cnn_rows(quick)),
+        ("bf16", lambda: _bf16_rows(quick)),
     ]
     if not quick:
         stages.append(("thread scaling", lambda: _scaling_rows(threads, peak, quick)))
+    if all_levels:
+        stages.append(("isa levels", lambda: level_rows(quick, threads)))
     bar = None
     if progress:
         try:
@@ -541,6 +617,7 @@ def run(quick: bool = False, threads: int | None = None, progress: bool = True) 
         "capability": _C.cpu_capability(),
         "caches": _C.cpu_cache_sizes(),
         "gemm_blocks": _C._gemm_blocksizes(False),
+        "bf16_gemm": _C._gemm_bf16_path(),
         "threads": threads,
         "numpy": np.__version__,
         "torch": torch.__version__ if torch is not None else None,
@@ -564,8 +641,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--json", default=None, help="write results as JSON to this path")
     parser.add_argument("--markdown", default=None, help="write the table as markdown to this path")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument(
+        "--all-levels",
+        action="store_true",
+        help="also run the GEMM and MLP rows at each instruction-set level the CPU supports",
+    )
     args = parser.parse_args(argv)
-    results = run(args.quick, args.threads, not args.no_progress)
+    results = run(args.quick, args.threads, not args.no_progress, args.all_levels)
     table = to_markdown(results)
     print(table)
     if args.json:

@@ -227,8 +227,8 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}" + ("" if n == 1 else "s")
 
 
-def _accuracy(model: nn.Module, data: _Split) -> float:
-    return evaluate(model, None, data, batch_size=1024)["accuracy"]
+def _accuracy(model: nn.Module, data: _Split, precision: str = "32") -> float:
+    return evaluate(model, None, data, batch_size=1024, precision=precision)["accuracy"]
 
 
 def _loader(
@@ -351,6 +351,7 @@ def train(
     quick: bool = False,
     transfer: bool = True,
     verbose: bool = True,
+    precision: str = "32",
     **overrides: Any,
 ) -> dict[str, Any]:
     """Runs the demo; returns what it measured and wrote.
@@ -368,6 +369,7 @@ def train(
         quick: the short configuration (a smaller MLP, a few epochs).
         transfer: run the transfer-learning step.
         verbose: print progress and results (False: silent).
+        precision: "32", or "bf16-mixed" to train and evaluate under bfloat16 autocast (fit's precision).
         overrides: any other key of ``DEFAULTS`` (hidden, batch_size, lr, patience,
             shift_fraction, transfer_epochs, head_lr, finetune_epochs, finetune_lr,
             finetune_base_lr).
@@ -395,13 +397,18 @@ def train(
     if threads:
         pygrad.set_num_threads(threads)
     try:
-        return _run(config, seed, out, transfer, verbose)
+        return _run(config, seed, out, transfer, verbose, precision)
     finally:
         pygrad.set_num_threads(previous_threads)
 
 
 def _run(
-    config: dict[str, Any], seed: int, out: str, transfer: bool, verbose: bool
+    config: dict[str, Any],
+    seed: int,
+    out: str,
+    transfer: bool,
+    verbose: bool,
+    precision: str = "32",
 ) -> dict[str, Any]:
     say: Callable[[str], object] = print if verbose else (lambda *a, **k: None)
     start = time.perf_counter()
@@ -449,10 +456,11 @@ def _run(
         callbacks=callbacks,
         verbose=False,
         batch_size=1024,
+        precision=precision,
     )
     train_seconds = time.perf_counter() - start
     epochs_run = len(history.epoch)
-    test_acc = _accuracy(model, splits["test"])
+    test_acc = _accuracy(model, splits["test"], precision)
     correct = round(test_acc * n_test)
     stopped = (
         f"early stop after epoch {epochs_run}"
@@ -581,6 +589,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         "or two",
     )
     parser.add_argument(
+        "--precision",
+        choices=("32", "bf16-mixed"),
+        default="32",
+        help="(mlp) 32: float32; bf16-mixed: forward passes under bfloat16 autocast (default 32)",
+    )
+    parser.add_argument(
         "--no-transfer",
         dest="transfer",
         action="store_false",
@@ -600,6 +614,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "--dropout-mode": args.dropout_mode is not None,
             "--augment/--no-augment": args.augment is not None,
             "--no-transfer": not args.transfer,
+            "--precision": args.precision != "32",
         }
         given = [name for name, set_ in mlp_only.items() if set_]
         if given:
@@ -618,6 +633,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         threads=args.threads,
         quick=args.quick,
         transfer=args.transfer,
+        precision=args.precision,
     )
     return 0
 

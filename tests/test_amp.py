@@ -367,3 +367,18 @@ def test_custom_fwd_casts_inputs_and_custom_bwd_restores_the_state():
     assert seen["forward"] == (pygrad.float32, False)
     assert seen["backward"] is True  # backward sees the autocast state of its forward's region
     assert x.grad is not None
+
+
+def test_fit_precision_bf16_mixed_and_the_demo_accuracy(tmp_path):
+    from pygrad.demo import train
+    from pygrad.train import fit
+
+    with pytest.raises(ValueError, match="precision must be one of"):
+        fit(pygrad.nn.Linear(2, 2), F.cross_entropy, None, [], precision="bf16")
+    results = {
+        p: train(seed=0, transfer=False, verbose=False, out=str(tmp_path / p), precision=p)
+        for p in ("32", "bf16-mixed")
+    }
+    assert results["32"]["test_accuracy"] > 0.95
+    # The bar: mixed precision within half a point of float32 on the demo.
+    assert abs(results["bf16-mixed"]["test_accuracy"] - results["32"]["test_accuracy"]) <= 0.005

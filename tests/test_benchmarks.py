@@ -31,6 +31,8 @@ raise SystemExit(pygrad.bench.main(["--quick", "--no-progress", "--json", {str(j
         "matmul 16x16x16",
         "MLP step 784-128-128-10, batch 32, SGD momentum",
         "CNN step",
+        "bf16 matmul 1024x1024x1024",
+        "MLP step 784-1024-1024-10, batch 512, bf16 autocast",
     ):
         assert any(case.startswith(expected) for case in cases), expected
     assert all(row["pygrad"] > 0 for row in results["rows"])

@@ -89,6 +89,21 @@ def _split_batch(batch: object, where: str) -> tuple[Any, Any]:
     )
 
 
+_PRECISIONS = ("32", "32-true", "bf16-mixed", "16-mixed")
+
+
+def _precision_region(precision: str, where: str) -> Any:
+    """The autocast region of a Lightning-style precision name ("32": none; "bf16-mixed": CPU autocast to
+    bfloat16; "16-mixed": to float16)."""
+    if precision not in _PRECISIONS:
+        raise ValueError(f"[{where}] precision must be one of {_PRECISIONS}, got {precision!r}")
+    from pygrad.amp.autocast_mode import autocast
+
+    if precision in ("32", "32-true"):
+        return autocast("cpu", enabled=False)
+    return autocast("cpu", dtype=_C.bfloat16 if precision == "bf16-mixed" else _C.float16)
+
+
 def _forward(model: Callable[..., Any], inputs: Any) -> Any:
     if isinstance(inputs, (tuple, list)):
         return model(*inputs)
@@ -206,6 +221,7 @@ def evaluate(
     data: _Data,
     metrics: Iterable[_Metric] | Mapping[str, Callable[[Tensor, Tensor], float]] = ("accuracy",),
     batch_size: int = 32,
+    precision: str = "32",
 ) -> dict[str, float]:
     """Runs the model over data in eval mode without gradients.
 
@@ -215,10 +231,12 @@ def evaluate(
         data: an iterable of (inputs, targets) batches, or whole tensors (X, Y).
         metrics: names ("accuracy") or functions ``fn(outputs, targets) -> float``.
         batch_size: batch size when data is whole tensors.
+        precision: "32", or "bf16-mixed" / "16-mixed" to run the model under CPU autocast.
     Returns:
         ``{"loss": ..., "accuracy": ...}``, averaged over samples.
     """
-    running = _evaluate_running(model, loss_fn, data, _metric_fns(metrics), batch_size, "")
+    with _precision_region(precision, "evaluate"):
+        running = _evaluate_running(model, loss_fn, data, _metric_fns(metrics), batch_size, "")
     if running.count == 0:
         raise ValueError("[evaluate] data yielded no batches")
     return running.means()
@@ -343,6 +361,7 @@ def fit(
     batch_size: int = 32,
     shuffle: bool = True,
     scheduler_interval: str = "epoch",
+    precision: str = "32",
 ) -> History:
     """Trains a model: for each epoch, a pass over train_data (forward, loss, backward, optimizer
     step) in train mode, then an evaluation of val_data in eval mode without gradients.
@@ -364,6 +383,10 @@ def fit(
             printed line per epoch; False prints nothing.
         batch_size, shuffle: how whole tensors (X, Y) are batched.
         scheduler_interval: "epoch" or "batch".
+        precision: "32" (float32), or mixed precision as Lightning names it: "bf16-mixed" runs each
+            forward and loss under ``pygrad.autocast("cpu", dtype=pygrad.bfloat16)`` (bfloat16 GEMMs on
+            AMX / AVX512_BF16 where the CPU has them), "16-mixed" under float16; parameters, gradients
+            and the optimizer stay float32.
     Returns:
         The History: ``history.history["loss"]``, ``["val_loss"]``, ``["accuracy"]``, ``["lr"]``, ...
     """
@@ -373,6 +396,7 @@ def fit(
         raise ValueError(
             f"[fit] scheduler_interval must be 'epoch' or 'batch', got {scheduler_interval!r}"
         )
+    region = _precision_region(precision, "fit")
     callbacks = list(callbacks or ())
     for cb in callbacks:
         if not isinstance(cb, Callback):
@@ -422,8 +446,9 @@ def fit(
                 inputs, targets = _split_batch(batch, "fit")
                 cbs.on_batch_begin(i, {})
                 optimizer.zero_grad()
-                outputs = _forward(model, inputs)
-                loss = loss_fn(outputs, targets)
+                with region:
+                    outputs = _forward(model, inputs)
+                    loss = loss_fn(outputs, targets)
                 loss.backward()
                 cbs.on_after_backward(model)
                 optimizer.step()
@@ -452,7 +477,8 @@ def fit(
             running.reduce_over_ranks(dist)
         logs = running.means()
         if val_batches is not None:
-            val = _evaluate_running(model, loss_fn, val_batches, fns, batch_size, "")
+            with region:
+                val = _evaluate_running(model, loss_fn, val_batches, fns, batch_size, "")
             if dist is not None:
                 val.reduce_over_ranks(dist)  # every rank decides (early stopping) on the same value
             if val.count == 0:
