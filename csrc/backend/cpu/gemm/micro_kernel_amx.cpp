@@ -32,7 +32,7 @@ void amx_configure() {
 void amx_release() { _tile_release(); }
 
 constexpr int64_t kTileElems = 16 * 32;  // bfloat16 elements of one packed A or B tile
-constexpr int64_t kPrefetchTiles = 2;   // k-tiles ahead that the A tiles are prefetched into L1
+constexpr int64_t kPrefetchTiles = 2;    // k-tiles ahead that the A tiles are prefetched into L1
 
 void amx_block(int64_t kt, const uint16_t* a0, const uint16_t* a1, const uint16_t* b0, const uint16_t* b1, float* c,
                int64_t ldc, bool accumulate) {
