@@ -280,6 +280,22 @@ def test_cache_sizes_are_read_and_agree_with_sysfs():
     assert 0 < caches["l1d"] < caches["l2"] if caches["l2"] else caches["l1d"] > 0
 
 
+def test_gemm_blocks_follow_the_cache_sizes():
+    """MC from L2 (the packed A block takes two thirds of it), NC from L3 (at most half of it, capped by the
+    level's measured NC), KC the level's measured depth: the same numbers recomputed from the reported caches."""
+    caches = pygrad.backend.cpu_cache_sizes()
+    for dtype, elem in (("float32", 4), ("float64", 8)):
+        b = pygrad.backend.gemm_blocksizes(dtype)
+        assert b["mc"] % b["mr"] == 0 and b["nc"] % b["nr"] == 0
+        row = b["kc"] * elem
+        if caches["l2"]:
+            want = caches["l2"] * 2 // 3 // row // b["mr"] * b["mr"]
+            assert b["mc"] == min(max(want, 2 * b["mr"]), 1024 // b["mr"] * b["mr"]), (dtype, b, caches)
+            assert b["mc"] * row <= max(caches["l2"] * 2 // 3, 2 * b["mr"] * row)
+        if caches["l3"]:
+            assert b["nc"] * row <= max(caches["l3"] // 2, 4 * b["nr"] * row)
+
+
 def test_gemm_blocks_override_is_rounded_to_tiles_and_products_stay_exact():
     code = (
         "import json, numpy as np, pygrad\n"
