@@ -290,7 +290,11 @@ def test_gemm_blocks_follow_the_cache_sizes():
         row = b["kc"] * elem
         if caches["l2"]:
             want = caches["l2"] * 2 // 3 // row // b["mr"] * b["mr"]
-            assert b["mc"] == min(max(want, 2 * b["mr"]), 1024 // b["mr"] * b["mr"]), (dtype, b, caches)
+            assert b["mc"] == min(max(want, 2 * b["mr"]), 1024 // b["mr"] * b["mr"]), (
+                dtype,
+                b,
+                caches,
+            )
             assert b["mc"] * row <= max(caches["l2"] * 2 // 3, 2 * b["mr"] * row)
         if caches["l3"]:
             assert b["nc"] * row <= max(caches["l3"] // 2, 4 * b["nr"] * row)

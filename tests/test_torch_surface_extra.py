@@ -530,3 +530,41 @@ def test_resize_matches_torch_where_safe():
         torch.tensor(x, requires_grad=True).resize_(3, 4)
     with pytest.raises(RuntimeError):
         pygrad.tensor(x).reshape(3, 4)[:, :2].resize_(2, 3)
+
+
+@pytest.mark.parametrize(
+    "ctor",
+    [
+        "Linear(3, 4)",
+        "Conv2d(3, 4, 3)",
+        "ConvTranspose1d(3, 2, 3)",
+        "LayerNorm(4)",
+        "BatchNorm1d(4)",
+        "GroupNorm(2, 4)",
+        "Embedding(5, 3)",
+        "LSTM(3, 4)",
+        "GRUCell(3, 4)",
+        "PReLU()",
+        "MultiheadAttention(4, 2)",
+        "Bilinear(2, 3, 4)",
+        "RMSNorm(4)",
+    ],
+)
+def test_modules_create_parameters_in_the_default_dtype(ctor):
+    torch = pytest.importorskip("torch")
+    before_p, before_t = pygrad.get_default_dtype(), torch.get_default_dtype()
+    pygrad.set_default_dtype(pygrad.float64)
+    torch.set_default_dtype(torch.float64)
+    try:
+        mine = {
+            k: str(v.dtype).split(".")[-1]
+            for k, v in eval("pygrad.nn." + ctor).state_dict().items()
+        }
+        theirs = {
+            k: str(v.dtype).split(".")[-1] for k, v in eval("torch.nn." + ctor).state_dict().items()
+        }
+    finally:
+        pygrad.set_default_dtype(before_p)
+        torch.set_default_dtype(before_t)
+    assert mine == theirs
+    assert pygrad.nn.Linear(2, 2).weight.dtype == pygrad.float32  # back to the default

@@ -8,6 +8,7 @@ from typing import Any, cast
 
 from pygrad import _C
 from pygrad._C import Tensor
+from pygrad._config import default_float
 from pygrad._tensor import _dense_copy
 from pygrad._tensor import _repr as _tensor_repr
 
@@ -73,7 +74,7 @@ def _materialized(shape: Any, dtype: _C.dtype | None, device: Any, what: str) ->
 
     check_device(device, what)
     dims = [int(shape)] if isinstance(shape, int) else [int(d) for d in shape]
-    return _C._empty(dims, _C.float32 if dtype is None else dtype, False)
+    return _C._empty(dims, default_float[0] if dtype is None else dtype, False)
 
 
 class UninitializedParameter(Parameter):
@@ -123,7 +124,7 @@ class UninitializedBuffer(Tensor):
     def __init__(
         self, requires_grad: bool = False, device: object = None, dtype: _C.dtype | None = None
     ) -> None:
-        super().__init__(_C._empty([0], _C.float32 if dtype is None else dtype, False))
+        super().__init__(_C._empty([0], default_float[0] if dtype is None else dtype, False))
         object.__setattr__(self, "_lazy_dtype", dtype)
 
     def materialize(

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from pygrad import _C
 from pygrad._C import Tensor
+from pygrad._config import default_float
 from pygrad._device import check_device
 from pygrad.nn import functional as F
 from pygrad.nn import init
@@ -178,7 +179,7 @@ class PReLU(Module):
         self.num_parameters = num_parameters
         self.init = init
         self.weight = Parameter(
-            _C._empty([num_parameters], _C.float32 if dtype is None else dtype, False)
+            _C._empty([num_parameters], default_float[0] if dtype is None else dtype, False)
         )
         self.reset_parameters()
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from pygrad import _C
 from pygrad._C import Tensor
+from pygrad._config import default_float
 from pygrad._device import check_device
 from pygrad.nn import init
 from pygrad.nn.modules.module import Module
@@ -20,8 +21,8 @@ __all__ = ["Bilinear", "Identity", "Linear"]
 
 
 def _empty(shape: Sequence[int], dtype: _C.dtype | None) -> Tensor:
-    """Uninitialised storage for a layer's parameter (float32 unless dtype says otherwise)."""
-    return _C._empty(list(shape), _C.float32 if dtype is None else dtype, False)
+    """Uninitialised storage for a layer's parameter (the default dtype unless dtype says otherwise)."""
+    return _C._empty(list(shape), default_float[0] if dtype is None else dtype, False)
 
 
 class Identity(Module):

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 from pygrad import _C
 from pygrad._C import Tensor
+from pygrad._config import default_float
 from pygrad._device import check_device
 from pygrad._grad_mode import no_grad
 from pygrad.nn import functional as F
@@ -71,7 +72,7 @@ class _BatchNorm(Module):
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)
         if track_running_stats:
-            fdtype = _C.float32 if dtype is None else dtype
+            fdtype = default_float[0] if dtype is None else dtype
             self.register_buffer("running_mean", _C._full([num_features], 0, fdtype, False))
             self.register_buffer("running_var", _C._full([num_features], 1, fdtype, False))
             self.register_buffer("num_batches_tracked", _C._full([], 0, _C.int64, False))

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from pygrad import _C
 from pygrad._C import Tensor
+from pygrad._config import default_float
 from pygrad._factories import arange, full
 from pygrad.nn import functional as F
 from pygrad.nn import init
@@ -44,7 +45,7 @@ def _generate_square_subsequent_mask(
     sz: int, device: DeviceLike | None = None, dtype: _C.dtype | None = None
 ) -> Tensor:
     """[sz, sz] float mask: -inf above the diagonal (the future), 0 on and below it."""
-    return full((sz, sz), float("-inf"), dtype=dtype or _C.float32, device=device).triu(1)
+    return full((sz, sz), float("-inf"), dtype=dtype or default_float[0], device=device).triu(1)
 
 
 def _get_seq_len(src: Tensor, batch_first: bool) -> int:
