@@ -2582,6 +2582,9 @@ def is_grad_enabled() -> _bool:
 def set_grad_enabled(mode: _bool, /) -> None:
     """Turns recording for autograd on or off on this thread."""
 
+def _set_default_float_dtype(dtype: dtype, /) -> None:
+    """Sets the float dtype the core promotes integers and Python floats to (pygrad.set_default_dtype)."""
+
 def _autocast_cpu_enabled() -> _bool:
     """Whether CPU autocast is on in this thread."""
 

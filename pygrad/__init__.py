@@ -147,6 +147,8 @@ def __getattr__(name: str) -> _Any:
         "cpu",
         "distributions",
         "special",
+        "backends",
+        "jit",
     ):
         import importlib
 

@@ -111,14 +111,15 @@ def _as_size(size: Any) -> list[int]:
 def set_default_dtype(d: _C.dtype) -> None:
     """Sets the dtype of tensors made from Python floats and of float factories without dtype=
     (tensor, zeros, ones, full, empty, rand, randn, arange, linspace, eye, normal, ...), and which
-    float dtype repr leaves unnamed. Only floating dtypes are accepted, as torch.
-
-    Ops the C++ core promotes (``int_tensor * 0.5``, ``int_tensor / 2``) still give float32.
+    float dtype repr leaves unnamed, and of the float results the core promotes integers to
+    (``int_tensor * 0.5``, ``int_tensor / 2``, ``int_tensor.sqrt()``). Only floating dtypes are
+    accepted, as torch.
     """
     if not isinstance(d, _C.dtype) or not d.is_floating_point:
         raise TypeError(
             "[set_default_dtype] only floating-point types are supported as the default type"
         )
+    _C._set_default_float_dtype(d)
     default_float[0] = d
     _factories._DEFAULT_FLOAT = d
 

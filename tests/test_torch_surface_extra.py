@@ -568,3 +568,32 @@ def test_modules_create_parameters_in_the_default_dtype(ctor):
         torch.set_default_dtype(before_t)
     assert mine == theirs
     assert pygrad.nn.Linear(2, 2).weight.dtype == pygrad.float32  # back to the default
+
+
+def test_core_promotion_follows_the_default_dtype():
+    torch = pytest.importorskip("torch")
+
+    def dtypes(lib):
+        i = lib.arange(5)
+        return [
+            str(t.dtype).split(".")[-1]
+            for t in (
+                i * 0.5,
+                i / 2,
+                i.sqrt(),
+                i.float() * 0.5,
+                lib.tensor(1.5) + 1,
+                lib.tensor([1, 2]) * 2.5,
+            )
+        ]
+
+    for p_dtype, t_dtype in ((pygrad.float64, torch.float64), (pygrad.float32, torch.float32)):
+        before_p, before_t = pygrad.get_default_dtype(), torch.get_default_dtype()
+        pygrad.set_default_dtype(p_dtype)
+        torch.set_default_dtype(t_dtype)
+        try:
+            assert dtypes(pygrad) == dtypes(torch)
+        finally:
+            pygrad.set_default_dtype(before_p)
+            torch.set_default_dtype(before_t)
+    assert (pygrad.arange(3) / 2).dtype == pygrad.float32

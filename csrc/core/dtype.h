@@ -1,5 +1,6 @@
 // Element types, devices, their names and sizes, torch's promotion table, and the macros that switch on a dtype.
 #pragma once
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 
@@ -70,6 +71,14 @@ inline DType promote_types(DType a, DType b) {
   if ((a == DType::UInt8 && b == DType::Int8) || (a == DType::Int8 && b == DType::UInt8)) return DType::Int16;
   return a > b ? a : b;  // enum order is size order within each category
 }
+
+// The floating dtype a Python float and a float result of integer operands take (torch.get_default_dtype()):
+// float32 unless pygrad.set_default_dtype changed it. One value per process, as in torch.
+inline std::atomic<DType>& default_float_slot() {
+  static std::atomic<DType> slot{DType::Float32};
+  return slot;
+}
+inline DType default_float_dtype() { return default_float_slot().load(std::memory_order_relaxed); }
 
 // torch's can_cast: no floating to integral, no non-bool to bool.
 inline bool can_cast(DType from, DType to) {

@@ -60,7 +60,7 @@ void check_nonzero_divisor(const Tensor& divisor, const char* name) {
 Tensor unary_op(OpId op, UnaryKind kind, const Tensor& x, double a, double b, OpAttributes attributes, double c) {
   PG_CHECK(x.defined(), ValueError, op_name(op), "got an undefined tensor");
   DType compute = x.dtype();
-  if (kind == UnaryKind::Float && !is_floating(compute)) compute = DType::Float32;
+  if (kind == UnaryKind::Float && !is_floating(compute)) compute = default_float_dtype();
   if (op == OpId::sign && compute == DType::Bool) return clone(x);  // a bool's sign is itself, as in PyTorch
   PG_CHECK(!(kind == UnaryKind::Numeric && compute == DType::Bool), TypeError, op_name(op),
            "is not supported for bool tensors");
@@ -93,7 +93,7 @@ Tensor binary_op(OpId op, BinaryKind kind, const Tensor& a, const Tensor& b) {
   PG_CHECK(a.defined() && b.defined(), ValueError, name, "got an undefined tensor");
   check_same_device(a, b, name);
   DType compute = result_type(a, b);
-  if (kind == BinaryKind::Divide && !is_floating(compute)) compute = DType::Float32;
+  if (kind == BinaryKind::Divide && !is_floating(compute)) compute = default_float_dtype();
   if (reads_scalar_in_float32(op, compute, a, b))
     return to_dtype(binary_op(op, kind, to_dtype(a, DType::Float32), to_dtype(b, DType::Float32)), compute);
   PG_CHECK(!(op == OpId::sub && (a.dtype() == DType::Bool || b.dtype() == DType::Bool)), TypeError, name,
@@ -237,7 +237,7 @@ Tensor inplace_binary(OpId op, const Tensor& self, const Tensor& other) {
   check_same_device(self, other, name);
   const BinaryKind kind = binary_kind(op);
   DType result = result_type(self, other);
-  if (kind == BinaryKind::Divide && !is_floating(result)) result = DType::Float32;
+  if (kind == BinaryKind::Divide && !is_floating(result)) result = default_float_dtype();
   PG_CHECK(category(result) <= category(self.dtype()), TypeError, name, "result type ", dtype_name(result),
            " can't be cast to the desired output type ", dtype_name(self.dtype()));
   PG_CHECK(broadcast_shapes(self.shape(), other.shape(), name) == self.shape(), ValueError, name, "output with shape ",

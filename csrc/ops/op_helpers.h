@@ -13,7 +13,7 @@ inline Category category(DType d) {
   return d == DType::Bool ? Category::Bool : (is_floating(d) ? Category::Floating : Category::Integral);
 }
 inline DType default_dtype(Category c) {
-  return c == Category::Bool ? DType::Bool : (c == Category::Integral ? DType::Int64 : DType::Float32);
+  return c == Category::Bool ? DType::Bool : (c == Category::Integral ? DType::Int64 : default_float_dtype());
 }
 
 inline void check_same_device(const Tensor& a, const Tensor& b, const char* op) {

@@ -320,6 +320,11 @@ PYBIND11_MODULE(_C, m) {
 
   m.def("is_grad_enabled", &is_grad_enabled);
   m.def("set_grad_enabled", &set_grad_enabled);
+  m.def("_set_default_float_dtype", [](py::handle dtype) {
+    const DType d = to_dtype_arg(dtype, "set_default_dtype");
+    PG_CHECK(is_floating(d), TypeError, "set_default_dtype", "only floating-point types are supported");
+    default_float_slot().store(d, std::memory_order_relaxed);
+  });
   m.def("_autocast_cpu_enabled", [] { return autocast_state().cpu_enabled; });
   // Autocast state of the calling thread, per device type ("cpu" or "cuda"): (enabled, dtype).
   m.def("_autocast_state", [](const std::string& device) {
