@@ -788,6 +788,16 @@ class Tensor:
         """(sign, log|det|) of each square matrix."""
     def inverse(self) -> Tensor:
         """Inverse of each square matrix."""
+    def svd(self, some: _bool = True, compute_uv: _bool = True) -> Any:
+        """(U, S, V) of each matrix (torch.svd's legacy form: V, not V^H)."""
+    def qr(self, some: _bool = True) -> Any:
+        """(Q, R) of each matrix."""
+    def cholesky(self, upper: _bool = False) -> Tensor:
+        """Cholesky factor of each symmetric positive-definite matrix (lower unless upper=True)."""
+    def triangular_solve(
+        self, A: Tensor, upper: _bool = True, transpose: _bool = False, unitriangular: _bool = False
+    ) -> Any:
+        """(solution, cloned_coefficient) of A X = self for triangular A."""
     def addbmm(
         self,
         batch1: Tensor,

@@ -31,6 +31,7 @@ __all__ = [
     "bmm",
     "cdist",
     "chain_matmul",
+    "cholesky",
     "cholesky_inverse",
     "cholesky_solve",
     "corrcoef",
@@ -52,10 +53,13 @@ __all__ = [
     "outer",
     "pdist",
     "pinverse",
+    "qr",
     "slogdet",
+    "svd",
     "tensordot",
     "trapezoid",
     "trapz",
+    "triangular_solve",
     "vander",
     "vdot",
 ]
@@ -325,6 +329,70 @@ def inverse(input: Tensor) -> Tensor:
     return inv(input)
 
 
+def _result(name: str, fields: tuple[str, ...], values: tuple[Any, ...]) -> Any:
+    """torch.return_types' named tuple for a legacy linalg function."""
+    import collections
+
+    cls = _RESULT_TYPES.get(name)
+    if cls is None:
+        cls = _RESULT_TYPES[name] = collections.namedtuple(name, fields)
+    return cls(*values)
+
+
+_RESULT_TYPES: dict[str, Any] = {}
+
+
+def svd(input: Tensor, some: bool = True, compute_uv: bool = True) -> Any:
+    """(U, S, V) of each matrix, torch.svd's legacy form: V, not V^H (pygrad.linalg.svd gives Vh); some=False
+    gives the full square U and V; compute_uv=False gives S with square U and V zero-filled, as torch."""
+    from pygrad._decompositions import svd as linalg_svd
+    from pygrad._decompositions import svdvals
+    from pygrad._factories import zeros
+
+    if not compute_uv:
+        s = svdvals(input)
+        m, n = input.shape[-2], input.shape[-1]
+        batch = list(input.shape[:-2])
+        u = zeros([*batch, m, m], dtype=input.dtype)
+        v = zeros([*batch, n, n], dtype=input.dtype)
+        return _result("svd", ("U", "S", "V"), (u, s, v))
+    u, s, vh = linalg_svd(input, full_matrices=not some)
+    return _result("svd", ("U", "S", "V"), (u, s, vh.mT))
+
+
+def qr(input: Tensor, some: bool = True) -> Any:
+    """(Q, R) of each matrix, torch.qr's legacy form: some=True is linalg.qr's 'reduced' mode, False 'complete'."""
+    from pygrad._decompositions import qr as linalg_qr
+
+    q, r = linalg_qr(input, mode="reduced" if some else "complete")
+    return _result("qr", ("Q", "R"), (q, r))
+
+
+def cholesky(input: Tensor, upper: bool = False) -> Tensor:
+    """Cholesky factor of each symmetric positive-definite matrix, torch.cholesky's legacy form: lower
+    (L L^T = A), or upper (U^T U = A) with upper=True."""
+    from pygrad._decompositions import cholesky as linalg_cholesky
+
+    lower = linalg_cholesky(input)
+    return lower.mT if upper else lower
+
+
+def triangular_solve(
+    input: Tensor,
+    A: Tensor,
+    upper: bool = True,
+    transpose: bool = False,
+    unitriangular: bool = False,
+) -> Any:
+    """(solution, cloned_coefficient) of A X = input for triangular A, torch.triangular_solve's legacy form
+    (upper by default; transpose solves A^T X = input; unitriangular takes A's diagonal as ones)."""
+    from pygrad._solvers import solve_triangular
+
+    coefficient = A.mT if transpose else A
+    x = solve_triangular(coefficient, input, upper=upper != transpose, unitriangular=unitriangular)
+    return _result("triangular_solve", ("solution", "cloned_coefficient"), (x, A.clone()))
+
+
 def logdet(input: Tensor) -> Tensor:
     """log(det) of each square matrix: NaN where the determinant is negative, -inf where it is zero."""
     from pygrad._decompositions import _square
@@ -509,6 +577,7 @@ _METHODS = {
     "addr": addr,
     "baddbmm": baddbmm,
     "bmm": bmm,
+    "cholesky": cholesky,
     "cholesky_inverse": cholesky_inverse,
     "cholesky_solve": cholesky_solve,
     "corrcoef": corrcoef,
@@ -528,7 +597,10 @@ _METHODS = {
     "mv": mv,
     "outer": outer,
     "pinverse": pinverse,
+    "qr": qr,
     "slogdet": slogdet,
+    "svd": svd,
+    "triangular_solve": triangular_solve,
     "vdot": vdot,
 }
 
