@@ -926,6 +926,14 @@ class Tensor:
         """self where positive, else weight * self (weight: one value or one per channel)."""
     def hardshrink(self, lambd: _float = 0.5) -> Tensor:
         """self where |self| > lambd, else 0."""
+    def i0(self) -> Tensor:
+        """Modified Bessel function of the first kind, order 0 (pygrad.special.i0)."""
+    def igamma(self, other: Tensor) -> Tensor:
+        """Regularised lower incomplete gamma P(self, other) (pygrad.special.gammainc)."""
+    def igammac(self, other: Tensor) -> Tensor:
+        """Regularised upper incomplete gamma Q(self, other) (pygrad.special.gammaincc)."""
+    def mvlgamma(self, p: _int) -> Tensor:
+        """Multivariate log-gamma of dimension p (pygrad.special.multigammaln)."""
     def renorm(self, p: _float, dim: _int, maxnorm: _float) -> Tensor:
         """Slices along dim whose p-norm exceeds maxnorm scaled down to norm maxnorm."""
     def renorm_(self, p: _float, dim: _int, maxnorm: _float) -> Tensor:

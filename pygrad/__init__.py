@@ -117,6 +117,12 @@ def numel(input: Tensor) -> _builtins.int:
     return input.numel()
 
 
+_SPECIAL_AT_TOP_LEVEL = {
+    "i0": "i0",
+    "igamma": "gammainc",
+    "igammac": "gammaincc",
+    "mvlgamma": "multigammaln",
+}
 _ANOMALY_AT_TOP_LEVEL = (
     "is_anomaly_check_nan_enabled",
     "is_anomaly_enabled",
@@ -160,6 +166,10 @@ def __getattr__(name: str) -> _Any:
 
         if name in autocast_mode.__all__ and name != "is_autocast_available":
             return getattr(autocast_mode, name)
+    if name in _SPECIAL_AT_TOP_LEVEL:  # torch's older top-level names of torch.special functions
+        import importlib
+
+        return getattr(importlib.import_module("pygrad.special"), _SPECIAL_AT_TOP_LEVEL[name])
     if name in _ANOMALY_AT_TOP_LEVEL:
         from pygrad.autograd import anomaly_mode
 

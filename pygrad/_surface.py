@@ -486,6 +486,36 @@ Tensor.share_memory_ = lambda self: self
 Tensor.is_shared = _false
 Tensor.prelu = _prelu
 Tensor.hardshrink = _hardshrink
+
+
+# torch's older names for pygrad.special's functions, as Tensor methods. pygrad.special loads on first use, as
+# pygrad's other lazy submodules do (it imports the package).
+def _special() -> Any:
+    import importlib
+
+    return importlib.import_module("pygrad.special")
+
+
+def _i0(self: Tensor) -> Tensor:
+    return _special().i0(self)
+
+
+def _igamma(self: Tensor, other: Tensor) -> Tensor:
+    return _special().gammainc(self, other)
+
+
+def _igammac(self: Tensor, other: Tensor) -> Tensor:
+    return _special().gammaincc(self, other)
+
+
+def _mvlgamma(self: Tensor, p: int) -> Tensor:
+    return _special().multigammaln(self, p)
+
+
+Tensor.i0 = _i0
+Tensor.igamma = _igamma
+Tensor.igammac = _igammac
+Tensor.mvlgamma = _mvlgamma
 Tensor.renorm = _renorm
 Tensor.renorm_ = _renorm_
 Tensor.resize_ = _resize_
