@@ -339,6 +339,10 @@ KL_PAIRS = [
     ("Pareto", "Beta"),
     ("Pareto", "ContinuousBernoulli"),
     ("Pareto", "Uniform"),
+    ("Beta", "Exponential"),
+    ("Beta", "Gamma"),
+    ("Beta", "Normal"),
+    ("Beta", "Uniform"),
 ]
 
 
@@ -670,3 +674,18 @@ def test_lowrank_kl_against_torch(p_kind, q_kind):
         r,
         f"KL({p_kind} || {q_kind})",
     )
+
+
+def test_von_mises_sampler_edge_cases():
+    # float32 parameters give float32 samples; tiny and large concentrations finish and stay in range
+    pygrad.manual_seed(9)
+    d = D.VonMises(pygrad.tensor([3.0, -3.0, 0.0]), pygrad.tensor([1e-7, 1.0, 500.0]))
+    s = to_np(d.sample((4000,)))
+    assert s.dtype == np.float32 and s.shape == (4000, 3)
+    assert s.min() >= -math.pi and s.max() <= math.pi
+    assert abs(np.cos(s[:, 0]).mean()) < 0.05  # nearly uniform on the circle
+    np.testing.assert_allclose(
+        np.cos(s[:, 2]).mean(), 1 - 1 / 1000, atol=2e-3
+    )  # 1 - I1/I0 ~ 1/(2k)
+    with pytest.raises(NotImplementedError):
+        d.rsample()

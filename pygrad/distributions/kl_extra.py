@@ -1,6 +1,7 @@
 """The closed-form KL divergences torch 2.13 registers for the families of continuous_extra
 (ContinuousBernoulli and Pareto, with each other and with Beta, Exponential, Gamma, Gumbel, Laplace,
-Normal and Uniform); importing this module registers them with kl_divergence."""
+Normal and Uniform) and Beta's against Exponential, Gamma, Normal and Uniform; importing this module
+registers them with kl_divergence."""
 
 from __future__ import annotations
 
@@ -161,3 +162,32 @@ def _kl_loc_scale_infinity(p: Distribution, q: Distribution) -> Tensor:
 @register_kl(Pareto, Uniform)
 def _kl_pareto_infinity(p: Pareto, q: Distribution) -> Tensor:
     return _infinite_like(p.scale)
+
+
+# Beta against the other continuous families (torch registers these; kl.py had only Beta-Beta).
+@register_kl(Beta, Exponential)
+def _kl_beta_exponential(p: Beta, q: Exponential) -> Tensor:
+    return -p.entropy() - q.rate.log() + q.rate * p.mean
+
+
+@register_kl(Beta, Gamma)
+def _kl_beta_gamma(p: Beta, q: Gamma) -> Tensor:
+    a, b = p.concentration1, p.concentration0
+    t2 = q.concentration.lgamma() - q.concentration * q.rate.log()
+    t3 = (q.concentration - 1) * (a.digamma() - (a + b).digamma())  # E_p[log x] weighted
+    return -p.entropy() + t2 - t3 + q.rate * p.mean
+
+
+@register_kl(Beta, Normal)
+def _kl_beta_normal(p: Beta, q: Normal) -> Tensor:
+    mean = p.mean
+    var_normal = q.scale.pow(2)
+    t2 = 0.5 * (var_normal * 2 * math.pi).log()
+    t3 = (mean * (1 - mean) / (p.concentration1 + p.concentration0 + 1) + mean.pow(2)) * 0.5
+    return -p.entropy() + t2 + (t3 - q.loc * mean + q.loc.pow(2) * 0.5) / var_normal
+
+
+@register_kl(Beta, Uniform)
+def _kl_beta_uniform(p: Beta, q: Uniform) -> Tensor:
+    result = -p.entropy() + (q.high - q.low).log()
+    return _inf_where((q.low > 0.0) | (q.high < 1.0), result)
