@@ -2,14 +2,21 @@
 makes samples reproducible).
 
 Families: Normal, Uniform, Exponential, Laplace, Cauchy, Gumbel, Gamma, Chi2, Beta, Dirichlet, StudentT,
-LogNormal, HalfNormal, MultivariateNormal, Bernoulli, Categorical, OneHotCategorical, Poisson, Binomial,
-Geometric; wrappers Independent,
+LogNormal, HalfNormal, HalfCauchy, Weibull, Pareto, Kumaraswamy, FisherSnedecor, ContinuousBernoulli,
+VonMises, LogisticNormal, MultivariateNormal, LowRankMultivariateNormal, Bernoulli, Categorical, OneHotCategorical, Poisson, Binomial,
+Geometric, NegativeBinomial, Multinomial; the relaxations RelaxedBernoulli (LogitRelaxedBernoulli) and
+RelaxedOneHotCategorical (ExpRelaxedCategorical); wrappers Independent,
 TransformedDistribution and MixtureSameFamily; constraints, transforms, kl_divergence / register_kl.
 """
 
 from __future__ import annotations
 
-from pygrad.distributions import constraints, transforms, utils
+from pygrad.distributions import (
+    constraints,
+    kl_extra,  # noqa: F401  (registers the new families' KL pairs)
+    transforms,
+    utils,
+)
 from pygrad.distributions.continuous import (
     Beta,
     Cauchy,
@@ -23,6 +30,16 @@ from pygrad.distributions.continuous import (
     StudentT,
     Uniform,
 )
+from pygrad.distributions.continuous_extra import (
+    ContinuousBernoulli,
+    FisherSnedecor,
+    HalfCauchy,
+    Kumaraswamy,
+    LogisticNormal,
+    Pareto,
+    VonMises,
+    Weibull,
+)
 from pygrad.distributions.discrete import (
     Bernoulli,
     Binomial,
@@ -31,9 +48,17 @@ from pygrad.distributions.discrete import (
     OneHotCategorical,
     Poisson,
 )
+from pygrad.distributions.discrete_extra import Multinomial, NegativeBinomial
 from pygrad.distributions.distribution import Distribution
 from pygrad.distributions.kl import kl_divergence, register_kl
+from pygrad.distributions.lowrank_multivariate_normal import LowRankMultivariateNormal
 from pygrad.distributions.multivariate_normal import MultivariateNormal
+from pygrad.distributions.relaxed import (
+    ExpRelaxedCategorical,
+    LogitRelaxedBernoulli,
+    RelaxedBernoulli,
+    RelaxedOneHotCategorical,
+)
 from pygrad.distributions.transformed import (
     HalfNormal,
     Independent,
@@ -46,7 +71,12 @@ from pygrad.distributions.transforms import (
     AffineTransform,
     ComposeTransform,
     ExpTransform,
+    PowerTransform,
     SigmoidTransform,
+    SoftmaxTransform,
+    SoftplusTransform,
+    StickBreakingTransform,
+    TanhTransform,
     Transform,
 )
 
@@ -60,27 +90,47 @@ __all__ = [
     "Cauchy",
     "Chi2",
     "ComposeTransform",
+    "ContinuousBernoulli",
     "Dirichlet",
     "Distribution",
+    "ExpRelaxedCategorical",
     "ExpTransform",
     "Exponential",
+    "FisherSnedecor",
     "Gamma",
     "Geometric",
     "Gumbel",
+    "HalfCauchy",
     "HalfNormal",
     "Independent",
+    "Kumaraswamy",
     "Laplace",
     "LogNormal",
+    "LogisticNormal",
+    "LogitRelaxedBernoulli",
+    "LowRankMultivariateNormal",
     "MixtureSameFamily",
+    "Multinomial",
     "MultivariateNormal",
+    "NegativeBinomial",
     "Normal",
     "OneHotCategorical",
+    "Pareto",
     "Poisson",
+    "PowerTransform",
+    "RelaxedBernoulli",
+    "RelaxedOneHotCategorical",
     "SigmoidTransform",
+    "SoftmaxTransform",
+    "SoftplusTransform",
+    "StickBreakingTransform",
     "StudentT",
+    "TanhTransform",
     "Transform",
     "TransformedDistribution",
     "Uniform",
+    "VonMises",
+    "Weibull",
     "constraints",
     "kl_divergence",
     "register_kl",

@@ -23,6 +23,7 @@ __all__ = [
     "less_than",
     "lower_cholesky",
     "lower_triangular",
+    "multinomial",
     "nonnegative",
     "nonnegative_integer",
     "one_hot",
@@ -153,6 +154,19 @@ class _OneHot(Constraint):
         is_boolean = ((value == 0) | (value == 1)).all(-1)
         is_normalized = value.sum(-1) == 1
         return is_boolean & is_normalized
+
+
+class _Multinomial(Constraint):
+    """Nonnegative integer count vectors summing to at most upper_bound (Multinomial's support)."""
+
+    is_discrete = True
+    event_dim = 1
+
+    def __init__(self, upper_bound: int) -> None:
+        self.upper_bound = upper_bound
+
+    def check(self, value: Tensor) -> Tensor:
+        return (value >= 0).all(-1) & (value.sum(-1) <= self.upper_bound)
 
 
 class _IntegerInterval(Constraint):
@@ -308,6 +322,7 @@ one_hot = _OneHot()
 nonnegative_integer = _IntegerGreaterThan(0)
 positive_integer = _IntegerGreaterThan(1)
 integer_interval = _IntegerInterval
+multinomial = _Multinomial
 real = _Real()
 real_vector = independent(real, 1)
 positive = _GreaterThan(0.0)

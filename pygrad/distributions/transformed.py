@@ -44,19 +44,29 @@ class TransformedDistribution(Distribution):
             raise ValueError(
                 f"transforms must be a Transform or a list of Transforms, but was {transforms}"
             )
+        base_shape = base_distribution.batch_shape + base_distribution.event_shape
+        base_event_dim = len(base_distribution.event_shape)
+        shape = base_shape
+        for t in self.transforms:  # shape-changing transforms (StickBreakingTransform) resize it
+            shape = t.forward_shape(shape)
+        domain_event_dim = self.transforms[0].domain.event_dim if self.transforms else 0
+        if domain_event_dim > base_event_dim:  # a vector transform over a scalar base: as torch
+            base_distribution = Independent(base_distribution, domain_event_dim - base_event_dim)
         self.base_dist = base_distribution
         event_dim = max(
             [t.event_dim for t in self.transforms] + [len(base_distribution.event_shape)]
         )
-        shape = base_distribution.batch_shape + base_distribution.event_shape
         cut = len(shape) - event_dim
         super().__init__(shape[:cut], shape[cut:], validate_args=validate_args)
 
     def expand(self, batch_shape: Shape, _instance: Any = None) -> TransformedDistribution:
         new = self._get_checked_instance(TransformedDistribution, _instance)
         batch_shape = tuple(batch_shape)
-        base_batch = batch_shape + self.event_shape
-        base_batch = base_batch[: len(base_batch) - len(self.base_dist.event_shape)]
+        # base batch dims that are event dims here keep their sizes (the transform may resize events)
+        inner = len(self.base_dist.batch_shape) - len(self.batch_shape)
+        base_batch = (
+            batch_shape + self.base_dist.batch_shape[len(self.base_dist.batch_shape) - inner :]
+        )
         new.base_dist = self.base_dist.expand(base_batch)
         new.transforms = self.transforms
         Distribution.__init__(new, batch_shape, self.event_shape, validate_args=False)

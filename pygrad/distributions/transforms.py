@@ -1,6 +1,7 @@
 """Bijective transforms (torch.distributions.transforms) for TransformedDistribution: ExpTransform,
 AffineTransform, SigmoidTransform, AbsTransform (not bijective: its inverse is the identity on the
-positives) and ComposeTransform, each with its inverse and log|det J|."""
+positives), ComposeTransform, PowerTransform, TanhTransform, SoftplusTransform, SoftmaxTransform (not
+bijective) and StickBreakingTransform (R^(K-1) onto the K-simplex), each with its inverse and log|det J|."""
 
 from __future__ import annotations
 
@@ -17,7 +18,12 @@ __all__ = [
     "AffineTransform",
     "ComposeTransform",
     "ExpTransform",
+    "PowerTransform",
     "SigmoidTransform",
+    "SoftmaxTransform",
+    "SoftplusTransform",
+    "StickBreakingTransform",
+    "TanhTransform",
     "Transform",
 ]
 
@@ -282,3 +288,170 @@ class ComposeTransform(Transform):
             total = total + _sum_rightmost(term, event_dim - part.event_dim)
             x = y_part
         return total
+
+    def forward_shape(self, shape: tuple[int, ...]) -> tuple[int, ...]:
+        for part in self.parts:
+            shape = part.forward_shape(shape)
+        return shape
+
+    def inverse_shape(self, shape: tuple[int, ...]) -> tuple[int, ...]:
+        for part in reversed(self.parts):
+            shape = part.inverse_shape(shape)
+        return shape
+
+
+def _softplus(x: Tensor) -> Tensor:
+    # log(1 + exp(x)) without overflow for either sign
+    return x.clamp(min=0) + (-x.abs()).exp().log1p()
+
+
+class PowerTransform(Transform):
+    """y = x ** exponent on the positives (Weibull's and Kumaraswamy's transform)."""
+
+    domain = constraints.positive
+    codomain = constraints.positive
+
+    def __init__(self, exponent: Any) -> None:
+        self.exponent = exponent
+
+    @property
+    def sign(self) -> Any:  # type: ignore[override]
+        if isinstance(self.exponent, (int, float)):
+            return 1 if self.exponent > 0 else -1 if self.exponent < 0 else 0
+        return self.exponent.sign()
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, PowerTransform):
+            return False
+        a, b = pygrad.as_tensor(self.exponent), pygrad.as_tensor(other.exponent)
+        return bool((a == b).all())
+
+    def __hash__(self) -> int:
+        return id(self)
+
+    def _call(self, x: Tensor) -> Tensor:
+        return x.pow(self.exponent)
+
+    def _inverse(self, y: Tensor) -> Tensor:
+        return y.pow(1 / self.exponent)
+
+    def log_abs_det_jacobian(self, x: Tensor, y: Tensor) -> Tensor:
+        return (self.exponent * y / x).abs().log()
+
+    def forward_shape(self, shape: tuple[int, ...]) -> tuple[int, ...]:
+        other = tuple(getattr(self.exponent, "shape", ()))
+        return pygrad.broadcast_shapes(tuple(shape), other)
+
+    def inverse_shape(self, shape: tuple[int, ...]) -> tuple[int, ...]:
+        return self.forward_shape(shape)
+
+
+class TanhTransform(Transform):
+    """y = tanh(x), onto (-1, 1)."""
+
+    domain = constraints.real
+    codomain = constraints.interval(-1.0, 1.0)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, TanhTransform)
+
+    def __hash__(self) -> int:
+        return hash(TanhTransform)
+
+    def _call(self, x: Tensor) -> Tensor:
+        return x.tanh()
+
+    def _inverse(self, y: Tensor) -> Tensor:
+        return 0.5 * (y.log1p() - (-y).log1p())
+
+    def log_abs_det_jacobian(self, x: Tensor, y: Tensor) -> Tensor:
+        # log(1 - tanh(x)^2) = 2 (log 2 - x - softplus(-2x)), stable for large |x|
+        return 2.0 * (math.log(2.0) - x - _softplus(-2.0 * x))
+
+
+class SoftplusTransform(Transform):
+    """y = log(1 + exp(x)), onto the positives."""
+
+    domain = constraints.real
+    codomain = constraints.positive
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, SoftplusTransform)
+
+    def __hash__(self) -> int:
+        return hash(SoftplusTransform)
+
+    def _call(self, x: Tensor) -> Tensor:
+        return _softplus(x)
+
+    def _inverse(self, y: Tensor) -> Tensor:
+        return (-(-y).expm1()).log() + y
+
+    def log_abs_det_jacobian(self, x: Tensor, y: Tensor) -> Tensor:
+        return -_softplus(-x)
+
+
+class SoftmaxTransform(Transform):
+    """y = softmax(x) over the last dim; not bijective (its inverse is log y, one of many preimages)."""
+
+    domain = constraints.real_vector
+    codomain = constraints.simplex
+    bijective = False
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, SoftmaxTransform)
+
+    def __hash__(self) -> int:
+        return hash(SoftmaxTransform)
+
+    def _call(self, x: Tensor) -> Tensor:
+        probs = (x - x.max(-1, keepdim=True)[0]).exp()
+        return probs / probs.sum(-1, keepdim=True)
+
+    def _inverse(self, y: Tensor) -> Tensor:
+        return y.log()
+
+
+class StickBreakingTransform(Transform):
+    """R^(K-1) onto the K-simplex by stick breaking: the offsets make x = 0 the simplex's centre."""
+
+    domain = constraints.real_vector
+    codomain = constraints.simplex
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, StickBreakingTransform)
+
+    def __hash__(self) -> int:
+        return hash(StickBreakingTransform)
+
+    @staticmethod
+    def _log_offset(n: int, dtype: Any) -> Tensor:
+        # log(K - 1 - i) for i in [0, K - 1), K - 1 = n
+        return pygrad.arange(n, 0, -1, dtype=dtype).log()
+
+    def _call(self, x: Tensor) -> Tensor:
+        finfo = pygrad.finfo(x.dtype)
+        z = (x - self._log_offset(x.shape[-1], x.dtype)).sigmoid()
+        z = z.clamp(min=finfo.tiny, max=1 - finfo.eps)
+        z_cumprod = (1 - z).cumprod(-1)
+        pad = pygrad.nn.functional.pad
+        return pad(z, (0, 1), value=1.0) * pad(z_cumprod, (1, 0), value=1.0)
+
+    def _inverse(self, y: Tensor) -> Tensor:
+        y_crop = y[..., :-1]
+        sf = (1 - y_crop.cumsum(-1)).clamp(min=pygrad.finfo(y.dtype).tiny)
+        return y_crop.log() - sf.log() + self._log_offset(y_crop.shape[-1], y.dtype)
+
+    def log_abs_det_jacobian(self, x: Tensor, y: Tensor) -> Tensor:
+        x = x - self._log_offset(x.shape[-1], x.dtype)
+        return (-x - _softplus(-x) + y[..., :-1].log()).sum(-1)
+
+    def forward_shape(self, shape: tuple[int, ...]) -> tuple[int, ...]:
+        if len(shape) < 1:
+            raise ValueError("Too few dimensions on input")
+        return (*shape[:-1], shape[-1] + 1)
+
+    def inverse_shape(self, shape: tuple[int, ...]) -> tuple[int, ...]:
+        if len(shape) < 1:
+            raise ValueError("Too few dimensions on input")
+        return (*shape[:-1], shape[-1] - 1)
