@@ -155,6 +155,7 @@ def __getattr__(name: str) -> _Any:
         "special",
         "backends",
         "jit",
+        "func",
     ):
         import importlib
 
