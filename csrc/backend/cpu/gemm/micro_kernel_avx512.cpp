@@ -16,8 +16,8 @@ constexpr int kNrF64 = kBlocks.f64.nr;
 constexpr int kUnpackedMr = kBlocks.f32_unpacked_mr;
 static_assert(kMrF32 == 14 && kNrF32 == 32 && kMrF64 == 14 && kNrF64 == 16 && kUnpackedMr == 8,
               "the kernels below are written for 14x32 fp32, 14x16 fp64 and 8-row unpacked tiles (two zmm per row)");
-constexpr int kPrefetchSteps = 16;  // k steps ahead that the packed A sliver is prefetched from L2
-constexpr int kPrefetchStepsB = 8;  // k steps ahead that the B sliver is prefetched (L1 misses when kc*nr*4 ~ L1)
+constexpr int kPrefetchSteps = 16;   // k steps ahead that the packed A sliver is prefetched from L2
+constexpr int kPrefetchStepsB = 16;  // k steps ahead that both lines of a B row are prefetched (16 beat 8 and 24)
 
 // MR x (16*NV) fp32 tile; Apanel(i,p) = a[p*kMrF32 + i] (slivers are always packed kMrF32 wide) and
 // Bpanel(p,j) = b[p*b_step + j] (64-byte aligned rows). Masked variants write only the first nr columns (edge tiles
@@ -33,11 +33,20 @@ inline void sgemm_tile(int64_t k, const float* __restrict a, const float* __rest
 #pragma GCC unroll 2
     for (int v = 0; v < NV; ++v) acc[i][v] = _mm512_setzero_ps();
   }
+  // The C tile is touched only after the k loop: start its misses now so they overlap the FMAs.
+#pragma GCC unroll 14
+  for (int i = 0; i < MR; ++i) {
+#pragma GCC unroll 2
+    for (int v = 0; v < NV; ++v) _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc + 16 * v), _MM_HINT_T0);
+  }
   // k loop: one rank-1 update of the tile per step (MR*NV accumulators); the B sliver comes from L1, the A sliver
   // streams from L2. Not unrolled: unrolling makes GCC interleave steps and spill accumulators.
   for (int64_t p = 0; p < k; ++p) {
     if (!UnpackedA) _mm_prefetch(reinterpret_cast<const char*>(a + kPrefetchSteps * kMrF32), _MM_HINT_T0);
-    _mm_prefetch(reinterpret_cast<const char*>(b + kPrefetchStepsB * b_step), _MM_HINT_T0);
+#pragma GCC unroll 2
+    for (int v = 0; v < NV; ++v) {
+      _mm_prefetch(reinterpret_cast<const char*>(b + kPrefetchStepsB * b_step + 16 * v), _MM_HINT_T0);
+    }
     __m512 bv[NV];
     // Edge tiles load only their nr columns: B read in place (direct_b) ends at its last row, no padding.
 #pragma GCC unroll 2
