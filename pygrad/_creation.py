@@ -8,6 +8,7 @@ import math
 
 from pygrad import _C
 from pygrad._compat import _dtype_name
+from pygrad._config import default_float
 from pygrad._device import check_device
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing: `import pygrad` stays fast
@@ -39,11 +40,11 @@ def scalar_tensor(
     device: DeviceLike | None = None,
     requires_grad: bool = False,
 ) -> Tensor:
-    """A 0-d tensor holding the number s (float32 unless dtype is given)."""
+    """A 0-d tensor holding the number s (the default dtype unless dtype is given)."""
     check_device(device, "scalar_tensor")
     if isinstance(s, Tensor) or not hasattr(s, "__float__"):
         raise TypeError(f"[scalar_tensor] s must be a number, got {type(s).__name__}")
-    return _C._full([], s, _C.float32 if dtype is None else dtype, requires_grad)
+    return _C._full([], s, default_float[0] if dtype is None else dtype, requires_grad)
 
 
 def range(
@@ -76,7 +77,7 @@ def range(
         stacklevel=2,
     )
     check_device(device, "range")
-    target = _C.float32 if dtype is None else dtype
+    target = default_float[0] if dtype is None else dtype
     integral = not _C._full([], 0, target, False).dtype.is_floating_point
     if not (math.isfinite(start) and math.isfinite(end)):
         raise ValueError(f"[range] unsupported range: {start} -> {end}")
@@ -196,7 +197,7 @@ def _window(
         raise TypeError(f"[{op}] window_length must be an int, got {type(window_length).__name__}")
     if window_length < 0:
         raise ValueError(f"[{op}] requires a non-negative window_length, got {window_length}")
-    target = _C.float32 if dtype is None else dtype
+    target = default_float[0] if dtype is None else dtype
     if not _C._full([], 0, target, False).dtype.is_floating_point:
         raise TypeError(f"[{op}] expects a floating point dtype, got {target}")
     if window_length <= 1:

@@ -597,3 +597,31 @@ def test_core_promotion_follows_the_default_dtype():
             pygrad.set_default_dtype(before_p)
             torch.set_default_dtype(before_t)
     assert (pygrad.arange(3) / 2).dtype == pygrad.float32
+
+
+def test_creation_helpers_follow_the_default_dtype():
+    torch = pytest.importorskip("torch")
+    before_p, before_t = pygrad.get_default_dtype(), torch.get_default_dtype()
+    pygrad.set_default_dtype(pygrad.float64)
+    torch.set_default_dtype(torch.float64)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # range is deprecated in both
+            mine = [
+                pygrad.scalar_tensor(1),
+                pygrad.range(0, 3),
+                pygrad.hann_window(4),
+                pygrad.kaiser_window(5),
+            ]
+            theirs = [
+                torch.scalar_tensor(1),
+                torch.range(0, 3),
+                torch.hann_window(4),
+                torch.kaiser_window(5),
+            ]
+    finally:
+        pygrad.set_default_dtype(before_p)
+        torch.set_default_dtype(before_t)
+    assert [str(t.dtype).split(".")[-1] for t in mine] == [
+        str(t.dtype).split(".")[-1] for t in theirs
+    ]
