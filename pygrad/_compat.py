@@ -27,6 +27,7 @@ __all__ = [
     "adjoint",
     "conj",
     "frexp",
+    "gradient",
     "is_complex",
     "is_conj",
     "is_neg",
@@ -480,3 +481,98 @@ for _name, _getter, _doc in (
     ("H", _h, "The transpose of a 2-d tensor (the conjugate transpose of a real matrix)."),
 ):  # fmt: skip
     setattr(Tensor, _name, property(_getter, doc=_doc))
+
+
+def _axis_slice(t: Tensor, dim: int, start: int, stop: int | None) -> Tensor:
+    """t[..., start:stop, ...] along dim (a view)."""
+    index = [slice(None)] * t.ndim
+    index[dim] = slice(start, stop)
+    return t[tuple(index)]
+
+
+def _along(v: Tensor, dim: int, ndim: int) -> Tensor:
+    """A 1-D tensor shaped to broadcast along dim of an ndim-d tensor."""
+    shape = [1] * ndim
+    shape[dim] = v.shape[0]
+    return v.reshape(shape)
+
+
+def _gradient_1d(f: Tensor, dim: int, h: Any, edge_order: int) -> Tensor:
+    """numpy.gradient's second-order differences along one dim: h a number (uniform spacing) or the coordinates."""
+    n = f.shape[dim]
+    first, last = _axis_slice(f, dim, 0, 1), _axis_slice(f, dim, n - 1, n)
+    s = lambda a, b: _axis_slice(f, dim, a, b)  # noqa: E731
+    if not isinstance(h, Tensor):
+        interior = (s(2, None) - s(0, n - 2)) / (2.0 * h)
+        if edge_order == 1:
+            lo = (s(1, 2) - first) / h
+            hi = (last - s(n - 2, n - 1)) / h
+        else:
+            lo = (-1.5 * first + 2.0 * s(1, 2) - 0.5 * s(2, 3)) / h
+            hi = (0.5 * s(n - 3, n - 2) - 2.0 * s(n - 2, n - 1) + 1.5 * last) / h
+        return _C.cat([lo, interior, hi], dim)
+    x = h.to(f.dtype) if f.is_floating_point() else h
+    dx = x[1:] - x[:-1]
+    hd, hs = _along(dx[:-1], dim, f.ndim), _along(dx[1:], dim, f.ndim)
+    interior = (
+        hd * hd * s(2, None) - hs * hs * s(0, n - 2) + (hs * hs - hd * hd) * s(1, n - 1)
+    ) / (hs * hd * (hd + hs))
+    if edge_order == 1:
+        lo = (s(1, 2) - first) / dx[0]
+        hi = (last - s(n - 2, n - 1)) / dx[-1]
+    else:
+        h1, h2 = dx[0], dx[1]
+        lo = (
+            -(2.0 * h1 + h2) / (h1 * (h1 + h2)) * first
+            + (h1 + h2) / (h1 * h2) * s(1, 2)
+            - h1 / (h2 * (h1 + h2)) * s(2, 3)
+        )
+        h1, h2 = dx[-2], dx[-1]
+        hi = (
+            h2 / (h1 * (h1 + h2)) * s(n - 3, n - 2)
+            - (h2 + h1) / (h1 * h2) * s(n - 2, n - 1)
+            + (2.0 * h2 + h1) / (h2 * (h1 + h2)) * last
+        )
+    return _C.cat([lo, interior, hi], dim)
+
+
+def gradient(
+    input: Tensor, *, spacing: Any = 1, dim: int | Sequence[int] | None = None, edge_order: int = 1
+) -> tuple[Tensor, ...]:
+    """Estimates the derivative of input along each dim (torch.gradient, numpy.gradient's differences):
+    central differences inside, one-sided of order edge_order (1 or 2) at the ends. spacing: one number for
+    every dim, one number per dim, or one 1-D coordinate tensor per dim. Returns one tensor per dim;
+    differentiable."""
+    if edge_order not in (1, 2):
+        raise ValueError(
+            f"[gradient] torch.gradient only supports edge_order=1 and edge_order=2, got {edge_order}"
+        )
+    dims = (
+        list(range(input.ndim)) if dim is None else ([dim] if isinstance(dim, int) else list(dim))
+    )
+    dims = [d + input.ndim if d < 0 else d for d in dims]
+    if isinstance(spacing, (list, tuple)):
+        if len(spacing) != len(dims):
+            raise RuntimeError(
+                f"[gradient] expected spacing to be unspecified, a scalar or a list of length {len(dims)} "
+                f"(one per dim), but got a list of length {len(spacing)}"
+            )
+        steps = list(spacing)
+    else:
+        steps = [spacing] * len(dims)
+    out = []
+    for d, h in zip(dims, steps):
+        n = input.shape[d]
+        if n < edge_order + 1:
+            raise RuntimeError(
+                "[gradient] torch.gradient expected each dimension size to be at least edge_order+1 "
+                f"(dim {d} of shape {list(input.shape)} has {n})"
+            )
+        if isinstance(h, Tensor) and (h.ndim != 1 or h.shape[0] != n):
+            raise RuntimeError(
+                f"[gradient] expected each coordinate tensor to be 1-D with {n} values along dim {d}, "
+                f"got shape {list(h.shape)}"
+            )
+        f = input if input.is_floating_point() else input.to(_C.float32)
+        out.append(_gradient_1d(f, d, h, edge_order))
+    return tuple(out)

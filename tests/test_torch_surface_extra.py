@@ -625,3 +625,48 @@ def test_creation_helpers_follow_the_default_dtype():
     assert [str(t.dtype).split(".")[-1] for t in mine] == [
         str(t.dtype).split(".")[-1] for t in theirs
     ]
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {},
+        {"spacing": 0.5},
+        {"spacing": [0.5, 2.0, 1.5]},
+        {"dim": 1},
+        {"dim": [0, -1], "spacing": [2.0, 3.0]},
+        {"edge_order": 2},
+        {"edge_order": 2, "spacing": 0.3},
+        {"coords": True},
+        {"coords": True, "edge_order": 2},
+    ],
+)
+def test_gradient_matches_torch_values_and_backward(kwargs):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(11)
+    a = rng.standard_normal((5, 6, 4))
+    p_kw, t_kw = dict(kwargs), dict(kwargs)
+    if p_kw.pop("coords", False):
+        x = np.sort(rng.uniform(0, 3, 5))
+        t_kw.pop("coords")
+        p_kw.update(spacing=(pygrad.from_numpy(x),), dim=0)
+        t_kw.update(spacing=(torch.from_numpy(x),), dim=0)
+    pa = pygrad.from_numpy(a).requires_grad_(True)
+    ta = torch.from_numpy(a).requires_grad_(True)
+    mine, theirs = pygrad.gradient(pa, **p_kw), torch.gradient(ta, **t_kw)
+    assert len(mine) == len(theirs)
+    for m, t in zip(mine, theirs):
+        np.testing.assert_allclose(m.detach().numpy(), t.detach().numpy(), rtol=1e-12, atol=1e-12)
+    weights = [rng.standard_normal(t.shape) for t in theirs]
+    sum((m * pygrad.from_numpy(w)).sum() for m, w in zip(mine, weights)).backward()
+    sum((t * torch.from_numpy(w)).sum() for t, w in zip(theirs, weights)).backward()
+    np.testing.assert_allclose(pa.grad.numpy(), ta.grad.numpy(), rtol=1e-12, atol=1e-12)
+
+
+def test_gradient_errors():
+    with pytest.raises(RuntimeError, match="at least edge_order"):
+        pygrad.gradient(pygrad.ones(2), edge_order=2)
+    with pytest.raises(ValueError, match="edge_order"):
+        pygrad.gradient(pygrad.ones(4), edge_order=3)
+    with pytest.raises(RuntimeError, match="list of length"):
+        pygrad.gradient(pygrad.ones(4, 4), spacing=[1.0])
