@@ -55,13 +55,7 @@ class Normal(Distribution):
         super().__init__(_shape(self.loc), validate_args=validate_args)
 
     def expand(self, batch_shape: Shape, _instance: Any = None) -> Normal:
-        new = self._get_checked_instance(Normal, _instance)
-        batch_shape = tuple(batch_shape)
-        new.loc = self.loc.expand(*batch_shape)
-        new.scale = self.scale.expand(*batch_shape)
-        Distribution.__init__(new, batch_shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
+        return self._expand_params(Normal, batch_shape, _instance, ("loc", "scale"))
 
     @property
     def mean(self) -> Tensor:
@@ -119,13 +113,7 @@ class Uniform(Distribution):
         super().__init__(_shape(self.low), validate_args=validate_args)
 
     def expand(self, batch_shape: Shape, _instance: Any = None) -> Uniform:
-        new = self._get_checked_instance(Uniform, _instance)
-        batch_shape = tuple(batch_shape)
-        new.low = self.low.expand(*batch_shape)
-        new.high = self.high.expand(*batch_shape)
-        Distribution.__init__(new, batch_shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
+        return self._expand_params(Uniform, batch_shape, _instance, ("low", "high"))
 
     @constraints.dependent_property(is_discrete=False, event_dim=0)
     def support(self) -> constraints.Constraint:
@@ -184,12 +172,7 @@ class Exponential(Distribution):
         super().__init__(_shape(self.rate), validate_args=validate_args)
 
     def expand(self, batch_shape: Shape, _instance: Any = None) -> Exponential:
-        new = self._get_checked_instance(Exponential, _instance)
-        batch_shape = tuple(batch_shape)
-        new.rate = self.rate.expand(*batch_shape)
-        Distribution.__init__(new, batch_shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
+        return self._expand_params(Exponential, batch_shape, _instance, ("rate",))
 
     @property
     def mean(self) -> Tensor:
@@ -244,13 +227,7 @@ class Laplace(Distribution):
         super().__init__(_shape(self.loc), validate_args=validate_args)
 
     def expand(self, batch_shape: Shape, _instance: Any = None) -> Laplace:
-        new = self._get_checked_instance(Laplace, _instance)
-        batch_shape = tuple(batch_shape)
-        new.loc = self.loc.expand(*batch_shape)
-        new.scale = self.scale.expand(*batch_shape)
-        Distribution.__init__(new, batch_shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
+        return self._expand_params(Laplace, batch_shape, _instance, ("loc", "scale"))
 
     @property
     def mean(self) -> Tensor:
@@ -308,13 +285,7 @@ class Gamma(Distribution):
         super().__init__(_shape(self.concentration), validate_args=validate_args)
 
     def expand(self, batch_shape: Shape, _instance: Any = None) -> Gamma:
-        new = self._get_checked_instance(Gamma, _instance)
-        batch_shape = tuple(batch_shape)
-        new.concentration = self.concentration.expand(*batch_shape)
-        new.rate = self.rate.expand(*batch_shape)
-        Distribution.__init__(new, batch_shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
+        return self._expand_params(Gamma, batch_shape, _instance, ("concentration", "rate"))
 
     @property
     def mean(self) -> Tensor:
@@ -436,13 +407,9 @@ class Beta(Distribution):
         super().__init__(_shape(self.concentration1), validate_args=validate_args)
 
     def expand(self, batch_shape: Shape, _instance: Any = None) -> Beta:
-        new = self._get_checked_instance(Beta, _instance)
-        batch_shape = tuple(batch_shape)
-        new.concentration1 = self.concentration1.expand(*batch_shape)
-        new.concentration0 = self.concentration0.expand(*batch_shape)
-        Distribution.__init__(new, batch_shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
+        return self._expand_params(
+            Beta, batch_shape, _instance, ("concentration1", "concentration0")
+        )
 
     @property
     def mean(self) -> Tensor:
@@ -497,13 +464,7 @@ class Cauchy(Distribution):
         super().__init__(_shape(self.loc), validate_args=validate_args)
 
     def expand(self, batch_shape: Shape, _instance: Any = None) -> Cauchy:
-        new = self._get_checked_instance(Cauchy, _instance)
-        batch_shape = tuple(batch_shape)
-        new.loc = self.loc.expand(*batch_shape)
-        new.scale = self.scale.expand(*batch_shape)
-        Distribution.__init__(new, batch_shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
+        return self._expand_params(Cauchy, batch_shape, _instance, ("loc", "scale"))
 
     @property
     def mean(self) -> Tensor:
@@ -558,13 +519,7 @@ class Gumbel(Distribution):
         super().__init__(_shape(self.loc), validate_args=validate_args)
 
     def expand(self, batch_shape: Shape, _instance: Any = None) -> Gumbel:
-        new = self._get_checked_instance(Gumbel, _instance)
-        batch_shape = tuple(batch_shape)
-        new.loc = self.loc.expand(*batch_shape)
-        new.scale = self.scale.expand(*batch_shape)
-        Distribution.__init__(new, batch_shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
+        return self._expand_params(Gumbel, batch_shape, _instance, ("loc", "scale"))
 
     @property
     def mean(self) -> Tensor:

@@ -385,17 +385,9 @@ class ContinuousBernoulli(Distribution):
         super().__init__(_shape(self._param), validate_args=validate_args)
 
     def expand(self, batch_shape: Shape, _instance: Any = None) -> ContinuousBernoulli:
-        new = self._get_checked_instance(ContinuousBernoulli, _instance)
+        new = self._expand_params(ContinuousBernoulli, batch_shape, _instance, ("probs", "logits"))
         new._lims = self._lims
-        batch_shape = tuple(batch_shape)
-        if "probs" in self.__dict__:
-            new.probs = self.probs.expand(*batch_shape)
-            new._param = new.probs
-        if "logits" in self.__dict__:
-            new.logits = self.logits.expand(*batch_shape)
-            new._param = new.logits
-        Distribution.__init__(new, batch_shape, validate_args=False)
-        new._validate_args = self._validate_args
+        new._param = new.logits if "logits" in self.__dict__ else new.probs
         return new
 
     @lazy_property
@@ -519,13 +511,7 @@ class VonMises(Distribution):
         super().__init__(_shape(self.loc), validate_args=validate_args)
 
     def expand(self, batch_shape: Shape, _instance: Any = None) -> VonMises:
-        new = self._get_checked_instance(VonMises, _instance)
-        batch_shape = tuple(batch_shape)
-        new.loc = self.loc.expand(*batch_shape)
-        new.concentration = self.concentration.expand(*batch_shape)
-        Distribution.__init__(new, batch_shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
+        return self._expand_params(VonMises, batch_shape, _instance, ("loc", "concentration"))
 
     def log_prob(self, value: Tensor) -> Tensor:
         if self._validate_args:

@@ -305,12 +305,7 @@ class Poisson(Distribution):
         super().__init__(_shape(self.rate), validate_args=validate_args)
 
     def expand(self, batch_shape: Shape, _instance: Any = None) -> Poisson:
-        new = self._get_checked_instance(Poisson, _instance)
-        batch_shape = tuple(batch_shape)
-        new.rate = self.rate.expand(*batch_shape)
-        Distribution.__init__(new, batch_shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
+        return self._expand_params(Poisson, batch_shape, _instance, ("rate",))
 
     @property
     def mean(self) -> Tensor:

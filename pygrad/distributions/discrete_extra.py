@@ -60,17 +60,10 @@ class NegativeBinomial(Distribution):
         super().__init__(tuple(self._param.shape), validate_args=validate_args)
 
     def expand(self, batch_shape: Shape, _instance: Any = None) -> NegativeBinomial:
-        new = self._get_checked_instance(NegativeBinomial, _instance)
-        batch_shape = tuple(batch_shape)
-        new.total_count = self.total_count.expand(*batch_shape)
-        if "probs" in self.__dict__:
-            new.probs = self.probs.expand(*batch_shape)
-            new._param = new.probs
-        if "logits" in self.__dict__:
-            new.logits = self.logits.expand(*batch_shape)
-            new._param = new.logits
-        Distribution.__init__(new, batch_shape, validate_args=False)
-        new._validate_args = self._validate_args
+        new = self._expand_params(
+            NegativeBinomial, batch_shape, _instance, ("total_count", "probs", "logits")
+        )
+        new._param = new.logits if "logits" in self.__dict__ else new.probs
         return new
 
     @lazy_property

@@ -172,6 +172,20 @@ class Distribution:
                 f"but found invalid values:\n{value}"
             )
 
+    def _expand_params(
+        self, cls: Any, batch_shape: Shape, _instance: Any, names: tuple[str, ...]
+    ) -> Any:
+        """expand() of a family whose parameters all have the batch shape: each named parameter self holds
+        (of probs / logits, the one given) is expanded, and the new instance starts unchecked, as torch's do."""
+        new = self._get_checked_instance(cls, _instance)
+        batch_shape = tuple(batch_shape)
+        for name in names:
+            if name in self.__dict__:
+                setattr(new, name, self.__dict__[name].expand(*batch_shape))
+        Distribution.__init__(new, batch_shape, validate_args=False)
+        new._validate_args = self._validate_args
+        return new
+
     def _get_checked_instance(self, cls: Any, _instance: Any = None) -> Any:
         own: Any = type(self)
         if _instance is None and own.__init__ is not cls.__init__:
